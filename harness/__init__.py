@@ -1,0 +1,1 @@
+"""Local stack harness for fleettap: services, emulator, Terraform plumbing and local runtime."""

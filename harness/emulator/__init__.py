@@ -1,0 +1,1 @@
+"""The embedded AWS emulator: moto's server plus the compatibility patches this stack needs."""
