@@ -1,0 +1,137 @@
+"""``evaluate_log``: a driver's duty-status changes in, violations and time left out."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .break_rule import break_violations
+from .cycle import CycleClock
+from .duty_window import DutyLimits, OverLimit, SpanOutcome, evaluate_span
+from .model import Availability, DutyEvent, HosInputError, HosResult, Violation, from_epoch, parse_instant
+from .rules import (
+    ADVERSE_DRIVING, CYCLES, DRIVING_11, EXCEPTIONS, SHORT_HAUL_150, SIXTEEN_HOUR, WINDOW_14,
+    WINDOW_16, HosRules, severity_for,
+)
+from .sleeper import DutySpan, duty_spans
+from .timeline import Timeline, build_timeline, epoch_of, read_events
+
+_DEFAULT_RULES = HosRules()
+
+
+def evaluate_log(
+    events: Iterable[DutyEvent | Mapping[str, Any]],
+    *,
+    cycle: str = "70/8",
+    time_zone: str = "UTC",
+    exceptions: Iterable[str] = (),
+    as_of: datetime | str | None = None,
+    rules: HosRules | None = None,
+) -> HosResult:
+    """Evaluate a property-carrying driver's log against 49 CFR 395.
+
+    ``as_of`` defaults to the latest event; events after it are ignored. Raises ``HosInputError``
+    (a ``ValueError``) for input it cannot evaluate, never for the order or repetition of events.
+    """
+    rules = rules or _DEFAULT_RULES
+    if not isinstance(cycle, str) or cycle not in CYCLES:
+        raise HosInputError(f"cycle must be one of {sorted(CYCLES)}; got {cycle!r}")
+    zone = _zone(time_zone)
+    claimed = _exceptions(exceptions)
+    as_of_epoch = epoch_of(parse_instant(as_of, "as_of")) if as_of is not None else None
+
+    timeline = build_timeline(read_events(events), as_of_epoch)
+    spans = duty_spans(timeline, rules)
+    over_limits, current = _duty_limits(timeline, spans, rules, claimed, zone)
+
+    driving_since_break = 0
+    if SHORT_HAUL_150 not in claimed:
+        # 395.3(a)(3)(ii) does not apply to drivers using a short-haul exception of 395.1(e).
+        breaks, driving_since_break = break_violations(timeline, rules)
+        over_limits.extend(breaks)
+
+    cycle_clock = CycleClock(timeline, rules, cycle, zone)
+    over_limits.extend(cycle_clock.violations([span.start for span in spans]))
+
+    violations = sorted((_violation(over) for over in over_limits), key=lambda v: (v.start, v.rule))
+    window_s = current.window_left_s
+    cycle_s = cycle_clock.left_s()
+    available = Availability(
+        drive_s=min(current.drive_left_s, window_s, cycle_s),
+        window_s=window_s,
+        cycle_s=cycle_s,
+        break_due_in_s=None if SHORT_HAUL_150 in claimed
+        else max(0, rules.driving_before_break_s - driving_since_break),
+    )
+    evaluated_at = None if timeline.empty and as_of_epoch is None else from_epoch(timeline.as_of)
+    return HosResult(violations, available, evaluated_at)
+
+
+def _duty_limits(timeline: Timeline, spans: list[DutySpan], rules: HosRules, claimed: frozenset[str],
+                 zone: ZoneInfo) -> tuple[list[OverLimit], SpanOutcome]:
+    adverse = rules.adverse_extension_s if ADVERSE_DRIVING in claimed else 0
+    normal = DutyLimits(rules.driving_s + adverse, rules.window_s + adverse, WINDOW_14)
+    extended = DutyLimits(rules.driving_s + adverse, max(rules.window_16_s, normal.window_s), WINDOW_16)
+    sixteen = _SixteenHourUse(timeline, rules, zone) if SIXTEEN_HOUR in claimed else None
+
+    over_limits: list[OverLimit] = []
+    outcome = SpanOutcome()
+    for span in spans:
+        outcome = evaluate_span(timeline, span, normal, rules, DRIVING_11)
+        window_exceeded = any(over.rule == WINDOW_14 for over in outcome.over_limits)
+        if sixteen is not None and (window_exceeded or span.is_current) and sixteen.eligible(span):
+            # 395.1(o)(3): once per 7 days. It counts as used only when driving went past the 14th
+            # hour (J. J. Keller reading of FMCSA guidance), or for the current period's outlook.
+            outcome = evaluate_span(timeline, span, extended, rules, DRIVING_11)
+            sixteen.use(span)
+        over_limits.extend(outcome.over_limits)
+    return over_limits, outcome
+
+
+class _SixteenHourUse:
+    """395.1(o): not within the previous 6 consecutive days unless a 34-hour restart came since."""
+
+    def __init__(self, timeline: Timeline, rules: HosRules, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.restart_ends = [r.end for r in timeline.rest_runs if r.length >= rules.restart_s]
+        self.last_used: DutySpan | None = None
+
+    def eligible(self, span: DutySpan) -> bool:
+        if self.last_used is None:
+            return True
+        if any(self.last_used.start < end <= span.start for end in self.restart_ends):
+            return True
+        return self._day(span.start) - self._day(self.last_used.start) > timedelta(days=6)
+
+    def use(self, span: DutySpan) -> None:
+        self.last_used = span
+
+    def _day(self, moment: int):
+        return datetime.fromtimestamp(moment, self.zone).date()
+
+
+def _violation(over: OverLimit) -> Violation:
+    return Violation(over.rule, from_epoch(over.first), from_epoch(over.last), severity_for(over.over_s),
+                     int(over.over_s))
+
+
+def _zone(name: Any) -> ZoneInfo:
+    if not isinstance(name, str) or not name:
+        raise HosInputError(f"time_zone must be an IANA zone name such as 'America/Chicago'; got {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise HosInputError(f"time_zone: unknown zone {name!r}") from exc
+
+
+def _exceptions(raw: Iterable[str]) -> frozenset[str]:
+    if isinstance(raw, str):
+        raise HosInputError("exceptions must be a list of names, not a string")
+    try:
+        names = frozenset(raw)
+    except TypeError as exc:
+        raise HosInputError("exceptions must be a list of names") from exc
+    unknown = sorted(str(name) for name in names - EXCEPTIONS)
+    if unknown:
+        raise HosInputError(f"unknown exceptions {unknown}; known: {sorted(EXCEPTIONS)}")
+    return names
