@@ -1,15 +1,33 @@
 """Run the embedded AWS emulator: `python -m harness.emulator --port 4566 --state-dir .local`.
 
-Boot order matters: compatibility patches and the local runtime's hooks are installed into moto's
-backends before the server accepts a request; the runtime's pollers start once the server listens.
+Boot order matters: compatibility patches (`harness.emulator.compat`) and the local runtime's hooks
+(`harness.runtime.install`) are installed into moto's backends before the server accepts a request;
+the runtime's pollers start (`harness.runtime.start`) once the server listens. When the
+`harness.runtime` package is not importable the emulator serves plain moto + compat patches.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import logging
 import signal
 import threading
+from pathlib import Path
 
 from moto.server import ThreadedMotoServer
+
+from harness.emulator import compat
+
+log = logging.getLogger("harness.emulator")
+
+
+def _runtime():
+    """The local runtime package, or None when it is not part of this tree."""
+    if importlib.util.find_spec("harness.runtime") is None:
+        return None
+    import harness.runtime as runtime
+
+    return runtime
 
 
 def main() -> None:
@@ -17,14 +35,36 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--state-dir", required=True)
+    parser.add_argument("--no-runtime", action="store_true",
+                        help="serve moto + compat patches only (no local Lambda execution / pollers)")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    state_dir = Path(args.state_dir).resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    endpoint = f"http://{args.host}:{args.port}"
+
+    compat.apply()
+    runtime = None if args.no_runtime else _runtime()
+    if runtime is not None:
+        runtime.install(state_dir)
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
+    if runtime is not None:
+        runtime.start(state_dir, endpoint)
+    log.info("emulator listening on %s (state %s, runtime %s)", endpoint, state_dir,
+             "on" if runtime is not None else "off")
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
+    if runtime is not None and hasattr(runtime, "stop"):
+        try:
+            runtime.stop()
+        except Exception:  # shutting down anyway; report and go on
+            log.exception("runtime.stop failed")
     server.stop()
 
 

@@ -1,0 +1,138 @@
+# fleettap: `make help` lists the targets. Every target that needs Python depends on the venv
+# stamp, so `make sim` or `make test` works on a fresh clone with no prior command.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.fleettap-installed
+STATE_DIR := $(or $(FLEETTAP_STATE_DIR),$(CURDIR)/.local)
+
+ENV ?= dev
+TARGET ?= local
+STACK ?= embedded
+SCENARIO ?= hos-violation
+# `make load` defaults to the fleet-scale scenario unless SCENARIO is given on the command line.
+LOAD_SCENARIO := $(if $(filter command line,$(origin SCENARIO)),$(SCENARIO),fleet-234k)
+DURATION ?= 1800
+RATE ?=
+FILE ?=
+SQL ?=
+PYTEST_ARGS ?=
+
+# $(call need_module,module,what it is): fail clearly when another part is not built yet.
+need_module = @$(PY) -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$(1)') is None)" \
+	|| { echo "make $@: $(2) ($(1)) is not built yet in this tree, so this step did not run" >&2; exit 1; }
+
+.PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
+	sim replay load soak capacity query test bench lint checkov clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: ENV=$(ENV) TARGET=$(TARGET) STACK=$(STACK) SCENARIO=$(SCENARIO) STATE_DIR=$(STATE_DIR)"
+
+$(STAMP): pyproject.toml requirements/dev.txt requirements/lambda.txt
+	@$(MAKE) --no-print-directory system-packages
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt -r requirements/lambda.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+install: $(STAMP) ## create/reuse .venv, install Python deps and missing system servers
+
+system-packages: ## install redis-server / PostgreSQL via apt-get when missing (root), else explain
+	@bash .ci/system-packages
+
+build: $(STAMP) ## build the Lambda zips (build/lambda/functions.zip, deps-layer.zip)
+	$(PY) -m harness.build
+
+up: $(STAMP) ## start the local stack (STACK=embedded|compose); harmless when already up
+	$(PY) -m harness up --stack $(STACK)
+
+down: $(STAMP) ## stop exactly what `make up` started
+	$(PY) -m harness down
+
+status: $(STAMP) ## services, pids, ports and health (+ functions, mappings and lag once applied)
+	$(PY) -m harness status
+	@if $(PY) -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('harness.runtime.status') is None)" \
+		&& test -f $(STATE_DIR)/stack.json; then $(PY) -m harness.runtime.status; fi
+
+logs: ## last lines of every service and function log under $(STATE_DIR)/logs
+	@ls $(STATE_DIR)/logs/*.log >/dev/null 2>&1 || { echo "no logs under $(STATE_DIR)/logs: run make up" >&2; exit 1; }
+	@tail -n 40 $(STATE_DIR)/logs/*.log
+
+init: $(STAMP) ## terraform init (ENV=dev|staging|prod TARGET=local|aws)
+	$(call need_module,harness.terraform,the Terraform plumbing)
+	$(PY) -m harness.terraform init --env $(ENV) --target $(TARGET)
+
+plan: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform plan
+	$(call need_module,harness.terraform,the Terraform plumbing)
+	$(PY) -m harness.terraform plan --env $(ENV) --target $(TARGET)
+
+apply: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform apply (TARGET=local: to the embedded emulator)
+	$(call need_module,harness.terraform,the Terraform plumbing)
+	$(PY) -m harness.terraform apply --env $(ENV) --target $(TARGET)
+
+destroy: $(STAMP) ## terraform destroy
+	$(call need_module,harness.terraform,the Terraform plumbing)
+	$(PY) -m harness.terraform destroy --env $(ENV) --target $(TARGET)
+
+migrate: $(STAMP) up ## apply the Aurora/Postgres migrations (handlers/migrations) to the local stack
+	$(call need_module,harness.migrate,the migration runner)
+	$(PY) -m harness.migrate
+
+seed: $(STAMP) ## write the reference data (thresholds, HOS rules, geofences, fuel benchmarks) to the applied stack
+	$(call need_module,harness.seed,the seeder)
+	$(PY) -m harness.seed --env $(ENV)
+
+sim: $(STAMP) build up ## run SCENARIO end to end on the local stack (default hos-violation)
+	$(call need_module,harness.terraform,the Terraform plumbing)
+	$(call need_module,sim.run,the scenario runner)
+	$(PY) -m harness.terraform apply --env $(ENV) --target local
+	$(PY) -m harness.migrate
+	$(PY) -m harness.seed --env $(ENV)
+	$(PY) -m sim.run --scenario $(SCENARIO)
+
+replay: $(STAMP) ## replay a recorded JSON Lines/Parquet file into Kinesis (FILE=...)
+	@test -n "$(FILE)" || { echo "make replay needs FILE=path/to/records.jsonl" >&2; exit 1; }
+	$(call need_module,sim.replay,the replayer)
+	@$(MAKE) --no-print-directory up
+	$(PY) -m sim.replay $(FILE)
+
+load: $(STAMP) ## load test (SCENARIO=fleet-234k TARGET=local|aws)
+	$(call need_module,sim.load,the load generator)
+	$(if $(filter local,$(TARGET)),$(MAKE) --no-print-directory up)
+	$(PY) -m sim.load --scenario $(LOAD_SCENARIO) --target $(TARGET)
+
+soak: $(STAMP) ## steady-rate soak on the local stack (DURATION seconds at RATE records/s)
+	@test -n "$(RATE)" || { echo "make soak needs RATE=records/s (the rate the stack sustains: docs/benchmarks.md)" >&2; exit 1; }
+	$(call need_module,sim.soak,the soak runner)
+	@$(MAKE) --no-print-directory up
+	$(PY) -m sim.soak --duration $(DURATION) --rate $(RATE)
+
+capacity: $(STAMP) ## capacity plan for 234,000 vehicles vs infra/$(ENV).tfvars
+	$(call need_module,sim.capacity,the capacity planner)
+	$(PY) -m sim.capacity --env $(ENV)
+
+query: $(STAMP) ## ad-hoc SQL over the data-lake Parquet (SQL="select ..."; without SQL: list tables)
+	$(call need_module,harness.runtime.query,the data-lake query tool)
+	$(PY) -m harness.runtime.query $(if $(SQL),"$(SQL)")
+
+test: $(STAMP) build ## the test suite (starts and stops its own services on free ports)
+	$(PY) -m pytest tests --ignore=tests/bench $(PYTEST_ARGS)
+
+bench: $(STAMP) build ## benchmarks (tests/bench) with pytest-benchmark enabled
+	$(PY) -m pytest tests/bench --benchmark-enable $(PYTEST_ARGS)
+
+lint: ## terraform fmt -check over infra/
+	env -u TF_CLI_CONFIG_FILE terraform fmt -check -recursive infra
+
+checkov: ## Terraform static analysis (checkov in its own venv: its pins clash with ours)
+	@test -x .venv-checkov/bin/checkov || { $(PYTHON) -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet -r requirements/checkov.txt; }
+	.venv-checkov/bin/checkov --quiet --compact -d infra --framework terraform
+
+clean: ## stop the stack, remove build/ and the local state (.local)
+	-@test -x $(PY) && $(PY) -m harness down
+	rm -rf build $(STATE_DIR) .pytest_cache .benchmarks

@@ -1,0 +1,105 @@
+"""Function configuration, parsed from the environment once per cold start (docs/contracts.md)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+_TABLE_SUFFIXES = {
+    "DIAGNOSTICS_TABLE": "vehicle_diagnostics",
+    "THRESHOLDS_TABLE": "alert_thresholds",
+    "PREDICTIONS_TABLE": "predicted_failures",
+    "DRIVER_LOGS_TABLE": "driver_logs",
+    "COMPLIANCE_RULES_TABLE": "compliance_rules",
+    "LOCATIONS_TABLE": "vehicle_locations",
+    "GEOFENCES_TABLE": "geofences",
+    "COMPLIANCE_STATUS_TABLE": "compliance_status",
+}
+
+
+class MissingSetting(RuntimeError):
+    """A variable the function needs was not set by Terraform (or the test)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    project: str
+    env: str
+    diagnostics_table: str
+    thresholds_table: str
+    predictions_table: str
+    driver_logs_table: str
+    compliance_rules_table: str
+    locations_table: str
+    geofences_table: str
+    compliance_status_table: str
+    alerts_topic_arn: str
+    maintenance_topic_arn: str
+    violations_topic_arn: str
+    summary_topic_arn: str
+    geofence_topic_arn: str
+    coaching_topic_arn: str
+    training_queue_url: str
+    dlq_url: str
+    redis_host: str
+    redis_port: int
+    redis_tls: bool
+    redis_auth_secret_arn: str
+    db_host: str
+    db_port: int
+    db_name: str
+    db_secret_arn: str
+    sagemaker_endpoint_name: str
+    telematics_api_url: str
+    pdf_api_url: str
+    reports_bucket: str
+    report_retention_days: int
+    prediction_confidence_threshold: float
+    diagnostics_ttl_days: int
+    function_name: str
+
+    def require(self, name: str) -> str:
+        """The value of a setting this code path cannot run without."""
+        value = getattr(self, name)
+        if value in ("", None):
+            raise MissingSetting(f"{name.upper()} is not set")
+        return value
+
+
+def _s(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@lru_cache(maxsize=1)
+def get_config() -> Config:
+    project, env = _s("PROJECT_NAME", "fleettap"), _s("ENV", "dev")
+    tables = {k.lower(): _s(k) or f"{project}-{env}-{suffix}" for k, suffix in _TABLE_SUFFIXES.items()}
+    return Config(
+        project=project,
+        env=env,
+        **tables,
+        alerts_topic_arn=_s("ALERTS_TOPIC_ARN"),
+        maintenance_topic_arn=_s("MAINTENANCE_TOPIC_ARN"),
+        violations_topic_arn=_s("VIOLATIONS_TOPIC_ARN"),
+        summary_topic_arn=_s("SUMMARY_TOPIC_ARN"),
+        geofence_topic_arn=_s("GEOFENCE_TOPIC_ARN"),
+        coaching_topic_arn=_s("COACHING_TOPIC_ARN"),
+        training_queue_url=_s("TRAINING_QUEUE_URL"),
+        dlq_url=_s("DLQ_URL"),
+        redis_host=_s("REDIS_HOST"),
+        redis_port=int(_s("REDIS_PORT", "6379")),
+        redis_tls=_s("REDIS_TLS", "false").lower() in ("1", "true", "yes"),
+        redis_auth_secret_arn=_s("REDIS_AUTH_SECRET_ARN"),
+        db_host=_s("DB_HOST"),
+        db_port=int(_s("DB_PORT", "5432")),
+        db_name=_s("DB_NAME", project),
+        db_secret_arn=_s("DB_SECRET_ARN"),
+        sagemaker_endpoint_name=_s("SAGEMAKER_ENDPOINT_NAME"),
+        telematics_api_url=_s("TELEMATICS_API_URL").rstrip("/"),
+        pdf_api_url=_s("PDF_API_URL").rstrip("/"),
+        reports_bucket=_s("REPORTS_BUCKET"),
+        report_retention_days=int(_s("REPORT_RETENTION_DAYS", "2555")),
+        prediction_confidence_threshold=float(_s("PREDICTION_CONFIDENCE_THRESHOLD", "0.8")),
+        diagnostics_ttl_days=int(_s("DIAGNOSTICS_TTL_DAYS", "30")),
+        function_name=_s("AWS_LAMBDA_FUNCTION_NAME") or _s("POWERTOOLS_SERVICE_NAME", "fleettap"),
+    )

@@ -1,0 +1,77 @@
+"""One psycopg connection to Aurora PostgreSQL per container, re-opened after a failure.
+
+Credentials come from the DB_SECRET_ARN secret ({"username", "password"}). A broken connection
+is dropped and the error re-raised: the batch fails, Lambda retries, the next attempt reconnects.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+from psycopg.rows import dict_row
+
+from handlers.common.config import get_config
+from handlers.common.secrets import get_secret_json, invalidate
+
+_conn: psycopg.Connection | None = None
+_lock = threading.RLock()
+
+
+def _connect() -> psycopg.Connection:
+    cfg = get_config()
+    secret = get_secret_json(cfg.require("db_secret_arn"))
+    try:
+        return psycopg.connect(
+            host=cfg.require("db_host"), port=cfg.db_port, dbname=cfg.db_name,
+            user=secret["username"], password=secret["password"],
+            connect_timeout=3, autocommit=True, row_factory=dict_row,
+            application_name=cfg.function_name[:60],
+        )
+    except psycopg.OperationalError:
+        invalidate(cfg.db_secret_arn)  # the password may have been rotated
+        raise
+
+
+def connection() -> psycopg.Connection:
+    global _conn
+    with _lock:
+        if _conn is None or _conn.closed or _conn.broken:
+            _conn = _connect()
+        return _conn
+
+
+@contextmanager
+def transaction() -> Iterator[psycopg.Cursor]:
+    """A cursor inside one transaction; on a connection error the connection is discarded."""
+    conn = connection()
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            yield cur
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        reset()
+        raise
+
+
+def execute(sql: str, params=None) -> list[dict]:
+    with transaction() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def execute_rowcount(sql: str, params=None) -> int:
+    with transaction() as cur:
+        cur.execute(sql, params)
+        return cur.rowcount
+
+
+def reset() -> None:
+    global _conn
+    with _lock:
+        if _conn is not None:
+            try:
+                _conn.close()
+            except Exception:
+                pass
+        _conn = None

@@ -1,0 +1,279 @@
+"""DOT daily reporting: the task steps of the Step Functions workflow, `handler(event)` on event["step"].
+
+The task payload is `{"step": name, "input": <previous output>}` (the Terraform state machine)
+or the previous output with "step" set (a Map iterator); both are accepted. State passed between
+steps stays compact (ids, keys, counts); bulky data lives in the reports bucket under
+dot-reports/work/ (gathered documents, rendered PDFs, per-step result lists), final PDFs under
+dot-reports/date=<d>/<driver_id>.pdf with object-lock retention. Steps (input -> output):
+- gather {report_date?, fleet_id?, driver_ids?} -> {report_date, driver_count, manifest_key,
+  drivers: [{driver_id, report_date}] (inline when <= INLINE_DRIVERS, else read the manifest)}
+- render_pdf {report_date, driver_id} -> {... , pdf_key (staging), sha256, status, violation_count}
+- upload {..., pdf_key, sha256} -> {..., report_key}
+- update_status {..., report_key, status, violation_count} -> same state
+- publish_summary {report_date, results | reports | reports_key} -> {summary_id, message_id, counts}
+Without a driver_id, render_pdf/upload/update_status run for every driver of the previous output
+(a linear state machine) and return {report_date, driver_count, reports_key, reports (inline when
+<= INLINE_REPORTS)}. Every step is idempotent: a retry rewrites the same keys and items.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from zoneinfo import ZoneInfo
+
+import urllib3
+from botocore.exceptions import ClientError
+
+from handlers.common import db
+from handlers.common.aws import client, from_item, to_item
+from handlers.common.config import get_config
+from handlers.common.idempotency import stable_id
+from handlers.common.sns import publish
+from handlers.domain import hos
+
+INLINE_DRIVERS = 1000      # ~60 KB of state; Step Functions caps a state at 256 KB
+INLINE_REPORTS = 200       # ~300 B a report
+LOOKBACK_DAYS = 9
+WORK_PREFIX = "dot-reports/work"
+_http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=30.0),
+                            retries=urllib3.Retry(total=2, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
+                                                  allowed_methods=frozenset({"POST"})))
+
+
+class StepInputError(ValueError):
+    """The state machine passed a state this step cannot use (a wiring bug: fail the execution)."""
+
+
+def _require(event: dict, *names: str) -> list:
+    missing = [n for n in names if not event.get(n)]
+    if missing:
+        raise StepInputError(f"step {event.get('step')!r} needs {missing}")
+    return [event[n] for n in names]
+
+
+def _day(report_date: str, zone: str) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(dt.date.fromisoformat(report_date), dt.time(), ZoneInfo(zone))
+    return start, start + dt.timedelta(days=1)
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _work_key(report_date: str, name: str) -> str:
+    return f"{WORK_PREFIX}/date={report_date}/{name}"
+
+
+def _put_json(key: str, doc) -> None:
+    client("s3").put_object(Bucket=get_config().require("reports_bucket"), Key=key, ContentType="application/json",
+                            Body=json.dumps(doc, default=str, sort_keys=True).encode())
+
+
+def _get(key: str) -> bytes:
+    return client("s3").get_object(Bucket=get_config().require("reports_bucket"), Key=key)["Body"].read()
+
+
+# ---- gather ---------------------------------------------------------------------------------
+def _drivers(fleet_id: str | None, driver_ids: list | None) -> list[dict]:
+    sql = "SELECT driver_id, fleet_id, name, home_time_zone, cycle FROM drivers WHERE active"
+    params: list = []
+    if fleet_id:
+        sql += " AND fleet_id = %s"
+        params.append(fleet_id)
+    if driver_ids:
+        sql += " AND driver_id = ANY(%s)"
+        params.append(list(driver_ids))
+    return db.execute(sql + " ORDER BY driver_id", params)
+
+
+def _log(driver_id: str, start_ms: int, end_ms: int) -> list[dict]:
+    ddb, cfg, items, kwargs = client("dynamodb"), get_config(), [], {}
+    while True:
+        resp = ddb.query(TableName=cfg.driver_logs_table,
+                         KeyConditionExpression="driver_id = :d AND event_time BETWEEN :a AND :b",
+                         ExpressionAttributeValues={":d": {"S": driver_id}, ":a": {"N": str(start_ms)},
+                                                    ":b": {"N": str(end_ms - 1)}}, **kwargs)
+        items += [from_item(i) for i in resp["Items"]]
+        if "LastEvaluatedKey" not in resp:
+            return items
+        kwargs = {"ExclusiveStartKey": resp["LastEvaluatedKey"]}
+
+
+def daily_totals(events: list[dict], start_ms: int, end_ms: int) -> dict[str, float]:
+    """Hours per duty status inside the day (a status lasts until the next change; unknown before
+    the first event). Presentation for the RODS grid; limits are the HOS engine's business."""
+    totals = {s: 0.0 for s in ("OFF", "SB", "D", "ON")}
+    ordered = sorted(events, key=lambda e: e["event_time"])
+    for this, nxt in zip(ordered, ordered[1:] + [None]):
+        a = max(this["event_time"], start_ms)
+        b = min(nxt["event_time"] if nxt else end_ms, end_ms)
+        if b > a and this.get("status") in totals:
+            totals[this["status"]] += (b - a) / 3_600_000
+    return {k: round(v, 2) for k, v in totals.items()}
+
+
+def gather_driver(driver: dict, report_date: str) -> dict:
+    zone = driver["home_time_zone"]
+    start, end = _day(report_date, zone)
+    start_ms, end_ms = _ms(start), _ms(end)
+    log = _log(driver["driver_id"], start_ms - LOOKBACK_DAYS * 86_400_000, end_ms)
+    day_events = [e for e in log if e["event_time"] >= start_ms]
+    prior = [e for e in log if e["event_time"] < start_ms][-1:]
+    result = hos.evaluate_log([{"status": e["status"], "at": e.get("ts") or dt.datetime.fromtimestamp(
+        e["event_time"] / 1000, dt.timezone.utc)} for e in log], cycle=driver["cycle"], time_zone=zone,
+        as_of=min(end, dt.datetime.now(dt.timezone.utc)))
+    violations = [v.to_dict() for v in result.violations if v.end > start and v.start < end]
+    inspections = db.execute(
+        "SELECT inspection_id, vehicle_id, kind, inspected_at, result, defects FROM inspections "
+        "WHERE driver_id = %s AND inspected_at >= %s AND inspected_at < %s ORDER BY inspected_at",
+        (driver["driver_id"], start, end))
+    vehicles = sorted({e["vehicle_id"] for e in day_events + prior if e.get("vehicle_id")})
+    open_orders = db.execute(
+        "SELECT alert_id, vehicle_id, rule, severity, due_by, status FROM maintenance_schedule "
+        "WHERE vehicle_id = ANY(%s) AND status <> 'done' ORDER BY due_by", (vehicles,)) if vehicles else []
+    return {
+        "driver_id": driver["driver_id"], "driver_name": driver["name"], "fleet_id": driver["fleet_id"],
+        "report_date": report_date, "cycle": driver["cycle"], "time_zone": zone, "vehicles": vehicles,
+        "events": [{"time": dt.datetime.fromtimestamp(e["event_time"] / 1000, ZoneInfo(zone)).strftime("%H:%M:%S"),
+                    "status": e["status"], "vehicle_id": e.get("vehicle_id"),
+                    "location": f"{e.get('lat')},{e.get('lon')}" if e.get("lat") is not None else ""}
+                   for e in day_events],
+        "status_at_start": prior[0]["status"] if prior else None,
+        "totals": daily_totals(prior + day_events, start_ms, end_ms),
+        "violations": violations, "available": result.available.to_dict(),
+        "inspections": [{**i, "inspected_at": i["inspected_at"].isoformat()} for i in inspections],
+        "maintenance_open": [{**o, "due_by": o["due_by"].isoformat()} for o in open_orders],
+    }
+
+
+def gather(event: dict) -> dict:
+    report_date = event.get("report_date") or (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+    dt.date.fromisoformat(report_date)
+    drivers = _drivers(event.get("fleet_id"), event.get("driver_ids"))
+    for driver in drivers:
+        _put_json(_work_key(report_date, f"{driver['driver_id']}.json"), gather_driver(driver, report_date))
+    entries = [{"driver_id": d["driver_id"], "report_date": report_date} for d in drivers]
+    manifest_key = _work_key(report_date, "manifest.json")
+    _put_json(manifest_key, entries)
+    return {"report_date": report_date, "driver_count": len(entries), "manifest_key": manifest_key,
+            "drivers": entries if len(entries) <= INLINE_DRIVERS else []}
+
+
+# ---- render / upload / status / summary -----------------------------------------------------
+def render_pdf(event: dict) -> dict:
+    report_date, driver_id = _require(event, "report_date", "driver_id")
+    doc = json.loads(_get(_work_key(report_date, f"{driver_id}.json")))
+    resp = _http.request("POST", f"{get_config().require('pdf_api_url')}/v1/rod-pdf", body=json.dumps(doc).encode(),
+                         headers={"Content-Type": "application/json", "Accept": "application/pdf"})
+    if resp.status != 200 or not resp.data.startswith(b"%PDF-"):
+        raise RuntimeError(f"PDF API answered HTTP {resp.status} ({resp.headers.get('Content-Type')})")
+    pdf_key = _work_key(report_date, f"{driver_id}.pdf")
+    client("s3").put_object(Bucket=get_config().require("reports_bucket"), Key=pdf_key, Body=resp.data,
+                            ContentType="application/pdf")
+    return {"report_date": report_date, "driver_id": driver_id, "fleet_id": doc["fleet_id"], "pdf_key": pdf_key,
+            "sha256": hashlib.sha256(resp.data).hexdigest(), "pdf_bytes": len(resp.data),
+            "violation_count": len(doc["violations"]), "violation_rules": sorted({v["rule"] for v in doc["violations"]}),
+            "status": "violations" if doc["violations"] else "compliant"}
+
+
+def report_key(report_date: str, driver_id: str) -> str:
+    return f"dot-reports/date={report_date}/{driver_id}.pdf"
+
+
+def upload(event: dict) -> dict:
+    report_date, driver_id, pdf_key, sha = _require(event, "report_date", "driver_id", "pdf_key", "sha256")
+    cfg, s3, key = get_config(), client("s3"), report_key(report_date, driver_id)
+    try:
+        head = s3.head_object(Bucket=cfg.reports_bucket, Key=key)
+        if head.get("Metadata", {}).get("sha256") == sha:
+            return {**event, "report_key": key}  # already uploaded by an earlier attempt
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            raise
+    body = _get(pdf_key)
+    if hashlib.sha256(body).hexdigest() != sha:
+        raise RuntimeError(f"staged PDF {pdf_key} does not match the rendered checksum")
+    s3.put_object(Bucket=cfg.reports_bucket, Key=key, Body=body, ContentType="application/pdf",
+                  Metadata={"sha256": sha, "driver_id": driver_id, "report_date": report_date},
+                  ObjectLockMode="COMPLIANCE", ChecksumAlgorithm="SHA256",
+                  ObjectLockRetainUntilDate=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=cfg.report_retention_days))
+    return {**event, "report_key": key}
+
+
+def update_status(event: dict) -> dict:
+    report_date, driver_id, key, status = _require(event, "report_date", "driver_id", "report_key", "status")
+    client("dynamodb").put_item(TableName=get_config().compliance_status_table, Item=to_item({
+        "driver_id": driver_id, "report_date": report_date, "status": status, "report_key": key,
+        "fleet_id": event.get("fleet_id"), "violations": int(event.get("violation_count") or 0),
+        "violation_rules": event.get("violation_rules") or [], "sha256": event.get("sha256"),
+        "updated_at": dt.datetime.now(dt.timezone.utc).isoformat()}))
+    return event
+
+
+def publish_summary(event: dict) -> dict:
+    (report_date,) = _require(event, "report_date")
+    results = event.get("results") or _items(event)
+    with_violations = [r for r in results if r.get("status") == "violations"]
+    summary = {
+        "summary_id": f"ds-{stable_id(report_date, *sorted(r.get('driver_id', '') for r in results))}",
+        "report_date": report_date, "drivers_reported": len(results),
+        "drivers_with_violations": len(with_violations),
+        "violations": sum(int(r.get("violation_count") or 0) for r in results),
+        "by_fleet": _by_fleet(results),
+        "drivers": [{"driver_id": r["driver_id"], "violation_count": r.get("violation_count", 0),
+                     "report_key": r.get("report_key")} for r in with_violations][:500],
+    }
+    severity = "warning" if with_violations else "info"
+    message_id = publish(get_config().require("summary_topic_arn"), summary, severity, "dot_daily_summary")
+    return {"summary_id": summary["summary_id"], "message_id": message_id, "drivers_reported": len(results),
+            "drivers_with_violations": len(with_violations)}
+
+
+def _by_fleet(results: list[dict]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for r in results:
+        f = out.setdefault(r.get("fleet_id") or "unknown", {"drivers": 0, "with_violations": 0})
+        f["drivers"] += 1
+        f["with_violations"] += r.get("status") == "violations"
+    return out
+
+
+PER_DRIVER = {"render_pdf": render_pdf, "upload": upload, "update_status": update_status}
+STEPS = {"gather": gather, "publish_summary": publish_summary, **PER_DRIVER}
+
+
+def _items(payload: dict) -> list[dict]:
+    """The per-driver entries of the previous output: inline, or from its S3 list."""
+    for inline in ("reports", "drivers"):
+        if payload.get(inline):
+            return payload[inline]
+    for key in ("reports_key", "manifest_key"):
+        if payload.get(key):
+            return json.loads(_get(payload[key]))
+    return []
+
+
+def _for_all(step: str, payload: dict) -> dict:
+    (report_date,) = _require(payload, "report_date")
+    results = [PER_DRIVER[step]({**item, "report_date": report_date}) for item in _items(payload)]
+    for r in results:
+        r.pop("step", None)
+    reports_key = _work_key(report_date, f"reports-{step}.json")
+    _put_json(reports_key, results)
+    return {"report_date": report_date, "driver_count": len(results), "reports_key": reports_key,
+            "reports": results if len(results) <= INLINE_REPORTS else []}
+
+
+def handler(event, context=None):
+    event = event or {}
+    step = event.get("step")
+    if step not in STEPS:
+        raise StepInputError(f"unknown step {step!r}; expected one of {sorted(STEPS)}")
+    payload = dict(event["input"]) if isinstance(event.get("input"), dict) else {}
+    payload.update({k: v for k, v in event.items() if k not in ("step", "input")})
+    if step in PER_DRIVER and not payload.get("driver_id"):
+        return _for_all(step, payload)
+    out = STEPS[step](payload)
+    out.pop("step", None)  # outputs feed the next task, whose payload sets its own step
+    return out

@@ -1,0 +1,103 @@
+"""GPS stream -> vehicle_locations (geohash) -> Redis GEOADD -> geofence tracking -> geofence-alerts.
+
+Location items are keyed by (vehicle_id, timestamp) and written with BatchWriteItem after the
+batch; rewriting them on redelivery is harmless, and a failed flush fails the whole invocation.
+Redis holds `geo:fleet:<fleet_id>` / `geo:all` (GEOADD) and the per-vehicle tracker state
+`geo:state:<vehicle_id>` from handlers.domain.geofence.step. A fix at or before the state's last
+fix is stale or redelivered: it is stored but neither moves the vehicle on the map nor emits
+events. Events are published before the state is saved (same deterministic event_id on retry).
+"""
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools import Logger
+
+from handlers.common import batch
+from handlers.common.aws import client, from_item
+from handlers.common.ddb_writer import DynamoBatchWriter
+from handlers.common.cache import TTLCache
+from handlers.common.config import get_config
+from handlers.common.idempotency import stable_id
+from handlers.common.records import telemetry_from_kinesis
+from handlers.common.redis_client import get_redis
+from handlers.common.sns import publish
+from handlers.domain import geo, geofence
+
+processor = batch.Processor(batch.EventType.KinesisDataStreams)
+logger = Logger(service="fleettap")
+_fences = TTLCache(ttl_s=300)
+SEVERITY = {geofence.ENTER: "info", geofence.EXIT: "info", geofence.DWELL: "warning"}
+STATE_TTL_S = 7 * 86400
+
+
+def fence_indexes() -> dict[str, geofence.GeofenceIndex]:
+    """fleet_id -> index of that fleet's fences (a whole-table scan, cached for a few minutes)."""
+    def load():
+        by_fleet: dict[str, list] = {}
+        kwargs: dict = {}
+        while True:
+            resp = client("dynamodb").scan(TableName=get_config().geofences_table, **kwargs)
+            for raw in resp["Items"]:
+                try:
+                    fence = geofence.Geofence.from_item(from_item(raw))
+                except geofence.InvalidGeofence as exc:
+                    logger.warning("skipping invalid geofence", extra={"item": str(raw)[:300], "error": str(exc)})
+                    continue
+                by_fleet.setdefault(fence.fleet_id, []).append(fence)
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs = {"ExclusiveStartKey": resp["LastEvaluatedKey"]}
+        return {fleet: geofence.GeofenceIndex(fences) for fleet, fences in by_fleet.items()}
+
+    return _fences.get("all", load)
+
+
+def location_item(record: dict) -> dict:
+    keep = ("record_id", "fleet_id", "driver_id", "vehicle_type", "lat", "lon", "speed_kph", "heading_deg", "ts")
+    return {"vehicle_id": record["vehicle_id"], "timestamp": record["ts_ms"],
+            "geohash": geo.location_geohash(record["lat"], record["lon"]), **{k: record.get(k) for k in keep}}
+
+
+def event_message(record: dict, ev: geofence.GeofenceEvent, fence: geofence.Geofence) -> dict:
+    return {
+        "event_id": f"ge-{stable_id(record['vehicle_id'], ev.fence_id, ev.event_type, ev.ts_ms)}",
+        "vehicle_id": record["vehicle_id"], "fleet_id": record["fleet_id"], "driver_id": record.get("driver_id"),
+        "geofence_id": ev.fence_id, "geofence_name": fence.name, "event_type": ev.event_type,
+        "ts": record["ts"], "entered_ms": ev.entered_ms, "dwell_s": ev.dwell_s,
+        "lat": record["lat"], "lon": record["lon"], "severity": SEVERITY[ev.event_type],
+    }
+
+
+def process_record(raw: dict, writer: DynamoBatchWriter) -> int:
+    record = telemetry_from_kinesis(raw, "gps")
+    writer.add(location_item(record))
+    r = get_redis()
+    vehicle_id, ts_ms = record["vehicle_id"], record["ts_ms"]
+    state_key = f"geo:state:{vehicle_id}"
+    raw_state = r.get(state_key)
+    state = json.loads(raw_state) if raw_state else None
+    if state and isinstance(state.get("last_ts_ms"), int) and ts_ms <= state["last_ts_ms"]:
+        return 0
+    pipe = r.pipeline(transaction=False)
+    pipe.geoadd(f"geo:fleet:{record['fleet_id']}", (record["lon"], record["lat"], vehicle_id))
+    pipe.geoadd("geo:all", (record["lon"], record["lat"], vehicle_id))
+    pipe.execute()
+    index = fence_indexes().get(record["fleet_id"])
+    fences = index.fences if index else {}
+    inside = index.containing(record["lat"], record["lon"]) if index else []
+    near = index.containing(record["lat"], record["lon"], geofence.DEFAULT_MARGIN_M) if index else []
+    events, new_state = geofence.step(state, inside, ts_ms, fences, near_ids=near)
+    for ev in events:
+        message = event_message(record, ev, fences[ev.fence_id])
+        publish(get_config().require("geofence_topic_arn"), message, message["severity"],
+                f"geofence_{ev.event_type}", geofence_id=ev.fence_id)
+    r.set(state_key, json.dumps(new_state), ex=STATE_TTL_S)
+    return len(events)
+
+
+def handler(event, context):
+    writer = DynamoBatchWriter(get_config().locations_table, ("vehicle_id", "timestamp"))
+    response = batch.run(event, context, processor, lambda raw: process_record(raw, writer))
+    writer.flush()
+    return response

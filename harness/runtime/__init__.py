@@ -1,0 +1,103 @@
+"""Local execution of what `terraform apply` deployed into the emulator.
+
+The emulator process (`python -m harness.emulator`) calls:
+- `install(state_dir)` before moto serves: patches moto (`moto_patches`): no synchronous
+  event-source-mapping invokes, Lambda Invoke runs the uploaded zip locally, Step Functions run in
+  moto's ASL interpreter, SageMaker runtime answers from `harness.model`, SNS -> Lambda events;
+- `start(state_dir, endpoint)` once it listens: event source mapping pollers, the EventBridge
+  scheduler, Firehose delivery from Kinesis, local credentials in the functions' secrets, and a
+  status file for `python -m harness.runtime.status`;
+- `stop()` on shutdown (kills the execution environments).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_runtime: "LocalRuntime | None" = None
+_lock = threading.Lock()
+
+
+def _region(state_dir: Path) -> str:
+    from harness.runtime.local_endpoints import read_stack
+
+    return (read_stack(state_dir).get("aws") or {}).get("region") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class LocalRuntime:
+    def __init__(self, state_dir: str | Path) -> None:
+        from harness.runtime.invoker import LocalLambda
+
+        self.state_dir = Path(state_dir)
+        self.region = _region(self.state_dir)
+        self.functions = LocalLambda(self.state_dir, None, self.region)
+        self._components: list[Any] = []
+        self.supervisor = None
+
+    def start(self, endpoint: str) -> None:
+        from harness.runtime.firehose import FirehoseFromKinesis
+        from harness.runtime.local_secrets import LocalSecrets
+        from harness.runtime.mappings import MappingSupervisor
+        from harness.runtime.scheduler import RuleScheduler
+        from harness.runtime.status_file import StatusWriter
+
+        self.functions.set_endpoint(endpoint)
+        # moto's Step Functions interpreter calls Lambda through this port (moto.settings.moto_server_port).
+        os.environ["MOTO_PORT"] = endpoint.rsplit(":", 1)[1].rstrip("/")
+        self.supervisor = MappingSupervisor(self.functions.invoke, endpoint, self.region)
+        self._components = [
+            LocalSecrets(self.state_dir, endpoint, self.region),
+            self.supervisor,
+            RuleScheduler(self.state_dir, endpoint, self.region),
+            FirehoseFromKinesis(self.state_dir, endpoint, self.region, self.functions),
+            StatusWriter(self.state_dir, self),
+        ]
+        for component in self._components:
+            component.start()
+
+    def stop(self) -> None:
+        for component in reversed(self._components):
+            try:
+                component.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(component).__name__)
+        self.functions.shutdown()
+
+
+def _current_functions() -> Any:
+    if _runtime is None:
+        raise RuntimeError("the local runtime is not installed")
+    return _runtime.functions
+
+
+def install(state_dir: str | Path) -> LocalRuntime:
+    """Patch moto in this process; call before the server accepts requests."""
+    global _runtime
+    from harness.model.serving import answer_invoke_endpoint
+    from harness.runtime import moto_patches
+
+    with _lock:
+        if _runtime is None:
+            _runtime = LocalRuntime(state_dir)
+        moto_patches.install(_current_functions, answer_invoke_endpoint)
+        return _runtime
+
+
+def start(state_dir: str | Path, endpoint: str) -> LocalRuntime:
+    """Start pollers and schedulers; call once the emulator listens on `endpoint`."""
+    runtime = install(state_dir)
+    runtime.start(endpoint)
+    return runtime
+
+
+def stop() -> None:
+    global _runtime
+    with _lock:
+        if _runtime is not None:
+            _runtime.stop()
+            _runtime = None

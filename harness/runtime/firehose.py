@@ -1,0 +1,273 @@
+"""Firehose delivery streams with a Kinesis source, run locally (moto stores them but never reads the
+source stream).
+
+Per delivery stream: read every shard of the source stream from when the delivery stream was
+created (Firehose starts at LATEST), buffer until `BufferingHints` size or interval, then:
+1. the transformation Lambda of `ProcessingConfiguration` (Firehose's event/response contract:
+   `records[].recordId/data`, results `Ok`/`Dropped`/`ProcessingFailed`, `metadata.partitionKeys`);
+2. dynamic partitioning: partition keys from the Lambda's metadata or `MetadataExtraction` queries,
+   the S3 `Prefix` expressions evaluated per record, one object per resolved prefix;
+3. `DataFormatConversionConfiguration`: Parquet written with the Glue table's columns (pyarrow);
+4. failed records to `ErrorOutputPrefix` as JSON lines.
+`FLEETTAP_FIREHOSE_MAX_BUFFER_S` (unset by default) caps the buffering interval for tests only.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from harness.runtime.aws_clients import client
+from harness.runtime.firehose_format import (
+    default_prefix, extract_query_keys, glue_schema, resolve_prefix, to_parquet,
+)
+
+log = logging.getLogger(__name__)
+
+REFRESH_S = 5.0
+POLL_S = 0.5
+
+
+def _parameters(processor: dict[str, Any]) -> dict[str, str]:
+    return {p["ParameterName"]: p["ParameterValue"] for p in processor.get("Parameters", [])}
+
+
+class DeliveryStreamRunner:
+    """Reads the source shards, buffers and delivers for one delivery stream."""
+
+    def __init__(self, description: dict[str, Any], endpoint: str, region: str, functions: Any) -> None:
+        self.name = description["DeliveryStreamName"]
+        self.arn = description["DeliveryStreamARN"]
+        source = description["Source"]["KinesisStreamSourceDescription"]
+        self.stream_arn = source["KinesisStreamARN"]
+        self.destination = description["Destinations"][0]["ExtendedS3DestinationDescription"]
+        self.version = description.get("VersionId", "1")
+        created = description.get("CreateTimestamp")
+        self.created_s = created.timestamp() if isinstance(created, dt.datetime) else time.time()
+        self._endpoint, self._region, self._functions = endpoint, region, functions
+        self._kinesis = client("kinesis", endpoint, region)
+        self._s3 = client("s3", endpoint, region)
+        self._buffer: list[dict[str, Any]] = []
+        self._buffer_bytes = 0
+        self._first_buffered_at: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"firehose-{self.name}")
+        self.objects_written = 0
+        self.records_delivered = 0
+
+    # -- configuration ------------------------------------------------------------------------
+    @property
+    def bucket(self) -> str:
+        return self.destination["BucketARN"].split(":::")[1]
+
+    def _buffering(self) -> tuple[int, float]:
+        hints = self.destination.get("BufferingHints") or {}
+        size = int(hints.get("SizeInMBs", 5)) * 1024 * 1024
+        interval = float(hints.get("IntervalInSeconds", 300))
+        cap = os.environ.get("FLEETTAP_FIREHOSE_MAX_BUFFER_S")
+        return size, min(interval, float(cap)) if cap else interval
+
+    def _processors(self) -> list[dict[str, Any]]:
+        config = self.destination.get("ProcessingConfiguration") or {}
+        if str(config.get("Enabled", "false")).lower() != "true":
+            return []
+        return config.get("Processors", [])
+
+    # -- loop ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.flush()
+
+    def _run(self) -> None:
+        iterators: dict[str, str] = {}
+        while not self._stop.is_set():
+            try:
+                for shard in self._kinesis.list_shards(StreamARN=self.stream_arn)["Shards"]:
+                    shard_id = shard["ShardId"]
+                    if shard_id not in iterators:
+                        iterators[shard_id] = self._kinesis.get_shard_iterator(
+                            StreamARN=self.stream_arn, ShardId=shard_id, ShardIteratorType="AT_TIMESTAMP",
+                            Timestamp=self.created_s)["ShardIterator"]
+                    response = self._kinesis.get_records(ShardIterator=iterators[shard_id], Limit=10000,
+                                                         StreamARN=self.stream_arn)
+                    iterators[shard_id] = response["NextShardIterator"]
+                    for record in response["Records"]:
+                        self._add(shard_id, record)
+                size, interval = self._buffering()
+                if self._buffer and (self._buffer_bytes >= size or time.time() - self._first_buffered_at >= interval):
+                    self.flush()
+            except Exception:
+                log.exception("firehose %s failed; retrying", self.name)
+            self._stop.wait(POLL_S)
+
+    def _add(self, shard_id: str, record: dict[str, Any]) -> None:
+        arrival = record["ApproximateArrivalTimestamp"]
+        arrival_s = arrival.timestamp() if isinstance(arrival, dt.datetime) else float(arrival)
+        if self._first_buffered_at is None:
+            self._first_buffered_at = time.time()
+        self._buffer.append({"shard_id": shard_id, "record": record, "arrival_s": arrival_s})
+        self._buffer_bytes += len(record["Data"])
+
+    # -- delivery -----------------------------------------------------------------------------
+    def flush(self) -> None:
+        batch, self._buffer, self._buffer_bytes, self._first_buffered_at = self._buffer, [], 0, None
+        if not batch:
+            return
+        rows = [{"recordId": str(index), "data": item["record"]["Data"], "arrival_s": item["arrival_s"],
+                 "partition_keys": {}} for index, item in enumerate(batch)]
+        failed: list[dict[str, Any]] = []
+        for processor in self._processors():
+            rows, failed_here = self._process(processor, rows, batch)
+            failed += failed_here
+        self._write(rows)
+        if failed:
+            self._write_errors(failed)
+
+    def _process(self, processor: dict[str, Any], rows: list[dict], batch: list[dict]) -> tuple[list[dict], list[dict]]:
+        parameters = _parameters(processor)
+        kind = processor["Type"]
+        if kind == "Lambda":
+            return self._transform(parameters["LambdaArn"], rows, batch)
+        if kind == "MetadataExtraction":
+            for row in rows:
+                row["partition_keys"].update(extract_query_keys(parameters["MetadataExtractionQuery"],
+                                                                json.loads(row["data"])))
+            return rows, []
+        if kind == "AppendDelimiterToRecord":
+            for row in rows:
+                row["data"] = row["data"] + b"\n"
+            return rows, []
+        log.warning("firehose %s: processor %s ignored locally", self.name, kind)
+        return rows, []
+
+    def _transform(self, function_arn: str, rows: list[dict], batch: list[dict]) -> tuple[list[dict], list[dict]]:
+        by_id = {row["recordId"]: row for row in rows}
+        event = {
+            "invocationId": str(uuid.uuid4()), "deliveryStreamArn": self.arn,
+            "sourceKinesisStreamArn": self.stream_arn, "region": self._region,
+            "records": [{
+                "recordId": row["recordId"], "data": base64.b64encode(row["data"]).decode(),
+                "approximateArrivalTimestamp": int(row["arrival_s"] * 1000),
+                "kinesisRecordMetadata": {
+                    "shardId": batch[int(row["recordId"])]["shard_id"],
+                    "partitionKey": batch[int(row["recordId"])]["record"]["PartitionKey"],
+                    "sequenceNumber": batch[int(row["recordId"])]["record"]["SequenceNumber"],
+                    "approximateArrivalTimestamp": int(row["arrival_s"] * 1000), "subsequenceNumber": 0,
+                },
+            } for row in rows],
+        }
+        result = self._functions.invoke(function_arn, event)
+        if result.failed or not isinstance(result.payload, dict):
+            log.warning("firehose %s: transformation failed: %s", self.name, result.payload)
+            return [], [dict(row, error="Lambda.FunctionError") for row in rows]
+        kept, failed = [], []
+        for answer in result.payload.get("records", []):
+            row = by_id.get(answer.get("recordId"))
+            if row is None:
+                continue
+            if answer.get("result") == "Ok":
+                keys = (answer.get("metadata") or {}).get("partitionKeys") or {}
+                kept.append(dict(row, data=base64.b64decode(answer["data"]),
+                                 partition_keys={**row["partition_keys"], **keys}))
+            elif answer.get("result") == "ProcessingFailed":
+                failed.append(dict(row, error="Lambda.ProcessingFailed"))
+        return kept, failed
+
+    def _write(self, rows: list[dict]) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        groups: dict[str, list[dict]] = {}
+        failed = []
+        prefix = self.destination.get("Prefix") or ""
+        for row in rows:
+            try:
+                resolved = resolve_prefix(prefix, row["partition_keys"], now) if prefix else default_prefix(now)
+            except KeyError:
+                failed.append(dict(row, error="DynamicPartitioning.MetadataExtractionFailed"))
+                continue
+            if "!{timestamp" not in prefix and "partitionKeyFrom" not in prefix and prefix:
+                resolved = resolved + default_prefix(now)
+            groups.setdefault(resolved, []).append(row)
+        for resolved, group in groups.items():
+            body, extension = self._serialize(group)
+            key = f"{resolved}{self.name}-{self.version}-{now.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}{extension}"
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+            self.objects_written += 1
+            self.records_delivered += len(group)
+            log.info("firehose %s: wrote %d records to s3://%s/%s", self.name, len(group), self.bucket, key)
+        if failed:
+            self._write_errors(failed)
+
+    def _serialize(self, rows: list[dict]) -> tuple[bytes, str]:
+        conversion = self.destination.get("DataFormatConversionConfiguration") or {}
+        extension = self.destination.get("FileExtension") or ""
+        if str(conversion.get("Enabled", "false")).lower() != "true":
+            return b"".join(row["data"] for row in rows), extension
+        schema_config = conversion["SchemaConfiguration"]
+        glue = client("glue", self._endpoint, schema_config.get("Region") or self._region)
+        table = glue.get_table(DatabaseName=schema_config["DatabaseName"], Name=schema_config["TableName"])["Table"]
+        serializer = (conversion.get("OutputFormatConfiguration") or {}).get("Serializer") or {}
+        compression = (serializer.get("ParquetSerDe") or {}).get("Compression", "SNAPPY")
+        records = [json.loads(line) for row in rows for line in row["data"].splitlines() if line.strip()]
+        return to_parquet(records, glue_schema(table["StorageDescriptor"]["Columns"]), compression), extension
+
+    def _write_errors(self, rows: list[dict]) -> None:
+        error_prefix = self.destination.get("ErrorOutputPrefix") or "errors/"
+        now = dt.datetime.now(dt.timezone.utc)
+        resolved = resolve_prefix(error_prefix, {}, now, "processing-failed")
+        lines = [json.dumps({"attemptsMade": 1, "arrivalTimestamp": int(row["arrival_s"] * 1000),
+                             "errorCode": row.get("error"), "rawData": base64.b64encode(row["data"]).decode()})
+                 for row in rows]
+        key = f"{resolved}{self.name}-{self.version}-{now.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}"
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body="\n".join(lines).encode())
+
+
+class FirehoseFromKinesis:
+    """Starts a runner for every Kinesis-sourced delivery stream in the emulator (re-checked)."""
+
+    def __init__(self, state_dir: Path, endpoint: str, region: str, functions: Any) -> None:
+        self._endpoint, self._region, self._functions = endpoint, region, functions
+        self._firehose = client("firehose", endpoint, region)
+        self.runners: dict[str, DeliveryStreamRunner] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="firehose-supervisor")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for runner in self.runners.values():
+            runner.stop()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.refresh()
+            except Exception:
+                log.exception("listing delivery streams failed")
+            if self._stop.wait(REFRESH_S):
+                return
+
+    def refresh(self) -> None:
+        names = self._firehose.list_delivery_streams(Limit=100)["DeliveryStreamNames"]
+        for name in names:
+            if name in self.runners:
+                continue
+            description = self._firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+            if description.get("DeliveryStreamType") != "KinesisStreamAsSource":
+                continue
+            runner = DeliveryStreamRunner(description, self._endpoint, self._region, self._functions)
+            self.runners[name] = runner
+            runner.start()
+            log.info("firehose %s: reading %s", name, runner.stream_arn)

@@ -1,0 +1,113 @@
+"""Invoke deployed functions locally: the function's configuration is read from moto's Lambda backend
+at every invoke (so a `terraform apply` that changes code or environment takes effect on the next
+invoke), then run in one of the function's execution environments (`workers`).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction, lambda_backends
+
+from harness.runtime.local_endpoints import local_overrides, read_stack
+from harness.runtime.workers import EnvironmentPool, FunctionSpec, InvocationResult
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ACCOUNT = "123456789012"
+# How many environments one function may run at once. Lambda scales far wider; two cores do not.
+MAX_ENVIRONMENTS_PER_FUNCTION = int(os.environ.get("FLEETTAP_LAMBDA_MAX_ENVIRONMENTS", "4"))
+# Lambda retries a failed asynchronous invoke twice.
+ASYNC_RETRIES = 2
+
+
+class LocalLambda:
+    def __init__(self, state_dir: str | Path, endpoint: str | None, region: str) -> None:
+        self.state_dir = Path(state_dir)
+        self.endpoint = endpoint
+        self.region = region
+        self._pools: dict[str, EnvironmentPool] = {}
+        self._pools_lock = threading.Lock()
+        self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
+        self.log_dir = self.state_dir / "logs"
+        self.code_root = self.state_dir / "runtime" / "code"
+
+    def set_endpoint(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    # -- lookup -----------------------------------------------------------------------------
+    def find_function(self, name_or_arn: str) -> LambdaFunction:
+        region = self.region
+        account = DEFAULT_ACCOUNT
+        if name_or_arn.startswith("arn:"):
+            parts = name_or_arn.split(":")
+            region, account, name_or_arn = parts[3], parts[4], parts[6]
+        backend = lambda_backends[account][region]
+        return backend.get_function(name_or_arn)
+
+    def spec_for(self, function: LambdaFunction) -> FunctionSpec:
+        deployed_env = dict(function.environment_vars or {})
+        environment = dict(deployed_env)
+        environment.update({
+            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": str(function.version),
+            "AWS_LAMBDA_LOG_GROUP_NAME": function.logs_group_name,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.run_time}",
+            "_HANDLER": function.handler or "",
+        })
+        endpoint = self.endpoint or os.environ.get("AWS_ENDPOINT_URL", "")
+        environment.update(local_overrides(deployed_env, read_stack(self.state_dir), endpoint, function.region))
+        code_bytes = function.code_bytes or b""
+        reserved = function.reserved_concurrency
+        return FunctionSpec(
+            name=function.function_name,
+            arn=function.function_arn,
+            handler=function.handler,
+            code_sha=hashlib.sha256(code_bytes).hexdigest(),
+            code_bytes=code_bytes,
+            environment=tuple(sorted(environment.items())),
+            timeout_s=float(function.timeout or 3),
+            memory_mb=int(function.memory_size or 128),
+            reserved_concurrency=int(reserved) if reserved not in (None, "") else None,
+        )
+
+    # -- invoke -----------------------------------------------------------------------------
+    def invoke(self, name_or_arn: str, event: Any) -> InvocationResult:
+        return self.invoke_function(self.find_function(name_or_arn), event)
+
+    def invoke_function(self, function: LambdaFunction, event: Any) -> InvocationResult:
+        spec = self.spec_for(function)
+        result = self._pool(spec.name).invoke(spec, event)
+        if result.failed:
+            log.info("%s failed: %s", spec.name, str(result.payload)[:300])
+        return result
+
+    def invoke_async(self, function: LambdaFunction, event: Any) -> None:
+        """InvocationType=Event: queued, retried twice on error, as Lambda does."""
+        def run() -> None:
+            for _attempt in range(1 + ASYNC_RETRIES):
+                if not self.invoke_function(function, event).failed:
+                    return
+            log.warning("async invoke of %s failed after %d retries", function.function_name, ASYNC_RETRIES)
+        self._async.submit(run)
+
+    def _pool(self, function_name: str) -> EnvironmentPool:
+        with self._pools_lock:
+            pool = self._pools.get(function_name)
+            if pool is None:
+                pool = EnvironmentPool(self.code_root, self.log_dir, MAX_ENVIRONMENTS_PER_FUNCTION)
+                self._pools[function_name] = pool
+            return pool
+
+    def shutdown(self) -> None:
+        self._async.shutdown(wait=False, cancel_futures=True)
+        with self._pools_lock:
+            for pool in self._pools.values():
+                pool.shutdown()
+            self._pools.clear()

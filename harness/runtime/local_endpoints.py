@@ -1,0 +1,60 @@
+"""The one place where a deployed function's configuration is pointed at the local servers.
+
+Terraform sets each function's environment for AWS (ElastiCache, Aurora, the real external APIs).
+Locally the runtime keeps that environment and overrides only the endpoints, credentials and
+region listed here, taken from `<state_dir>/stack.json` (written by `make up`):
+
+| variable | local value |
+|---|---|
+| `REDIS_HOST`, `REDIS_PORT` | stack.json `redis.host`, `redis.port` |
+| `REDIS_TLS` | `false` (the local Redis speaks plain TCP) |
+| `DB_HOST`, `DB_PORT` | stack.json `postgres.host`, `postgres.port` |
+| `TELEMATICS_API_URL`, `PDF_API_URL` | stack.json `mock_api.url` (one mock serves both) |
+| `AWS_ENDPOINT_URL` | the emulator's endpoint (boto3 honours it for every service) |
+| `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_DEFAULT_REGION` | emulator credentials (`test`/`test`) |
+
+Only variables the function already has are overridden (a function without `DB_HOST` does not get
+one), except the AWS ones, which every execution environment has. The secrets named by
+`DB_SECRET_ARN` / `REDIS_AUTH_SECRET_ARN` are filled with the local credentials by
+`harness.runtime.local_secrets`.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def read_stack(state_dir: str | Path) -> dict[str, Any]:
+    path = Path(state_dir) / "stack.json"
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text())
+
+
+def local_overrides(function_env: dict[str, str], stack: dict[str, Any], endpoint: str, region: str) -> dict[str, str]:
+    """Environment entries that replace the deployed ones for a locally run function."""
+    overrides: dict[str, str] = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_SESSION_TOKEN": "test",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+    redis = stack.get("redis") or {}
+    postgres = stack.get("postgres") or {}
+    mock_api = stack.get("mock_api") or {}
+    candidates = {
+        "REDIS_HOST": redis.get("host"),
+        "REDIS_PORT": redis.get("port"),
+        "REDIS_TLS": "false" if redis else None,
+        "DB_HOST": postgres.get("host"),
+        "DB_PORT": postgres.get("port"),
+        "TELEMATICS_API_URL": mock_api.get("url"),
+        "PDF_API_URL": mock_api.get("url"),
+    }
+    for name, value in candidates.items():
+        if name in function_env and value is not None:
+            overrides[name] = str(value)
+    return overrides

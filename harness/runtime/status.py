@@ -1,0 +1,90 @@
+"""`python -m harness.runtime.status [--json]`: what the local runtime runs right now.
+
+Functions (from the Lambda API), event source mappings with the poller numbers the emulator
+writes to `<state_dir>/runtime/status.json` (lag per shard as MillisBehindLatest, invocations,
+function errors, discarded records), and every queue's depth (visible / in flight).
+The foundation's `harness status` can call `collect()` or `main()`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from harness.runtime.aws_clients import client
+from harness.runtime.cli_support import resolve_endpoint, state_dir
+from harness.runtime.status_file import status_path
+
+
+def source_label(arn: str) -> str:
+    if ":dynamodb:" in arn:
+        return arn.split(":table/")[1].split("/")[0] + " (stream)"
+    return arn.split(":")[-1]
+
+
+def collect(explicit_state_dir: str | None = None, endpoint: str | None = None) -> dict[str, Any]:
+    endpoint, region = resolve_endpoint(explicit_state_dir, endpoint)
+    lam, sqs = client("lambda", endpoint, region), client("sqs", endpoint, region)
+    functions = [
+        {"name": f["FunctionName"], "handler": f.get("Handler"), "memory_mb": f.get("MemorySize"),
+         "timeout_s": f.get("Timeout")}
+        for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]]
+    mappings = [
+        {"uuid": m["UUID"], "source": source_label(m["EventSourceArn"]), "source_arn": m["EventSourceArn"],
+         "function": m["FunctionArn"].split(":")[-1], "state": m.get("State"), "batch_size": m.get("BatchSize")}
+        for page in lam.get_paginator("list_event_source_mappings").paginate() for m in page["EventSourceMappings"]]
+    pollers_file = status_path(state_dir(explicit_state_dir))
+    pollers: dict[str, Any] = json.loads(pollers_file.read_text()) if pollers_file.exists() else {}
+    by_uuid: dict[str, list] = {}
+    for row in pollers.get("mappings", []):
+        by_uuid.setdefault(row["uuid"], []).append(row)
+    for mapping in mappings:
+        mapping["pollers"] = by_uuid.get(mapping["uuid"], [])
+    queues = []
+    for url in sqs.list_queues().get("QueueUrls", []):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        queues.append({"name": url.rsplit("/", 1)[1], "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
+                       "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))})
+    age = time.time() - pollers["written_at"] if pollers.get("written_at") else None
+    return {"endpoint": endpoint, "functions": functions, "mappings": mappings, "queues": queues,
+            "runtime_status_age_s": age}
+
+
+def render(status: dict[str, Any]) -> str:
+    lines = [f"emulator {status['endpoint']}"]
+    age = status["runtime_status_age_s"]
+    lines.append("runtime: " + ("no status file (runtime not running?)" if age is None
+                                else f"status written {age:.0f} s ago" + (" (STALE)" if age > 10 else "")))
+    lines.append(f"\nfunctions ({len(status['functions'])})")
+    for f in sorted(status["functions"], key=lambda f: f["name"]):
+        lines.append(f"  {f['name']:<40} {f['handler']:<45} {f['memory_mb']:>5} MB {f['timeout_s']:>4} s")
+    lines.append(f"\nevent source mappings ({len(status['mappings'])})")
+    for m in sorted(status["mappings"], key=lambda m: m["function"]):
+        lines.append(f"  {m['source']:<40} -> {m['function']:<32} {m['state'] or '':<8} batch {m['batch_size']}")
+        for p in m["pollers"]:
+            if "millis_behind_latest" in p:
+                lines.append(f"      {p['shard']:<24} lag {p['millis_behind_latest']:>7} ms  delivered "
+                             f"{p['records_delivered']:>7}  invokes {p['invocations']:>6}  errors "
+                             f"{p['function_errors']:>4}  discarded {p['discarded_records']:>4}")
+            else:
+                lines.append(f"      queue poller  invokes {p['invocations']:>6}  errors {p['function_errors']:>4}"
+                             f"  deleted {p['messages_deleted']:>7}")
+    lines.append(f"\nqueues ({len(status['queues'])})")
+    for q in sorted(status["queues"], key=lambda q: q["name"]):
+        lines.append(f"  {q['name']:<48} visible {q['visible']:>6}  in flight {q['in_flight']:>6}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--state-dir")
+    parser.add_argument("--endpoint")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    status = collect(args.state_dir, args.endpoint)
+    print(json.dumps(status, indent=2, default=str) if args.json else render(status))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Terraform plumbing helpers: CLI config, emulator provider override, tfvars example block."""

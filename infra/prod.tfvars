@@ -1,0 +1,59 @@
+# prod: 234,000 vehicles (docs/contracts.md "Sizing").
+# Kinesis per shard: 1,000 records/s and 1 MiB/s written, 2 MiB/s read (shared by all readers).
+# shards = ceil(max(rec/s / 1000, MiB/s / 1, readers x MiB/s / 2) x 1.5 headroom)
+#   gps:         234,000 / 30 s = 7,800 rec/s; x 300 B = 2.23 MiB/s; 1 reader (location)
+#                max(7.80, 2.23, 1 x 2.23 / 2 = 1.12) = 7.80 x 1.5 = 11.7 -> 12 shards
+#   diagnostics: 234,000 / 60 s = 3,900 rec/s; x 550 B = 2.05 MiB/s; 4 readers
+#                (processor, predictive, fuel, Firehose)
+#                max(3.90, 2.05, 4 x 2.05 / 2 = 4.09) = 4.09 x 1.5 = 6.14 -> 7 shards
+#                (the read side binds: 6 shards would leave 1.47x, under the 1.5x headroom)
+#   hos:         ~12 changes per driver-day = 32.5 rec/s average, 20x at shift change = 650 rec/s
+#                peak; x ~400 B = 0.25 MiB/s; 1 reader: max(0.65, 0.25, 0.12) x 1.5 = 0.98 -> 1;
+#                2 shards so one shift-change burst on a hot partition key cannot throttle.
+# Lambda concurrency: gps 12 shards x parallelization 4 = 48 concurrent location invocations;
+#   reserved_concurrency 60 per function (13 x 60 = 780 of the default 1,000 leaves 220 unreserved;
+#   raise the account limit before adding functions).
+# DynamoDB on demand: 7,800 location + 3,900 diagnostics writes/s are within on-demand scaling;
+#   PAY_PER_REQUEST avoids capacity alarms for the shift-change bursts.
+# Aurora: one connection per concurrent writer Lambda; 32 ACUs (~64 GiB) -> max_connections 5,000 (cap).
+aws_region  = "us-east-1"
+env         = "prod"
+owner       = "fleet-platform"
+cost_center = "telematics-prod"
+
+deletion_protection     = true
+report_object_lock_mode = "COMPLIANCE"
+
+stream_mode             = "PROVISIONED"
+diagnostics_shard_count = 7
+hos_shard_count         = 2
+gps_shard_count         = 12
+retention_hours         = 168
+
+processor_memory       = 1024
+anomaly_memory         = 1024
+maintenance_memory     = 512
+driver_notifier_memory = 512
+fleet_memory           = 512
+predictive_memory      = 2048
+hos_memory             = 1024
+location_memory        = 1024
+fuel_memory            = 1024
+coaching_memory        = 256
+timeout_s              = 60
+reserved_concurrency   = 60
+
+node_type                = "cache.r7g.xlarge"
+num_cache_clusters       = 3
+snapshot_retention_limit = 7
+
+min_capacity          = 2
+max_capacity          = 32
+backup_retention_days = 35
+
+visibility_timeout     = 360
+retention_seconds      = 345600
+lifecycle_archive_days = 90
+buffer_interval_s      = 300
+buffer_size_mb         = 128
+log_retention_days     = 365

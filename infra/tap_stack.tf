@@ -1,0 +1,3438 @@
+###############################################################################
+# fleettap: fleet telematics pipeline for ~234,000 commercial vehicles.
+#
+# One file holds the whole topology (the request asks for a single tap_stack.tf). The topology is
+# identical in dev, staging and prod: every resource exists in every environment with the same
+# count; only capacities (shards, memory, ACUs, node types, retention) come from the tfvars files.
+#
+# Data flow
+#   vehicles -> Kinesis (diagnostics | hos | gps)
+#     diagnostics -> processor -> DynamoDB vehicle_diagnostics --stream--> anomaly -> SNS vehicle-alerts
+#                 -> predictive (Aurora history + SageMaker) -> DynamoDB predicted_failures, SNS maintenance-required
+#                 -> fuel (MPG, Redis benchmarks, Aurora fuel_analytics) -> SNS driver-coaching -> coaching -> SQS training
+#                 -> Firehose (Lambda transform, Parquet, date/vehicle_type partitions) -> S3 data lake -> Glue -> Athena
+#     hos         -> hos (DOT rules) -> DynamoDB driver_logs, SNS hos-violations -> hos_report -> S3 compliance reports
+#     gps         -> location -> DynamoDB vehicle_locations (geohash GSI), Redis GEO, geofences -> SNS geofence-alerts
+#   SNS vehicle-alerts -> SQS maintenance_alerts (high, critical)   -> maintenance -> Aurora maintenance_schedule
+#                      -> SQS driver_notifications (warning+)      -> driver_notifier -> external telematics API
+#                      -> SQS fleet_manager_queue (all)            -> fleet -> Redis dashboard hashes
+#   EventBridge (daily) -> Step Functions DOT reporting -> dot_report (gather, render_pdf, upload,
+#                          update_status, publish_summary)
+#
+# Hours of service (49 CFR Part 395, property-carrying drivers, rules in force since 2020-09-29)
+#   - A duty period starts after 10 consecutive hours off duty / sleeper berth (395.3(a)(1)).
+#   - 14-hour window: no driving after the 14th hour since coming on duty; off-duty time inside the
+#     window does not extend it (395.3(a)(2)), except a qualifying sleeper-berth pair.
+#   - 11-hour limit: at most 11 hours driving inside the window (395.3(a)(3)(i)) -> violation driving_11.
+#   - 30-minute break after 8 hours of cumulative driving (395.3(a)(3)(ii)) -> break_30.
+#   - 60 hours / 7 days or 70 hours / 8 days on duty, after which driving is illegal (395.3(b));
+#     a 34-hour off-duty restart resets the period (395.3(c)) -> cycle_60 / cycle_70.
+#   - Sleeper-berth split 7/3, 8/2 ... (395.1(g)(1)(ii)); adverse driving +2 h (395.1(b)(1));
+#     150 air-mile short haul (395.1(e)(1)); 16-hour exception once per 7 days (395.1(o)).
+#   - Records of duty status are kept 6 months (395.8(k)): compliance reports sit in an Object Lock
+#     bucket for report_retention_days (>= 183) so nobody can alter or delete them before then.
+#   The rule numbers live in DynamoDB compliance_rules (rule_set "property"), not in code, so a
+#   regulation change is a data change; the hos function evaluates them per driver on every duty
+#   status change and the daily Step Functions workflow produces the FMCSA reports.
+#
+# Predictive maintenance workflow
+#   1. The predictive function reads each diagnostics batch from Kinesis and, per vehicle, pulls
+#      the recent history (vehicle_history in Aurora) to build a feature vector (coolant trend,
+#      battery voltage sag, DTC recurrence, engine hours since service ...).
+#   2. It calls the SageMaker real-time endpoint predictive_endpoint_name (InvokeEndpoint only,
+#      scoped to that endpoint's ARN; the model is trained and deployed outside this stack).
+#   3. Every prediction lands in DynamoDB predicted_failures (component, confidence, horizon_days).
+#   4. Predictions with confidence > PREDICTION_CONFIDENCE_THRESHOLD (0.8) go to SNS
+#      maintenance-required; the rest are kept for trend review only, so shops are not flooded
+#      with low-confidence work.
+#   5. Each prediction is logged as JSON {"event": "prediction", ...}; a metric filter counts them
+#      so drift in the prediction rate is visible in CloudWatch.
+###############################################################################
+
+terraform {
+  required_version = ">= 1.5"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+}
+
+###############################################################################
+# Variables: general
+###############################################################################
+
+variable "aws_region" {
+  description = "AWS region the stack is deployed to."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must look like us-east-1."
+  }
+}
+
+variable "env" {
+  description = "Deployment environment; selects the per-environment capacity map."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.env)
+    error_message = "env must be one of dev, staging, prod."
+  }
+}
+
+variable "project_name" {
+  description = "Project name, first part of every resource name (<project>-<env>-<component>)."
+  type        = string
+  default     = "fleettap"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project_name))
+    error_message = "project_name must be 2-21 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "owner" {
+  description = "Owning team, written to the Owner tag."
+  type        = string
+  default     = "fleet-platform"
+}
+
+variable "cost_center" {
+  description = "Cost center, written to the CostCenter tag."
+  type        = string
+  default     = "telematics"
+}
+
+variable "common_tags" {
+  description = "Extra tags merged into every resource's tags."
+  type        = map(string)
+  default     = {}
+}
+
+variable "deletion_protection" {
+  description = "Protect stateful resources (Aurora deletion protection, final snapshots, non-empty buckets). false only for disposable environments."
+  type        = bool
+  default     = true
+}
+
+###############################################################################
+# Variables: network
+###############################################################################
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC."
+  type        = string
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 24
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block no smaller than /24."
+  }
+}
+
+variable "public_subnet_cidrs" {
+  description = "Public subnet CIDRs, one per availability zone (NAT gateways live here)."
+  type        = list(string)
+  default     = ["10.40.0.0/24", "10.40.1.0/24"]
+
+  validation {
+    condition     = length(var.public_subnet_cidrs) >= 2 && alltrue([for c in var.public_subnet_cidrs : can(cidrhost(c, 0))])
+    error_message = "public_subnet_cidrs needs at least two valid CIDR blocks (two AZs)."
+  }
+}
+
+variable "private_subnet_cidrs" {
+  description = "Private subnet CIDRs, one per availability zone (Lambda, Redis, Aurora, endpoints)."
+  type        = list(string)
+  default     = ["10.40.10.0/24", "10.40.11.0/24"]
+
+  validation {
+    condition     = length(var.private_subnet_cidrs) >= 2 && alltrue([for c in var.private_subnet_cidrs : can(cidrhost(c, 0))])
+    error_message = "private_subnet_cidrs needs at least two valid CIDR blocks (two AZs)."
+  }
+}
+
+variable "enable_nat_gateway" {
+  description = "Create one NAT gateway per AZ for the private subnets' egress to the external APIs."
+  type        = bool
+  default     = true
+}
+
+###############################################################################
+# Variables: Kinesis
+###############################################################################
+
+variable "diagnostics_stream_name" {
+  description = "Name of the OBD-II/J1939 diagnostics stream (null: <project>-<env>-diagnostics)."
+  type        = string
+  default     = null
+}
+
+variable "hos_stream_name" {
+  description = "Name of the HOS duty-status stream (null: <project>-<env>-hos)."
+  type        = string
+  default     = null
+}
+
+variable "gps_stream_name" {
+  description = "Name of the GPS stream (null: <project>-<env>-gps)."
+  type        = string
+  default     = null
+}
+
+variable "stream_mode" {
+  description = "Kinesis capacity mode: PROVISIONED (shard counts below) or ON_DEMAND."
+  type        = string
+  default     = "PROVISIONED"
+
+  validation {
+    condition     = contains(["PROVISIONED", "ON_DEMAND"], var.stream_mode)
+    error_message = "stream_mode must be PROVISIONED or ON_DEMAND."
+  }
+}
+
+variable "diagnostics_shard_count" {
+  description = "Shards of the diagnostics stream (PROVISIONED mode)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.diagnostics_shard_count >= 1 && var.diagnostics_shard_count <= 500 && floor(var.diagnostics_shard_count) == var.diagnostics_shard_count
+    error_message = "diagnostics_shard_count must be an integer between 1 and 500."
+  }
+}
+
+variable "hos_shard_count" {
+  description = "Shards of the HOS stream (PROVISIONED mode)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.hos_shard_count >= 1 && var.hos_shard_count <= 500 && floor(var.hos_shard_count) == var.hos_shard_count
+    error_message = "hos_shard_count must be an integer between 1 and 500."
+  }
+}
+
+variable "gps_shard_count" {
+  description = "Shards of the GPS stream (PROVISIONED mode)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.gps_shard_count >= 1 && var.gps_shard_count <= 500 && floor(var.gps_shard_count) == var.gps_shard_count
+    error_message = "gps_shard_count must be an integer between 1 and 500."
+  }
+}
+
+variable "retention_hours" {
+  description = "Kinesis record retention in hours (24-8760)."
+  type        = number
+  default     = 24
+
+  validation {
+    condition     = var.retention_hours >= 24 && var.retention_hours <= 8760
+    error_message = "retention_hours must be between 24 and 8760."
+  }
+}
+
+###############################################################################
+# Variables: DynamoDB (null name: <project>-<env>-<logical name>)
+###############################################################################
+
+variable "diagnostics_table" {
+  description = "vehicle_diagnostics table name (vehicle_id, timestamp)."
+  type        = string
+  default     = null
+}
+
+variable "thresholds_table" {
+  description = "alert_thresholds table name (scope, metric)."
+  type        = string
+  default     = null
+}
+
+variable "predictions_table" {
+  description = "predicted_failures table name (vehicle_id, predicted_at)."
+  type        = string
+  default     = null
+}
+
+variable "driver_logs_table" {
+  description = "driver_logs table name (driver_id, event_time)."
+  type        = string
+  default     = null
+}
+
+variable "compliance_rules_table" {
+  description = "compliance_rules table name (rule_set, rule_code)."
+  type        = string
+  default     = null
+}
+
+variable "locations_table" {
+  description = "vehicle_locations table name (vehicle_id, timestamp; GSI geohash-index)."
+  type        = string
+  default     = null
+}
+
+variable "geofences_table" {
+  description = "geofences table name (geofence_id)."
+  type        = string
+  default     = null
+}
+
+variable "compliance_status_table" {
+  description = "compliance_status table name (driver_id, report_date)."
+  type        = string
+  default     = null
+}
+
+variable "billing_mode" {
+  description = "DynamoDB billing mode for every table."
+  type        = string
+  default     = "PAY_PER_REQUEST"
+
+  validation {
+    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.billing_mode)
+    error_message = "billing_mode must be PAY_PER_REQUEST or PROVISIONED."
+  }
+}
+
+variable "rcu" {
+  description = "Read capacity units per table and GSI (PROVISIONED only)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.rcu >= 1
+    error_message = "rcu must be at least 1."
+  }
+}
+
+variable "wcu" {
+  description = "Write capacity units per table and GSI (PROVISIONED only)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.wcu >= 1
+    error_message = "wcu must be at least 1."
+  }
+}
+
+variable "ttl_enabled" {
+  description = "Enable TTL on the diagnostics and locations tables (30-day cleanup)."
+  type        = bool
+  default     = true
+}
+
+variable "ttl_attribute" {
+  description = "TTL attribute (epoch seconds = record timestamp + 30 days, written by the processor)."
+  type        = string
+  default     = "expires_at"
+
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_]{0,254}$", var.ttl_attribute))
+    error_message = "ttl_attribute must be a valid attribute name."
+  }
+}
+
+###############################################################################
+# Variables: Lambda
+###############################################################################
+
+variable "lambda_artifacts_dir" {
+  description = "Absolute path of the directory holding functions.zip and deps-layer.zip (make build). null: <module>/../build/lambda."
+  type        = string
+  default     = null
+}
+
+variable "processor_memory" {
+  description = "Memory (MB) of the diagnostics processor and the Firehose transformer."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.processor_memory >= 128 && var.processor_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "anomaly_memory" {
+  description = "Memory (MB) of the anomaly detector."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.anomaly_memory >= 128 && var.anomaly_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "maintenance_memory" {
+  description = "Memory (MB) of the maintenance scheduler."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.maintenance_memory >= 128 && var.maintenance_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "driver_notifier_memory" {
+  description = "Memory (MB) of the driver notifier."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.driver_notifier_memory >= 128 && var.driver_notifier_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "fleet_memory" {
+  description = "Memory (MB) of the fleet dashboard updater."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.fleet_memory >= 128 && var.fleet_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "predictive_memory" {
+  description = "Memory (MB) of the predictive maintenance function."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.predictive_memory >= 128 && var.predictive_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "hos_memory" {
+  description = "Memory (MB) of the HOS processor, the HOS report writer and the DOT report tasks."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.hos_memory >= 128 && var.hos_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "location_memory" {
+  description = "Memory (MB) of the location tracker."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.location_memory >= 128 && var.location_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "fuel_memory" {
+  description = "Memory (MB) of the fuel analytics function."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.fuel_memory >= 128 && var.fuel_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "coaching_memory" {
+  description = "Memory (MB) of the coaching dispatcher."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.coaching_memory >= 128 && var.coaching_memory <= 10240
+    error_message = "Lambda memory must be between 128 and 10240 MB."
+  }
+}
+
+variable "timeout_s" {
+  description = "Lambda timeout in seconds (SQS visibility_timeout must be at least 6x this)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.timeout_s >= 3 && var.timeout_s <= 900
+    error_message = "timeout_s must be between 3 and 900."
+  }
+}
+
+variable "runtime" {
+  description = "Lambda runtime of every function (the layer is built for it)."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.runtime)
+    error_message = "runtime must be python3.12 or python3.13."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions per function (caps each consumer; the account keeps >= 100 unreserved)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.reserved_concurrency >= 1 && var.reserved_concurrency <= 1000
+    error_message = "reserved_concurrency must be between 1 and 1000."
+  }
+}
+
+###############################################################################
+# Variables: ElastiCache Redis
+###############################################################################
+
+variable "node_type" {
+  description = "ElastiCache node type."
+  type        = string
+  default     = "cache.t4g.small"
+
+  validation {
+    condition     = can(regex("^cache\\.", var.node_type))
+    error_message = "node_type must be an ElastiCache node type (cache.*)."
+  }
+}
+
+variable "num_cache_clusters" {
+  description = "Redis nodes in the replication group (primary + replicas, >= 2 for Multi-AZ failover)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.num_cache_clusters >= 2 && var.num_cache_clusters <= 6
+    error_message = "num_cache_clusters must be between 2 and 6."
+  }
+}
+
+variable "engine_version" {
+  description = "Redis engine version."
+  type        = string
+  default     = "7.1"
+}
+
+variable "snapshot_retention_limit" {
+  description = "Days of Redis snapshots to keep."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.snapshot_retention_limit >= 0 && var.snapshot_retention_limit <= 35
+    error_message = "snapshot_retention_limit must be between 0 and 35."
+  }
+}
+
+###############################################################################
+# Variables: Aurora PostgreSQL
+###############################################################################
+
+variable "cluster_identifier" {
+  description = "Aurora cluster identifier (null: <project>-<env>-aurora)."
+  type        = string
+  default     = null
+}
+
+variable "database_name" {
+  description = "Aurora database name (maintenance_schedule, vehicle_history, fuel_analytics ...)."
+  type        = string
+  default     = "fleettap"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.database_name))
+    error_message = "database_name must start with a letter and hold lowercase letters, digits and underscores."
+  }
+}
+
+variable "master_username" {
+  description = "Aurora master user; its password is generated and stored by RDS in Secrets Manager."
+  type        = string
+  default     = "fleettap_admin"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,15}$", var.master_username)) && var.master_username != "admin"
+    error_message = "master_username must be 1-16 lowercase letters, digits or underscores, not a reserved word."
+  }
+}
+
+variable "aurora_engine_version" {
+  description = "Aurora PostgreSQL engine version."
+  type        = string
+  default     = "15.4"
+}
+
+variable "instance_class" {
+  description = "Aurora instance class (db.serverless for Serverless v2)."
+  type        = string
+  default     = "db.serverless"
+
+  validation {
+    condition     = can(regex("^db\\.", var.instance_class))
+    error_message = "instance_class must be a DB instance class (db.*)."
+  }
+}
+
+variable "min_capacity" {
+  description = "Aurora Serverless v2 minimum ACUs."
+  type        = number
+  default     = 0.5
+
+  validation {
+    condition     = var.min_capacity >= 0 && var.min_capacity <= 256
+    error_message = "min_capacity must be between 0 and 256 ACUs."
+  }
+}
+
+variable "max_capacity" {
+  description = "Aurora Serverless v2 maximum ACUs."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.max_capacity >= 1 && var.max_capacity <= 256
+    error_message = "max_capacity must be between 1 and 256 ACUs."
+  }
+}
+
+variable "backup_retention_days" {
+  description = "Aurora automated backup retention in days."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.backup_retention_days >= 1 && var.backup_retention_days <= 35
+    error_message = "backup_retention_days must be between 1 and 35."
+  }
+}
+
+###############################################################################
+# Variables: SageMaker, SNS, SQS, EventBridge
+###############################################################################
+
+variable "predictive_endpoint_name" {
+  description = "Name of the existing SageMaker real-time endpoint serving the failure model (null: <project>-<env>-failure-predictor)."
+  type        = string
+  default     = null
+}
+
+variable "alerts_topic" {
+  description = "vehicle-alerts topic name (null: <project>-<env>-vehicle-alerts)."
+  type        = string
+  default     = null
+}
+
+variable "maintenance_topic" {
+  description = "maintenance-required topic name (null: <project>-<env>-maintenance-required)."
+  type        = string
+  default     = null
+}
+
+variable "violations_topic" {
+  description = "hos-violations topic name (null: <project>-<env>-hos-violations)."
+  type        = string
+  default     = null
+}
+
+variable "summary_topic" {
+  description = "compliance-summary topic name (null: <project>-<env>-compliance-summary)."
+  type        = string
+  default     = null
+}
+
+variable "geofence_topic" {
+  description = "geofence-alerts topic name (null: <project>-<env>-geofence-alerts)."
+  type        = string
+  default     = null
+}
+
+variable "coaching_topic" {
+  description = "driver-coaching topic name (null: <project>-<env>-driver-coaching)."
+  type        = string
+  default     = null
+}
+
+variable "alert_https_endpoint" {
+  description = "HTTPS endpoint of the external fleet-operations system subscribed to critical vehicle alerts, geofence alerts, maintenance predictions, compliance summaries and ops alarms. The default is a reserved example.com address: set the real webhook per environment."
+  type        = string
+  default     = "https://hooks.example.com/fleettap/sns"
+
+  validation {
+    condition     = can(regex("^https://", var.alert_https_endpoint))
+    error_message = "alert_https_endpoint must be an https:// URL."
+  }
+}
+
+variable "maintenance_queue" {
+  description = "maintenance_alerts queue name (null: <project>-<env>-maintenance_alerts)."
+  type        = string
+  default     = null
+}
+
+variable "driver_queue" {
+  description = "driver_notifications queue name (null: <project>-<env>-driver_notifications)."
+  type        = string
+  default     = null
+}
+
+variable "fleet_queue" {
+  description = "fleet_manager_queue name (null: <project>-<env>-fleet_manager_queue)."
+  type        = string
+  default     = null
+}
+
+variable "training_queue" {
+  description = "driver_training_queue name (null: <project>-<env>-driver_training_queue)."
+  type        = string
+  default     = null
+}
+
+variable "visibility_timeout" {
+  description = "SQS visibility timeout in seconds (AWS advises >= 6x the consumer's timeout)."
+  type        = number
+  default     = 360
+
+  validation {
+    condition     = var.visibility_timeout >= 0 && var.visibility_timeout <= 43200
+    error_message = "visibility_timeout must be between 0 and 43200."
+  }
+}
+
+variable "retention_seconds" {
+  description = "SQS message retention in seconds (the alert SLA window; DLQs keep 14 days)."
+  type        = number
+  default     = 345600
+
+  validation {
+    condition     = var.retention_seconds >= 60 && var.retention_seconds <= 1209600
+    error_message = "retention_seconds must be between 60 and 1209600."
+  }
+}
+
+variable "compliance_schedule_expression" {
+  description = "EventBridge schedule of the daily DOT reporting workflow."
+  type        = string
+  default     = "cron(0 6 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(cron|rate)\\(.+\\)$", var.compliance_schedule_expression))
+    error_message = "compliance_schedule_expression must be a cron(...) or rate(...) expression."
+  }
+}
+
+###############################################################################
+# Variables: S3, Firehose, Glue, Athena, CloudWatch
+###############################################################################
+
+variable "reports_bucket" {
+  description = "Compliance reports bucket (Object Lock). null: <project>-<env>-compliance-reports-<account id>."
+  type        = string
+  default     = null
+}
+
+variable "data_lake_bucket" {
+  description = "Data lake bucket (Firehose Parquet). null: <project>-<env>-data-lake-<account id>."
+  type        = string
+  default     = null
+}
+
+variable "lifecycle_archive_days" {
+  description = "Days after which objects transition to Glacier."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.lifecycle_archive_days >= 1
+    error_message = "lifecycle_archive_days must be at least 1."
+  }
+}
+
+variable "report_retention_days" {
+  description = "Object Lock retention of compliance reports (49 CFR 395.8(k): 6 months)."
+  type        = number
+  default     = 183
+
+  validation {
+    condition     = var.report_retention_days >= 183
+    error_message = "report_retention_days must be at least 183 (six months, 49 CFR 395.8(k))."
+  }
+}
+
+variable "report_object_lock_mode" {
+  description = "Object Lock mode of the reports bucket: COMPLIANCE (nobody can shorten it) or GOVERNANCE (privileged principals can, for disposable environments)."
+  type        = string
+  default     = "COMPLIANCE"
+
+  validation {
+    condition     = contains(["COMPLIANCE", "GOVERNANCE"], var.report_object_lock_mode)
+    error_message = "report_object_lock_mode must be COMPLIANCE or GOVERNANCE."
+  }
+}
+
+variable "diagnostics_firehose_name" {
+  description = "Firehose delivery stream name (null: <project>-<env>-diagnostics-archive)."
+  type        = string
+  default     = null
+}
+
+variable "buffer_interval_s" {
+  description = "Firehose buffer interval in seconds."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.buffer_interval_s >= 60 && var.buffer_interval_s <= 900
+    error_message = "buffer_interval_s must be between 60 and 900."
+  }
+}
+
+variable "buffer_size_mb" {
+  description = "Firehose buffer size in MiB (>= 64 because of Parquet conversion and dynamic partitioning)."
+  type        = number
+  default     = 64
+
+  validation {
+    condition     = var.buffer_size_mb >= 64 && var.buffer_size_mb <= 128
+    error_message = "buffer_size_mb must be between 64 and 128."
+  }
+}
+
+variable "data_format_conversion_enabled" {
+  description = "Convert the JSON records to Parquet (schema from the Glue table) before writing to S3."
+  type        = bool
+  default     = true
+}
+
+variable "crawler_name" {
+  description = "Glue crawler name (null: <project>-<env>-diagnostics-crawler)."
+  type        = string
+  default     = null
+}
+
+variable "glue_database_name" {
+  description = "Glue catalog database (null: <project>_<env>_telemetry). The request's second database_name, renamed to avoid the clash with Aurora's."
+  type        = string
+  default     = null
+}
+
+variable "crawler_schedule" {
+  description = "Glue crawler schedule (nightly)."
+  type        = string
+  default     = "cron(0 2 * * ? *)"
+
+  validation {
+    condition     = can(regex("^cron\\(.+\\)$", var.crawler_schedule))
+    error_message = "crawler_schedule must be a cron(...) expression."
+  }
+}
+
+variable "workgroup_name" {
+  description = "Athena workgroup name (null: <project>-<env>-analytics)."
+  type        = string
+  default     = null
+}
+
+variable "output_bucket" {
+  description = "Athena query results bucket (null: <project>-<env>-athena-results-<account id>)."
+  type        = string
+  default     = null
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch Logs retention in days."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, ... 3653)."
+  }
+}
+
+###############################################################################
+# Data sources
+###############################################################################
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+# Zones pinned by name (a, b, c of the region) so the set never grows silently when AWS adds one.
+data "aws_availability_zones" "available" {
+  state = "available"
+
+  filter {
+    name   = "zone-name"
+    values = [for suffix in ["a", "b", "c"] : "${data.aws_region.current.name}${suffix}"]
+  }
+}
+
+###############################################################################
+# Locals: naming, tags, per-environment capacity
+###############################################################################
+
+locals {
+  prefix     = "${var.project_name}-${var.env}"
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+  azs        = slice(data.aws_availability_zones.available.names, 0, length(var.private_subnet_cidrs))
+
+  tags = merge(var.common_tags, {
+    Project     = var.project_name
+    Environment = var.env
+    Owner       = var.owner
+    CostCenter  = var.cost_center
+    ManagedBy   = "terraform"
+  })
+
+  # Capacities that are not variables of their own: event source mapping tuning and alarm
+  # thresholds scale with the environment. Keys are identical in every environment.
+  capacity = {
+    dev = {
+      kinesis_batch_size       = 100
+      kinesis_batching_window  = 1
+      parallelization_factor   = 1
+      sqs_batch_size           = 10
+      sqs_batching_window      = 1
+      queue_age_alarm_s        = 300
+      dynamodb_throttle_alarms = 5
+    }
+    staging = {
+      kinesis_batch_size       = 200
+      kinesis_batching_window  = 1
+      parallelization_factor   = 2
+      sqs_batch_size           = 10
+      sqs_batching_window      = 1
+      queue_age_alarm_s        = 300
+      dynamodb_throttle_alarms = 5
+    }
+    prod = {
+      kinesis_batch_size       = 500
+      kinesis_batching_window  = 1
+      parallelization_factor   = 4
+      sqs_batch_size           = 10
+      sqs_batching_window      = 1
+      queue_age_alarm_s        = 300
+      dynamodb_throttle_alarms = 25
+    }
+  }
+  cap = local.capacity[var.env]
+
+  # Kinesis streams: one for_each over a common configuration.
+  streams = {
+    diagnostics = { name = coalesce(var.diagnostics_stream_name, "${local.prefix}-diagnostics"), shards = var.diagnostics_shard_count }
+    hos         = { name = coalesce(var.hos_stream_name, "${local.prefix}-hos"), shards = var.hos_shard_count }
+    gps         = { name = coalesce(var.gps_stream_name, "${local.prefix}-gps"), shards = var.gps_shard_count }
+  }
+
+  # DynamoDB tables: logical key -> name, keys, stream/TTL/GSI flags (docs/contracts.md).
+  tables = {
+    diagnostics = {
+      name   = coalesce(var.diagnostics_table, "${local.prefix}-vehicle_diagnostics")
+      hash   = "vehicle_id", hash_type = "S", range = "timestamp", range_type = "N"
+      stream = true, ttl = true, geohash_gsi = false
+    }
+    thresholds = {
+      name   = coalesce(var.thresholds_table, "${local.prefix}-alert_thresholds")
+      hash   = "scope", hash_type = "S", range = "metric", range_type = "S"
+      stream = false, ttl = false, geohash_gsi = false
+    }
+    predictions = {
+      name   = coalesce(var.predictions_table, "${local.prefix}-predicted_failures")
+      hash   = "vehicle_id", hash_type = "S", range = "predicted_at", range_type = "N"
+      stream = false, ttl = false, geohash_gsi = false
+    }
+    driver_logs = {
+      name   = coalesce(var.driver_logs_table, "${local.prefix}-driver_logs")
+      hash   = "driver_id", hash_type = "S", range = "event_time", range_type = "N"
+      stream = false, ttl = false, geohash_gsi = false
+    }
+    compliance_rules = {
+      name   = coalesce(var.compliance_rules_table, "${local.prefix}-compliance_rules")
+      hash   = "rule_set", hash_type = "S", range = "rule_code", range_type = "S"
+      stream = false, ttl = false, geohash_gsi = false
+    }
+    locations = {
+      name   = coalesce(var.locations_table, "${local.prefix}-vehicle_locations")
+      hash   = "vehicle_id", hash_type = "S", range = "timestamp", range_type = "N"
+      stream = false, ttl = true, geohash_gsi = true
+    }
+    geofences = {
+      name   = coalesce(var.geofences_table, "${local.prefix}-geofences")
+      hash   = "geofence_id", hash_type = "S", range = null, range_type = null
+      stream = false, ttl = false, geohash_gsi = false
+    }
+    compliance_status = {
+      name   = coalesce(var.compliance_status_table, "${local.prefix}-compliance_status")
+      hash   = "driver_id", hash_type = "S", range = "report_date", range_type = "S"
+      stream = false, ttl = false, geohash_gsi = false
+    }
+  }
+
+  topics = {
+    alerts      = coalesce(var.alerts_topic, "${local.prefix}-vehicle-alerts")
+    maintenance = coalesce(var.maintenance_topic, "${local.prefix}-maintenance-required")
+    violations  = coalesce(var.violations_topic, "${local.prefix}-hos-violations")
+    summary     = coalesce(var.summary_topic, "${local.prefix}-compliance-summary")
+    geofence    = coalesce(var.geofence_topic, "${local.prefix}-geofence-alerts")
+    coaching    = coalesce(var.coaching_topic, "${local.prefix}-driver-coaching")
+    ops         = "${local.prefix}-ops-alarms"
+  }
+
+  # Work queues, each with its own DLQ (maxReceiveCount 5).
+  queues = {
+    maintenance = coalesce(var.maintenance_queue, "${local.prefix}-maintenance_alerts")
+    driver      = coalesce(var.driver_queue, "${local.prefix}-driver_notifications")
+    fleet       = coalesce(var.fleet_queue, "${local.prefix}-fleet_manager_queue")
+    training    = coalesce(var.training_queue, "${local.prefix}-driver_training_queue")
+  }
+
+  # vehicle-alerts fan-out with severity filter policies (docs/contracts.md).
+  alert_subscriptions = {
+    maintenance = ["high", "critical"]
+    driver      = ["warning", "high", "critical"]
+    fleet       = ["info", "warning", "high", "critical"]
+  }
+
+  # HTTPS subscriptions for the external fleet-operations system.
+  https_subscriptions = {
+    alerts      = ["critical"]
+    maintenance = null
+    summary     = null
+    geofence    = null
+    ops         = null
+  }
+
+  buckets = {
+    reports  = coalesce(var.reports_bucket, "${local.prefix}-compliance-reports-${local.account_id}")
+    datalake = coalesce(var.data_lake_bucket, "${local.prefix}-data-lake-${local.account_id}")
+    athena   = coalesce(var.output_bucket, "${local.prefix}-athena-results-${local.account_id}")
+    logs     = "${local.prefix}-access-logs-${local.account_id}"
+  }
+
+  cluster_identifier       = coalesce(var.cluster_identifier, "${local.prefix}-aurora")
+  predictive_endpoint_name = coalesce(var.predictive_endpoint_name, "${local.prefix}-failure-predictor")
+  # No aws_sagemaker_endpoint data source exists in provider 5.x: the ARN is built from the
+  # partition/region/account data sources (SageMaker lower-cases endpoint names in ARNs).
+  predictive_endpoint_arn = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:endpoint/${lower(local.predictive_endpoint_name)}"
+  firehose_name           = coalesce(var.diagnostics_firehose_name, "${local.prefix}-diagnostics-archive")
+  glue_database_name      = coalesce(var.glue_database_name, replace("${local.prefix}_telemetry", "-", "_"))
+  crawler_name            = coalesce(var.crawler_name, "${local.prefix}-diagnostics-crawler")
+  workgroup_name          = coalesce(var.workgroup_name, "${local.prefix}-analytics")
+  lambda_artifacts_dir    = coalesce(var.lambda_artifacts_dir, "${path.module}/../build/lambda")
+  redis_id                = "${local.prefix}-redis"
+}
+
+###############################################################################
+# KMS: one customer-managed key per environment encrypts all vehicle data at rest
+###############################################################################
+
+data "aws_iam_policy_document" "kms" {
+  # checkov:skip=CKV_AWS_109:Key policy: "*" is this key only and the root statement is the standard delegation to IAM.
+  # checkov:skip=CKV_AWS_111:Key policy: "*" is this key only; writes are constrained by principals and conditions.
+  # checkov:skip=CKV_AWS_356:Key policy: in a key policy Resource "*" means the key the policy is attached to.
+  # Key administration and use by principals of this account that IAM allows to (IAM policies
+  # below grant each role only Decrypt/GenerateDataKey). In a key policy "*" means this key.
+  statement {
+    sid = "AccountAdministration"
+    actions = [
+      "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+      "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+      "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
+      "kms:GenerateDataKey*", "kms:CreateGrant",
+    ]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogs"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+    }
+  }
+
+  statement {
+    sid       = "ServicePublishers"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_kms_key" "main" {
+  description             = "${local.prefix} vehicle data at rest"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.deletion_protection ? 30 : 7
+  policy                  = data.aws_iam_policy_document.kms.json
+}
+
+resource "aws_kms_alias" "main" {
+  name          = "alias/${local.prefix}-data"
+  target_key_id = aws_kms_key.main.key_id
+}
+
+###############################################################################
+# Network: VPC over two AZs, public subnets with NAT, private subnets for everything else
+###############################################################################
+
+resource "aws_vpc" "main" {
+  cidr_block           = var.vpc_cidr
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+
+  tags = { Name = "${local.prefix}-vpc" }
+}
+
+# Lock down the default security group: nothing may use it by accident.
+resource "aws_default_security_group" "default" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_subnet" "public" {
+  count             = length(var.public_subnet_cidrs)
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = var.public_subnet_cidrs[count.index]
+  availability_zone = local.azs[count.index % length(local.azs)]
+
+  tags = { Name = "${local.prefix}-public-${count.index}", Tier = "public" }
+}
+
+resource "aws_subnet" "private" {
+  count             = length(var.private_subnet_cidrs)
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = var.private_subnet_cidrs[count.index]
+  availability_zone = local.azs[count.index]
+
+  tags = { Name = "${local.prefix}-private-${count.index}", Tier = "private" }
+}
+
+resource "aws_internet_gateway" "main" {
+  vpc_id = aws_vpc.main.id
+  tags   = { Name = "${local.prefix}-igw" }
+}
+
+resource "aws_eip" "nat" {
+  count  = var.enable_nat_gateway ? length(var.public_subnet_cidrs) : 0
+  domain = "vpc"
+  tags   = { Name = "${local.prefix}-nat-${count.index}" }
+
+  depends_on = [aws_internet_gateway.main]
+}
+
+resource "aws_nat_gateway" "main" {
+  count         = var.enable_nat_gateway ? length(var.public_subnet_cidrs) : 0
+  allocation_id = aws_eip.nat[count.index].id
+  subnet_id     = aws_subnet.public[count.index].id
+  tags          = { Name = "${local.prefix}-nat-${count.index}" }
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+  tags   = { Name = "${local.prefix}-public" }
+}
+
+resource "aws_route" "public_internet" {
+  route_table_id         = aws_route_table.public.id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.main.id
+}
+
+resource "aws_route_table_association" "public" {
+  count          = length(var.public_subnet_cidrs)
+  subnet_id      = aws_subnet.public[count.index].id
+  route_table_id = aws_route_table.public.id
+}
+
+resource "aws_route_table" "private" {
+  count  = length(var.private_subnet_cidrs)
+  vpc_id = aws_vpc.main.id
+  tags   = { Name = "${local.prefix}-private-${count.index}" }
+}
+
+resource "aws_route" "private_nat" {
+  count                  = var.enable_nat_gateway ? length(var.private_subnet_cidrs) : 0
+  route_table_id         = aws_route_table.private[count.index].id
+  destination_cidr_block = "0.0.0.0/0"
+  nat_gateway_id         = aws_nat_gateway.main[count.index % length(aws_nat_gateway.main)].id
+}
+
+resource "aws_route_table_association" "private" {
+  count          = length(var.private_subnet_cidrs)
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private[count.index].id
+}
+
+# VPC flow logs (rejected and accepted traffic) for network forensics.
+resource "aws_cloudwatch_log_group" "flow_logs" {
+  name              = "/${var.project_name}/${var.env}/vpc-flow-logs"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+data "aws_iam_policy_document" "flow_logs_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["vpc-flow-logs.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "flow_logs" {
+  name               = "${local.prefix}-vpc-flow-logs"
+  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  name = "write-flow-logs"
+  role = aws_iam_role.flow_logs.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "WriteFlowLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+      Resource = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+    }]
+  })
+}
+
+resource "aws_flow_log" "main" {
+  vpc_id          = aws_vpc.main.id
+  traffic_type    = "ALL"
+  log_destination = aws_cloudwatch_log_group.flow_logs.arn
+  iam_role_arn    = aws_iam_role.flow_logs.arn
+}
+
+# Security groups: each opens only the port its peer needs.
+resource "aws_security_group" "lambda" {
+  name        = "${local.prefix}-lambda"
+  description = "Lambda functions in the private subnets"
+  vpc_id      = aws_vpc.main.id
+  tags        = { Name = "${local.prefix}-lambda" }
+}
+
+resource "aws_security_group" "redis" {
+  name        = "${local.prefix}-redis"
+  description = "ElastiCache Redis, reachable from the Lambda functions only"
+  vpc_id      = aws_vpc.main.id
+  tags        = { Name = "${local.prefix}-redis" }
+}
+
+resource "aws_security_group" "aurora" {
+  name        = "${local.prefix}-aurora"
+  description = "Aurora PostgreSQL, reachable from the Lambda functions only"
+  vpc_id      = aws_vpc.main.id
+  tags        = { Name = "${local.prefix}-aurora" }
+}
+
+resource "aws_security_group" "endpoints" {
+  name        = "${local.prefix}-endpoints"
+  description = "Interface VPC endpoints, HTTPS from the Lambda functions"
+  vpc_id      = aws_vpc.main.id
+  tags        = { Name = "${local.prefix}-endpoints" }
+}
+
+resource "aws_security_group_rule" "lambda_to_redis" {
+  type                     = "egress"
+  description              = "Redis (TLS) from Lambda"
+  security_group_id        = aws_security_group.lambda.id
+  source_security_group_id = aws_security_group.redis.id
+  protocol                 = "tcp"
+  from_port                = 6379
+  to_port                  = 6379
+}
+
+resource "aws_security_group_rule" "lambda_to_aurora" {
+  type                     = "egress"
+  description              = "PostgreSQL from Lambda"
+  security_group_id        = aws_security_group.lambda.id
+  source_security_group_id = aws_security_group.aurora.id
+  protocol                 = "tcp"
+  from_port                = 5432
+  to_port                  = 5432
+}
+
+resource "aws_security_group_rule" "lambda_https" {
+  type              = "egress"
+  description       = "HTTPS to VPC endpoints, S3/DynamoDB gateway endpoints and the external telematics/FMCSA APIs via NAT"
+  security_group_id = aws_security_group.lambda.id
+  cidr_blocks       = ["0.0.0.0/0"]
+  protocol          = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_security_group_rule" "redis_from_lambda" {
+  type                     = "ingress"
+  description              = "Redis from Lambda"
+  security_group_id        = aws_security_group.redis.id
+  source_security_group_id = aws_security_group.lambda.id
+  protocol                 = "tcp"
+  from_port                = 6379
+  to_port                  = 6379
+}
+
+resource "aws_security_group_rule" "aurora_from_lambda" {
+  type                     = "ingress"
+  description              = "PostgreSQL from Lambda"
+  security_group_id        = aws_security_group.aurora.id
+  source_security_group_id = aws_security_group.lambda.id
+  protocol                 = "tcp"
+  from_port                = 5432
+  to_port                  = 5432
+}
+
+resource "aws_security_group_rule" "endpoints_from_lambda" {
+  type                     = "ingress"
+  description              = "HTTPS from Lambda to interface endpoints"
+  security_group_id        = aws_security_group.endpoints.id
+  source_security_group_id = aws_security_group.lambda.id
+  protocol                 = "tcp"
+  from_port                = 443
+  to_port                  = 443
+}
+
+# Keep AWS API traffic inside the VPC.
+resource "aws_vpc_endpoint" "gateway" {
+  for_each          = toset(["dynamodb", "s3"])
+  vpc_id            = aws_vpc.main.id
+  service_name      = "com.amazonaws.${local.region}.${each.key}"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = aws_route_table.private[*].id
+  tags              = { Name = "${local.prefix}-${each.key}" }
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each            = toset(["kinesis-streams", "sns", "sqs", "sagemaker.runtime", "secretsmanager", "kms", "logs", "states"])
+  vpc_id              = aws_vpc.main.id
+  service_name        = "com.amazonaws.${local.region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints.id]
+  private_dns_enabled = true
+  tags                = { Name = "${local.prefix}-${each.key}" }
+}
+
+###############################################################################
+# Kinesis Data Streams: diagnostics, hos, gps (one for_each, common configuration)
+###############################################################################
+
+resource "aws_kinesis_stream" "this" {
+  for_each = local.streams
+
+  name             = each.value.name
+  shard_count      = var.stream_mode == "PROVISIONED" ? each.value.shards : null
+  retention_period = var.retention_hours
+  encryption_type  = "KMS"
+  kms_key_id       = aws_kms_key.main.arn
+
+  shard_level_metrics = ["IncomingBytes", "IncomingRecords", "IteratorAgeMilliseconds", "ReadProvisionedThroughputExceeded", "WriteProvisionedThroughputExceeded"]
+
+  stream_mode_details {
+    stream_mode = var.stream_mode
+  }
+
+  tags = { Name = each.value.name, Kind = each.key }
+}
+
+###############################################################################
+# DynamoDB tables
+###############################################################################
+
+resource "aws_dynamodb_table" "this" {
+  for_each = local.tables
+
+  name             = each.value.name
+  billing_mode     = var.billing_mode
+  read_capacity    = var.billing_mode == "PROVISIONED" ? var.rcu : null
+  write_capacity   = var.billing_mode == "PROVISIONED" ? var.wcu : null
+  hash_key         = each.value.hash
+  range_key        = each.value.range
+  stream_enabled   = each.value.stream
+  stream_view_type = each.value.stream ? "NEW_IMAGE" : null
+
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = each.value.hash
+    type = each.value.hash_type
+  }
+
+  dynamic "attribute" {
+    for_each = each.value.range == null ? [] : [1]
+    content {
+      name = each.value.range
+      type = each.value.range_type
+    }
+  }
+
+  dynamic "attribute" {
+    for_each = each.value.geohash_gsi ? [1] : []
+    content {
+      name = "geohash"
+      type = "S"
+    }
+  }
+
+  # Spatial lookups: "which vehicles are in this geohash cell, newest first".
+  dynamic "global_secondary_index" {
+    for_each = each.value.geohash_gsi ? [1] : []
+    content {
+      name            = "geohash-index"
+      hash_key        = "geohash"
+      range_key       = "timestamp"
+      projection_type = "ALL"
+      read_capacity   = var.billing_mode == "PROVISIONED" ? var.rcu : null
+      write_capacity  = var.billing_mode == "PROVISIONED" ? var.wcu : null
+    }
+  }
+
+  # 30-day automatic cleanup of high-volume telemetry: the writer sets ttl_attribute to the
+  # record timestamp + 30 days (epoch seconds).
+  dynamic "ttl" {
+    for_each = each.value.ttl ? [1] : []
+    content {
+      enabled        = var.ttl_enabled
+      attribute_name = var.ttl_attribute
+    }
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+
+  tags = { Name = each.value.name }
+}
+
+###############################################################################
+# ElastiCache Redis: rolling windows (sorted sets), GEO index, dashboard hashes
+###############################################################################
+
+# AUTH token: generated by Secrets Manager, stored as a secret, never in code or state outputs.
+# The data source returns a new value on every read, so the version ignores later changes to
+# keep re-plans clean; rotate by tainting the version (and the replication group picks it up).
+data "aws_secretsmanager_random_password" "redis" {
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "redis_auth" {
+  # checkov:skip=CKV2_AWS_57:Rotating the Redis AUTH token needs a coordinated ModifyReplicationGroup (ROTATE strategy); done by replacing the version, not a rotation Lambda.
+  name                    = "${local.prefix}/redis/auth-token"
+  description             = "AUTH token of the ${local.prefix} Redis replication group"
+  kms_key_id              = aws_kms_key.main.arn
+  recovery_window_in_days = var.deletion_protection ? 30 : 0
+}
+
+resource "aws_secretsmanager_secret_version" "redis_auth" {
+  secret_id     = aws_secretsmanager_secret.redis_auth.id
+  secret_string = data.aws_secretsmanager_random_password.redis.random_password
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
+}
+
+resource "aws_elasticache_subnet_group" "redis" {
+  name       = "${local.prefix}-redis"
+  subnet_ids = aws_subnet.private[*].id
+}
+
+resource "aws_elasticache_replication_group" "redis" {
+  replication_group_id       = local.redis_id
+  description                = "${local.prefix} telemetry windows, GEO index and dashboard counters"
+  engine                     = "redis"
+  engine_version             = var.engine_version
+  node_type                  = var.node_type
+  num_cache_clusters         = var.num_cache_clusters
+  port                       = 6379
+  parameter_group_name       = "default.redis7"
+  subnet_group_name          = aws_elasticache_subnet_group.redis.name
+  security_group_ids         = [aws_security_group.redis.id]
+  automatic_failover_enabled = true
+  multi_az_enabled           = true
+  at_rest_encryption_enabled = true
+  transit_encryption_enabled = true
+  kms_key_id                 = aws_kms_key.main.arn
+  auth_token                 = aws_secretsmanager_secret_version.redis_auth.secret_string
+  snapshot_retention_limit   = var.snapshot_retention_limit
+  snapshot_window            = "03:00-04:00"
+  maintenance_window         = "sun:05:00-sun:06:00"
+  auto_minor_version_upgrade = true
+  apply_immediately          = true
+
+  lifecycle {
+    ignore_changes = [auth_token]
+  }
+}
+
+###############################################################################
+# Aurora PostgreSQL Serverless v2: maintenance_schedule, vehicle_history, fuel_analytics
+###############################################################################
+
+resource "aws_db_subnet_group" "aurora" {
+  name       = "${local.prefix}-aurora"
+  subnet_ids = aws_subnet.private[*].id
+}
+
+# Query logging: DDL statements and anything slower than one second.
+resource "aws_rds_cluster_parameter_group" "aurora" {
+  name        = "${local.cluster_identifier}-params"
+  family      = "aurora-postgresql${split(".", var.aurora_engine_version)[0]}"
+  description = "${local.prefix} Aurora PostgreSQL parameters"
+
+  parameter {
+    name  = "log_statement"
+    value = "ddl"
+  }
+
+  parameter {
+    name  = "log_min_duration_statement"
+    value = "1000"
+  }
+}
+
+resource "aws_rds_cluster" "aurora" {
+  # checkov:skip=CKV2_AWS_8:Automated backups (backup_retention_days) and final snapshots cover recovery; an AWS Backup vault is an account-level decision.
+  cluster_identifier                  = local.cluster_identifier
+  db_cluster_parameter_group_name     = aws_rds_cluster_parameter_group.aurora.name
+  engine                              = "aurora-postgresql"
+  engine_mode                         = "provisioned"
+  engine_version                      = var.aurora_engine_version
+  database_name                       = var.database_name
+  master_username                     = var.master_username
+  manage_master_user_password         = true
+  master_user_secret_kms_key_id       = aws_kms_key.main.arn
+  db_subnet_group_name                = aws_db_subnet_group.aurora.name
+  vpc_security_group_ids              = [aws_security_group.aurora.id]
+  storage_encrypted                   = true
+  kms_key_id                          = aws_kms_key.main.arn
+  backup_retention_period             = var.backup_retention_days
+  preferred_backup_window             = "03:00-04:00"
+  preferred_maintenance_window        = "sun:05:00-sun:06:00"
+  copy_tags_to_snapshot               = true
+  deletion_protection                 = var.deletion_protection
+  skip_final_snapshot                 = !var.deletion_protection
+  final_snapshot_identifier           = "${local.cluster_identifier}-final"
+  iam_database_authentication_enabled = true
+  enabled_cloudwatch_logs_exports     = ["postgresql"]
+  apply_immediately                   = !var.deletion_protection
+
+  serverlessv2_scaling_configuration {
+    min_capacity = var.min_capacity
+    max_capacity = var.max_capacity
+  }
+}
+
+# Writer + one reader in a second AZ in every environment (same topology); ACUs scale per env.
+resource "aws_rds_cluster_instance" "aurora" {
+  count                        = 2
+  identifier                   = "${local.cluster_identifier}-${count.index}"
+  cluster_identifier           = aws_rds_cluster.aurora.id
+  engine                       = aws_rds_cluster.aurora.engine
+  engine_version               = aws_rds_cluster.aurora.engine_version
+  instance_class               = var.instance_class
+  db_subnet_group_name         = aws_db_subnet_group.aurora.name
+  publicly_accessible          = false
+  auto_minor_version_upgrade   = true
+  performance_insights_enabled = true
+  copy_tags_to_snapshot        = true
+
+  performance_insights_kms_key_id = aws_kms_key.main.arn
+  monitoring_interval             = 60
+  monitoring_role_arn             = aws_iam_role.rds_monitoring.arn
+}
+
+data "aws_iam_policy_document" "rds_monitoring_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+  }
+}
+
+# Enhanced monitoring: the RDS agent writes OS metrics to the RDSOSMetrics log group.
+resource "aws_iam_role" "rds_monitoring" {
+  name               = "${local.prefix}-rds-monitoring"
+  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
+}
+
+resource "aws_iam_role_policy" "rds_monitoring" {
+  name = "enhanced-monitoring"
+  role = aws_iam_role.rds_monitoring.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "OsMetricsLogGroup"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogGroup", "logs:PutRetentionPolicy"]
+        Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:RDSOSMetrics"]
+      },
+      {
+        Sid      = "OsMetricsStreams"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents"]
+        Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:RDSOSMetrics:log-stream:*"]
+      },
+    ]
+  })
+}
+
+###############################################################################
+# SNS topics (KMS) and subscriptions
+###############################################################################
+
+resource "aws_sns_topic" "this" {
+  for_each          = local.topics
+  name              = each.value
+  kms_master_key_id = aws_kms_key.main.arn
+  tags              = { Name = each.value }
+}
+
+data "aws_iam_policy_document" "ops_topic" {
+  statement {
+    sid       = "CloudWatchAlarms"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this["ops"].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "ops" {
+  arn    = aws_sns_topic.this["ops"].arn
+  policy = data.aws_iam_policy_document.ops_topic.json
+}
+
+# vehicle-alerts -> SQS work queues, filtered on the severity message attribute.
+resource "aws_sns_topic_subscription" "alerts_to_queue" {
+  for_each             = local.alert_subscriptions
+  topic_arn            = aws_sns_topic.this["alerts"].arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.work[each.key].arn
+  raw_message_delivery = false
+  filter_policy        = jsonencode({ severity = each.value })
+  filter_policy_scope  = "MessageAttributes"
+
+  depends_on = [aws_sqs_queue_policy.work]
+}
+
+# External fleet-operations system (HTTPS). vehicle-alerts sends only critical ones.
+resource "aws_sns_topic_subscription" "https" {
+  for_each                        = local.https_subscriptions
+  topic_arn                       = aws_sns_topic.this[each.key].arn
+  protocol                        = "https"
+  endpoint                        = var.alert_https_endpoint
+  filter_policy                   = each.value == null ? null : jsonencode({ severity = each.value })
+  confirmation_timeout_in_minutes = 1
+  endpoint_auto_confirms          = false
+}
+
+resource "aws_sns_topic_subscription" "violations_to_report" {
+  topic_arn = aws_sns_topic.this["violations"].arn
+  protocol  = "lambda"
+  endpoint  = aws_lambda_function.this["hos_report"].arn
+}
+
+resource "aws_sns_topic_subscription" "coaching_to_dispatcher" {
+  topic_arn = aws_sns_topic.this["coaching"].arn
+  protocol  = "lambda"
+  endpoint  = aws_lambda_function.this["coaching"].arn
+}
+
+resource "aws_lambda_permission" "sns" {
+  for_each = {
+    hos_report = "violations"
+    coaching   = "coaching"
+  }
+  statement_id  = "AllowSNS-${each.value}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this[each.key].function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = aws_sns_topic.this[each.value].arn
+}
+
+###############################################################################
+# SQS: work queues with DLQs and redrive; one DLQ per function
+###############################################################################
+
+resource "aws_sqs_queue" "work_dlq" {
+  for_each                  = local.queues
+  name                      = "${each.value}-dlq"
+  message_retention_seconds = 1209600
+  kms_master_key_id         = aws_kms_key.main.arn
+  tags                      = { Name = "${each.value}-dlq" }
+}
+
+resource "aws_sqs_queue" "work" {
+  for_each                   = local.queues
+  name                       = each.value
+  visibility_timeout_seconds = var.visibility_timeout
+  message_retention_seconds  = var.retention_seconds
+  receive_wait_time_seconds  = 20
+  kms_master_key_id          = aws_kms_key.main.arn
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.work_dlq[each.key].arn
+    maxReceiveCount     = 5
+  })
+  tags = { Name = each.value }
+}
+
+data "aws_iam_policy_document" "work_queue" {
+  for_each = local.queues
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.work[each.key].arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = contains(keys(local.alert_subscriptions), each.key) ? [1] : []
+    content {
+      sid       = "AllowVehicleAlertsTopic"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.work[each.key].arn]
+      principals {
+        type        = "Service"
+        identifiers = ["sns.amazonaws.com"]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = [aws_sns_topic.this["alerts"].arn]
+      }
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "work" {
+  for_each  = local.queues
+  queue_url = aws_sqs_queue.work[each.key].id
+  policy    = data.aws_iam_policy_document.work_queue[each.key].json
+}
+
+resource "aws_sqs_queue" "function_dlq" {
+  for_each                  = local.functions
+  name                      = "${local.prefix}-${each.key}-dlq"
+  message_retention_seconds = 1209600
+  kms_master_key_id         = aws_kms_key.main.arn
+  tags                      = { Name = "${local.prefix}-${each.key}-dlq" }
+}
+
+###############################################################################
+# S3: compliance reports (Object Lock), data lake, Athena results, access logs
+###############################################################################
+
+resource "aws_s3_bucket" "this" {
+  # checkov:skip=CKV_AWS_144:Single-region deployment; versioning + Object Lock protect the data, the DR region is an organisation decision.
+  # checkov:skip=CKV2_AWS_62:Nothing consumes object events: the pipeline is stream-driven (Kinesis, SNS, SQS).
+  for_each            = local.buckets
+  bucket              = each.value
+  object_lock_enabled = each.key == "reports"
+  force_destroy       = !var.deletion_protection
+  tags                = { Name = each.value }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each                = local.buckets
+  bucket                  = aws_s3_bucket.this[each.key].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.this[each.key].id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.this[each.key].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+# SSE-KMS everywhere except the access-logs bucket: S3 server access log delivery supports only
+# SSE-S3 (AES256) on the target bucket, and that bucket holds request metadata, no vehicle data.
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.this[each.key].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = each.key == "logs" ? "AES256" : "aws:kms"
+      kms_master_key_id = each.key == "logs" ? null : aws_kms_key.main.arn
+    }
+    bucket_key_enabled = each.key != "logs"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.this[each.key].id
+
+  rule {
+    id     = "archive-to-glacier"
+    status = "Enabled"
+    filter {}
+
+    transition {
+      days          = var.lifecycle_archive_days
+      storage_class = "GLACIER"
+    }
+
+    noncurrent_version_transition {
+      noncurrent_days = var.lifecycle_archive_days
+      storage_class   = "GLACIER"
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+# DOT records must stay unaltered for six months (49 CFR 395.8(k)).
+resource "aws_s3_bucket_object_lock_configuration" "reports" {
+  bucket = aws_s3_bucket.this["reports"].id
+  rule {
+    default_retention {
+      mode = var.report_object_lock_mode
+      days = var.report_retention_days
+    }
+  }
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+data "aws_iam_policy_document" "bucket" {
+  for_each = local.buckets
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.this[each.key].arn, "${aws_s3_bucket.this[each.key].arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.key == "logs" ? [1] : []
+    content {
+      sid       = "S3ServerAccessLogs"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this["logs"].arn}/s3/*"]
+      principals {
+        type        = "Service"
+        identifiers = ["logging.s3.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  for_each = local.buckets
+  bucket   = aws_s3_bucket.this[each.key].id
+  policy   = data.aws_iam_policy_document.bucket[each.key].json
+
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+resource "aws_s3_bucket_logging" "this" {
+  for_each      = { for k, v in local.buckets : k => v if k != "logs" }
+  bucket        = aws_s3_bucket.this[each.key].id
+  target_bucket = aws_s3_bucket.this["logs"].id
+  target_prefix = "s3/${each.key}/"
+
+  depends_on = [aws_s3_bucket_policy.this]
+}
+
+###############################################################################
+# Lambda: one layer (dependencies) + one zip (handlers package), 13 functions
+###############################################################################
+
+locals {
+  functions = {
+    processor          = { module = "diagnostics_processor", memory = var.processor_memory, description = "Validates OBD-II/J1939 diagnostics from Kinesis and writes vehicle_diagnostics" }
+    anomaly            = { module = "anomaly_detector", memory = var.anomaly_memory, description = "Thresholds + Redis rolling-window trends on the diagnostics table stream; publishes vehicle-alerts" }
+    maintenance        = { module = "maintenance_scheduler", memory = var.maintenance_memory, description = "Creates Aurora maintenance_schedule work orders from maintenance_alerts" }
+    driver_notifier    = { module = "driver_notifier", memory = var.driver_notifier_memory, description = "Sends in-cab warnings through the external telematics API" }
+    fleet              = { module = "fleet_dashboard", memory = var.fleet_memory, description = "Updates Redis dashboard alert counters" }
+    predictive         = { module = "predictive_maintenance", memory = var.predictive_memory, description = "Aurora history + SageMaker predictions; high-confidence ones to maintenance-required" }
+    hos                = { module = "hos_processor", memory = var.hos_memory, description = "Evaluates DOT hours-of-service rules per duty-status change" }
+    hos_report         = { module = "hos_report_writer", memory = var.hos_memory, description = "Writes violation reports to the Object Lock compliance bucket" }
+    location           = { module = "location_tracker", memory = var.location_memory, description = "vehicle_locations (geohash), Redis GEO index, geofence checks" }
+    fuel               = { module = "fuel_analytics", memory = var.fuel_memory, description = "MPG/efficiency into Aurora fuel_analytics; coaching recommendations" }
+    coaching           = { module = "coaching_dispatcher", memory = var.coaching_memory, description = "Queues driver training material from driver-coaching" }
+    dot_report         = { module = "dot_reporting", memory = var.hos_memory, description = "DOT reporting workflow tasks (gather, render_pdf, upload, update_status, publish_summary)" }
+    firehose_transform = { module = "firehose_transformer", memory = var.processor_memory, description = "Firehose record transformation and date/vehicle_type partition keys" }
+  }
+
+  function_names = { for k, f in local.functions : k => "${local.prefix}-${replace(k, "_", "-")}" }
+
+  db_secret_arn = aws_rds_cluster.aurora.master_user_secret[0].secret_arn
+
+  lambda_env = {
+    ENV                             = var.env
+    PROJECT_NAME                    = var.project_name
+    LOG_LEVEL                       = var.env == "prod" ? "INFO" : "DEBUG"
+    DIAGNOSTICS_TABLE               = aws_dynamodb_table.this["diagnostics"].name
+    THRESHOLDS_TABLE                = aws_dynamodb_table.this["thresholds"].name
+    PREDICTIONS_TABLE               = aws_dynamodb_table.this["predictions"].name
+    DRIVER_LOGS_TABLE               = aws_dynamodb_table.this["driver_logs"].name
+    COMPLIANCE_RULES_TABLE          = aws_dynamodb_table.this["compliance_rules"].name
+    LOCATIONS_TABLE                 = aws_dynamodb_table.this["locations"].name
+    GEOFENCES_TABLE                 = aws_dynamodb_table.this["geofences"].name
+    COMPLIANCE_STATUS_TABLE         = aws_dynamodb_table.this["compliance_status"].name
+    ALERTS_TOPIC_ARN                = aws_sns_topic.this["alerts"].arn
+    MAINTENANCE_TOPIC_ARN           = aws_sns_topic.this["maintenance"].arn
+    VIOLATIONS_TOPIC_ARN            = aws_sns_topic.this["violations"].arn
+    SUMMARY_TOPIC_ARN               = aws_sns_topic.this["summary"].arn
+    GEOFENCE_TOPIC_ARN              = aws_sns_topic.this["geofence"].arn
+    COACHING_TOPIC_ARN              = aws_sns_topic.this["coaching"].arn
+    TRAINING_QUEUE_URL              = aws_sqs_queue.work["training"].id
+    REDIS_HOST                      = aws_elasticache_replication_group.redis.primary_endpoint_address
+    REDIS_PORT                      = "6379"
+    REDIS_TLS                       = "true"
+    REDIS_AUTH_SECRET_ARN           = aws_secretsmanager_secret.redis_auth.arn
+    DB_HOST                         = aws_rds_cluster.aurora.endpoint
+    DB_PORT                         = "5432"
+    DB_NAME                         = var.database_name
+    DB_SECRET_ARN                   = local.db_secret_arn
+    SAGEMAKER_ENDPOINT_NAME         = local.predictive_endpoint_name
+    TELEMATICS_API_URL              = aws_api_gateway_stage.external.invoke_url
+    PDF_API_URL                     = "${aws_api_gateway_stage.external.invoke_url}/fmcsa"
+    REPORTS_BUCKET                  = aws_s3_bucket.this["reports"].bucket
+    REPORT_RETENTION_DAYS           = tostring(var.report_retention_days)
+    PREDICTION_CONFIDENCE_THRESHOLD = "0.8"
+    DIAGNOSTICS_TTL_DAYS            = "30"
+  }
+
+  kinesis_read_actions = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard"]
+  ddb_read_actions     = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"]
+  ddb_write_actions    = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
+  sqs_consume_actions  = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+
+  stmt_redis_secret = { sid = "RedisAuthToken", actions = ["secretsmanager:GetSecretValue"], resources = [aws_secretsmanager_secret.redis_auth.arn] }
+  stmt_db_secret    = { sid = "AuroraCredentials", actions = ["secretsmanager:GetSecretValue"], resources = [local.db_secret_arn] }
+  stmt_diag_stream  = { sid = "ReadDiagnosticsStream", actions = local.kinesis_read_actions, resources = [aws_kinesis_stream.this["diagnostics"].arn] }
+
+  # Least privilege: what each function may do beyond logs, its DLQ, VPC ENIs, X-Ray and the key.
+  function_statements = {
+    processor = [
+      local.stmt_diag_stream,
+      { sid = "WriteDiagnostics", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["diagnostics"].arn] },
+      { sid = "ReadThresholds", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["thresholds"].arn] },
+    ]
+    anomaly = [
+      { sid = "ReadDiagnosticsTableStream", actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], resources = [aws_dynamodb_table.this["diagnostics"].stream_arn] },
+      { sid = "ReadThresholdsAndDiagnostics", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["thresholds"].arn, aws_dynamodb_table.this["diagnostics"].arn] },
+      local.stmt_redis_secret,
+      { sid = "PublishAlerts", actions = ["sns:Publish"], resources = [aws_sns_topic.this["alerts"].arn] },
+    ]
+    maintenance = [
+      { sid = "ConsumeMaintenanceQueue", actions = local.sqs_consume_actions, resources = [aws_sqs_queue.work["maintenance"].arn] },
+      { sid = "ReadPredictions", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["predictions"].arn] },
+      local.stmt_db_secret,
+    ]
+    driver_notifier = [
+      { sid = "ConsumeDriverQueue", actions = local.sqs_consume_actions, resources = [aws_sqs_queue.work["driver"].arn] },
+    ]
+    fleet = [
+      { sid = "ConsumeFleetQueue", actions = local.sqs_consume_actions, resources = [aws_sqs_queue.work["fleet"].arn] },
+      local.stmt_redis_secret,
+    ]
+    predictive = [
+      local.stmt_diag_stream,
+      local.stmt_db_secret,
+      { sid = "InvokePredictor", actions = ["sagemaker:InvokeEndpoint"], resources = [local.predictive_endpoint_arn] },
+      { sid = "WritePredictions", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["predictions"].arn] },
+      { sid = "PublishMaintenance", actions = ["sns:Publish"], resources = [aws_sns_topic.this["maintenance"].arn] },
+    ]
+    hos = [
+      { sid = "ReadHosStream", actions = local.kinesis_read_actions, resources = [aws_kinesis_stream.this["hos"].arn] },
+      { sid = "ReadRules", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["compliance_rules"].arn] },
+      { sid = "WriteDriverLogs", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["driver_logs"].arn, aws_dynamodb_table.this["compliance_status"].arn] },
+      { sid = "PublishViolations", actions = ["sns:Publish"], resources = [aws_sns_topic.this["violations"].arn] },
+    ]
+    hos_report = [
+      { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], resources = ["${aws_s3_bucket.this["reports"].arn}/*"] },
+      { sid = "ReadDriverLogs", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["driver_logs"].arn] },
+    ]
+    location = [
+      { sid = "ReadGpsStream", actions = local.kinesis_read_actions, resources = [aws_kinesis_stream.this["gps"].arn] },
+      { sid = "WriteLocations", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["locations"].arn, "${aws_dynamodb_table.this["locations"].arn}/index/geohash-index"] },
+      { sid = "ReadGeofences", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["geofences"].arn] },
+      local.stmt_redis_secret,
+      { sid = "PublishGeofenceAlerts", actions = ["sns:Publish"], resources = [aws_sns_topic.this["geofence"].arn] },
+    ]
+    fuel = [
+      local.stmt_diag_stream,
+      local.stmt_db_secret,
+      local.stmt_redis_secret,
+      { sid = "PublishCoaching", actions = ["sns:Publish"], resources = [aws_sns_topic.this["coaching"].arn] },
+    ]
+    coaching = [
+      { sid = "SendTraining", actions = ["sqs:SendMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.work["training"].arn] },
+    ]
+    dot_report = [
+      local.stmt_db_secret,
+      { sid = "ReadLogsAndRules", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["driver_logs"].arn, aws_dynamodb_table.this["compliance_rules"].arn, aws_dynamodb_table.this["diagnostics"].arn] },
+      { sid = "WriteComplianceStatus", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["compliance_status"].arn] },
+      { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], resources = ["${aws_s3_bucket.this["reports"].arn}/*"] },
+      { sid = "PublishSummary", actions = ["sns:Publish"], resources = [aws_sns_topic.this["summary"].arn] },
+    ]
+    firehose_transform = []
+  }
+
+  kinesis_mappings = {
+    processor  = "diagnostics"
+    predictive = "diagnostics"
+    fuel       = "diagnostics"
+    hos        = "hos"
+    location   = "gps"
+  }
+
+  sqs_mappings = {
+    maintenance     = "maintenance"
+    driver_notifier = "driver"
+    fleet           = "fleet"
+  }
+}
+
+resource "aws_lambda_layer_version" "deps" {
+  layer_name          = "${local.prefix}-deps"
+  description         = "Third-party dependencies of the handlers (requirements/lambda.txt)"
+  filename            = "${local.lambda_artifacts_dir}/deps-layer.zip"
+  source_code_hash    = filebase64sha256("${local.lambda_artifacts_dir}/deps-layer.zip")
+  compatible_runtimes = [var.runtime]
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  for_each           = local.functions
+  name               = "${local.function_names[each.key]}-role"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  for_each          = local.functions
+  name              = "/aws/lambda/${local.function_names[each.key]}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  for_each = local.functions
+  name     = "least-privilege"
+  role     = aws_iam_role.lambda[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "WriteOwnLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
+        },
+        {
+          Sid      = "OwnDeadLetterQueue"
+          Effect   = "Allow"
+          Action   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+          Resource = [aws_sqs_queue.function_dlq[each.key].arn]
+        },
+        {
+          Sid      = "UseDataKey"
+          Effect   = "Allow"
+          Action   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+          Resource = [aws_kms_key.main.arn]
+        },
+        {
+          Sid    = "VpcNetworkInterfaces"
+          Effect = "Allow"
+          Action = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+          Resource = concat(
+            ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*", aws_security_group.lambda.arn],
+            aws_subnet.private[*].arn,
+          )
+        },
+        {
+          # These Describe calls and X-Ray writes do not support resource-level permissions.
+          Sid      = "DescribeAndTrace"
+          Effect   = "Allow"
+          Action   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+          Resource = ["*"]
+        },
+      ],
+      [for s in local.function_statements[each.key] : { Sid = s.sid, Effect = "Allow", Action = s.actions, Resource = s.resources }],
+    )
+  })
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = local.functions
+
+  function_name                  = local.function_names[each.key]
+  description                    = each.value.description
+  role                           = aws_iam_role.lambda[each.key].arn
+  runtime                        = var.runtime
+  handler                        = "handlers.${each.value.module}.handler"
+  filename                       = "${local.lambda_artifacts_dir}/functions.zip"
+  source_code_hash               = filebase64sha256("${local.lambda_artifacts_dir}/functions.zip")
+  layers                         = [aws_lambda_layer_version.deps.arn]
+  memory_size                    = each.value.memory
+  timeout                        = var.timeout_s
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = aws_kms_key.main.arn
+  architectures                  = ["x86_64"]
+
+  # checkov:skip=CKV_AWS_272:Artifacts are built reproducibly by make build and pinned by source_code_hash; no AWS Signer profile in this stack.
+
+  environment {
+    variables = merge(local.lambda_env, {
+      POWERTOOLS_SERVICE_NAME = each.key
+      DLQ_URL                 = aws_sqs_queue.function_dlq[each.key].id
+    })
+  }
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.lambda.id]
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.function_dlq[each.key].arn
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.lambda[each.key].name
+  }
+
+  depends_on = [aws_iam_role_policy.lambda]
+}
+
+# Kinesis consumers: parallelization per shard, batching window, bisect on error, bounded
+# retries and record age, failed batches to the function's DLQ, partial batch responses.
+resource "aws_lambda_event_source_mapping" "kinesis" {
+  for_each = local.kinesis_mappings
+
+  function_name                      = aws_lambda_function.this[each.key].arn
+  event_source_arn                   = aws_kinesis_stream.this[each.value].arn
+  starting_position                  = "TRIM_HORIZON"
+  batch_size                         = local.cap.kinesis_batch_size
+  maximum_batching_window_in_seconds = local.cap.kinesis_batching_window
+  parallelization_factor             = local.cap.parallelization_factor
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = 3
+  maximum_record_age_in_seconds      = 3600
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.function_dlq[each.key].arn
+    }
+  }
+}
+
+# DynamoDB stream of vehicle_diagnostics -> anomaly detector.
+resource "aws_lambda_event_source_mapping" "diagnostics_table" {
+  function_name                      = aws_lambda_function.this["anomaly"].arn
+  event_source_arn                   = aws_dynamodb_table.this["diagnostics"].stream_arn
+  starting_position                  = "TRIM_HORIZON"
+  batch_size                         = local.cap.kinesis_batch_size
+  maximum_batching_window_in_seconds = local.cap.kinesis_batching_window
+  parallelization_factor             = local.cap.parallelization_factor
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = 3
+  maximum_record_age_in_seconds      = 3600
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.function_dlq["anomaly"].arn
+    }
+  }
+}
+
+# SQS consumers: failed messages return to the queue and go to its DLQ after 5 receives.
+resource "aws_lambda_event_source_mapping" "sqs" {
+  for_each = local.sqs_mappings
+
+  function_name                      = aws_lambda_function.this[each.key].arn
+  event_source_arn                   = aws_sqs_queue.work[each.value].arn
+  batch_size                         = local.cap.sqs_batch_size
+  maximum_batching_window_in_seconds = local.cap.sqs_batching_window
+  function_response_types            = ["ReportBatchItemFailures"]
+}
+
+###############################################################################
+# API Gateway: mock of the external telematics (in-cab messaging) and FMCSA PDF APIs
+###############################################################################
+
+resource "aws_api_gateway_rest_api" "external" {
+  name        = "${local.prefix}-external-telematics"
+  description = "Mock of the third-party telematics and FMCSA report APIs"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+}
+
+locals {
+  # path part -> parent ("" = API root); POST on the leaves returns a canned response.
+  api_mocks = {
+    notifications = { response = "{\"status\": \"queued\"}", status = "202" }
+    fmcsa         = { response = "{\"status\": \"rendered\"}", status = "200" }
+  }
+}
+
+resource "aws_api_gateway_resource" "mock" {
+  for_each    = local.api_mocks
+  rest_api_id = aws_api_gateway_rest_api.external.id
+  parent_id   = aws_api_gateway_rest_api.external.root_resource_id
+  path_part   = each.key
+}
+
+resource "aws_api_gateway_method" "mock" {
+  for_each      = local.api_mocks
+  rest_api_id   = aws_api_gateway_rest_api.external.id
+  resource_id   = aws_api_gateway_resource.mock[each.key].id
+  http_method   = "POST"
+  authorization = "NONE"
+  # checkov:skip=CKV_AWS_59:Mock of a third-party API with no data behind it; the real APIs authenticate their callers.
+  # checkov:skip=CKV2_AWS_53:Mock accepts any body by design; request validation belongs to the real API.
+}
+
+resource "aws_api_gateway_integration" "mock" {
+  for_each    = local.api_mocks
+  rest_api_id = aws_api_gateway_rest_api.external.id
+  resource_id = aws_api_gateway_resource.mock[each.key].id
+  http_method = aws_api_gateway_method.mock[each.key].http_method
+  type        = "MOCK"
+  request_templates = {
+    "application/json" = "{\"statusCode\": ${each.value.status}}"
+  }
+}
+
+resource "aws_api_gateway_method_response" "mock" {
+  for_each    = local.api_mocks
+  rest_api_id = aws_api_gateway_rest_api.external.id
+  resource_id = aws_api_gateway_resource.mock[each.key].id
+  http_method = aws_api_gateway_method.mock[each.key].http_method
+  status_code = each.value.status
+}
+
+resource "aws_api_gateway_integration_response" "mock" {
+  for_each    = local.api_mocks
+  rest_api_id = aws_api_gateway_rest_api.external.id
+  resource_id = aws_api_gateway_resource.mock[each.key].id
+  http_method = aws_api_gateway_method.mock[each.key].http_method
+  status_code = aws_api_gateway_method_response.mock[each.key].status_code
+  response_templates = {
+    "application/json" = each.value.response
+  }
+
+  depends_on = [aws_api_gateway_integration.mock]
+}
+
+resource "aws_api_gateway_deployment" "external" {
+  rest_api_id = aws_api_gateway_rest_api.external.id
+
+  triggers = {
+    # Configuration inputs and ids only (no attributes the API computes), so re-plans are clean.
+    redeployment = sha1(jsonencode({
+      mocks        = local.api_mocks
+      resources    = [for r in aws_api_gateway_resource.mock : r.id]
+      methods      = [for m in aws_api_gateway_method.mock : m.id]
+      integrations = [for i in aws_api_gateway_integration.mock : i.id]
+    }))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [aws_api_gateway_integration_response.mock]
+}
+
+resource "aws_cloudwatch_log_group" "api" {
+  name              = "/${var.project_name}/${var.env}/api-gateway/external-telematics"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+resource "aws_api_gateway_stage" "external" {
+  rest_api_id          = aws_api_gateway_rest_api.external.id
+  deployment_id        = aws_api_gateway_deployment.external.id
+  stage_name           = var.env
+  xray_tracing_enabled = true
+  # checkov:skip=CKV_AWS_120:Caching a mock that returns canned responses buys nothing.
+  # checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to a backend; a MOCK integration has none.
+  # checkov:skip=CKV2_AWS_29:WAF is for the real public API, not this mock.
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api.arn
+    format          = jsonencode({ requestId = "$context.requestId", ip = "$context.identity.sourceIp", method = "$context.httpMethod", path = "$context.resourcePath", status = "$context.status", latency = "$context.responseLatency" })
+  }
+}
+
+resource "aws_api_gateway_method_settings" "external" {
+  rest_api_id = aws_api_gateway_rest_api.external.id
+  stage_name  = aws_api_gateway_stage.external.stage_name
+  method_path = "*/*"
+  # checkov:skip=CKV_AWS_225:No caching on a mock (see the stage), so there is no cache to encrypt.
+
+  settings {
+    metrics_enabled    = true
+    logging_level      = "INFO"
+    data_trace_enabled = false
+  }
+}
+
+###############################################################################
+# DOT reporting: Step Functions workflow, run daily by EventBridge
+###############################################################################
+
+resource "aws_cloudwatch_log_group" "sfn" {
+  name              = "/aws/vendedlogs/states/${local.prefix}-dot-reporting"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+data "aws_iam_policy_document" "sfn_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "sfn" {
+  name               = "${local.prefix}-dot-reporting-sfn"
+  assume_role_policy = data.aws_iam_policy_document.sfn_assume.json
+}
+
+resource "aws_iam_role_policy" "sfn" {
+  name = "least-privilege"
+  role = aws_iam_role.sfn.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "InvokeDotReportTasks"
+        Effect   = "Allow"
+        Action   = ["lambda:InvokeFunction"]
+        Resource = [aws_lambda_function.this["dot_report"].arn, "${aws_lambda_function.this["dot_report"].arn}:*"]
+      },
+      {
+        # CloudWatch Logs delivery APIs and X-Ray writes do not support resource-level permissions.
+        Sid      = "LogDeliveryAndTracing"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+        Resource = ["*"]
+      },
+    ]
+  })
+}
+
+locals {
+  # Each step is a Task invoking dot_report with {"step": <name>, "input": <previous output>}:
+  #   gather          query Aurora (inspections, vehicle history) and DynamoDB driver_logs for the day
+  #   render_pdf      FMCSA-format record of duty status per driver through the external PDF API
+  #   upload          store the PDFs in the Object Lock compliance bucket (fleet_id/date/...)
+  #   update_status   DynamoDB compliance_status per driver and report_date
+  #   publish_summary SNS compliance-summary with counts of drivers, violations and reports
+  dot_steps = [
+    { state = "Gather", step = "gather" },
+    { state = "RenderPdf", step = "render_pdf" },
+    { state = "Upload", step = "upload" },
+    { state = "UpdateStatus", step = "update_status" },
+    { state = "PublishSummary", step = "publish_summary" },
+  ]
+
+  dot_definition = {
+    Comment = "Daily DOT hours-of-service reporting (49 CFR 395)"
+    StartAt = local.dot_steps[0].state
+    States = merge(
+      {
+        for i, s in local.dot_steps : s.state => merge(
+          {
+            Type     = "Task"
+            Resource = "arn:${local.partition}:states:::lambda:invoke"
+            Parameters = {
+              FunctionName = aws_lambda_function.this["dot_report"].arn
+              Payload = {
+                step      = s.step
+                "input.$" = "$"
+              }
+            }
+            OutputPath = "$.Payload"
+            Retry = [{
+              ErrorEquals     = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
+              IntervalSeconds = 2
+              MaxAttempts     = 3
+              BackoffRate     = 2
+            }]
+            Catch = [{
+              ErrorEquals = ["States.ALL"]
+              ResultPath  = "$.error"
+              Next        = "ReportFailed"
+            }]
+          },
+          i == length(local.dot_steps) - 1 ? { End = true } : { Next = local.dot_steps[i + 1].state },
+        )
+      },
+      {
+        ReportFailed = {
+          Type  = "Fail"
+          Error = "DotReportingFailed"
+          Cause = "A DOT reporting step failed; see the execution history and the dot-report log group."
+        }
+      },
+    )
+  }
+}
+
+resource "aws_sfn_state_machine" "dot_reporting" {
+  name       = "${local.prefix}-dot-reporting"
+  role_arn   = aws_iam_role.sfn.arn
+  type       = "STANDARD"
+  definition = jsonencode(local.dot_definition)
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.sfn.arn}:*"
+    include_execution_data = true
+    level                  = "ALL"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  encryption_configuration {
+    type                              = "CUSTOMER_MANAGED_KMS_KEY"
+    kms_key_id                        = aws_kms_key.main.arn
+    kms_data_key_reuse_period_seconds = 300
+  }
+}
+
+data "aws_iam_policy_document" "events_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "events" {
+  name               = "${local.prefix}-dot-reporting-schedule"
+  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+}
+
+resource "aws_iam_role_policy" "events" {
+  name = "start-dot-reporting"
+  role = aws_iam_role.events.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "StartDotReporting"
+      Effect   = "Allow"
+      Action   = ["states:StartExecution"]
+      Resource = [aws_sfn_state_machine.dot_reporting.arn]
+    }]
+  })
+}
+
+resource "aws_cloudwatch_event_rule" "dot_reporting" {
+  name                = "${local.prefix}-dot-reporting-daily"
+  description         = "Daily DOT compliance reporting"
+  schedule_expression = var.compliance_schedule_expression
+}
+
+resource "aws_cloudwatch_event_target" "dot_reporting" {
+  rule     = aws_cloudwatch_event_rule.dot_reporting.name
+  arn      = aws_sfn_state_machine.dot_reporting.arn
+  role_arn = aws_iam_role.events.arn
+  input    = jsonencode({ trigger = "schedule", report_date = "yesterday" })
+}
+
+###############################################################################
+# Archival: Firehose -> S3 data lake (Parquet, date/vehicle_type partitions) -> Glue -> Athena
+###############################################################################
+
+resource "aws_glue_catalog_database" "telemetry" {
+  name        = local.glue_database_name
+  description = "${local.prefix} telemetry data lake"
+}
+
+resource "aws_glue_catalog_table" "diagnostics" {
+  name          = "diagnostics"
+  database_name = aws_glue_catalog_database.telemetry.name
+  table_type    = "EXTERNAL_TABLE"
+  description   = "Diagnostics records written by Firehose as Parquet"
+
+  parameters = {
+    classification        = "parquet"
+    "parquet.compression" = "SNAPPY"
+    EXTERNAL              = "TRUE"
+  }
+
+  partition_keys {
+    name = "date"
+    type = "string"
+  }
+
+  partition_keys {
+    name = "vehicle_type"
+    type = "string"
+  }
+
+  storage_descriptor {
+    location      = "s3://${aws_s3_bucket.this["datalake"].bucket}/diagnostics/"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+
+    ser_de_info {
+      name                  = "parquet"
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+      parameters            = { "serialization.format" = "1" }
+    }
+
+    dynamic "columns" {
+      for_each = [
+        ["schema", "string"], ["record_id", "string"], ["vehicle_id", "string"], ["vin", "string"],
+        ["fleet_id", "string"], ["driver_id", "string"], ["ts", "string"],
+        ["signals", "struct<engine_rpm:double,coolant_temp_c:double,fuel_level_pct:double,vehicle_speed_kph:double,engine_load_pct:double,throttle_pct:double,battery_v:double,odometer_km:double,engine_hours:double,fuel_used_l:double,fuel_rate_lph:double>"],
+        ["dtcs", "array<struct<code:string,spn:int,fmi:int,oc:int>>"],
+      ]
+      content {
+        name = columns.value[0]
+        type = columns.value[1]
+      }
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "firehose" {
+  name              = "/aws/kinesisfirehose/${local.firehose_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+resource "aws_cloudwatch_log_stream" "firehose" {
+  name           = "DestinationDelivery"
+  log_group_name = aws_cloudwatch_log_group.firehose.name
+}
+
+data "aws_iam_policy_document" "firehose_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["firehose.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "sts:ExternalId"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "firehose" {
+  name               = "${local.prefix}-firehose"
+  assume_role_policy = data.aws_iam_policy_document.firehose_assume.json
+}
+
+resource "aws_iam_role_policy" "firehose" {
+  name = "least-privilege"
+  role = aws_iam_role.firehose.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Sid = "ReadDiagnosticsStream", Effect = "Allow", Action = local.kinesis_read_actions, Resource = [aws_kinesis_stream.this["diagnostics"].arn] },
+      { Sid = "WriteDataLake", Effect = "Allow", Action = ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:PutObject"], Resource = [aws_s3_bucket.this["datalake"].arn, "${aws_s3_bucket.this["datalake"].arn}/*"] },
+      { Sid = "Transform", Effect = "Allow", Action = ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"], Resource = [aws_lambda_function.this["firehose_transform"].arn, "${aws_lambda_function.this["firehose_transform"].arn}:*"] },
+      { Sid = "ParquetSchema", Effect = "Allow", Action = ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"], Resource = ["arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog", aws_glue_catalog_database.telemetry.arn, aws_glue_catalog_table.diagnostics.arn] },
+      { Sid = "UseDataKey", Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey"], Resource = [aws_kms_key.main.arn] },
+      { Sid = "WriteErrors", Effect = "Allow", Action = ["logs:PutLogEvents"], Resource = ["${aws_cloudwatch_log_group.firehose.arn}:*"] },
+    ]
+  })
+}
+
+resource "aws_kinesis_firehose_delivery_stream" "diagnostics" {
+  name        = local.firehose_name
+  destination = "extended_s3"
+
+  kinesis_source_configuration {
+    kinesis_stream_arn = aws_kinesis_stream.this["diagnostics"].arn
+    role_arn           = aws_iam_role.firehose.arn
+  }
+
+  extended_s3_configuration {
+    role_arn            = aws_iam_role.firehose.arn
+    bucket_arn          = aws_s3_bucket.this["datalake"].arn
+    kms_key_arn         = aws_kms_key.main.arn
+    buffering_interval  = var.buffer_interval_s
+    buffering_size      = var.buffer_size_mb
+    prefix              = "diagnostics/date=!{partitionKeyFromLambda:date}/vehicle_type=!{partitionKeyFromLambda:vehicle_type}/"
+    error_output_prefix = "errors/!{firehose:error-output-type}/date=!{timestamp:yyyy-MM-dd}/"
+
+    cloudwatch_logging_options {
+      enabled         = true
+      log_group_name  = aws_cloudwatch_log_group.firehose.name
+      log_stream_name = aws_cloudwatch_log_stream.firehose.name
+    }
+
+    dynamic_partitioning_configuration {
+      enabled        = true
+      retry_duration = 300
+    }
+
+    processing_configuration {
+      enabled = true
+
+      processors {
+        type = "Lambda"
+
+        parameters {
+          parameter_name  = "LambdaArn"
+          parameter_value = "${aws_lambda_function.this["firehose_transform"].arn}:$LATEST"
+        }
+        # BufferSizeInMBs / BufferIntervalInSeconds stay at their defaults (1 MiB, 60 s): the
+        # provider drops default-valued processor parameters on read, so setting them would make
+        # every plan show a diff.
+      }
+    }
+
+    data_format_conversion_configuration {
+      enabled = var.data_format_conversion_enabled
+
+      input_format_configuration {
+        deserializer {
+          open_x_json_ser_de {}
+        }
+      }
+
+      output_format_configuration {
+        serializer {
+          parquet_ser_de {
+            compression = "SNAPPY"
+          }
+        }
+      }
+
+      schema_configuration {
+        database_name = aws_glue_catalog_database.telemetry.name
+        table_name    = aws_glue_catalog_table.diagnostics.name
+        role_arn      = aws_iam_role.firehose.arn
+        region        = local.region
+      }
+    }
+  }
+}
+
+resource "aws_glue_security_configuration" "crawler" {
+  name = "${local.prefix}-crawler"
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = aws_kms_key.main.arn
+    }
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = aws_kms_key.main.arn
+    }
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = aws_kms_key.main.arn
+    }
+  }
+}
+
+data "aws_iam_policy_document" "glue_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "crawler" {
+  name               = "${local.prefix}-crawler"
+  assume_role_policy = data.aws_iam_policy_document.glue_assume.json
+}
+
+resource "aws_iam_role_policy" "crawler" {
+  name = "least-privilege"
+  role = aws_iam_role.crawler.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Sid = "ReadDataLake", Effect = "Allow", Action = ["s3:GetObject", "s3:ListBucket"], Resource = [aws_s3_bucket.this["datalake"].arn, "${aws_s3_bucket.this["datalake"].arn}/diagnostics/*"] },
+      { Sid = "UpdateCatalog", Effect = "Allow", Action = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:UpdateTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:BatchUpdatePartition", "glue:GetSecurityConfiguration"], Resource = ["arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog", aws_glue_catalog_database.telemetry.arn, aws_glue_catalog_table.diagnostics.arn] },
+      { Sid = "UseDataKey", Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], Resource = [aws_kms_key.main.arn] },
+      { Sid = "WriteCrawlerLogs", Effect = "Allow", Action = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"], Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/crawlers*"] },
+    ]
+  })
+}
+
+# Nightly: registers the new date/vehicle_type partitions of the Firehose table without
+# touching its schema (the table is the contract of the Parquet conversion).
+resource "aws_glue_crawler" "diagnostics" {
+  name                   = local.crawler_name
+  database_name          = aws_glue_catalog_database.telemetry.name
+  role                   = aws_iam_role.crawler.arn
+  schedule               = var.crawler_schedule
+  security_configuration = aws_glue_security_configuration.crawler.name
+
+  catalog_target {
+    database_name = aws_glue_catalog_database.telemetry.name
+    tables        = [aws_glue_catalog_table.diagnostics.name]
+  }
+
+  schema_change_policy {
+    update_behavior = "LOG"
+    delete_behavior = "LOG"
+  }
+
+  configuration = jsonencode({
+    Version = 1
+    CrawlerOutput = {
+      Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
+    }
+  })
+}
+
+resource "aws_athena_workgroup" "analytics" {
+  name          = local.workgroup_name
+  description   = "Ad-hoc fleet analytics over the data lake"
+  force_destroy = !var.deletion_protection
+
+  configuration {
+    enforce_workgroup_configuration    = true
+    publish_cloudwatch_metrics_enabled = true
+
+    result_configuration {
+      output_location = "s3://${aws_s3_bucket.this["athena"].bucket}/results/"
+
+      encryption_configuration {
+        encryption_option = "SSE_KMS"
+        kms_key_arn       = aws_kms_key.main.arn
+      }
+    }
+  }
+
+  tags = { Name = local.workgroup_name }
+}
+
+###############################################################################
+# Monitoring: metric filters and the eight alarms, all publishing to ops-alarms
+###############################################################################
+
+locals {
+  metric_namespace = "${var.project_name}/${var.env}"
+
+  # Aurora PostgreSQL max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000); a
+  # Serverless v2 ACU is ~2 GiB, so at max_capacity the ceiling is about ACU * 225 connections.
+  aurora_max_connections = min(5000, floor(var.max_capacity * 2147483648 / 9531392))
+
+  alarm_streams = { for k, s in local.streams : k => coalesce(s.shards, 1) }
+}
+
+# The functions log JSON lines; {"event": "hos_violation", ...} per detected violation and
+# {"event": "prediction", "confidence": ...} per model prediction.
+resource "aws_cloudwatch_log_metric_filter" "hos_violations" {
+  name           = "${local.prefix}-hos-violations"
+  log_group_name = aws_cloudwatch_log_group.lambda["hos"].name
+  pattern        = "{ $.event = \"hos_violation\" }"
+
+  metric_transformation {
+    name          = "HosViolations"
+    namespace     = local.metric_namespace
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "predictions" {
+  name           = "${local.prefix}-predictions"
+  log_group_name = aws_cloudwatch_log_group.lambda["predictive"].name
+  pattern        = "{ $.event = \"prediction\" }"
+
+  metric_transformation {
+    name          = "Predictions"
+    namespace     = local.metric_namespace
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "high_confidence_predictions" {
+  name           = "${local.prefix}-high-confidence-predictions"
+  log_group_name = aws_cloudwatch_log_group.lambda["predictive"].name
+  pattern        = "{ ($.event = \"prediction\") && ($.confidence > 0.8) }"
+
+  metric_transformation {
+    name          = "HighConfidencePredictions"
+    namespace     = local.metric_namespace
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+# 1. Kinesis shard capacity. A shard takes 1 MiB/s of writes; at 80% of the provisioned write
+#    capacity for 5 minutes producers are one burst away from WriteProvisionedThroughputExceeded,
+#    time enough to reshard (UpdateShardCount) before data is throttled.
+resource "aws_cloudwatch_metric_alarm" "kinesis_incoming_bytes" {
+  alarm_name          = "${local.prefix}-kinesis-shard-capacity"
+  alarm_description   = "A stream's IncomingBytes above 80% of its shards' 1 MiB/s write capacity"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 5
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+
+  dynamic "metric_query" {
+    for_each = local.alarm_streams
+    content {
+      id = "bytes_${metric_query.key}"
+      metric {
+        namespace   = "AWS/Kinesis"
+        metric_name = "IncomingBytes"
+        period      = 60
+        stat        = "Sum"
+        dimensions  = { StreamName = aws_kinesis_stream.this[metric_query.key].name }
+      }
+    }
+  }
+
+  dynamic "metric_query" {
+    for_each = local.alarm_streams
+    content {
+      id         = "util_${metric_query.key}"
+      expression = "100 * bytes_${metric_query.key} / (${metric_query.value} * 1048576 * 60)"
+      label      = "${metric_query.key} write utilisation %"
+    }
+  }
+
+  metric_query {
+    id          = "max_util"
+    expression  = "MAX([${join(", ", [for k in keys(local.alarm_streams) : "util_${k}"])}])"
+    label       = "Highest stream write utilisation %"
+    return_data = true
+  }
+}
+
+# 2. Anomaly detector p95 duration. p95 (not average) catches the slow tail that holds up the
+#    DynamoDB stream shard; 80% of the timeout leaves room to act before batches time out,
+#    retry and alerts arrive late.
+resource "aws_cloudwatch_metric_alarm" "anomaly_duration_p95" {
+  alarm_name          = "${local.prefix}-anomaly-duration-p95"
+  alarm_description   = "Anomaly detector p95 duration above 80% of its timeout"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Duration"
+  dimensions          = { FunctionName = aws_lambda_function.this["anomaly"].function_name }
+  extended_statistic  = "p95"
+  period              = 300
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.timeout_s * 1000 * 0.8
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+}
+
+# 3. DynamoDB throughput exceeded on the two hot tables (diagnostics: 3,900 writes/s, locations:
+#    7,800 writes/s in prod). A handful of throttles is absorbed by SDK retries; a sustained count
+#    per minute means a hot partition or exhausted capacity and growing iterator age.
+resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
+  alarm_name          = "${local.prefix}-dynamodb-throughput-exceeded"
+  alarm_description   = "Read/write throttle events on vehicle_diagnostics and vehicle_locations"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 3
+  threshold           = local.cap.dynamodb_throttle_alarms
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+
+  dynamic "metric_query" {
+    for_each = {
+      dw = ["diagnostics", "WriteThrottleEvents"]
+      dr = ["diagnostics", "ReadThrottleEvents"]
+      lw = ["locations", "WriteThrottleEvents"]
+      lr = ["locations", "ReadThrottleEvents"]
+    }
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/DynamoDB"
+        metric_name = metric_query.value[1]
+        period      = 60
+        stat        = "Sum"
+        dimensions  = { TableName = aws_dynamodb_table.this[metric_query.value[0]].name }
+      }
+    }
+  }
+
+  metric_query {
+    id          = "throttles"
+    expression  = "dw + dr + lw + lr"
+    label       = "Throttle events per minute"
+    return_data = true
+  }
+}
+
+# 4. Redis memory. Sorted-set windows and the GEO index grow with the fleet; above 80% of
+#    maxmemory eviction starts to drop rolling windows (wrong trend detection) and replication
+#    buffers need headroom, so scale the node type before that.
+resource "aws_cloudwatch_metric_alarm" "redis_memory" {
+  alarm_name          = "${local.prefix}-redis-memory"
+  alarm_description   = "Redis primary DatabaseMemoryUsagePercentage above 80%"
+  namespace           = "AWS/ElastiCache"
+  metric_name         = "DatabaseMemoryUsagePercentage"
+  dimensions          = { CacheClusterId = "${local.redis_id}-001" }
+  statistic           = "Average"
+  period              = 300
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 80
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+}
+
+# 5. Aurora connections. Every concurrent Lambda holds one connection; at 80% of max_connections
+#    at the configured max ACUs, a burst of consumers would be refused: time to add RDS Proxy,
+#    raise max_capacity or lower reserved_concurrency.
+resource "aws_cloudwatch_metric_alarm" "aurora_connections" {
+  alarm_name          = "${local.prefix}-aurora-connections"
+  alarm_description   = "Aurora DatabaseConnections above 80% of max_connections at max_capacity"
+  namespace           = "AWS/RDS"
+  metric_name         = "DatabaseConnections"
+  dimensions          = { DBClusterIdentifier = aws_rds_cluster.aurora.cluster_identifier }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = floor(local.aurora_max_connections * 0.8)
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+}
+
+# 6. SQS oldest message age. In-cab warnings and work orders are only useful within minutes:
+#    an alert older than 5 minutes means a consumer is down or throttled.
+resource "aws_cloudwatch_metric_alarm" "sqs_oldest_message" {
+  alarm_name          = "${local.prefix}-sqs-oldest-message-age"
+  alarm_description   = "Oldest message in a work queue older than the alert SLA"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 2
+  threshold           = local.cap.queue_age_alarm_s
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+
+  dynamic "metric_query" {
+    for_each = local.queues
+    content {
+      id = "age_${metric_query.key}"
+      metric {
+        namespace   = "AWS/SQS"
+        metric_name = "ApproximateAgeOfOldestMessage"
+        period      = 60
+        stat        = "Maximum"
+        dimensions  = { QueueName = aws_sqs_queue.work[metric_query.key].name }
+      }
+    }
+  }
+
+  metric_query {
+    id          = "oldest"
+    expression  = "MAX([${join(", ", [for k in keys(local.queues) : "age_${k}"])}])"
+    label       = "Oldest message age (s)"
+    return_data = true
+  }
+}
+
+# 7. Step Functions failures. The DOT workflow runs once a day; a single failed execution means
+#    a day without FMCSA records, so the threshold is one.
+resource "aws_cloudwatch_metric_alarm" "sfn_failures" {
+  alarm_name          = "${local.prefix}-dot-reporting-failed"
+  alarm_description   = "DOT reporting execution failed, timed out or was aborted"
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsFailed"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.dot_reporting.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+}
+
+# 8. Firehose errors. DeliveryToS3.Success is the fraction of successful PutObject calls; below
+#    1 for 15 minutes means records pile up in Firehose (24 h retry limit) and the data lake
+#    and Athena fall behind.
+resource "aws_cloudwatch_metric_alarm" "firehose_errors" {
+  alarm_name          = "${local.prefix}-firehose-delivery-errors"
+  alarm_description   = "Firehose S3 delivery success ratio below 100%"
+  namespace           = "AWS/Firehose"
+  metric_name         = "DeliveryToS3.Success"
+  dimensions          = { DeliveryStreamName = aws_kinesis_firehose_delivery_stream.diagnostics.name }
+  statistic           = "Average"
+  period              = 300
+  evaluation_periods  = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+}
+
+###############################################################################
+# Outputs
+###############################################################################
+
+output "kinesis_stream_arns" {
+  description = "Kinesis stream ARNs by kind."
+  value       = { for k, s in aws_kinesis_stream.this : k => s.arn }
+}
+
+output "kinesis_stream_names" {
+  description = "Kinesis stream names by kind."
+  value       = { for k, s in aws_kinesis_stream.this : k => s.name }
+}
+
+output "dynamodb_table_names" {
+  description = "DynamoDB table names by logical name."
+  value       = { for k, t in aws_dynamodb_table.this : k => t.name }
+}
+
+output "dynamodb_table_arns" {
+  description = "DynamoDB table ARNs by logical name."
+  value       = { for k, t in aws_dynamodb_table.this : k => t.arn }
+}
+
+output "diagnostics_table_stream_arn" {
+  description = "Stream ARN of vehicle_diagnostics."
+  value       = aws_dynamodb_table.this["diagnostics"].stream_arn
+}
+
+output "sns_topic_arns" {
+  description = "SNS topic ARNs by logical name."
+  value       = { for k, t in aws_sns_topic.this : k => t.arn }
+}
+
+output "sqs_queue_urls" {
+  description = "SQS work queue URLs by logical name."
+  value       = { for k, q in aws_sqs_queue.work : k => q.id }
+}
+
+output "sqs_dlq_urls" {
+  description = "Dead-letter queue URLs: work queues and functions."
+  value = merge(
+    { for k, q in aws_sqs_queue.work_dlq : "queue_${k}" => q.id },
+    { for k, q in aws_sqs_queue.function_dlq : "function_${k}" => q.id },
+  )
+}
+
+output "aurora_cluster_endpoint" {
+  description = "Aurora writer endpoint."
+  value       = aws_rds_cluster.aurora.endpoint
+}
+
+output "aurora_reader_endpoint" {
+  description = "Aurora reader endpoint."
+  value       = aws_rds_cluster.aurora.reader_endpoint
+}
+
+output "aurora_secret_arn" {
+  description = "Secrets Manager ARN of the Aurora master credentials (managed by RDS)."
+  value       = local.db_secret_arn
+}
+
+output "redis_primary_endpoint" {
+  description = "Redis primary endpoint address."
+  value       = aws_elasticache_replication_group.redis.primary_endpoint_address
+}
+
+output "redis_reader_endpoint" {
+  description = "Redis reader endpoint address."
+  value       = aws_elasticache_replication_group.redis.reader_endpoint_address
+}
+
+output "redis_auth_secret_arn" {
+  description = "Secrets Manager ARN of the Redis AUTH token."
+  value       = aws_secretsmanager_secret.redis_auth.arn
+}
+
+output "step_function_arn" {
+  description = "DOT reporting state machine ARN."
+  value       = aws_sfn_state_machine.dot_reporting.arn
+}
+
+output "lambda_function_arns" {
+  description = "Lambda function ARNs by key."
+  value       = { for k, f in aws_lambda_function.this : k => f.arn }
+}
+
+output "lambda_function_names" {
+  description = "Lambda function names by key."
+  value       = { for k, f in aws_lambda_function.this : k => f.function_name }
+}
+
+output "s3_bucket_names" {
+  description = "S3 bucket names (reports, datalake, athena, logs)."
+  value       = { for k, b in aws_s3_bucket.this : k => b.bucket }
+}
+
+output "firehose_arn" {
+  description = "Diagnostics archive Firehose ARN."
+  value       = aws_kinesis_firehose_delivery_stream.diagnostics.arn
+}
+
+output "glue_database_name" {
+  description = "Glue catalog database."
+  value       = aws_glue_catalog_database.telemetry.name
+}
+
+output "glue_table_name" {
+  description = "Glue table of the Parquet diagnostics."
+  value       = aws_glue_catalog_table.diagnostics.name
+}
+
+output "glue_crawler_name" {
+  description = "Glue crawler."
+  value       = aws_glue_crawler.diagnostics.name
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup."
+  value       = aws_athena_workgroup.analytics.name
+}
+
+output "external_api_url" {
+  description = "Invoke URL of the mocked external telematics API."
+  value       = aws_api_gateway_stage.external.invoke_url
+}
+
+output "kms_key_arn" {
+  description = "KMS key encrypting the stack's data."
+  value       = aws_kms_key.main.arn
+}
+
+output "vpc_id" {
+  description = "VPC ID."
+  value       = aws_vpc.main.id
+}
+
+output "public_subnet_ids" {
+  description = "Public subnet IDs."
+  value       = aws_subnet.public[*].id
+}
+
+output "private_subnet_ids" {
+  description = "Private subnet IDs."
+  value       = aws_subnet.private[*].id
+}
+
+output "security_group_ids" {
+  description = "Security group IDs by role."
+  value = {
+    lambda    = aws_security_group.lambda.id
+    redis     = aws_security_group.redis.id
+    aurora    = aws_security_group.aurora.id
+    endpoints = aws_security_group.endpoints.id
+  }
+}
+
+output "sagemaker_endpoint_arn" {
+  description = "ARN of the referenced SageMaker endpoint (built from data sources)."
+  value       = local.predictive_endpoint_arn
+}
+
+###############################################################################
+# Example variable files. Identical copies of infra/dev.tfvars, staging.tfvars and prod.tfvars
+# (tests/infra checks it). Only capacities differ; the topology, stream types, HOS rules and
+# reporting logic are the same in every environment.
+###############################################################################
+
+# ==== BEGIN EXAMPLE TFVARS (generated from infra/*.tfvars by python -m harness.tf.examples) ====
+# ---- dev.tfvars ----
+# # dev: smallest capacities, same topology as staging and prod. Disposable: no deletion
+# # protection, GOVERNANCE object lock so the environment can be torn down.
+# aws_region  = "us-east-1"
+# env         = "dev"
+# owner       = "fleet-platform"
+# cost_center = "telematics-dev"
+#
+# deletion_protection     = false
+# report_object_lock_mode = "GOVERNANCE"
+#
+# stream_mode             = "PROVISIONED"
+# diagnostics_shard_count = 1
+# hos_shard_count         = 1
+# gps_shard_count         = 1
+# retention_hours         = 24
+#
+# processor_memory       = 256
+# anomaly_memory         = 256
+# maintenance_memory     = 256
+# driver_notifier_memory = 128
+# fleet_memory           = 128
+# predictive_memory      = 512
+# hos_memory             = 256
+# location_memory        = 256
+# fuel_memory            = 256
+# coaching_memory        = 128
+# timeout_s              = 30
+# reserved_concurrency   = 5
+#
+# node_type                = "cache.t4g.micro"
+# num_cache_clusters       = 2
+# snapshot_retention_limit = 1
+#
+# min_capacity          = 0.5
+# max_capacity          = 2
+# backup_retention_days = 1
+#
+# visibility_timeout     = 180
+# retention_seconds      = 345600
+# lifecycle_archive_days = 30
+# buffer_interval_s      = 60
+# buffer_size_mb         = 64
+# log_retention_days     = 14
+# ---- staging.tfvars ----
+# # staging: production-like at about a quarter of prod's throughput (~58,500 vehicles):
+# # gps 1,950 rec/s -> ceil(1.95 x 1.5) = 3 shards; diagnostics 975 rec/s, 4 readers x 0.51 MiB/s
+# # / 2 MiB/s = 1.02 -> ceil(1.02 x 1.5) = 2; hos 163 rec/s peak -> 1.
+# aws_region  = "us-east-1"
+# env         = "staging"
+# owner       = "fleet-platform"
+# cost_center = "telematics-staging"
+#
+# deletion_protection     = true
+# report_object_lock_mode = "COMPLIANCE"
+#
+# stream_mode             = "PROVISIONED"
+# diagnostics_shard_count = 2
+# hos_shard_count         = 1
+# gps_shard_count         = 3
+# retention_hours         = 48
+#
+# processor_memory       = 512
+# anomaly_memory         = 512
+# maintenance_memory     = 256
+# driver_notifier_memory = 256
+# fleet_memory           = 256
+# predictive_memory      = 1024
+# hos_memory             = 512
+# location_memory        = 512
+# fuel_memory            = 512
+# coaching_memory        = 256
+# timeout_s              = 60
+# reserved_concurrency   = 20
+#
+# node_type                = "cache.r7g.large"
+# num_cache_clusters       = 2
+# snapshot_retention_limit = 3
+#
+# min_capacity          = 0.5
+# max_capacity          = 8
+# backup_retention_days = 7
+#
+# visibility_timeout     = 360
+# retention_seconds      = 345600
+# lifecycle_archive_days = 60
+# buffer_interval_s      = 300
+# buffer_size_mb         = 64
+# log_retention_days     = 90
+# ---- prod.tfvars ----
+# # prod: 234,000 vehicles (docs/contracts.md "Sizing").
+# # Kinesis per shard: 1,000 records/s and 1 MiB/s written, 2 MiB/s read (shared by all readers).
+# # shards = ceil(max(rec/s / 1000, MiB/s / 1, readers x MiB/s / 2) x 1.5 headroom)
+# #   gps:         234,000 / 30 s = 7,800 rec/s; x 300 B = 2.23 MiB/s; 1 reader (location)
+# #                max(7.80, 2.23, 1 x 2.23 / 2 = 1.12) = 7.80 x 1.5 = 11.7 -> 12 shards
+# #   diagnostics: 234,000 / 60 s = 3,900 rec/s; x 550 B = 2.05 MiB/s; 4 readers
+# #                (processor, predictive, fuel, Firehose)
+# #                max(3.90, 2.05, 4 x 2.05 / 2 = 4.09) = 4.09 x 1.5 = 6.14 -> 7 shards
+# #                (the read side binds: 6 shards would leave 1.47x, under the 1.5x headroom)
+# #   hos:         ~12 changes per driver-day = 32.5 rec/s average, 20x at shift change = 650 rec/s
+# #                peak; x ~400 B = 0.25 MiB/s; 1 reader: max(0.65, 0.25, 0.12) x 1.5 = 0.98 -> 1;
+# #                2 shards so one shift-change burst on a hot partition key cannot throttle.
+# # Lambda concurrency: gps 12 shards x parallelization 4 = 48 concurrent location invocations;
+# #   reserved_concurrency 60 per function (13 x 60 = 780 of the default 1,000 leaves 220 unreserved;
+# #   raise the account limit before adding functions).
+# # DynamoDB on demand: 7,800 location + 3,900 diagnostics writes/s are within on-demand scaling;
+# #   PAY_PER_REQUEST avoids capacity alarms for the shift-change bursts.
+# # Aurora: one connection per concurrent writer Lambda; 32 ACUs (~64 GiB) -> max_connections 5,000 (cap).
+# aws_region  = "us-east-1"
+# env         = "prod"
+# owner       = "fleet-platform"
+# cost_center = "telematics-prod"
+#
+# deletion_protection     = true
+# report_object_lock_mode = "COMPLIANCE"
+#
+# stream_mode             = "PROVISIONED"
+# diagnostics_shard_count = 7
+# hos_shard_count         = 2
+# gps_shard_count         = 12
+# retention_hours         = 168
+#
+# processor_memory       = 1024
+# anomaly_memory         = 1024
+# maintenance_memory     = 512
+# driver_notifier_memory = 512
+# fleet_memory           = 512
+# predictive_memory      = 2048
+# hos_memory             = 1024
+# location_memory        = 1024
+# fuel_memory            = 1024
+# coaching_memory        = 256
+# timeout_s              = 60
+# reserved_concurrency   = 60
+#
+# node_type                = "cache.r7g.xlarge"
+# num_cache_clusters       = 3
+# snapshot_retention_limit = 7
+#
+# min_capacity          = 2
+# max_capacity          = 32
+# backup_retention_days = 35
+#
+# visibility_timeout     = 360
+# retention_seconds      = 345600
+# lifecycle_archive_days = 90
+# buffer_interval_s      = 300
+# buffer_size_mb         = 128
+# log_retention_days     = 365
+# ==== END EXAMPLE TFVARS ====

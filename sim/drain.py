@@ -1,0 +1,44 @@
+"""Waiting for the pipeline to settle after the last record: observer messages stop arriving and
+the stack's own queues are empty for a quiet period (or the timeout passes)."""
+from __future__ import annotations
+
+import time
+from typing import Callable, Optional
+
+from sim import aws
+
+
+def queue_backlog(sqs, prefix: str, exclude: str = "simobs-") -> int:
+    """Visible + in-flight messages over the stack's queues (observer queues excluded)."""
+    total = 0
+    for url in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", []):
+        if exclude in url:
+            continue
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        total += sum(int(value) for value in attributes.values())
+    return total
+
+
+def wait_until_settled(poll: Callable[[], int], backlog: Callable[[], int], *, quiet_s: float,
+                       timeout_s: float, clock: Callable[[], float] = time.monotonic,
+                       sleep: Callable[[float], None] = time.sleep,
+                       on_wait: Optional[Callable[[float, int], None]] = None) -> bool:
+    """True once nothing new arrived and the backlog stayed at 0 for `quiet_s`; False on timeout."""
+    began = clock()
+    quiet_since = clock()
+    while clock() - began < timeout_s:
+        arrived = poll()
+        pending = backlog()
+        if arrived or pending:
+            quiet_since = clock()
+        elif clock() - quiet_since >= quiet_s:
+            return True
+        if on_wait is not None:
+            on_wait(clock() - began, pending)
+        sleep(1.0)
+    return False
+
+
+def stack_queue_prefix(project: Optional[str] = None, env: Optional[str] = None) -> str:
+    return aws.resource_name("", project, env)

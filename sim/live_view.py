@@ -1,0 +1,73 @@
+"""Live terminal view of a load or soak run (rich), refreshed from a plain dict snapshot.
+
+The snapshot keeps the view free of run logic: `load.py` and `soak.py` build it, this renders it.
+Keys used (all optional): title, elapsed_s, streams {kind: {rate, sent, generated}}, throttled,
+dropped, behind_s, lag {stream: seconds}, queues {name: depth}, dlqs {name: depth}, alert_rate,
+e2e_p95_s, e2e_pending, rss_mib {process: MiB}.
+"""
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+
+def _number(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def render(snapshot: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=snapshot.get("title", "fleettap load"), expand=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_column("detail")
+    table.add_row("elapsed s", _number(snapshot.get("elapsed_s"), 1), "")
+    for kind, stream in sorted(snapshot.get("streams", {}).items()):
+        table.add_row(f"{kind} rec/s", _number(stream.get("rate"), 0),
+                      f"sent {_number(stream.get('sent'))} / generated {_number(stream.get('generated'))}")
+    table.add_row("throttled", _number(snapshot.get("throttled")), f"dropped {_number(snapshot.get('dropped'))}")
+    table.add_row("behind schedule s", _number(snapshot.get("behind_s"), 2), "max over workers")
+    for stream, lag in sorted(snapshot.get("lag", {}).items()):
+        table.add_row(f"lag {stream}", _number(lag, 2), "consumer lag (runtime status)")
+    for name, depth in sorted(snapshot.get("queues", {}).items()):
+        table.add_row(f"queue {name}", _number(depth), "")
+    for name, depth in sorted(snapshot.get("dlqs", {}).items()):
+        table.add_row(f"DLQ {name}", _number(depth), "")
+    if "alert_rate" in snapshot:
+        table.add_row("alerts/s", _number(snapshot.get("alert_rate"), 1), "")
+    table.add_row("e2e p95 s", _number(snapshot.get("e2e_p95_s"), 2),
+                  f"canaries pending {_number(snapshot.get('e2e_pending'))}")
+    for process, mib in sorted(snapshot.get("rss_mib", {}).items()):
+        table.add_row(f"RSS {process}", _number(mib, 1), "MiB")
+    return table
+
+
+class LiveView(AbstractContextManager):
+    """rich.live.Live when enabled and rich is importable; silent otherwise."""
+
+    def __init__(self, enabled: bool = True, refresh_per_second: float = 2.0) -> None:
+        self._live = None
+        if enabled:
+            try:
+                from rich.live import Live
+            except ImportError:
+                return
+            self._live = Live(render({}), refresh_per_second=refresh_per_second, transient=False)
+
+    def __enter__(self) -> "LiveView":
+        if self._live:
+            self._live.__enter__()
+        return self
+
+    def update(self, snapshot: dict[str, Any]) -> None:
+        if self._live:
+            self._live.update(render(snapshot))
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._live:
+            self._live.__exit__(*exc)

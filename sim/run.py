@@ -1,0 +1,347 @@
+"""Run a scenario through the deployed wiring and check its outcomes (`make sim SCENARIO=...`).
+
+    python -m sim.run --scenario hos-violation [--target local|aws] [--duration 2h] [--seed 7]
+                      [--start 2026-11-23T00:00:00Z] [--rate 60] [--test] [--no-stack]
+
+Local target: brings the embedded stack up if needed (`harness.services.up`) and applies the
+Terraform stack to it (`harness.terraform.apply`). Then, for either target: observer queues on every
+topic, the scenario's reference data seeded, the fleet streamed into Kinesis, the pipeline drained,
+every expected outcome checked, a summary printed and an HTML report written under reports/.
+Exit status 0 only when every outcome passed.
+
+Timestamps: the pipeline accepts records up to 5 minutes ahead and 7 days behind its own clock, so
+the simulated period is placed just before now: start = now - duration, or, for a scenario with a
+fixed start, the same time of day on the latest day that ends before now (--start overrides).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from sim import aws, report
+from sim.config import parse_duration
+from sim.drain import queue_backlog, stack_queue_prefix, wait_until_settled
+from sim.fleet import Fleet
+from sim.observers import TopicObservers
+from sim.outcomes import Observed, Outcome, check, passed
+from sim.pacing import paced
+from sim.scenario import Scenario, load
+from sim.seeding import seed_scenario
+
+TRACK_VEHICLES = 60
+TRACK_EVERY_S = 60
+POLL_EVERY_WALL_S = 2.0
+
+
+@dataclass
+class RunOptions:
+    target: str = "local"
+    env: str = "dev"
+    duration_s: Optional[int] = None
+    seed: Optional[int] = None
+    start: Optional[str] = None  # None: the simulated period ends now
+    real_time_factor: Optional[float] = None
+    test_size: bool = False  # use the scenario's `test:` overrides
+    manage_stack: bool = True  # local target: bring up and apply the stack first
+    quiet_s: float = 20.0
+    report_dir: Path = aws.REPO_ROOT / "reports"
+    show_progress: bool = True
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    start: str
+    stamp: str
+    sink_stats: dict
+    observed: Observed
+    outcomes: list[Outcome]
+    tracks: dict = field(default_factory=dict)
+    latencies: dict = field(default_factory=dict)
+    send_s: float = 0.0
+    drain_s: float = 0.0
+    sent_span_s: float = 0.0
+    settled: bool = True
+    report_path: Optional[Path] = None
+
+    @property
+    def passed(self) -> bool:
+        return self.settled and passed(self.outcomes)
+
+
+def prepare(name: str, options: RunOptions) -> Scenario:
+    loaded = load(name)
+    if options.test_size:
+        loaded = loaded.for_test()
+    changes = {}
+    if options.duration_s:
+        changes["duration_s"] = options.duration_s
+    duration_s = options.duration_s or loaded.fleet.duration_s
+    if options.start:
+        changes["start"] = options.start
+    elif loaded.fixed_start:
+        changes["start"] = latest_same_time_of_day(loaded.fleet.start, duration_s)
+    else:
+        changes["start"] = ending_now(duration_s)
+    loaded.fleet = loaded.fleet.replace(**changes)
+    if options.seed is not None:
+        loaded.seed = options.seed
+    if options.real_time_factor is not None:
+        loaded.real_time_factor = options.real_time_factor
+    return loaded
+
+
+def ending_now(duration_s: int, now: Optional[float] = None) -> str:
+    """A start (whole minute) such that the simulated period ends just before now."""
+    start = int((now if now is not None else time.time()) - duration_s - 60) // 60 * 60
+    return dt.datetime.fromtimestamp(start, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def latest_same_time_of_day(start: str, duration_s: int, now: Optional[float] = None) -> str:
+    """The scenario's start moved by whole days to the latest one whose period ends before now:
+    the time of day (who is on duty) stays, the records stay inside the pipeline's window."""
+    from sim.config import parse_utc
+    now = now if now is not None else time.time()
+    original = parse_utc(start)
+    days = (int(now) - 60 - duration_s - original) // 86400
+    moved = original + days * 86400
+    return dt.datetime.fromtimestamp(moved, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ensure_local_stack(env: str) -> None:
+    """`make up` if the stack is not running, then `terraform apply` against it."""
+    from harness import services, terraform  # the foundation's and infra's APIs
+    info = services.up()
+    terraform.apply(env, info, target="local")
+
+
+def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
+                 after_send: Optional[Callable[[Scenario], None]] = None, console=None) -> RunResult:
+    from rich.console import Console
+    console = console or Console(stderr=True)
+    if options.target == "local" and options.manage_stack:
+        console.print("[bold]Bringing up and applying the local stack[/]")
+        ensure_local_stack(options.env)
+    if sink is None:
+        from sim.sinks.kinesis import KinesisSink
+        kinesis = aws.client("kinesis")
+        sink = KinesisSink(kinesis, aws.resolve_streams(kinesis, env=options.env))
+    observers = TopicObservers.from_environment(env=options.env)
+    try:
+        arns = observers.start()
+        console.print(f"observing {len(arns)} topics: {', '.join(sorted(arns))}")
+        seeded = seed_scenario(loaded, env=options.env)
+        if seeded:
+            console.print(f"seeded {seeded}")
+        fleet = Fleet.build(loaded.fleet, seed=loaded.seed, injections=loaded.injections)
+        tracks, sent_at, send_s = _send(fleet, sink, loaded, observers, options, console)
+        for action in loaded.after_send:
+            _after_send_action(action, console)
+        if after_send is not None:
+            after_send(loaded)
+        began = time.monotonic()
+        sqs = aws.client("sqs")
+        settled = wait_until_settled(
+            observers.poll, lambda: queue_backlog(sqs, stack_queue_prefix(env=options.env)),
+            quiet_s=options.quiet_s, timeout_s=loaded.drain_timeout_s)
+        drain_s = time.monotonic() - began
+        observed = gather(loaded, observers, sink, options)
+    finally:
+        observers.stop()
+    outcomes = check(loaded.expect, observed)
+    if not settled:
+        outcomes.append(Outcome("pipeline drained", False,
+                                f"still busy after {loaded.drain_timeout_s} s"))
+    result = RunResult(loaded, loaded.fleet.start, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+                       _stats_dict(sink.stats), observed, outcomes, tracks,
+                       latencies(observed, sent_at, loaded.fleet.start_epoch_s, loaded.fleet.tick_s),
+                       send_s, drain_s,
+                       send_s, settled)
+    result.report_path = report.write(result, options.report_dir)
+    print_summary(result, console)
+    return result
+
+
+def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    tracked = fleet.states[:TRACK_VEHICLES]
+    tracks = {state.vehicle.vehicle_id: [] for state in tracked}
+    sent_at: dict[int, float] = {}  # simulated second -> wall time it was sent
+    began = time.monotonic()
+    last_poll = began
+    duration = loaded.fleet.duration_s
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stats]}"),
+                  TimeElapsedColumn(), console=console, disable=not options.show_progress) as bar:
+        task = bar.add_task(f"{loaded.name}", total=duration, stats="")
+        for batch in paced(fleet.batches(), loaded.real_time_factor):
+            sink.send(batch)
+            sent_at[batch.t] = time.time()
+            if batch.t % TRACK_EVERY_S == 0:
+                for state in tracked:
+                    tracks[state.vehicle.vehicle_id].append((round(state.lat, 5), round(state.lon, 5)))
+            if time.monotonic() - last_poll > POLL_EVERY_WALL_S:
+                observers.poll()
+                last_poll = time.monotonic()
+                seen = sum(len(m) for m in observers.messages.values())
+                bar.update(task, completed=batch.t + 1,
+                           stats=f"{sink.stats.records} records, {seen} alerts")
+        bar.update(task, completed=duration, stats=f"{sink.stats.records} records")
+    return tracks, sent_at, time.monotonic() - began
+
+
+def _after_send_action(action: dict, console) -> None:
+    if "start_execution" in action:
+        sfn = aws.client("stepfunctions")
+        suffix = action["start_execution"]
+        machines = [m for m in sfn.list_state_machines()["stateMachines"]
+                    if m["name"].endswith(suffix)]
+        if not machines:
+            raise LookupError(f"no state machine ending in {suffix!r}")
+        sfn.start_execution(stateMachineArn=machines[0]["stateMachineArn"],
+                            input=action.get("input", "{}"))
+        console.print(f"started {machines[0]['name']}")
+    else:
+        raise ValueError(f"unknown after_send action {action}")
+
+
+def gather(loaded: Scenario, observers: TopicObservers, sink, options: RunOptions) -> Observed:
+    observed = Observed(topics=dict(observers.messages), sink=_stats_dict(sink.stats))
+    expect = loaded.expect
+    if expect.get("dynamodb"):
+        client = aws.client("dynamodb")
+        for table in expect["dynamodb"]:
+            observed.dynamodb[table] = _count_items(client, aws.resource_name(table, env=options.env))
+    if expect.get("s3"):
+        s3 = aws.client("s3")
+        buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", []) if "report" in b["Name"]]
+        for prefix in expect["s3"]:
+            observed.s3[prefix] = sum(
+                s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0) for bucket in buckets)
+    if expect.get("aurora"):
+        observed.aurora.update(_aurora_counts(list(expect["aurora"])))
+    return observed
+
+
+def _count_items(client, table: str) -> Optional[int]:
+    try:
+        total, kwargs = 0, {}
+        while True:
+            page = client.scan(TableName=table, Select="COUNT", **kwargs)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+    except client.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _aurora_counts(tables: list[str]) -> dict:
+    """Row counts from the local Postgres in stack.json (Aurora locally)."""
+    import psycopg
+    from psycopg import sql
+    pg = aws.load_stack().get("postgres")
+    if not pg:
+        return {}
+    counts = {}
+    with psycopg.connect(host=pg["host"], port=pg["port"], user=pg["user"],
+                         password=pg["password"], dbname=pg["dbname"]) as conn:
+        for table in tables:
+            counts[table] = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+                sql.Identifier(table))).fetchone()[0]
+    return counts
+
+
+def latencies(observed: Observed, sent_at: dict, start_epoch_s: int, tick_s: int = 1) -> dict:
+    """Per topic: p50/max seconds from sending the record a message names (by its ts) to seeing it."""
+    result = {}
+    for topic, messages in observed.topics.items():
+        delays = []
+        for message in messages:
+            t = _simulated_second(message.body, start_epoch_s)
+            if t is not None:
+                t -= t % tick_s  # the tick that carried the record
+            if t in sent_at:
+                delays.append(message.received_at - sent_at[t])
+        if delays:
+            delays.sort()
+            result[topic] = f"p50 {delays[len(delays) // 2]:.1f} s, max {delays[-1]:.1f} s (n={len(delays)})"
+    return result
+
+
+def _simulated_second(body, start_epoch_s: int) -> Optional[int]:
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("ts_ms"), (int, float)):
+        return int(body["ts_ms"] // 1000) - start_epoch_s
+    ts = body.get("ts")
+    if isinstance(ts, str):
+        from handlers.domain.telemetry import iso_to_epoch_ms
+        try:
+            return iso_to_epoch_ms(ts) // 1000 - start_epoch_s
+        except ValueError:
+            return None
+    return None
+
+
+def _stats_dict(stats) -> dict:
+    return {"records": stats.records, "bytes": stats.bytes, "by_kind": dict(stats.by_kind),
+            "requests": stats.requests, "throttled": stats.throttled, "retries": stats.retries,
+            "failed": stats.failed}
+
+
+def print_summary(result: RunResult, console) -> None:
+    from rich.table import Table
+    summary = Table(title=f"{result.scenario.name}: summary")
+    summary.add_column("what")
+    summary.add_column("value", justify="right")
+    stats = result.sink_stats
+    summary.add_row("records sent", str(stats["records"]))
+    for kind, count in sorted(stats["by_kind"].items()):
+        summary.add_row(f"  {kind}", str(count))
+    summary.add_row("throttled / failed", f"{stats['throttled']} / {stats['failed']}")
+    summary.add_row("send / drain", f"{result.send_s:.1f} s / {result.drain_s:.1f} s")
+    for topic, messages in sorted(result.observed.topics.items()):
+        summary.add_row(f"alerts {topic}", str(len(messages)))
+    for topic, text in sorted(result.latencies.items()):
+        summary.add_row(f"latency {topic}", text)
+    for section in ("dynamodb", "aurora", "s3"):
+        for name, count in sorted(getattr(result.observed, section).items()):
+            summary.add_row(f"{section} {name}", str(count))
+    console.print(summary)
+    checks = Table(title="expected outcomes")
+    for column in ("", "check", "detail"):
+        checks.add_column(column)
+    for outcome in result.outcomes:
+        checks.add_row("[green]✓[/]" if outcome.ok else "[red]✗[/]", outcome.name, outcome.detail)
+    console.print(checks)
+    verdict = "[bold green]PASSED[/]" if result.passed else "[bold red]FAILED[/]"
+    console.print(f"{verdict}  report: {result.report_path}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", required=True)
+    parser.add_argument("--target", choices=("local", "aws"), default="local")
+    parser.add_argument("--env", default=aws.DEFAULT_ENV)
+    parser.add_argument("--duration", help="simulated duration, e.g. 90m, 2h")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--start", help="simulated start (ISO-8601 UTC); default: ends now")
+    parser.add_argument("--rate", type=float, help="real-time factor (default: as fast as possible)")
+    parser.add_argument("--test", action="store_true", help="the scenario's smaller test size")
+    parser.add_argument("--no-stack", action="store_true", help="do not bring up/apply the local stack")
+    args = parser.parse_args(argv)
+    options = RunOptions(target=args.target, env=args.env,
+                         duration_s=parse_duration(args.duration) if args.duration else None,
+                         seed=args.seed, start=args.start, real_time_factor=args.rate,
+                         test_size=args.test, manage_stack=not args.no_stack)
+    result = run_scenario(prepare(args.scenario, options), options)
+    return 0 if result.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""dot_reporting: the Step Functions task steps, run in the order the state machine runs them."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+from handler_events import kinesis_event
+from handler_factories import hos, unique_driver, unique_fleet
+
+from handlers import dot_reporting, hos_processor
+from handlers.common.aws import from_item
+
+ZONE = ZoneInfo("America/Chicago")
+
+
+def _at(day: dt.date, hh: int, mm: int = 0) -> int:
+    return int(dt.datetime.combine(day, dt.time(hh, mm), ZONE).timestamp() * 1000)
+
+
+@pytest.fixture
+def fleet_day(make_ctx):
+    """Two drivers of a new fleet with HOS logs (via the HOS processor) for one local day."""
+    make_ctx("hos")
+    fleet, busy, calm = unique_fleet(), unique_driver(), unique_driver()
+    day = dt.datetime.now(ZONE).date() - dt.timedelta(days=2)
+    hos_processor.handler(kinesis_event([
+        hos(busy, "OFF", _at(day, 0, 30), fleet_id=fleet, vehicle_id="VH-000101"),
+        hos(busy, "ON", _at(day, 6), fleet_id=fleet, vehicle_id="VH-000101"),
+        hos(busy, "D", _at(day, 6, 15), fleet_id=fleet, vehicle_id="VH-000101"),
+        hos(busy, "OFF", _at(day, 18, 30), fleet_id=fleet, vehicle_id="VH-000101"),
+        hos(calm, "ON", _at(day, 8), fleet_id=fleet, vehicle_id="VH-000102"),
+        hos(calm, "D", _at(day, 8, 30), fleet_id=fleet, vehicle_id="VH-000102"),
+        hos(calm, "OFF", _at(day, 14), fleet_id=fleet, vehicle_id="VH-000102"),
+    ], stream="hos"), None)
+    ctx = make_ctx("dot_report")
+    for driver in (busy, calm):
+        ctx.sql("INSERT INTO drivers (driver_id, fleet_id, name, home_time_zone) VALUES (%s, %s, %s, %s)",
+                (driver, fleet, f"Driver {driver}", "America/Chicago"))
+    ctx.sql("INSERT INTO inspections (inspection_id, vehicle_id, driver_id, fleet_id, kind, inspected_at, result, defects)"
+            " VALUES (%s, 'VH-000101', %s, %s, 'pre_trip', %s, 'defects', '[{\"item\": \"tires\"}]')",
+            (f"insp-{busy}", busy, fleet, dt.datetime.combine(day, dt.time(5, 50), ZONE)))
+    return ctx, fleet, day.isoformat(), busy, calm
+
+
+def test_workflow_steps_gather_render_upload_status_summary(fleet_day):
+    ctx, fleet, day, busy, calm = fleet_day
+    tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
+    gathered = dot_reporting.handler({"step": "gather", "report_date": day, "fleet_id": fleet})
+    assert gathered["driver_count"] == 2
+    assert sorted(d["driver_id"] for d in gathered["drivers"]) == sorted([busy, calm])
+    results = []
+    for item in gathered["drivers"]:
+        # the state machine passes each output on and sets "step" in the task's Parameters
+        state = dot_reporting.handler({**item, "step": "render_pdf"})
+        state = dot_reporting.handler({**state, "step": "upload"})
+        state = dot_reporting.handler({**state, "step": "update_status"})
+        assert "step" not in state
+        assert len(str(state)) < 2000  # compact state between steps
+        results.append(state)
+    by_driver = {r["driver_id"]: r for r in results}
+    assert by_driver[busy]["status"] == "violations" and "DRIVING_11" in by_driver[busy]["violation_rules"]
+    assert by_driver[calm]["status"] == "compliant" and by_driver[calm]["violation_count"] == 0
+
+    bucket = ctx.env["REPORTS_BUCKET"]
+    for driver in (busy, calm):
+        key = f"dot-reports/date={day}/{driver}.pdf"
+        obj = ctx.s3.get_object(Bucket=bucket, Key=key)
+        assert obj["Body"].read().startswith(b"%PDF-") and obj["ObjectLockMode"] == "COMPLIANCE"
+        status = from_item(ctx.ddb.get_item(TableName=ctx.env["COMPLIANCE_STATUS_TABLE"], Key={
+            "driver_id": {"S": driver}, "report_date": {"S": day}})["Item"])
+        assert status["report_key"] == key and status["status"] == by_driver[driver]["status"]
+
+    doc = json.loads(ctx.s3.get_object(Bucket=bucket, Key=f"dot-reports/work/date={day}/{busy}.json")["Body"].read())
+    assert doc["totals"]["D"] == 12.25 and doc["totals"]["ON"] == 0.25
+    assert [i["inspection_id"] for i in doc["inspections"]] == [f"insp-{busy}"]
+    assert [e["status"] for e in doc["events"]] == ["OFF", "ON", "D", "OFF"]
+
+    out = dot_reporting.handler({"step": "publish_summary", "report_date": day, "results": results})
+    [msg] = tap.messages()
+    assert msg["attributes"] == {"severity": "warning", "event_type": "dot_daily_summary"}
+    assert msg["message"]["summary_id"] == out["summary_id"]
+    assert (msg["message"]["drivers_reported"], msg["message"]["drivers_with_violations"]) == (2, 1)
+    assert msg["message"]["by_fleet"] == {fleet: {"drivers": 2, "with_violations": 1}}
+
+    # a Step Functions retry of upload does not add a locked version
+    again = dot_reporting.handler({**by_driver[busy], "step": "upload"})
+    assert again["report_key"] == by_driver[busy]["report_key"]
+    versions = ctx.s3.list_object_versions(Bucket=bucket, Prefix=f"dot-reports/date={day}/{busy}.pdf")["Versions"]
+    assert len(versions) == 1
+
+
+def test_bad_step_input_fails_the_task(make_ctx):
+    make_ctx("dot_report")
+    with pytest.raises(dot_reporting.StepInputError):
+        dot_reporting.handler({"step": "upload", "report_date": "2026-01-01", "driver_id": "DR-1"})
+    with pytest.raises(dot_reporting.StepInputError):
+        dot_reporting.handler({"step": "render_pdf", "input": {"drivers": []}})
+    with pytest.raises(dot_reporting.StepInputError):
+        dot_reporting.handler({"step": "nope"})
+
+
+
+def test_linear_state_machine_payloads_run_every_driver(fleet_day):
+    """The Terraform state machine chains tasks with {"step": s, "input": <previous output>}."""
+    ctx, fleet, day, busy, calm = fleet_day
+    tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
+    state = dot_reporting.handler({"step": "gather", "input": {"report_date": day, "fleet_id": fleet}})
+    for step in ("render_pdf", "upload", "update_status"):
+        state = dot_reporting.handler({"step": step, "input": state})
+        assert state["driver_count"] == 2 and len(json.dumps(state)) < 4000
+    assert sorted((r["driver_id"], r["status"]) for r in state["reports"]) == sorted(
+        [(busy, "violations"), (calm, "compliant")])
+    listed = json.loads(ctx.s3.get_object(Bucket=ctx.env["REPORTS_BUCKET"], Key=state["reports_key"])["Body"].read())
+    assert listed == state["reports"]
+    out = dot_reporting.handler({"step": "publish_summary", "input": {**state, "reports": []}})  # list read from S3
+    assert out["drivers_reported"] == 2 and out["drivers_with_violations"] == 1
+    assert [m["message"]["summary_id"] for m in tap.messages()] == [out["summary_id"]]
+    for driver in (busy, calm):
+        assert ctx.s3.head_object(Bucket=ctx.env["REPORTS_BUCKET"],
+                                  Key=f"dot-reports/date={day}/{driver}.pdf")["ObjectLockMode"] == "COMPLIANCE"

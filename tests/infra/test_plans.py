@@ -1,0 +1,191 @@
+"""Plan dev, staging and prod against the emulator: same topology, only capacities differ."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from harness import terraform as tf
+from tests.infra.conftest import ENVS
+from tests.infra.policy_checks import resources
+
+pytestmark = pytest.mark.slow
+
+# Leaf attributes allowed to differ between environments, and why.
+CAPACITY_ATTRIBUTES = {
+    # throughput / size
+    "shard_count", "retention_period", "memory_size", "reserved_concurrent_executions", "timeout", "node_type",
+    "num_cache_clusters", "snapshot_retention_limit", "min_capacity", "max_capacity", "backup_retention_period",
+    "batch_size", "parallelization_factor", "buffering_size", "buffering_interval", "visibility_timeout_seconds",
+    # retention and archival periods
+    "retention_in_days", "days", "noncurrent_days",
+    # alarm thresholds derived from the capacities above (and the Kinesis utilisation expression)
+    "threshold", "expression",
+}
+# Safety switches of stateful resources (dev is disposable, staging/prod are protected) and
+# per-environment labels.
+ENVIRONMENT_ATTRIBUTES = {
+    "deletion_protection", "deletion_protection_enabled", "skip_final_snapshot", "apply_immediately",
+    "force_destroy", "deletion_window_in_days", "recovery_window_in_days", "mode", "LOG_LEVEL", "CostCenter",
+}
+# Values that differ between any two plans, whatever the environment: a fresh random token.
+RANDOM_ATTRIBUTES = {"auth_token", "secret_string"}
+
+
+@pytest.fixture(scope="module")
+def plans(emulator) -> dict[str, dict]:
+    return {env: tf.show_plan(env, emulator.info, state_dir=emulator.state_dir) for env in ENVS}
+
+
+def _normalise(value: Any, env: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _normalise(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v, env) for v in value]
+    if isinstance(value, str):
+        if value == env:
+            return "<env>"
+        value = re.sub(rf"lambda-artifacts-{env}/", "lambda-artifacts-<env>/", value)
+        return re.sub(rf"fleettap([-_/]){env}(?=[-_/.]|$)", r"fleettap\1<env>", value)
+    return value
+
+
+def _flatten(value: Any, path: tuple = ()) -> dict[tuple, Any]:
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            out.update(_flatten(v, path + (k,)))
+        return out or {path: {}}
+    if isinstance(value, list):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, path + (i,)))
+        return out or {path: []}
+    return {path: value}
+
+
+def _values(plan: dict, env: str) -> dict[str, dict]:
+    return {r["address"]: _normalise(r.get("values", {}), env) for r in resources(plan)}
+
+
+def test_every_plan_creates_only(plans):
+    for env, plan in plans.items():
+        actions = {tuple(c["change"]["actions"]) for c in plan["resource_changes"]}
+        assert actions <= {("create",), ("read",)}, (env, actions)
+        assert len(plan["resource_changes"]) > 200, env
+
+
+def test_the_three_plans_hold_exactly_the_same_resource_addresses(plans):
+    addresses = {env: sorted(c["address"] for c in plan["resource_changes"]) for env, plan in plans.items()}
+    assert addresses["dev"] == addresses["staging"] == addresses["prod"]
+
+
+def test_the_plans_differ_only_in_capacity_attributes(plans):
+    values = {env: _values(plan, env) for env, plan in plans.items()}
+    unexpected = []
+    differing_leaves = set()
+    for address, dev in values["dev"].items():
+        flat = {env: _flatten(values[env][address]) for env in ENVS}
+        paths = set(flat["dev"]) | set(flat["staging"]) | set(flat["prod"])
+        for path in paths:
+            seen = {env: flat[env].get(path, "<absent>") for env in ENVS}
+            if len({json.dumps(v, sort_keys=True) for v in seen.values()}) == 1:
+                continue
+            leaf = next((p for p in reversed(path) if isinstance(p, str)), "")
+            differing_leaves.add(leaf)
+            if leaf not in CAPACITY_ATTRIBUTES | ENVIRONMENT_ATTRIBUTES | RANDOM_ATTRIBUTES:
+                unexpected.append((address, path, seen))
+    assert not unexpected, "\n".join(f"{a} {p} {s}" for a, p, s in unexpected[:40])
+    # The capacities really do scale (otherwise this test would pass vacuously).
+    assert {"shard_count", "memory_size", "max_capacity", "node_type", "reserved_concurrent_executions"} <= differing_leaves
+
+
+def test_prod_capacities_come_from_prod_tfvars(plans):
+    streams = {r["values"]["name"]: r["values"] for r in resources(plans["prod"]) if r["type"] == "aws_kinesis_stream"}
+    assert {name: s["shard_count"] for name, s in streams.items()} == {
+        "fleettap-prod-diagnostics": 7, "fleettap-prod-hos": 2, "fleettap-prod-gps": 12}
+    assert all(s["encryption_type"] == "KMS" and s["stream_mode_details"][0]["stream_mode"] == "PROVISIONED"
+               for s in streams.values())
+    dev_streams = [r["values"] for r in resources(plans["dev"]) if r["type"] == "aws_kinesis_stream"]
+    assert sorted(s["shard_count"] for s in dev_streams) == [1, 1, 1]
+
+
+def test_functions_follow_the_contract(plans):
+    functions = {r["values"]["function_name"]: r["values"] for r in resources(plans["dev"]) if r["type"] == "aws_lambda_function"}
+    expected = {
+        "processor": "diagnostics_processor", "anomaly": "anomaly_detector", "maintenance": "maintenance_scheduler",
+        "driver-notifier": "driver_notifier", "fleet": "fleet_dashboard", "predictive": "predictive_maintenance",
+        "hos": "hos_processor", "hos-report": "hos_report_writer", "location": "location_tracker",
+        "fuel": "fuel_analytics", "coaching": "coaching_dispatcher", "dot-report": "dot_reporting",
+        "firehose-transform": "firehose_transformer",
+    }
+    assert sorted(functions) == sorted(f"fleettap-dev-{k}" for k in expected)
+    for key, module in expected.items():
+        function = functions[f"fleettap-dev-{key}"]
+        assert function["handler"] == f"handlers.{module}.handler"
+        assert function["runtime"] == "python3.12"
+        assert function["tracing_config"][0]["mode"] == "Active"
+        assert function["vpc_config"], f"{key} is not in the VPC"
+        variables = function["environment"][0]["variables"]
+        assert variables["ENV"] == "dev" and variables["PROJECT_NAME"] == "fleettap"
+        assert variables["PREDICTION_CONFIDENCE_THRESHOLD"] == "0.8" and variables["DIAGNOSTICS_TTL_DAYS"] == "30"
+        assert variables["REDIS_PORT"] == "6379" and variables["REDIS_TLS"] == "true"
+        assert variables["DB_NAME"] == "fleettap" and variables["DB_PORT"] == "5432"
+    memory = {name.removeprefix("fleettap-dev-"): f["memory_size"] for name, f in functions.items()}
+    assert memory["hos"] == memory["hos-report"] == memory["dot-report"] == 256
+    assert memory["firehose-transform"] == memory["processor"]
+
+
+def test_topics_queues_and_filter_policies_follow_the_contract(plans):
+    values = list(resources(plans["dev"]))
+    topics = sorted(r["values"]["name"] for r in values if r["type"] == "aws_sns_topic")
+    assert topics == sorted(f"fleettap-dev-{t}" for t in (
+        "vehicle-alerts", "maintenance-required", "hos-violations", "compliance-summary", "geofence-alerts",
+        "driver-coaching", "ops-alarms"))
+    queues = sorted(r["values"]["name"] for r in values if r["type"] == "aws_sqs_queue")
+    for name in ("maintenance_alerts", "driver_notifications", "fleet_manager_queue", "driver_training_queue"):
+        assert f"fleettap-dev-{name}" in queues and f"fleettap-dev-{name}-dlq" in queues
+    assert "fleettap-dev-driver_notifier-dlq" in queues and len(queues) == 8 + 13
+    filters = {r["index"]: json.loads(r["values"]["filter_policy"]) for r in values
+               if r["type"] == "aws_sns_topic_subscription" and r["name"] == "alerts_to_queue"}
+    assert filters == {"maintenance": {"severity": ["high", "critical"]},
+                       "driver": {"severity": ["warning", "high", "critical"]},
+                       "fleet": {"severity": ["info", "warning", "high", "critical"]}}
+    https = [r for r in values if r["type"] == "aws_sns_topic_subscription" and r["values"]["protocol"] == "https"]
+    assert https and all(r["values"]["endpoint"].startswith("https://") for r in https)
+
+
+def test_event_source_mappings_have_every_knob(plans):
+    mappings = [r["values"] for r in resources(plans["prod"]) if r["type"] == "aws_lambda_event_source_mapping"]
+    assert len(mappings) == 9
+    streams = [m for m in mappings if m.get("starting_position")]
+    assert len(streams) == 6
+    for mapping in streams:
+        assert mapping["parallelization_factor"] == 4 and mapping["bisect_batch_on_function_error"]
+        assert mapping["maximum_retry_attempts"] == 3 and mapping["maximum_record_age_in_seconds"] == 3600
+        assert mapping["maximum_batching_window_in_seconds"] >= 1
+        assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+        assert mapping["destination_config"][0]["on_failure"][0]
+    for mapping in mappings:
+        assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+
+
+def test_dot_workflow_and_schedule(plans):
+    values = list(resources(plans["dev"]))
+    machine = next(r["values"] for r in values if r["type"] == "aws_sfn_state_machine")
+    definition = json.loads(machine["definition"])
+    steps = []
+    state = definition["StartAt"]
+    while state:
+        body = definition["States"][state]
+        assert body["Type"] == "Task" and body["Resource"].endswith(":states:::lambda:invoke")
+        steps.append(body["Parameters"]["Payload"]["step"])
+        assert body["Catch"][0]["Next"] == "ReportFailed"
+        state = body.get("Next")
+    assert steps == ["gather", "render_pdf", "upload", "update_status", "publish_summary"]
+    rule = next(r["values"] for r in values if r["type"] == "aws_cloudwatch_event_rule")
+    assert rule["schedule_expression"] == "cron(0 6 * * ? *)"
+    alarms = [r for r in values if r["type"] == "aws_cloudwatch_metric_alarm"]
+    assert len(alarms) == 8

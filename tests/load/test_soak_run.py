@@ -1,0 +1,33 @@
+"""`python -m sim.soak` for a few seconds against moto: samples memory of the stack's processes
+(here: a stand-in service listed in the pid files), runs the load child, and reports."""
+import json
+import os
+import subprocess
+import sys
+
+from sim import soak
+from sim.soak_sampling import start_token
+from tests.load.conftest import make_streams
+
+
+def test_short_soak_reports_flat_memory_and_passes(aws_at, tmp_path):
+    make_streams(aws_at, "soak")
+    state = tmp_path / "state"
+    (state / "pids").mkdir(parents=True)
+    service = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (state / "pids" / "standin.pid").write_text(json.dumps(
+            {"service": "standin", "pid": service.pid, "start_token": start_token(service.pid)}))
+        report_path = tmp_path / "soak.json"
+        code = soak.main(["--duration", "4", "--rate", "50", "--sample-every", "0.5", "--source", "fixed",
+                          "--project", "soak", "--no-live", "--report", str(report_path)])
+    finally:
+        service.kill()
+        service.wait()
+    report = json.loads(report_path.read_text())
+    assert code == 0, (report["checks"], report["load_output_tail"])
+    assert report["settings"]["vehicles"] == soak.vehicles_for_rate(50)
+    assert report["memory"]["standin"]["flat"]
+    assert len(report["samples"]) >= 5
+    assert report["checks"]["load service levels"] is True
+    assert os.path.exists(report["load_report"])

@@ -1,0 +1,60 @@
+"""Small helpers shared by the runtime tests: unique names, observed invocations, waiting."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def observed(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def wait_for(condition: Callable[[], object], timeout_s: float = 20.0, interval_s: float = 0.1):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s} s")
+
+
+def create_stream(kinesis, shards: int = 1) -> str:
+    name = unique("stream")
+    kinesis.create_stream(StreamName=name, ShardCount=shards)
+    return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+
+
+def put_json(kinesis, stream_arn: str, payloads: list[dict], key: Callable[[dict], str] = lambda p: "pk") -> list[str]:
+    sequence_numbers = []
+    for payload in payloads:
+        response = kinesis.put_record(StreamARN=stream_arn, Data=json.dumps(payload).encode(), PartitionKey=key(payload))
+        sequence_numbers.append(response["SequenceNumber"])
+    return sequence_numbers
+
+
+def create_queue(sqs, attributes: dict | None = None) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=unique("queue"), Attributes=attributes or {})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def drain(sqs, url: str, expected: int, timeout_s: float = 20.0) -> list[dict]:
+    messages: list[dict] = []
+    deadline = time.monotonic() + timeout_s
+    while len(messages) < expected and time.monotonic() < deadline:
+        response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                       MessageAttributeNames=["All"])
+        for message in response.get("Messages", []):
+            messages.append(message)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return messages

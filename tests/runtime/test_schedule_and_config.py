@@ -1,0 +1,51 @@
+"""Schedule expressions, local endpoint mapping and local secret values."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from harness.runtime.local_endpoints import local_overrides
+from harness.runtime.local_secrets import local_secret_values
+from harness.runtime.schedule_expressions import Cron, rate_seconds
+
+UTC = dt.timezone.utc
+STACK = {"redis": {"host": "127.0.0.1", "port": 16389}, "postgres": {
+    "host": "127.0.0.1", "port": 15439, "user": "fleettap", "password": "pw", "dbname": "fleettap"},
+    "mock_api": {"url": "http://127.0.0.1:14580"}}
+
+
+def test_rate_expressions():
+    assert rate_seconds("rate(5 minutes)") == 300
+    assert rate_seconds("rate(1 day)") == 86400
+    assert rate_seconds("cron(0 6 * * ? *)") is None
+
+
+def test_cron_daily_and_weekday_fields():
+    daily = Cron("cron(0 6 * * ? *)")
+    assert daily.next_after(dt.datetime(2026, 11, 25, 6, 0, tzinfo=UTC)) == dt.datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+    weekdays = Cron("cron(30 7 ? * MON-FRI *)")
+    saturday = dt.datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    assert weekdays.next_after(saturday) == dt.datetime(2026, 11, 30, 7, 30, tzinfo=UTC)  # Monday
+    every_quarter = Cron("cron(0/15 * * * ? *)")
+    assert every_quarter.next_after(dt.datetime(2026, 1, 1, 0, 1, tzinfo=UTC)).minute == 15
+    with pytest.raises(ValueError):
+        Cron("cron(0 6 L * ? *)")
+
+
+def test_only_endpoints_the_function_has_are_overridden():
+    deployed = {"REDIS_HOST": "master.prod.cache.amazonaws.com", "REDIS_PORT": "6379", "REDIS_TLS": "true",
+                "TELEMATICS_API_URL": "https://api.example.com", "DIAGNOSTICS_TABLE": "t"}
+    overrides = local_overrides(deployed, STACK, "http://127.0.0.1:4566", "us-east-1")
+    assert overrides["REDIS_HOST"] == "127.0.0.1" and overrides["REDIS_PORT"] == "16389"
+    assert overrides["REDIS_TLS"] == "false" and overrides["TELEMATICS_API_URL"] == "http://127.0.0.1:14580"
+    assert "DB_HOST" not in overrides and "DIAGNOSTICS_TABLE" not in overrides
+    assert overrides["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
+
+
+def test_secrets_named_by_the_function_get_the_local_credentials():
+    values = local_secret_values({"DB_SECRET_ARN": "arn:db", "REDIS_AUTH_SECRET_ARN": "arn:redis"}, STACK)
+    assert json.loads(values["arn:db"])["password"] == "pw"
+    assert json.loads(values["arn:db"])["username"] == "fleettap"
+    assert values["arn:redis"] == ""

@@ -1,0 +1,142 @@
+"""SNS delivery, Step Functions Task states, SageMaker runtime and the EventBridge schedule."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import pytest
+
+from harness.runtime.rule_targets import fire_rule
+from harness.runtime.scheduler import RuleScheduler
+from tests.runtime import fixture_function
+from tests.runtime.helpers import create_queue, drain, observed, unique, wait_for
+
+
+def test_sns_filter_policy_on_message_attributes_selects_the_sqs_subscribers(runtime_stack):
+    sns, sqs = runtime_stack.client("sns"), runtime_stack.client("sqs")
+    topic_arn = sns.create_topic(Name=unique("alerts"))["TopicArn"]
+    severe_url, severe_arn = create_queue(sqs)
+    all_url, all_arn = create_queue(sqs)
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=severe_arn,
+                  Attributes={"FilterPolicy": json.dumps({"severity": ["high", "critical"]})})
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=all_arn)
+    for severity in ("info", "critical"):
+        sns.publish(TopicArn=topic_arn, Message=severity,
+                    MessageAttributes={"severity": {"DataType": "String", "StringValue": severity}})
+    severe = [json.loads(m["Body"])["Message"] for m in drain(sqs, severe_url, 1)]
+    everything = sorted(json.loads(m["Body"])["Message"] for m in drain(sqs, all_url, 2))
+    assert severe == ["critical"] and everything == ["critical", "info"]
+    assert drain(sqs, severe_url, 1, timeout_s=1.5) == []
+
+
+def test_sns_lambda_subscription_gets_a_real_sns_event(runtime_stack, tmp_path):
+    sns = runtime_stack.client("sns")
+    observe = tmp_path / "observed.jsonl"
+    function_arn = fixture_function.deploy(runtime_stack, unique("fn"), str(observe))
+    topic_arn = sns.create_topic(Name=unique("violations"))["TopicArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=function_arn,
+                  Attributes={"FilterPolicy": json.dumps({"severity": ["high"]})})
+    sns.publish(TopicArn=topic_arn, Message="dropped",
+                MessageAttributes={"severity": {"DataType": "String", "StringValue": "info"}})
+    sns.publish(TopicArn=topic_arn, Message="kept",
+                MessageAttributes={"severity": {"DataType": "String", "StringValue": "high"}})
+    [batch] = wait_for(lambda: observed(observe))
+    time.sleep(0.5)
+    assert len(observed(observe)) == 1
+    assert batch["ids"] == ["kept"]
+    assert batch["attributes"][0]["severity"] == {"Type": "String", "Value": "high"}
+
+
+def _state_machine(stack, function_arn: str) -> str:
+    definition = {"StartAt": "Echo", "States": {"Echo": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": function_arn, "Payload": {"step": "echo", "input.$": "$"}},
+        "OutputPath": "$.Payload", "End": True}}}
+    role = fixture_function.role_arn(stack.client("iam"))
+    return stack.client("stepfunctions").create_state_machine(
+        name=unique("sm"), definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+
+
+def _finished(sfn, execution_arn):
+    description = sfn.describe_execution(executionArn=execution_arn)
+    return description if description["status"] != "RUNNING" else None
+
+
+def test_step_functions_task_invokes_the_local_function(runtime_stack, tmp_path):
+    function_arn = fixture_function.deploy(runtime_stack, unique("fn"), str(tmp_path / "o.jsonl"))
+    sfn = runtime_stack.client("stepfunctions")
+    machine_arn = _state_machine(runtime_stack, function_arn)
+    execution_arn = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps({"day": "2026-11-24"}))["executionArn"]
+    description = wait_for(lambda: _finished(sfn, execution_arn), timeout_s=30)
+    assert description["status"] == "SUCCEEDED"
+    output = json.loads(description["output"])
+    assert output["echo"] == {"step": "echo", "input": {"day": "2026-11-24"}}
+
+
+def test_schedule_rule_starts_its_state_machine(runtime_stack, tmp_path):
+    function_arn = fixture_function.deploy(runtime_stack, unique("fn"), str(tmp_path / "o.jsonl"))
+    events, sfn = runtime_stack.client("events"), runtime_stack.client("stepfunctions")
+    machine_arn = _state_machine(runtime_stack, function_arn)
+    rule = unique("daily")
+    events.put_rule(Name=rule, ScheduleExpression="cron(0 6 * * ? *)", State="ENABLED")
+    events.put_targets(Rule=rule, Targets=[{"Id": "sfn", "Arn": machine_arn,
+                                            "RoleArn": fixture_function.role_arn(runtime_stack.client("iam"))}])
+    scheduler = RuleScheduler(runtime_stack.state_dir, runtime_stack.endpoint, "us-east-1")
+    assert scheduler.tick(dt.datetime(2026, 11, 25, 5, 58, tzinfo=dt.timezone.utc)) == []  # first sight
+    assert scheduler.tick(dt.datetime(2026, 11, 25, 5, 59, 30, tzinfo=dt.timezone.utc)) == []
+    assert rule in scheduler.tick(dt.datetime(2026, 11, 25, 6, 0, 5, tzinfo=dt.timezone.utc))
+    [execution] = sfn.list_executions(stateMachineArn=machine_arn)["executions"]
+    description = wait_for(lambda: _finished(sfn, execution["executionArn"]), timeout_s=30)
+    assert description["status"] == "SUCCEEDED"
+    assert json.loads(description["output"])["echo"]["input"]["detail-type"] == "Scheduled Event"
+    [fired] = fire_rule(rule, runtime_stack.endpoint, "us-east-1")  # the trigger-now path
+    assert fired["execution"].startswith("arn:aws:states:")
+
+
+def test_sagemaker_runtime_answers_from_the_local_model(runtime_stack):
+    from handlers.domain.predictive import FEATURE_NAMES, parse_prediction
+
+    runtime = runtime_stack.client("sagemaker-runtime")
+    healthy = {name: "" for name in FEATURE_NAMES}
+    healthy.update(coolant_temp_mean_c=88, coolant_temp_max_c=90, coolant_temp_slope_c_per_h=0,
+                   battery_v_min=13.9, battery_v_mean=14.1, dtc_count=0, sample_count=30)
+    overheating = dict(healthy, coolant_temp_mean_c=113, coolant_temp_max_c=116, coolant_temp_slope_c_per_h=4.5,
+                       dtc_count=30, dtc_distinct=1, dtc_severe_count=20)
+
+    def ask(features):
+        body = ",".join(str(features[name]) for name in FEATURE_NAMES)
+        response = runtime.invoke_endpoint(EndpointName="fleettap-dev-predictive", ContentType="text/csv",
+                                           Accept="application/json", Body=body)
+        return parse_prediction(response["Body"].read())
+
+    assert ask(healthy).confidence < 0.5
+    failing = ask(overheating)
+    assert failing.component == "cooling_system" and failing.confidence > 0.8 and failing.horizon_days == 14
+
+
+def test_unreachable_https_subscriber_does_not_fail_publish(runtime_stack):
+    sns, sqs = runtime_stack.client("sns"), runtime_stack.client("sqs")
+    topic_arn = sns.create_topic(Name=unique("ops"))["TopicArn"]
+    queue_url, queue_arn = create_queue(sqs)
+    sns.subscribe(TopicArn=topic_arn, Protocol="https", Endpoint="https://hooks.invalid/fleettap")
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    sns.publish(TopicArn=topic_arn, Message="still delivered")
+    assert [json.loads(m["Body"])["Message"] for m in drain(sqs, queue_url, 1)] == ["still delivered"]
+
+
+def test_tls_only_bucket_policy_allows_requests_to_the_emulator_endpoint(runtime_stack):
+    s3 = runtime_stack.client("s3")
+    bucket = unique("tls-only")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "DenyAll", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/secret/*"}]}))
+    s3.put_object(Bucket=bucket, Key="open/a", Body=b"1")
+    assert s3.get_object(Bucket=bucket, Key="open/a")["Body"].read() == b"1"
+    s3.put_object(Bucket=bucket, Key="secret/b", Body=b"2")
+    with pytest.raises(Exception):
+        s3.get_object(Bucket=bucket, Key="secret/b")

@@ -1,0 +1,8 @@
+import pytest
+
+from domain_records import build_record
+
+
+@pytest.fixture
+def make_record():
+    return build_record
