@@ -23,12 +23,14 @@ import json
 from zoneinfo import ZoneInfo
 
 import urllib3
-from botocore.exceptions import ClientError
 
 from handlers.common import db
 from handlers.common.aws import client, from_item, to_item
 from handlers.common.config import get_config
 from handlers.common.idempotency import stable_id
+from handlers.common.keys import hos_drivers_key
+from handlers.common.redis_client import get_redis
+from handlers.common.s3 import head
 from handlers.common.sns import publish
 from handlers.domain import hos
 
@@ -75,7 +77,10 @@ def _get(key: str) -> bytes:
 
 
 # ---- gather ---------------------------------------------------------------------------------
-def _drivers(fleet_id: str | None, driver_ids: list | None) -> list[dict]:
+def _drivers(report_date: str, fleet_id: str | None, driver_ids: list | None) -> list[dict]:
+    """Active drivers from Aurora, plus drivers the HOS processor saw that day (Redis set) who are
+    not registered there yet: a log on the road must be reported even before onboarding caught up.
+    For those, fleet, time zone and cycle come from their latest duty-status record."""
     sql = "SELECT driver_id, fleet_id, name, home_time_zone, cycle FROM drivers WHERE active"
     params: list = []
     if fleet_id:
@@ -84,7 +89,22 @@ def _drivers(fleet_id: str | None, driver_ids: list | None) -> list[dict]:
     if driver_ids:
         sql += " AND driver_id = ANY(%s)"
         params.append(list(driver_ids))
-    return db.execute(sql + " ORDER BY driver_id", params)
+    drivers = {d["driver_id"]: d for d in db.execute(sql, params)}
+    seen = set(driver_ids) if driver_ids else get_redis().smembers(hos_drivers_key(report_date))
+    for driver_id in sorted(set(seen) - set(drivers)):
+        latest = _latest_log(driver_id)
+        if latest and (not fleet_id or latest.get("fleet_id") == fleet_id):
+            drivers[driver_id] = {"driver_id": driver_id, "fleet_id": latest.get("fleet_id"), "name": driver_id,
+                                  "home_time_zone": latest.get("time_zone") or "UTC",
+                                  "cycle": latest.get("cycle") or "70/8"}
+    return [drivers[k] for k in sorted(drivers)]
+
+
+def _latest_log(driver_id: str) -> dict | None:
+    resp = client("dynamodb").query(
+        TableName=get_config().driver_logs_table, KeyConditionExpression="driver_id = :d",
+        ExpressionAttributeValues={":d": {"S": driver_id}}, ScanIndexForward=False, Limit=1)
+    return from_item(resp["Items"][0]) if resp["Items"] else None
 
 
 def _log(driver_id: str, start_ms: int, end_ms: int) -> list[dict]:
@@ -150,7 +170,7 @@ def gather_driver(driver: dict, report_date: str) -> dict:
 def gather(event: dict) -> dict:
     report_date = event.get("report_date") or (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
     dt.date.fromisoformat(report_date)
-    drivers = _drivers(event.get("fleet_id"), event.get("driver_ids"))
+    drivers = _drivers(report_date, event.get("fleet_id"), event.get("driver_ids"))
     for driver in drivers:
         _put_json(_work_key(report_date, f"{driver['driver_id']}.json"), gather_driver(driver, report_date))
     entries = [{"driver_id": d["driver_id"], "report_date": report_date} for d in drivers]
@@ -184,13 +204,9 @@ def report_key(report_date: str, driver_id: str) -> str:
 def upload(event: dict) -> dict:
     report_date, driver_id, pdf_key, sha = _require(event, "report_date", "driver_id", "pdf_key", "sha256")
     cfg, s3, key = get_config(), client("s3"), report_key(report_date, driver_id)
-    try:
-        head = s3.head_object(Bucket=cfg.reports_bucket, Key=key)
-        if head.get("Metadata", {}).get("sha256") == sha:
-            return {**event, "report_key": key}  # already uploaded by an earlier attempt
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-            raise
+    existing = head(cfg.reports_bucket, key)
+    if existing is not None and existing.get("Metadata", {}).get("sha256") == sha:
+        return {**event, "report_key": key}  # already uploaded by an earlier attempt
     body = _get(pdf_key)
     if hashlib.sha256(body).hexdigest() != sha:
         raise RuntimeError(f"staged PDF {pdf_key} does not match the rendered checksum")

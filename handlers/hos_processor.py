@@ -19,6 +19,7 @@ from handlers.common.cache import TTLCache
 from handlers.common.config import get_config
 from handlers.common.errors import PoisonRecord
 from handlers.common.idempotency import already_done, mark_done, stable_id
+from handlers.common.keys import hos_drivers_key
 from handlers.common.records import telemetry_from_kinesis
 from handlers.common.redis_client import get_redis
 from handlers.common.sns import publish
@@ -32,6 +33,7 @@ LOOKBACK_DAYS = 9          # 8-day cycle + the 34-hour restart that may precede 
 EVENT_TYPE = "hos_violation"
 SNS_SEVERITY = {"nominal": "warning", "normal": "high", "out_of_service": "critical"}
 MARK_TTL_S = (LOOKBACK_DAYS + 1) * 86400  # a violation leaves the evaluated log before its mark expires
+
 
 
 def rules() -> hos.HosRules:
@@ -94,15 +96,21 @@ def process_record(raw: dict) -> int:
     store_log(log_item(record))
     events = driver_log(record["driver_id"], record["ts_ms"] - LOOKBACK_DAYS * 86_400_000, record["ts_ms"])
     as_of = dt.datetime.fromtimestamp(record["ts_ms"] / 1000, dt.timezone.utc)
+    limits = rules()  # a malformed compliance_rules item raises here: a config error, not this record's fault
     try:
         result = hos.evaluate_log(
             [{"status": e["status"], "at": dt.datetime.fromtimestamp(e["event_time"] / 1000, dt.timezone.utc)}
              for e in events],
             cycle=record["cycle"], time_zone=record["time_zone"], exceptions=record.get("exceptions") or (),
-            as_of=as_of, rules=rules())
+            as_of=as_of, rules=limits)
     except hos.HosInputError as exc:
         raise PoisonRecord("HOS_INPUT", str(exc)) from exc
     r, published = get_redis(), 0
+    day = as_of.astimezone(ZoneInfo(record["time_zone"])).date().isoformat()
+    pipe = r.pipeline(transaction=False)
+    pipe.sadd(hos_drivers_key(day), record["driver_id"])
+    pipe.expire(hos_drivers_key(day), MARK_TTL_S)
+    pipe.execute()
     for violation in result.violations:
         message = violation_message(record, violation)
         mark = f"hos:violation:{message['violation_id']}"

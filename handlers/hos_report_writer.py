@@ -12,13 +12,12 @@ import datetime as dt
 import json
 import re
 
-from botocore.exceptions import ClientError
-
 from handlers.common.aws import client
 from handlers.common.config import get_config
 from handlers.common.dlq import send_to_dlq
 from handlers.common.errors import PoisonRecord, poison_reason
 from handlers.common.events import sns_message
+from handlers.common.s3 import head
 from handlers.domain.hos import DEFAULT_RULES
 
 _RULE_INFO = {r["rule_code"]: r for r in DEFAULT_RULES}
@@ -45,22 +44,12 @@ def report(message: dict, attrs: dict, now: dt.datetime) -> dict:
     }
 
 
-def exists(bucket: str, key: str) -> bool:
-    try:
-        client("s3").head_object(Bucket=bucket, Key=key)
-        return True
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-
-
 def write_report(raw_record: dict) -> str | None:
     cfg = get_config()
     message, attrs = sns_message(raw_record)
     key = report_key(message)
     bucket = cfg.require("reports_bucket")
-    if exists(bucket, key):
+    if head(bucket, key) is not None:
         return None
     now = dt.datetime.now(dt.timezone.utc)
     client("s3").put_object(

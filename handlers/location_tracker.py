@@ -26,7 +26,7 @@ from handlers.domain import geo, geofence
 
 processor = batch.Processor(batch.EventType.KinesisDataStreams)
 logger = Logger(service="fleettap")
-_fences = TTLCache(ttl_s=300)
+_fences = TTLCache(ttl_s=60)  # a new fence applies within a minute
 SEVERITY = {geofence.ENTER: "info", geofence.EXIT: "info", geofence.DWELL: "warning"}
 STATE_TTL_S = 7 * 86400
 

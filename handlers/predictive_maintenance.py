@@ -2,8 +2,10 @@
 
 Every reading is appended to vehicle_history (record_id key, so redelivery writes nothing new).
 Inference runs for the newest reading of each vehicle in the batch, at most once per
-PREDICTION_INTERVAL_MS of event time per vehicle: a failure horizon is days, so scoring every
-60 s reading would multiply endpoint cost by 60 without changing a decision.
+PREDICTION_INTERVAL_MS of event time per vehicle (a failure horizon is days, so scoring every
+60 s reading would multiply endpoint cost by 60 without changing a decision), and only once the
+vehicle's window holds MIN_WINDOW_SPAN_MIN of history: the model was trained on 30-minute windows,
+and a score from the first few readings of a trip would block a meaningful one for an hour.
 The prediction item carries `publish_pending` until the SNS publish succeeded, so a crash between
 the two re-publishes (same prediction_id) instead of losing the maintenance request.
 """
@@ -25,6 +27,7 @@ processor = batch.Processor(batch.EventType.KinesisDataStreams)
 
 WINDOW_MS = 30 * 60_000            # the model was trained on 30-minute windows
 PREDICTION_INTERVAL_MS = 3_600_000
+MIN_WINDOW_SPAN_MIN = 20
 EVENT_TYPE = "predicted_failure"
 # vehicle_id -> predicted_at of its latest prediction seen by this container. A shard keeps its
 # vehicles, so a warm container skips the predicted_failures query for the ~59 of 60 readings
@@ -106,7 +109,10 @@ def predict(record: dict) -> dict | None:
         retry_publish = prior["predicted_at"] == ts_ms and prior.get("publish_pending")
         if not retry_publish and ts_ms - prior["predicted_at"] < PREDICTION_INTERVAL_MS:
             return None
-    prediction = infer(features_for(record))
+    features = features_for(record)
+    if not features.get("span_min", 0) >= MIN_WINDOW_SPAN_MIN:
+        return None  # too little history yet; a later reading of this trip will be scored
+    prediction = infer(features)
     wanted = prediction.component != "none" and predictive.should_publish(
         prediction.confidence, cfg.prediction_confidence_threshold)
     prediction_id = f"pf-{stable_id(vehicle_id, ts_ms)}"

@@ -2619,13 +2619,17 @@ resource "aws_glue_catalog_table" "diagnostics" {
       parameters            = { "serialization.format" = "1" }
     }
 
+    # The Firehose transformer (handlers/firehose_transformer.py) emits one flat row per record:
+    # identifiers, one column per OBD-II/J1939 signal and the DTC keys. vehicle_type is the
+    # partition key (from the path), so it is not repeated as a column.
     dynamic "columns" {
-      for_each = [
-        ["schema", "string"], ["record_id", "string"], ["vehicle_id", "string"], ["vin", "string"],
-        ["fleet_id", "string"], ["driver_id", "string"], ["ts", "string"],
-        ["signals", "struct<engine_rpm:double,coolant_temp_c:double,fuel_level_pct:double,vehicle_speed_kph:double,engine_load_pct:double,throttle_pct:double,battery_v:double,odometer_km:double,engine_hours:double,fuel_used_l:double,fuel_rate_lph:double>"],
-        ["dtcs", "array<struct<code:string,spn:int,fmi:int,oc:int>>"],
-      ]
+      for_each = concat(
+        [["record_id", "string"], ["vehicle_id", "string"], ["vin", "string"], ["fleet_id", "string"],
+        ["driver_id", "string"], ["ts", "string"], ["ts_ms", "bigint"]],
+        [for signal in ["engine_rpm", "coolant_temp_c", "fuel_level_pct", "vehicle_speed_kph", "engine_load_pct",
+        "throttle_pct", "battery_v", "odometer_km", "engine_hours", "fuel_used_l", "fuel_rate_lph"] : [signal, "double"]],
+        [["dtc_codes", "array<string>"], ["dtc_count", "int"]],
+      )
       content {
         name = columns.value[0]
         type = columns.value[1]

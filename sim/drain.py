@@ -1,5 +1,8 @@
 """Waiting for the pipeline to settle after the last record: observer messages stop arriving and
-the stack's own queues are empty for a quiet period (or the timeout passes)."""
+the stack's own queue depths stop changing for a quiet period (or the timeout passes).
+
+"Stop changing" rather than "reach zero": dead-letter queues keep what failed, and a queue whose
+consumer is outside the stack (the driver training queue) is never emptied by the pipeline."""
 from __future__ import annotations
 
 import time
@@ -24,14 +27,16 @@ def wait_until_settled(poll: Callable[[], int], backlog: Callable[[], int], *, q
                        timeout_s: float, clock: Callable[[], float] = time.monotonic,
                        sleep: Callable[[float], None] = time.sleep,
                        on_wait: Optional[Callable[[float, int], None]] = None) -> bool:
-    """True once nothing new arrived and the backlog stayed at 0 for `quiet_s`; False on timeout."""
+    """True once nothing new arrived and the backlog stayed the same for `quiet_s`; False on timeout."""
     began = clock()
     quiet_since = clock()
+    last_pending = None
     while clock() - began < timeout_s:
         arrived = poll()
         pending = backlog()
-        if arrived or pending:
+        if arrived or pending != last_pending:
             quiet_since = clock()
+            last_pending = pending
         elif clock() - quiet_since >= quiet_s:
             return True
         if on_wait is not None:

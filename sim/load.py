@@ -173,6 +173,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         probe.watch(process.name, process.pid)
     first_sample = probe.sample()
     build_started = time.time()
+    loadavg_start = os.getloadavg()
     for _ in specs:
         _wait_ready(ready, processes)
     start_value.value = time.time() + START_GRACE_S
@@ -216,6 +217,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     aggregate.samples.append(last_sample)
     settings = {k: v for k, v in vars(args).items() if k not in ("report", "stream", "set")}
     settings["fleet_settings"] = fleet_settings
+    # Other work on the machine skews a local run: keep the load averages with the numbers.
+    settings["loadavg_start"], settings["loadavg_end"] = loadavg_start, os.getloadavg()
     settings.update(target_endpoint=target.endpoint, total_shards=total_shards,
                     vehicles=fleet_settings.get("vehicles"), build_s=round(start_value.value - build_started, 2))
     e2e_measurable = tracker is not None and tracker.unavailable is None
@@ -313,6 +316,12 @@ def render_summary(report: dict[str, Any]) -> str:
              f"{report['put_records_ms']['p95']}/{report['put_records_ms']['p99']}"]
     for kind, spread in report["e2e_s"].items():
         lines.append(f"e2e {kind} s p50/p95/p99: {spread['p50']}/{spread['p95']}/{spread['p99']} (n={spread['count']})")
+    for stream, spread in report.get("consumer_lag_s", {}).items():
+        lines.append(f"consumer lag {stream} s p50/p95/max: {spread['p50']}/{spread['p95']}/{spread['max']}")
+    cpu = report.get("cpu_pct", {})
+    if cpu:
+        lines.append("CPU % of a core (median): " + ", ".join(
+            f"{name} {spread['p50']}" for name, spread in sorted(cpu.items(), key=lambda kv: -(kv[1]["p50"] or 0))))
     lines.append(f"{'service level':<24} {'value':>10}  {'limit':<8} status")
     for slo in report["slos"]:
         lines.append(f"{slo['name']:<24} {str(slo['value']):>10}  {slo['limit']:<8} {slo['status']}")

@@ -83,6 +83,7 @@ def summarize(size: int, report: dict[str, Any], lag_tolerance: float) -> dict[s
         "cpu_pct_median": {k: v["p50"] for k, v in report["cpu_pct"].items()},
         "dlq_growth": sum(report["dlq_growth"].values()),
         "sustained": sustained,
+        "loadavg": report["settings"].get("loadavg_end"),
     }
 
 

@@ -114,10 +114,17 @@ def latest_same_time_of_day(start: str, duration_s: int, now: Optional[float] = 
 
 
 def ensure_local_stack(env: str) -> None:
-    """`make up` if the stack is not running, then `terraform apply` against it."""
-    from harness import services, terraform  # the foundation's and infra's APIs
+    """What `make sim` does before the run, for direct `python -m sim.run` use: the stack up
+    (`harness.services.up`, idempotent), Terraform init + apply against it, the Aurora
+    migrations and the reference data (thresholds, HOS rules, fuel benchmarks)."""
+    import os
+    from harness import migrate, seed, services, terraform  # the foundation's and infra's APIs
     info = services.up()
+    os.environ.update(info.env())  # boto3 here and in child processes points at this stack
+    terraform.init(env, info)
     terraform.apply(env, info, target="local")
+    migrate.apply(info.postgres_dsn)
+    seed.main(["--env", env])
 
 
 def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,

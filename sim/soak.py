@@ -1,6 +1,6 @@
 """Soak test: a steady load for a long time, checking that nothing creeps.
 
-    python -m sim.soak --duration 1800 --rate 500 [--sample-every 10] [--scenario fleet-234k]
+    python -m sim.soak --duration 1800 [--rate 30] [--sample-every 10] [--scenario fleet-234k]
         [--workers N] [--target local] [--report PATH] [--no-live]
 
 Runs `python -m sim.load` in a child process at a fleet size giving `--rate` records/s, and every
@@ -32,6 +32,9 @@ LAG_TOLERANCE_S = 2.0
 # Records/s one vehicle sends (contracts.md): GPS every 30 s, diagnostics every 60 s, and ~12 HOS
 # changes a day.
 RECORDS_PER_VEHICLE_S = 1 / 30 + 1 / 60 + 12 / 86_400
+# Default soak rate: what the embedded local stack (dev sizing) was measured to sustain end to end
+# on the 2-core development machine (docs/benchmarks.md, "Load, soak and capacity").
+DEFAULT_RATE = 30.0
 
 
 def vehicles_for_rate(rate: float) -> int:
@@ -42,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sim.soak", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, required=True, help="wall seconds")
-    parser.add_argument("--rate", type=float, required=True, help="records/s to sustain")
+    parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
+                        help=f"records/s to sustain (default {DEFAULT_RATE:g}, the measured local capacity)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="fleet setting override passed to sim.load (e.g. emit_initial_status=false)")
     parser.add_argument("--sample-every", type=float, default=10.0)
     parser.add_argument("--scenario", default="fleet-234k")
     parser.add_argument("--workers", type=int, default=1)
@@ -63,6 +69,8 @@ def _load_command(args: argparse.Namespace, load_report: Path) -> list[str]:
                "--project", args.project, "--env", args.env, "--no-live", "--report", str(load_report)]
     if args.endpoint:
         command += ["--endpoint", args.endpoint]
+    for setting in args.set:
+        command += ["--set", setting]
     return command
 
 

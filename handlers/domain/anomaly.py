@@ -22,6 +22,7 @@ from bisect import bisect_left
 from operator import mul
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from . import dtc as _dtc
@@ -204,9 +205,45 @@ def resolve_thresholds(items: Iterable[Mapping], vehicle_id: str,
     return Thresholds((metric, Threshold(metric=metric, **fields)) for metric, fields in merged.items())
 
 
-def default_thresholds(vehicle_id: str = "", vehicle_type: Optional[str] = None) -> dict[str, Threshold]:
+def default_thresholds(vehicle_id: str = "", vehicle_type: Optional[str] = None) -> "Thresholds":
     """resolve_thresholds over DEFAULT_THRESHOLD_ITEMS (what an empty table would mean)."""
     return resolve_thresholds(DEFAULT_THRESHOLD_ITEMS, vehicle_id, vehicle_type)
+
+
+class ThresholdResolver:
+    """Per-vehicle thresholds from one snapshot of the alert_thresholds items, resolved once.
+
+    Resolving (and building the evaluation plan) costs ~50-100 us, several times the rules
+    themselves, so a handler should build one resolver per table load and call `for_vehicle` per
+    record. Vehicles without their own calibration share one `Thresholds` per vehicle class, so
+    the cache stays small. With no `default` items in the snapshot, DEFAULT_THRESHOLD_ITEMS'
+    defaults apply (an unseeded table still alerts).
+    """
+
+    def __init__(self, items: Iterable[Mapping]) -> None:
+        self._by_scope: dict[str, list[Mapping]] = {}
+        for item in items:
+            if isinstance(item, Mapping) and isinstance(item.get("scope"), str):
+                self._by_scope.setdefault(item["scope"], []).append(item)
+        if DEFAULT_SCOPE not in self._by_scope:
+            self._by_scope[DEFAULT_SCOPE] = [item for item in DEFAULT_THRESHOLD_ITEMS
+                                             if item["scope"] == DEFAULT_SCOPE]
+        self._cache: dict[tuple, Thresholds] = {}
+
+    def for_vehicle(self, vehicle_id: str, vehicle_type: Optional[str]) -> "Thresholds":
+        """Resolved thresholds (with their evaluation plan) for one vehicle."""
+        own = self._by_scope.get(f"vehicle#{vehicle_id}")
+        key = (vehicle_id if own else None, vehicle_type)
+        cached = self._cache.get(key)
+        if cached is None:
+            if len(self._cache) >= 1 << 16:  # only calibrated vehicles add entries; bound them
+                self._cache.clear()
+            items = (self._by_scope[DEFAULT_SCOPE] + self._by_scope.get(f"class#{vehicle_type}", [])
+                     + (own or []))
+            cached = resolve_thresholds(items, vehicle_id, vehicle_type)
+            _plan_for(cached)
+            self._cache[key] = cached
+        return cached
 
 
 # ---- rolling windows in a Redis sorted set -----------------------------------------------
@@ -315,7 +352,7 @@ def evaluate(record: Mapping, thresholds: Mapping[str, Threshold],
     ts_ms = _record_ts_ms(record)
     signals = record.get("signals")
     found: list[Anomaly] = []
-    if isinstance(signals, Mapping):
+    if signals.__class__ is dict or isinstance(signals, Mapping):  # typing's isinstance is slow
         plan = _plan_for(thresholds)
         for signal, value in signals.items():
             checks = plan.get(signal)
@@ -325,12 +362,16 @@ def evaluate(record: Mapping, thresholds: Mapping[str, Threshold],
                 if not (isinstance(value, Decimal) and value.is_finite()):
                     continue
                 value = float(value)  # DynamoDB stream images carry Decimals
-            level_threshold, trends = checks
+            level_threshold, trends, low, high, sign, alert_bound = checks
             window = windows.get(signal)
             if window:
                 window = _time_ordered(window)
             if level_threshold is not None:
-                plausible = _check_value(found, level_threshold, signal, value, vehicle_id, ts_ms)
+                # Quiet and plausible (the common case) needs no call: three comparisons.
+                if low <= value <= high and value * sign < alert_bound:
+                    plausible = True
+                else:
+                    plausible = _check_value(found, level_threshold, signal, value, vehicle_id, ts_ms)
                 if plausible and level_threshold.z_max is not None and window:
                     _check_zscore(found, level_threshold, signal, value, window, vehicle_id, ts_ms)
             if window:
@@ -346,26 +387,42 @@ def evaluate(record: Mapping, thresholds: Mapping[str, Threshold],
 
 
 def _plan_for(thresholds: Mapping[str, Threshold]) -> dict:
-    # signal -> (level/z-score Threshold or None, ((trend Threshold, direction), ...))
+    # signal -> (level/z-score Threshold or None, ((trend Threshold, direction), ...),
+    #            quiet band: low, high, sign, alert_bound; quiet iff low <= v <= high and
+    #            v * sign < alert_bound, i.e. plausible and below the first level)
     plan = getattr(thresholds, "_plan", None)
     if plan is not None:
         return plan
-    plan = {}
+    levels: dict[str, Threshold] = {}
+    trends: dict[str, tuple] = {}
     for metric, threshold in thresholds.items():
         if not isinstance(metric, str) or metric.startswith("dtc:"):
             continue
         signal, _, suffix = metric.partition(":")
-        level, trends = plan.get(signal, (None, ()))
         if not suffix:
-            level = threshold
+            levels[signal] = threshold
         elif suffix in TREND_SUFFIXES:
-            trends = trends + ((threshold, TREND_SUFFIXES[suffix]),)
-        else:
-            continue
-        plan[signal] = (level, trends)
+            trends[signal] = trends.get(signal, ()) + ((threshold, TREND_SUFFIXES[suffix]),)
+    plan = {}
+    for signal in levels.keys() | trends.keys():
+        level = levels.get(signal)
+        plan[signal] = (level, trends.get(signal, ())) + _quiet_band(level)
     if isinstance(thresholds, Thresholds):
         thresholds._plan = plan
     return plan
+
+
+def _quiet_band(threshold: Optional[Threshold]) -> tuple[float, float, int, float]:
+    if threshold is None:
+        return -math.inf, math.inf, 1, math.inf
+    low = -math.inf if threshold.min is None else threshold.min
+    high = math.inf if threshold.max is None else threshold.max
+    alerting = [level for _, level in threshold._levels]
+    if not alerting:
+        return low, high, 1, math.inf
+    if threshold.descending:
+        return low, high, -1, -max(alerting)   # quiet iff -v < -top, i.e. v > top level
+    return low, high, 1, min(alerting)
 
 
 def bucket_start_ms(ts_ms: int, window_s: int) -> int:
@@ -464,10 +521,11 @@ def _between(window: list[Point], start_ms: int, end_ms: int) -> list[Point]:
     return window[bisect_left(window, (start_ms,)):bisect_left(window, (end_ms,))]
 
 
-def _dtc_metrics(code: _dtc.Dtc) -> list[str]:
+@lru_cache(maxsize=4096)
+def _dtc_metrics(code: _dtc.Dtc) -> tuple[str, ...]:
     if code.form == "obd":
-        return [f"dtc:{code.code}", "dtc:*"]
-    return [f"dtc:spn{code.spn}:fmi{code.fmi}", f"dtc:spn{code.spn}", f"dtc:fmi{code.fmi}", "dtc:*"]
+        return f"dtc:{code.code}", "dtc:*"
+    return f"dtc:spn{code.spn}:fmi{code.fmi}", f"dtc:spn{code.spn}", f"dtc:fmi{code.fmi}", "dtc:*"
 
 
 def _check_dtc(found: list, thresholds: Mapping[str, Threshold], code: _dtc.Dtc,
@@ -613,6 +671,6 @@ def _number(value: Any) -> Optional[float]:
         return None
     try:
         number = float(value)  # Decimal from DynamoDB, numeric strings from hand-made items
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return number if math.isfinite(number) else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional, Union
 
 # J2012: system letter + 4 characters. The first digit is 0-3 (2 bits in the raw encoding);
@@ -62,10 +63,7 @@ def parse_dtc(item: object) -> Union[Dtc, str]:
         code = item["code"]
         if not isinstance(code, str):
             return DTC_CODE_INVALID
-        code = code.strip().upper()
-        if not _OBD_CODE.match(code):
-            return DTC_CODE_INVALID
-        return Dtc(form="obd", code=code)
+        return _parse_obd(code)
     if not has_spn:
         return DTC_CODE_INVALID
     spn, fmi, oc = item.get("spn"), item.get("fmi"), item.get("oc", OC_NOT_AVAILABLE)
@@ -77,6 +75,14 @@ def parse_dtc(item: object) -> Union[Dtc, str]:
         return DTC_OC_INVALID
     return Dtc(form="j1939", spn=spn, fmi=fmi,
                occurrences=None if oc == OC_NOT_AVAILABLE else oc)
+
+
+@lru_cache(maxsize=4096)  # a fleet reports a few hundred distinct codes, over and over
+def _parse_obd(raw: str) -> Union[Dtc, str]:
+    code = raw.strip().upper()
+    if not _OBD_CODE.match(code):
+        return DTC_CODE_INVALID
+    return Dtc(form="obd", code=code)
 
 
 def _is_int_in(value: object, low: int, high: int) -> bool:

@@ -61,7 +61,7 @@ class Benchmark:
             if key in cls._NUMERIC:
                 try:
                     number = float(value.decode() if isinstance(value, (bytes, bytearray)) else value)
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     continue
                 if math.isfinite(number) and number >= 0:
                     values[key] = number
@@ -144,7 +144,10 @@ def assess(samples: list[dict], benchmark: Optional[Benchmark]) -> FuelAssessmen
     limits = benchmark or GENERIC_BENCHMARK
     totals = _integrate(points, limits)
     distance_km, fuel_l, method = _distance_and_fuel(points, totals)
-    result = FuelAssessment(mpg=mpg(distance_km, fuel_l), idle_pct=None, distance_km=distance_km,
+    # Without an odometer or any speed reading the distance is unknown, not zero: no MPG.
+    distance_known = totals.speed_covered or _delta(points, "odometer_km") is not None
+    result = FuelAssessment(mpg=mpg(distance_km, fuel_l) if distance_known else None, idle_pct=None,
+                            distance_km=distance_km,
                             fuel_l=fuel_l, fuel_method=method, running_s=totals.running_s,
                             idle_s=totals.idle_s)
     if totals.running_s > 0:
@@ -163,6 +166,7 @@ class _Totals:
     driving_s: float = 0.0
     speeding_s: float = 0.0
     speed_distance_km: float = 0.0
+    speed_covered: bool = False
     rate_fuel_l: float = 0.0
     rate_covered: bool = False
     harsh_events: int = 0
@@ -184,6 +188,8 @@ def _integrate(points: list[tuple[int, dict]], limits: Benchmark) -> _Totals:
             totals.running_s += dt
             if speed is not None and speed < MOVING_KPH:
                 totals.idle_s += dt
+        if speed is not None:
+            totals.speed_covered = True
         if speed is not None and speed >= MOVING_KPH:
             totals.driving_s += dt
             totals.speed_distance_km += speed * dt / 3600
@@ -296,17 +302,30 @@ def _points(samples: Any) -> list[tuple[int, dict]]:
             continue
         ts_ms = _sample_ts_ms(sample)
         signals = sample.get("signals") if isinstance(sample.get("signals"), dict) else sample
-        clean = {name: float(value) for name, value in signals.items()
-                 if isinstance(value, (int, float)) and not isinstance(value, bool)
-                 and math.isfinite(value) and value >= 0}
+        clean = {}
+        for name, value in signals.items():
+            number = _reading(value)
+            if number is not None:
+                clean[name] = number
         if ts_ms is not None:
             points.append((ts_ms, clean))
     return points
 
 
+def _reading(value: Any) -> Optional[float]:
+    # Counters and rates are never negative; anything not a finite number is no reading.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def _sample_ts_ms(sample: dict) -> Optional[int]:
-    value = sample.get("ts_ms", sample.get("timestamp"))
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    value = _reading(sample.get("ts_ms", sample.get("timestamp")))
+    if value is not None:
         return int(value)
     try:
         return iso_to_epoch_ms(sample.get("ts"))

@@ -29,7 +29,7 @@ MAX_VERTICES = 1000       # AWS Location Service's limit, the common denominator
 MAX_RADIUS_M = 500_000.0
 
 _MAX_INDEX_PRECISION = 7
-_MAX_CELLS_PER_FENCE = 128   # tighter candidate lists in dense cities; 10k fences -> <= 320k entries
+_MAX_CELLS_PER_FENCE = 32   # tighter candidate lists in dense cities; 10k fences -> <= 320k entries
 # Planar (equirectangular) distance decides circle containment unless the point is within this
 # relative band of the boundary; valid for small circles away from the poles (error < 0.25 %).
 _PLANAR_MAX_REACH_M = 5_000.0
@@ -126,7 +126,7 @@ class Geofence:
             return cls(vertices=vertices, **common)
         except InvalidGeofence:
             raise
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
             raise InvalidGeofence(f"malformed geofence item: {exc!r}") from exc
 
     def to_item(self) -> dict:
@@ -282,7 +282,8 @@ def step(state: Optional[dict], inside_ids: Iterable[str], ts_ms: int,
         fence = fences.get(fence_id)
         if fence is None:
             continue
-        entry = dict(old.get(fence_id) or {"in": False, "streak": 0})
+        entry = old.get(fence_id)
+        entry = dict(entry) if _entry_is_valid(entry) else {"in": False, "streak": 0}
         event_types = _advance(entry, fence_id in inside, fence_id in near, ts_ms, fence,
                                enter_fixes, exit_fixes)
         for event in event_types:
@@ -291,6 +292,19 @@ def step(state: Optional[dict], inside_ids: Iterable[str], ts_ms: int,
         if entry["in"] or entry["streak"]:
             tracked[fence_id] = entry
     return events, {"last_ts_ms": int(ts_ms), "fences": tracked}
+
+
+def _entry_is_valid(entry: Any) -> bool:
+    # State comes back from Redis; a corrupt or older-format entry restarts that fence's tracking
+    # instead of failing the batch.
+    if not isinstance(entry, dict) or not isinstance(entry.get("in"), bool):
+        return False
+    streak = entry.get("streak")
+    if not isinstance(streak, int) or isinstance(streak, bool) or streak < 0:
+        return False
+    if entry["in"] and not isinstance(entry.get("entered_ms"), int):
+        return False
+    return streak == 0 or isinstance(entry.get("pending_ms"), int)
 
 
 def _advance(entry: dict, is_inside: bool, is_near: bool, ts_ms: int, fence: Geofence,

@@ -257,7 +257,7 @@ def _check_diagnostics(record: dict, out: dict, reasons: list[Reason]) -> None:
         else:
             bounds = SIGNAL_RANGES[name]
             reasons.append(Reason(SIGNAL_OUT_OF_RANGE, f"signals.{name}",
-                                  f"{value} not in [{bounds.low}, {bounds.high}] {bounds.unit}"))
+                                  f"{_short(value)} not in [{bounds.low}, {bounds.high}] {bounds.unit}"))
     out["signals"] = clean_signals
     clean_dtcs = []
     for index, item in enumerate(dtcs):
@@ -294,7 +294,7 @@ def _check_hos(record: dict, out: dict, reasons: list[Reason]) -> None:
         if not _is_number(odometer):
             reasons.append(Reason(FIELD_TYPE, "odometer_km", _short(odometer)))
         elif not limits.low <= odometer <= limits.high:
-            reasons.append(Reason(ODOMETER_OUT_OF_RANGE, "odometer_km", str(odometer)))
+            reasons.append(Reason(ODOMETER_OUT_OF_RANGE, "odometer_km", _short(odometer)))
 
 
 def _check_gps(record: dict, out: dict, reasons: list[Reason]) -> None:
@@ -305,13 +305,13 @@ def _check_gps(record: dict, out: dict, reasons: list[Reason]) -> None:
         if not _is_number(speed):
             reasons.append(Reason(FIELD_TYPE, "speed_kph", _short(speed)))
         elif not 0 <= speed <= MAX_GPS_SPEED_KPH:
-            reasons.append(Reason(SPEED_OUT_OF_RANGE, "speed_kph", str(speed)))
+            reasons.append(Reason(SPEED_OUT_OF_RANGE, "speed_kph", _short(speed)))
     heading = record.get("heading_deg")
     if heading is not None:
         if not _is_number(heading):
             reasons.append(Reason(FIELD_TYPE, "heading_deg", _short(heading)))
         elif not 0 <= heading < 360:
-            reasons.append(Reason(HEADING_OUT_OF_RANGE, "heading_deg", str(heading)))
+            reasons.append(Reason(HEADING_OUT_OF_RANGE, "heading_deg", _short(heading)))
 
 
 def _check_position(record: dict, reasons: list[Reason]) -> None:
@@ -322,7 +322,7 @@ def _check_position(record: dict, reasons: list[Reason]) -> None:
         if not _is_number(value):
             reasons.append(Reason(FIELD_TYPE, name, _short(value)))
         elif not -bound <= value <= bound:
-            reasons.append(Reason(code, name, str(value)))
+            reasons.append(Reason(code, name, _short(value)))
 
 
 def _require(record: dict, names: tuple, reasons: list[Reason]) -> None:
@@ -368,7 +368,10 @@ def _has_tz_database() -> bool:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # ints beyond sys.get_int_max_str_digits() refuse to print
+        return "<too large to print>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

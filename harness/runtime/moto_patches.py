@@ -254,21 +254,47 @@ def _constant_time_kinesis_shard_reads() -> None:
 LOCAL_REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 
 
+def _condition_holds(operator: str, expected: dict[str, Any], context: dict[str, str]) -> bool:
+    """Bool/String(Not)Equals against the request context; other operators keep moto's
+    behaviour (treated as holding). A key missing from the context fails the condition."""
+    base = operator.removesuffix("IfExists")
+    if base not in ("Bool", "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase"):
+        return True
+    for key, values in expected.items():
+        wanted = [str(v) for v in (values if isinstance(values, list) else [values])]
+        actual = context.get(key)
+        if actual is None:
+            if operator.endswith("IfExists"):
+                continue
+            return False
+        if base in ("Bool", "StringEqualsIgnoreCase"):
+            matched = actual.lower() in [w.lower() for w in wanted]
+        else:
+            matched = actual in wanted
+        if matched == (base == "StringNotEquals"):
+            return False
+    return True
+
+
 def _secure_transport_in_bucket_policies() -> None:
-    from moto.iam import policy_conditions
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
     from moto.s3.models import FakeBucket
-
-    def bool_operation(expected: Any, actual: str) -> bool:
-        values = expected if isinstance(expected, list) else [expected]
-        return str(actual).lower() in [str(v).lower() for v in values]
-
-    policy_conditions.CONDITION_OPERATIONS.setdefault("Bool", bool_operation)
 
     def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
         if self.policy is None:
             return PermissionResult.NEUTRAL
-        return IAMPolicy(self.policy.decode()).is_action_permitted(
-            action, resource, incoming_condition_values=LOCAL_REQUEST_CONTEXT)
+        document = json.loads(self.policy.decode())
+        statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+        permitted = False
+        for statement in statements:
+            conditions = statement.get("Condition") or {}
+            if not all(_condition_holds(op, expected, LOCAL_REQUEST_CONTEXT) for op, expected in conditions.items()):
+                continue  # the statement does not apply to this request
+            unconditional = {k: v for k, v in statement.items() if k != "Condition"}
+            result = IAMPolicyStatement(unconditional).is_action_permitted(action, resource)
+            if result == PermissionResult.DENIED:
+                return result
+            permitted = permitted or result == PermissionResult.PERMITTED
+        return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
 
     FakeBucket.get_permission = get_permission

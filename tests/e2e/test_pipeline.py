@@ -93,7 +93,7 @@ def test_eleven_hours_of_driving_is_reported_to_s3(deployed_stack, observe):
     put(deployed_stack, "hos", records)
     violation = wait_for(lambda: next((v for v in violations() if v.get("driver_id") == driver_id), None), 90,
                          what="hos violation")
-    assert violation["rule"] == "driving_11"
+    assert violation["rule"] == "DRIVING_11"
     s3 = deployed_stack.client("s3")
     buckets = [b["Name"] for b in s3.list_buckets()["Buckets"] if "compliance" in b["Name"] or "report" in b["Name"]]
 

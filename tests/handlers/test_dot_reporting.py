@@ -120,3 +120,22 @@ def test_linear_state_machine_payloads_run_every_driver(fleet_day):
     for driver in (busy, calm):
         assert ctx.s3.head_object(Bucket=ctx.env["REPORTS_BUCKET"],
                                   Key=f"dot-reports/date={day}/{driver}.pdf")["ObjectLockMode"] == "COMPLIANCE"
+
+
+def test_drivers_not_yet_in_aurora_are_reported_from_their_logs(make_ctx):
+    make_ctx("hos")
+    fleet, walkin = unique_fleet(), unique_driver()
+    day = dt.datetime.now(ZONE).date() - dt.timedelta(days=1)
+    hos_processor.handler(kinesis_event([
+        hos(walkin, "ON", _at(day, 9), fleet_id=fleet, cycle="60/7"),
+        hos(walkin, "D", _at(day, 9, 30), fleet_id=fleet, cycle="60/7"),
+        hos(walkin, "OFF", _at(day, 12), fleet_id=fleet, cycle="60/7")], stream="hos"), None)
+    ctx = make_ctx("dot_report")
+    gathered = dot_reporting.handler({"step": "gather", "input": {"report_date": day.isoformat(), "fleet_id": fleet}})
+    assert [d["driver_id"] for d in gathered["drivers"]] == [walkin]
+    doc = json.loads(ctx.s3.get_object(Bucket=ctx.env["REPORTS_BUCKET"],
+                                       Key=f"dot-reports/work/date={day.isoformat()}/{walkin}.json")["Body"].read())
+    assert (doc["fleet_id"], doc["cycle"], doc["time_zone"]) == (fleet, "60/7", "America/Chicago")
+    assert doc["totals"]["D"] == 2.5
+    other_fleet = dot_reporting.handler({"step": "gather", "report_date": day.isoformat(), "fleet_id": unique_fleet()})
+    assert other_fleet["drivers"] == []

@@ -119,3 +119,18 @@ def test_report_writer_bad_message_to_dlq(make_ctx):
                       "arn:aws:sns:us-east-1:123456789012:x")
     assert hos_report_writer.handler(event, None) == {"written": []}
     assert [m["reason"] for m in ctx.dlq()] == ["FIELD_INVALID"]
+
+
+def test_malformed_compliance_rule_fails_the_batch_instead_of_dropping_records(make_ctx):
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    ctx = make_ctx("hos")
+    key = {"rule_set": "property", "rule_code": "WINDOW_14"}
+    ctx.ddb.put_item(TableName=ctx.env["COMPLIANCE_RULES_TABLE"], Item=to_item({**key, "limit_s": "fourteen hours"}))
+    try:
+        driver = _driver()
+        with pytest.raises(BatchProcessingError):
+            hos_processor.handler(kinesis_event([hos(driver, "ON", now_ms() - H)], stream="hos"), None)
+        assert ctx.dlq() == []
+    finally:
+        ctx.ddb.delete_item(TableName=ctx.env["COMPLIANCE_RULES_TABLE"], Key=to_item(key))

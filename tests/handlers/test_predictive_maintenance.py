@@ -95,16 +95,18 @@ def test_history_inference_prediction_and_publish_above_threshold(make_ctx):
     assert tap.messages() == []
 
 
-def test_invalid_record_to_dlq_and_interval_limits_inference(make_ctx):
+def test_scoring_waits_for_a_full_window_and_then_once_an_hour(make_ctx):
     ctx = make_ctx("predictive")
     vid = unique_vehicle()
     t0 = now_ms() - 3 * 3_600_000
-    first = diagnostics(vid, t0)
-    later = diagnostics(vid, t0 + 10 * 60_000)      # within the hour: history only
-    next_hour = diagnostics(vid, t0 + 65 * 60_000)  # an hour later: scored again
+    minute = 60_000
     bad = dict(diagnostics(vid, t0 + 1), signals={"coolant_temp_c": "hot"})
-    for batch in ([first], [bad, later], [next_hour]):
+    # one reading a minute for 85 minutes, delivered in 5-minute batches
+    for start in range(0, 85, 5):
+        batch = [diagnostics(vid, t0 + m * minute) for m in range(start, start + 5)] + ([bad] if start == 5 else [])
         assert predictive_maintenance.handler(kinesis_event(batch), None) == {"batchItemFailures": []}
-    assert sorted(p["predicted_at"] for p in _predictions(ctx, vid)) == [t0, t0 + 65 * 60_000]
-    assert ctx.sql("SELECT count(*) FROM vehicle_history WHERE vehicle_id = %s", (vid,))[0][0] == 3
+    # scored first when the window holds >= 20 minutes (newest reading of the 20-24 batch),
+    # then not again until an hour of event time later
+    assert sorted(p["predicted_at"] for p in _predictions(ctx, vid)) == [t0 + 24 * minute, t0 + 84 * minute]
+    assert ctx.sql("SELECT count(*) FROM vehicle_history WHERE vehicle_id = %s", (vid,))[0][0] == 85
     assert [m["reason"] for m in ctx.dlq()] == ["SIGNAL_TYPE"]

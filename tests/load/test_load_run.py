@@ -1,5 +1,8 @@
 """`python -m sim.load` end to end against a moto server (Kinesis only): workers split the fleet,
-every generated record lands in its stream once, and the report's verdicts follow the numbers."""
+every generated record lands in its stream once, and the exit code follows the report.
+
+Timing verdicts (sent rate vs schedule) depend on how busy the machine is, so these tests assert
+delivery and accounting; the verdict logic itself is tested on fixed numbers in test_load_report."""
 import json
 
 from sim import load
@@ -18,7 +21,7 @@ def test_simulator_shards_over_two_workers_deliver_every_record_once(aws_at, tmp
     scenario.write_text("fleet:\n  vehicles: 900\n  fleets: 3\n")
     code, report = _run(tmp_path, "--scenario", str(scenario), "--project", "simrun",
                         "--workers", "2", "--duration", "4", "--rate-factor", "2")
-    assert code == 0, report
+    assert code == (0 if report["passed"] else 1)
     generated, sent = report["records"]["generated"], report["records"]["sent"]
     assert sent == generated
     # 900 vehicles: GPS every 30 s and diagnostics every 60 s, phases spread by vehicle index, so
@@ -30,7 +33,9 @@ def test_simulator_shards_over_two_workers_deliver_every_record_once(aws_at, tmp
         assert count_stream_records(aws_at, f"simrun-dev-{kind}") == generated[kind]
     assert report["settings"]["total_shards"] == 2
     assert report["e2e_unavailable"].startswith("table simrun-dev-")
-    assert {s["name"]: s["status"] for s in report["slos"]}["sent rate / target"] == "PASS"
+    verdicts = {s["name"]: s["status"] for s in report["slos"]}
+    assert verdicts["dropped after retries"] == "PASS"
+    assert verdicts["end-to-end p95 s"] == "n/a"  # no tables, nothing consumes: not measurable
 
 
 def test_machine_shard_sends_only_its_part_of_the_fleet(aws_at, tmp_path):
@@ -38,7 +43,7 @@ def test_machine_shard_sends_only_its_part_of_the_fleet(aws_at, tmp_path):
     code, report = _run(tmp_path, "--source", "fixed", "--vehicles", "1200", "--project", "half",
                         "--workers", "1", "--shard", "1/2", "--duration", "2", "--rate-factor", "4",
                         "--no-e2e")
-    assert code == 0
+    assert code == (0 if report["passed"] else 1)
     # Fixed source: vehicle v sends GPS at second v % 30; this machine holds odd vehicles only.
     odd_in_first_two_seconds = sum(1 for v in range(1, 1200, 2) if v % 30 in (0, 1))
     assert report["records"]["sent"]["gps"] == odd_in_first_two_seconds

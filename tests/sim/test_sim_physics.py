@@ -3,7 +3,7 @@ import statistics
 
 import pytest
 
-from conftest import BUSY_START, decoded, run_records
+from conftest import decoded, run_records
 from sim import degradation
 from sim.config import SimConfig
 from sim.fleet import Fleet

@@ -130,3 +130,17 @@ def test_simulated_period_is_placed_before_now():
     assert latest_same_time_of_day("2026-11-23T13:00:00Z", 3 * 3600, now) == "2026-11-25T13:00:00Z"
     assert latest_same_time_of_day("2026-11-23T17:00:00Z", 3 * 3600, now) == "2026-11-24T17:00:00Z"
     assert latest_same_time_of_day("2025-01-01T17:00:00Z", 3600, now) == "2026-11-25T17:00:00Z"
+
+
+def test_drain_waits_for_arrivals_and_a_steady_backlog():
+    from sim.drain import wait_until_settled
+    now = [0.0]
+    arrivals = iter([3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    backlog = iter([5, 4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2])  # a DLQ keeps 2 messages for good
+    settled = wait_until_settled(lambda: next(arrivals), lambda: next(backlog), quiet_s=3,
+                                 timeout_s=30, clock=lambda: now[0],
+                                 sleep=lambda s: now.__setitem__(0, now[0] + s))
+    assert settled and now[0] == 5.0  # quiet from t=2 (backlog steady at 2) until t=5
+    never = wait_until_settled(lambda: 1, lambda: 0, quiet_s=3, timeout_s=10,
+                               clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    assert not never

@@ -85,3 +85,14 @@ def test_pacing_follows_the_real_time_factor():
     assert now[0] == 18.0  # 90 simulated seconds at 5x
     assert list(paced([Tick(0), Tick(1000)], None, clock=lambda: 0.0, sleep=sleep)) != []
     assert len(sleeps) == 9
+
+
+def test_replay_command_sends_a_recorded_file(tmp_path, capsys):
+    from sim.replay import main
+    path = tmp_path / "run.parquet"
+    with ParquetSink(path) as sink:
+        pump(_fleet().batches(), sink)
+    assert main([str(path), "--sink", "null"]) == 0
+    summary = capsys.readouterr().err
+    assert f"replayed {sink.stats.records} records" in summary
+    assert f"gps {sink.stats.by_kind['gps']}" in summary

@@ -99,6 +99,8 @@ class SqsPoller:
                 if batch:
                     self._process(batch)
             except Exception:
+                if self._stop.is_set():
+                    return  # the emulator is shutting down under us
                 log.exception("sqs poller %s failed; retrying", self.mapping.uuid)
                 self._stop.wait(1.0)
 

@@ -71,6 +71,8 @@ class StreamShardPoller:
                 self._deliver(batch, lanes)
                 self.last_sequence = batch[-1].sequence_number
             except Exception:  # the poller must survive a transient emulator error, like Lambda's
+                if self._stop.is_set():
+                    break
                 log.exception("poller %s %s failed; retrying", self.mapping.uuid, self.source.shard_id)
                 self._stop.wait(1.0)
         lanes.shutdown(wait=False)

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from handlers.domain import anomaly
 from handlers.domain.anomaly import Threshold, evaluate, resolve_thresholds
@@ -131,3 +132,52 @@ def test_decimal_readings_from_dynamodb_images_are_evaluated():
     record["ts_ms"] = Decimal(NOW_MS)
     [hot] = evaluate(record, anomaly.default_thresholds("VH-000123", "tractor"))
     assert (hot.rule, hot.value, hot.ts_ms) == ("threshold:coolant_temp_c", 111.0, NOW_MS)
+
+
+levels = st.none() | st.floats(min_value=-100, max_value=100)
+
+
+@settings(deadline=None)
+@given(levels, levels, levels, levels, levels, st.floats(min_value=-150, max_value=150))
+def test_quiet_band_shortcut_matches_the_full_check(low, high, warn, hi_level, critical, value):
+    """evaluate() skips _check_value inside the quiet band; the band must be exactly the values
+    the full check finds nothing wrong with."""
+    threshold = Threshold("m", min=low, max=high, warn=warn, high=hi_level, critical=critical)
+    band_low, band_high, sign, alert_bound = anomaly._quiet_band(threshold)
+    quiet = band_low <= value <= band_high and value * sign < alert_bound
+    found = []
+    plausible = anomaly._check_value(found, threshold, "m", value, "VH-1", NOW_MS)
+    assert quiet == (plausible and not found)
+
+
+def test_documented_seed_table_matches_default_items():
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "telemetry.md").read_text()
+    rows = {tuple(cell.strip() for cell in line.strip("|").split("|")[:2]): line
+            for line in doc.splitlines() if line.startswith("| default |") or line.startswith("| class#")}
+    for item in anomaly.DEFAULT_THRESHOLD_ITEMS:
+        if item["metric"].startswith("dtc:"):
+            continue
+        line = rows[(item["scope"], item["metric"])]
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")][2:]
+        for name, cell in zip(("min", "max", "warn", "high", "critical", "window_s", "z_max"), cells):
+            expected = item.get(name)
+            assert (float(cell) if cell else None) == expected, (item["metric"], name)
+
+
+def test_threshold_resolver_matches_resolve_and_shares_class_results():
+    items = anomaly.DEFAULT_THRESHOLD_ITEMS + [
+        {"scope": "vehicle#VH-7", "metric": "coolant_temp_c", "warn": 99},
+        {"scope": "class#reefer", "metric": "battery_v", "warn": 12.4}]
+    resolver = anomaly.ThresholdResolver(items)
+    for vehicle_id, vehicle_type in (("VH-7", "tractor"), ("VH-8", "tractor"), ("VH-9", "reefer")):
+        assert resolver.for_vehicle(vehicle_id, vehicle_type) == resolve_thresholds(items, vehicle_id, vehicle_type)
+    assert resolver.for_vehicle("VH-8", "tractor") is resolver.for_vehicle("VH-10", "tractor")
+    assert resolver.for_vehicle("VH-7", "tractor")["coolant_temp_c"].warn == 99
+    assert resolver.for_vehicle("VH-9", "reefer")["battery_v"].warn == 12.4
+
+
+def test_threshold_resolver_falls_back_to_seed_defaults_for_an_unseeded_table():
+    resolver = anomaly.ThresholdResolver([{"scope": "class#van", "metric": "engine_rpm", "warn": 5000}])
+    resolved = resolver.for_vehicle("VH-1", "van")
+    assert resolved["coolant_temp_c"].warn == 104 and resolved["engine_rpm"].warn == 5000

@@ -161,3 +161,18 @@ def test_assess_never_raises_and_stays_sane(samples):
     assert result.idle_pct is None or 0 <= result.idle_pct <= 100
     assert result.mpg is None or result.mpg >= 0
     assert [tip.priority for tip in result.coaching] == list(range(1, len(result.coaching) + 1))
+
+
+def test_unknown_distance_gives_no_mpg_but_parked_idling_gives_zero():
+    no_distance = [sample(m, engine_rpm=1400, fuel_used_l=100 + m) for m in range(10)]
+    assert assess(no_distance, TRACTOR).mpg is None
+    parked = [sample(m, engine_rpm=700, vehicle_speed_kph=0, fuel_used_l=100 + m * 0.05) for m in range(10)]
+    assert assess(parked, TRACTOR).mpg == 0.0
+
+
+def test_huge_integers_are_not_readings():
+    huge = 10 ** 400   # float() of this overflows
+    samples = [{"ts_ms": huge, "signals": {"engine_rpm": 700}},
+               sample(0, engine_rpm=huge, vehicle_speed_kph=0), sample(1, engine_rpm=700, vehicle_speed_kph=0)]
+    result = assess(samples, TRACTOR)
+    assert result.idle_s == 0 and result.running_s == 0     # the first interval has no rpm reading

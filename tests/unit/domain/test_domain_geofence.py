@@ -155,3 +155,8 @@ def test_circle_fast_path_agrees_with_haversine(lat, lon, radius, bearing, fract
     probe_lon = lon + distance * math.sin(bearing) / (111_195 * math.cos(math.radians(lat)))
     exact = geo.haversine_m(lat, lon, probe_lat, probe_lon) <= radius
     assert fence.contains(probe_lat, probe_lon) == exact
+
+
+def test_huge_numbers_in_items_are_invalid_not_crashes():
+    with pytest.raises(InvalidGeofence):
+        Geofence.from_item(dict(YARD, radius_m=10 ** 400))

@@ -123,3 +123,14 @@ def test_events_alternate_and_balance(path):
             assert inside and dwells_this_visit == 0
             dwells_this_visit += 1
     assert tracker.inside("gf-yard") == (["VH-1"] if inside else [])
+
+
+@settings(deadline=None)
+@given(st.dictionaries(st.sampled_from(["in", "streak", "entered_ms", "pending_ms", "dwell_fired"]),
+                       st.none() | st.booleans() | st.integers(min_value=-5, max_value=T0) | st.text(max_size=3)))
+def test_corrupt_state_entries_restart_tracking(entry):
+    fences = {"gf-yard": yard()}
+    for inside in ([], ["gf-yard"]):
+        events, state = step({"last_ts_ms": T0 - 1, "fences": {"gf-yard": entry}}, inside, T0, fences)
+        assert all(e.fence_id == "gf-yard" for e in events)
+        assert set(state) == {"last_ts_ms", "fences"}

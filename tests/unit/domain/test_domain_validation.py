@@ -175,3 +175,12 @@ def test_every_reason_code_is_documented():
     doc = (Path(__file__).resolve().parents[3] / "docs" / "telemetry.md").read_text()
     missing = [code for code in v.ALL_REASON_CODES if f"`{code}`" not in doc]
     assert not missing
+
+
+@pytest.mark.parametrize("kind, field", [("diagnostics", "signals"), ("hos", "odometer_km"),
+                                         ("gps", "speed_kph"), ("gps", "lat"), ("gps", "heading_deg")])
+def test_integers_too_large_to_print_are_reported_not_raised(kind, field):
+    huge = 10 ** 5000   # repr() of this raises ValueError since Python 3.11
+    value = {"engine_rpm": huge} if field == "signals" else huge
+    result = validate(build_record(kind, **{field: value}), now_ms=NOW_MS)
+    assert not result.ok and "too large" in result.reasons[0].detail

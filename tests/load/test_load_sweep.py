@@ -1,0 +1,39 @@
+"""The sweep's per-size verdict: sustained only with schedule kept, flat lag and every canary in."""
+from sim.load_probe import function_lag_s
+from sim.load_sweep import render, summarize
+from sim.soak_sampling import cpu_percent
+
+
+def _report(lags, sent_status="PASS", missed=0):
+    samples = [{"at": 100.0 + 10 * i, "lag_s": {"gps": lag},
+                "function_lag_s": {"gps -> location": lag, "diag -> predictive": lag / 2}} for i, lag in enumerate(lags)]
+    return {"probe_samples": samples, "slos": [{"name": "sent rate / target", "status": sent_status}],
+            "e2e_s": {"gps": {"p50": 1.0, "p95": 2.5}}, "e2e_missed": missed,
+            "rates": {"target_per_s": 30.0, "sent_per_s": 30.0},
+            "cpu_pct": {"aws": {"p50": 71.0}}, "dlq_growth": {}, "settings": {"loadavg_end": (1, 1, 1)}}
+
+
+def test_flat_lag_is_sustained_and_growing_lag_is_not():
+    flat = summarize(600, _report([0.5, 1.0, 0.5, 1.0, 0.5, 1.0, 0.5, 1.0]), lag_tolerance=2.0)
+    assert flat["sustained"]
+    growing = summarize(1200, _report([0, 5, 10, 15, 20, 25, 30, 35]), lag_tolerance=2.0)
+    assert not growing["sustained"]
+    assert growing["worst_consumer_at_end"] == {"mapping": "gps -> location", "lag_s": 35}
+    assert "1,200" in render([flat, growing])
+
+
+def test_falling_behind_or_lost_canaries_is_not_sustained():
+    assert not summarize(600, _report([0.0] * 8, sent_status="FAIL"), 2.0)["sustained"]
+    assert not summarize(600, _report([0.0] * 8, missed=1), 2.0)["sustained"]
+
+
+def test_function_lag_names_stream_and_consumer():
+    status = {"mappings": [{"source": "arn:aws:kinesis:us-east-1:1:stream/s-gps",
+                            "function": "arn:aws:lambda:us-east-1:1:function:f-location",
+                            "millis_behind_latest": 2500}]}
+    assert function_lag_s(status) == {"s-gps -> f-location": 2.5}
+
+
+def test_cpu_percent_between_snapshots():
+    assert cpu_percent({"aws": 10.0}, {"aws": 15.0, "new": 1.0}, 10.0) == {"aws": 50.0, "new": 10.0}
+    assert cpu_percent({}, {"aws": 1.0}, 0.0) == {}
