@@ -20,6 +20,7 @@ RATE ?=
 FILE ?=
 SQL ?=
 PYTEST_ARGS ?=
+SIM_ARGS ?=
 
 # $(call need_module,module,what it is): fail clearly when another part is not built yet.
 need_module = @$(PY) -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$(1)') is None)" \
@@ -87,13 +88,14 @@ seed: $(STAMP) ## write the reference data (thresholds, HOS rules, geofences, fu
 	$(call need_module,harness.seed,the seeder)
 	$(PY) -m harness.seed --env $(ENV)
 
-sim: $(STAMP) build up ## run SCENARIO end to end on the local stack (default hos-violation)
+sim: $(STAMP) build up ## run SCENARIO end to end on the local stack (default hos-violation; SIM_ARGS=--test)
 	$(call need_module,harness.terraform,the Terraform plumbing)
 	$(call need_module,sim.run,the scenario runner)
+	$(call need_module,harness.seed,the seeder)
 	$(PY) -m harness.terraform apply --env $(ENV) --target local
 	$(PY) -m harness.migrate
 	$(PY) -m harness.seed --env $(ENV)
-	$(PY) -m sim.run --scenario $(SCENARIO)
+	$(PY) -m sim.run --scenario $(SCENARIO) --env $(ENV) --no-stack $(SIM_ARGS)
 
 replay: $(STAMP) ## replay a recorded JSON Lines/Parquet file into Kinesis (FILE=...)
 	@test -n "$(FILE)" || { echo "make replay needs FILE=path/to/records.jsonl" >&2; exit 1; }

@@ -167,8 +167,19 @@ def gather_driver(driver: dict, report_date: str) -> dict:
     }
 
 
+def _day_before(scheduled: str | None) -> str:
+    """The UTC day before the schedule's firing time (an EventBridge event's `time`), else before now:
+    a re-run of an old execution reports the same day it did the first time."""
+    try:
+        fired = dt.datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else None
+    except (AttributeError, ValueError):
+        fired = None
+    fired = fired or dt.datetime.now(dt.timezone.utc)
+    return (fired.astimezone(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+
+
 def gather(event: dict) -> dict:
-    report_date = event.get("report_date") or (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+    report_date = event.get("report_date") or _day_before(event.get("time"))
     dt.date.fromisoformat(report_date)
     drivers = _drivers(report_date, event.get("fleet_id"), event.get("driver_ids"))
     for driver in drivers:

@@ -120,6 +120,10 @@ def process_record(raw: dict) -> int:
                 rule=violation.rule)
         mark_done(r, mark, MARK_TTL_S)
         published += 1
+        # `event` feeds the hos-violations CloudWatch metric filter ({ $.event = "hos_violation" }).
+        batch.logger.info("hos violation published", extra={
+            "event": "hos_violation", "violation_id": message["violation_id"], "driver_id": record["driver_id"],
+            "rule": violation.rule, "over_s": violation.over_s, "hos_severity": violation.severity})
     return published
 
 

@@ -120,6 +120,10 @@ def predict(record: dict) -> dict | None:
             "fleet_id": record.get("fleet_id"), "record_id": record["record_id"], "publish_pending": wanted}
     ddb = client("dynamodb")
     ddb.put_item(TableName=cfg.predictions_table, Item=to_item(item))
+    # `event`/`confidence` feed the predictions metric filters ({ $.event = "prediction" ... }).
+    batch.logger.info("prediction", extra={"event": "prediction", "vehicle_id": vehicle_id,
+                                           "component": prediction.component, "confidence": prediction.confidence,
+                                           "horizon_days": prediction.horizon_days, "publish": wanted})
     if wanted:
         message = {**item, "driver_id": record.get("driver_id"), "vehicle_type": record.get("vehicle_type"),
                    "ts": record["ts"], "severity": "critical" if prediction.confidence >= 0.95 else "high"}

@@ -27,7 +27,6 @@ from sim.load_probe import (
 )
 from sim.soak_sampling import cpu_percent, cpu_sample, stack_processes
 from sim.load_report import LoadAggregate, build_report, percentile
-from sim.load_source import load_scenario_fleet
 from sim.load_target import REPO_ROOT, Target, resolve_target
 from sim.load_worker import WorkerSpec, run_worker
 
@@ -64,7 +63,8 @@ def _fleet_setting(text: str) -> tuple[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sim.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", default="fleet-234k", help="scenarios/<name>.yaml (its fleet: block)")
+    parser.add_argument("--scenario", default="fleet-234k",
+                        help="scenarios/<name>.yaml or a .yaml path: fleet settings, seed, injected conditions")
     parser.add_argument("--target", choices=("local", "aws"), default="local")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--shard", type=parse_shard, default=(0, 1), help="this machine's part, i/N")
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", type=_fleet_setting, action="append", default=[], metavar="KEY=VALUE",
                         help="override a fleet setting of the scenario (YAML value), e.g. "
                              "emit_initial_status=false for a steady state without the power-up burst")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, help="default: the scenario's seed")
     parser.add_argument("--source", choices=("simulator", "fixed"), default="simulator",
                         help="fixed = contract-shaped filler records, for harness tests only")
     parser.add_argument("--project", default="fleettap")
@@ -147,20 +147,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     target = resolve_target(args.target, project=args.project, env=args.env, endpoint=args.endpoint,
                             streams=dict(args.stream))
     stream_names = _stream_names(target)
-    fleet_settings: dict[str, Any] = {}
-    if args.source == "simulator":
-        fleet_settings = load_scenario_fleet(args.scenario, REPO_ROOT / "scenarios")
-        fleet_settings.pop("duration", None)  # the load run's --duration decides
-    fleet_settings.update(dict(args.set))
+    overrides: dict[str, Any] = dict(args.set)
     if args.vehicles:
-        fleet_settings["vehicles"] = args.vehicles
+        overrides["vehicles"] = args.vehicles
+    fleet_settings: dict[str, Any] = dict(overrides)
+    if args.source == "simulator":
+        from sim.config import SimConfig
+        from sim.scenario import load as load_scenario
+
+        scenario = load_scenario(args.scenario)  # fails here, not in every worker, when invalid
+        fleet_settings = SimConfig.from_mapping({**scenario.fleet.__dict__, **overrides}).__dict__
     machine, machines = args.shard
     total_shards = machines * args.workers
     context = multiprocessing.get_context("spawn")
     reports, ready = context.Queue(), context.Queue()
     start_value, start_event = context.Value("d", 0.0), context.Event()
     specs = [WorkerSpec(worker=w, shard=(machine * args.workers + w, total_shards), source=args.source,
-                        fleet_settings=fleet_settings, seed=args.seed, duration_s=int(args.duration),
+                        scenario=args.scenario, overrides=overrides, seed=args.seed, duration_s=int(args.duration),
                         rate_factor=args.rate_factor, stream_names=stream_names,
                         endpoint=target.endpoint, region=target.region)
              for w in range(args.workers)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 FIXED_START_EPOCH_S = 1_795_392_000  # 2026-11-23T00:00:00Z, the simulator's default start
@@ -29,20 +28,17 @@ class RecordSource(Protocol):
     def batches(self, duration_s: int) -> Iterator[TickLike]: ...
 
 
-def load_scenario_fleet(scenario: str, scenarios_dir: Path) -> dict[str, Any]:
-    """The `fleet:` mapping of scenarios/<name>.yaml (or of a .yaml path)."""
-    import yaml
-
-    path = Path(scenario) if scenario.endswith((".yaml", ".yml")) else scenarios_dir / f"{scenario}.yaml"
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return dict(document.get("fleet") or {})
-
-
-def simulator_source(fleet_settings: dict[str, Any], seed: int, shard: tuple[int, int]) -> RecordSource:
+def simulator_source(scenario: str, overrides: dict[str, Any], seed: int | None,
+                     shard: tuple[int, int]) -> RecordSource:
+    """The scenario's fleet (settings, seed, injected conditions) with `overrides` applied, one shard."""
     from sim.config import SimConfig
     from sim.fleet import Fleet
+    from sim.scenario import load
 
-    return Fleet.build(SimConfig.from_mapping(fleet_settings), seed=seed, shard=shard)
+    loaded = load(scenario)
+    config = SimConfig.from_mapping({**loaded.fleet.__dict__, **overrides})
+    return Fleet.build(config, seed=loaded.seed if seed is None else seed, shard=shard,
+                       injections=loaded.injections)
 
 
 @dataclass
@@ -77,10 +73,10 @@ class FixedRecordSource:
                 "hos": []})
 
 
-def make_source(kind: str, *, fleet_settings: dict[str, Any], seed: int,
+def make_source(kind: str, *, scenario: str, overrides: dict[str, Any], seed: int | None,
                 shard: tuple[int, int]) -> RecordSource:
     if kind == "simulator":
-        return simulator_source(fleet_settings, seed, shard)
+        return simulator_source(scenario, overrides, seed, shard)
     if kind == "fixed":
-        return FixedRecordSource(int(fleet_settings.get("vehicles", 100)), shard)
+        return FixedRecordSource(int(overrides.get("vehicles", 100)), shard)
     raise ValueError(f"unknown record source {kind!r}")

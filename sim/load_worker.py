@@ -27,8 +27,9 @@ class WorkerSpec:
     worker: int
     shard: tuple[int, int]
     source: str
-    fleet_settings: dict[str, Any]
-    seed: int
+    scenario: str
+    overrides: dict[str, Any]  # fleet settings replacing the scenario's
+    seed: int | None  # None: the scenario's seed
     duration_s: int
     rate_factor: float
     stream_names: dict[str, str]
@@ -100,7 +101,8 @@ def run_worker(spec: WorkerSpec, reports: Any, wait_for_start: Callable[[], floa
     from sim.pacing import paced
 
     sink, timed = _kinesis_sink(spec, client)
-    source = make_source(spec.source, fleet_settings=spec.fleet_settings, seed=spec.seed, shard=spec.shard)
+    source = make_source(spec.source, scenario=spec.scenario, overrides=spec.overrides, seed=spec.seed,
+                         shard=spec.shard)
     delta = StatsDelta()
     start_at = wait_for_start()
     time.sleep(max(0.0, start_at - time.time()))

@@ -1,6 +1,6 @@
 """Soak test: a steady load for a long time, checking that nothing creeps.
 
-    python -m sim.soak --duration 1800 [--rate 30] [--sample-every 10] [--scenario fleet-234k]
+    python -m sim.soak --duration 1800 [--rate 30] [--sample-every 10] [--scenario soak]
         [--workers N] [--target local] [--report PATH] [--no-live]
 
 Runs `python -m sim.load` in a child process at a fleet size giving `--rate` records/s, and every
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="fleet setting override passed to sim.load (e.g. emit_initial_status=false)")
     parser.add_argument("--sample-every", type=float, default=10.0)
-    parser.add_argument("--scenario", default="fleet-234k")
+    parser.add_argument("--scenario", default="soak", help="fleet settings, seed and injected faults; --rate sets the size")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--target", choices=("local", "aws"), default="local")
     parser.add_argument("--source", choices=("simulator", "fixed"), default="simulator")

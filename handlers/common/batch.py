@@ -6,15 +6,20 @@ other error -> that record is listed in batchItemFailures.
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from handlers.common.dlq import send_to_dlq
 from handlers.common.errors import DEPENDENCY_ERRORS, DependencyUnavailable, poison_reason
 
-logger = Logger(service="fleettap")
+_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "fleettap"
+logger = Logger(service=_SERVICE)
+# CloudWatch embedded-metric-format lines in the function's log: no API call on the hot path.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "fleettap", service=_SERVICE)
 
 __all__ = ["EventType", "Processor", "run", "logger"]
 
@@ -31,7 +36,10 @@ class Processor(BatchProcessor):
 def run(event: dict, context: Any, processor: Processor, record_fn: Callable[[dict], Any]) -> dict:
     """Process a Kinesis/DynamoDB/SQS batch; `record_fn` receives the raw record dict."""
 
+    rejected = 0
+
     def handle(record):
+        nonlocal rejected
         raw = record.raw_event
         try:
             return record_fn(raw)
@@ -41,7 +49,16 @@ def run(event: dict, context: Any, processor: Processor, record_fn: Callable[[di
                 raise
             logger.warning("record rejected", extra={"reason": poison[0], "detail": poison[1]})
             send_to_dlq(poison[0], poison[1], raw)
+            rejected += 1
             return None
 
-    return process_partial_response(event=event, record_handler=handle, processor=processor,
-                                    context=context)
+    try:
+        response = process_partial_response(event=event, record_handler=handle, processor=processor,
+                                            context=context)
+    finally:
+        failed = len(processor.fail_messages)
+        metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+        metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=rejected)
+        metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=failed)
+        metrics.flush_metrics()
+    return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -19,6 +20,7 @@ from moto.server import ThreadedMotoServer
 from harness.emulator import compat
 
 log = logging.getLogger("harness.emulator")
+STOP_TIMEOUT_S = 15.0
 
 
 def _runtime():
@@ -61,11 +63,26 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     if runtime is not None and hasattr(runtime, "stop"):
+        _bounded("runtime.stop", runtime.stop)
+    _bounded("server.stop", server.stop)
+    logging.shutdown()
+    # Leftover non-daemon threads (pollers, workers) must not keep a stopped emulator alive.
+    os._exit(0)
+
+
+def _bounded(name: str, function, timeout: float = STOP_TIMEOUT_S) -> None:
+    """Run one shutdown step, giving up after `timeout` seconds so SIGTERM always ends the process."""
+    def run() -> None:
         try:
-            runtime.stop()
+            function()
         except Exception:  # shutting down anyway; report and go on
-            log.exception("runtime.stop failed")
-    server.stop()
+            log.exception("%s failed", name)
+
+    worker = threading.Thread(target=run, name=f"stop-{name}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        log.warning("%s did not finish within %.0fs; exiting anyway", name, timeout)
 
 
 if __name__ == "__main__":

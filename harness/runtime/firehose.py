@@ -32,7 +32,7 @@ from harness.runtime.firehose_format import (
 log = logging.getLogger(__name__)
 
 REFRESH_S = 5.0
-POLL_S = 0.5
+POLL_S = 1.0  # Firehose buffers for >= 60 s anyway; polling less leaves the emulator to the functions
 
 
 def _parameters(processor: dict[str, Any]) -> dict[str, str]:

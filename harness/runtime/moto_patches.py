@@ -22,6 +22,11 @@
    so object requests are evaluated with aws:SecureTransport = true and `Bool` is evaluated.
    (An emulator-compatibility fix that unblocks the runtime; harness/emulator/compat.py is its
    natural home.)
+8. SNS signs every message delivered to SQS/HTTP with a freshly generated 2048-bit RSA key and a
+   new certificate, which it keeps forever: ~0.1-0.3 s of CPU per delivery and a memory leak;
+   the alert fan-out (3 queues per alert) ran at a few alerts per second. SNS uses one signing
+   certificate for a long time, so one key and certificate per region are made once and reused
+   (messages are still signed and verifiable with the SigningCertURL's certificate).
 """
 from __future__ import annotations
 
@@ -54,6 +59,7 @@ def install(functions: Callable[[], Any], answer_inference: Callable[[str, str],
     _deliver_sns_to_lambda_with_real_events(functions)
     _constant_time_kinesis_shard_reads()
     _secure_transport_in_bucket_policies()
+    _one_sns_signing_certificate()
 
 
 # -- 1 -------------------------------------------------------------------------------------------
@@ -298,3 +304,38 @@ def _secure_transport_in_bucket_policies() -> None:
         return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
 
     FakeBucket.get_permission = get_permission
+
+
+# -- 8 -------------------------------------------------------------------------------------------
+def _one_sns_signing_certificate() -> None:
+    import threading
+
+    from moto.sns.models import DEFAULT_ACCOUNT_ID, Subscription, sns_backends
+
+    original_get_post_data = Subscription.get_post_data
+    original_private_key = Subscription.private_key
+    keys: dict[str, Any] = {}
+    certificate_names: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def private_key(self: Subscription) -> Any:
+        region = self.topic.sns_backend.region_name
+        with lock:
+            if region not in keys:
+                keys[region] = original_private_key(self)
+            return keys[region]
+
+    def get_post_data(self: Subscription, message: str, message_id: str, subject: str | None,
+                      message_attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+        post_data = original_get_post_data(self, message, message_id, subject, message_attributes)
+        region = self.topic.sns_backend.region_name
+        url_base, _, name = post_data["SigningCertURL"].rpartition("/")
+        with lock:
+            canonical = certificate_names.setdefault(region, name)
+        if name != canonical:  # a certificate for the same key: keep only the first one
+            sns_backends[DEFAULT_ACCOUNT_ID][region]._message_public_keys.pop(name, None)
+            post_data["SigningCertURL"] = f"{url_base}/{canonical}"
+        return post_data
+
+    Subscription.private_key = private_key
+    Subscription.get_post_data = get_post_data

@@ -139,3 +139,15 @@ def test_drivers_not_yet_in_aurora_are_reported_from_their_logs(make_ctx):
     assert doc["totals"]["D"] == 2.5
     other_fleet = dot_reporting.handler({"step": "gather", "report_date": day.isoformat(), "fleet_id": unique_fleet()})
     assert other_fleet["drivers"] == []
+
+
+def test_report_date_defaults_to_the_day_before_the_scheduled_event(make_ctx):
+    make_ctx("dot_report")
+    fleet = unique_fleet()  # no drivers: only the date logic is exercised
+    scheduled = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events",
+                 "time": "2026-11-20T00:30:00Z", "detail": {}}
+    assert dot_reporting.handler({"step": "gather", "input": {**scheduled, "fleet_id": fleet}})["report_date"] == \
+        "2026-11-19"
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert dot_reporting.handler({"step": "gather", "input": {"fleet_id": fleet}})["report_date"] == \
+        (today - dt.timedelta(days=1)).isoformat()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from botocore.exceptions import ClientError
@@ -33,7 +34,23 @@ def _logs(ctx, driver):
     return [from_item(i) for i in resp["Items"]]
 
 
-def test_driver_logs_written_and_violations_published_once(make_ctx):
+@pytest.fixture
+def log_lines():
+    """JSON lines the handlers' Powertools logger writes (what CloudWatch metric filters see)."""
+    import io
+    import logging
+
+    from handlers.common import batch
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(batch.logger.registered_formatter)
+    batch.logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    batch.logger.removeHandler(handler)
+
+
+def test_driver_logs_written_and_violations_published_once(make_ctx, log_lines):
     ctx = make_ctx("hos")
     tap = ctx.subscribe("VIOLATIONS_TOPIC_ARN")
     driver, t0 = _driver(), now_ms() - 23 * H
@@ -52,6 +69,9 @@ def test_driver_logs_written_and_violations_published_once(make_ctx):
     assert d11["attributes"]["event_type"] == "hos_violation"
     assert d11["attributes"]["severity"] == hos_processor.SNS_SEVERITY[d11["message"]["hos_severity"]]
     assert d11["message"]["over_s"] == next(v.over_s for v in oracle.violations if v.rule == "DRIVING_11")
+    # one JSON log line per published violation, for the { $.event = "hos_violation" } metric filter
+    assert sorted(e["violation_id"] for e in log_lines() if e.get("event") == "hos_violation") == \
+        sorted(m["message"]["violation_id"] for m in msgs)
     # redelivery, and a later event that re-evaluates the same log: nothing new
     assert hos_processor.handler(event, None) == {"batchItemFailures": []}
     hos_processor.handler(kinesis_event([hos(driver, "ON", t0 + 22 * H + 30 * 60_000)], stream="hos"), None)
@@ -96,7 +116,7 @@ def test_report_writer_object_locked_report_per_violation(make_ctx):
         msg = m["message"]
         key = f"fleet_id={msg['fleet_id']}/date={msg['report_date']}/{msg['violation_id']}.json"
         assert key in out["written"]
-        body = __import__("json").loads(ctx.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        body = json.loads(ctx.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         assert body["violation"]["violation_id"] == msg["violation_id"]
         assert body["rule"]["cfr"].startswith("49 CFR")
         head = ctx.s3.head_object(Bucket=bucket, Key=key)  # moto 5.2.5 lacks GetObjectRetention

@@ -140,3 +140,28 @@ def test_tls_only_bucket_policy_allows_requests_to_the_emulator_endpoint(runtime
     s3.put_object(Bucket=bucket, Key="secret/b", Body=b"2")
     with pytest.raises(Exception):
         s3.get_object(Bucket=bucket, Key="secret/b")
+
+
+def test_sns_envelopes_are_signed_with_one_reusable_certificate(runtime_stack):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from moto.sns.models import sns_backends
+
+    sns, sqs = runtime_stack.client("sns"), runtime_stack.client("sqs")
+    topic_arn = sns.create_topic(Name=unique("signed"))["TopicArn"]
+    queue_url, queue_arn = create_queue(sqs)
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    started = time.monotonic()
+    for i in range(20):
+        sns.publish(TopicArn=topic_arn, Message=f"m{i}")
+    envelopes = [json.loads(m["Body"]) for m in drain(sqs, queue_url, 20)]
+    assert time.monotonic() - started < 10
+    assert len({e["SigningCertURL"] for e in envelopes}) == 1
+    pem = sns_backends["123456789012"]["us-east-1"]._message_public_keys[envelopes[0]["SigningCertURL"].rsplit("/", 1)[1]]
+    public_key = x509.load_pem_x509_certificate(pem).public_key()
+    for e in envelopes:
+        signed = (f"Message\n{e['Message']}\nMessageId\n{e['MessageId']}\nTimestamp\n{e['Timestamp']}\n"
+                  f"TopicArn\n{e['TopicArn']}\nType\nNotification\n")
+        import base64
+        public_key.verify(base64.b64decode(e["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())

@@ -23,9 +23,10 @@ from harness.runtime.pollers.mapping_view import MappingView
 
 log = logging.getLogger(__name__)
 
-# Lambda polls an idle shard about once a second; locally we poll faster so chains of mappings
-# (Kinesis -> table -> stream -> topic -> queue) stay within the latency budget on a laptop.
-IDLE_POLL_S = 0.2
+# Lambda polls an idle Kinesis shard about once a second (a DynamoDB stream shard four times a
+# second). Locally every idle poll is a request the single emulator process must serve, so we
+# poll twice a second: two polled hops (Kinesis -> table stream) add ~0.5 s on average.
+IDLE_POLL_S = 0.5
 
 
 class StreamShardPoller:
