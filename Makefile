@@ -35,6 +35,8 @@ help: ## list the targets
 
 $(STAMP): pyproject.toml requirements/dev.txt requirements/lambda.txt
 	@$(MAKE) --no-print-directory system-packages
+	@test -x $(PY) || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "$(PYTHON) is older than 3.11: run with PYTHON=python3.11 (or newer)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt -r requirements/lambda.txt
