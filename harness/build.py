@@ -31,6 +31,10 @@ PIP_TARGET_FLAGS = [
 ]
 
 
+# Bump when the way the layer is assembled changes, so cached layers are rebuilt.
+LAYER_FORMAT = "2"
+
+
 class BuildError(RuntimeError):
     pass
 
@@ -69,7 +73,17 @@ def build_functions(output_dir: Path = OUTPUT_DIR) -> Path:
 def layer_cache_key(requirements: Path) -> str:
     digest = hashlib.sha256(requirements.read_bytes())
     digest.update(" ".join(PIP_TARGET_FLAGS).encode())
+    digest.update(LAYER_FORMAT.encode())
     return digest.hexdigest()
+
+
+def _drop_console_scripts(target: Path) -> None:
+    """Console scripts carry the build host's interpreter path in their shebang: useless in a layer
+    and different on every machine, as are the RECORD lines that hash them."""
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    for record in target.glob("*.dist-info/RECORD"):
+        lines = record.read_text().splitlines(keepends=True)
+        record.write_text("".join(line for line in lines if not line.startswith("../../bin/")))
 
 
 def build_layer(output_dir: Path = OUTPUT_DIR, requirements: Path = LAMBDA_REQUIREMENTS,
@@ -87,8 +101,7 @@ def build_layer(output_dir: Path = OUTPUT_DIR, requirements: Path = LAMBDA_REQUI
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise BuildError(f"pip could not assemble the Lambda layer:\n{result.stderr.strip()}")
-        # Console scripts carry the build host's interpreter path: useless in a layer, not reproducible.
-        shutil.rmtree(target / "bin", ignore_errors=True)
+        _drop_console_scripts(target)
         write_deterministic_zip(collect_files(target, "python"), destination)
     key_file.write_text(key)
     return destination, True

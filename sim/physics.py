@@ -134,8 +134,9 @@ def _drive(state: VehicleState, dt: float, now_s: float, rng: random.Random) -> 
     leg = state.leg
     if leg is None or state.leg_km >= leg.road_km:
         leg = _start_next_leg(state, rng)
-        if leg is None:  # a scenario route that has ended: parked where it stopped
+        if leg is None:  # a scenario route that has ended: parked where it stopped, engine off
             state.speed = 0.0
+            state.engine_on = state.idle_when_stopped
             return
     if state.profile == "local":
         target = LOCAL_KPH

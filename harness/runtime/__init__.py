@@ -50,8 +50,10 @@ class LocalRuntime:
         # moto's Step Functions interpreter calls Lambda through this port (moto.settings.moto_server_port).
         os.environ["MOTO_PORT"] = endpoint.rsplit(":", 1)[1].rstrip("/")
         self.supervisor = MappingSupervisor(self.functions.invoke, endpoint, self.region)
+        secrets = LocalSecrets(self.state_dir, endpoint, self.region)
+        self.functions.cold_start_hooks.append(secrets.before_cold_start)
         self._components = [
-            LocalSecrets(self.state_dir, endpoint, self.region),
+            secrets,
             self.supervisor,
             RuleScheduler(self.state_dir, endpoint, self.region),
             FirehoseFromKinesis(self.state_dir, endpoint, self.region, self.functions),

@@ -10,7 +10,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from moto.awslambda.models import LambdaFunction, lambda_backends
 
@@ -35,6 +35,8 @@ class LocalLambda:
         self._pools_lock = threading.Lock()
         self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
         self.log_dir = self.state_dir / "logs"
+        # Called before an execution environment starts (e.g. local credentials into its secrets).
+        self.cold_start_hooks: list[Callable[[FunctionSpec], None]] = []
         self.code_root = self.state_dir / "runtime" / "code"
 
     def set_endpoint(self, endpoint: str) -> None:
@@ -97,11 +99,19 @@ class LocalLambda:
             log.warning("async invoke of %s failed after %d retries", function.function_name, ASYNC_RETRIES)
         self._async.submit(run)
 
+    def _run_cold_start_hooks(self, spec: FunctionSpec) -> None:
+        for hook in self.cold_start_hooks:
+            try:
+                hook(spec)
+            except Exception:
+                log.exception("cold start hook for %s failed", spec.name)
+
     def _pool(self, function_name: str) -> EnvironmentPool:
         with self._pools_lock:
             pool = self._pools.get(function_name)
             if pool is None:
-                pool = EnvironmentPool(self.code_root, self.log_dir, MAX_ENVIRONMENTS_PER_FUNCTION)
+                pool = EnvironmentPool(self.code_root, self.log_dir, MAX_ENVIRONMENTS_PER_FUNCTION,
+                                       self._run_cold_start_hooks)
                 self._pools[function_name] = pool
             return pool
 

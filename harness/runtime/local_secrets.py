@@ -69,6 +69,13 @@ class LocalSecrets:
             for _region, backend in list(regions.items()):
                 for function in backend.list_functions():
                     wanted.update(local_secret_values(function.environment_vars or {}, stack))
+        self._write(wanted)
+
+    def before_cold_start(self, spec) -> None:
+        """So the first invoke of a just-deployed function already reads the local credentials."""
+        self._write(local_secret_values(dict(spec.environment), read_stack(self._state_dir)))
+
+    def _write(self, wanted: dict[str, str]) -> None:
         for arn, value in wanted.items():
             try:
                 current = self._client.get_secret_value(SecretId=arn).get("SecretString")

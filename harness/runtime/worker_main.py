@@ -17,6 +17,7 @@ import importlib
 import json
 import logging
 import os
+import resource
 import sys
 import time
 import traceback
@@ -94,7 +95,10 @@ def main() -> None:
                 reply = {"ok": False, "error": error_document(exc)}
         duration_ms = (time.monotonic() - started) * 1000
         print(f"END RequestId: {request_id}", file=sys.stderr)
-        print(f"REPORT RequestId: {request_id} Duration: {duration_ms:.1f} ms", file=sys.stderr, flush=True)
+        max_used_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(f"REPORT RequestId: {request_id} Duration: {duration_ms:.1f} ms "
+              f"Memory Size: {os.environ.get('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '?')} MB "
+              f"Max Memory Used: {max_used_mb} MB", file=sys.stderr, flush=True)
         try:
             encoded = json.dumps(reply, default=str)
         except (TypeError, ValueError) as exc:

@@ -19,7 +19,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 WORKER_SCRIPT = Path(__file__).with_name("worker_main.py")
 INIT_TIMEOUT_S = 30.0
@@ -162,7 +162,9 @@ class ExecutionEnvironment:
 class EnvironmentPool:
     """The execution environments of one function; at most `limit` run at the same time."""
 
-    def __init__(self, code_root: Path, log_dir: Path, limit: int) -> None:
+    def __init__(self, code_root: Path, log_dir: Path, limit: int,
+                 before_cold_start: Callable[[FunctionSpec], None] = lambda spec: None) -> None:
+        self._before_cold_start = before_cold_start
         self._code_root = code_root
         self._log_dir = log_dir
         self._limit = limit
@@ -175,6 +177,7 @@ class EnvironmentPool:
         try:
             if cold:
                 try:
+                    self._before_cold_start(spec)
                     environment.start()
                 except RuntimeError as exc:
                     return InvocationResult(error_payload("Runtime.InitError", str(exc)), "Unhandled", 0.0, True)

@@ -55,3 +55,18 @@ def test_updated_code_replaces_the_warm_environment(runtime_stack, tmp_path):
     lambda_client.update_function_code(FunctionName=name, ZipFile=buffer.getvalue())
     payload = json.loads(lambda_client.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
     assert payload["echo"] == "v2"
+
+
+def test_cold_start_puts_the_local_credentials_into_the_functions_secret(runtime_stack, tmp_path):
+    stack_file = runtime_stack.state_dir / "stack.json"
+    stack_file.write_text(json.dumps({"postgres": {"host": "127.0.0.1", "port": 15439, "user": "fleettap",
+                                                   "password": "local-pw", "dbname": "fleettap"}}))
+    try:
+        secrets = runtime_stack.client("secretsmanager")
+        arn = secrets.create_secret(Name=f"db-{uuid.uuid4().hex[:6]}", SecretString='{"username": "x", "password": "aws"}')["ARN"]
+        name = _deploy(runtime_stack, tmp_path, extra_env={"DB_SECRET_ARN": arn})
+        runtime_stack.client("lambda").invoke(FunctionName=name, Payload=b"{}")
+        value = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+        assert (value["username"], value["password"], value["port"]) == ("fleettap", "local-pw", 15439)
+    finally:
+        stack_file.unlink()

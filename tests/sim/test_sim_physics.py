@@ -114,3 +114,14 @@ def test_ordinary_fleet_has_no_trouble_codes_or_alarming_values(busy_fleet_recor
         if signals["engine_rpm"] > 0:
             assert signals["battery_v"] > 13.0
         assert 0 <= signals["fuel_level_pct"] <= 100
+
+
+def test_vehicle_parks_with_engine_off_when_its_route_ends():
+    route = Injection.from_mapping({"type": "route", "vehicles": [0],
+                                    "waypoints": [[32.7767, -96.7970], [32.80, -96.85]]})
+    records = _single("tractor", route, hours=2)
+    diagnostics = [r["signals"] for r in records if r["kind"] == "diagnostics"]
+    last_gps = [r for r in records if r["kind"] == "gps"][-1]
+    assert abs(last_gps["lat"] - 32.80) < 1e-4 and abs(last_gps["lon"] + 96.85) < 1e-4
+    assert any(s["vehicle_speed_kph"] > 20 for s in diagnostics[15:30])  # after the pre-trip
+    assert all(s["engine_rpm"] == 0 and s["vehicle_speed_kph"] == 0 for s in diagnostics[-30:])
