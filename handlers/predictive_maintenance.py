@@ -49,7 +49,8 @@ SELECT ts, vehicle_type, {", ".join(_HISTORY_SIGNALS)}, dtcs FROM vehicle_histor
 WHERE vehicle_id = %s AND ts > %s AND ts <= %s ORDER BY ts
 """
 _HISTORY = """
-SELECT EXTRACT(EPOCH FROM (%s::timestamptz - v.in_service_date::timestamptz)) / 86400 AS age_days,
+SELECT EXTRACT(EPOCH FROM (%s::timestamptz - (v.in_service_date::timestamp AT TIME ZONE 'UTC'))) / 86400
+           AS age_days,
        v.last_service_km, v.prior_failures,
        (SELECT max(odometer_km) FROM vehicle_history h WHERE h.vehicle_id = v.vehicle_id) AS odometer_km
 FROM vehicles v WHERE v.vehicle_id = %s

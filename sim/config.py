@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -49,6 +50,26 @@ class SimConfig:
 
     def replace(self, **changes: Any) -> "SimConfig":
         return dataclasses.replace(self, **changes)
+
+
+def format_utc(epoch_s: int) -> str:
+    """epoch seconds -> '2026-11-23T00:00:00Z'."""
+    return dt.datetime.fromtimestamp(epoch_s, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ending_now(duration_s: int, now: float | None = None) -> str:
+    """A start (whole minute) such that the simulated period ends just before now."""
+    return format_utc(int((now if now is not None else time.time()) - duration_s - 60) // 60 * 60)
+
+
+def latest_same_time_of_day(start: str, duration_s: int, now: float | None = None) -> str:
+    """The start moved by whole days to the latest one whose period ends before now: the time of
+    day (who is on duty) stays, the records stay inside the pipeline's 7-day window. The result is
+    the same all day long, so separate processes anchoring one scenario agree on it."""
+    now = now if now is not None else time.time()
+    original = parse_utc(start)
+    days = (int(now) - 60 - duration_s - original) // 86400
+    return format_utc(original + days * 86400)
 
 
 def parse_utc(text: str) -> int:

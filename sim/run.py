@@ -16,7 +16,6 @@ fixed start, the same time of day on the latest day that ends before now (--star
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from sim import aws, report
-from sim.config import parse_duration
+from sim.config import ending_now, latest_same_time_of_day, parse_duration  # noqa: F401 (re-exported)
 from sim.drain import queue_backlog, stack_queue_prefix, wait_until_settled
 from sim.fleet import Fleet
 from sim.observers import TopicObservers
@@ -75,7 +74,7 @@ class RunResult:
 
 
 def prepare(name: str, options: RunOptions) -> Scenario:
-    loaded = load(name)
+    loaded = load(name)  # already anchored before now; placed again below for the run's duration
     if options.test_size:
         loaded = loaded.for_test()
     changes = {}
@@ -94,23 +93,6 @@ def prepare(name: str, options: RunOptions) -> Scenario:
     if options.real_time_factor is not None:
         loaded.real_time_factor = options.real_time_factor
     return loaded
-
-
-def ending_now(duration_s: int, now: Optional[float] = None) -> str:
-    """A start (whole minute) such that the simulated period ends just before now."""
-    start = int((now if now is not None else time.time()) - duration_s - 60) // 60 * 60
-    return dt.datetime.fromtimestamp(start, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def latest_same_time_of_day(start: str, duration_s: int, now: Optional[float] = None) -> str:
-    """The scenario's start moved by whole days to the latest one whose period ends before now:
-    the time of day (who is on duty) stays, the records stay inside the pipeline's window."""
-    from sim.config import parse_utc
-    now = now if now is not None else time.time()
-    original = parse_utc(start)
-    days = (int(now) - 60 - duration_s - original) // 86400
-    moved = original + days * 86400
-    return dt.datetime.fromtimestamp(moved, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ensure_local_stack(env: str) -> None:

@@ -3,12 +3,13 @@ seed, and the expected outcomes. See scenarios/README.md for the format."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import time
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
-from sim.config import SimConfig, parse_duration
+from sim.config import SimConfig, latest_same_time_of_day, parse_duration
 from sim.injections import Injection
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -32,6 +33,8 @@ class Scenario:
     after_send: list[dict] = field(default_factory=list)  # actions once all records are sent
     drain_timeout_s: int = 300
     fixed_start: bool = False  # the file sets a start time (its time of day matters)
+    # When set (epoch s): the start was moved by whole days to end before this moment (load()).
+    anchored_at: Optional[float] = None
 
     def for_test(self) -> "Scenario":
         """The scenario with its `test:` overrides applied (what `make test` runs)."""
@@ -41,6 +44,8 @@ class Scenario:
         copy = Scenario(**{**self.__dict__})
         copy.fleet = SimConfig.from_mapping(merged)
         copy.fixed_start = self.fixed_start or "start" in self.test_overrides
+        if self.anchored_at is not None:
+            copy.fleet = anchored(copy.fleet, self.anchored_at)
         return copy
 
 
@@ -59,7 +64,16 @@ def available() -> list[str]:
     return sorted(path.stem for path in SCENARIO_DIR.glob("*.yaml"))
 
 
-def load(name: str) -> Scenario:
+def anchored(fleet: SimConfig, now: float) -> SimConfig:
+    """The fleet with its start moved by whole days to the latest one whose period ends before
+    `now`: the pipeline rejects records more than 7 days behind its clock (or 5 minutes ahead), so
+    a date written in a file (or the default start) would stop working a week later."""
+    return fleet.replace(start=latest_same_time_of_day(fleet.start, fleet.duration_s, now))
+
+
+def load(name: str, *, anchor: bool = True, now: Optional[float] = None) -> Scenario:
+    """The scenario file, its start placed relative to now (anchor=False: as the file says;
+    `now` defaults to the current time). The time of day is kept; only the date moves."""
     path = scenario_path(name)
     if not path.exists():
         raise FileNotFoundError(f"no scenario {name!r}; available: {', '.join(available())}")
@@ -79,7 +93,7 @@ def load(name: str) -> Scenario:
     test = dict(raw.get("test") or {})
     if "duration" in test:
         test["duration_s"] = parse_duration(test.pop("duration"))
-    return Scenario(
+    loaded = Scenario(
         name=path.stem, description=str(raw.get("description", "")).strip(),
         seed=int(raw.get("seed", 0)), fleet=fleet, injections=injections,
         geofences=list(raw.get("geofences") or []), thresholds=list(raw.get("thresholds") or []),
@@ -87,4 +101,8 @@ def load(name: str) -> Scenario:
         in_make_test=bool(raw.get("in_make_test", True)),
         real_time_factor=raw.get("real_time_factor"), after_send=list(raw.get("after_send") or []),
         drain_timeout_s=parse_duration(raw.get("drain_timeout", "5m")),
-        fixed_start="start" in (raw.get("fleet") or {}))
+        fixed_start="start" in (raw.get("fleet") or {}),
+        anchored_at=None if not anchor else (time.time() if now is None else now))
+    if loaded.anchored_at is not None:
+        loaded.fleet = anchored(loaded.fleet, loaded.anchored_at)
+    return loaded

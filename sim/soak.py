@@ -32,8 +32,9 @@ LAG_TOLERANCE_S = 2.0
 # Records/s one vehicle sends (contracts.md): GPS every 30 s, diagnostics every 60 s, and ~12 HOS
 # changes a day.
 RECORDS_PER_VEHICLE_S = 1 / 30 + 1 / 60 + 12 / 86_400
-# Default soak rate: what the embedded local stack (dev sizing) was measured to sustain end to end
-# on the 2-core development machine (docs/benchmarks.md, "Load, soak and capacity").
+# Default soak rate: the largest the embedded local stack (dev sizing) sustained end to end in the
+# sweep on the shared 2-core machine (docs/benchmarks.md, "Load, soak and capacity"); a busier
+# machine sustains less, so a failing soak at this rate needs the load average read with it.
 DEFAULT_RATE = 30.0
 
 

@@ -43,6 +43,21 @@ MIN_TREND_SPAN_MS = 120_000       # a slope over less than 2 minutes is GPS/send
 MIN_ZSCORE_POINTS = 10
 DEFAULT_WINDOW_S = 900
 
+# Operating regimes. An engine signal's own history only means something within one regime:
+# coolant climbs 60 degC on every cold start and sinks after every stop, and the battery reads
+# ~14 V while the alternator charges and ~12.6 V at rest. z-score and trend rules on these signals
+# therefore compare a reading taken with the engine running (engine_rpm > 0) only with readings
+# taken with the engine running, and coolant only once warm. signal -> lowest "warm" value (None:
+# running is enough). A record without engine_rpm leaves the running gate off (regime unknown).
+RUNNING_RPM = 0.0                 # engine running iff engine_rpm > RUNNING_RPM
+WARM_COOLANT_C = 70.0             # below this the engine is warming up (thermostat still closed)
+REGIME_SIGNALS: dict[str, Optional[float]] = {"coolant_temp_c": WARM_COOLANT_C, "battery_v": None}
+RPM_SIGNAL = "engine_rpm"
+# Smallest standard deviation a z-score divides by, per signal: the sensor's resolution (J1939
+# SPN 110 coolant 1 degC/bit, SPN 168 battery 0.05 V/bit). A warm engine's coolant history is
+# often flat to the degree, and without the floor one sensor step reads as "4 sigma".
+ZSCORE_MIN_STDEV: dict[str, float] = {"coolant_temp_c": 1.0, "battery_v": 0.05}
+
 DEFAULT_SCOPE = "default"
 _FIELDS = ("min", "max", "warn", "high", "critical", "window_s", "z_max")
 Point = tuple[int, float]
@@ -285,6 +300,10 @@ def window_signals(thresholds: Mapping[str, Threshold]) -> dict[str, int]:
             continue
         if suffix in TREND_SUFFIXES or (not suffix and threshold.z_max is not None):
             spans[signal] = max(spans.get(signal, 0), threshold.window_s)
+    # Regime-gated signals need engine_rpm history to tell running readings from the rest.
+    gated = [spans[signal] for signal in REGIME_SIGNALS if signal in spans]
+    if gated:
+        spans[RPM_SIGNAL] = max(spans.get(RPM_SIGNAL, 0), *gated)
     return spans
 
 
@@ -324,7 +343,7 @@ def zscore(history: Sequence[Point], value: float) -> Optional[float]:
     return _zscore_of_values([v for _, v in history], value)
 
 
-def _zscore_of_values(values: list[float], value: float) -> Optional[float]:
+def _zscore_of_values(values: list[float], value: float, min_stdev: float = 0.0) -> Optional[float]:
     count = len(values)
     if count < MIN_ZSCORE_POINTS:
         return None
@@ -332,6 +351,8 @@ def _zscore_of_values(values: list[float], value: float) -> Optional[float]:
     # below any variance that matters.
     mean = sum(values) / count
     variance = sum(map(mul, values, values)) / count - mean * mean
+    if min_stdev > 0:  # a known noise floor: a steady history is scored against the floor
+        return (value - mean) / max(math.sqrt(max(variance, 0.0)), min_stdev)
     if variance <= 1e-12 * max(1.0, mean * mean):
         return None
     return (value - mean) / math.sqrt(variance)
@@ -354,6 +375,7 @@ def evaluate(record: Mapping, thresholds: Mapping[str, Threshold],
     found: list[Anomaly] = []
     if signals.__class__ is dict or isinstance(signals, Mapping):  # typing's isinstance is slow
         plan = _plan_for(thresholds)
+        regime = _Regime(signals, windows)
         for signal, value in signals.items():
             checks = plan.get(signal)
             if checks is None:
@@ -366,6 +388,9 @@ def evaluate(record: Mapping, thresholds: Mapping[str, Threshold],
             window = windows.get(signal)
             if window:
                 window = _time_ordered(window)
+                if signal in REGIME_SIGNALS:
+                    # History rules only within the current reading's regime (running and warm).
+                    window = regime.same_regime(signal, value, window)
             if level_threshold is not None:
                 # Quiet and plausible (the common case) needs no call: three comparisons.
                 if low <= value <= high and value * sign < alert_bound:
@@ -384,6 +409,49 @@ def evaluate(record: Mapping, thresholds: Mapping[str, Threshold],
             if not isinstance(parsed, str):
                 _check_dtc(found, thresholds, parsed, vehicle_id, ts_ms)
     return found
+
+
+class _Regime:
+    """The engine regime of one record and, lazily, the timestamps at which it was running."""
+
+    __slots__ = ("running", "_rpm_window", "_running_ts")
+
+    def __init__(self, signals: Mapping, windows: Mapping) -> None:
+        rpm = signals.get(RPM_SIGNAL)
+        if isinstance(rpm, Decimal) and rpm.is_finite():
+            rpm = float(rpm)
+        # None = unknown (no rpm on the record): the running gate stays off.
+        self.running = rpm > RUNNING_RPM if rpm.__class__ in (int, float) else None
+        self._rpm_window = windows.get(RPM_SIGNAL)
+        self._running_ts: Optional[set] = None
+
+    def same_regime(self, signal: str, value: float, window: list[Point]) -> list[Point]:
+        """The points of `window` comparable with the current reading: [] when the current
+        reading is outside the gated regime (engine off, or coolant not yet warm), else the
+        points taken with the engine running (when rpm history says so) and warm."""
+        warm = REGIME_SIGNALS[signal]
+        if self.running is False or (warm is not None and value < warm):
+            return []
+        if self.running:
+            running_ts = self._running_timestamps()
+            if running_ts is None:
+                return []  # running now, but no rpm history to tell which readings are comparable
+            window = [point for point in window if point[0] in running_ts]
+        if warm is not None:
+            window = [point for point in window if point[1] >= warm]
+        return window
+
+    def _running_timestamps(self) -> Optional[set]:
+        if self._running_ts is None and self._rpm_window:
+            running = set()
+            for point in self._rpm_window:
+                try:
+                    if float(point[1]) > RUNNING_RPM:
+                        running.add(int(point[0]))
+                except (TypeError, ValueError, IndexError):
+                    continue
+            self._running_ts = running
+        return self._running_ts
 
 
 def _plan_for(thresholds: Mapping[str, Threshold]) -> dict:
@@ -457,7 +525,7 @@ def _check_zscore(found: list, threshold: Threshold, signal: str, value: float,
     if len(points) < MIN_ZSCORE_POINTS:
         return
     history = list(zip(*points))[1]
-    score = _zscore_of_values(history, value)
+    score = _zscore_of_values(history, value, ZSCORE_MIN_STDEV.get(signal, 0.0))
     # Only surprises in the harmful direction: a battery jumping to 14 V at engine start or
     # coolant dropping on a downhill is not a fault.
     if score is not None and abs(score) > threshold.z_max and score * threshold.bad_sign >= 0:

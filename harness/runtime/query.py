@@ -3,7 +3,8 @@
 
 For every Glue table whose location is an S3 prefix, the Parquet objects under it are mirrored from
 the emulator's S3 into `<state_dir>/lake-mirror/` (only new keys are downloaded) and exposed to an
-embedded DuckDB as a view named like the table (also as `<database>.<table>`), with Hive-style
+embedded DuckDB as a view `<database>.<table>` (and plain `<table>` when only one database has a
+table of that name), with Hive-style
 `key=value` path segments as partition columns, as Glue partitions are.
 """
 from __future__ import annotations
@@ -62,6 +63,7 @@ def connect(endpoint: str, region: str, mirror_root: Path) -> tuple[duckdb.DuckD
     s3, glue = client("s3", endpoint, region), client("glue", endpoint, region)
     connection = duckdb.connect()
     views = []
+    sources: dict[str, list[str]] = {}  # table name -> the views created for it
     for database, table in catalog_tables(glue):
         location = (table.get("StorageDescriptor") or {}).get("Location") or ""
         if not location.startswith("s3"):
@@ -72,8 +74,13 @@ def connect(endpoint: str, region: str, mirror_root: Path) -> tuple[duckdb.DuckD
         source = f"read_parquet({files!r}, hive_partitioning = true, union_by_name = true)"
         connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
         connection.execute(f'CREATE OR REPLACE VIEW "{database}"."{table["Name"]}" AS SELECT * FROM {source}')
-        connection.execute(f'CREATE OR REPLACE VIEW "{table["Name"]}" AS SELECT * FROM {source}')
         views.append(f"{database}.{table['Name']}")
+        sources.setdefault(table["Name"], []).append(f'"{database}"."{table["Name"]}"')
+    for name, qualified in sources.items():
+        # The bare table name works when one database has it (several stacks in one emulator:
+        # use <database>.<table>).
+        if len(qualified) == 1:
+            connection.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM {qualified[0]}')
     return connection, views
 
 

@@ -8,6 +8,7 @@ Terraform deployed, not a hand-wired copy.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import shutil
@@ -22,7 +23,8 @@ from tests.e2e.conftest import wait_for
 
 pytestmark = pytest.mark.slow
 
-PROJECT = "fleetbrk"
+# Unique per run: with FLEETTAP_E2E_STACK_DIR the emulator may still hold an earlier copy.
+PROJECT = f"brk{uuid.uuid4().hex[:6]}"
 CORRECT_LINE = 'processor  = "diagnostics"'
 BROKEN_LINE = 'processor  = "gps"'
 
@@ -65,10 +67,13 @@ def test_mis_wired_mapping_breaks_the_local_run(broken_stack):
 
     def rejected_gps():
         for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
-            if fix["record_id"] in message["Body"]:
-                return message
+            body = json.loads(message["Body"])  # {reason, detail, function, record: <the Kinesis record>}
+            data = json.loads(base64.b64decode(body["record"]["kinesis"]["data"]))
+            if data["record_id"] == fix["record_id"]:
+                return body
         return None
-    assert wait_for(rejected_gps, 90, what="processor rejecting the GPS record it was wired to")
+    rejection = wait_for(rejected_gps, 90, what="processor rejecting the GPS record it was wired to")
+    assert rejection["reason"] == "KIND_UNEXPECTED" and rejection["function"] == f"{PROJECT}-dev-processor"
     time.sleep(10)  # the correct stack raises the alert in ~1 s; give the broken one ample time
     received = sqs.receive_message(QueueUrl=alerts_url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
     assert received == []

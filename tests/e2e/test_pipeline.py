@@ -190,7 +190,8 @@ def test_diagnostics_land_in_the_data_lake_as_parquet(deployed_stack):
 
     def queried():
         try:
-            result = query.run_query(f"SELECT vehicle_id, vehicle_type FROM diagnostics WHERE vehicle_id = 'VH-{index:06d}'",
+            table = f"{deployed_stack.outputs['glue_database_name']}.{deployed_stack.outputs['glue_table_name']}"
+            result = query.run_query(f"SELECT vehicle_id, vehicle_type FROM {table} WHERE vehicle_id = 'VH-{index:06d}'",
                                      info.aws_endpoint, info.region, mirror)
         except Exception:  # the view does not exist until the first Parquet object is written
             return None

@@ -208,10 +208,12 @@ def dedicated_pg():
     from handler_servers import DedicatedPostgres
 
     pg = DedicatedPostgres()
-    pg.start()
-    migrate.apply(pg.info.postgres_dsn)
-    yield pg
-    pg.close()
+    try:
+        pg.start()
+        migrate.apply(pg.info.postgres_dsn)
+        yield pg
+    finally:
+        pg.close()
 
 
 @pytest.fixture

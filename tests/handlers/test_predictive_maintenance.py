@@ -68,14 +68,16 @@ def test_history_inference_prediction_and_publish_above_threshold(make_ctx):
 
     last_ts = t0 + 29 * 60_000
 
-    def age(days):  # vehicle age at the scored reading, from vehicles.in_service_date
-        start = dt.datetime.combine(dt.date.today() - dt.timedelta(days=days), dt.time(), dt.timezone.utc)
+    def age(vehicle_id):  # vehicle age at the scored reading, from vehicles.in_service_date (UTC midnight)
+        # read back rather than recomputed from date.today(), which may have moved on since _register
+        [(in_service,)] = ctx.sql("SELECT in_service_date FROM vehicles WHERE vehicle_id = %s", (vehicle_id,))
+        start = dt.datetime.combine(in_service, dt.time(), dt.timezone.utc)
         return (last_ts / 1000 - start.timestamp()) / 86400
 
-    expect_sick = _oracle(ctx, sick_recs, {"age_days": age(2500), "last_service_km": 900029.0 - 38000,
+    expect_sick = _oracle(ctx, sick_recs, {"age_days": age(sick), "last_service_km": 900029.0 - 38000,
                                            "prior_failures": 3.0, "odometer_km": 900029.0})
-    expect_ok = _oracle(ctx, ok_recs, {"age_days": age(200), "last_service_km": 99029.0, "prior_failures": 0.0,
-                                       "odometer_km": 100029.0})
+    expect_ok = _oracle(ctx, ok_recs, {"age_days": age(healthy), "last_service_km": 99029.0,
+                                       "prior_failures": 0.0, "odometer_km": 100029.0})
     assert expect_sick.confidence > 0.8 >= expect_ok.confidence  # the scenario exercises both branches
     [p_sick], [p_ok] = _predictions(ctx, sick), _predictions(ctx, healthy)
     assert p_sick["predicted_at"] == t0 + 29 * 60_000 and p_ok["predicted_at"] == t0 + 29 * 60_000

@@ -8,7 +8,6 @@ import orjson
 import pytest
 from moto.server import ThreadedMotoServer
 
-from harness.processes import free_port
 from sim.config import SimConfig
 from sim.fleet import Fleet
 
@@ -37,10 +36,13 @@ def busy_fleet_records() -> list[tuple[str, str, bytes]]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A moto server of our own on a free port (never the stack's 4566)."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    """A moto server of our own on a free port (never the stack's 4566).
+
+    Port 0: the server binds a port the system picks, so no other process can take it between
+    choosing and binding (moto's start() would otherwise wait forever for a bind that failed)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    _, port = server.get_host_and_port()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -18,14 +18,23 @@ ENV = "simrun"
 
 @pytest.fixture
 def stack(aws_test_env, monkeypatch):
-    """Streams and topics named as the deployed stack names them, in this test's env."""
+    """Streams and topics named as the deployed stack names them, in this test's env.
+
+    The streams are made afresh for each test: the HOS stand-in reads its stream from the start,
+    and records of an earlier test's run (placed before a different `now`, so shifted in time)
+    would mix into each driver's log and change the violations it finds."""
     monkeypatch.setenv("FLEETTAP_ENV", ENV)
     kinesis, sns = aws.client("kinesis"), aws.client("sns")
     existing = aws.list_stream_names(kinesis)
     for kind in aws.STREAM_KINDS:
         name = aws.resource_name(kind)
-        if name not in existing:
-            kinesis.create_stream(StreamName=name, ShardCount=1)
+        if name in existing:
+            kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+            kinesis.get_waiter("stream_not_exists").wait(
+                StreamName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+        kinesis.create_stream(StreamName=name, ShardCount=1)
+        kinesis.get_waiter("stream_exists").wait(
+            StreamName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
     topics = {topic: sns.create_topic(Name=aws.resource_name(topic))["TopicArn"] for topic in TOPICS}
     return {"kinesis": kinesis, "sns": sns, "topics": topics}
 

@@ -18,7 +18,7 @@ ALL = scenario.available()
 
 
 def _records(name: str) -> list[dict]:
-    loaded = scenario.load(name).for_test()
+    loaded = scenario.load(name, anchor=False).for_test()  # the dates the file was written for
     fleet = Fleet.build(loaded.fleet, seed=loaded.seed, injections=loaded.injections)
     return [orjson.loads(data) for _, _, data in run_records(fleet)]
 
@@ -145,7 +145,7 @@ def test_dtc_storm_hits_about_a_quarter_of_the_fleet():
 
 
 def test_dot_daily_report_has_a_day_of_backfilled_logs():
-    loaded = scenario.load("dot-daily-report").for_test()
+    loaded = scenario.load("dot-daily-report", anchor=False).for_test()
     records = _records("dot-daily-report")
     start_ms = loaded.fleet.start_epoch_s * 1000
     hos = [r for r in records if r["kind"] == "hos"]
@@ -162,3 +162,21 @@ def test_mixed_fleet_is_clean():
     # z-score rules are excluded here: they fire on every cold start and engine stop whatever the
     # data (reported to the domain room); every other rule must stay silent.
     assert [a for a in _anomalies(records) if not a.rule.startswith("zscore:")] == []
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("now", ["2026-11-25T18:30:00Z", "2027-03-02T00:00:30Z", "2031-07-14T09:15:00Z"])
+def test_every_scenario_is_placed_just_before_now(name, now):
+    """What sim.run and the load tools get from scenario.load: a period that ends before now and
+    starts less than two days (plus its length) earlier, at the time of day the file chose, so the
+    pipeline's 7-day window accepts it whatever the date (with and without the test size)."""
+    from sim.config import parse_utc
+    now_s = parse_utc(now)
+    written = scenario.load(name, anchor=False)
+    for loaded, original in ((scenario.load(name, now=now_s), written),
+                             (scenario.load(name, now=now_s).for_test(), written.for_test())):
+        start, duration = loaded.fleet.start_epoch_s, loaded.fleet.duration_s
+        assert start + duration <= now_s - 60
+        assert now_s - start < 86400 + duration + 60
+        assert (start - original.fleet.start_epoch_s) % 86400 == 0
+        assert loaded.fleet.replace(start=original.fleet.start) == original.fleet

@@ -119,7 +119,8 @@ def test_coolant_rise_trend():
 
 def test_window_signals_lists_what_handler_must_keep():
     spans = anomaly.window_signals(anomaly.default_thresholds("VH-1", "tractor"))
-    assert spans == {"coolant_temp_c": 900, "battery_v": 900, "fuel_level_pct": 600}
+    # engine_rpm: the regime (running or not) of each coolant/battery reading in the window.
+    assert spans == {"coolant_temp_c": 900, "battery_v": 900, "fuel_level_pct": 600, "engine_rpm": 900}
     assert anomaly.window_key("VH-1", "battery_v") == "win:VH-1:battery_v"
 
 
