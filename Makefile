@@ -8,6 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fleettap-installed
 STATE_DIR := $(or $(FLEETTAP_STATE_DIR),$(CURDIR)/.local)
+export FLEETTAP_STATE_DIR := $(STATE_DIR)
 
 ENV ?= dev
 TARGET ?= local

@@ -8,6 +8,7 @@ region listed here, taken from `<state_dir>/stack.json` (written by `make up`):
 |---|---|
 | `REDIS_HOST`, `REDIS_PORT` | stack.json `redis.host`, `redis.port` |
 | `REDIS_TLS` | `false` (the local Redis speaks plain TCP) |
+| `REDIS_AUTH_SECRET_ARN` | empty when the local Redis has no password (no AUTH), else kept |
 | `DB_HOST`, `DB_PORT` | stack.json `postgres.host`, `postgres.port` |
 | `TELEMATICS_API_URL`, `PDF_API_URL` | stack.json `mock_api.url` (one mock serves both) |
 | `AWS_ENDPOINT_URL` | the emulator's endpoint (boto3 honours it for every service) |
@@ -49,6 +50,8 @@ def local_overrides(function_env: dict[str, str], stack: dict[str, Any], endpoin
         "REDIS_HOST": redis.get("host"),
         "REDIS_PORT": redis.get("port"),
         "REDIS_TLS": "false" if redis else None,
+        # Secrets Manager refuses an empty SecretString, so "no password" is said by unsetting the ARN.
+        "REDIS_AUTH_SECRET_ARN": None if (redis.get("password") or not redis) else "",
         "DB_HOST": postgres.get("host"),
         "DB_PORT": postgres.get("port"),
         "TELEMATICS_API_URL": mock_api.get("url"),

@@ -34,9 +34,9 @@ def local_secret_values(function_env: dict[str, str], stack: dict) -> dict[str, 
             "host": postgres.get("host"), "port": postgres.get("port"), "dbname": postgres.get("dbname"),
         }, sort_keys=True)
     redis = stack.get("redis")
-    if redis and function_env.get("REDIS_AUTH_SECRET_ARN"):
-        # The local Redis may run without a password; an empty token means "do not AUTH".
-        values[function_env["REDIS_AUTH_SECRET_ARN"]] = str(redis.get("password") or redis.get("auth_token") or "")
+    if redis and redis.get("password") and function_env.get("REDIS_AUTH_SECRET_ARN"):
+        # Without a local password the ARN is unset instead (local_endpoints): no AUTH.
+        values[function_env["REDIS_AUTH_SECRET_ARN"]] = str(redis["password"])
     return values
 
 
@@ -85,6 +85,5 @@ class LocalSecrets:
             except Exception:  # a secret without any value yet
                 current = None
             if current != value:
-                # SecretString must not be empty on AWS; moto accepts it, and "" is the documented "no AUTH".
                 self._client.put_secret_value(SecretId=arn, SecretString=value)
                 log.info("wrote local credentials into %s", arn)

@@ -48,4 +48,12 @@ def test_secrets_named_by_the_function_get_the_local_credentials():
     values = local_secret_values({"DB_SECRET_ARN": "arn:db", "REDIS_AUTH_SECRET_ARN": "arn:redis"}, STACK)
     assert json.loads(values["arn:db"])["password"] == "pw"
     assert json.loads(values["arn:db"])["username"] == "fleettap"
-    assert values["arn:redis"] == ""
+    assert "arn:redis" not in values  # the local Redis has no password: nothing to write
+
+
+def test_a_passwordless_local_redis_unsets_the_auth_secret_and_a_password_is_written():
+    deployed = {"REDIS_HOST": "h", "REDIS_AUTH_SECRET_ARN": "arn:redis"}
+    assert local_overrides(deployed, STACK, "http://e", "us-east-1")["REDIS_AUTH_SECRET_ARN"] == ""
+    with_password = {**STACK, "redis": {**STACK["redis"], "password": "s3cret"}}
+    assert "REDIS_AUTH_SECRET_ARN" not in local_overrides(deployed, with_password, "http://e", "us-east-1")
+    assert local_secret_values(deployed, with_password)["arn:redis"] == "s3cret"
