@@ -1,19 +1,21 @@
 """DOT daily reporting: the task steps of the Step Functions workflow, `handler(event)` on event["step"].
 
-The task payload is `{"step": name, "input": <previous output>}` (the Terraform state machine)
-or the previous output with "step" set (a Map iterator); both are accepted. State passed between
-steps stays compact (ids, keys, counts); bulky data lives in the reports bucket under
-dot-reports/work/ (gathered documents, rendered PDFs, per-step result lists), final PDFs under
+The task payload is `{"step": name, "input": <state>}` (the Terraform state machine) or the state
+with "step" set; both are accepted. The state machine runs gather, then a Map over the gathered
+drivers that calls render_pdf -> upload -> update_status once per driver (one Lambda call per driver
+and step, so no call grows with the fleet), then publish_summary with the Map's results.
+State passed between steps stays compact (ids, keys, counts); bulky data lives in the reports bucket
+under dot-reports/work/ (gathered documents, rendered PDFs, the manifest), final PDFs under
 dot-reports/date=<d>/<driver_id>.pdf with object-lock retention. Steps (input -> output):
 - gather {report_date?, fleet_id?, driver_ids?} -> {report_date, driver_count, manifest_key,
-  drivers: [{driver_id, report_date}] (inline when <= INLINE_DRIVERS, else read the manifest)}
+  drivers: [{driver_id, report_date}] (inline when <= INLINE_DRIVERS, else only in the manifest)}
 - render_pdf {report_date, driver_id} -> {... , pdf_key (staging), sha256, status, violation_count}
 - upload {..., pdf_key, sha256} -> {..., report_key}
 - update_status {..., report_key, status, violation_count} -> same state
-- publish_summary {report_date, results | reports | reports_key} -> {summary_id, message_id, counts}
-Without a driver_id, render_pdf/upload/update_status run for every driver of the previous output
-(a linear state machine) and return {report_date, driver_count, reports_key, reports (inline when
-<= INLINE_REPORTS)}. Every step is idempotent: a retry rewrites the same keys and items.
+- publish_summary {report_date, driver_count?, results (the Map's per-driver outputs)}
+  -> {summary_id, message_id, counts}; fails when results do not cover driver_count.
+A per-driver step without a driver_id fails (StepInputError): it is a wiring bug, not a batch.
+Every step is idempotent: a retry rewrites the same keys and items.
 """
 from __future__ import annotations
 
@@ -35,7 +37,6 @@ from handlers.common.sns import publish
 from handlers.domain import hos
 
 INLINE_DRIVERS = 1000      # ~60 KB of state; Step Functions caps a state at 256 KB
-INLINE_REPORTS = 200       # ~300 B a report
 LOOKBACK_DAYS = 9
 WORK_PREFIX = "dot-reports/work"
 _http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=30.0),
@@ -240,7 +241,13 @@ def update_status(event: dict) -> dict:
 
 def publish_summary(event: dict) -> dict:
     (report_date,) = _require(event, "report_date")
-    results = event.get("results") or _items(event)
+    results = event.get("results")
+    if not isinstance(results, list):
+        raise StepInputError(f"step {event.get('step')!r} needs the per-driver results")
+    expected = event.get("driver_count")
+    if expected is not None and int(expected) != len(results):
+        # e.g. a manifest too large to pass inline: never publish a summary that silently skips drivers
+        raise StepInputError(f"step {event.get('step')!r} got {len(results)} results for {expected} drivers")
     with_violations = [r for r in results if r.get("status") == "violations"]
     summary = {
         "summary_id": f"ds-{stable_id(report_date, *sorted(r.get('driver_id', '') for r in results))}",
@@ -270,28 +277,6 @@ PER_DRIVER = {"render_pdf": render_pdf, "upload": upload, "update_status": updat
 STEPS = {"gather": gather, "publish_summary": publish_summary, **PER_DRIVER}
 
 
-def _items(payload: dict) -> list[dict]:
-    """The per-driver entries of the previous output: inline, or from its S3 list."""
-    for inline in ("reports", "drivers"):
-        if payload.get(inline):
-            return payload[inline]
-    for key in ("reports_key", "manifest_key"):
-        if payload.get(key):
-            return json.loads(_get(payload[key]))
-    return []
-
-
-def _for_all(step: str, payload: dict) -> dict:
-    (report_date,) = _require(payload, "report_date")
-    results = [PER_DRIVER[step]({**item, "report_date": report_date}) for item in _items(payload)]
-    for r in results:
-        r.pop("step", None)
-    reports_key = _work_key(report_date, f"reports-{step}.json")
-    _put_json(reports_key, results)
-    return {"report_date": report_date, "driver_count": len(results), "reports_key": reports_key,
-            "reports": results if len(results) <= INLINE_REPORTS else []}
-
-
 def handler(event, context=None):
     event = event or {}
     step = event.get("step")
@@ -299,8 +284,6 @@ def handler(event, context=None):
         raise StepInputError(f"unknown step {step!r}; expected one of {sorted(STEPS)}")
     payload = dict(event["input"]) if isinstance(event.get("input"), dict) else {}
     payload.update({k: v for k, v in event.items() if k not in ("step", "input")})
-    if step in PER_DRIVER and not payload.get("driver_id"):
-        return _for_all(step, payload)
     out = STEPS[step](payload)
     out.pop("step", None)  # outputs feed the next task, whose payload sets its own step
     return out

@@ -16,8 +16,8 @@
 #   SNS vehicle-alerts -> SQS maintenance_alerts (high, critical)   -> maintenance -> Aurora maintenance_schedule
 #                      -> SQS driver_notifications (warning+)      -> driver_notifier -> external telematics API
 #                      -> SQS fleet_manager_queue (all)            -> fleet -> Redis dashboard hashes
-#   EventBridge (daily) -> Step Functions DOT reporting -> dot_report (gather, render_pdf, upload,
-#                          update_status, publish_summary)
+#   EventBridge (daily) -> Step Functions DOT reporting -> dot_report (gather, then a Map per driver:
+#                          render_pdf, upload, update_status; then publish_summary)
 #
 # Hours of service (49 CFR Part 395, property-carrying drivers, rules in force since 2020-09-29)
 #   - A duty period starts after 10 consecutive hours off duty / sleeper berth (395.3(a)(1)).
@@ -2450,60 +2450,92 @@ resource "aws_iam_role_policy" "sfn" {
 }
 
 locals {
-  # Each step is a Task invoking dot_report with {"step": <name>, "input": <previous output>}:
-  #   gather          query Aurora (inspections, vehicle history) and DynamoDB driver_logs for the day
-  #   render_pdf      FMCSA-format record of duty status per driver through the external PDF API
-  #   upload          store the PDFs in the Object Lock compliance bucket (fleet_id/date/...)
-  #   update_status   DynamoDB compliance_status per driver and report_date
-  #   publish_summary SNS compliance-summary with counts of drivers, violations and reports
-  dot_steps = [
-    { state = "Gather", step = "gather" },
+  # gather -> Map over the drivers (render_pdf -> upload -> update_status, one Lambda call per driver
+  # and step) -> publish_summary. Each Task invokes dot_report with {"step": <name>, "input": <state>}:
+  #   gather          query Aurora (inspections, vehicle history) and DynamoDB driver_logs for the day;
+  #                   bulky per-driver documents go to S3 dot-reports/work/, the state keeps a manifest
+  #                   {report_date, driver_count, manifest_key, drivers: [{driver_id, report_date}]}
+  #   render_pdf      FMCSA-format record of duty status of one driver through the external PDF API
+  #   upload          store the PDF in the Object Lock compliance bucket (dot-reports/date=<d>/<driver>.pdf)
+  #   update_status   DynamoDB compliance_status for the driver and report_date
+  #   publish_summary SNS compliance-summary with counts of drivers, violations and reports ($.results)
+  # MaxConcurrency bounds the parallel PDF API calls and Lambda invocations; a driver whose steps fail
+  # after their retries fails the Map, and the execution, through ReportFailed.
+  dot_retry = [{
+    ErrorEquals     = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
+    IntervalSeconds = 2
+    MaxAttempts     = 3
+    BackoffRate     = 2
+  }]
+  dot_driver_steps = [
     { state = "RenderPdf", step = "render_pdf" },
     { state = "Upload", step = "upload" },
     { state = "UpdateStatus", step = "update_status" },
-    { state = "PublishSummary", step = "publish_summary" },
   ]
+
+  dot_task = {
+    for s in concat([{ state = "Gather", step = "gather" }, { state = "PublishSummary", step = "publish_summary" }], local.dot_driver_steps) : s.state => {
+      Type     = "Task"
+      Resource = "arn:${local.partition}:states:::lambda:invoke"
+      Parameters = {
+        FunctionName = aws_lambda_function.this["dot_report"].arn
+        Payload = {
+          step      = s.step
+          "input.$" = "$"
+        }
+      }
+      OutputPath = "$.Payload"
+      Retry      = local.dot_retry
+    }
+  }
 
   dot_definition = {
     Comment = "Daily DOT hours-of-service reporting (49 CFR 395)"
-    StartAt = local.dot_steps[0].state
-    States = merge(
-      {
-        for i, s in local.dot_steps : s.state => merge(
-          {
-            Type     = "Task"
-            Resource = "arn:${local.partition}:states:::lambda:invoke"
-            Parameters = {
-              FunctionName = aws_lambda_function.this["dot_report"].arn
-              Payload = {
-                step      = s.step
-                "input.$" = "$"
+    StartAt = "Gather"
+    States = {
+      Gather = merge(local.dot_task["Gather"], {
+        Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "ReportFailed" }]
+        Next  = "ReportDrivers"
+      })
+      ReportDrivers = {
+        Type           = "Map"
+        ItemsPath      = "$.drivers"
+        ItemSelector   = { "driver_id.$" = "$$.Map.Item.Value.driver_id", "report_date.$" = "$$.Map.Item.Value.report_date" }
+        MaxConcurrency = 10
+        ItemProcessor = {
+          ProcessorConfig = { Mode = "INLINE" }
+          StartAt         = local.dot_driver_steps[0].state
+          States = merge(
+            {
+              for i, s in local.dot_driver_steps : s.state => merge(
+                local.dot_task[s.state],
+                { Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "DriverReportFailed" }] },
+                i == length(local.dot_driver_steps) - 1 ? { End = true } : { Next = local.dot_driver_steps[i + 1].state },
+              )
+            },
+            {
+              DriverReportFailed = {
+                Type  = "Fail"
+                Error = "DotDriverReportFailed"
+                Cause = "A per-driver DOT reporting step failed; see the Map iteration history."
               }
-            }
-            OutputPath = "$.Payload"
-            Retry = [{
-              ErrorEquals     = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
-              IntervalSeconds = 2
-              MaxAttempts     = 3
-              BackoffRate     = 2
-            }]
-            Catch = [{
-              ErrorEquals = ["States.ALL"]
-              ResultPath  = "$.error"
-              Next        = "ReportFailed"
-            }]
-          },
-          i == length(local.dot_steps) - 1 ? { End = true } : { Next = local.dot_steps[i + 1].state },
-        )
-      },
-      {
-        ReportFailed = {
-          Type  = "Fail"
-          Error = "DotReportingFailed"
-          Cause = "A DOT reporting step failed; see the execution history and the dot-report log group."
+            },
+          )
         }
-      },
-    )
+        ResultPath = "$.results"
+        Catch      = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "ReportFailed" }]
+        Next       = "PublishSummary"
+      }
+      PublishSummary = merge(local.dot_task["PublishSummary"], {
+        Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "ReportFailed" }]
+        End   = true
+      })
+      ReportFailed = {
+        Type  = "Fail"
+        Error = "DotReportingFailed"
+        Cause = "A DOT reporting step failed; see the execution history and the dot-report log group."
+      }
+    }
   }
 }
 

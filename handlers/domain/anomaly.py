@@ -9,7 +9,8 @@ scope winning: `vehicle#<id>` > `class#<type>` > `default`. Semantics (docs/tele
   `implausible` (info) and gets no level or z-score check. On a trend metric min/max instead
   gate on the current reading (the trend is only evaluated inside the band);
 - window_s: rolling window for trends and the alert bucket; z_max: z-score limit vs own history,
-  alerting only in the harmful direction when the levels give one.
+  alerting only in the harmful direction when the levels give one. History rules on engine
+  signals (REGIME_SIGNALS) only compare readings taken with the engine running (and warm).
 Metric names: a signal name ("coolant_temp_c"), a trend on a signal ("fuel_level_pct:drop_per_min",
 "coolant_temp_c:rise_per_min"), or a trouble code ("dtc:P0217", "dtc:spn110:fmi0", "dtc:spn110",
 "dtc:fmi1", "dtc:*"), whose value is the occurrence count (1 for OBD codes).

@@ -102,24 +102,44 @@ def test_bad_step_input_fails_the_task(make_ctx):
 
 
 
-def test_linear_state_machine_payloads_run_every_driver(fleet_day):
-    """The Terraform state machine chains tasks with {"step": s, "input": <previous output>}."""
+def test_state_machine_payloads_gather_map_per_driver_then_summary(fleet_day):
+    """The Terraform state machine: Task payloads {"step": s, "input": <state>}, a Map over $.drivers
+    (ItemSelector {driver_id, report_date}) running render_pdf -> upload -> update_status per driver,
+    its outputs at $.results, then publish_summary."""
     ctx, fleet, day, busy, calm = fleet_day
     tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
     state = dot_reporting.handler({"step": "gather", "input": {"report_date": day, "fleet_id": fleet}})
-    for step in ("render_pdf", "upload", "update_status"):
-        state = dot_reporting.handler({"step": step, "input": state})
-        assert state["driver_count"] == 2 and len(json.dumps(state)) < 4000
-    assert sorted((r["driver_id"], r["status"]) for r in state["reports"]) == sorted(
+    assert state["manifest_key"].startswith(f"dot-reports/work/date={day}/")
+    results = []
+    for entry in state["drivers"]:
+        item = {"driver_id": entry["driver_id"], "report_date": entry["report_date"]}
+        for step in ("render_pdf", "upload", "update_status"):
+            item = dot_reporting.handler({"step": step, "input": item})
+            assert item["driver_id"] == entry["driver_id"] and len(json.dumps(item)) < 2000
+        results.append(item)
+    assert sorted((r["driver_id"], r["status"]) for r in results) == sorted(
         [(busy, "violations"), (calm, "compliant")])
-    listed = json.loads(ctx.s3.get_object(Bucket=ctx.env["REPORTS_BUCKET"], Key=state["reports_key"])["Body"].read())
-    assert listed == state["reports"]
-    out = dot_reporting.handler({"step": "publish_summary", "input": {**state, "reports": []}})  # list read from S3
+    out = dot_reporting.handler({"step": "publish_summary", "input": {**state, "results": results}})
     assert out["drivers_reported"] == 2 and out["drivers_with_violations"] == 1
     assert [m["message"]["summary_id"] for m in tap.messages()] == [out["summary_id"]]
     for driver in (busy, calm):
         assert ctx.s3.head_object(Bucket=ctx.env["REPORTS_BUCKET"],
                                   Key=f"dot-reports/date={day}/{driver}.pdf")["ObjectLockMode"] == "COMPLIANCE"
+
+
+def test_per_driver_steps_and_summary_refuse_batch_state(fleet_day):
+    """A per-driver step never loops over the fleet in one call, and a summary that would miss
+    drivers (results not covering driver_count) fails instead of publishing."""
+    ctx, fleet, day, busy, calm = fleet_day
+    tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
+    state = dot_reporting.handler({"step": "gather", "input": {"report_date": day, "fleet_id": fleet}})
+    with pytest.raises(dot_reporting.StepInputError, match="driver_id"):
+        dot_reporting.handler({"step": "render_pdf", "input": state})
+    with pytest.raises(dot_reporting.StepInputError):
+        dot_reporting.handler({"step": "publish_summary", "input": {**state, "results": []}})
+    with pytest.raises(dot_reporting.StepInputError):
+        dot_reporting.handler({"step": "publish_summary", "input": state})
+    assert tap.messages() == []
 
 
 def test_drivers_not_yet_in_aurora_are_reported_from_their_logs(make_ctx):

@@ -109,15 +109,26 @@ def test_functions_environment_and_wiring_follow_the_contract(applied):
             assert destination.startswith("arn:aws:sqs:") and destination.endswith("-dlq")
     machine = next(r["values"] for r in values if r["type"] == "aws_sfn_state_machine")
     definition = json.loads(machine["definition"])
-    steps, state = [], definition["StartAt"]
-    while state:
-        body = definition["States"][state]
-        assert body["Type"] == "Task" and body["Resource"].endswith(":states:::lambda:invoke")
-        assert body["Parameters"]["FunctionName"].endswith(":function:fleettap-dev-dot-report")
-        steps.append(body["Parameters"]["Payload"]["step"])
-        assert body["Catch"][0]["Next"] == "ReportFailed"
-        state = body.get("Next")
-    assert steps == ["gather", "render_pdf", "upload", "update_status", "publish_summary"]
+
+    def walk(states: dict, state: str, failed: str) -> list:
+        steps = []
+        while state:
+            body = states[state]
+            assert body["Catch"][0]["Next"] == failed
+            if body["Type"] == "Map":  # one iteration per driver of the gathered manifest
+                assert body["ItemsPath"] == "$.drivers" and 1 <= body["MaxConcurrency"] <= 40
+                processor = body["ItemProcessor"]
+                steps.append(walk(processor["States"], processor["StartAt"], "DriverReportFailed"))
+            else:
+                assert body["Type"] == "Task" and body["Resource"].endswith(":states:::lambda:invoke")
+                assert body["Parameters"]["FunctionName"].endswith(":function:fleettap-dev-dot-report")
+                assert body["Retry"]
+                steps.append(body["Parameters"]["Payload"]["step"])
+            state = body.get("Next")
+        return steps
+
+    assert walk(definition["States"], definition["StartAt"], "ReportFailed") == [
+        "gather", ["render_pdf", "upload", "update_status"], "publish_summary"]
 
 
 def test_outputs_cover_what_the_request_lists(runner, applied):
