@@ -92,8 +92,7 @@ def test_engine_overheat_reaches_high_and_critical_coolant_with_dtcs():
     for vehicle in ("VH-000001", "VH-000002"):
         assert (vehicle, "high") in coolant and (vehicle, "critical") in coolant
     assert {a.vehicle_id for a in found if a.rule.startswith("dtc:")} == {"VH-000001", "VH-000002"}
-    healthy = [a for a in found if a.vehicle_id not in ("VH-000001", "VH-000002")
-               and not a.rule.startswith("zscore:")]
+    healthy = [a for a in found if a.vehicle_id not in ("VH-000001", "VH-000002")]
     assert healthy == []
 
 
@@ -159,9 +158,7 @@ def test_mixed_fleet_is_clean():
     assert all(not rules for rules in _hos_rules(records, max(r["ts"] for r in records)).values())
     assert all(not r["dtcs"] for r in records if r["kind"] == "diagnostics")
     assert all(not found for found in _fuel_patterns(records).values())
-    # z-score rules are excluded here: they fire on every cold start and engine stop whatever the
-    # data (reported to the domain room); every other rule must stay silent.
-    assert [a for a in _anomalies(records) if not a.rule.startswith("zscore:")] == []
+    assert _anomalies(records) == []
 
 
 @pytest.mark.parametrize("name", ALL)
