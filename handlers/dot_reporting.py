@@ -7,7 +7,8 @@ and step, so no call grows with the fleet), then publish_summary with the Map's 
 State passed between steps stays compact (ids, keys, counts); bulky data lives in the reports bucket
 under dot-reports/work/ (gathered documents, rendered PDFs, the manifest), final PDFs under
 dot-reports/date=<d>/<driver_id>.pdf with object-lock retention. Steps (input -> output):
-- gather {report_date?, fleet_id?, driver_ids?} -> {report_date, driver_count, manifest_key,
+- gather {report_date? (ISO date, or absent/"yesterday": the UTC day before the event's `time`, else
+  before execution_started_at, else before now), fleet_id?, driver_ids?} -> {report_date, driver_count, manifest_key,
   drivers: [{driver_id, report_date}] (inline when <= INLINE_DRIVERS, else only in the manifest)}
 - render_pdf {report_date, driver_id} -> {... , pdf_key (staging), sha256, status, violation_count}
 - upload {..., pdf_key, sha256} -> {..., report_key}
@@ -180,7 +181,9 @@ def _day_before(scheduled: str | None) -> str:
 
 
 def gather(event: dict) -> dict:
-    report_date = event.get("report_date") or _day_before(event.get("time"))
+    report_date = event.get("report_date")
+    if report_date in (None, "", "yesterday"):  # the schedule's constant input says "yesterday"
+        report_date = _day_before(event.get("time") or event.get("execution_started_at"))
     dt.date.fromisoformat(report_date)
     drivers = _drivers(report_date, event.get("fleet_id"), event.get("driver_ids"))
     for driver in drivers:

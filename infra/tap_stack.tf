@@ -2494,6 +2494,15 @@ locals {
     StartAt = "Gather"
     States = {
       Gather = merge(local.dot_task["Gather"], {
+        # The start time pins "yesterday" (the schedule's input) to the day the execution was started for.
+        Parameters = {
+          FunctionName = aws_lambda_function.this["dot_report"].arn
+          Payload = {
+            step                     = "gather"
+            "input.$"                = "$"
+            "execution_started_at.$" = "$$.Execution.StartTime"
+          }
+        }
         Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "ReportFailed" }]
         Next  = "ReportDrivers"
       })

@@ -167,7 +167,10 @@ def test_daily_schedule_writes_pdfs_updates_status_and_publishes_summary(deploye
     sfn = deployed_stack.client("stepfunctions")
     done = wait_for(lambda: (d := sfn.describe_execution(executionArn=fired["execution"]))["status"] != "RUNNING" and d,
                     180, what="state machine execution")
-    assert done["status"] == "SUCCEEDED", done.get("error")
+    failures = [] if done["status"] == "SUCCEEDED" else [
+        {k: v for k, v in e.items() if k.endswith("FailedEventDetails") or k == "type"}
+        for e in sfn.get_execution_history(executionArn=fired["execution"])["events"] if "Failed" in e["type"]]
+    assert done["status"] == "SUCCEEDED", json.dumps([done.get("error"), done.get("cause"), failures], default=str)
     status = wait_for(lambda: dynamodb.query(TableName="fleettap-dev-compliance_status",
                                              KeyConditionExpression="driver_id = :d",
                                              ExpressionAttributeValues={":d": {"S": driver_id}})["Items"], 30)

@@ -171,3 +171,10 @@ def test_report_date_defaults_to_the_day_before_the_scheduled_event(make_ctx):
     today = dt.datetime.now(dt.timezone.utc).date()
     assert dot_reporting.handler({"step": "gather", "input": {"fleet_id": fleet}})["report_date"] == \
         (today - dt.timedelta(days=1)).isoformat()
+    # the deployed schedule's constant input {"trigger": "schedule", "report_date": "yesterday"}, with the
+    # execution start time the state machine adds to the gather payload
+    schedule_input = {"trigger": "schedule", "report_date": "yesterday", "fleet_id": fleet}
+    assert dot_reporting.handler({"step": "gather", "input": schedule_input,
+                                  "execution_started_at": "2026-11-20T00:30:01.250Z"})["report_date"] == "2026-11-19"
+    assert dot_reporting.handler({"step": "gather", "input": schedule_input})["report_date"] == \
+        (today - dt.timedelta(days=1)).isoformat()
