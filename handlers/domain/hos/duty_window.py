@@ -1,6 +1,7 @@
 """The 11-hour driving limit and the 14-hour window (49 CFR 395.3(a)(2), (a)(3)(i)) for a duty span,
 with the sleeper-berth pairing chosen as FMCSA's 2020 split-sleeper FAQ (question 4) says: the
-pairing with no violations, else the fewest and least severe, else the one leaving the most time."""
+pairing with no violations, else the fewest and least severe (counted per limit over the whole span,
+not per calculation period), else the one leaving the most time."""
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -28,11 +29,17 @@ class SpanOutcome:
     window_left_s: int = 0
 
     def badness(self) -> tuple:
-        counts = [0, 0, 0]
-        total = 0
+        # Count violations per limit, not per calculation period: a pairing splits the span into
+        # more periods, and the same over-limit driving must not count as more violations just
+        # because of that split (a pairing leaving 3 h 37 over 11 hours in two pieces used to lose
+        # to no pairing and 14 h 01 in one piece).
+        by_rule: dict[str, int] = {}
         for over in self.over_limits:
-            counts[SEVERITY_RANK[severity_for(over.over_s)]] += 1
-            total += over.over_s
+            by_rule[over.rule] = by_rule.get(over.rule, 0) + over.over_s
+        counts = [0, 0, 0]
+        for over_s in by_rule.values():
+            counts[SEVERITY_RANK[severity_for(over_s)]] += 1
+        total = sum(by_rule.values())
         # Most severe first: an out-of-service violation outweighs any number of nominal ones.
         return (counts[2], counts[1], counts[0], total, -(self.window_left_s + self.drive_left_s))
 
