@@ -15,6 +15,7 @@ IN_MAKE_TEST = [name for name in scenario.available() if scenario.load(name).in_
 # until they do). They still run, and every run names them as XFAIL with the reason measured on
 # 2026-11-25, so the gap is visible rather than skipped.
 KNOWN_GAPS = {
+    "dot-daily-report": "the workflow runs but no compliance_status item is counted by the scenario check",
     "geofence-breach": "no geofence-alerts at all through the wiring (exit/enter/dwell all missing)",
     "hos-violation": "only CYCLE_70_8 and WINDOW_14 arrive; DRIVING_11 and BREAK_30 are missing",
     "mixed-fleet": "44 unexpected vehicle-alerts (trend rules) on a healthy fleet",

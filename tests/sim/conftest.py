@@ -4,27 +4,13 @@ from __future__ import annotations
 import os
 from typing import Iterator
 
-import orjson
 import pytest
 from moto.server import ThreadedMotoServer
 
 from sim.config import SimConfig
 from sim.fleet import Fleet
 
-BUSY_START = "2026-11-23T15:00:00Z"  # mid-morning in the US: most vehicles are working
-
-
-def run_records(fleet: Fleet, duration_s: int | None = None) -> list[tuple[str, str, bytes]]:
-    """(kind, partition key, bytes) of every record the fleet produces, in order."""
-    out = []
-    for batch in fleet.batches(duration_s):
-        for kind, items in batch.records.items():
-            out.extend((kind, key, data) for key, data in items)
-    return out
-
-
-def decoded(records: list[tuple[str, str, bytes]], kind: str | None = None) -> list[dict]:
-    return [orjson.loads(data) for k, _, data in records if kind is None or k == kind]
+from sim_records_support import BUSY_START, decoded, run_records  # noqa: F401 (fixtures use them)
 
 
 @pytest.fixture(scope="module")

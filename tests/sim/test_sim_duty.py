@@ -2,7 +2,7 @@
 import orjson
 import pytest
 
-from conftest import run_records
+from sim_records_support import run_records
 from handlers.domain.hos import evaluate_log
 from sim.config import SimConfig
 from sim.duty import VIOLATION_DAYS

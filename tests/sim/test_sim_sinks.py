@@ -4,7 +4,7 @@ import sys
 
 import orjson
 
-from conftest import BUSY_START
+from sim_records_support import BUSY_START
 from sim.config import SimConfig
 from sim.fleet import Fleet
 from sim.pacing import paced, pump
