@@ -95,24 +95,30 @@ def test_schedule_rule_starts_its_state_machine(runtime_stack, tmp_path):
 
 
 def test_sagemaker_runtime_answers_from_the_local_model(runtime_stack):
-    from handlers.domain.predictive import FEATURE_NAMES, parse_prediction
+    """InvokeEndpoint through the emulator reaches the local model, with the handler's own payload:
+    windows cut from the simulator (one healthy, one with a cooling failure well under way)."""
+    from handlers.domain.predictive import build_features, parse_prediction, to_csv
+    from harness.model import degradation_data
+    from sim.injections import Injection
 
+    plan = [["ON", "pretrip", "15m"], ["D", "drive", "5h"]]
+    injections = [Injection.from_mapping({"type": "duty_plan", "vehicles": [0, 1], "plan": plan}),
+                  Injection.from_mapping({"type": "cooling_failure", "vehicles": [0], "ramp": "2h", "peak": 1.0})]
+    samples = degradation_data.fleet_samples(2, 5 * 3600, seed=303, injections=injections, stride_min=30,
+                                             start="2026-11-23T13:00:00Z")
+    healthy = next(s for s in samples if s.failing_component is None and s.vehicle_id == "VH-000002")
+    failing = next(s for s in reversed(samples) if s.failing_component == "cooling_system")
     runtime = runtime_stack.client("sagemaker-runtime")
-    healthy = {name: "" for name in FEATURE_NAMES}
-    healthy.update(coolant_temp_mean_c=88, coolant_temp_max_c=90, coolant_temp_slope_c_per_h=0,
-                   battery_v_min=13.9, battery_v_mean=14.1, dtc_count=0, sample_count=30)
-    overheating = dict(healthy, coolant_temp_mean_c=113, coolant_temp_max_c=116, coolant_temp_slope_c_per_h=4.5,
-                       dtc_count=30, dtc_distinct=1, dtc_severe_count=20)
 
-    def ask(features):
-        body = ",".join(str(features[name]) for name in FEATURE_NAMES)
+    def ask(sample):
+        body = to_csv(build_features(sample.records, sample.history))
         response = runtime.invoke_endpoint(EndpointName="fleettap-dev-predictive", ContentType="text/csv",
                                            Accept="application/json", Body=body)
         return parse_prediction(response["Body"].read())
 
-    assert ask(healthy).confidence < 0.5
-    failing = ask(overheating)
-    assert failing.component == "cooling_system" and failing.confidence > 0.8 and failing.horizon_days == 14
+    assert ask(healthy).confidence <= 0.8
+    answer = ask(failing)
+    assert answer.component == "cooling_system" and answer.confidence > 0.8
 
 
 def test_unreachable_https_subscriber_does_not_fail_publish(runtime_stack):
