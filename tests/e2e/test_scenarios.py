@@ -19,7 +19,7 @@ KNOWN_GAPS = {
     "geofence-breach": "no geofence-alerts at all through the wiring (exit/enter/dwell all missing)",
     "hos-violation": ("failed at 20:15 (only CYCLE_70_8 and WINDOW_14 arrived), passed at 20:27 after the"
                       " HOS pairing fix; kept here until it has passed repeatedly"),
-    "mixed-fleet": "44 unexpected vehicle-alerts (trend rules) on a healthy fleet",
+    "mixed-fleet": "2 unexpected vehicle-alerts on a healthy fleet at 20:36 (44 before the regime gating)",
     "predictive-failure": "no maintenance-required message for VH-000001",
 }
 
