@@ -59,19 +59,24 @@ def children_map() -> dict[int, list[int]]:
     return children
 
 
-def tree_rss_kib(pid: int, children: dict[int, list[int]]) -> int | None:
-    own = rss_kib(pid)
-    if own is None:
-        return None
-    total, stack, seen = own, list(children.get(pid, [])), {pid}
+def descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
+    """Every process below `pid` in the tree (each once, even if /proc changed while it was read)."""
+    found, stack, seen = [], list(children.get(pid, [])), {pid}
     while stack:
         child = stack.pop()
         if child in seen:
             continue
         seen.add(child)
-        total += rss_kib(child) or 0
+        found.append(child)
         stack.extend(children.get(child, []))
-    return total
+    return found
+
+
+def tree_rss_kib(pid: int, children: dict[int, list[int]]) -> int | None:
+    own = rss_kib(pid)
+    if own is None:
+        return None
+    return own + sum(rss_kib(child) or 0 for child in descendants(pid, children))
 
 
 def stack_processes(state_dir: Path) -> dict[str, int]:
@@ -176,16 +181,9 @@ def cpu_sample(processes: dict[str, int]) -> dict[str, float]:
         if own is None:
             continue
         sample[service] = own
-        stack, seen, descendants = list(children.get(pid, [])), {pid}, 0.0
-        while stack:
-            child = stack.pop()
-            if child in seen:
-                continue
-            seen.add(child)
-            descendants += cpu_seconds(child) or 0.0
-            stack.extend(children.get(child, []))
-        if descendants:
-            sample[f"{service} children"] = descendants
+        below = sum(cpu_seconds(child) or 0.0 for child in descendants(pid, children))
+        if below:
+            sample[f"{service} children"] = below
     return sample
 
 
