@@ -28,7 +28,7 @@ need_module = @$(PY) -c "import importlib.util, sys; sys.exit(importlib.util.fin
 	|| { echo "make $@: $(2) ($(1)) is not built yet in this tree, so this step did not run" >&2; exit 1; }
 
 .PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
-	sim replay load soak capacity query test bench lint checkov clean
+	reset sim replay load soak capacity query test bench lint checkov clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -90,6 +90,10 @@ migrate: $(STAMP) up ## apply the Aurora/Postgres migrations (handlers/migration
 seed: $(STAMP) ## write the reference data (thresholds, HOS rules, geofences, fuel benchmarks) to the applied stack
 	$(call need_module,harness.seed,the seeder)
 	$(PY) -m harness.seed --env $(ENV)
+
+reset: $(STAMP) ## wipe run data from the applied local stack (tables, Redis, Postgres, queues) and re-seed
+	$(call need_module,harness.reset,the reset tool)
+	$(PY) -m harness.reset --env $(ENV)
 
 sim: $(STAMP) build up ## run SCENARIO end to end on the local stack (default hos-violation; SIM_ARGS=--test)
 	$(call need_module,harness.terraform,the Terraform plumbing)

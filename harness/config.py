@@ -173,13 +173,18 @@ def stack_file(directory: Path | None = None) -> Path:
 
 
 def write_stack(info: StackInfo, directory: Path | None = None) -> Path:
-    """Write stack.json atomically with mode 0600: it holds the Postgres password."""
+    return write_stack_data(info.to_json(), directory)
+
+
+def write_stack_data(data: dict, directory: Path | None = None) -> Path:
+    """Write stack.json atomically with mode 0600: it holds the Postgres password, and the local
+    runtime reads it on every invoke, so it is never seen half-written."""
     path = stack_file(directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".json.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
-        json.dump(info.to_json(), handle, indent=2, sort_keys=True)
+        json.dump(data, handle, indent=2, sort_keys=True)
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
     return path

@@ -50,6 +50,7 @@ class RunOptions:
     quiet_s: float = 20.0
     report_dir: Path = aws.REPO_ROOT / "reports"
     show_progress: bool = True
+    fresh_state: bool = True  # local target: wipe run data first (harness.reset), see --keep-state
 
 
 @dataclass
@@ -124,6 +125,8 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
     try:
         arns = observers.start()
         console.print(f"observing {len(arns)} topics: {', '.join(sorted(arns))}")
+        if options.target == "local" and options.fresh_state:
+            _reset_local_state(options.env, console)
         seeded = seed_scenario(loaded, env=options.env)
         if seeded:
             console.print(f"seeded {seeded}")
@@ -154,6 +157,15 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
     result.report_path = report.write(result, options.report_dir)
     print_summary(result, console)
     return result
+
+
+def _reset_local_state(env: str, console) -> None:
+    from harness import reset
+    project, _ = aws.project_and_env()
+    summary = reset.reset(project, env)
+    deleted = sum(summary["dynamodb_items_deleted"].values())
+    console.print(f"fresh state: {deleted} DynamoDB items, {len(summary['postgres_tables_truncated'])} "
+                  f"Postgres tables, {summary['sqs_queues_emptied']} queues and Redis cleared; reference re-seeded")
 
 
 def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console):
@@ -323,11 +335,14 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=float, help="real-time factor (default: as fast as possible)")
     parser.add_argument("--test", action="store_true", help="the scenario's smaller test size")
     parser.add_argument("--no-stack", action="store_true", help="do not bring up/apply the local stack")
+    parser.add_argument("--keep-state", action="store_true",
+                        help="local target: keep what earlier runs left in the stack (default: start fresh)")
     args = parser.parse_args(argv)
     options = RunOptions(target=args.target, env=args.env,
                          duration_s=parse_duration(args.duration) if args.duration else None,
                          seed=args.seed, start=args.start, real_time_factor=args.rate,
-                         test_size=args.test, manage_stack=not args.no_stack)
+                         test_size=args.test, manage_stack=not args.no_stack,
+                         fresh_state=not args.keep_state)
     result = run_scenario(prepare(args.scenario, options), options)
     return 0 if result.passed else 1
 

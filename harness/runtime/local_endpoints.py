@@ -13,6 +13,7 @@ region listed here, taken from `<state_dir>/stack.json` (written by `make up`):
 | `TELEMATICS_API_URL`, `PDF_API_URL` | stack.json `mock_api.url` (one mock serves both) |
 | `AWS_ENDPOINT_URL` | the emulator's endpoint (boto3 honours it for every service) |
 | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_DEFAULT_REGION` | emulator credentials (`test`/`test`) |
+| `FLEETTAP_STACK_GENERATION` | stack.json `generation`, bumped by `harness.reset`: the changed environment replaces every warm execution environment, as a redeploy does on AWS, so no in-memory cache (fences, thresholds, rules) outlives a reset |
 
 Only variables the function already has are overridden (a function without `DB_HOST` does not get
 one), except the AWS ones, which every execution environment has. The secrets named by
@@ -43,6 +44,8 @@ def local_overrides(function_env: dict[str, str], stack: dict[str, Any], endpoin
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
     }
+    if stack.get("generation"):
+        overrides["FLEETTAP_STACK_GENERATION"] = str(stack["generation"])
     redis = stack.get("redis") or {}
     postgres = stack.get("postgres") or {}
     mock_api = stack.get("mock_api") or {}

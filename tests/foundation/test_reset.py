@@ -1,0 +1,93 @@
+"""harness.reset against the real local servers: run data gone, reference data back, the runtime
+told to replace its warm environments, and nothing outside the stack's prefix touched."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import reset
+from harness.runtime.local_endpoints import local_overrides, read_stack
+
+PROJECT, ENV = "resettest", "dev"
+PREFIX = f"{PROJECT}-{ENV}-"
+
+
+def _table(ddb, name: str, hash_key: str, range_key: str | None = None) -> None:
+    keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    attrs = [{"AttributeName": hash_key, "AttributeType": "S"}]
+    if range_key:
+        keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
+        attrs.append({"AttributeName": range_key, "AttributeType": "S"})
+    ddb.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST")
+
+
+@pytest.fixture
+def stack_with_run_data(local_stack, aws_client, redis_client, pg_connection):
+    ddb, sqs = aws_client("dynamodb"), aws_client("sqs")
+    for suffix, hash_key, range_key in (("driver_logs", "driver_id", "event_time"),
+                                        ("alert_thresholds", "scope", "metric"),
+                                        ("compliance_rules", "rule_set", "rule_code"),
+                                        ("geofences", "geofence_id", None)):
+        _table(ddb, PREFIX + suffix, hash_key, range_key)
+    _table(ddb, "other-stack-driver_logs", "driver_id", "event_time")
+    for i in range(60):  # more than one BatchWriteItem of 25
+        item = {"driver_id": {"S": "DR-000003"}, "event_time": {"S": f"{i:04d}"}}
+        ddb.put_item(TableName=PREFIX + "driver_logs", Item=item)
+    ddb.put_item(TableName="other-stack-driver_logs",
+                 Item={"driver_id": {"S": "DR-1"}, "event_time": {"S": "1"}})
+    ddb.put_item(TableName=PREFIX + "alert_thresholds",
+                 Item={"scope": {"S": "vehicle#VH-000001"}, "metric": {"S": "coolant_temp_c"}})
+    queue = sqs.create_queue(QueueName=PREFIX + "maintenance-alerts")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="left over")
+    redis_client.set("geo:state:VH-000001", "{}")
+    pg_connection.execute("CREATE TABLE IF NOT EXISTS reset_probe (id int)")
+    pg_connection.execute("INSERT INTO reset_probe VALUES (1)")
+    pg_connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version text)")
+    pg_connection.execute("INSERT INTO schema_migrations VALUES ('999')")
+    yield ddb, sqs, queue
+    for name in [n for n in ddb.list_tables()["TableNames"] if n.startswith((PREFIX, "other-stack"))]:
+        ddb.delete_table(TableName=name)
+    sqs.delete_queue(QueueUrl=queue)
+    pg_connection.execute("DROP TABLE IF EXISTS reset_probe")
+    pg_connection.execute("DELETE FROM schema_migrations WHERE version = '999'")
+
+
+def test_reset_leaves_only_reference_data(local_stack, stack_with_run_data, redis_client, pg_connection):
+    ddb, sqs, queue = stack_with_run_data
+    before = read_stack(local_stack.state_dir).get("generation")
+
+    summary = reset.reset(PROJECT, ENV, stack=local_stack)
+
+    assert summary["dynamodb_items_deleted"][PREFIX + "driver_logs"] == 60
+    assert ddb.scan(TableName=PREFIX + "driver_logs")["Count"] == 0
+    assert ddb.scan(TableName="other-stack-driver_logs")["Count"] == 1, "another stack's table was wiped"
+    thresholds = ddb.scan(TableName=PREFIX + "alert_thresholds")["Items"]
+    assert thresholds and all(item["scope"]["S"] != "vehicle#VH-000001" for item in thresholds)
+    assert ddb.scan(TableName=PREFIX + "compliance_rules")["Count"] == summary["reseeded"]["compliance_rules"] > 0
+    assert redis_client.get("geo:state:VH-000001") is None
+    assert summary["reseeded"]["fuel_benchmarks"] > 0 and redis_client.keys("*")
+    assert pg_connection.execute("SELECT count(*) FROM reset_probe").fetchone()[0] == 0
+    assert pg_connection.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] >= 1
+    assert summary["sqs_queues_emptied"] == 1
+    assert not sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages")
+
+    after = read_stack(local_stack.state_dir)["generation"]
+    assert after != before
+    env = local_overrides({}, read_stack(local_stack.state_dir), "http://127.0.0.1:1", "us-east-1")
+    assert env["FLEETTAP_STACK_GENERATION"] == str(after)
+    assert oct(Path(local_stack.state_dir, "stack.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_second_reset_within_a_minute_still_empties_queues(local_stack, stack_with_run_data):
+    _, sqs, queue = stack_with_run_data
+    reset.reset(PROJECT, ENV, stack=local_stack)
+    sqs.send_message(QueueUrl=queue, MessageBody="from the next run")
+    assert reset.reset(PROJECT, ENV, stack=local_stack)["sqs_queues_emptied"] == 1
+    assert not sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages")
+
+
+def test_reset_refuses_a_remote_endpoint(local_stack):
+    remote = local_stack.replace(aws_endpoint="https://dynamodb.us-east-1.amazonaws.com")
+    with pytest.raises(reset.NotLocal):
+        reset.reset(PROJECT, ENV, stack=remote)
