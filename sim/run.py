@@ -132,20 +132,29 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
             console.print(f"seeded {seeded}")
         fleet = Fleet.build(loaded.fleet, seed=loaded.seed, injections=loaded.injections)
         tracks, sent_at, send_s = _send(fleet, sink, loaded, observers, options, console)
-        for action in loaded.after_send:
-            _after_send_action(action, console)
         if after_send is not None:
             after_send(loaded)
         began = time.monotonic()
         sqs = aws.client("sqs")
-        settled = wait_until_settled(
-            observers.poll, lambda: queue_backlog(sqs, stack_queue_prefix(env=options.env)),
-            quiet_s=options.quiet_s, timeout_s=loaded.drain_timeout_s)
+
+        def drained() -> bool:
+            return wait_until_settled(
+                observers.poll, lambda: queue_backlog(sqs, stack_queue_prefix(env=options.env)),
+                quiet_s=options.quiet_s, timeout_s=loaded.drain_timeout_s)
+
+        settled = drained()
+        action_outcomes = []
+        if loaded.after_send:
+            # The actions stand for what happens once the day's telemetry is in (the nightly DOT
+            # schedule), so they start only after the pipeline has processed every record.
+            action_outcomes = [_after_send_action(action, console, loaded.drain_timeout_s)
+                               for action in loaded.after_send]
+            settled = drained() and settled
         drain_s = time.monotonic() - began
         observed = gather(loaded, observers, sink, options)
     finally:
         observers.stop()
-    outcomes = check(loaded.expect, observed)
+    outcomes = check(loaded.expect, observed) + action_outcomes
     if not settled:
         outcomes.append(Outcome("pipeline drained", False,
                                 f"still busy after {loaded.drain_timeout_s} s"))
@@ -195,19 +204,24 @@ def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console):
     return tracks, sent_at, time.monotonic() - began
 
 
-def _after_send_action(action: dict, console) -> None:
-    if "start_execution" in action:
-        sfn = aws.client("stepfunctions")
-        suffix = action["start_execution"]
-        machines = [m for m in sfn.list_state_machines()["stateMachines"]
-                    if m["name"].endswith(suffix)]
-        if not machines:
-            raise LookupError(f"no state machine ending in {suffix!r}")
-        sfn.start_execution(stateMachineArn=machines[0]["stateMachineArn"],
-                            input=action.get("input", "{}"))
-        console.print(f"started {machines[0]['name']}")
-    else:
+def _after_send_action(action: dict, console, timeout_s: float) -> Outcome:
+    """Run one after-send action to its end; the outcome says whether it succeeded."""
+    if "start_execution" not in action:
         raise ValueError(f"unknown after_send action {action}")
+    sfn = aws.client("stepfunctions")
+    suffix = action["start_execution"]
+    machines = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"].endswith(suffix)]
+    if not machines:
+        raise LookupError(f"no state machine ending in {suffix!r}")
+    execution = sfn.start_execution(stateMachineArn=machines[0]["stateMachineArn"],
+                                    input=action.get("input", "{}"))["executionArn"]
+    console.print(f"started {machines[0]['name']}")
+    status, deadline = "RUNNING", time.monotonic() + timeout_s
+    while status == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(1.0)
+        status = sfn.describe_execution(executionArn=execution)["status"]
+    console.print(f"{machines[0]['name']}: {status}")
+    return Outcome(f"execution {suffix}", status == "SUCCEEDED", f"{status} ({execution.rsplit(':', 1)[-1]})")
 
 
 def gather(loaded: Scenario, observers: TopicObservers, sink, options: RunOptions) -> Observed:

@@ -83,7 +83,7 @@ def hos_stand_in(stack, drop_rule=None, extra_alert=False):
 
 
 def _options(tmp_path):
-    return RunOptions(env=ENV, test_size=True, manage_stack=False, quiet_s=1.0,
+    return RunOptions(env=ENV, test_size=True, manage_stack=False, quiet_s=1.0, fresh_state=False,
                       report_dir=tmp_path, show_progress=False)
 
 
