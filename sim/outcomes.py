@@ -12,6 +12,8 @@ to a list of pass/fail outcomes. No AWS here; the runner gathers `Observed`.
       aurora: {work_orders: {min: 1}}                 # table row counts
       s3: {"reports/": {min: 1}}                      # object counts under a prefix
       sink: {failed: {max: 0}}                        # sink counters (records, throttled, failed)
+      dead_letters: {processor-dlq: {min: 1}}         # DLQs that may (must) hold messages; every
+                                                      # other dead-letter queue must stay empty
       none_on: [vehicle-alerts]                       # topics that must stay silent
       allow: [compliance-summary]                     # topics that may fire without expectations
       strict: true                                    # default: any other topic firing is a miss
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Observed:
     aurora: dict = field(default_factory=dict)  # table -> count
     s3: dict = field(default_factory=dict)  # prefix -> count
     sink: dict = field(default_factory=dict)  # counter -> value
+    dead_letters: Optional[dict] = None  # DLQ short name -> messages; None: not looked at
 
 
 @dataclass
@@ -57,10 +60,12 @@ def check(expect: Mapping, observed: Observed) -> list[Outcome]:
         outcomes.append(Outcome(f"{topic}: silent", count == 0,
                                 "no messages" if count == 0 else f"{count} unexpected messages, "
                                 f"first: {_short(observed.topics[topic][0].body)}"))
-    for section in ("queues", "dynamodb", "aurora", "s3", "sink"):
+    for section in ("queues", "dynamodb", "aurora", "s3", "sink", "dead_letters"):
         for name, spec in (expect.get(section) or {}).items():
-            outcomes.append(_check_count(f"{section}.{name}", getattr(observed, section).get(name),
+            outcomes.append(_check_count(f"{section}.{name}", (getattr(observed, section) or {}).get(name),
                                          spec))
+    if observed.dead_letters is not None:
+        outcomes.append(_check_dead_letters(expect.get("dead_letters") or {}, observed.dead_letters))
     if expect.get("strict", True):
         accounted = set(topics) | set(expect.get("none_on") or []) | set(expect.get("allow") or [])
         for topic, messages in sorted(observed.topics.items()):
@@ -69,6 +74,15 @@ def check(expect: Mapping, observed: Observed) -> list[Outcome]:
                                         f"{len(messages)} messages on a topic the scenario does "
                                         f"not expect, first: {_short(messages[0].body)}"))
     return outcomes
+
+
+def _check_dead_letters(expected: Mapping, counts: Mapping) -> Outcome:
+    """A record rejected by a handler (or a message that exhausted its retries) is a miss unless
+    the scenario set out to produce it."""
+    unexpected = {name: count for name, count in sorted(counts.items()) if count and name not in expected}
+    detail = (", ".join(f"{name}: {count}" for name, count in unexpected.items()) if unexpected
+              else f"{len(counts)} dead-letter queues, none holding an unexpected message")
+    return Outcome("dead-letter queues: nothing unexpected", not unexpected, detail)
 
 
 def passed(outcomes: Iterable[Outcome]) -> bool:

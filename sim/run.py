@@ -239,7 +239,20 @@ def gather(loaded: Scenario, observers: TopicObservers, sink, options: RunOption
                 s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0) for bucket in buckets)
     if expect.get("aurora"):
         observed.aurora.update(_aurora_counts(list(expect["aurora"])))
+    if options.target == "local" and options.fresh_state:  # elsewhere DLQs may hold older messages
+        observed.dead_letters = dead_letter_counts(aws.client("sqs"), stack_queue_prefix(env=options.env))
     return observed
+
+
+def dead_letter_counts(sqs, prefix: str) -> dict:
+    counts = {}
+    for url in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", []):
+        name = url.rsplit("/", 1)[-1]
+        if name.endswith("-dlq"):
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            counts[name[len(prefix):]] = sum(int(v) for v in attributes.values())
+    return counts
 
 
 def _count_items(client, table: str) -> Optional[int]:

@@ -70,3 +70,18 @@ def test_counts_from_tables_buckets_and_sink():
 def test_strict_false_ignores_other_topics():
     noise = Observed(topics={"vehicle-alerts": [Message({})]}, sink={"failed": 0})
     assert passed(check(scenario.load("fleet-234k").expect, noise))
+
+
+def test_dead_letters_fail_unless_the_scenario_expects_them():
+    counts = {"processor-dlq": 2, "maintenance-dlq": 0, "hos-processor-dlq": 1}
+    failures = [o for o in check({"dead_letters": {"processor-dlq": {"min": 1}}},
+                                 Observed(dead_letters=counts)) if not o.ok]
+    assert [(o.name, o.detail) for o in failures] == [
+        ("dead-letter queues: nothing unexpected", "hos-processor-dlq: 1")]
+    assert passed(check({}, Observed(dead_letters={"processor-dlq": 0})))
+    assert not passed(check({"dead_letters": {"processor-dlq": {"min": 1}}},
+                            Observed(dead_letters={"processor-dlq": 0})))
+
+
+def test_dead_letters_not_looked_at_are_not_judged():
+    assert passed(check({}, Observed()))
