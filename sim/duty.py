@@ -94,16 +94,17 @@ VIOLATION_DAYS = {
     "BREAK_30": [("ON", "pretrip", 15 * MINUTE), ("D", "drive", 8 * HOUR + 30 * MINUTE),
                  ("ON", "posttrip", 15 * MINUTE)],
 }
-# 70/8: six straight legal days of 11 h on duty (66 h), then driving on the seventh goes past 70.
-# Six rather than seven so the oldest backfilled record stays inside the pipeline's 7-day window.
+# 70/8: five straight legal days of 13 h on duty (65 h; 10 h driving, a 13.5 h window), then the
+# seventh-day shift passes 70 h in its second drive. Five days, so that the backfill, with the 10 h
+# rest before its first shift, stays inside the pipeline's 7-day window (sim.fleet.MAX_BACKFILL_AGE_S).
 CYCLE_HISTORY_DAY = [("ON", "pretrip", 15 * MINUTE), ("D", "drive", 4 * HOUR),
-                     ("ON", "load", HOUR), ("D", "drive", 4 * HOUR),
-                     ("OFF", "break", 30 * MINUTE), ("D", "drive", 90 * MINUTE),
-                     ("ON", "posttrip", 15 * MINUTE)]
+                     ("ON", "load", 2 * HOUR), ("D", "drive", 4 * HOUR),
+                     ("OFF", "break", 30 * MINUTE), ("D", "drive", 2 * HOUR),
+                     ("ON", "unload", 30 * MINUTE), ("ON", "posttrip", 15 * MINUTE)]
 VIOLATION_DAYS["CYCLE_70_8"] = [("ON", "pretrip", 15 * MINUTE), ("D", "drive", 4 * HOUR),
                                 ("ON", "load", 30 * MINUTE), ("D", "drive", 2 * HOUR),
                                 ("ON", "posttrip", 15 * MINUTE)]
-PATTERN_HISTORY = {"CYCLE_70_8": [CYCLE_HISTORY_DAY] * 6}
+PATTERN_HISTORY = {"CYCLE_70_8": [CYCLE_HISTORY_DAY] * 5}
 
 
 def shift_start_s(day: int, local_hour: float, utc_offset_s: int, start_epoch_s: int) -> int:

@@ -20,6 +20,7 @@ import simpy
 from sim import physics
 from sim.catalog import CLASSES
 from sim.config import SimConfig, parse_duration
+from handlers.domain.validation import DEFAULT_MAX_AGE_S
 from sim.duty import (DAY, ENGINE_ON_ACTIVITIES, Segment, compliant_schedule, planned_schedule,
                       shift_start_s)
 from sim.geography import CITY_BY_NAME, offset_point
@@ -31,6 +32,7 @@ from sim.routes import waypoint
 
 KINDS = ("gps", "diagnostics", "hos")
 DEPOT_SPREAD_KM = 3.0
+MAX_BACKFILL_AGE_S = DEFAULT_MAX_AGE_S - 2 * 3600  # margin for the time a run takes to send and drain
 _dumps = orjson.dumps
 
 
@@ -121,15 +123,28 @@ class Fleet:
         period), so a consumer sees the rest that opened the driver's current period."""
         current: Optional[Segment] = None
         since_rest: list[Segment] = []
+        # A backfill never reaches past the pipeline's 7-day window (it rejects older records; the
+        # period ends about now). A rest in effect at that edge is logged at the edge, so the log
+        # still opens with the off-duty time that precedes the first shift.
+        oldest_s = min(0, self.config.duration_s - MAX_BACKFILL_AGE_S)
+        rest_at_edge: Optional[Segment] = None
         for segment in schedule:
             if segment.start_s >= 0:
                 break
             current = segment
             since_rest = [segment] if segment.activity == "rest" else since_rest + [segment]
             if emit_past and (segment.start_s >= history_from or self.config.history_days == 0):
+                if segment.start_s < oldest_s:
+                    rest_at_edge = segment if segment.status in ("OFF", "SB") else None
+                    continue
+                if rest_at_edge is not None and segment.start_s > oldest_s:
+                    self._emit_hos(state, oldest_s, rest_at_edge.status)
+                rest_at_edge = None
                 self._emit_hos(state, segment.start_s, segment.status)
         else:
             return iter(())
+        if rest_at_edge is not None:
+            self._emit_hos(state, oldest_s, rest_at_edge.status)
         if current is not None:
             set_activity(state, current.status, current.activity,
                          current.activity in ENGINE_ON_ACTIVITIES)

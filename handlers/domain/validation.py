@@ -122,8 +122,11 @@ class ValidationResult:
         return self.reasons[0].code if self.reasons else None
 
 
+DEFAULT_MAX_AGE_S = 7 * 86400  # Kinesis' longest standard retention: older data is a replay error
+
+
 def validate(record: Any, *, now_ms: int, max_skew_s: int = 300,
-             max_age_s: int = 7 * 86400) -> ValidationResult:
+             max_age_s: int = DEFAULT_MAX_AGE_S) -> ValidationResult:
     """Validate one decoded record against the schema; never raises.
 
     Timestamps later than now + max_skew_s or older than now - max_age_s are rejected.

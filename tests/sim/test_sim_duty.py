@@ -1,4 +1,6 @@
 """Duty schedules: ordinary drivers stay legal for weeks; each breaking pattern breaks its rule."""
+from datetime import datetime
+
 import orjson
 import pytest
 
@@ -63,3 +65,21 @@ def test_pattern_history_is_backfilled_at_the_start_and_inside_seven_days():
     assert len(backfill) > 6 * 7
     assert backfill[0]["ts"] >= "2026-11-16T01:00:00.000Z"  # within 7 days of the run's end
     assert backfill[0]["cycle"] == "70/8"
+
+
+def test_a_backfill_longer_than_the_pipeline_window_starts_at_its_edge():
+    """With a 30 h run, the 70/8 history's opening rest began more than 7 days before the run ends:
+    it is logged at the window's edge instead (older records would be dead-lettered as TS_TOO_OLD),
+    still long enough to open the first shift, and the pattern still breaks only its rule."""
+    from sim.fleet import MAX_BACKFILL_AGE_S
+
+    config = SimConfig(vehicles=1, duration_s=30 * 3600, start=START, gps_interval_s=600,
+                       diagnostics_interval_s=600)
+    inject = Injection.from_mapping({"type": "hos_pattern", "vehicles": [0], "pattern": "CYCLE_70_8",
+                                     "at": "1h"})
+    (records,) = _logs(Fleet.build(config, seed=2, injections=[inject]), config.duration_s).values()
+    stamps = [datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp() for r in records]
+    oldest_allowed = config.start_epoch_s + config.duration_s - MAX_BACKFILL_AGE_S
+    assert int(min(stamps)) == oldest_allowed and records[0]["status"] == "OFF"
+    assert stamps[1] - stamps[0] >= 10 * 3600
+    assert _violations(records, "2026-11-24T06:00:00Z") == ["CYCLE_70_8"]
