@@ -1,20 +1,25 @@
 """DOT daily reporting: the task steps of the Step Functions workflow, `handler(event)` on event["step"].
 
 The task payload is `{"step": name, "input": <state>}` (the Terraform state machine) or the state
-with "step" set; both are accepted. The state machine runs gather, then a Map over the gathered
-drivers that calls render_pdf -> upload -> update_status once per driver (one Lambda call per driver
-and step, so no call grows with the fleet), then publish_summary with the Map's results.
-State passed between steps stays compact (ids, keys, counts); bulky data lives in the reports bucket
-under dot-reports/work/ (gathered documents, rendered PDFs, the manifest), final PDFs under
-dot-reports/date=<d>/<driver_id>.pdf with object-lock retention. Steps (input -> output):
+with "step" set; both are accepted. The state machine runs gather, then a DISTRIBUTED Map whose
+ItemReader reads the gathered manifest from S3 (children take batches of drivers and call
+render_pdf -> upload -> update_status once per driver: one Lambda call per driver and step, so no
+call grows with the fleet), whose ResultWriter writes the children's outputs to S3, then
+publish_summary, which reads those result files. No state carries the driver list: at 234,000
+drivers it would break the 256 KB state limit and the 25,000-event execution history.
+Bulky data lives in the reports bucket under dot-reports/work/ (gathered documents, rendered PDFs,
+the manifest, the map run results), final PDFs under dot-reports/date=<d>/<driver_id>.pdf with
+object-lock retention. Steps (input -> output):
 - gather {report_date? (ISO date, or absent/"yesterday": the UTC day before the event's `time`, else
-  before execution_started_at, else before now), fleet_id?, driver_ids?} -> {report_date, driver_count, manifest_key,
-  drivers: [{driver_id, report_date}] (inline when <= INLINE_DRIVERS, else only in the manifest)}
+  before execution_started_at, else before now), fleet_id?, driver_ids?} -> {report_date, bucket,
+  key (the manifest: a JSON array of {driver_id, report_date}), count}
 - render_pdf {report_date, driver_id} -> {... , pdf_key (staging), sha256, status, violation_count}
 - upload {..., pdf_key, sha256} -> {..., report_key}
-- update_status {..., report_key, status, violation_count} -> same state
-- publish_summary {report_date, driver_count?, results (the Map's per-driver outputs)}
-  -> {summary_id, message_id, counts}; fails when results do not cover driver_count.
+- update_status {..., report_key, status, violation_count} -> {driver_id, report_date, fleet_id, status,
+  violation_count, violation_rules, report_key} (compact: it is what the map run results keep)
+- publish_summary {report_date, count, map_run: {ResultWriterDetails: {Bucket, Key}}} (or inline
+  `results`, the per-driver outputs) -> {summary_id, message_id, counts}; fails when the results do
+  not cover `count` drivers.
 A per-driver step without a driver_id fails (StepInputError): it is a wiring bug, not a batch.
 Every step is idempotent: a retry rewrites the same keys and items.
 """
@@ -37,7 +42,6 @@ from handlers.common.s3 import head
 from handlers.common.sns import publish
 from handlers.domain import hos
 
-INLINE_DRIVERS = 1000      # ~60 KB of state; Step Functions caps a state at 256 KB
 LOOKBACK_DAYS = 9
 WORK_PREFIX = "dot-reports/work"
 _http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=30.0),
@@ -190,9 +194,9 @@ def gather(event: dict) -> dict:
         _put_json(_work_key(report_date, f"{driver['driver_id']}.json"), gather_driver(driver, report_date))
     entries = [{"driver_id": d["driver_id"], "report_date": report_date} for d in drivers]
     manifest_key = _work_key(report_date, "manifest.json")
-    _put_json(manifest_key, entries)
-    return {"report_date": report_date, "driver_count": len(entries), "manifest_key": manifest_key,
-            "drivers": entries if len(entries) <= INLINE_DRIVERS else []}
+    _put_json(manifest_key, entries)  # the Map state's ItemReader input: never passed in the state
+    return {"report_date": report_date, "bucket": get_config().require("reports_bucket"), "key": manifest_key,
+            "count": len(entries)}
 
 
 # ---- render / upload / status / summary -----------------------------------------------------
@@ -239,41 +243,80 @@ def update_status(event: dict) -> dict:
         "fleet_id": event.get("fleet_id"), "violations": int(event.get("violation_count") or 0),
         "violation_rules": event.get("violation_rules") or [], "sha256": event.get("sha256"),
         "updated_at": dt.datetime.now(dt.timezone.utc).isoformat()}))
-    return event
+    return {"driver_id": driver_id, "report_date": report_date, "fleet_id": event.get("fleet_id"), "status": status,
+            "violation_count": int(event.get("violation_count") or 0),
+            "violation_rules": event.get("violation_rules") or [], "report_key": key}
+
+
+def _map_run_results(details: dict):
+    """Per-driver outputs from a DISTRIBUTED Map's ResultWriter: its manifest lists result files
+    (SUCCEEDED_n.json, arrays of child executions whose Output is the JSON string of the child's
+    output, here the list of the batch's update_status outputs). Failed or pending children mean
+    missing drivers; they are counted, never skipped silently."""
+    s3 = client("s3")
+    bucket, key = details["Bucket"], details["Key"]
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    files = manifest.get("ResultFiles") or {}
+    unfinished = sum(len(files.get(k) or []) for k in ("FAILED", "PENDING"))
+    if unfinished:
+        raise StepInputError(f"map run {manifest.get('MapRunArn')} has {unfinished} failed or pending result files")
+    for result_file in files.get("SUCCEEDED") or []:
+        records = json.loads(s3.get_object(Bucket=manifest.get("DestinationBucket") or bucket,
+                                           Key=result_file["Key"])["Body"].read())
+        for record in records:
+            output = json.loads(record.get("Output") or "null")
+            for result in output if isinstance(output, list) else [output]:
+                if isinstance(result, dict):
+                    yield result
+        del records
+
+
+_FINGERPRINT_MOD = 1 << 128
+
+
+def _driver_hash(driver_id: str) -> int:
+    """Summed over the drivers, an order-independent fingerprint of the set that costs no memory per
+    driver (a prod run reports ~234,000): a retry with the same drivers gets the same summary_id."""
+    return int(hashlib.sha256(driver_id.encode()).hexdigest()[:32], 16)
 
 
 def publish_summary(event: dict) -> dict:
     (report_date,) = _require(event, "report_date")
-    results = event.get("results")
-    if not isinstance(results, list):
-        raise StepInputError(f"step {event.get('step')!r} needs the per-driver results")
-    expected = event.get("driver_count")
-    if expected is not None and int(expected) != len(results):
-        # e.g. a manifest too large to pass inline: never publish a summary that silently skips drivers
-        raise StepInputError(f"step {event.get('step')!r} got {len(results)} results for {expected} drivers")
-    with_violations = [r for r in results if r.get("status") == "violations"]
+    details = (event.get("map_run") or {}).get("ResultWriterDetails")
+    if details:
+        results = _map_run_results(details)
+    elif isinstance(event.get("results"), list):
+        results = event["results"]
+    else:
+        raise StepInputError(f"step {event.get('step')!r} needs the per-driver results (map_run or results)")
+    reported, violations, by_fleet = 0, 0, {}
+    fingerprint, with_violations, listed = 0, 0, []
+    for r in results:  # aggregated while read (one result file at a time), not kept per driver
+        reported += 1
+        fingerprint = (fingerprint + _driver_hash(r.get("driver_id", ""))) % _FINGERPRINT_MOD
+        violations += int(r.get("violation_count") or 0)
+        fleet = by_fleet.setdefault(r.get("fleet_id") or "unknown", {"drivers": 0, "with_violations": 0})
+        fleet["drivers"] += 1
+        if r.get("status") == "violations":
+            with_violations += 1
+            fleet["with_violations"] += 1
+            if len(listed) < 500:
+                listed.append({"driver_id": r["driver_id"], "violation_count": r.get("violation_count", 0),
+                               "report_key": r.get("report_key")})
+    expected = event.get("count", event.get("driver_count"))
+    if expected is not None and int(expected) != reported:
+        # never publish a summary that silently skips drivers
+        raise StepInputError(f"step {event.get('step')!r} got {reported} results for {expected} drivers")
     summary = {
-        "summary_id": f"ds-{stable_id(report_date, *sorted(r.get('driver_id', '') for r in results))}",
-        "report_date": report_date, "drivers_reported": len(results),
-        "drivers_with_violations": len(with_violations),
-        "violations": sum(int(r.get("violation_count") or 0) for r in results),
-        "by_fleet": _by_fleet(results),
-        "drivers": [{"driver_id": r["driver_id"], "violation_count": r.get("violation_count", 0),
-                     "report_key": r.get("report_key")} for r in with_violations][:500],
+        "summary_id": f"ds-{stable_id(report_date, reported, f'{fingerprint:032x}')}",
+        "report_date": report_date, "drivers_reported": reported,
+        "drivers_with_violations": with_violations, "violations": violations,
+        "by_fleet": by_fleet, "drivers": listed,
     }
     severity = "warning" if with_violations else "info"
     message_id = publish(get_config().require("summary_topic_arn"), summary, severity, "dot_daily_summary")
-    return {"summary_id": summary["summary_id"], "message_id": message_id, "drivers_reported": len(results),
-            "drivers_with_violations": len(with_violations)}
-
-
-def _by_fleet(results: list[dict]) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for r in results:
-        f = out.setdefault(r.get("fleet_id") or "unknown", {"drivers": 0, "with_violations": 0})
-        f["drivers"] += 1
-        f["with_violations"] += r.get("status") == "violations"
-    return out
+    return {"summary_id": summary["summary_id"], "message_id": message_id, "drivers_reported": reported,
+            "drivers_with_violations": with_violations}
 
 
 PER_DRIVER = {"render_pdf": render_pdf, "upload": upload, "update_status": update_status}

@@ -231,6 +231,20 @@ def var_args(env: str, artifacts: Path, extra_vars: dict | None = None) -> list[
 
 # --------------------------------------------------------------------------- running terraform
 
+EMULATOR_LOG = "logs/aws.log"
+
+
+def emulator_complaints(state_dir: Path, lines: int = 40) -> str:
+    """The last warnings, errors and tracebacks of the local emulator: a failed apply against it is
+    often explained there (a 500 from a moto gap, a replayed retry), not in Terraform's message."""
+    try:
+        text = (Path(state_dir) / EMULATOR_LOG).read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    kept = [line for line in text if any(word in line for word in (" WARNING ", " ERROR ", "Traceback", "Error", "  File "))]
+    return "\n".join(kept[-lines:])
+
+
 def _run(args: list[str], cwd: Path, env: dict[str, str], *, stream: bool, timeout: int,
          ok_codes: tuple[int, ...] = (0,)) -> Result:
     command = ["terraform", *args]
@@ -267,8 +281,15 @@ class Runner:
         return var_args(self.env, snapshot_artifacts(self.artifacts), extra_vars)
 
     def run(self, args: list[str], *, timeout_key: str, ok_codes: tuple[int, ...] = (0,), stream: bool | None = None) -> Result:
-        return _run(args, self.workdir, self.process_env, stream=self.stream if stream is None else stream,
-                    timeout=TIMEOUTS[timeout_key], ok_codes=ok_codes)
+        try:
+            return _run(args, self.workdir, self.process_env, stream=self.stream if stream is None else stream,
+                        timeout=TIMEOUTS[timeout_key], ok_codes=ok_codes)
+        except TerraformError as error:
+            if self.target != "local":
+                raise
+            said = emulator_complaints(self.state_dir)
+            raise TerraformError(f"{error}\n-- the emulator's log ({EMULATOR_LOG}) said:\n{said}" if said
+                                 else str(error)) from None
 
     def init(self) -> Result:
         lock = self.workdir / ".terraform.lock.hcl"

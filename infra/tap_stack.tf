@@ -16,8 +16,9 @@
 #   SNS vehicle-alerts -> SQS maintenance_alerts (high, critical)   -> maintenance -> Aurora maintenance_schedule
 #                      -> SQS driver_notifications (warning+)      -> driver_notifier -> external telematics API
 #                      -> SQS fleet_manager_queue (all)            -> fleet -> Redis dashboard hashes
-#   EventBridge (daily) -> Step Functions DOT reporting -> dot_report (gather, then a Map per driver:
-#                          render_pdf, upload, update_status; then publish_summary)
+#   EventBridge (daily) -> Step Functions DOT reporting -> dot_report (gather writes the driver manifest to S3,
+#                          then a DISTRIBUTED Map over it, per driver: render_pdf, upload, update_status;
+#                          results to S3; then publish_summary)
 #
 # Hours of service (49 CFR Part 395, property-carrying drivers, rules in force since 2020-09-29)
 #   - A duty period starts after 10 consecutive hours off duty / sleeper berth (395.3(a)(1)).
@@ -2439,6 +2440,44 @@ resource "aws_iam_role_policy" "sfn" {
         Resource = [aws_lambda_function.this["dot_report"].arn, "${aws_lambda_function.this["dot_report"].arn}:*"]
       },
       {
+        # The distributed Map runs each batch of drivers as a child execution of this state machine.
+        Sid      = "RunDistributedMapChildren"
+        Effect   = "Allow"
+        Action   = ["states:StartExecution"]
+        Resource = [local.dot_machine_arn]
+      },
+      {
+        Sid    = "ManageDistributedMapChildren"
+        Effect = "Allow"
+        Action = ["states:DescribeExecution", "states:StopExecution"]
+        # Child executions of a map run are named <state machine>/<map run label>:<id>.
+        Resource = ["${local.dot_execution_arn_prefix}/*"]
+      },
+      {
+        # ItemReader: the driver manifest written by gather (dot-reports/work/date=<d>/manifest.json).
+        Sid      = "ReadDriverManifest"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${aws_s3_bucket.this["reports"].arn}/${local.dot_work_prefix}/date=*/manifest.json"]
+      },
+      {
+        # ResultWriter: the map run's manifest and result files (multipart for large result files).
+        Sid      = "WriteMapRunResults"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
+        Resource = ["${aws_s3_bucket.this["reports"].arn}/${local.dot_results_prefix}/*"]
+      },
+      {
+        # The reports bucket is SSE-KMS with the stack key (bucket keys): read the manifest, write results.
+        Sid      = "UseReportsBucketKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [aws_kms_key.main.arn]
+        Condition = {
+          StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" }
+        }
+      },
+      {
         # CloudWatch Logs delivery APIs and X-Ray writes do not support resource-level permissions.
         Sid      = "LogDeliveryAndTracing"
         Effect   = "Allow"
@@ -2450,17 +2489,39 @@ resource "aws_iam_role_policy" "sfn" {
 }
 
 locals {
-  # gather -> Map over the drivers (render_pdf -> upload -> update_status, one Lambda call per driver
-  # and step) -> publish_summary. Each Task invokes dot_report with {"step": <name>, "input": <state>}:
+  # gather -> DISTRIBUTED Map over the drivers (batches of drivers per child execution; in a child,
+  # render_pdf -> upload -> update_status, one Lambda call per driver and step) -> publish_summary.
+  # Each Task invokes dot_report with {"step": <name>, "input": <state>}:
   #   gather          query Aurora (inspections, vehicle history) and DynamoDB driver_logs for the day;
-  #                   bulky per-driver documents go to S3 dot-reports/work/, the state keeps a manifest
-  #                   {report_date, driver_count, manifest_key, drivers: [{driver_id, report_date}]}
+  #                   bulky per-driver documents go to S3 dot-reports/work/, and the driver list to a
+  #                   JSON manifest there (dot-reports/work/date=<d>/manifest.json, [{driver_id, report_date}]);
+  #                   the state keeps only {report_date, bucket, key, count}
   #   render_pdf      FMCSA-format record of duty status of one driver through the external PDF API
   #   upload          store the PDF in the Object Lock compliance bucket (dot-reports/date=<d>/<driver>.pdf)
-  #   update_status   DynamoDB compliance_status for the driver and report_date
-  #   publish_summary SNS compliance-summary with counts of drivers, violations and reports ($.results)
-  # MaxConcurrency bounds the parallel PDF API calls and Lambda invocations; a driver whose steps fail
-  # after their retries fails the Map, and the execution, through ReportFailed.
+  #   update_status   DynamoDB compliance_status for the driver and report_date (compact per-driver result)
+  #   publish_summary SNS compliance-summary with counts of drivers, violations and reports, read from the
+  #                   map run's ResultWriter files ($.map_run.ResultWriterDetails)
+  # Why DISTRIBUTED: at 234,000 drivers an inline Map cannot work (a state's input/output is capped at
+  # 256 KB, an execution's history at 25,000 events). The ItemReader streams the manifest from S3, each
+  # child execution has its own history (dot_map_batch_size drivers x 3 tasks x 5 events ~ 1,500 events),
+  # and the ResultWriter keeps the per-driver results out of the parent's state.
+  # STANDARD children (not EXPRESS): a batch calls the PDF API up to dot_map_batch_size times with retries
+  # (30 s read timeout, backoff), which can exceed Express's 5-minute cap, and a STANDARD child's
+  # history stays inspectable for a compliance audit; every step is idempotent either way.
+  # ToleratedFailurePercentage = 0: a DOT record of duty status that is not filed is a compliance gap,
+  # so one driver whose steps fail after their retries fails the run (ReportFailed, the failure alarm)
+  # instead of a summary that quietly skips drivers; a re-run rewrites the same keys.
+  # Parallelism: dot_map_max_concurrency children x dot_map_driver_concurrency drivers each = PDF API
+  # calls and dot_report invocations in flight (100).
+  dot_machine_name           = "${local.prefix}-dot-reporting"
+  dot_machine_arn            = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.dot_machine_name}"
+  dot_execution_arn_prefix   = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.dot_machine_name}"
+  dot_work_prefix            = "dot-reports/work"
+  dot_results_prefix         = "${local.dot_work_prefix}/map-runs"
+  dot_map_batch_size         = 100
+  dot_map_max_concurrency    = 10
+  dot_map_driver_concurrency = 10
+
   dot_retry = [{
     ErrorEquals     = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
     IntervalSeconds = 2
@@ -2507,31 +2568,55 @@ locals {
         Next  = "ReportDrivers"
       })
       ReportDrivers = {
-        Type           = "Map"
-        ItemsPath      = "$.drivers"
-        ItemSelector   = { "driver_id.$" = "$$.Map.Item.Value.driver_id", "report_date.$" = "$$.Map.Item.Value.report_date" }
-        MaxConcurrency = 10
-        ItemProcessor = {
-          ProcessorConfig = { Mode = "INLINE" }
-          StartAt         = local.dot_driver_steps[0].state
-          States = merge(
-            {
-              for i, s in local.dot_driver_steps : s.state => merge(
-                local.dot_task[s.state],
-                { Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "DriverReportFailed" }] },
-                i == length(local.dot_driver_steps) - 1 ? { End = true } : { Next = local.dot_driver_steps[i + 1].state },
-              )
-            },
-            {
-              DriverReportFailed = {
-                Type  = "Fail"
-                Error = "DotDriverReportFailed"
-                Cause = "A per-driver DOT reporting step failed; see the Map iteration history."
-              }
-            },
-          )
+        Type = "Map"
+        ItemReader = {
+          Resource     = "arn:${local.partition}:states:::s3:getObject"
+          ReaderConfig = { InputType = "JSON" }
+          Parameters   = { "Bucket.$" = "$.bucket", "Key.$" = "$.key" }
         }
-        ResultPath = "$.results"
+        ItemBatcher                = { MaxItemsPerBatch = local.dot_map_batch_size }
+        MaxConcurrency             = local.dot_map_max_concurrency
+        ToleratedFailurePercentage = 0
+        Label                      = "DotDrivers"
+        ItemProcessor = {
+          ProcessorConfig = { Mode = "DISTRIBUTED", ExecutionType = "STANDARD" }
+          StartAt         = "ReportBatch"
+          States = {
+            # A child's input is {"Items": [{driver_id, report_date}, ...]}: one inline iteration per driver.
+            ReportBatch = {
+              Type           = "Map"
+              ItemsPath      = "$.Items"
+              ItemSelector   = { "driver_id.$" = "$$.Map.Item.Value.driver_id", "report_date.$" = "$$.Map.Item.Value.report_date" }
+              MaxConcurrency = local.dot_map_driver_concurrency
+              ItemProcessor = {
+                ProcessorConfig = { Mode = "INLINE" }
+                StartAt         = local.dot_driver_steps[0].state
+                States = merge(
+                  {
+                    for i, s in local.dot_driver_steps : s.state => merge(
+                      local.dot_task[s.state],
+                      { Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "DriverReportFailed" }] },
+                      i == length(local.dot_driver_steps) - 1 ? { End = true } : { Next = local.dot_driver_steps[i + 1].state },
+                    )
+                  },
+                  {
+                    DriverReportFailed = {
+                      Type  = "Fail"
+                      Error = "DotDriverReportFailed"
+                      Cause = "A per-driver DOT reporting step failed; see the child execution's history."
+                    }
+                  },
+                )
+              }
+              End = true
+            }
+          }
+        }
+        ResultWriter = {
+          Resource   = "arn:${local.partition}:states:::s3:putObject"
+          Parameters = { Bucket = aws_s3_bucket.this["reports"].bucket, Prefix = local.dot_results_prefix }
+        }
+        ResultPath = "$.map_run"
         Catch      = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "ReportFailed" }]
         Next       = "PublishSummary"
       }
@@ -2549,7 +2634,7 @@ locals {
 }
 
 resource "aws_sfn_state_machine" "dot_reporting" {
-  name       = "${local.prefix}-dot-reporting"
+  name       = local.dot_machine_name
   role_arn   = aws_iam_role.sfn.arn
   type       = "STANDARD"
   definition = jsonencode(local.dot_definition)

@@ -6,7 +6,10 @@
 Runs `python -m sim.load` in a child process at a fleet size giving `--rate` records/s, and every
 `--sample-every` seconds samples: RSS of the stack's processes (with their children), DLQ depths,
 consumer lag per stream. Verdict (exit 0 only if all hold, and the load run itself passed):
-- memory flat: fitted growth after warm-up <= max(16 MiB, 5% of the median) per process;
+- memory flat: fitted growth after warm-up <= max(16 MiB, 5% of the median) per process; warm-up is
+  the first 20 % of the run, or the emulator's local data retention (FLEETTAP_LOCAL_RETENTION_S,
+  read from `<state>/emulator.json`) plus a minute when that is longer: until then the emulator's
+  memory grows with the data it holds, as AWS's storage would;
 - lag flat: fitted growth of the worst stream lag and of end-to-end canary latency <= 2 s;
 - DLQs do not grow.
 """
@@ -29,6 +32,10 @@ from sim.soak_sampling import memory_sample, stack_processes, trend
 MEMORY_TOLERANCE_MIB = 16.0
 MEMORY_TOLERANCE_FRACTION = 0.05
 LAG_TOLERANCE_S = 2.0
+WARMUP_FRACTION = 0.2
+# The emulator trims stored data older than its local retention (harness/emulator/compat.py), so its
+# memory rises for one retention period and then holds; memory is judged after that.
+RETENTION_SETTLE_S = 60.0
 # Records/s one vehicle sends (contracts.md): GPS every 30 s, diagnostics every 60 s, and ~12 HOS
 # changes a day.
 RECORDS_PER_VEHICLE_S = 1 / 30 + 1 / 60 + 12 / 86_400
@@ -89,12 +96,33 @@ def sample_stack(state_dir: Path | None, queues: QueueProbe, processes: dict[str
     return sample
 
 
-def evaluate(samples: list[dict[str, Any]], load_report: dict[str, Any] | None) -> dict[str, Any]:
+def emulator_retention_s(state_dir: Path | None) -> float | None:
+    """The local data retention the stack's emulator runs with (`<state>/emulator.json`, written by
+    `python -m harness.emulator`; FLEETTAP_LOCAL_RETENTION_S), or None when unknown or off."""
+    try:
+        value = json.loads((state_dir / "emulator.json").read_text()).get("local_retention_s")
+    except (TypeError, OSError, ValueError):
+        return None
+    return float(value) if value else None
+
+
+def memory_warmup_fraction(samples: list[dict[str, Any]], retention_s: float | None) -> float:
+    """Share of the run before memory is judged: the first 20 %, or longer, until the emulator's
+    stored data has reached its steady state (the retention plus a minute), at most 80 %."""
+    span = (samples[-1]["t"] - samples[0]["t"]) if len(samples) > 1 else 0.0
+    if not retention_s or span <= 0:
+        return WARMUP_FRACTION
+    return min(0.8, max(WARMUP_FRACTION, (retention_s + RETENTION_SETTLE_S) / span))
+
+
+def evaluate(samples: list[dict[str, Any]], load_report: dict[str, Any] | None,
+             retention_s: float | None = None) -> dict[str, Any]:
     memory = {}
+    warmup = memory_warmup_fraction(samples, retention_s)
     for service in sorted({s for sample in samples for s in sample["rss_mib"]}):
         points = [(x["t"], x["rss_mib"][service]) for x in samples if service in x["rss_mib"]]
         memory[service] = trend(f"rss {service} MiB", points, absolute=MEMORY_TOLERANCE_MIB,
-                                relative=MEMORY_TOLERANCE_FRACTION).as_dict()
+                                relative=MEMORY_TOLERANCE_FRACTION, warmup_fraction=warmup).as_dict()
     lag_points = [(x["t"], max(x["lag_s"].values(), default=0.0)) for x in samples if "lag_s" in x]
     lag = trend("max stream lag s", lag_points, absolute=LAG_TOLERANCE_S).as_dict() if lag_points else None
     e2e_points = [tuple(p) for p in (load_report or {}).get("e2e_timeline", [])]
@@ -109,7 +137,8 @@ def evaluate(samples: list[dict[str, Any]], load_report: dict[str, Any] | None) 
         "DLQs do not grow": None if not with_dlqs else sum(dlq_growth.values()) <= 0,
         "load service levels": None if load_report is None else bool(load_report.get("passed")),
     }
-    return {"memory": memory, "lag": lag, "e2e": e2e, "dlq_growth": dlq_growth, "checks": checks,
+    return {"memory": memory, "memory_warmup_fraction": round(warmup, 3), "emulator_retention_s": retention_s,
+            "lag": lag, "e2e": e2e, "dlq_growth": dlq_growth, "checks": checks,
             "passed": all(v is not False for v in checks.values()) and any(v is not None for v in checks.values())}
 
 
@@ -139,7 +168,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     output = child.communicate(timeout=30)[0]
     samples.append(sample_stack(state_dir, queues, processes, started))
     load_report = json.loads(load_report_path.read_text()) if load_report_path.exists() else None
-    verdict = evaluate(samples, load_report)
+    verdict = evaluate(samples, load_report, emulator_retention_s(state_dir))
     return {"settings": {**{k: v for k, v in vars(args).items() if k != "report"},
                          "vehicles": vehicles_for_rate(args.rate), "processes": processes},
             "load_exit_code": child.returncode, "load_output_tail": output.splitlines()[-15:],
@@ -149,6 +178,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def render(report: dict[str, Any]) -> str:
     lines = [f"soak {report['settings']['rate']:g} rec/s ({report['settings']['vehicles']:,} vehicles) "
              f"for {report['settings']['duration']:g} s, {len(report['samples'])} samples"]
+    if report.get("emulator_retention_s"):
+        lines.append(f"emulator local retention {report['emulator_retention_s']:g} s: memory judged after the "
+                     f"first {report['memory_warmup_fraction']:.0%} of the run")
     for service, m in report["memory"].items():
         lines.append(f"rss {service:<16} median {m['median']:>9.1f} MiB  growth {m['growth']:>8.2f} "
                      f"(tolerance {m['tolerance']:.1f})  {'flat' if m['flat'] else 'GROWING'}")

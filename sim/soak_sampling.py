@@ -2,8 +2,9 @@
 
 Processes come from `<state_dir>/pids/*.pid` (JSON records written by harness.processes) and the
 `pids` map of `stack.json`. A process's memory is counted with its descendants, because the local
-runtime runs Lambda execution environments as child processes that come and go. RSS is read with
-psutil when installed, else from /proc (Linux).
+runtime runs Lambda execution environments as child processes that come and go. Each process counts
+its proportional set size (PSS, /proc/<pid>/smaps_rollup), so pages shared by the tree (PostgreSQL's
+shared buffers) are counted once; where PSS cannot be read, RSS (psutil when installed, else /proc).
 """
 from __future__ import annotations
 
@@ -72,11 +73,31 @@ def descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
     return found
 
 
+def pss_kib(pid: int) -> int | None:
+    """Proportional set size (Linux /proc/<pid>/smaps_rollup): private pages plus each shared page
+    divided by the number of processes mapping it; None when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def process_kib(pid: int) -> int | None:
+    """Memory of one process, for summing over a process tree: PSS where the kernel offers it, so
+    that shared memory (PostgreSQL's shared buffers, which every backend maps and touches) is
+    counted once for the tree instead of once per process; RSS otherwise."""
+    pss = pss_kib(pid)
+    return pss if pss is not None else rss_kib(pid)
+
+
 def tree_rss_kib(pid: int, children: dict[int, list[int]]) -> int | None:
-    own = rss_kib(pid)
+    own = process_kib(pid)
     if own is None:
         return None
-    return own + sum(rss_kib(child) or 0 for child in descendants(pid, children))
+    return own + sum(process_kib(child) or 0 for child in descendants(pid, children))
 
 
 def stack_processes(state_dir: Path) -> dict[str, int]:

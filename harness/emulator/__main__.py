@@ -4,23 +4,26 @@ Boot order matters: compatibility patches (`harness.emulator.compat`) and the lo
 (`harness.runtime.install`) are installed into moto's backends before the server accepts a request;
 the runtime's pollers start (`harness.runtime.start`) once the server listens. When the
 `harness.runtime` package is not importable the emulator serves plain moto + compat patches.
+The server answers an SDK's retry of a call it already executed with the first answer
+(`harness.emulator.retry_replay`), so a lost response never turns a create into a conflict.
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import logging
 import os
 import signal
 import threading
 from pathlib import Path
 
-from moto.server import ThreadedMotoServer
-
 from harness.emulator import compat
+from harness.emulator.retry_replay import ReplayingMotoServer
 
 log = logging.getLogger("harness.emulator")
 STOP_TIMEOUT_S = 15.0
+EMULATOR_SETTINGS = "emulator.json"
 
 
 def _runtime():
@@ -47,11 +50,17 @@ def main() -> None:
     endpoint = f"http://{args.host}:{args.port}"
 
     compat.apply()
+    # What the emulator keeps (FLEETTAP_LOCAL_RETENTION_S, compat "Data retention (local)"), for
+    # tools that judge its memory, such as the soak.
+    (state_dir / EMULATOR_SETTINGS).write_text(json.dumps({
+        "local_retention_s": compat.local_retention_s(), "retention_env": compat.RETENTION_ENV}))
+    log.info("local data retention: %s", f"{compat.local_retention_s():g} s" if compat.local_retention_s()
+             else "off (AWS retention periods, every item kept)")
     runtime = None if args.no_runtime else _runtime()
     if runtime is not None:
         runtime.install(state_dir)
 
-    server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
+    server = ReplayingMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     if runtime is not None:
         runtime.start(state_dir, endpoint)

@@ -5,6 +5,10 @@
 that AWS best practice asks for instead of avoiding it. Every patch function's docstring names the
 gap, the API and why Terraform needs it. Patches are written against moto 5.2.x; `apply()` refuses
 to run on another major/minor version rather than silently patching code it was not written for.
+
+The last two sections ("Model instance tracking", "Data retention (local)") are not Terraform gaps:
+they keep the emulator's memory bounded over a long run, as AWS's own retention periods would, so
+that a soak can tell stored data from a leak (FLEETTAP_LOCAL_RETENTION_S, default 600 s).
 """
 from __future__ import annotations
 
@@ -413,3 +417,461 @@ def rds_cluster_and_instance_attributes() -> None:
 
     DBInstance.__init__ = __init__
     DBInstance.update = update
+
+
+# --------------------------------------------------------------------------- Model instance tracking
+
+@patch
+def untracked_model_instances() -> None:
+    """moto's BaseModel keeps every model instance it ever created, so nothing is ever freed.
+
+    Gap: `BaseModel.__new__` appends each new instance to its class's `instances_tracked` list (for
+    the moto server's dashboard, `/moto-api/data.json`); only a mock reset clears the lists. Every
+    Kinesis record, DynamoDB item (also the copies made for queries and projections), stream record,
+    stream iterator, SQS message, S3 object version and CloudWatch datapoint therefore stays in
+    memory for the life of the emulator, even after moto (or the retention below) deleted it: the
+    emulator's memory grew with every record sent however little data it still held (found in a
+    30-minute soak: ~6 KB per record sent while the retention kept 600 s of data). Fix: do not track
+    instances; the dashboard then lists none (nothing in this project reads it).
+    """
+    from moto.core.common_models import BaseModel
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    BaseModel.__new__ = staticmethod(__new__)  # type: ignore[method-assign]
+    from moto.core.model_instances import reset_model_data
+
+    reset_model_data()  # drop what was tracked before the patch
+
+
+# --------------------------------------------------------------------------- Data retention (local)
+#
+# moto keeps everything it is sent: every Kinesis record, every DynamoDB stream record, every item,
+# every published SNS message and every CloudWatch datapoint, for the life of the process. AWS does
+# not: Kinesis trims records older than the stream's RetentionPeriodHours (24 h by default),
+# DynamoDB Streams keep records for 24 h, and TTL deletes expired items. Over a long run the
+# emulator's memory then grows with the data sent, and a soak cannot tell data from a leak.
+#
+# A laptop cannot hold 24 h of fleet telemetry in one Python process, so the emulator uses a shorter
+# local retention, FLEETTAP_LOCAL_RETENTION_S (seconds, default 600; `0` or `off` keeps AWS's
+# retention periods and every item, as plain moto did). With it:
+# - Kinesis records older than min(retention, the stream's RetentionPeriodHours) are trimmed; the
+#   trim horizon moves forward: TRIM_HORIZON and iterators that point into the trimmed range return
+#   the oldest record still held, and sequence numbers never restart (`kinesis_retention`);
+# - DynamoDB stream records older than min(retention, 24 h) are trimmed the same way, and shard
+#   iterators are self-describing tokens instead of objects moto keeps forever (`dynamodb_stream_retention`);
+# - items of tables with TTL enabled leave the emulator's memory once they have been held longer than
+#   the retention: an item whose TTL attribute has passed is deleted as AWS TTL deletes it (a REMOVE
+#   stream record with the DynamoDB service as userIdentity); one that has not expired yet is only
+#   evicted from the emulator (no stream record: on AWS it would still be stored until its TTL), so
+#   GetItem/Query no longer find telemetry items older than the retention (`dynamodb_ttl_items`).
+#   Tables without TTL (reference data, driver logs, compliance status) keep every item;
+# - per-topic published-message history, per-queue deleted receipt handles and CloudWatch
+#   datapoints (moto's introspection records, or data AWS keeps outside the service process) are
+#   bounded the same way (`sns_sqs_cloudwatch_history`).
+# Trimming is done lazily, on the writes and reads of the resource concerned (O(1) per call when
+# nothing is due), so there is no background thread; an idle resource keeps its data until touched.
+
+RETENTION_ENV = "FLEETTAP_LOCAL_RETENTION_S"
+DEFAULT_LOCAL_RETENTION_S = 600.0
+DYNAMODB_STREAMS_RETENTION_S = 24 * 3600.0
+SNS_HISTORY_PER_TOPIC = 1000
+SQS_DELETED_HANDLES_PER_QUEUE = 10_000
+TTL_SERVICE_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}  # Streams API shape
+
+
+def local_retention_s() -> float | None:
+    """The configured local retention in seconds, or None when it is switched off (`0`/`off`)."""
+    import os
+
+    raw = (os.environ.get(RETENTION_ENV) or "").strip().lower()
+    if raw == "":
+        return DEFAULT_LOCAL_RETENTION_S
+    if raw in ("0", "off", "none", "false"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{RETENTION_ENV}={raw!r} is not a number of seconds (or 'off')") from None
+    if value < 0:
+        raise ValueError(f"{RETENTION_ENV}={raw!r} must be >= 0")
+    return value or None
+
+
+def effective_retention_s(aws_retention_s: float) -> float:
+    """How long the emulator keeps stream data whose AWS retention is `aws_retention_s`."""
+    local = local_retention_s()
+    return aws_retention_s if local is None else min(local, aws_retention_s)
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+_kinesis_lock = threading.RLock()
+
+
+def trim_kinesis_shard(shard: Any, retention_s: float, now: float | None = None) -> int:
+    """Drop the shard's records older than `retention_s`; returns how many were dropped.
+
+    Records are held in arrival order (an OrderedDict keyed by sequence number), so this looks at the
+    oldest one only until it finds one inside the retention. The highest trimmed sequence number is
+    kept so that a shard trimmed empty does not start numbering again at 1.
+    """
+    cutoff = (now if now is not None else _now()) - retention_s
+    records = shard.records
+    dropped = 0
+    with _kinesis_lock:
+        while records:
+            sequence = next(iter(records))
+            record = records[sequence]
+            if getattr(record, "compat_stored_at", record.created_at) >= cutoff:
+                break
+            records.popitem(last=False)
+            shard.compat_trimmed_through = sequence
+            dropped += 1
+    return dropped
+
+
+def trim_kinesis_stream(stream: Any, now: float | None = None) -> int:
+    retention = effective_retention_s(float(stream.retention_period_hours) * 3600.0)
+    return sum(trim_kinesis_shard(shard, retention, now) for shard in stream.shards.values())
+
+
+@patch
+def kinesis_retention() -> None:
+    """Kinesis PutRecord(s) / GetShardIterator / GetRecords: records expire after the retention period.
+
+    Gap: moto keeps every record forever (AWS trims after RetentionPeriodHours), so a long run grows
+    the emulator without bound. Records older than the effective retention (see the section comment)
+    are trimmed on each write and read of the stream, under one lock that also makes concurrent
+    PutRecords safe (moto's Shard.put_record reads the last sequence number and then inserts, so two
+    concurrent PutRecords calls could hand out the same number). After a trim, TRIM_HORIZON and an
+    iterator positioned before the oldest remaining record read from that record on, as on AWS.
+    """
+    from moto.kinesis.models import KinesisBackend, Record, Shard
+
+    original_put_record = Shard.put_record
+
+    def put_record(self: Shard, partition_key: str, data: str, explicit_hash_key: str) -> str:
+        floor = getattr(self, "compat_trimmed_through", 0)
+        if not self.records and floor:
+            sequence_number = floor + 1
+            self.records[sequence_number] = Record(partition_key, data, sequence_number, explicit_hash_key)
+        else:
+            sequence_number = int(original_put_record(self, partition_key, data, explicit_hash_key))
+        self.records[sequence_number].compat_stored_at = _now()  # the clock trimming reads
+        return str(sequence_number)
+
+    Shard.put_record = put_record
+
+    def stream_of(backend: KinesisBackend, stream_arn: str | None, stream_name: str | None) -> Any:
+        return backend.describe_stream(stream_arn=stream_arn, stream_name=stream_name)
+
+    original_backend_put_record = KinesisBackend.put_record
+    original_put_records = KinesisBackend.put_records
+    original_get_shard_iterator = KinesisBackend.get_shard_iterator
+    original_get_records = KinesisBackend.get_records
+
+    def backend_put_record(self: KinesisBackend, stream_arn: str, stream_name: str, *args: Any, **kwargs: Any) -> Any:
+        with _kinesis_lock:
+            trim_kinesis_stream(stream_of(self, stream_arn, stream_name))
+            return original_backend_put_record(self, stream_arn, stream_name, *args, **kwargs)
+
+    def put_records(self: KinesisBackend, stream_arn: str, stream_name: str, records: list) -> Any:
+        with _kinesis_lock:
+            trim_kinesis_stream(stream_of(self, stream_arn, stream_name))
+            return original_put_records(self, stream_arn, stream_name, records)
+
+    def get_shard_iterator(self: KinesisBackend, stream_arn: str | None, stream_name: str | None,
+                           *args: Any, **kwargs: Any) -> Any:
+        with _kinesis_lock:
+            trim_kinesis_stream(stream_of(self, stream_arn, stream_name))
+            return original_get_shard_iterator(self, stream_arn, stream_name, *args, **kwargs)
+
+    def get_records(self: KinesisBackend, stream_arn: str | None, shard_iterator: str, limit: int | None) -> Any:
+        from moto.kinesis.utils import decompose_shard_iterator
+
+        with _kinesis_lock:
+            stream_name = decompose_shard_iterator(shard_iterator)[0]
+            trim_kinesis_stream(stream_of(self, stream_arn, stream_name))
+            return original_get_records(self, stream_arn, shard_iterator, limit)
+
+    KinesisBackend.put_record = backend_put_record
+    KinesisBackend.put_records = put_records
+    KinesisBackend.get_shard_iterator = get_shard_iterator
+    KinesisBackend.get_records = get_records
+
+
+def trim_dynamodb_stream(stream_shard: Any, now: float | None = None) -> int:
+    """Drop the table stream's records older than the effective retention (24 h on AWS).
+
+    The shard's `starting_sequence_number` moves past the dropped records, so sequence numbers stay
+    what they were (moto numbers a record `starting_sequence_number + its index`).
+    """
+    cutoff = (now if now is not None else _now()) - effective_retention_s(DYNAMODB_STREAMS_RETENTION_S)
+    items = stream_shard.items
+    dropped = 0
+    while dropped < len(items) and getattr(items[dropped], "compat_created_at", cutoff) < cutoff:
+        dropped += 1
+    if dropped:
+        del items[:dropped]
+        stream_shard.starting_sequence_number += dropped
+    return dropped
+
+
+_ITERATOR_PREFIX = "fleettap1"
+_streams_lock = threading.RLock()
+
+
+@patch
+def dynamodb_stream_retention() -> None:
+    """DynamoDB Streams: records expire after 24 h (locally: the retention), iterators are not hoarded.
+
+    Gaps: (1) moto keeps every stream record; (2) every GetShardIterator and GetRecords stores a new
+    iterator object (with a 632-character random id) in a dict that is never pruned, ~2 KB per poll
+    of every stream consumer; (3) an iterator positioned before the oldest record fails with an
+    AssertionError (HTTP 500). Fix: records older than the effective retention are trimmed on each
+    write and read; an iterator's id encodes its position (`fleettap1:<sequence number>`) and is
+    decoded on GetRecords, so nothing is stored per call (AWS expires iterators after 15 minutes;
+    these do not expire); reading from a trimmed position returns the oldest record still held.
+    """
+    import base64 as b64
+
+    from moto.dynamodb.models.table import StreamRecord, StreamShard
+    from moto.dynamodbstreams import models as streams
+
+    original_record_init = StreamRecord.__init__
+
+    def record_init(self: StreamRecord, *args: Any, **kwargs: Any) -> None:
+        original_record_init(self, *args, **kwargs)
+        self.compat_created_at = _now()
+
+    StreamRecord.__init__ = record_init
+
+    original_add = StreamShard.add
+
+    # One lock for trims, appends and reads: moto numbers a record `starting_sequence_number +
+    # len(items)`, which a trim changes in two steps.
+    def add(self: StreamShard, old: Any, new: Any) -> None:
+        with _streams_lock:
+            trim_dynamodb_stream(self)
+            original_add(self, old, new)
+
+    def get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
+        with _streams_lock:
+            trim_dynamodb_stream(self)
+            offset = max(0, int(start) - self.starting_sequence_number)
+            return [record.to_json() for record in self.items[offset:offset + quantity]]
+
+    StreamShard.add = add
+    StreamShard.get = get
+
+    original_iterator_init = streams.ShardIterator.__init__
+
+    def iterator_init(self: Any, streams_backend: Any, stream_shard: Any, shard_iterator_type: str,
+                      sequence_number: Any = None) -> None:
+        with _streams_lock:
+            if shard_iterator_type in ("TRIM_HORIZON", "LATEST"):
+                trim_dynamodb_stream(stream_shard)
+            original_iterator_init(self, streams_backend, stream_shard, shard_iterator_type,
+                                   int(sequence_number) if sequence_number is not None else None)
+        self.id = b64.urlsafe_b64encode(f"{_ITERATOR_PREFIX}:{self.sequence_number}".encode()).decode()
+
+    streams.ShardIterator.__init__ = iterator_init
+
+    class _NoHoarding(dict):
+        """moto's per-backend iterator registry: accepts writes, keeps nothing."""
+
+        def __setitem__(self, key: str, value: Any) -> None:
+            return None
+
+    original_backend_init = streams.DynamoDBStreamsBackend.__init__
+
+    def backend_init(self: Any, region_name: str, account_id: str) -> None:
+        original_backend_init(self, region_name, account_id)
+        self.shard_iterators = _NoHoarding()
+
+    def get_records(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+        encoded = iterator_arn.rsplit("|", 1)[-1]
+        try:
+            prefix, sequence = b64.urlsafe_b64decode(encoded.encode()).decode().split(":")
+            if prefix != _ITERATOR_PREFIX:
+                raise ValueError(prefix)
+        except (ValueError, UnicodeDecodeError):
+            from moto.dynamodb.exceptions import MockValidationException
+
+            raise MockValidationException(f"Invalid ShardIterator: {iterator_arn[:80]}") from None
+        table = self._get_table_from_arn(iterator_arn)
+        iterator = streams.ShardIterator(self, table.stream_shard, "AT_SEQUENCE_NUMBER", int(sequence))
+        return iterator.get(limit)
+
+    streams.DynamoDBStreamsBackend.__init__ = backend_init
+    streams.DynamoDBStreamsBackend.get_records = get_records
+    for regions in streams.dynamodbstreams_backends.values():  # backends made before the patch
+        for backend in regions.values():
+            backend.shard_iterators = _NoHoarding()
+
+
+def expire_dynamodb_items(table: Any, now: float | None = None) -> tuple[int, int]:
+    """Evict/expire the items of a TTL table held longer than the retention: (ttl_deleted, evicted).
+
+    `table.compat_held` lists (stored_at, hash, range, item) in write order; an entry whose item has
+    since been overwritten or deleted is skipped.
+    """
+    held = getattr(table, "compat_held", None)
+    retention = local_retention_s()
+    if not held or retention is None:
+        return 0, 0
+    now = now if now is not None else _now()
+    cutoff = now - retention
+    attribute = table.ttl.get("AttributeName")
+    deleted = evicted = 0
+    while held and held[0][0] < cutoff:
+        _, hash_key, range_key, item = held.popleft()
+        bucket = table.items.get(hash_key)
+        if bucket is None:
+            continue
+        current = bucket.get(range_key) if range_key is not None else bucket
+        if current is not item:
+            continue
+        ttl_value = item.attrs.get(attribute) if attribute else None
+        expired = False
+        if ttl_value is not None and ttl_value.type == "N":
+            try:
+                expired = float(ttl_value.value) < now
+            except ValueError:
+                expired = False
+        if expired:  # AWS TTL: a delete with a REMOVE stream record made by the service
+            with _streams_lock:
+                table.delete_item(hash_key, range_key)
+                if table.stream_shard is not None and table.stream_shard.items:
+                    table.stream_shard.items[-1].record["userIdentity"] = dict(TTL_SERVICE_IDENTITY)
+            deleted += 1
+        else:  # still live on AWS: leave the emulator's memory only
+            if range_key is not None:
+                bucket.pop(range_key, None)
+            else:
+                table.items.pop(hash_key, None)
+            evicted += 1
+    return deleted, evicted
+
+
+@patch
+def dynamodb_ttl_items() -> None:
+    """DynamoDB TTL: moto stores the TTL setting but never deletes an item.
+
+    Items written to a table with TTL enabled are remembered in write order; on each write to the
+    table, those held longer than the local retention are deleted (TTL attribute passed: AWS TTL
+    semantics, REMOVE stream record with the service identity) or evicted from memory (see the
+    section comment). Off when FLEETTAP_LOCAL_RETENTION_S is `off`.
+    """
+    from collections import deque
+
+    from moto.dynamodb.models.table import Table
+
+    original_put_item = Table.put_item
+
+    def put_item(self: Table, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        tracked = self.ttl.get("TimeToLiveStatus") == "ENABLED" and local_retention_s() is not None
+        if tracked:
+            expire_dynamodb_items(self)
+        item = original_put_item(self, item_attrs, *args, **kwargs)
+        if tracked:
+            held = getattr(self, "compat_held", None)
+            if held is None:
+                held = self.compat_held = deque()
+            held.append((_now(), item.hash_key, item.range_key, item))
+        return item
+
+    Table.put_item = put_item
+
+
+class _RecentSet:
+    """A set that remembers only its `limit` most recently added members (insertion order)."""
+
+    def __init__(self, limit: int) -> None:
+        from collections import OrderedDict
+
+        self.limit = limit
+        self._members: "OrderedDict[Any, None]" = OrderedDict()
+
+    def add(self, member: Any) -> None:
+        self._members[member] = None
+        self._members.move_to_end(member)
+        while len(self._members) > self.limit:
+            self._members.popitem(last=False)
+
+    def update(self, members: Any) -> None:
+        for member in members:
+            self.add(member)
+
+    def __contains__(self, member: Any) -> bool:
+        return member in self._members
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __iter__(self) -> Any:
+        return iter(list(self._members))
+
+
+@patch
+def sns_sqs_cloudwatch_history() -> None:
+    """SNS Publish, SQS DeleteMessage, CloudWatch PutMetricData: bounded history.
+
+    moto appends every published message to its topic's `sent_notifications` (an introspection
+    list, not SNS state), every deleted receipt handle to its queue's `deleted_messages` (to accept a
+    repeated delete), and every datapoint to the CloudWatch backend (Kinesis PutRecords alone adds two
+    per call). Each grows per message forever. Keep the last SNS_HISTORY_PER_TOPIC messages, the
+    last SQS_DELETED_HANDLES_PER_QUEUE handles (a handle that old cannot be valid any more), and
+    datapoints received within the local retention (AWS keeps them 15 months, outside any process).
+    """
+    from collections import deque
+
+    from moto.cloudwatch.models import CloudWatchBackend
+    from moto.sns.models import Topic
+    from moto.sqs.models import Queue
+
+    original_publish = Topic.publish
+
+    def publish(self: Topic, *args: Any, **kwargs: Any) -> str:
+        message_id = original_publish(self, *args, **kwargs)
+        excess = len(self.sent_notifications) - SNS_HISTORY_PER_TOPIC
+        if excess > 0:
+            del self.sent_notifications[:excess]
+        return message_id
+
+    Topic.publish = publish
+
+    original_queue_init = Queue.__init__
+
+    def queue_init(self: Queue, *args: Any, **kwargs: Any) -> None:
+        original_queue_init(self, *args, **kwargs)
+        self.deleted_messages = _RecentSet(SQS_DELETED_HANDLES_PER_QUEUE)
+
+    Queue.__init__ = queue_init
+
+    original_put_metric_data = CloudWatchBackend.put_metric_data
+
+    def put_metric_data(self: CloudWatchBackend, namespace: str, metric_data: list) -> None:
+        before = len(self.metric_data)
+        original_put_metric_data(self, namespace, metric_data)
+        retention = local_retention_s()
+        if retention is None:
+            return
+        arrivals = getattr(self, "compat_arrivals", None)
+        if arrivals is None:
+            arrivals = self.compat_arrivals = deque()
+        now = _now()
+        arrivals.append((now, len(self.metric_data) - before))
+        expired = 0
+        while arrivals and arrivals[0][0] < now - retention:
+            expired += arrivals.popleft()[1]
+        if expired:
+            del self.metric_data[:expired]
+
+    CloudWatchBackend.put_metric_data = put_metric_data

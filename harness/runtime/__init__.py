@@ -4,6 +4,7 @@ The emulator process (`python -m harness.emulator`) calls:
 - `install(state_dir)` before moto serves: patches moto (`moto_patches`): no synchronous
   event-source-mapping invokes, Lambda Invoke runs the uploaded zip locally, Step Functions run in
   moto's ASL interpreter, SageMaker runtime answers from `harness.model`, SNS -> Lambda events;
+  and turns off werkzeug's per-request access log (`FLEETTAP_EMULATOR_ACCESS_LOG=1` keeps it);
 - `start(state_dir, endpoint)` once it listens: event source mapping pollers, the EventBridge
   scheduler, Firehose delivery from Kinesis, local credentials in the functions' secrets, and a
   status file for `python -m harness.runtime.status`;
@@ -81,13 +82,24 @@ def install(state_dir: str | Path) -> LocalRuntime:
     """Patch moto in this process; call before the server accepts requests."""
     global _runtime
     from harness.model.serving import answer_invoke_endpoint
-    from harness.runtime import moto_patches
+    from harness.runtime import moto_patches, sfn_patches
 
     with _lock:
         if _runtime is None:
             _runtime = LocalRuntime(state_dir)
         moto_patches.install(_current_functions, answer_invoke_endpoint)
+        sfn_patches.install()  # DISTRIBUTED Map: ItemBatcher, ResultWriter files (see the module)
+        _quiet_access_log()
         return _runtime
+
+
+def _quiet_access_log() -> None:
+    """werkzeug writes an INFO line for every request the emulator serves; with the pollers and
+    functions that is hundreds of lines a second (and their CPU and log lock) in the process
+    that serves every AWS call. Warnings and errors are still logged;
+    FLEETTAP_EMULATOR_ACCESS_LOG=1 keeps the per-request lines."""
+    if os.environ.get("FLEETTAP_EMULATOR_ACCESS_LOG", "") not in ("1", "true", "yes"):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def start(state_dir: str | Path, endpoint: str) -> LocalRuntime:

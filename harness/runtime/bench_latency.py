@@ -10,6 +10,9 @@ Needs a running stack with the dev stack applied (`make up && make apply TARGET=
    the fleet-manager subscription's settings (all severities, envelope delivery) receives the
    alert at the same moment as the deployed queues (moto delivers SNS -> SQS synchronously); the
    latency is SQS `SentTimestamp` minus the moment the PutRecords call that carried it returned.
+   The benchmark queue is drained while the records are put, as a consumer would drain it (moto's
+   SendMessage costs O(messages in the queue), so a queue left to fill would slow the very
+   deliveries being measured).
 2. Throughput: `--throughput-records` healthy diagnostics records are put as fast as PutRecords
    allows; records/s = count / time until the anomaly detector's DynamoDB-stream mapping (the
    last stage of the diagnostics chain) has delivered all of them, read from the runtime's
@@ -22,8 +25,10 @@ import argparse
 import datetime as dt
 import json
 import math
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from harness.runtime.aws_clients import client
@@ -74,11 +79,18 @@ def put_paced(kinesis: Any, stream_arn: str, records: list[dict], rate: float, c
     return put_at
 
 
-def collect_alerts(sqs: Any, queue_url: str, wanted: set[str], timeout_s: float) -> dict[str, float]:
-    """vehicle_id -> SentTimestamp (s) of its first alert in the benchmark queue."""
+def collect_alerts(sqs: Any, queue_url: str, wanted: set[str], timeout_s: float,
+                   puts_done: threading.Event | None = None) -> dict[str, float]:
+    """vehicle_id -> SentTimestamp (s) of its first alert in the benchmark queue; waits up to
+    `timeout_s` after `puts_done` is set (at once when it is None)."""
     arrived: dict[str, float] = {}
-    deadline = time.time() + timeout_s
-    while len(arrived) < len(wanted) and time.time() < deadline:
+    deadline = None
+    while len(arrived) < len(wanted):
+        if puts_done is None or puts_done.is_set():
+            if deadline is None:
+                deadline = time.time() + timeout_s
+            elif time.time() >= deadline:
+                break
         response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
                                        AttributeNames=["SentTimestamp"])
         messages = response.get("Messages", [])
@@ -107,8 +119,16 @@ def measure_latency(endpoint: str, region: str, count: int, rate: float) -> dict
         offset = uuid.uuid4().int % 40_000
         records = [diagnostics(BENCH_VEHICLE_BASE + (offset + i) % 49_000, now, coolant_temp_c=121.0)
                    for i in range(count)]
-        put_at = put_paced(kinesis, stream_arn, records, rate, chunk=max(1, int(rate / 10)))
-        arrived = collect_alerts(sqs, queue_url, set(put_at), timeout_s=120)
+        wanted = {record["vehicle_id"] for record in records}
+        puts_done = threading.Event()
+        with ThreadPoolExecutor(max_workers=1) as collector:
+            collecting = collector.submit(collect_alerts, client("sqs", endpoint, region), queue_url, wanted,
+                                          120, puts_done)
+            try:
+                put_at = put_paced(kinesis, stream_arn, records, rate, chunk=max(1, int(rate / 10)))
+            finally:
+                puts_done.set()
+            arrived = collecting.result()
     finally:
         sns.unsubscribe(SubscriptionArn=subscription)
         sqs.delete_queue(QueueUrl=queue_url)

@@ -101,7 +101,8 @@ class MappingSupervisor:
                 row.update(millis_behind_latest=poller.millis_behind, last_sequence=poller.last_sequence,
                            records_delivered=poller.records_delivered, invocations=poller.stats.invocations,
                            function_errors=poller.stats.function_errors,
-                           discarded_records=poller.stats.discarded_records)
+                           discarded_records=poller.stats.discarded_records,
+                           batch_timings=poller.timing_summary())
             else:
                 row.update(invocations=poller.invocations, function_errors=poller.function_errors,
                            messages_deleted=poller.messages_deleted)

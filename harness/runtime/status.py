@@ -2,7 +2,9 @@
 
 Functions (from the Lambda API), event source mappings with the poller numbers the emulator
 writes to `<state_dir>/runtime/status.json` (lag per shard as MillisBehindLatest, invocations,
-function errors, discarded records), and every queue's depth (visible / in flight).
+function errors, discarded records, and where the last batches' time went: age of a batch's
+oldest record when the poller saw it, batching window spent, invoke), and every queue's depth
+(visible / in flight).
 The foundation's `harness status` can call `collect()` or `main()`.
 """
 from __future__ import annotations
@@ -67,6 +69,12 @@ def render(status: dict[str, Any]) -> str:
                 lines.append(f"      {p['shard']:<24} lag {p['millis_behind_latest']:>7} ms  delivered "
                              f"{p['records_delivered']:>7}  invokes {p['invocations']:>6}  errors "
                              f"{p['function_errors']:>4}  discarded {p['discarded_records']:>4}")
+                t = p.get("batch_timings") or {}
+                if t:
+                    lines.append(f"      last {t['batches']} batches ({t['records_per_batch']} records each), ms p50/p95: "
+                                 f"seen {t['seen_p50_ms']:.0f}/{t['seen_p95_ms']:.0f}  window "
+                                 f"{t['gather_p50_ms']:.0f}/{t['gather_p95_ms']:.0f}  invoke "
+                                 f"{t['deliver_p50_ms']:.0f}/{t['deliver_p95_ms']:.0f}")
             else:
                 lines.append(f"      queue poller  invokes {p['invocations']:>6}  errors {p['function_errors']:>4}"
                              f"  deleted {p['messages_deleted']:>7}")

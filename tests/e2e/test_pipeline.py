@@ -171,6 +171,13 @@ def test_daily_schedule_writes_pdfs_updates_status_and_publishes_summary(deploye
         {k: v for k, v in e.items() if k.endswith("FailedEventDetails") or k == "type"}
         for e in sfn.get_execution_history(executionArn=fired["execution"])["events"] if "Failed" in e["type"]]
     assert done["status"] == "SUCCEEDED", json.dumps([done.get("error"), done.get("cause"), failures], default=str)
+    # the drivers went through a DISTRIBUTED Map (ItemReader over the S3 manifest, results to S3 via the
+    # ResultWriter), never through the state: the parent history has a map run, no per-driver task
+    history = sfn.get_execution_history(executionArn=fired["execution"], maxResults=1000)["events"]
+    assert any(e["type"] == "MapRunStarted" for e in history)
+    scheduled = [(e.get("taskScheduledEventDetails") or {}).get("parameters", "") for e in history
+                 if e["type"] == "TaskScheduled"]
+    assert scheduled and not any('"render_pdf"' in p or '"update_status"' in p for p in scheduled)
     status = wait_for(lambda: dynamodb.query(TableName="fleettap-dev-compliance_status",
                                              KeyConditionExpression="driver_id = :d",
                                              ExpressionAttributeValues={":d": {"S": driver_id}})["Items"], 30)

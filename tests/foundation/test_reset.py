@@ -22,9 +22,15 @@ def _table(ddb, name: str, hash_key: str, range_key: str | None = None) -> None:
     ddb.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST")
 
 
+def _drop_tables(ddb) -> None:
+    for name in [n for n in ddb.list_tables()["TableNames"] if n.startswith((PREFIX, "other-stack"))]:
+        ddb.delete_table(TableName=name)
+
+
 @pytest.fixture
 def stack_with_run_data(local_stack, aws_client, redis_client, pg_connection):
     ddb, sqs = aws_client("dynamodb"), aws_client("sqs")
+    _drop_tables(ddb)
     for suffix, hash_key, range_key in (("driver_logs", "driver_id", "event_time"),
                                         ("alert_thresholds", "scope", "metric"),
                                         ("compliance_rules", "rule_set", "rule_code"),
@@ -43,11 +49,13 @@ def stack_with_run_data(local_stack, aws_client, redis_client, pg_connection):
     redis_client.set("geo:state:VH-000001", "{}")
     pg_connection.execute("CREATE TABLE IF NOT EXISTS reset_probe (id int)")
     pg_connection.execute("INSERT INTO reset_probe VALUES (1)")
-    pg_connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version text)")
-    pg_connection.execute("INSERT INTO schema_migrations VALUES ('999')")
+    pg_connection.execute(  # the ledger's shape from harness.migrate (other tests may have made it)
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, name text NOT NULL,"
+        " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+    pg_connection.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES ('999', 'probe', 'x')"
+                          " ON CONFLICT DO NOTHING")
     yield ddb, sqs, queue
-    for name in [n for n in ddb.list_tables()["TableNames"] if n.startswith((PREFIX, "other-stack"))]:
-        ddb.delete_table(TableName=name)
+    _drop_tables(ddb)
     sqs.delete_queue(QueueUrl=queue)
     pg_connection.execute("DROP TABLE IF EXISTS reset_probe")
     pg_connection.execute("DELETE FROM schema_migrations WHERE version = '999'")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,12 @@ from handlers import dot_reporting, hos_processor
 from handlers.common.aws import from_item
 
 ZONE = ZoneInfo("America/Chicago")
+
+
+def _manifest(ctx, gathered: dict) -> list[dict]:
+    """The driver list gather wrote for the Map state's ItemReader (never in the state itself)."""
+    assert gathered["bucket"] == ctx.env["REPORTS_BUCKET"]
+    return json.loads(ctx.s3.get_object(Bucket=gathered["bucket"], Key=gathered["key"])["Body"].read())
 
 
 def _at(day: dt.date, hh: int, mm: int = 0) -> int:
@@ -48,16 +55,17 @@ def test_workflow_steps_gather_render_upload_status_summary(fleet_day):
     ctx, fleet, day, busy, calm = fleet_day
     tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
     gathered = dot_reporting.handler({"step": "gather", "report_date": day, "fleet_id": fleet})
-    assert gathered["driver_count"] == 2
-    assert sorted(d["driver_id"] for d in gathered["drivers"]) == sorted([busy, calm])
-    results = []
-    for item in gathered["drivers"]:
+    assert gathered["count"] == 2 and set(gathered) == {"report_date", "bucket", "key", "count"}
+    drivers = _manifest(ctx, gathered)
+    assert sorted(d["driver_id"] for d in drivers) == sorted([busy, calm])
+    results, uploaded = [], {}
+    for item in drivers:
         # the state machine passes each output on and sets "step" in the task's Parameters
         state = dot_reporting.handler({**item, "step": "render_pdf"})
-        state = dot_reporting.handler({**state, "step": "upload"})
+        state = uploaded[item["driver_id"]] = dot_reporting.handler({**state, "step": "upload"})
         state = dot_reporting.handler({**state, "step": "update_status"})
         assert "step" not in state
-        assert len(str(state)) < 2000  # compact state between steps
+        assert len(str(state)) < 400  # compact: the map run results keep one per driver
         results.append(state)
     by_driver = {r["driver_id"]: r for r in results}
     assert by_driver[busy]["status"] == "violations" and "DRIVING_11" in by_driver[busy]["violation_rules"]
@@ -85,7 +93,7 @@ def test_workflow_steps_gather_render_upload_status_summary(fleet_day):
     assert msg["message"]["by_fleet"] == {fleet: {"drivers": 2, "with_violations": 1}}
 
     # a Step Functions retry of upload does not add a locked version
-    again = dot_reporting.handler({**by_driver[busy], "step": "upload"})
+    again = dot_reporting.handler({**uploaded[busy], "step": "upload"})
     assert again["report_key"] == by_driver[busy]["report_key"]
     versions = ctx.s3.list_object_versions(Bucket=bucket, Prefix=f"dot-reports/date={day}/{busy}.pdf")["Versions"]
     assert len(versions) == 1
@@ -102,26 +110,59 @@ def test_bad_step_input_fails_the_task(make_ctx):
 
 
 
-def test_state_machine_payloads_gather_map_per_driver_then_summary(fleet_day):
-    """The Terraform state machine: Task payloads {"step": s, "input": <state>}, a Map over $.drivers
-    (ItemSelector {driver_id, report_date}) running render_pdf -> upload -> update_status per driver,
-    its outputs at $.results, then publish_summary."""
+def _result_writer(ctx, children_outputs: list, prefix: str = "dot-reports/work/map-runs") -> dict:
+    """What a DISTRIBUTED Map's ResultWriter leaves in S3 (AWS's documented format): a manifest
+    listing SUCCEEDED_n.json files, arrays of child executions whose Output is a JSON string."""
+    bucket, run = ctx.env["REPORTS_BUCKET"], f"run-{uuid.uuid4().hex[:8]}"
+    records = [{"ExecutionArn": f"arn:aws:states:us-east-1:123456789012:execution:m/{run}:{i}", "Name": str(i),
+                "Input": "{}", "Output": json.dumps(out), "Status": "SUCCEEDED"} for i, out in enumerate(children_outputs)]
+    half = max(1, len(records) // 2)
+    files = []
+    for n, chunk in enumerate([records[:half], records[half:]]):
+        key = f"{prefix}/{run}/SUCCEEDED_{n}.json"
+        ctx.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(chunk).encode())
+        files.append({"Key": key, "Size": 1})
+    manifest_key = f"{prefix}/{run}/manifest.json"
+    ctx.s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps({
+        "DestinationBucket": bucket, "MapRunArn": f"arn:aws:states:us-east-1:123456789012:mapRun:m/{run}:x",
+        "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": files}}).encode())
+    return {"MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/x:y",
+            "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
+
+
+def test_state_machine_payloads_gather_distributed_map_then_summary(fleet_day):
+    """The Terraform state machine: Task payloads {"step": s, "input": <state>}; gather returns only
+    {report_date, bucket, key, count}; a DISTRIBUTED Map reads the manifest (ItemReader), batches it
+    (ItemBatcher: child input {"Items": [...]}), runs render_pdf -> upload -> update_status per driver
+    in each child and writes the children's outputs to S3 (ResultWriter, at $.map_run); publish_summary
+    reads them from there."""
     ctx, fleet, day, busy, calm = fleet_day
     tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
     state = dot_reporting.handler({"step": "gather", "input": {"report_date": day, "fleet_id": fleet}})
-    assert state["manifest_key"].startswith(f"dot-reports/work/date={day}/")
-    results = []
-    for entry in state["drivers"]:
-        item = {"driver_id": entry["driver_id"], "report_date": entry["report_date"]}
-        for step in ("render_pdf", "upload", "update_status"):
-            item = dot_reporting.handler({"step": step, "input": item})
-            assert item["driver_id"] == entry["driver_id"] and len(json.dumps(item)) < 2000
-        results.append(item)
-    assert sorted((r["driver_id"], r["status"]) for r in results) == sorted(
+    assert state["key"] == f"dot-reports/work/date={day}/manifest.json" and state["count"] == 2
+    assert len(json.dumps(state)) < 400
+    children = []
+    for batch in ([entry] for entry in _manifest(ctx, state)):  # a batch size of 1: two children
+        outputs = []
+        for entry in batch:
+            item = {"driver_id": entry["driver_id"], "report_date": entry["report_date"]}
+            for step in ("render_pdf", "upload", "update_status"):
+                item = dot_reporting.handler({"step": step, "input": item})
+                assert item["driver_id"] == entry["driver_id"] and len(json.dumps(item)) < 2000
+            outputs.append(item)
+        children.append(outputs)
+    assert sorted((o["driver_id"], o["status"]) for c in children for o in c) == sorted(
         [(busy, "violations"), (calm, "compliant")])
-    out = dot_reporting.handler({"step": "publish_summary", "input": {**state, "results": results}})
+    out = dot_reporting.handler({"step": "publish_summary", "input": {**state, "map_run": _result_writer(ctx, children)}})
     assert out["drivers_reported"] == 2 and out["drivers_with_violations"] == 1
-    assert [m["message"]["summary_id"] for m in tap.messages()] == [out["summary_id"]]
+    [msg] = tap.messages()
+    assert msg["message"]["summary_id"] == out["summary_id"]
+    assert msg["message"]["by_fleet"] == {fleet: {"drivers": 2, "with_violations": 1}}
+    assert [d["driver_id"] for d in msg["message"]["drivers"]] == [busy]
+    # the same results passed inline give the same summary
+    inline = dot_reporting.handler({"step": "publish_summary", "input": {
+        **state, "results": [o for c in children for o in c]}})
+    assert inline["summary_id"] == out["summary_id"]
     for driver in (busy, calm):
         assert ctx.s3.head_object(Bucket=ctx.env["REPORTS_BUCKET"],
                                   Key=f"dot-reports/date={day}/{driver}.pdf")["ObjectLockMode"] == "COMPLIANCE"
@@ -129,7 +170,7 @@ def test_state_machine_payloads_gather_map_per_driver_then_summary(fleet_day):
 
 def test_per_driver_steps_and_summary_refuse_batch_state(fleet_day):
     """A per-driver step never loops over the fleet in one call, and a summary that would miss
-    drivers (results not covering driver_count) fails instead of publishing."""
+    drivers (results not covering count) fails instead of publishing."""
     ctx, fleet, day, busy, calm = fleet_day
     tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
     state = dot_reporting.handler({"step": "gather", "input": {"report_date": day, "fleet_id": fleet}})
@@ -139,6 +180,9 @@ def test_per_driver_steps_and_summary_refuse_batch_state(fleet_day):
         dot_reporting.handler({"step": "publish_summary", "input": {**state, "results": []}})
     with pytest.raises(dot_reporting.StepInputError):
         dot_reporting.handler({"step": "publish_summary", "input": state})
+    with pytest.raises(dot_reporting.StepInputError, match="1 results for 2"):  # a child's output missing
+        dot_reporting.handler({"step": "publish_summary", "input": {**state, "map_run": _result_writer(ctx, [[{
+            "driver_id": busy, "report_date": day, "status": "compliant", "violation_count": 0}]])}})
     assert tap.messages() == []
 
 
@@ -152,13 +196,13 @@ def test_drivers_not_yet_in_aurora_are_reported_from_their_logs(make_ctx):
         hos(walkin, "OFF", _at(day, 12), fleet_id=fleet, cycle="60/7")], stream="hos"), None)
     ctx = make_ctx("dot_report")
     gathered = dot_reporting.handler({"step": "gather", "input": {"report_date": day.isoformat(), "fleet_id": fleet}})
-    assert [d["driver_id"] for d in gathered["drivers"]] == [walkin]
+    assert [d["driver_id"] for d in _manifest(ctx, gathered)] == [walkin]
     doc = json.loads(ctx.s3.get_object(Bucket=ctx.env["REPORTS_BUCKET"],
                                        Key=f"dot-reports/work/date={day.isoformat()}/{walkin}.json")["Body"].read())
     assert (doc["fleet_id"], doc["cycle"], doc["time_zone"]) == (fleet, "60/7", "America/Chicago")
     assert doc["totals"]["D"] == 2.5
     other_fleet = dot_reporting.handler({"step": "gather", "report_date": day.isoformat(), "fleet_id": unique_fleet()})
-    assert other_fleet["drivers"] == []
+    assert other_fleet["count"] == 0 and _manifest(ctx, other_fleet) == []
 
 
 def test_report_date_defaults_to_the_day_before_the_scheduled_event(make_ctx):

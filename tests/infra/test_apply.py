@@ -114,9 +114,25 @@ def test_functions_environment_and_wiring_follow_the_contract(applied):
         steps = []
         while state:
             body = states[state]
-            assert body["Catch"][0]["Next"] == failed
-            if body["Type"] == "Map":  # one iteration per driver of the gathered manifest
-                assert body["ItemsPath"] == "$.drivers" and 1 <= body["MaxConcurrency"] <= 40
+            if failed:
+                assert body["Catch"][0]["Next"] == failed
+            if body["Type"] == "Map" and "ItemReader" in body:
+                # DISTRIBUTED: the driver list is read from the S3 manifest gather wrote, never from the
+                # state (256 KB state, 25,000-event history); results go to S3, not back inline.
+                assert body["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+                assert body["ItemReader"]["Resource"].endswith(":states:::s3:getObject")
+                assert body["ItemReader"]["ReaderConfig"]["InputType"] == "JSON"
+                assert body["ItemReader"]["Parameters"] == {"Bucket.$": "$.bucket", "Key.$": "$.key"}
+                assert body["ResultWriter"]["Resource"].endswith(":states:::s3:putObject")
+                assert body["ResultWriter"]["Parameters"]["Bucket"].startswith("fleettap-dev-compliance-reports-")
+                assert body["ResultPath"] == "$.map_run" and body["ToleratedFailurePercentage"] == 0
+                assert 1 <= body["MaxConcurrency"] <= 40 and 1 <= body["ItemBatcher"]["MaxItemsPerBatch"] <= 500
+                processor = body["ItemProcessor"]
+                [batch] = walk(processor["States"], processor["StartAt"], None)
+                steps.append(batch)
+            elif body["Type"] == "Map":  # in a child: one inline iteration per driver of its batch
+                assert body["ItemsPath"] == "$.Items" and 1 <= body["MaxConcurrency"] <= 40
+                assert body["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
                 processor = body["ItemProcessor"]
                 steps.append(walk(processor["States"], processor["StartAt"], "DriverReportFailed"))
             else:
@@ -224,3 +240,24 @@ def test_destroy_removes_everything(runner, applied, emulator):
     assert emulator.client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
     assert emulator.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
     assert emulator.client("ec2").describe_vpcs(Filters=[{"Name": "tag:Project", "Values": ["fleettap"]}])["Vpcs"] == []
+
+
+def test_dot_state_machine_role_grants_the_distributed_map_exactly_what_it_needs(applied):
+    """Least privilege for the DISTRIBUTED Map: child executions of this state machine only, the
+    manifest read and the ResultWriter prefix in the reports bucket, the stack key through S3 only."""
+    values = list(resources(applied))
+    machine = next(r["values"] for r in values if r["type"] == "aws_sfn_state_machine")
+    bucket = next(r["values"]["arn"] for r in values if r["address"] == 'aws_s3_bucket.this["reports"]')
+    policy = next(r["values"] for r in values if r["address"] == "aws_iam_role_policy.sfn")
+    granted = {s["Sid"]: s for s in statements(policy["policy"])}
+    assert granted["RunDistributedMapChildren"]["Action"] == ["states:StartExecution"]
+    assert granted["RunDistributedMapChildren"]["Resource"] == [machine["arn"]]
+    execution_prefix = machine["arn"].replace(":stateMachine:", ":execution:")
+    assert granted["ManageDistributedMapChildren"]["Resource"] == [f"{execution_prefix}/*"]  # <machine>/<label>:<id>
+    assert sorted(granted["ManageDistributedMapChildren"]["Action"]) == ["states:DescribeExecution", "states:StopExecution"]
+    assert granted["ReadDriverManifest"]["Resource"] == [f"{bucket}/dot-reports/work/date=*/manifest.json"]
+    assert granted["WriteMapRunResults"]["Resource"] == [f"{bucket}/dot-reports/work/map-runs/*"]
+    assert granted["UseReportsBucketKey"]["Resource"][0].startswith("arn:aws:kms:")
+    definition = json.loads(machine["definition"])
+    writer = definition["States"]["ReportDrivers"]["ResultWriter"]["Parameters"]
+    assert f"arn:aws:s3:::{writer['Bucket']}" == bucket and writer["Prefix"] == "dot-reports/work/map-runs"

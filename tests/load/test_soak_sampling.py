@@ -70,3 +70,23 @@ def test_evaluate_flags_growth_and_dlqs():
 def test_vehicles_for_rate_uses_contract_rates():
     # 234,000 vehicles send 7,800 + 3,900 + 32.5 records/s
     assert vehicles_for_rate(11_732.5) == 234_000
+
+
+def test_memory_judged_after_the_emulator_retention(tmp_path):
+    from sim.soak import emulator_retention_s
+
+    # The emulator fills up for one retention period (600 s), then holds: data, not a leak.
+    samples = [{"t": t, "rss_mib": {"aws": 400 + min(t, 600) * 0.5}} for t in range(0, 1800, 15)]
+    assert not evaluate(samples, None)["checks"]["memory flat"]  # the first 20 % (357 s) is too short here
+    verdict = evaluate(samples, None, retention_s=600)
+    assert verdict["checks"]["memory flat"]
+    assert verdict["memory_warmup_fraction"] == pytest.approx(660 / 1785, abs=0.01)
+    # Still growing after the retention: a leak.
+    leaking = [{"t": t, "rss_mib": {"aws": 400 + t * 0.1}} for t in range(0, 1800, 15)]
+    assert not evaluate(leaking, None, retention_s=300)["checks"]["memory flat"]
+
+    assert emulator_retention_s(tmp_path) is None
+    (tmp_path / "emulator.json").write_text(json.dumps({"local_retention_s": 300.0}))
+    assert emulator_retention_s(tmp_path) == 300.0
+    (tmp_path / "emulator.json").write_text(json.dumps({"local_retention_s": None}))
+    assert emulator_retention_s(tmp_path) is None

@@ -49,6 +49,28 @@ def test_batching_window_gathers_records_into_one_invoke(runtime_stack, tmp_path
     assert [batch["ids"] for batch in observed(observe)] == [list(range(6))]
 
 
+def test_batching_window_starts_when_the_previous_invocation_completes(runtime_stack, tmp_path):
+    """Kinesis/DynamoDB/SQS rule: the next window begins when the previous invocation completes, so
+    records put during a window wait for its end, and a record put after an idle window is
+    invoked as soon as it is read."""
+    kinesis = runtime_stack.client("kinesis")
+    function_arn, observe = _function(runtime_stack, tmp_path)
+    stream_arn = create_stream(kinesis)
+    _map(runtime_stack, function_arn, stream_arn, BatchSize=100, MaximumBatchingWindowInSeconds=3)
+    put_json(kinesis, stream_arn, [{"id": 0}])
+    [first] = wait_for(lambda: observed(observe), timeout_s=30)
+    put_json(kinesis, stream_arn, [{"id": 1}, {"id": 2}])
+    second = wait_for(lambda: (b := observed(observe)) and len(b) >= 2 and b[1], timeout_s=30)
+    assert second["ids"] == [1, 2]
+    assert second["t"] - first["t"] >= 2.5  # gathered for the window that began after the first invoke
+    time.sleep(max(0.0, second["t"] + 3.5 - time.time()))  # let the next window run out with nothing to read
+    put_at = time.time()
+    put_json(kinesis, stream_arn, [{"id": 3}])
+    third = wait_for(lambda: (b := observed(observe)) and len(b) >= 3 and b[2], timeout_s=30)
+    assert third["ids"] == [3]
+    assert third["t"] - put_at < 2.0  # not held for another 3 s window
+
+
 def test_reported_item_failure_retries_from_the_lowest_failed_sequence_number(runtime_stack, tmp_path):
     kinesis = runtime_stack.client("kinesis")
     function_arn, observe = _function(runtime_stack, tmp_path)

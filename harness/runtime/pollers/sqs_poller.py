@@ -1,12 +1,15 @@
 """SQS event source mapping poller, as Lambda runs it.
 
 Receives with the queue's own visibility timeout, gathers up to `BatchSize` messages within
-`MaximumBatchingWindowInSeconds`, invokes, then deletes what succeeded: everything on success,
-everything but the reported `batchItemFailures` with `ReportBatchItemFailures`, nothing on a
-function error. Messages left behind become visible again when their visibility timeout ends, and
-the queue's redrive policy (moto applies it on receive) moves them to the DLQ after
-`maxReceiveCount` receives. Messages dropped by `FilterCriteria` are deleted, as Lambda does.
-Several pollers run per mapping (`ScalingConfig.MaximumConcurrency`, default 2 locally).
+`MaximumBatchingWindowInSeconds` (the next window begins as soon as the previous invocation
+completes, as Lambda does for SQS, Kinesis and DynamoDB sources: a message that arrives after the
+window has run out is invoked as soon as it is received), invokes, then deletes what succeeded:
+everything on success, everything but the reported `batchItemFailures` with
+`ReportBatchItemFailures`, nothing on a function error. Messages left behind become visible again
+when their visibility timeout ends, and the queue's redrive policy (moto applies it on receive)
+moves them to the DLQ after `maxReceiveCount` receives. Messages dropped by `FilterCriteria` are
+deleted, as Lambda does. Several pollers run per mapping (`ScalingConfig.MaximumConcurrency`,
+default 2 locally).
 """
 from __future__ import annotations
 
@@ -90,37 +93,43 @@ class SqsPoller:
             thread.join(timeout)
 
     def _run(self) -> None:
+        window_started = time.monotonic()  # per poller thread: each one invokes on its own
         while not self._stop.is_set():
             try:
                 if not self.mapping.enabled:
                     self._stop.wait(0.5)
                     continue
-                batch = self._gather()
+                batch = self._gather(window_started)
                 if batch:
                     self._process(batch)
+                    window_started = time.monotonic()
             except Exception:
                 if self._stop.is_set():
                     return  # the emulator is shutting down under us
                 log.exception("sqs poller %s failed; retrying", self.mapping.uuid)
                 self._stop.wait(1.0)
 
-    def _gather(self) -> list[dict[str, Any]]:
+    def _gather(self, window_started: float) -> list[dict[str, Any]]:
         batch_size = self.mapping.batch_size
-        window_s = self.mapping.batching_window_s
-        deadline = None
+        window_ends = window_started + self.mapping.batching_window_s
         batch: list[dict[str, Any]] = []
         while len(batch) < batch_size and not self._stop.is_set():
-            wait_s = RECEIVE_WAIT_S if deadline is None else max(0, min(RECEIVE_WAIT_S, int(deadline - time.monotonic())))
+            remaining = window_ends - time.monotonic()
+            if batch and remaining <= 0:
+                break
+            if not batch:
+                wait_s = RECEIVE_WAIT_S  # long poll: returns as soon as a message is there
+            elif remaining >= 1:
+                wait_s = min(RECEIVE_WAIT_S, int(remaining))
+            else:  # WaitTimeSeconds is whole seconds: sleep out the window, then one last look
+                self._stop.wait(remaining)
+                wait_s = 0
             response = self._sqs.receive_message(
                 QueueUrl=self._queue_url, MaxNumberOfMessages=min(10, batch_size - len(batch)),
                 WaitTimeSeconds=wait_s, AttributeNames=["All"], MessageAttributeNames=["All"])
             messages = response.get("Messages", [])
             batch.extend(sqs_event_record(m, self.mapping.event_source_arn, self._region) for m in messages)
-            if batch and deadline is None:
-                deadline = time.monotonic() + window_s
-            if not batch:
-                return batch
-            if time.monotonic() >= deadline:
+            if not batch or wait_s == 0:
                 break
         return batch
 

@@ -1,8 +1,11 @@
 """One poller per (event source mapping, shard) for Kinesis and DynamoDB Streams, as Lambda runs it.
 
 Each loop: gather a batch (up to `BatchSize`, waiting up to `MaximumBatchingWindowInSeconds` for it
-to fill), apply `FilterCriteria`, split it into `ParallelizationFactor` lanes by partition key (a key
-always lands in the same lane, so its records stay in order), deliver the lanes concurrently with
+to fill; for Kinesis, DynamoDB and SQS sources Lambda starts the next batching window as soon as
+the previous invocation completes, not when the first record arrives, so records that arrive
+after the window has run out are invoked as soon as they are read), apply `FilterCriteria`,
+split it into `ParallelizationFactor` lanes by partition key (a key always lands in the same
+lane, so its records stay in order), deliver the lanes concurrently with
 `batch_delivery.deliver`, and only then read on: the shard checkpoint advances once every lane has
 processed or discarded its records. The mapping object is re-read every loop, so
 UpdateEventSourceMapping (batch size, enabled, ...) takes effect without a restart.
@@ -13,6 +16,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -23,10 +27,16 @@ from harness.runtime.pollers.mapping_view import MappingView
 
 log = logging.getLogger(__name__)
 
-# Lambda polls an idle Kinesis shard about once a second (a DynamoDB stream shard four times a
-# second). Locally every idle poll is a request the single emulator process must serve, so we
-# poll twice a second: two polled hops (Kinesis -> table stream) add ~0.5 s on average.
-IDLE_POLL_S = 0.5
+# How often an empty shard is polled. Lambda polls an idle Kinesis shard about once a second and
+# a DynamoDB stream shard four times a second. Locally every poll is a request the one emulator
+# process serves, so the interval adapts: right after records were seen the shard is polled
+# again after POLL_MIN_S, and each empty poll doubles the wait up to POLL_MAX_S. A busy shard is
+# read with little delay; an idle one costs few requests. (A shard that returned records is
+# read again at once: only empty polls wait.)
+POLL_MIN_S = 0.05
+POLL_MAX_S = 0.25
+IDLE_POLL_S = POLL_MAX_S  # waiting while the mapping is disabled
+TIMINGS_KEPT = 256  # batches whose timings the status file summarises
 
 
 class StreamShardPoller:
@@ -42,6 +52,12 @@ class StreamShardPoller:
         self.millis_behind = 0
         self.last_sequence: str | None = None
         self.records_delivered = 0
+        self._poll_wait_s = POLL_MIN_S
+        self._first_seen_s = 0.0
+        self._window_started = time.monotonic()  # the first window starts when polling starts
+        # Per delivered batch: (records, oldest record's age when the poller first saw the batch,
+        # time spent gathering it (batching window), time until every lane had processed it), ms.
+        self.timings: deque[tuple[int, float, float, float]] = deque(maxlen=TIMINGS_KEPT)
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"esm-{mapping.uuid[:8]}-{source.shard_id}")
 
@@ -67,10 +83,13 @@ class StreamShardPoller:
                                                     self.mapping.starting_position_timestamp)
                 batch, iterator = self._gather(iterator)
                 if not batch:
-                    self._stop.wait(IDLE_POLL_S)
+                    self._stop.wait(self._poll_wait_s)
+                    self._poll_wait_s = min(POLL_MAX_S, self._poll_wait_s * 2)
                     continue
+                self._poll_wait_s = POLL_MIN_S
                 self._deliver(batch, lanes)
                 self.last_sequence = batch[-1].sequence_number
+                self._window_started = time.monotonic()  # the invocation completed
             except Exception:  # the poller must survive a transient emulator error, like Lambda's
                 if self._stop.is_set():
                     break
@@ -79,23 +98,24 @@ class StreamShardPoller:
         lanes.shutdown(wait=False)
 
     def _gather(self, iterator: str) -> tuple[list[FetchedRecord], str]:
+        """Records for one invocation: an empty list when the shard has none (the caller waits and
+        polls again), else what arrived until the batch is full or the batching window, which began
+        when the previous invocation completed, has run out."""
         batch_size = self.mapping.batch_size
-        window_s = self.mapping.batching_window_s
-        deadline = None
+        window_ends = self._window_started + self.mapping.batching_window_s
         batch: list[FetchedRecord] = []
         while True:
             records, next_iterator, millis_behind = self.source.fetch(iterator, batch_size - len(batch))
             self.millis_behind = millis_behind
             iterator = next_iterator or iterator
+            if records and not batch:
+                self._first_seen_s = time.time()
             batch.extend(records)
-            if batch and deadline is None:
-                deadline = time.monotonic() + window_s
-            if len(batch) >= batch_size or not batch or deadline is None or time.monotonic() >= deadline:
+            remaining = window_ends - time.monotonic()
+            if not batch or len(batch) >= batch_size or remaining <= 0 or self._stop.is_set():
                 return batch, iterator
-            if not records:
-                self._stop.wait(min(IDLE_POLL_S, max(0.0, deadline - time.monotonic())))
-            if self._stop.is_set():
-                return batch, iterator
+            # Read to the end of the shard for now: poll again for more until the window runs out.
+            self._stop.wait(min(POLL_MAX_S, remaining))
 
     def _deliver(self, batch: list[FetchedRecord], lanes: ThreadPoolExecutor) -> None:
         record_filter = RecordFilter(self.mapping.filter_patterns, self.source.kind)
@@ -107,10 +127,28 @@ class StreamShardPoller:
         for record in kept:
             lane = int(hashlib.md5(record.partition_key.encode()).hexdigest(), 16) % factor
             by_lane.setdefault(lane, []).append(record)
+        started = time.time()
         futures = [lanes.submit(self._deliver_lane, records) for records in by_lane.values()]
         for future in futures:
             future.result()
         self.records_delivered += len(kept)
+        oldest = min(record.arrival_s for record in batch)
+        self.timings.append((len(kept), (self._first_seen_s - oldest) * 1000,
+                             (started - self._first_seen_s) * 1000, (time.time() - started) * 1000))
+
+    def timing_summary(self) -> dict[str, float]:
+        """p50/p95 (ms) over the last batches: `seen` = age of a batch's oldest record when the
+        poller first saw it, `gather` = batching window spent, `deliver` = invoke(s) until done."""
+        rows = list(self.timings)
+        if not rows:
+            return {}
+        summary: dict[str, float] = {"batches": len(rows),
+                                     "records_per_batch": round(sum(r[0] for r in rows) / len(rows), 1)}
+        for index, name in ((1, "seen"), (2, "gather"), (3, "deliver")):
+            ordered = sorted(r[index] for r in rows)
+            summary[f"{name}_p50_ms"] = round(ordered[len(ordered) // 2], 1)
+            summary[f"{name}_p95_ms"] = round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1)
+        return summary
 
     def _deliver_lane(self, records: list[FetchedRecord]) -> None:
         policy = RetryPolicy(
