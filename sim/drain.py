@@ -11,16 +11,19 @@ from typing import Callable, Optional
 from sim import aws
 
 
-def queue_backlog(sqs, prefix: str, exclude: str = "simobs-") -> int:
-    """Visible + in-flight messages over the stack's queues (observer queues excluded)."""
-    total = 0
+def queue_depths(sqs, prefix: str) -> dict[str, int]:
+    """Queue name -> visible + in-flight messages, for the queues whose names start with prefix."""
+    depths = {}
     for url in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", []):
-        if exclude in url:
-            continue
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-        total += sum(int(value) for value in attributes.values())
-    return total
+        depths[url.rsplit("/", 1)[-1]] = sum(int(value) for value in attributes.values())
+    return depths
+
+
+def queue_backlog(sqs, prefix: str, exclude: str = "simobs-") -> int:
+    """Visible + in-flight messages over the stack's queues (observer queues excluded)."""
+    return sum(depth for name, depth in queue_depths(sqs, prefix).items() if exclude not in name)
 
 
 def wait_until_settled(poll: Callable[[], int], backlog: Callable[[], int], *, quiet_s: float,

@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 from sim import aws, report
 from sim.config import ending_now, latest_same_time_of_day, parse_duration  # noqa: F401 (re-exported)
-from sim.drain import queue_backlog, stack_queue_prefix, wait_until_settled
+from sim.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
 from sim.fleet import Fleet
 from sim.observers import TopicObservers
 from sim.outcomes import Observed, Outcome, check, passed
@@ -245,14 +245,8 @@ def gather(loaded: Scenario, observers: TopicObservers, sink, options: RunOption
 
 
 def dead_letter_counts(sqs, prefix: str) -> dict:
-    counts = {}
-    for url in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", []):
-        name = url.rsplit("/", 1)[-1]
-        if name.endswith("-dlq"):
-            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            counts[name[len(prefix):]] = sum(int(v) for v in attributes.values())
-    return counts
+    return {name[len(prefix):]: depth for name, depth in queue_depths(sqs, prefix).items()
+            if name.endswith("-dlq")}
 
 
 def _count_items(client, table: str) -> Optional[int]:
