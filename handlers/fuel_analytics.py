@@ -1,20 +1,38 @@
 """Diagnostics stream -> MPG/efficiency (domain fuel) -> Aurora fuel_analytics -> Redis -> driver-coaching.
 
 Each reading joins the vehicle's trailing WINDOW_MS of samples in a Redis sorted set
-(`fuel:win:<vehicle_id>`); the window is assessed against the class benchmark
-(`fuel:benchmark:<vehicle_type>`, defaults when unset). A reading whose window yields an MPG is
-stored in fuel_analytics (record_id key: redelivery inserts nothing) and counted once into
-`fuel:observed:<vehicle_type>` (guarded increments). Coaching is published at most once per
-vehicle/driver per COACHING_BUCKET_MS, check -> publish -> mark, with a deterministic coaching_id.
+(`fuel:win:<vehicle_id>`, score ts_ms, member the compact sample `encode_sample` writes: fixed
+field order, fixed rounding, so a redelivered reading adds nothing and a 60-minute window stays a
+listpack); the window is assessed against the class benchmark (`fuel:benchmark:<vehicle_type>`,
+defaults when unset). A reading whose window yields an MPG is stored in fuel_analytics (record_id
+key: redelivery inserts nothing) and counted into `fuel:observed:<vehicle_type>` at most once, by a
+per-vehicle high-water mark instead of a key per record: `fuel:counted:<vehicle_id>` holds the
+ts_ms of the newest reading counted, and one Lua script increments the class counters and advances
+the mark only when the reading is newer than the mark. So a redelivered reading, and a late
+reading older than the vehicle's newest counted one, is stored in fuel_analytics but not counted
+into the benchmark.
+
+The mark relies on the order Kinesis keeps per partition key (= vehicle_id). A partial batch
+failure makes Lambda retry from the lowest failed sequence number while later records of the same
+batch may already be done, so the mark must never pass a failed reading: within one invocation,
+once a record of a vehicle fails with an ordinary error, every later record of that vehicle
+(same partition key or vehicle_id) is reported failed without touching anything (`VehicleHeld`),
+and the retry replays them in order. A poison record (dead-lettered, counts as processed) holds
+nothing; a dependency error aborts the whole invocation anyway (handlers.common.batch).
+
+Coaching is published at most once per vehicle/driver per COACHING_BUCKET_MS, check -> publish ->
+mark, with a deterministic coaching_id.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 from handlers.common import batch, db
 from handlers.common.config import get_config
-from handlers.common.idempotency import already_done, incr_once, mark_done, stable_id
+from handlers.common.errors import DEPENDENCY_ERRORS, poison_reason
+from handlers.common.idempotency import MARK_TTL_S, already_done, incr_if_newer, mark_done, stable_id
 from handlers.common.records import telemetry_from_kinesis
 from handlers.common.redis_client import get_redis
 from handlers.common.sns import publish
@@ -25,7 +43,19 @@ processor = batch.Processor(batch.EventType.KinesisDataStreams)
 WINDOW_MS = 60 * 60_000          # ~90 km at highway speed: enough distance for a stable MPG
 COACHING_BUCKET_MS = 3_600_000
 EVENT_TYPE = "fuel_coaching"
-_SAMPLE_SIGNALS = ("vehicle_speed_kph", "engine_rpm", "odometer_km", "fuel_used_l", "fuel_rate_lph")
+# Window member fields after ts_ms, in this order, with the decimals kept: 0.1 km/h, 1 rpm,
+# 1 m of odometer, 1 mL of fuel, 0.01 L/h. "<ts_ms>,<speed>,<rpm>,<odometer>,<fuel_used>,<fuel_rate>"
+# (an absent signal is an empty field) is <= 59 bytes for any value handlers.domain.validation
+# accepts (typically ~45): under Redis's zset-max-listpack-value (64), and 61 one-minute members
+# are under zset-max-listpack-entries (128), so a window stays a listpack, not a skiplist.
+SAMPLE_FIELDS: tuple[tuple[str, int], ...] = (
+    ("vehicle_speed_kph", 1), ("engine_rpm", 0), ("odometer_km", 3), ("fuel_used_l", 3), ("fuel_rate_lph", 2))
+COUNTED_TTL_S = MARK_TTL_S  # one key per vehicle; outlives any redelivery (Kinesis retention <= 7 d)
+
+
+class VehicleHeld(RuntimeError):
+    """An earlier record of this vehicle failed in this invocation: fail this one untouched too."""
+
 
 _INSERT = """
 INSERT INTO fuel_analytics (record_id, vehicle_id, fleet_id, driver_id, vehicle_type, ts, distance_km,
@@ -36,18 +66,55 @@ ON CONFLICT (record_id) DO NOTHING
 """
 
 
+def _number(value, decimals: int) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(number):
+        return ""
+    text = f"{number:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def encode_sample(ts_ms: int, signals: dict) -> str:
+    """The window member of one reading: same reading, same member (redelivery adds nothing)."""
+    return ",".join([str(int(ts_ms))] + [_number(signals.get(name), decimals) for name, decimals in SAMPLE_FIELDS])
+
+
+def decode_sample(member: str | bytes) -> dict:
+    """encode_sample's member -> `{"ts_ms": int, <signal>: float, ...}` (absent signals left out),
+    the flat sample shape fuel.assess takes. Members written before the compact form (JSON) decode too."""
+    if isinstance(member, (bytes, bytearray)):
+        member = member.decode()
+    if member.startswith("{"):
+        return json.loads(member)
+    ts_text, *fields = member.split(",")
+    sample: dict = {"ts_ms": int(ts_text)}
+    for (name, _), text in zip(SAMPLE_FIELDS, fields):
+        if text:
+            sample[name] = float(text)
+    return sample
+
+
 def window_samples(r, record: dict) -> tuple[list[dict], fuel.Benchmark]:
-    signals = record.get("signals") or {}
-    sample = {"ts_ms": record["ts_ms"], **{k: signals[k] for k in _SAMPLE_SIGNALS if k in signals}}
     key = f"fuel:win:{record['vehicle_id']}"
     pipe = r.pipeline(transaction=False)
-    pipe.zadd(key, {json.dumps(sample, sort_keys=True): record["ts_ms"]})
+    pipe.zadd(key, {encode_sample(record["ts_ms"], record.get("signals") or {}): record["ts_ms"]})
     pipe.zremrangebyscore(key, "-inf", f"({record['ts_ms'] - WINDOW_MS}")
     pipe.zrangebyscore(key, record["ts_ms"] - WINDOW_MS, record["ts_ms"])
     pipe.expire(key, WINDOW_MS // 1000 + 600)
     pipe.hgetall(fuel.benchmark_key(record["vehicle_type"]))
     _, _, members, _, bench = pipe.execute()
-    return [json.loads(m) for m in members], fuel.Benchmark.from_mapping(record["vehicle_type"], bench)
+    samples: dict[int, dict] = {}
+    for member in members:
+        sample = decode_sample(member)
+        samples.setdefault(sample["ts_ms"], sample)  # one sample per instant
+    return list(samples.values()), fuel.Benchmark.from_mapping(record["vehicle_type"], bench)
 
 
 def coaching_message(record: dict, result: fuel.FuelAssessment, bench: fuel.Benchmark, coaching_id: str) -> dict:
@@ -62,7 +129,10 @@ def coaching_message(record: dict, result: fuel.FuelAssessment, bench: fuel.Benc
 
 
 def process_record(raw: dict) -> dict:
-    record = telemetry_from_kinesis(raw, "diagnostics")
+    return process_reading(telemetry_from_kinesis(raw, "diagnostics"))
+
+
+def process_reading(record: dict) -> dict:
     r = get_redis()
     samples, bench = window_samples(r, record)
     result = fuel.assess(samples, bench)
@@ -75,9 +145,9 @@ def process_record(raw: dict) -> dict:
             "idle_pct": result.idle_pct, "benchmark_mpg": bench.mpg,
             "efficiency_pct": None if result.efficiency_ratio is None else 100 * result.efficiency_ratio,
             "inefficient": bool(result.patterns)})
-        incr_once(r, f"fuel:seen:{record['record_id']}", [
+        incr_if_newer(r, f"fuel:counted:{record['vehicle_id']}", record["ts_ms"], [
             (f"fuel:observed:{record['vehicle_type']}", "samples", 1),
-            (f"fuel:observed:{record['vehicle_type']}", "mpg_sum", float(result.mpg))])
+            (f"fuel:observed:{record['vehicle_type']}", "mpg_sum", float(result.mpg))], COUNTED_TTL_S)
     if result.coaching:
         bucket = record["ts_ms"] - record["ts_ms"] % COACHING_BUCKET_MS
         coaching_id = f"fc-{stable_id(record['vehicle_id'], record.get('driver_id'), bucket)}"
@@ -89,5 +159,36 @@ def process_record(raw: dict) -> dict:
     return {"mpg": result.mpg, "patterns": [p.code for p in result.patterns]}
 
 
+def _partition_key(raw: dict) -> str | None:
+    return (raw.get("kinesis") or {}).get("partitionKey")
+
+
+def ordered_per_vehicle(record_fn):
+    """A batch record function for one invocation: parses the raw Kinesis record and calls
+    `record_fn(record)`; after a record of a vehicle fails with an ordinary error, every later
+    record with the same partition key or vehicle_id raises VehicleHeld before any side effect, so
+    the vehicle's high-water mark never passes a reading Lambda will retry."""
+    held: set[str] = set()
+
+    def run(raw: dict):
+        ids = {_partition_key(raw)} - {None}
+        if ids & held:
+            raise VehicleHeld(f"an earlier record of {sorted(ids & held)[0]} failed in this batch")
+        try:
+            record = telemetry_from_kinesis(raw, "diagnostics")
+            ids.add(record["vehicle_id"])
+            if ids & held:
+                raise VehicleHeld(f"an earlier record of {record['vehicle_id']} failed in this batch")
+            return record_fn(record)
+        except VehicleHeld:
+            raise
+        except Exception as exc:
+            if poison_reason(exc) is None and not isinstance(exc, DEPENDENCY_ERRORS):
+                held.update(ids)
+            raise
+
+    return run
+
+
 def handler(event, context):
-    return batch.run(event, context, processor, process_record)
+    return batch.run(event, context, processor, ordered_per_vehicle(process_reading))

@@ -2,6 +2,8 @@
 
 Location items are keyed by (vehicle_id, timestamp) and written with BatchWriteItem after the
 batch; rewriting them on redelivery is harmless, and a failed flush fails the whole invocation.
+Each item carries `expires_at` (epoch s = fix time + LOCATIONS_TTL_DAYS, default 30), the table's
+TTL attribute, so DynamoDB deletes the fixes after the retention, like vehicle_diagnostics.
 Redis holds `geo:fleet:<fleet_id>` / `geo:all` (GEOADD) and the per-vehicle tracker state
 `geo:state:<vehicle_id>` from handlers.domain.geofence.step. A fix at or before the state's last
 fix is stale or redelivered: it is stored but neither moves the vehicle on the map nor emits
@@ -53,10 +55,11 @@ def fence_indexes() -> dict[str, geofence.GeofenceIndex]:
     return _fences.get("all", load)
 
 
-def location_item(record: dict) -> dict:
+def location_item(record: dict, ttl_days: int) -> dict:
     keep = ("record_id", "fleet_id", "driver_id", "vehicle_type", "lat", "lon", "speed_kph", "heading_deg", "ts")
     return {"vehicle_id": record["vehicle_id"], "timestamp": record["ts_ms"],
-            "geohash": geo.location_geohash(record["lat"], record["lon"]), **{k: record.get(k) for k in keep}}
+            "geohash": geo.location_geohash(record["lat"], record["lon"]), **{k: record.get(k) for k in keep},
+            "expires_at": record["ts_ms"] // 1000 + ttl_days * 86400}
 
 
 def event_message(record: dict, ev: geofence.GeofenceEvent, fence: geofence.Geofence) -> dict:
@@ -71,7 +74,7 @@ def event_message(record: dict, ev: geofence.GeofenceEvent, fence: geofence.Geof
 
 def process_record(raw: dict, writer: DynamoBatchWriter) -> int:
     record = telemetry_from_kinesis(raw, "gps")
-    writer.add(location_item(record))
+    writer.add(location_item(record, get_config().locations_ttl_days))
     r = get_redis()
     vehicle_id, ts_ms = record["vehicle_id"], record["ts_ms"]
     state_key = f"geo:state:{vehicle_id}"

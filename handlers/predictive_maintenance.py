@@ -8,6 +8,15 @@ vehicle's window holds MIN_WINDOW_SPAN_MIN of history: the model was trained on 
 and a score from the first few readings of a trip would block a meaningful one for an hour.
 The prediction item carries `publish_pending` until the SNS publish succeeded, so a crash between
 the two re-publishes (same prediction_id) instead of losing the maintenance request.
+
+Cost per batch: the batch's history rows go in with one pipelined executemany (one transaction,
+one round trip; a malformed record is left out of it and dead-lettered at its turn, a database
+error fails the invocation for retry); the feature windows of the vehicles that may be scored
+come back in one SELECT, their vehicle rows in one more, and only a vehicle whose window already
+spans MIN_WINDOW_SPAN_MIN asks predicted_failures for its latest prediction (the query that
+decides "once an hour") - unless vehicle_history proves that no prediction blocking this reading
+can exist (_maybe_scored: no reading of the last interval could have been scored, and this
+reading is new), as for every vehicle reaching the first full window of a trip.
 """
 from __future__ import annotations
 
@@ -17,7 +26,7 @@ from collections import OrderedDict
 from handlers.common import batch, db
 from handlers.common.aws import client, from_item, to_item
 from handlers.common.config import get_config
-from handlers.common.errors import PoisonRecord
+from handlers.common.errors import DEPENDENCY_ERRORS, PoisonRecord
 from handlers.common.idempotency import stable_id
 from handlers.common.records import telemetry_from_kinesis
 from handlers.common.sns import publish
@@ -29,57 +38,143 @@ WINDOW_MS = 30 * 60_000            # the model was trained on 30-minute windows
 PREDICTION_INTERVAL_MS = 3_600_000
 MIN_WINDOW_SPAN_MIN = 20
 EVENT_TYPE = "predicted_failure"
-# vehicle_id -> predicted_at of its latest prediction seen by this container. A shard keeps its
-# vehicles, so a warm container skips the predicted_failures query for the ~59 of 60 readings
-# that fall inside the interval. Bounded: ~100 B an entry.
+# vehicle_id -> predicted_at of its latest prediction seen by this container (written by it, or
+# read from predicted_failures when that one blocked a scoring). A shard keeps its vehicles, so a
+# warm container skips the window and the predicted_failures query for the ~59 of 60 readings
+# that fall inside the interval. Only ever a prediction that exists: a newer one written
+# elsewhere can only extend the interval, never shorten it. Bounded: ~100 B an entry.
 _last_scored: "OrderedDict[str, int]" = OrderedDict()
 _LAST_SCORED_MAX = 100_000
 _HISTORY_SIGNALS = ("engine_hours", "odometer_km", "engine_rpm", "coolant_temp_c", "battery_v",
                     "engine_load_pct", "fuel_rate_lph")
 
+_HISTORY_COLUMNS = ("record_id", "vehicle_id", "fleet_id", "vehicle_type", "ts", *_HISTORY_SIGNALS,
+                    "dtc_count", "dtcs")
 _INSERT_HISTORY = f"""
-INSERT INTO vehicle_history (record_id, vehicle_id, fleet_id, vehicle_type, ts, {", ".join(_HISTORY_SIGNALS)},
-    dtc_count, dtcs)
-VALUES (%(record_id)s, %(vehicle_id)s, %(fleet_id)s, %(vehicle_type)s, %(ts)s,
-    {", ".join(f"%({s})s" for s in _HISTORY_SIGNALS)}, %(dtc_count)s, %(dtcs)s)
-ON CONFLICT (record_id) DO NOTHING
+INSERT INTO vehicle_history ({", ".join(_HISTORY_COLUMNS)}) VALUES ({", ".join(["%s"] * len(_HISTORY_COLUMNS))})
+ON CONFLICT (record_id) DO NOTHING RETURNING record_id
 """
+# The window of every requested (vehicle, reading) in one statement; `i` says whose row it is.
 _RECENT = f"""
-SELECT ts, vehicle_type, {", ".join(_HISTORY_SIGNALS)}, dtcs FROM vehicle_history
-WHERE vehicle_id = %s AND ts > %s AND ts <= %s ORDER BY ts
+SELECT q.i, h.ts, h.vehicle_type, {", ".join(f"h.{s}" for s in _HISTORY_SIGNALS)}, h.dtcs
+FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY AS q(vehicle_id, lo, hi, i)
+JOIN vehicle_history h ON h.vehicle_id = q.vehicle_id AND h.ts > q.lo AND h.ts <= q.hi
+ORDER BY q.i, h.ts
 """
+# The vehicle row of every requested (vehicle, reading) (LEFT JOIN: an unknown vehicle gives
+# NULLs, i.e. no history), and the times and record_ids of the vehicle's readings since `since`,
+# for _maybe_scored.
 _HISTORY = """
-SELECT EXTRACT(EPOCH FROM (%s::timestamptz - (v.in_service_date::timestamp AT TIME ZONE 'UTC'))) / 86400
-           AS age_days,
+SELECT q.i,
+       EXTRACT(EPOCH FROM (q.at - (v.in_service_date::timestamp AT TIME ZONE 'UTC'))) / 86400 AS age_days,
        v.last_service_km, v.prior_failures,
-       (SELECT max(odometer_km) FROM vehicle_history h WHERE h.vehicle_id = v.vehicle_id) AS odometer_km
-FROM vehicles v WHERE v.vehicle_id = %s
+       (SELECT max(odometer_km) FROM vehicle_history h WHERE h.vehicle_id = v.vehicle_id) AS odometer_km,
+       ARRAY(SELECT h.ts FROM vehicle_history h WHERE h.vehicle_id = q.vehicle_id AND h.ts > q.since
+             ORDER BY h.ts, h.record_id) AS times,
+       ARRAY(SELECT h.record_id FROM vehicle_history h
+             WHERE h.vehicle_id = q.vehicle_id AND h.ts > q.since ORDER BY h.ts, h.record_id) AS ids
+FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY AS q(vehicle_id, at, since, i)
+LEFT JOIN vehicles v ON v.vehicle_id = q.vehicle_id
 """
+_HISTORY_FIELDS = ("age_days", "last_service_km", "prior_failures", "odometer_km")
 
 
 def _ts(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
 
 
-def store_history(record: dict) -> None:
+def _ms(ts: dt.datetime) -> int:
+    return int(ts.timestamp() * 1000)
+
+
+def history_row(record: dict) -> tuple:
     from psycopg.types.json import Jsonb
 
     signals = record.get("signals") or {}
-    row = {k: record.get(k) for k in ("record_id", "vehicle_id", "fleet_id", "vehicle_type")}
-    row.update({s: signals.get(s) for s in _HISTORY_SIGNALS})
-    row.update(ts=_ts(record["ts_ms"]), dtc_count=len(record.get("dtcs") or []),
-               dtcs=Jsonb(record.get("dtcs") or []))
-    db.execute(_INSERT_HISTORY, row)
+    return (*(record.get(k) for k in ("record_id", "vehicle_id", "fleet_id", "vehicle_type")), _ts(record["ts_ms"]),
+            *(signals.get(s) for s in _HISTORY_SIGNALS), len(record.get("dtcs") or []),
+            Jsonb(record.get("dtcs") or []))
 
 
-def features_for(record: dict) -> dict:
-    end = record["ts_ms"]
-    rows = db.execute(_RECENT, (record["vehicle_id"], _ts(end - WINDOW_MS), _ts(end)))
-    recent = [{"ts_ms": int(r["ts"].timestamp() * 1000), "vehicle_type": r["vehicle_type"],
-               "signals": {s: r[s] for s in _HISTORY_SIGNALS if r[s] is not None}, "dtcs": r["dtcs"]}
-              for r in rows]
-    history = (db.execute(_HISTORY, (_ts(end), record["vehicle_id"])) or [{}])[0]
-    return predictive.build_features(recent, {k: float(v) for k, v in history.items() if v is not None})
+def store_history(record: dict) -> None:
+    store_histories([history_row(record)])
+
+
+def store_histories(rows: list[tuple]) -> set[str]:
+    """All rows in one transaction and one pipelined round trip (sorted by record_id: concurrent
+    redeliveries lock in one order); returns the record_ids it inserted (not those already there)."""
+    inserted = db.execute_many(_INSERT_HISTORY, sorted(rows, key=lambda r: r[0]), returning=True)
+    return {r["record_id"] for r in inserted}
+
+
+def features_many(records: list[dict], inserted: set[str] | None = None) -> list[tuple[dict | None, bool]]:
+    """(features, never_scored) for each record's window, in order: one SELECT for all windows,
+    one for the vehicle rows of those whose window spans MIN_WINDOW_SPAN_MIN. features is None
+    for the others (they cannot be scored yet). `never_scored`: no prediction that would block
+    this reading can exist (see _maybe_scored); only for records in `inserted`, the record_ids
+    this invocation inserted."""
+    if not records:
+        return []
+    rows = db.execute(_RECENT, ([r["vehicle_id"] for r in records], [_ts(r["ts_ms"] - WINDOW_MS) for r in records],
+                                [_ts(r["ts_ms"]) for r in records]))
+    recent: list[list[dict]] = [[] for _ in records]
+    for r in rows:
+        recent[r["i"] - 1].append({"ts_ms": _ms(r["ts"]), "vehicle_type": r["vehicle_type"],
+                                   "signals": {s: r[s] for s in _HISTORY_SIGNALS if r[s] is not None},
+                                   "dtcs": r["dtcs"]})
+    out: list[tuple[dict | None, bool]] = [(None, False)] * len(records)
+    due = [n for n, window in enumerate(recent) if _window_full(window)]
+    if due:
+        found = {h["i"] - 1: h for h in db.execute(_HISTORY, (
+            [records[n]["vehicle_id"] for n in due], [_ts(records[n]["ts_ms"]) for n in due],
+            [_ts(records[n]["ts_ms"] - PREDICTION_INTERVAL_MS - WINDOW_MS - 60_000) for n in due]))}
+        for k, n in enumerate(due):
+            h = found.get(k, {})
+            history = {key: float(h[key]) for key in _HISTORY_FIELDS if h.get(key) is not None}
+            never_scored = (inserted is not None and records[n]["record_id"] in inserted
+                            and not _maybe_scored(records[n]["ts_ms"], h.get("times") or [], h.get("ids") or [],
+                                                  inserted))
+            out[n] = (predictive.build_features(recent[n], history), never_scored)
+    return out
+
+
+def features_for(record: dict) -> dict | None:
+    """The model's features for the record's window; None while it spans < MIN_WINDOW_SPAN_MIN."""
+    return features_many([record])[0][0]
+
+
+def _window_full(window: list[dict]) -> bool:
+    """The window spans MIN_WINDOW_SPAN_MIN: features' span_min, computed as build_features does
+    (every row has its ts_ms), without building the rest for windows that cannot be scored."""
+    times = [r["ts_ms"] for r in window]
+    return bool(times) and (max(times) - min(times)) / 60_000 >= MIN_WINDOW_SPAN_MIN
+
+
+_SLACK_MS = 2  # _ms() may round a stored time down by 1 ms: err towards "maybe scored"
+
+
+def _maybe_scored(ts_ms: int, times: list[dt.datetime], ids: list[str], inserted: set[str]) -> bool:
+    """Could a prediction that blocks scoring the reading at ts_ms exist, judged from the vehicle's
+    readings since ts_ms - interval - window (`times` ascending, their record_`ids`)?
+
+    A prediction is written only for a reading already stored in vehicle_history (by whoever
+    scored it) whose window then spanned MIN_WINDOW_SPAN_MIN; rows are never deleted, and a
+    window only grows as rows arrive. So a reading P can have been scored only if, now, its
+    window (P - window, P] holds a reading at or before P - MIN_WINDOW_SPAN_MIN, and it blocks
+    ts_ms only if ts_ms - P < interval (P later than ts_ms included). Readings this invocation
+    inserted (`inserted`, the one at ts_ms among them) were stored by no one before, so no one
+    scored them; in this invocation only the newest reading per vehicle is scored, and predict
+    checks the container's memory for one scored before it."""
+    ms = [_ms(t) for t in times]
+    lo = 0
+    for p, record_id in zip(ms, ids):
+        if record_id in inserted or ts_ms - p >= PREDICTION_INTERVAL_MS + _SLACK_MS:
+            continue
+        while ms[lo] < p - WINDOW_MS - _SLACK_MS:
+            lo += 1
+        if ms[lo] <= p - MIN_WINDOW_SPAN_MIN * 60_000 + _SLACK_MS:
+            return True
+    return False
 
 
 def latest_prediction(vehicle_id: str) -> dict | None:
@@ -99,20 +194,35 @@ def infer(features: dict) -> predictive.Prediction:
         raise PoisonRecord("PREDICTION_UNPARSABLE", str(exc)) from exc
 
 
-def predict(record: dict) -> dict | None:
+def _recently_scored(vehicle_id: str, ts_ms: int) -> bool:
+    """This container knows of a prediction for the vehicle less than an interval before ts_ms
+    (the same reading again is not skipped: it may be a retry of a pending publish)."""
+    cached = _last_scored.get(vehicle_id)
+    return cached is not None and cached != ts_ms and 0 <= ts_ms - cached < PREDICTION_INTERVAL_MS
+
+
+def predict(record: dict, features: dict | None = None, never_scored: bool = False) -> dict | None:
+    """`features`, `never_scored`: as features_many gave them for this record, if already asked
+    (None: predict reads the window itself)."""
     cfg = get_config()
     vehicle_id, ts_ms = record["vehicle_id"], record["ts_ms"]
-    cached = _last_scored.get(vehicle_id)
-    if cached is not None and cached != ts_ms and 0 <= ts_ms - cached < PREDICTION_INTERVAL_MS:
+    if _recently_scored(vehicle_id, ts_ms):
         return None
-    prior = latest_prediction(vehicle_id)
+    # The window first (it is needed for scoring anyway): a vehicle that cannot be scored yet
+    # costs no predicted_failures query. Both are reads, so the order changes no decision.
+    if features is None:
+        features = features_for(record)
+    if features is None:
+        return None  # too little history yet; a later reading of this trip will be scored
+    # never_scored (the handler proved no blocking prediction can exist, see _maybe_scored) holds
+    # only if this container has not scored the vehicle since (another reading of it, same batch)
+    prior = None if never_scored and vehicle_id not in _last_scored else latest_prediction(vehicle_id)
     if prior is not None:
         retry_publish = prior["predicted_at"] == ts_ms and prior.get("publish_pending")
         if not retry_publish and ts_ms - prior["predicted_at"] < PREDICTION_INTERVAL_MS:
+            # scored elsewhere (another container, before a cold start): skip its interval here too
+            _remember(vehicle_id, max(prior["predicted_at"], _last_scored.get(vehicle_id, prior["predicted_at"])))
             return None
-    features = features_for(record)
-    if not features.get("span_min", 0) >= MIN_WINDOW_SPAN_MIN:
-        return None  # too little history yet; a later reading of this trip will be scored
     prediction = infer(features)
     wanted = prediction.component != "none" and predictive.should_publish(
         prediction.confidence, cfg.prediction_confidence_threshold)
@@ -145,16 +255,80 @@ def _remember(vehicle_id: str, ts_ms: int) -> None:
         _last_scored.popitem(last=False)
 
 
+class _Batch:
+    """What the handler prepares once per invocation, on its first record: every record decoded,
+    the good ones' history rows inserted in one transaction and round trip, the windows of the newest reading of
+    each vehicle that may be due fetched with one (or two) SELECTs."""
+
+    def __init__(self, raws: list[dict]) -> None:
+        self.raws = raws
+        self.newest: dict[str, str] = {}
+        for raw in raws:
+            self.newest[raw["kinesis"]["partitionKey"]] = raw["kinesis"]["sequenceNumber"]
+        self.ready = False
+        self.parsed: dict[str, dict | BaseException] = {}  # sequenceNumber -> record or its error
+        self.stored = False  # False: insert each record's row at its turn (the per-record fallback)
+        self.features: dict[str, tuple[dict, bool]] = {}  # sequenceNumber -> features_many's answer
+
+    def is_newest(self, raw: dict) -> bool:
+        return self.newest.get(raw["kinesis"]["partitionKey"]) == raw["kinesis"]["sequenceNumber"]
+
+    def prepare(self) -> None:
+        self.ready = True
+        rows = []
+        for raw in self.raws:
+            seq = raw["kinesis"]["sequenceNumber"]
+            try:
+                record = telemetry_from_kinesis(raw, "diagnostics")
+                rows.append(history_row(record))
+            except Exception as exc:  # raised again at the record's turn: DLQ or batchItemFailures
+                self.parsed[seq] = exc
+                continue
+            self.parsed[seq] = record
+        try:
+            inserted = store_histories(rows)
+        except DEPENDENCY_ERRORS:
+            raise  # the whole invocation fails and is retried; nothing was written
+        except Exception:
+            # e.g. a row the database refuses (one transaction: nothing was written). One INSERT
+            # per record then, so only that record fails, as it did before the batch insert.
+            return
+        self.stored = True
+        due: dict[str, dict] = {}  # sequenceNumber -> newest reading of a vehicle that may be due
+        for raw in self.raws:
+            record = self.parsed[raw["kinesis"]["sequenceNumber"]]
+            if (self.is_newest(raw) and isinstance(record, dict)
+                    and not _recently_scored(record["vehicle_id"], record["ts_ms"])):
+                due[raw["kinesis"]["sequenceNumber"]] = record
+        try:
+            features = features_many(list(due.values()), inserted)
+        except DEPENDENCY_ERRORS:
+            raise
+        except Exception:
+            return  # each record then reads its own window at its turn, and fails alone if it must
+        self.features = dict(zip(due, features))
+
+    def process(self, raw: dict):
+        if not self.ready:
+            self.prepare()
+        parsed = self.parsed.get(raw["kinesis"]["sequenceNumber"])
+        if parsed is None:  # not seen by prepare (cannot happen with one event); decode it now
+            parsed = telemetry_from_kinesis(raw, "diagnostics")
+            store_history(parsed)
+        elif isinstance(parsed, BaseException):
+            raise parsed
+        elif not self.stored:
+            store_history(parsed)
+        if not self.is_newest(raw):
+            return None
+        seq = raw["kinesis"]["sequenceNumber"]
+        if seq not in self.features:
+            return predict(parsed)  # its window was not fetched in prepare: predict reads it
+        features, never_scored = self.features.pop(seq)
+        if features is None:
+            return None  # the window spans < MIN_WINDOW_SPAN_MIN: nothing to score yet
+        return predict(parsed, features, never_scored)
+
+
 def handler(event, context):
-    newest = {}
-    for raw in event.get("Records", []):
-        newest[raw["kinesis"]["partitionKey"]] = raw["kinesis"]["sequenceNumber"]
-
-    def process_record(raw: dict):
-        record = telemetry_from_kinesis(raw, "diagnostics")
-        store_history(record)
-        if newest.get(raw["kinesis"]["partitionKey"]) == raw["kinesis"]["sequenceNumber"]:
-            return predict(record)
-        return None
-
-    return batch.run(event, context, processor, process_record)
+    return batch.run(event, context, processor, _Batch(event.get("Records", [])).process)

@@ -1995,6 +1995,7 @@ locals {
     REPORT_RETENTION_DAYS           = tostring(var.report_retention_days)
     PREDICTION_CONFIDENCE_THRESHOLD = "0.8"
     DIAGNOSTICS_TTL_DAYS            = "30"
+    LOCATIONS_TTL_DAYS              = "30"
   }
 
   kinesis_read_actions = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard"]

@@ -42,6 +42,22 @@ REDIS_GEO_MEMBER_BYTES = 120  # skiplist zset entry: dictEntry 24 + sds member 1
 REDIS_KEY_OVERHEAD_BYTES = 96  # top-level key: dictEntry, robj, key sds, expires entry
 REDIS_WINDOW_ENTRY_BYTES = 32  # listpack zset entry "<ts>:<value>" member + score in a small window
 REDIS_HASH_FIELD_BYTES = 48  # listpack hash field + value (alert counters, geofence state)
+# Measured on Redis 7.0 (used_memory delta over 20,000 keys, 64-bit jemalloc), rounded up:
+REDIS_STRING_KEY_BYTES = 160  # small string key with EX: dash:seen 163, fuel:coached 161, fuel:counted 145
+REDIS_JSON_STATE_KEY_BYTES = 400  # alert:<vehicle>:<rule> dedupe state (~215 B JSON) with EX: 385
+REDIS_SET_MEMBER_BYTES = 72  # hashtable set member "DR-000000001": 69
+# fuel:win:<vehicle> listpack entry: compact member (~45-55 B) + score + entry headers; MEMORY
+# USAGE of a 61-member window 4,152 B, used_memory 4,208 B a vehicle (the JSON members it replaced
+# needed a 16,760 B skiplist).
+REDIS_FUEL_WINDOW_ENTRY_BYTES = 70
+FUEL_WINDOW_S = 3_600  # handlers.fuel_analytics.WINDOW_MS
+MARK_TTL_S = 8 * SECONDS_PER_DAY  # handlers.common.idempotency.MARK_TTL_S (dash:seen, coaching marks)
+ALERT_STATE_TTL_S = 960  # handlers.domain.anomaly.STATE_TTL_S
+HOS_DRIVER_DAYS = 10  # hos:drivers:<day> sets kept 10 days (handlers.hos_processor.MARK_TTL_S)
+# Planning assumption (not measured): share of vehicle-hours with a fuel coaching; each one keeps
+# fuel:coached:<id> and coach:sent:<id> for MARK_TTL_S. Every vehicle coached every hour would
+# be 10x this figure.
+COACHING_VEHICLE_HOUR_FRACTION = 0.1
 REDIS_FRAGMENTATION = 1.3  # allocator fragmentation ratio to expect under churn
 ELASTICACHE_RESERVED_FRACTION = 0.25  # default reserved-memory-percent for snapshots/replication
 
@@ -294,13 +310,28 @@ def _lambda_checks(rates: TelemetryRates, loads: dict[str, StreamLoad], shards: 
 
 
 def redis_memory_bytes(rates: TelemetryRates, window_points: int = 30, window_metrics: int = 4) -> dict[str, float]:
-    """Working-set estimate per structure (bytes before fragmentation)."""
+    """Working-set estimate per structure (bytes before fragmentation), every key family the
+    handlers keep (docs/data-model.md "Redis")."""
+    alerts_per_s = rates.vehicles / rates.diagnostics_interval_s * rates.alert_fraction
+    fuel_points = int(FUEL_WINDOW_S // rates.diagnostics_interval_s) + 1
+    coachings = rates.vehicles * 24 * COACHING_VEHICLE_HOUR_FRACTION * MARK_TTL_S / SECONDS_PER_DAY
     return {
-        "geo set (1 member per vehicle)": rates.vehicles * REDIS_GEO_MEMBER_BYTES + REDIS_KEY_OVERHEAD_BYTES,
+        "geo sets (geo:all + geo:fleet, 2 members per vehicle)":
+            2 * rates.vehicles * REDIS_GEO_MEMBER_BYTES + (rates.fleet_count + 1) * REDIS_KEY_OVERHEAD_BYTES,
         f"rolling windows ({window_metrics} metrics x {window_points} points per vehicle)":
             rates.vehicles * window_metrics * (REDIS_KEY_OVERHEAD_BYTES + window_points * REDIS_WINDOW_ENTRY_BYTES),
         "geofence state (1 hash per vehicle)": rates.vehicles * (REDIS_KEY_OVERHEAD_BYTES + 2 * REDIS_HASH_FIELD_BYTES),
+        f"fuel windows ({fuel_points} readings per vehicle, listpack)":
+            rates.vehicles * (REDIS_KEY_OVERHEAD_BYTES + fuel_points * REDIS_FUEL_WINDOW_ENTRY_BYTES),
+        "fuel counted marks (1 string per vehicle)": rates.vehicles * REDIS_STRING_KEY_BYTES,
         "alert counters (1 hash per fleet, ~20 fields)": rates.fleet_count * (REDIS_KEY_OVERHEAD_BYTES + 20 * REDIS_HASH_FIELD_BYTES),
+        "dashboard vehicle counters (1 hash per alerted vehicle, ~3 fields)":
+            rates.vehicles * (REDIS_KEY_OVERHEAD_BYTES + 3 * REDIS_HASH_FIELD_BYTES),
+        f"alert dedupe state ({ALERT_STATE_TTL_S} s per alert)": alerts_per_s * ALERT_STATE_TTL_S * REDIS_JSON_STATE_KEY_BYTES,
+        "dashboard guards dash:seen (1 key per alert, 8 d)": alerts_per_s * MARK_TTL_S * REDIS_STRING_KEY_BYTES,
+        f"coaching marks fuel:coached + coach:sent ({COACHING_VEHICLE_HOUR_FRACTION:.0%} of vehicle-hours, 8 d)":
+            2 * coachings * REDIS_STRING_KEY_BYTES,
+        f"HOS driver-day sets ({HOS_DRIVER_DAYS} days)": rates.drivers * HOS_DRIVER_DAYS * REDIS_SET_MEMBER_BYTES,
     }
 
 

@@ -5,11 +5,22 @@ Processes come from `<state_dir>/pids/*.pid` (JSON records written by harness.pr
 runtime runs Lambda execution environments as child processes that come and go. Each process counts
 its proportional set size (PSS, /proc/<pid>/smaps_rollup), so pages shared by the tree (PostgreSQL's
 shared buffers) are counted once; where PSS cannot be read, RSS (psutil when installed, else /proc).
+
+`memory_detail` splits each service's tree further, for the soak's verdict (sim/soak_memory.py):
+- shared-memory mappings (permissions with 's': PostgreSQL's main segment "/dev/zero (deleted)",
+  "/SYSV... (deleted)", /dev/shm segments) apart from the rest. Summed over every process that maps
+  them, their PSS is the segment's resident size. /proc/<pid>/maps (no page walk) tells which
+  processes have such mappings (1 MiB or more); only those have /proc/<pid>/smaps read, the others
+  smaps_rollup;
+- local Lambda execution environments (descendants started as `python -I .../worker_main.py
+  <code_root>/<function>-<sha16> <handler>` by harness/runtime/workers.py) apart from the process
+  that runs them, each with its function name and start time.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -131,6 +142,147 @@ def memory_sample(processes: dict[str, int]) -> dict[str, float]:
         if kib is not None:
             sample[service] = kib / 1024
     return sample
+
+
+ENVIRONMENT_SCRIPT = "worker_main.py"  # harness/runtime/workers.py WORKER_SCRIPT
+_CODE_DIR_SUFFIX = re.compile(r"-[0-9a-f]{16}$")  # <function>-<code sha256[:16]> (workers.py _code_dir)
+
+
+def _mapping_header(line: str) -> tuple[str, str] | None:
+    """(address range, permissions) of a maps/smaps mapping line, None for an smaps field line."""
+    parts = line.split(None, 2)
+    if len(parts) < 2 or parts[0].endswith(":") or "-" not in parts[0] or len(parts[1]) != 4:
+        return None
+    return parts[0], parts[1]
+
+
+_SMAPS_FIELDS = re.compile(r"^(?:[0-9a-f]+-[0-9a-f]+ [r-][w-][x-]([sp])|Pss:\s+(\d+))", re.MULTILINE)
+
+
+def split_smaps_kib(text: str) -> tuple[int, int]:
+    """(total PSS, PSS of shared mappings) in KiB from the text of /proc/<pid>/smaps (one regex
+    pass: a Python loop over its ~25 lines per mapping costs several times the kernel's read)."""
+    total = shared = 0
+    in_shared = False
+    for kind, pss in _SMAPS_FIELDS.findall(text):
+        if kind:
+            in_shared = kind == "s"
+        else:
+            total += int(pss)
+            if in_shared:
+                shared += int(pss)
+    return total, shared
+
+
+# Shared mappings smaller than this in all (read-only caches such as glibc's gconv-modules.cache,
+# semaphores) are not worth an smaps read: at most this much would be counted as private.
+SHM_SPLIT_MIN_KIB = 1024
+
+
+def _shared_mapping_kib(maps: str) -> int:
+    """Virtual size of a process's shared mappings, from the text of /proc/<pid>/maps."""
+    total = 0
+    for line in maps.splitlines():
+        header = _mapping_header(line)
+        if header and header[1][3] == "s":
+            start, end = header[0].split("-")
+            total += (int(end, 16) - int(start, 16)) // 1024
+    return total
+
+
+def process_memory_kib(pid: int) -> tuple[int, int] | None:
+    """(memory, of which shared-memory mappings) of one process in KiB: PSS where the kernel offers
+    it (RSS otherwise, with no split); None when the process is gone. /proc/<pid>/smaps is read only
+    when the process maps at least SHM_SPLIT_MIN_KIB shared, else smaps_rollup."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        maps = ""
+    if _shared_mapping_kib(maps) >= SHM_SPLIT_MIN_KIB:
+        try:
+            return split_smaps_kib(Path(f"/proc/{pid}/smaps").read_text())
+        except (OSError, ValueError):
+            pass
+    kib = process_kib(pid)
+    return None if kib is None else (kib, 0)
+
+
+def command_args(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def environment_function(args: list[str]) -> str | None:
+    """The function a local Lambda execution environment runs (from its command line), or None
+    when the process is not one."""
+    for index, arg in enumerate(args[:-1]):
+        if arg.endswith(ENVIRONMENT_SCRIPT):
+            return _CODE_DIR_SUFFIX.sub("", Path(args[index + 1]).name) or "?"
+    return None
+
+
+_BOOT_TIME: list[float] = []
+
+
+def started_at(pid: int) -> float | None:
+    """Epoch seconds at which the process started (boot time + starttime ticks)."""
+    token = start_token(pid)
+    if token is None:
+        return None
+    if not _BOOT_TIME:
+        try:
+            line = next(x for x in Path("/proc/stat").read_text().splitlines() if x.startswith("btime "))
+            _BOOT_TIME.append(float(line.split()[1]))
+        except (OSError, StopIteration, ValueError):
+            return None
+    return _BOOT_TIME[0] + int(token) / CLOCK_TICKS
+
+
+def memory_detail(processes: dict[str, int], children: dict[int, list[int]] | None = None
+                  ) -> dict[str, dict[str, Any]]:
+    """service -> {"total_mib", "main_mib", "shm_mib", "environments"} for each live service:
+    total = the tree's PSS (as `memory_sample`); shm = its shared-memory mappings; main = the rest,
+    without the Lambda execution environments, which are listed apart as
+    "<pid>-<starttime>" -> {"function", "started" (epoch s), "mib"} (each with its own descendants)."""
+    children = children_map() if children is None else children
+    detail: dict[str, dict[str, Any]] = {}
+    for service, root in processes.items():
+        own = process_memory_kib(root)
+        if own is None:
+            continue
+        main, shm = own[0] - own[1], own[1]
+        environments: dict[str, dict[str, Any]] = {}
+        stack: list[tuple[int, str | None]] = [(child, None) for child in children.get(root, [])]
+        seen = {root}
+        while stack:
+            pid, environment = stack.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            memory = process_memory_kib(pid)
+            if memory is None:
+                continue
+            if environment is None:
+                function = environment_function(command_args(pid))
+                if function is not None:
+                    environment = f"{pid}-{start_token(pid)}"
+                    environments[environment] = {"function": function, "started": started_at(pid), "kib": 0}
+            shm += memory[1]
+            if environment is None:
+                main += memory[0] - memory[1]
+            else:
+                environments[environment]["kib"] += memory[0] - memory[1]
+            stack.extend((child, environment) for child in children.get(pid, []))
+        envs_kib = sum(e["kib"] for e in environments.values())
+        detail[service] = {
+            "total_mib": round((main + shm + envs_kib) / 1024, 2), "main_mib": round(main / 1024, 2),
+            "shm_mib": round(shm / 1024, 2),
+            "environments": {key: {"function": e["function"], "started": e["started"], "mib": round(e["kib"] / 1024, 2)}
+                             for key, e in environments.items()},
+        }
+    return detail
 
 
 def least_squares_slope(points: list[tuple[float, float]]) -> float:

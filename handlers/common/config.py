@@ -56,6 +56,7 @@ class Config:
     report_retention_days: int
     prediction_confidence_threshold: float
     diagnostics_ttl_days: int
+    locations_ttl_days: int
     function_name: str
 
     def require(self, name: str) -> str:
@@ -101,5 +102,6 @@ def get_config() -> Config:
         report_retention_days=int(_s("REPORT_RETENTION_DAYS", "2555")),
         prediction_confidence_threshold=float(_s("PREDICTION_CONFIDENCE_THRESHOLD", "0.8")),
         diagnostics_ttl_days=int(_s("DIAGNOSTICS_TTL_DAYS", "30")),
+        locations_ttl_days=int(_s("LOCATIONS_TTL_DAYS", "30")),
         function_name=_s("AWS_LAMBDA_FUNCTION_NAME") or _s("POWERTOOLS_SERVICE_NAME", "fleettap"),
     )

@@ -75,3 +75,21 @@ def reset() -> None:
             except Exception:
                 pass
         _conn = None
+
+
+def execute_many(sql: str, rows: list, returning: bool = False) -> list[dict]:
+    """`sql` once per params row in `rows`, all in one transaction (every row or none) and sent
+    together (psycopg pipelines executemany: one round trip for the lot, not one per row; each
+    statement is prepared once per connection). With `returning`, the rows the statements
+    return (e.g. `... ON CONFLICT DO NOTHING RETURNING record_id`: the rows actually inserted)."""
+    out: list[dict] = []
+    if not rows:
+        return out
+    with transaction() as cur:
+        cur.executemany(sql, rows, returning=returning)
+        if returning:
+            while True:
+                out.extend(cur.fetchall())
+                if not cur.nextset():
+                    break
+    return out

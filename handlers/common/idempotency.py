@@ -3,7 +3,9 @@
 Side effects that cannot be made conditional themselves (SNS publish, HTTP calls) follow
 check -> act -> mark: the id is deterministic, the marker is written only after the act
 succeeded, so a crash in between repeats the act with the same id (consumers dedupe on it)
-and never loses it. Counters use a guard key set in the same Lua script as the increments.
+and never loses it. Counters use a guard key set in the same Lua script as the increments
+(incr_once: one key per event), or, for an ordered stream of events, a per-stream high-water
+mark advanced in the same script (incr_if_newer: one key per stream).
 """
 from __future__ import annotations
 
@@ -52,3 +54,39 @@ def incr_once(r: redis.Redis, guard_key: str, increments: list[tuple[str, str, i
     for _, field, amount in increments:
         args += [field, amount, "f" if isinstance(amount, float) else "i"]
     return bool(r.eval(_INCR_ONCE, len(keys), *keys, *args))
+
+
+# KEYS[1] high-water mark, KEYS[2..] hashes; ARGV[1] ttl, ARGV[2] position, then per hash:
+# field, amount, "i"|"f". The mark and the increments change together or not at all.
+_INCR_IF_NEWER = """
+local mark = tonumber(redis.call('GET', KEYS[1]) or '')
+local position = tonumber(ARGV[2])
+if mark ~= nil and position <= mark then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[1])
+for i = 2, #KEYS do
+  local j = (i - 2) * 3 + 3
+  if ARGV[j + 2] == 'f' then
+    redis.call('HINCRBYFLOAT', KEYS[i], ARGV[j], ARGV[j + 1])
+  else
+    redis.call('HINCRBY', KEYS[i], ARGV[j], ARGV[j + 1])
+  end
+end
+return 1
+"""
+
+
+def incr_if_newer(r: redis.Redis, mark_key: str, position: int,
+                  increments: list[tuple[str, str, int | float]], ttl_s: int = MARK_TTL_S) -> bool:
+    """Apply all hash increments atomically only when `position` (an integer that grows along one
+    ordered stream, e.g. a vehicle's reading ts_ms) is greater than the high-water mark stored at
+    `mark_key`, and advance the mark to it in the same script.
+
+    One key per stream instead of one guard per event: a redelivered or older event counts nothing.
+    The caller must feed a stream's events in order and never let a later event pass one that
+    failed (see handlers.fuel_analytics). Same-node rule as incr_once.
+    """
+    keys = [mark_key] + [k for k, _, _ in increments]
+    args: list[object] = [ttl_s, int(position)]
+    for _, field, amount in increments:
+        args += [field, amount, "f" if isinstance(amount, float) else "i"]
+    return bool(r.eval(_INCR_IF_NEWER, len(keys), *keys, *args))

@@ -73,3 +73,17 @@ def test_stale_fix_is_stored_but_does_not_move_vehicle_and_bad_fix_to_dlq(fleet_
                            ExpressionAttributeValues={":v": {"S": vid}})["Items"]
     assert len(stored) == 2
     assert [m["reason"] for m in ctx.dlq()] == ["LAT_OUT_OF_RANGE"]
+
+
+@pytest.mark.parametrize("ttl_days", [None, "7"])
+def test_location_items_carry_the_ttl_attribute(make_ctx, ttl_days):
+    ctx = make_ctx("location", **({"LOCATIONS_TTL_DAYS": ttl_days} if ttl_days else {}))
+    vid, t0 = unique_vehicle(), now_ms() - 600_000
+    fixes = [gps(vid, 41.0, -88.0 + i / 100, t0 + i * 30_000, fleet_id=unique_fleet()) for i in range(3)]
+    assert location_tracker.handler(kinesis_event(fixes, stream="gps"), None) == {"batchItemFailures": []}
+    items = [from_item(i) for i in ctx.ddb.query(
+        TableName=ctx.env["LOCATIONS_TABLE"], KeyConditionExpression="vehicle_id = :v",
+        ExpressionAttributeValues={":v": {"S": vid}})["Items"]]
+    days = int(ttl_days or 30)  # the default matches vehicle_diagnostics (DIAGNOSTICS_TTL_DAYS)
+    assert sorted((i["timestamp"], i["expires_at"]) for i in items) == [
+        (t0 + i * 30_000, (t0 + i * 30_000) // 1000 + days * 86_400) for i in range(3)]

@@ -102,3 +102,19 @@ def test_aurora_connections_per_acu_and_max_capacity():
     assert _status(short, "max_capacity") == "SHORT"
     roomy = plan(FLEET, {"min_capacity": 0.5, "max_capacity": 32})
     assert _status(roomy, "max_capacity") == "OK"
+
+
+def test_redis_estimate_counts_every_per_vehicle_key_family():
+    from sim.capacity_model import redis_memory_bytes
+
+    parts = redis_memory_bytes(FLEET)
+    fuel_window = next(v for k, v in parts.items() if k.startswith("fuel windows (61 readings"))
+    assert 4_000 < fuel_window / FLEET.vehicles < 5_000  # listpack: ~4.2 KB measured on Redis 7
+    marks = next(v for k, v in parts.items() if k.startswith("fuel counted marks"))
+    assert marks / FLEET.vehicles < 200  # one small string per vehicle, not one per reading
+    for family in ("geo sets", "rolling windows", "geofence state", "dashboard guards dash:seen",
+                   "coaching marks", "HOS driver-day sets", "alert dedupe state"):
+        assert any(k.startswith(family) for k in parts), family
+    # doubling the fleet doubles every per-vehicle family
+    doubled = redis_memory_bytes(TelemetryRates(vehicles=2 * FLEET.vehicles))
+    assert sum(doubled.values()) == pytest.approx(2 * sum(parts.values()), rel=0.01)

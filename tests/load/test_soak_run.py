@@ -10,7 +10,7 @@ from sim.soak_sampling import start_token
 from tests.load.conftest import make_streams
 
 
-def test_short_soak_reports_flat_memory_of_a_steady_process(aws_at, tmp_path):
+def test_short_soak_reports_flat_memory_of_a_steady_process(aws_at, tmp_path, capsys):
     make_streams(aws_at, "soak")
     state = tmp_path / "state"
     (state / "pids").mkdir(parents=True)
@@ -29,6 +29,10 @@ def test_short_soak_reports_flat_memory_of_a_steady_process(aws_at, tmp_path):
     assert report["load_exit_code"] in (0, 1), report["load_output_tail"]  # ran to its end
     assert report["settings"]["vehicles"] == soak.vehicles_for_rate(50)
     assert report["memory"]["standin"]["flat"]
+    assert report["memory"]["standin"]["tree"]["samples"] >= 1  # judged split: process, shm, environments
+    assert report["samples"][-1]["memory"]["standin"]["main_mib"] > 1
+    assert report["memory"]["standin"]["environments"] is None  # a plain process runs none
+    assert "mem standin" in capsys.readouterr().out
     assert len(report["samples"]) >= 5
     assert report["checks"]["load service levels"] is not None  # the load report was read
     assert os.path.exists(report["load_report"])

@@ -7,8 +7,13 @@ import time
 
 import pytest
 
+from pathlib import Path
+
 from sim.soak import evaluate, vehicles_for_rate
-from sim.soak_sampling import least_squares_slope, memory_sample, stack_processes, start_token, trend
+from sim.soak_memory import (ENVIRONMENTS_VARIABLE, RUNTIME_DEFAULT_MAX_ENVIRONMENTS, environment_limit,
+                             parse_pg_size_mib, postgres_shared_buffers_mib, render_memory, shm_bounds)
+from sim.soak_sampling import (least_squares_slope, memory_detail, memory_sample, stack_processes, start_token,
+                               trend)
 
 
 def test_slope_of_a_line_and_of_noise():
@@ -62,9 +67,28 @@ def test_evaluate_flags_growth_and_dlqs():
     samples = [{"t": t, "rss_mib": {"emulator": 300 + t}, "dlqs": {"a-dlq": t // 100}, "lag_s": {"s": 0.5}}
                for t in range(0, 600, 10)]
     verdict = evaluate(samples, {"passed": True, "e2e_timeline": [[t, 0.3] for t in range(60)]})
-    assert verdict["checks"] == {"memory flat": False, "lag flat": True, "e2e latency flat": True,
-                                 "DLQs do not grow": False, "load service levels": True}
+    assert verdict["checks"] == {"memory flat": False, "environments bounded": None, "lag flat": True,
+                                 "e2e latency flat": True, "DLQs do not grow": False, "load service levels": True}
     assert not verdict["passed"]
+
+
+def test_explicit_warmup_covers_a_cold_start_burst_but_not_a_later_one():
+    # A fleet that starts together: every vehicle's first predictive scoring at minute 20 builds
+    # a backlog that clears by minute 26; --warmup 1500 judges the last 30 minutes only.
+    def samples(burst_at: float, burst_s: float = 360):
+        return [{"t": t, "rss_mib": {"redis": 50.0},
+                 "lag_s": {"diagnostics -> predictive": 250.0 if burst_at <= t < burst_at + burst_s else 0.1}}
+                for t in range(0, 3300, 15)]
+
+    verdict = evaluate(samples(1200), None, warmup_s=1500)
+    assert verdict["checks"]["lag flat"]
+    assert verdict["flow_warmup_fraction"] == pytest.approx(1500 / 3285, abs=0.01)
+    assert verdict["lag"]["warmup_max"] == 250.0 and verdict["lag"]["max"] == 250.0
+    # A backlog after the warm-up is judged, and one that starts in it and never clears too.
+    assert not evaluate(samples(2700), None, warmup_s=1500)["checks"]["lag flat"]
+    assert not evaluate(samples(2400, burst_s=10_000), None, warmup_s=1500)["checks"]["lag flat"]
+    # At most 90 % of the run is warm-up.
+    assert evaluate(samples(1200), None, warmup_s=10_000)["flow_warmup_fraction"] == 0.9
 
 
 def test_vehicles_for_rate_uses_contract_rates():
@@ -90,3 +114,184 @@ def test_memory_judged_after_the_emulator_retention(tmp_path):
     assert emulator_retention_s(tmp_path) == 300.0
     (tmp_path / "emulator.json").write_text(json.dumps({"local_retention_s": None}))
     assert emulator_retention_s(tmp_path) is None
+
+
+# -- the split verdict: emulator process, Lambda environments, shared memory ---------------------
+
+def _env(function, mib, started_t):
+    return {"function": function, "mib": mib, "started_t": started_t}
+
+
+def _stack_samples(*, emulator=lambda t: 1300.0, environments=None, pg_main=lambda t: 60.0,
+                   pg_shm=lambda t: 0.0, span=1800, every=15):
+    """Synthetic soak samples: `environments(t)` -> {key: env} for the aws tree."""
+    samples = []
+    for t in range(0, span + 1, every):
+        envs = (environments or (lambda t: {}))(t)
+        aws = {"main_mib": emulator(t), "shm_mib": 0.0, "environments": envs}
+        pg = {"main_mib": pg_main(t), "shm_mib": pg_shm(t), "environments": {}}
+        samples.append({"t": t, "memory": {"aws": aws, "postgres": pg},
+                        "rss_mib": {"aws": aws["main_mib"] + sum(e["mib"] for e in envs.values()),
+                                    "postgres": pg["main_mib"] + pg["shm_mib"]}})
+    return samples
+
+
+def _steady_environments(t):
+    return {f"{100 + i}-1": _env(f"fn{i}", 60.0 + (t % 2), -5.0) for i in range(9)}
+
+
+PG_BOUND = {"postgres": {"shared_buffers_mib": 128.0, "bound_mib": 160.0, "basis": "shared_buffers 128 MiB + 25%",
+                         "source": "test"}}
+
+
+def test_late_cold_starts_of_environments_pass():
+    # The soak of 2026-11-25: coaching cold-starts twice in the last minutes (+62 MiB each): the
+    # tree grows by ~120 MiB, but no process does.
+    def environments(t):
+        envs = _steady_environments(t)
+        if t >= 1440:
+            envs["900-1"] = _env("coaching", 62.0, 1440.0)
+        if t >= 1620:
+            envs["901-1"] = _env("coaching", 62.0 + (t - 1620) * 0.01, 1620.0)
+        return envs
+
+    samples = _stack_samples(environments=environments)
+    verdict = evaluate(samples, None, retention_s=600, shm_bounds=PG_BOUND, environment_limit=4)
+    aws = verdict["memory"]["aws"]
+    assert not aws["tree"]["flat"]  # the old rule (one line through the tree) failed this run
+    assert aws["flat"] and verdict["checks"]["memory flat"] and verdict["checks"]["environments bounded"]
+    env = aws["environments"]
+    assert env["at_start"] == 9 and env["at_end"] == 11
+    assert [(c["function"], c["t"]) for c in env["cold_starts"]] == [("coaching", 1440.0), ("coaching", 1620.0)]
+    assert env["ended"] == []
+    assert env["processes"]["901-1"]["judged"]  # 1680..1800 s: 9 samples after its first minute
+    assert "coaching at 1620 s" in "\n".join(render_memory(verdict["memory"]))
+
+
+def test_one_environment_leaking_fails():
+    def environments(t):
+        envs = _steady_environments(t)
+        envs["105-1"] = _env("fn5", 60.0 + 40.0 * t / 1800, -5.0)  # +40 MiB over the run
+        return envs
+
+    verdict = evaluate(_stack_samples(environments=environments), None, environment_limit=4)
+    aws = verdict["memory"]["aws"]
+    assert aws["process_flat"] and not aws["flat"] and not verdict["checks"]["memory flat"]
+    assert aws["environments"]["processes"]["105-1"]["flat"] is False
+    assert "GROWING: fn5" in "\n".join(render_memory(verdict["memory"]))
+
+
+def test_short_lived_environment_is_listed_not_judged():
+    def environments(t):  # lives 45 s: never past its first minute
+        return {"7-1": _env("alerts", 40.0 + t, 1000.0)} if 1000 <= t < 1045 else {}
+
+    verdict = evaluate(_stack_samples(environments=environments), None, environment_limit=4)
+    env = verdict["memory"]["aws"]["environments"]
+    assert env["processes"]["7-1"]["judged"] is False and verdict["memory"]["aws"]["flat"]
+    assert [e["function"] for e in env["ended"]] == ["alerts"]
+
+
+def test_emulator_process_growing_fails():
+    samples = _stack_samples(emulator=lambda t: 1300 + t * 0.1, environments=_steady_environments)
+    aws = evaluate(samples, None, environment_limit=4)["memory"]["aws"]
+    assert not aws["process_flat"] and not aws["flat"]
+
+
+def test_postgres_buffer_pool_filling_to_shared_buffers_passes():
+    samples = _stack_samples(pg_shm=lambda t: 20 + min(t, 1800) * 0.07)  # 20 -> 146 MiB of a 128 MiB pool + rest
+    verdict = evaluate(samples, None, shm_bounds=PG_BOUND)
+    pg = verdict["memory"]["postgres"]
+    assert not pg["tree"]["flat"] and pg["flat"] and verdict["checks"]["memory flat"]
+    assert pg["shm"]["ok"] and pg["shm"]["max_mib"] == pytest.approx(146)
+    assert "bound 160.0" in "\n".join(render_memory(verdict["memory"]))
+    # Beyond the bound: fails.
+    over = evaluate(_stack_samples(pg_shm=lambda t: 20 + t * 0.1), None, shm_bounds=PG_BOUND)["memory"]["postgres"]
+    assert not over["shm"]["ok"] and not over["flat"]
+    # No bound known: the segment must be flat like any memory.
+    unknown = evaluate(samples, None)["memory"]["postgres"]
+    assert unknown["shm"]["bound_mib"] is None and not unknown["flat"]
+
+
+def test_postgres_private_memory_growing_fails():
+    samples = _stack_samples(pg_main=lambda t: 60 + t * 0.05, pg_shm=lambda t: 140.0)
+    pg = evaluate(samples, None, shm_bounds=PG_BOUND)["memory"]["postgres"]
+    assert pg["shm"]["ok"] and not pg["process_flat"] and not pg["flat"]
+
+
+def test_environment_count_growing_without_bound_fails():
+    def environments(t):  # one more `coaching` environment every 3 minutes, none ever ends
+        return {f"{i}-1": _env("coaching", 60.0, i * 180.0) for i in range(t // 180 + 1)}
+
+    verdict = evaluate(_stack_samples(environments=environments), None, environment_limit=4)
+    env = verdict["memory"]["aws"]["environments"]
+    assert env["over_limit"] == {"coaching": 11} and not env["bounded"]
+    assert verdict["checks"]["environments bounded"] is False and not verdict["passed"]
+    # Many functions, each within the limit: bounded.
+    many = evaluate(_stack_samples(environments=lambda t: {f"{i}-1": _env(f"fn{i}", 60.0, i * 100.0)
+                                                           for i in range(t // 100 + 1)}), None, environment_limit=4)
+    assert many["checks"]["environments bounded"]
+    # With no known limit, the fallback: the count rises in each third of the judged window.
+    unknown = evaluate(_stack_samples(environments=environments), None, environment_limit=None)
+    assert unknown["memory"]["aws"]["environments"]["grows_in_each_third"] is True
+    assert unknown["checks"]["environments bounded"] is False
+    stepped = evaluate(_stack_samples(environments=lambda t: {f"{i}-1": _env("fn", 60.0, 0.0)
+                                                              for i in range(2 if t < 1500 else 3)}),
+                       None, environment_limit=None)
+    assert stepped["checks"]["environments bounded"]  # one step up, then holds
+
+
+def test_runtime_environment_limit_default_matches_the_runtime():
+    source = (Path(__file__).parents[2] / "harness" / "runtime" / "invoker.py").read_text()
+    assert f'os.environ.get("{ENVIRONMENTS_VARIABLE}", "{RUNTIME_DEFAULT_MAX_ENVIRONMENTS}")' in source
+    assert environment_limit(None) == RUNTIME_DEFAULT_MAX_ENVIRONMENTS
+    child = subprocess.Popen([sys.executable, "-c", "import time; print(1, flush=True); time.sleep(30)"],
+                             env={**os.environ, ENVIRONMENTS_VARIABLE: "7"}, stdout=subprocess.PIPE, text=True)
+    try:
+        child.stdout.readline()  # running: /proc/<pid>/environ is empty while exec is still setting it up
+        assert environment_limit(child.pid) == 7
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_shared_buffers_from_configuration(tmp_path):
+    assert parse_pg_size_mib("128MB") == 128 and parse_pg_size_mib("1GB") == 1024
+    assert parse_pg_size_mib("16384") == 128  # 8 kB pages
+    data = tmp_path / "postgres" / "data"
+    data.mkdir(parents=True)
+    (data / "PG_VERSION").write_text("16")
+    (data / "postgresql.conf").write_text("#shared_buffers = 32MB\nshared_buffers = 256MB  # min 128kB\n")
+    assert postgres_shared_buffers_mib(tmp_path) == (256.0, "configuration files")
+    assert shm_bounds(tmp_path, {"postgres": 0})["postgres"]["bound_mib"] == 320.0
+
+
+def test_memory_detail_splits_shared_memory_and_environments(tmp_path):
+    # A real process tree: a child with 32 MiB of touched shared memory (as PostgreSQL's segment,
+    # "/dev/zero (deleted)" rw-s) and 20 MiB private, and one started as a Lambda environment.
+    shm_child = subprocess.Popen([sys.executable, "-c", "import mmap, time; m = mmap.mmap(-1, 32 * 2**20); "
+                                  "m.write(b'x' * 32 * 2**20); b = bytearray(b'y' * 20 * 2**20); print(1, flush=True); "
+                                  "time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    code_dir = tmp_path / "coaching-0123456789abcdef"
+    code_dir.mkdir()
+    fake_worker = tmp_path / "worker_main.py"
+    fake_worker.write_text("import sys, time; print(1, flush=True); time.sleep(30)\n")
+    env_child = subprocess.Popen([sys.executable, "-I", str(fake_worker), str(code_dir), "coach.handler"],
+                                 stdout=subprocess.PIPE, text=True)
+    try:
+        shm_child.stdout.readline()
+        env_child.stdout.readline()
+        started = time.perf_counter()
+        detail = memory_detail({"me": os.getpid()})["me"]
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        assert 31 <= detail["shm_mib"] <= 34
+        assert detail["main_mib"] > 20  # this process and the child's private memory
+        [environment] = detail["environments"].values()
+        assert environment["function"] == "coaching" and 1 < environment["mib"] < 200
+        assert abs(environment["started"] - time.time()) < 60
+        assert detail["total_mib"] == pytest.approx(
+            detail["main_mib"] + detail["shm_mib"] + environment["mib"], abs=0.1)
+        assert elapsed_ms < 1000
+    finally:
+        for child in (shm_child, env_child):
+            child.kill()
+            child.wait()
