@@ -146,10 +146,23 @@ def artifacts_dir() -> Path:
     return Path(configured).resolve() if configured else DEFAULT_ARTIFACTS
 
 
-def check_artifacts(directory: Path) -> None:
+def check_artifacts(directory: Path, sources: Path | None = None) -> None:
+    """The zips exist and, in the repository's own build directory, are not older than the handler
+    code they were built from: applying a stale functions.zip deploys yesterday's handlers while
+    every test of today's code passes (`make apply` and `make test` build first; a direct
+    `python -m harness.terraform apply` does not)."""
     missing = [name for name in ARTIFACTS if not (directory / name).is_file()]
     if missing:
         raise TerraformError(f"{', '.join(missing)} missing in {directory}: run make build")
+    if sources is None and directory.resolve() != DEFAULT_ARTIFACTS.resolve():
+        return  # prebuilt zips from elsewhere (FLEETTAP_LAMBDA_ARTIFACTS): not ours to date
+    sources = sources or REPO_ROOT / "handlers"
+    built = (directory / "functions.zip").stat().st_mtime
+    newer = sorted(str(path.relative_to(sources.parent)) for path in sources.rglob("*.py")
+                   if path.stat().st_mtime > built)
+    if newer:
+        shown = ", ".join(newer[:3]) + (f" and {len(newer) - 3} more" if len(newer) > 3 else "")
+        raise TerraformError(f"{directory / 'functions.zip'} is older than {shown}: run make build")
 
 
 def _state_dir(state_dir: str | Path | None, stack_info=None) -> Path:
