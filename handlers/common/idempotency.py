@@ -28,11 +28,12 @@ def mark_done(r: redis.Redis, key: str, ttl_s: int = MARK_TTL_S) -> None:
     r.set(key, "1", ex=ttl_s)
 
 
-# KEYS[1] guard, KEYS[2..] hashes; ARGV[1] ttl, then per hash: field, amount, "i"|"f".
-_INCR_ONCE = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+# Lua: apply the hash increments of KEYS[2..], reading field, amount, "i"|"f" per hash from ARGV
+# starting at `first` (the scripts below put their own arguments before them).
+def _apply_increments(first: int) -> str:
+    return f"""
 for i = 2, #KEYS do
-  local j = (i - 2) * 3 + 2
+  local j = (i - 2) * 3 + {first}
   if ARGV[j + 2] == 'f' then
     redis.call('HINCRBYFLOAT', KEYS[i], ARGV[j], ARGV[j + 1])
   else
@@ -43,17 +44,29 @@ return 1
 """
 
 
+def _script_arguments(mark_key: str, increments: list[tuple[str, str, int | float]],
+                      leading: list[object]) -> list[object]:
+    """numkeys, KEYS (the mark, then each hash) and ARGV (`leading`, then field, amount, type per hash)."""
+    keys = [mark_key] + [k for k, _, _ in increments]
+    args = list(leading)
+    for _, field, amount in increments:
+        args += [field, amount, "f" if isinstance(amount, float) else "i"]
+    return [len(keys), *keys, *args]
+
+
+# KEYS[1] guard, KEYS[2..] hashes; ARGV[1] ttl, then per hash: field, amount, "i"|"f".
+_INCR_ONCE = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+""" + _apply_increments(first=2)
+
+
 def incr_once(r: redis.Redis, guard_key: str, increments: list[tuple[str, str, int | float]],
               ttl_s: int = MARK_TTL_S) -> bool:
     """Apply all hash increments atomically, only the first time `guard_key` is seen.
 
     All keys must live on one node (ElastiCache in cluster-mode-disabled, as provisioned).
     """
-    keys = [guard_key] + [k for k, _, _ in increments]
-    args: list[object] = [ttl_s]
-    for _, field, amount in increments:
-        args += [field, amount, "f" if isinstance(amount, float) else "i"]
-    return bool(r.eval(_INCR_ONCE, len(keys), *keys, *args))
+    return bool(r.eval(_INCR_ONCE, *_script_arguments(guard_key, increments, [ttl_s])))
 
 
 # KEYS[1] high-water mark, KEYS[2..] hashes; ARGV[1] ttl, ARGV[2] position, then per hash:
@@ -63,16 +76,7 @@ local mark = tonumber(redis.call('GET', KEYS[1]) or '')
 local position = tonumber(ARGV[2])
 if mark ~= nil and position <= mark then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[1])
-for i = 2, #KEYS do
-  local j = (i - 2) * 3 + 3
-  if ARGV[j + 2] == 'f' then
-    redis.call('HINCRBYFLOAT', KEYS[i], ARGV[j], ARGV[j + 1])
-  else
-    redis.call('HINCRBY', KEYS[i], ARGV[j], ARGV[j + 1])
-  end
-end
-return 1
-"""
+""" + _apply_increments(first=3)
 
 
 def incr_if_newer(r: redis.Redis, mark_key: str, position: int,
@@ -85,8 +89,4 @@ def incr_if_newer(r: redis.Redis, mark_key: str, position: int,
     The caller must feed a stream's events in order and never let a later event pass one that
     failed (see handlers.fuel_analytics). Same-node rule as incr_once.
     """
-    keys = [mark_key] + [k for k, _, _ in increments]
-    args: list[object] = [ttl_s, int(position)]
-    for _, field, amount in increments:
-        args += [field, amount, "f" if isinstance(amount, float) else "i"]
-    return bool(r.eval(_INCR_IF_NEWER, len(keys), *keys, *args))
+    return bool(r.eval(_INCR_IF_NEWER, *_script_arguments(mark_key, increments, [ttl_s, int(position)])))
