@@ -5,7 +5,10 @@ Inference runs for the newest reading of each vehicle in the batch, at most once
 PREDICTION_INTERVAL_MS of event time per vehicle (a failure horizon is days, so scoring every
 60 s reading would multiply endpoint cost by 60 without changing a decision), and only once the
 vehicle's window holds MIN_WINDOW_SPAN_MIN of history: the model was trained on 30-minute windows,
-and a score from the first few readings of a trip would block a meaningful one for an hour.
+and a score from the first few readings of a trip would block a meaningful one for an hour. Each
+vehicle waits a further fixed share of PREDICTION_FIRST_SCORE_SPREAD_MIN (8 minutes), so a fleet
+that starts together is scored over 8 minutes, not all within one (measured: 5,257 vehicles
+scored in one minute put 458 s of lag on this consumer locally).
 The prediction item carries `publish_pending` until the SNS publish succeeded, so a crash between
 the two re-publishes (same prediction_id) instead of losing the maintenance request.
 
@@ -13,7 +16,7 @@ Cost per batch: the batch's history rows go in with one pipelined executemany (o
 one round trip; a malformed record is left out of it and dead-lettered at its turn, a database
 error fails the invocation for retry); the feature windows of the vehicles that may be scored
 come back in one SELECT, their vehicle rows in one more, and only a vehicle whose window already
-spans MIN_WINDOW_SPAN_MIN asks predicted_failures for its latest prediction (the query that
+spans its scoring span asks predicted_failures for its latest prediction (the query that
 decides "once an hour") - unless vehicle_history proves that no prediction blocking this reading
 can exist (_maybe_scored: no reading of the last interval could have been scored, and this
 reading is new), as for every vehicle reaching the first full window of a trip.
@@ -37,6 +40,11 @@ processor = batch.Processor(batch.EventType.KinesisDataStreams)
 WINDOW_MS = 30 * 60_000            # the model was trained on 30-minute windows
 PREDICTION_INTERVAL_MS = 3_600_000
 MIN_WINDOW_SPAN_MIN = 20
+# A vehicle is first scored when its window spans MIN_WINDOW_SPAN_MIN plus its own share of
+# PREDICTION_FIRST_SCORE_SPREAD_MIN (predictive.first_scoring_span_min). The spread can be at most
+# this, or a vehicle reporting once a minute (29 minutes of span in a 30-minute window) could
+# never be scored.
+MAX_FIRST_SCORE_SPREAD_MIN = WINDOW_MS / 60_000 - MIN_WINDOW_SPAN_MIN - 1
 EVENT_TYPE = "predicted_failure"
 # vehicle_id -> predicted_at of its latest prediction seen by this container (written by it, or
 # read from predicted_failures when that one blocked a scoring). A shard keeps its vehicles, so a
@@ -109,7 +117,7 @@ def store_histories(rows: list[tuple]) -> set[str]:
 
 def features_many(records: list[dict], inserted: set[str] | None = None) -> list[tuple[dict | None, bool]]:
     """(features, never_scored) for each record's window, in order: one SELECT for all windows,
-    one for the vehicle rows of those whose window spans MIN_WINDOW_SPAN_MIN. features is None
+    one for the vehicle rows of those whose window spans their scoring span. features is None
     for the others (they cannot be scored yet). `never_scored`: no prediction that would block
     this reading can exist (see _maybe_scored); only for records in `inserted`, the record_ids
     this invocation inserted."""
@@ -123,7 +131,8 @@ def features_many(records: list[dict], inserted: set[str] | None = None) -> list
                                    "signals": {s: r[s] for s in _HISTORY_SIGNALS if r[s] is not None},
                                    "dtcs": r["dtcs"]})
     out: list[tuple[dict | None, bool]] = [(None, False)] * len(records)
-    due = [n for n, window in enumerate(recent) if _window_full(window)]
+    spans = [scoring_span_min(r["vehicle_id"]) for r in records]
+    due = [n for n, window in enumerate(recent) if _window_full(window, spans[n])]
     if due:
         found = {h["i"] - 1: h for h in db.execute(_HISTORY, (
             [records[n]["vehicle_id"] for n in due], [_ts(records[n]["ts_ms"]) for n in due],
@@ -133,34 +142,45 @@ def features_many(records: list[dict], inserted: set[str] | None = None) -> list
             history = {key: float(h[key]) for key in _HISTORY_FIELDS if h.get(key) is not None}
             never_scored = (inserted is not None and records[n]["record_id"] in inserted
                             and not _maybe_scored(records[n]["ts_ms"], h.get("times") or [], h.get("ids") or [],
-                                                  inserted))
+                                                  inserted, spans[n]))
             out[n] = (predictive.build_features(recent[n], history), never_scored)
     return out
 
 
 def features_for(record: dict) -> dict | None:
-    """The model's features for the record's window; None while it spans < MIN_WINDOW_SPAN_MIN."""
+    """The model's features for the record's window; None while it spans less than the vehicle's
+    scoring span (scoring_span_min)."""
     return features_many([record])[0][0]
 
 
-def _window_full(window: list[dict]) -> bool:
-    """The window spans MIN_WINDOW_SPAN_MIN: features' span_min, computed as build_features does
-    (every row has its ts_ms), without building the rest for windows that cannot be scored."""
+def scoring_span_min(vehicle_id: str) -> float:
+    """The window span at which the vehicle is scored: MIN_WINDOW_SPAN_MIN plus its share of the
+    configured spread (capped at MAX_FIRST_SCORE_SPREAD_MIN)."""
+    spread = min(max(get_config().prediction_first_score_spread_min, 0.0), MAX_FIRST_SCORE_SPREAD_MIN)
+    return predictive.first_scoring_span_min(vehicle_id, MIN_WINDOW_SPAN_MIN, spread)
+
+
+def _window_full(window: list[dict], span_min: float) -> bool:
+    """The window spans span_min: features' span_min, computed as build_features does (every row
+    has its ts_ms), without building the rest for windows that cannot be scored."""
     times = [r["ts_ms"] for r in window]
-    return bool(times) and (max(times) - min(times)) / 60_000 >= MIN_WINDOW_SPAN_MIN
+    return bool(times) and (max(times) - min(times)) / 60_000 >= span_min
 
 
 _SLACK_MS = 2  # _ms() may round a stored time down by 1 ms: err towards "maybe scored"
 
 
-def _maybe_scored(ts_ms: int, times: list[dt.datetime], ids: list[str], inserted: set[str]) -> bool:
+def _maybe_scored(ts_ms: int, times: list[dt.datetime], ids: list[str], inserted: set[str],
+                  span_min: float = MIN_WINDOW_SPAN_MIN) -> bool:
     """Could a prediction that blocks scoring the reading at ts_ms exist, judged from the vehicle's
     readings since ts_ms - interval - window (`times` ascending, their record_`ids`)?
 
     A prediction is written only for a reading already stored in vehicle_history (by whoever
-    scored it) whose window then spanned MIN_WINDOW_SPAN_MIN; rows are never deleted, and a
+    scored it) whose window then spanned the vehicle's span_min (scoring_span_min; after a
+    deploy that raised PREDICTION_FIRST_SCORE_SPREAD_MIN, a reading scored under the smaller span
+    can go unseen, so a vehicle may be scored twice in that hour); rows are never deleted, and a
     window only grows as rows arrive. So a reading P can have been scored only if, now, its
-    window (P - window, P] holds a reading at or before P - MIN_WINDOW_SPAN_MIN, and it blocks
+    window (P - window, P] holds a reading at or before P - span_min, and it blocks
     ts_ms only if ts_ms - P < interval (P later than ts_ms included). Readings this invocation
     inserted (`inserted`, the one at ts_ms among them) were stored by no one before, so no one
     scored them; in this invocation only the newest reading per vehicle is scored, and predict
@@ -172,7 +192,7 @@ def _maybe_scored(ts_ms: int, times: list[dt.datetime], ids: list[str], inserted
             continue
         while ms[lo] < p - WINDOW_MS - _SLACK_MS:
             lo += 1
-        if ms[lo] <= p - MIN_WINDOW_SPAN_MIN * 60_000 + _SLACK_MS:
+        if ms[lo] <= p - span_min * 60_000 + _SLACK_MS:
             return True
     return False
 
@@ -326,7 +346,7 @@ class _Batch:
             return predict(parsed)  # its window was not fetched in prepare: predict reads it
         features, never_scored = self.features.pop(seq)
         if features is None:
-            return None  # the window spans < MIN_WINDOW_SPAN_MIN: nothing to score yet
+            return None  # the window is shorter than the vehicle's scoring span: nothing to score yet
         return predict(parsed, features, never_scored)
 
 

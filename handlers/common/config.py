@@ -55,6 +55,7 @@ class Config:
     reports_bucket: str
     report_retention_days: int
     prediction_confidence_threshold: float
+    prediction_first_score_spread_min: float
     diagnostics_ttl_days: int
     locations_ttl_days: int
     function_name: str
@@ -101,6 +102,7 @@ def get_config() -> Config:
         reports_bucket=_s("REPORTS_BUCKET"),
         report_retention_days=int(_s("REPORT_RETENTION_DAYS", "2555")),
         prediction_confidence_threshold=float(_s("PREDICTION_CONFIDENCE_THRESHOLD", "0.8")),
+        prediction_first_score_spread_min=float(_s("PREDICTION_FIRST_SCORE_SPREAD_MIN", "8")),
         diagnostics_ttl_days=int(_s("DIAGNOSTICS_TTL_DAYS", "30")),
         locations_ttl_days=int(_s("LOCATIONS_TTL_DAYS", "30")),
         function_name=_s("AWS_LAMBDA_FUNCTION_NAME") or _s("POWERTOOLS_SERVICE_NAME", "fleettap"),

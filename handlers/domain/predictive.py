@@ -8,6 +8,7 @@ content type text/csv, missing values as empty fields. Response: JSON
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
@@ -20,6 +21,16 @@ from .telemetry import VEHICLE_TYPES, iso_to_epoch_ms
 CONTENT_TYPE = "text/csv"
 ACCEPT = "application/json"
 DEFAULT_CONFIDENCE_THRESHOLD = 0.8
+
+
+def first_scoring_span_min(vehicle_id: str, minimum_min: float, spread_min: float) -> float:
+    """The window span (minutes) at which the vehicle is scored: minimum_min plus a fixed share of
+    spread_min that depends only on the vehicle_id (CRC-32, the same in every process). A fleet
+    that keys on together (a shift start, the end of an outage, a simulated fleet) then reaches its
+    first scoring over spread_min minutes rather than within one, and the hourly cadence that
+    follows each first scoring keeps that spread."""
+    return minimum_min + spread_min * zlib.crc32(vehicle_id.encode()) / 2**32
+
 
 # The model is trained on exactly these columns in exactly this order: append only, never
 # reorder or rename (docs/telemetry.md, "SageMaker payload").

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import boto3
 import pytest
@@ -319,3 +320,24 @@ def test_maybe_scored_at_its_boundaries():
     assert not maybe(t0 + 10 * minute, [0, 31])                # 31 has nothing within (1, 11]
     assert not maybe(t0 + hour, [5, 41, 50, 60])               # gaps: no window spans 20 min
     assert maybe(t0 + hour, [5, 40, 50, 60])                   # 60 - 40: it does
+
+
+def test_a_fleet_that_starts_together_is_first_scored_over_the_spread(make_ctx, monkeypatch):
+    ctx = make_ctx("predictive", PREDICTION_FIRST_SCORE_SPREAD_MIN="8")
+    calls = _Calls(monkeypatch)
+    fleet = [unique_vehicle() for _ in range(24)]
+    t0 = now_ms() - 3 * 3_600_000
+    minute = 60_000
+    for m in range(30):  # every vehicle reports once a minute from t0, one batch a minute
+        event = kinesis_event([diagnostics(v, t0 + m * minute) for v in fleet])
+        assert predictive_maintenance.handler(event, None) == {"batchItemFailures": []}
+    first = {}
+    for v in fleet:
+        (prediction,) = _predictions(ctx, v)
+        first[v] = (prediction["predicted_at"] - t0) // minute
+        # the first reading whose window (one reading a minute) spans the vehicle's own span
+        span = predictive.first_scoring_span_min(v, predictive_maintenance.MIN_WINDOW_SPAN_MIN, 8)
+        assert first[v] == math.ceil(span), (v, span)
+    assert len(set(first.values())) >= 5 and min(first.values()) >= 20 and max(first.values()) <= 28
+    # each was the vehicle's first full window: nothing asked predicted_failures
+    assert calls.take()[0] == []

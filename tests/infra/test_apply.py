@@ -91,6 +91,7 @@ def test_functions_environment_and_wiring_follow_the_contract(applied):
         assert variables["POWERTOOLS_SERVICE_NAME"] == key
         assert variables["DLQ_URL"].endswith(f"/fleettap-dev-{key}-dlq")
         assert variables["PREDICTION_CONFIDENCE_THRESHOLD"] == "0.8" and variables["DIAGNOSTICS_TTL_DAYS"] == "30"
+        assert variables["PREDICTION_FIRST_SCORE_SPREAD_MIN"] == "8"
         assert variables["REDIS_PORT"] == "6379" and variables["REDIS_TLS"] == "true"
         assert variables["DB_NAME"] == "fleettap" and variables["DB_PORT"] == "5432"
         for name in ("DIAGNOSTICS_TABLE", "THRESHOLDS_TABLE", "PREDICTIONS_TABLE", "DRIVER_LOGS_TABLE",

@@ -118,3 +118,15 @@ def test_parse_prediction_raises_only_its_own_error(body):
     except PredictionUnparsable:
         return
     assert 0 <= prediction.confidence <= 1
+
+
+def test_first_scoring_span_is_fixed_per_vehicle_and_spreads_a_fleet_over_the_spread():
+    from handlers.domain.predictive import first_scoring_span_min
+
+    fleet = [f"VH-{n:06d}" for n in range(1, 5001)]
+    spans = [first_scoring_span_min(v, 20, 8) for v in fleet]
+    assert spans == [first_scoring_span_min(v, 20, 8) for v in fleet]  # no per-process salt
+    assert all(20 <= s < 28 for s in spans)
+    per_minute = [sum(20 + m <= s < 21 + m for s in spans) for m in range(8)]
+    assert min(per_minute) > 5000 / 8 * 0.85 and max(per_minute) < 5000 / 8 * 1.15, per_minute
+    assert first_scoring_span_min("VH-000001", 20, 0) == 20
