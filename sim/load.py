@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sim.lifeline import exit_on_sigterm, exit_with_parent
 from sim.live_view import LiveView
 from sim.load_probe import (
     CanaryTracker, QueueProbe, function_lag_s, read_runtime_status, split_dlq, sqs_messages_done, stream_lag_s,
@@ -90,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _worker_main(spec: WorkerSpec, reports: Any, ready: Any, start_value: Any, start_event: Any) -> None:
+    exit_with_parent()
+
     def wait_for_start() -> float:
         ready.put(spec.worker)
         start_event.wait()
@@ -335,6 +338,7 @@ def render_summary(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    exit_on_sigterm()  # then multiprocessing's exit handler stops the daemon workers
     report = run(args)
     path = args.report or (Path(os.environ.get("FLEETTAP_STATE_DIR") or REPO_ROOT / ".local")
                            / "load" / f"report-{int(time.time())}.json")

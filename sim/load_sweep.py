@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import load
+from sim.lifeline import exit_on_sigterm
 from sim.load_probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
 from sim.load_target import resolve_target
 from sim.soak_sampling import trend
@@ -103,6 +104,7 @@ def render(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    exit_on_sigterm()  # the running size's load workers are daemons: they stop with this process
     target = resolve_target(args.target, project="fleettap", env="dev")
     rows: list[dict[str, Any]] = []
     for size in (int(s) for s in args.sizes.split(",")):

@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sim.lifeline import exit_on_sigterm
 from sim.live_view import LiveView
 from sim.load_probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
 from sim.load_target import REPO_ROOT, resolve_target
@@ -202,16 +203,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     samples: list[dict[str, Any]] = []
     deadline = started + args.duration * 2 + 120  # the load run stops itself; this is a backstop
-    with LiveView(enabled=not args.no_live) as view:
-        while child.poll() is None and time.time() < deadline:
-            sample = sample_stack(state_dir, queues, processes, started)
-            samples.append(sample)
-            view.update({"title": f"soak {args.rate:g} rec/s", "elapsed_s": sample["t"],
-                         "rss_mib": sample["rss_mib"], "dlqs": sample.get("dlqs", {}),
-                         "queues": sample.get("queues", {}), "lag": sample.get("lag_s", {})})
-            time.sleep(min(args.sample_every, max(0.1, deadline - time.time())))
-    if child.poll() is None:
-        child.terminate()
+    try:
+        with LiveView(enabled=not args.no_live) as view:
+            while child.poll() is None and time.time() < deadline:
+                sample = sample_stack(state_dir, queues, processes, started)
+                samples.append(sample)
+                view.update({"title": f"soak {args.rate:g} rec/s", "elapsed_s": sample["t"],
+                             "rss_mib": sample["rss_mib"], "dlqs": sample.get("dlqs", {}),
+                             "queues": sample.get("queues", {}), "lag": sample.get("lag_s", {})})
+                time.sleep(min(args.sample_every, max(0.1, deadline - time.time())))
+    finally:  # also on SIGTERM / Ctrl-C: the load run must not go on sending without its soak
+        if child.poll() is None:
+            child.terminate()
     output = child.communicate(timeout=30)[0]
     samples.append(sample_stack(state_dir, queues, processes, started))
     load_report = json.loads(load_report_path.read_text()) if load_report_path.exists() else None
@@ -251,6 +254,7 @@ def render(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    exit_on_sigterm()
     report = run(args)
     path = args.report or Path(report["load_report"]).with_name(f"soak-{int(time.time())}.json")
     path.write_text(json.dumps(report, indent=2, default=str))

@@ -1,0 +1,70 @@
+"""A load run's workers stop with it: on SIGTERM to `python -m sim.load`, and by themselves when
+the run is killed outright (a worker left behind sends for the rest of its --duration)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.load_target import REPO_ROOT
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's (or init's) wait is missing
+
+
+def _wait(predicate, timeout_s: float) -> bool:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+def _start_load(tmp_path) -> tuple[subprocess.Popen, list[int]]:
+    run = subprocess.Popen(
+        [sys.executable, "-m", "sim.load", "--target", "local", "--no-live", "--source", "fixed",
+         "--vehicles", "300", "--workers", "2", "--duration", "300", "--no-e2e",
+         "--report", str(tmp_path / "report.json")],
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # the two workers (plus multiprocessing's resource tracker)
+    assert _wait(lambda: len(_children(run.pid)) >= 3, 60), "the load run did not start its workers"
+    time.sleep(2)  # past the start handshake: the workers are sending
+    return run, _children(run.pid)
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_workers_do_not_outlive_their_load_run(aws_at, tmp_path, how):
+    run, workers = _start_load(tmp_path)
+    try:
+        os.kill(run.pid, how)
+        code = run.wait(timeout=30)
+        assert code == (-signal.SIGKILL if how == signal.SIGKILL else 128 + signal.SIGTERM), code
+        assert _wait(lambda: not any(_alive(pid) for pid in workers), 15), \
+            f"left behind: {[pid for pid in workers if _alive(pid)]}"
+    finally:
+        for pid in [run.pid, *workers]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
