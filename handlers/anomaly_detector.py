@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from handlers.common import batch
-from handlers.common.aws import client, from_item
+from handlers.common.aws import client, from_item, warm
 from handlers.common.cache import TTLCache
 from handlers.common.config import get_config
 from handlers.common.events import dynamodb_new_image
@@ -21,6 +21,7 @@ from handlers.common.sns import publish
 from handlers.domain import anomaly
 
 processor = batch.Processor(batch.EventType.DynamoDBStreams)
+warm("dynamodb", "sns")  # clients in the cold start, not on a late first use
 _table = TTLCache(ttl_s=120)
 EVENT_TYPE = "anomaly"
 

@@ -30,6 +30,7 @@ import json
 import math
 
 from handlers.common import batch, db
+from handlers.common.aws import warm
 from handlers.common.config import get_config
 from handlers.common.errors import DEPENDENCY_ERRORS, poison_reason
 from handlers.common.idempotency import MARK_TTL_S, already_done, incr_if_newer, mark_done, stable_id
@@ -39,6 +40,7 @@ from handlers.common.sns import publish
 from handlers.domain import fuel
 
 processor = batch.Processor(batch.EventType.KinesisDataStreams)
+warm("sns")  # clients in the cold start, not on a late first use
 
 WINDOW_MS = 60 * 60_000          # ~90 km at highway speed: enough distance for a stable MPG
 COACHING_BUCKET_MS = 3_600_000

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from botocore.exceptions import ClientError
 
 from handlers.common import batch
-from handlers.common.aws import client, from_item, is_conditional_failure, to_item
+from handlers.common.aws import client, from_item, is_conditional_failure, to_item, warm
 from handlers.common.cache import TTLCache
 from handlers.common.config import get_config
 from handlers.common.errors import PoisonRecord
@@ -27,6 +27,7 @@ from handlers.domain import hos
 from handlers.domain.hos.rules import RULE_SET
 
 processor = batch.Processor(batch.EventType.KinesisDataStreams)
+warm("dynamodb", "sns")  # clients in the cold start, not on a late first use
 _rules = TTLCache(ttl_s=300)
 
 LOOKBACK_DAYS = 9          # 8-day cycle + the 34-hour restart that may precede it

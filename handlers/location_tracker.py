@@ -16,7 +16,7 @@ import json
 from aws_lambda_powertools import Logger
 
 from handlers.common import batch
-from handlers.common.aws import client, from_item
+from handlers.common.aws import client, from_item, warm
 from handlers.common.ddb_writer import DynamoBatchWriter
 from handlers.common.cache import TTLCache
 from handlers.common.config import get_config
@@ -27,6 +27,7 @@ from handlers.common.sns import publish
 from handlers.domain import geo, geofence
 
 processor = batch.Processor(batch.EventType.KinesisDataStreams)
+warm("dynamodb", "sns")  # clients in the cold start, not on a late first use
 logger = Logger(service="fleettap")
 _fences = TTLCache(ttl_s=60)  # a new fence applies within a minute
 SEVERITY = {geofence.ENTER: "info", geofence.EXIT: "info", geofence.DWELL: "warning"}

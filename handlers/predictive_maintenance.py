@@ -27,7 +27,7 @@ import datetime as dt
 from collections import OrderedDict
 
 from handlers.common import batch, db
-from handlers.common.aws import client, from_item, to_item
+from handlers.common.aws import client, from_item, to_item, warm
 from handlers.common.config import get_config
 from handlers.common.errors import DEPENDENCY_ERRORS, PoisonRecord
 from handlers.common.idempotency import stable_id
@@ -36,6 +36,7 @@ from handlers.common.sns import publish
 from handlers.domain import predictive
 
 processor = batch.Processor(batch.EventType.KinesisDataStreams)
+warm("dynamodb", "sagemaker-runtime", "sns")  # clients in the cold start, not on a late first use
 
 WINDOW_MS = 30 * 60_000            # the model was trained on 30-minute windows
 PREDICTION_INTERVAL_MS = 3_600_000

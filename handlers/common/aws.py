@@ -5,6 +5,7 @@ so the same code talks to AWS, moto or LocalStack.
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import boto3
@@ -22,6 +23,17 @@ _deser = TypeDeserializer()
 @lru_cache(maxsize=None)
 def client(service: str):
     return boto3.session.Session().client(service, config=_BOTO)
+
+
+def warm(*services: str) -> None:
+    """Create a handler's clients in the cold start (Lambda's init phase) rather than on the first
+    record that needs each one: a client costs megabytes of service model and tens of milliseconds,
+    which otherwise land on one invocation long after the start (a soak measured predictive's
+    environment +18.8 MiB at its first scoring, 20 minutes in). Only inside a function: a test
+    or tool importing a handler sets its environment afterwards."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        for service in services:
+            client(service)
 
 
 def to_item(value: dict) -> dict:
