@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from typing import Callable
+import time
 
 EXIT_CODE = 128 + signal.SIGTERM
 
@@ -24,15 +24,13 @@ def exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _raise)
 
 
-def exit_with_parent(poll_s: float = 1.0, _exit: Callable[[int], None] = os._exit) -> threading.Thread:
+def exit_with_parent(poll_s: float = 1.0) -> None:
     """Exit this process once its parent is gone (it is then re-parented, so getppid changes)."""
     parent = os.getppid()
 
     def _watch() -> None:
         while os.getppid() == parent:
-            threading.Event().wait(poll_s)
-        _exit(EXIT_CODE)
+            time.sleep(poll_s)
+        os._exit(EXIT_CODE)
 
-    thread = threading.Thread(target=_watch, name="exit-with-parent", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=_watch, name="exit-with-parent", daemon=True).start()

@@ -7,31 +7,20 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from harness.processes import start_token
 from sim.load_target import REPO_ROOT
+from sim.soak_sampling import children_map
 
 
 def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
+    return children_map().get(pid, [])
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has exited; only its parent's (or init's) wait is missing
+    return start_token(pid) is not None  # None once it has gone, or is a zombie (it has exited)
 
 
 def _wait(predicate, timeout_s: float) -> bool:
