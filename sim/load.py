@@ -319,7 +319,10 @@ def render_summary(report: dict[str, Any]) -> str:
     lines = [f"wall {report['wall_s']} s, simulated speed x{report['sim_speed']}, "
              f"target {report['rates']['target_per_s']} rec/s, sent {report['rates']['sent_per_s']} rec/s",
              f"PutRecords ms p50/p95/p99: {report['put_records_ms']['p50']}/"
-             f"{report['put_records_ms']['p95']}/{report['put_records_ms']['p99']}"]
+             f"{report['put_records_ms']['p95']}/{report['put_records_ms']['p99']}",
+             "records sent: "
+             + ", ".join(f"{kind} {count:,}" for kind, count in sorted(report["records"]["sent"].items()))
+             + f"; throttled {report['records']['throttled']}, dropped {report['records']['dropped']}"]
     for kind, spread in report["e2e_s"].items():
         lines.append(f"e2e {kind} s p50/p95/p99: {spread['p50']}/{spread['p95']}/{spread['p99']} (n={spread['count']})")
     for stream, spread in report.get("consumer_lag_s", {}).items():

@@ -44,20 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def wait_for_drain(target: Any, timeout_s: float) -> float:
-    """Seconds until lag is 0 on every stream and the work queues are empty (or the timeout)."""
+def drained(status: dict[str, Any] | None, work_depths: dict[str, int] | None) -> bool:
+    """Drained only on evidence: a fresh runtime status with no lag on any stream, and empty work
+    queues. A missing or stale status (a runtime too busy to rewrite it) is no evidence of anything."""
+    if status is None or work_depths is None:
+        return False
+    return max(stream_lag_s(status).values(), default=0.0) == 0.0 and sum(work_depths.values()) == 0
+
+
+def wait_for_drain(target: Any, timeout_s: float) -> tuple[float, bool]:
+    """(seconds waited, drained): until lag is 0 on every stream and the work queues are empty."""
     started = time.time()
     queues = QueueProbe(target.client("sqs"), target.prefix)
     while time.time() - started < timeout_s:
-        lag = stream_lag_s(read_runtime_status(target.state_dir))
         try:
-            work, _ = split_dlq(queues.depths())
+            work: dict[str, int] | None = split_dlq(queues.depths())[0]
         except Exception:
-            work = {}
-        if max(lag.values(), default=0.0) == 0.0 and sum(work.values()) == 0:
-            return time.time() - started
+            work = None
+        if drained(read_runtime_status(target.state_dir), work):
+            return time.time() - started, True
         time.sleep(2.0)
-    return time.time() - started
+    return time.time() - started, False
 
 
 def summarize(size: int, report: dict[str, Any], lag_tolerance: float) -> dict[str, Any]:
@@ -108,14 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     target = resolve_target(args.target, project="fleettap", env="dev")
     rows: list[dict[str, Any]] = []
     for size in (int(s) for s in args.sizes.split(",")):
-        drained_s = wait_for_drain(target, args.drain_timeout) if args.target == "local" else 0.0
+        drained_s, was_drained = wait_for_drain(target, args.drain_timeout) if args.target == "local" else (0.0, True)
+        if not was_drained:
+            print(f"warning: the stack had not drained after {drained_s:.0f} s; {size:,} vehicles start "
+                  "on a backlog (or without a fresh runtime status)", flush=True)
         load_args = load.build_parser().parse_args([
             "--scenario", args.scenario, "--target", args.target, "--workers", str(args.workers),
             "--duration", str(args.duration), "--vehicles", str(size), "--source", args.source, "--no-live",
             *[item for setting in args.set for item in ("--set", setting)]])
         report = load.run(load_args)
         row = summarize(size, report, args.lag_tolerance)
-        row["drained_before_s"] = round(drained_s, 1)
+        row["drained_before_s"], row["drained_before"] = round(drained_s, 1), was_drained
         rows.append(row)
         print(render([row]).splitlines()[-1], flush=True)
         if not row["sustained"] and not args.keep_going:

@@ -223,7 +223,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {"settings": {**{k: v for k, v in vars(args).items() if k != "report"},
                          "vehicles": vehicles_for_rate(args.rate), "processes": processes},
             "load_exit_code": child.returncode, "load_output_tail": output.splitlines()[-15:],
-            "load_report": str(load_report_path), "samples": samples, **verdict}
+            "load_report": str(load_report_path), "load": load_summary(load_report),
+            "samples": samples, **verdict}
+
+
+# The load report's time series: the soak keeps its own samples and fits e2e_timeline in evaluate().
+LOAD_SERIES = ("probe_samples", "e2e_timeline")
+
+
+def load_summary(load_report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The load run's figures (records, rates, percentiles, service levels) without its time series,
+    kept in the soak report: the load report itself lives in the stack's state directory, which
+    `harness down` removes."""
+    if load_report is None:
+        return None
+    return {key: value for key, value in load_report.items() if key not in LOAD_SERIES}
+
+
+def render_load(load: dict[str, Any]) -> list[str]:
+    """The load run's summary, indented under the soak's (its own verdict is the soak's last check)."""
+    from sim.load import render_summary  # the load CLI's module, only for printing
+
+    return ["load run:"] + [f"  {line}" for line in render_summary(load).splitlines()[:-1]]
 
 
 def render(report: dict[str, Any]) -> str:
@@ -246,6 +267,8 @@ def render(report: dict[str, Any]) -> str:
                          f"(tolerance {t['tolerance']})  {'flat' if t['flat'] else 'GROWING'}"
                          + (f"; max {t['max']:g}, {t['warmup_max']:g} in the warm-up" if "max" in t else ""))
     lines.append(f"DLQ growth: {report['dlq_growth'] or 'no DLQs found'}")
+    if report.get("load"):
+        lines += render_load(report["load"])
     lines += [f"{name:<22} {'n/a' if ok is None else ('PASS' if ok else 'FAIL')}"
               for name, ok in report["checks"].items()]
     lines.append("PASS" if report["passed"] else "FAIL")

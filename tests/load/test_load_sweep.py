@@ -1,6 +1,6 @@
 """The sweep's per-size verdict: sustained only with schedule kept, flat lag and every canary in."""
 from sim.load_probe import function_lag_s
-from sim.load_sweep import render, summarize
+from sim.load_sweep import drained, render, summarize
 from sim.soak_sampling import cpu_percent
 
 
@@ -37,3 +37,14 @@ def test_function_lag_names_stream_and_consumer():
 def test_cpu_percent_between_snapshots():
     assert cpu_percent({"aws": 10.0}, {"aws": 15.0, "new": 1.0}, 10.0) == {"aws": 50.0, "new": 10.0}
     assert cpu_percent({}, {"aws": 1.0}, 0.0) == {}
+
+
+def test_drained_needs_a_fresh_status_with_no_lag_and_empty_work_queues():
+    def status(behind_ms):
+        return {"mappings": [{"source": "arn:aws:kinesis:us-east-1:1:stream/s-gps", "function": "f",
+                              "millis_behind_latest": behind_ms}]}
+    assert drained(status(0), {"s-alerts": 0})
+    assert not drained(status(2500), {"s-alerts": 0})
+    assert not drained(status(0), {"s-alerts": 3})
+    assert not drained(None, {"s-alerts": 0})  # stale or missing status: not evidence of a drained stack
+    assert not drained(status(0), None)  # queue depths unreadable

@@ -32,7 +32,12 @@ def test_short_soak_reports_flat_memory_of_a_steady_process(aws_at, tmp_path, ca
     assert report["memory"]["standin"]["tree"]["samples"] >= 1  # judged split: process, shm, environments
     assert report["samples"][-1]["memory"]["standin"]["main_mib"] > 1
     assert report["memory"]["standin"]["environments"] is None  # a plain process runs none
-    assert "mem standin" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "mem standin" in out
     assert len(report["samples"]) >= 5
     assert report["checks"]["load service levels"] is not None  # the load report was read
     assert os.path.exists(report["load_report"])
+    load = report["load"]  # the load run's figures travel with the soak report
+    assert load["rates"]["sent_per_s"] > 0 and sum(load["records"]["sent"].values()) > 0
+    assert not set(soak.LOAD_SERIES) & set(load)
+    assert "load run:" in out and "records sent: " in out
