@@ -34,6 +34,12 @@
    listing moto's package directory (an `isdir` per module) and trying each service's URL
    regexes on the host. The answer depends on the host alone, so it is remembered per host
    (bounded); the lookup, and which backend serves a request, are unchanged.
+10. DynamoDB Query on a table (not an index): moto lists every item of the table, sorts them all
+   and then keeps those with the queried partition key, so one Query costs O(N log N) in the
+   table's size. driver_logs keeps every duty-status change (no TTL) and hos_processor queries it
+   for each HOS record, so the emulator's cost per HOS record grew through a soak until the
+   busiest consumer (gps -> location) fell behind. The query now reads the partition's own items;
+   moto's key conditions, sort, paging, filters and projections then run unchanged on them.
 """
 from __future__ import annotations
 
@@ -68,6 +74,7 @@ def install(functions: Callable[[], Any], answer_inference: Callable[[str, str],
     _secure_transport_in_bucket_policies()
     _one_sns_signing_certificate()
     _remember_backend_per_host()
+    _partition_scoped_table_queries()
 
 
 # -- 1 -------------------------------------------------------------------------------------------
@@ -404,3 +411,47 @@ def _remember_backend_per_host() -> None:
         return backend
 
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+# -- 10 ------------------------------------------------------------------------------------------
+def items_in_partition(table: Any, hash_key: Any) -> list[Any]:
+    """The table's items with partition key `hash_key` (moto keeps them in `table.items[hash_key]`:
+    a dict by sort key for a table with one, else the item itself)."""
+    held = table.items.get(hash_key)  # .get: `items` is a defaultdict, a lookup must not add a key
+    if held is None:
+        return []
+    return list(held.values()) if table.range_key_attr else [held]
+
+
+def _partition_scoped_table_queries() -> None:
+    import inspect
+    import threading
+
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "fleettap_partition_scoped", False):
+        return
+    original_query, original_all_items = Table.query, Table.all_items
+    signature = inspect.signature(original_query)
+    scope = threading.local()  # the (table, partition key) a Query on this thread is reading
+
+    def all_items(self: Table) -> list[Any]:
+        current = getattr(scope, "partition", None)
+        if current is not None and current[0] is self:
+            return items_in_partition(self, current[1])  # moto's query sorts them by sort key itself
+        return original_all_items(self)
+
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        arguments = signature.bind(self, *args, **kwargs).arguments
+        hash_key = arguments.get("hash_key")
+        if hash_key is None or arguments.get("index_name"):  # indexes, multi-attribute keys: moto's way
+            return original_query(self, *args, **kwargs)
+        scope.partition = (self, hash_key)
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            scope.partition = None
+
+    query.fleettap_partition_scoped = True  # type: ignore[attr-defined]
+    Table.all_items = all_items
+    Table.query = query
