@@ -39,6 +39,7 @@ from typing import Any
 
 from sim.lifeline import exit_on_sigterm
 from sim.live_view import LiveView
+from sim.load import render_summary
 from sim.load_probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
 from sim.load_target import REPO_ROOT, resolve_target
 from sim.soak_memory import (RUNTIME_DEFAULT_MAX_ENVIRONMENTS, environment_limit, environments_bounded, judge_memory,
@@ -242,8 +243,6 @@ def load_summary(load_report: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def render_load(load: dict[str, Any]) -> list[str]:
     """The load run's summary, indented under the soak's (its own verdict is the soak's last check)."""
-    from sim.load import render_summary  # the load CLI's module, only for printing
-
     return ["load run:"] + [f"  {line}" for line in render_summary(load).splitlines()[:-1]]
 
 

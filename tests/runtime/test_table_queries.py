@@ -2,32 +2,25 @@
 with moto's answers unchanged: key conditions, order, paging, indexes, tables without a sort key."""
 from __future__ import annotations
 
-import socket
-from typing import Iterator
+from types import SimpleNamespace
 
-import boto3
 import pytest
 from moto.dynamodb.models.table import Table
-from moto.server import ThreadedMotoServer
 
-from harness.runtime import moto_patches
+from tests.runtime.helpers import unique
 
 DRIVERS = ("d-a", "d-b", "d-c")
 EVENTS_PER_DRIVER = 30
 
 
 @pytest.fixture(scope="module")
-def ddb() -> Iterator[object]:
-    moto_patches._partition_scoped_table_queries()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
+def tables(runtime_stack) -> SimpleNamespace:
+    """A driver log (with an index) and a table without a sort key, in the runtime's emulator, whose
+    installation (harness.runtime.install) applies the patch."""
+    client = runtime_stack.client("dynamodb")
+    logs, rules = unique("logs"), unique("rules")
     client.create_table(
-        TableName="logs", BillingMode="PAY_PER_REQUEST",
+        TableName=logs, BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "driver_id", "AttributeType": "S"},
                               {"AttributeName": "event_time", "AttributeType": "N"},
                               {"AttributeName": "vehicle_id", "AttributeType": "S"}],
@@ -36,20 +29,17 @@ def ddb() -> Iterator[object]:
         GlobalSecondaryIndexes=[{"IndexName": "by-vehicle", "Projection": {"ProjectionType": "ALL"},
                                  "KeySchema": [{"AttributeName": "vehicle_id", "KeyType": "HASH"},
                                                {"AttributeName": "event_time", "KeyType": "RANGE"}]}])
-    client.create_table(TableName="rules", BillingMode="PAY_PER_REQUEST",
+    client.create_table(TableName=rules, BillingMode="PAY_PER_REQUEST",
                         AttributeDefinitions=[{"AttributeName": "rule_set", "AttributeType": "S"}],
                         KeySchema=[{"AttributeName": "rule_set", "KeyType": "HASH"}])
     # interleaved and out of order, so neither insertion order nor another partition can pass for the answer
     for step in reversed(range(EVENTS_PER_DRIVER)):
         for index, driver in enumerate(DRIVERS):
-            client.put_item(TableName="logs", Item={
+            client.put_item(TableName=logs, Item={
                 "driver_id": {"S": driver}, "event_time": {"N": str(1000 + step * 10 + index)},
                 "vehicle_id": {"S": f"v-{step % 2}"}, "status": {"S": "D" if step % 3 else "ON"}})
-    client.put_item(TableName="rules", Item={"rule_set": {"S": "us-property"}, "limit": {"N": "11"}})
-    try:
-        yield client
-    finally:
-        server.stop()
+    client.put_item(TableName=rules, Item={"rule_set": {"S": "us-property"}, "limit": {"N": "11"}})
+    return SimpleNamespace(client=client, logs=logs, rules=rules)
 
 
 def _pages(client, **kwargs) -> list[dict]:
@@ -62,7 +52,7 @@ def _pages(client, **kwargs) -> list[dict]:
         extra = {"ExclusiveStartKey": response["LastEvaluatedKey"]}
 
 
-def test_query_reads_only_the_partition(ddb, monkeypatch):
+def test_query_reads_only_the_partition(tables, monkeypatch):
     listed: list[int] = []
     patched = Table.all_items
 
@@ -72,16 +62,16 @@ def test_query_reads_only_the_partition(ddb, monkeypatch):
         return items
 
     monkeypatch.setattr(Table, "all_items", spy)
-    items = _pages(ddb, TableName="logs", KeyConditionExpression="driver_id = :d",
+    items = _pages(tables.client, TableName=tables.logs, KeyConditionExpression="driver_id = :d",
                    ExpressionAttributeValues={":d": {"S": "d-b"}})
     assert len(items) == EVENTS_PER_DRIVER
     assert listed and max(listed) == EVENTS_PER_DRIVER  # moto alone lists the whole table (90 items)
 
 
-def test_key_conditions_order_and_paging_are_moto_s(ddb):
+def test_key_conditions_order_and_paging_are_moto_s(tables):
     times = [1000 + step * 10 + 1 for step in range(EVENTS_PER_DRIVER)]  # d-b's events
     window = [t for t in times if 1050 <= t <= 1200]
-    items = _pages(ddb, TableName="logs", Limit=4, ScanIndexForward=False,
+    items = _pages(tables.client, TableName=tables.logs, Limit=4, ScanIndexForward=False,
                    KeyConditionExpression="driver_id = :d AND event_time BETWEEN :a AND :b",
                    FilterExpression="#s = :on", ExpressionAttributeNames={"#s": "status"},
                    ExpressionAttributeValues={":d": {"S": "d-b"}, ":a": {"N": "1050"}, ":b": {"N": "1200"},
@@ -89,15 +79,15 @@ def test_key_conditions_order_and_paging_are_moto_s(ddb):
     expected = sorted((t for t in window if ((t - 1001) // 10) % 3 == 0), reverse=True)
     assert [int(i["event_time"]["N"]) for i in items] == expected
     assert {i["driver_id"]["S"] for i in items} == {"d-b"}
-    assert _pages(ddb, TableName="logs", KeyConditionExpression="driver_id = :d",
+    assert _pages(tables.client, TableName=tables.logs, KeyConditionExpression="driver_id = :d",
                   ExpressionAttributeValues={":d": {"S": "d-nobody"}}) == []
 
 
-def test_index_queries_and_tables_without_sort_key(ddb):
-    by_vehicle = _pages(ddb, TableName="logs", IndexName="by-vehicle", KeyConditionExpression="vehicle_id = :v",
+def test_index_queries_and_tables_without_sort_key(tables):
+    by_vehicle = _pages(tables.client, TableName=tables.logs, IndexName="by-vehicle", KeyConditionExpression="vehicle_id = :v",
                         ExpressionAttributeValues={":v": {"S": "v-1"}})
     assert len(by_vehicle) == len(DRIVERS) * (EVENTS_PER_DRIVER // 2)
     assert {i["driver_id"]["S"] for i in by_vehicle} == set(DRIVERS)
-    rules = ddb.query(TableName="rules", KeyConditionExpression="rule_set = :r",
+    rules = tables.client.query(TableName=tables.rules, KeyConditionExpression="rule_set = :r",
                       ExpressionAttributeValues={":r": {"S": "us-property"}})["Items"]
     assert rules == [{"rule_set": {"S": "us-property"}, "limit": {"N": "11"}}]
