@@ -84,10 +84,10 @@ def test_key_conditions_order_and_paging_are_moto_s(tables):
 
 
 def test_index_queries_and_tables_without_sort_key(tables):
-    by_vehicle = _pages(tables.client, TableName=tables.logs, IndexName="by-vehicle", KeyConditionExpression="vehicle_id = :v",
-                        ExpressionAttributeValues={":v": {"S": "v-1"}})
+    by_vehicle = _pages(tables.client, TableName=tables.logs, IndexName="by-vehicle",
+                        KeyConditionExpression="vehicle_id = :v", ExpressionAttributeValues={":v": {"S": "v-1"}})
     assert len(by_vehicle) == len(DRIVERS) * (EVENTS_PER_DRIVER // 2)
     assert {i["driver_id"]["S"] for i in by_vehicle} == set(DRIVERS)
     rules = tables.client.query(TableName=tables.rules, KeyConditionExpression="rule_set = :r",
-                      ExpressionAttributeValues={":r": {"S": "us-property"}})["Items"]
+                                ExpressionAttributeValues={":r": {"S": "us-property"}})["Items"]
     assert rules == [{"rule_set": {"S": "us-property"}, "limit": {"N": "11"}}]
