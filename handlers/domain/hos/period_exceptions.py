@@ -148,24 +148,35 @@ def short_haul_lost(claims: Claims, spans: list[DutySpan], timeline: Timeline,
         if span.stop <= span.start:
             continue
         came_on = on_duty_start(timeline, span)
-        inside = [p for p in ordered if came_on <= p.at <= span.stop]
+        # The current period is judged on what it shows so far: its release is not known yet (a rest
+        # in progress may be a break), but the time on duty already counts.
+        released = None if span.is_current else span.stop
+        until = span.stop if not span.is_current else (_rest_since(timeline, span) or span.stop)
+        inside = [p for p in ordered if came_on <= p.at <= until]
         far = [(air_miles(home_lat, home_lon, p.lat, p.lon), p) for p in inside]
         beyond = [(d, p) for d, p in far if d > RADIUS_AIR_MILES]
         if beyond:
             distance, where = beyond[0]
             lost[index] = (f"beyond {RADIUS_AIR_MILES:.0f} air-miles of the work reporting location at "
                            f"{format_instant(from_epoch(where.at))} ({distance:.1f} air-miles)")
-        elif span.stop - came_on > RELEASE_WITHIN_S:
-            what = "still on duty" if span.is_current else "released"
-            lost[index] = (f"{what} {(span.stop - came_on) / 3600:.2f} h after coming on duty "
-                           "(more than 14)")
-        elif not span.is_current:
-            release = [d for d, p in far if p.at == span.stop]
+        elif until - came_on > RELEASE_WITHIN_S:
+            what = "released" if released is not None else "on duty"
+            lost[index] = f"{what} {(until - came_on) / 3600:.2f} h after coming on duty (more than 14)"
+        elif released is not None:
+            release = [d for d, p in far if p.at == released]
             if not release:
                 lost[index] = "no position at the release: the return to the work reporting location is not shown"
             elif release[-1] > RETURN_TOLERANCE_AIR_MILES:
                 lost[index] = f"released {release[-1]:.1f} air-miles from the work reporting location"
     return lost
+
+
+def _rest_since(timeline: Timeline, span: DutySpan) -> int | None:
+    """For the current duty period: when the rest it ends in began, or None while still on duty."""
+    if not timeline.starts or timeline.codes[-1] >= ON:
+        return None
+    rest = timeline.rest_runs[-1] if timeline.rest_runs else None
+    return rest.start if rest is not None and rest.start >= span.start else None
 
 
 def lost_entries(lost: dict[int, str], spans: list[DutySpan], timeline: Timeline) -> list[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""Rule sets other than us-property, each test citing the section it checks (limits: handlers/domain/hos/rulesets.py)."""
+"""Rule sets other than us-property, each test citing the section it checks (limits: hos/rulesets.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
