@@ -68,7 +68,7 @@ def prepare_log(events: Iterable[Any], as_of: int | None) -> PreparedLog:
 
 def _needs_reading(event: Any) -> bool:
     if type(event) is not dict:
-        return False
+        return isinstance(event, Mapping)
     status = event.get("status")
     return len(event) > 2 or (type(status) is str and status not in _PLAIN)
 
@@ -78,6 +78,8 @@ def _read(event: Mapping[str, Any]) -> tuple[dict[str, Any], int | None, dict[st
     status = event.get("status")
     if isinstance(status, str) and status.strip().upper() in _MAPPED:
         entry["status"] = _MAPPED[status.strip().upper()]
+    elif "status" in event and not (isinstance(status, str) and status.strip().upper() in _PLAIN):
+        raise HosInputError(f"status must be one of OFF, SB, D, ON, PC, YM; got {status!r}")
     moment = None
     if "at" in event:
         moment = epoch_of(parse_instant(event["at"], "at"))

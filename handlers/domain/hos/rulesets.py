@@ -130,9 +130,11 @@ CALIFORNIA = RuleSet(
 # driving, 14 hours on duty or 16 hours elapsed since the last 8 consecutive hours off. Cycles
 # (ss. 24-27): cycle 1 70 h / 7 days; cycle 2 120 h / 14 days and 24 consecutive hours off before
 # 70 hours on duty (s. 26(b)); reset (s. 28) 36 (cycle 1) or 72 (cycle 2) consecutive hours off.
-# The section numbers of the cycle rules and the reset lengths were confirmed from provincial
-# summaries (Alberta Transportation module 9, Ontario CVSA notes), secondary sources. Adverse driving
-# (s. 76) extends driving, on-duty and elapsed time by 2 hours: not checked against the text.
+# Sources: s. 14 and s. 16 read in a reproduction of the regulation's text; ss. 12-13 and the cycle
+# limits, the 24-hour rule and the 36/72-hour resets from provincial summaries (Alberta Transportation
+# HOS module 9: "sections 24-27 cycles, 28 cycle reset"; Ontario CVSA notes), secondary sources. Which
+# of ss. 25/26 holds which cycle is from memory of the text, not verified. Adverse driving (s. 76)
+# extends driving, on-duty and elapsed time by 2 hours: not checked against the text either.
 CANADA = RuleSet(
     name=CANADA_SOUTH, source="SOR/2005-313 ss. 12-16, 24-29",
     reset_rest_s=8 * HOUR, driving_s=13 * HOUR, driving_rule="DRIVING_13",
