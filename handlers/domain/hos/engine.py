@@ -64,10 +64,13 @@ def evaluate_log(
     lost = short_haul_lost(claims, spans, timeline, log.positions)
 
     driving_since_break = 0
-    # 395.3(a)(3)(ii) does not apply to drivers using a short-haul exception of 395.1(e): the whole log
-    # when claimed by name, else each duty period for which a claimed short-haul object held.
-    exempt = set(range(len(spans))) if SHORT_HAUL_150 in claimed else (
-        {i for i in range(len(spans)) if i not in lost} if claims.work_reporting_location is not None else set())
+    # 395.3(a)(3)(ii) does not apply to drivers using a short-haul exception of 395.1(e): each duty period
+    # for which a claimed short-haul object held (the checked claim wins over the name), else the whole
+    # log when claimed by name.
+    if claims.work_reporting_location is not None:
+        exempt = {i for i in range(len(spans)) if i not in lost}
+    else:
+        exempt = set(range(len(spans))) if SHORT_HAUL_150 in claimed else set()
     current_exempt = len(spans) - 1 in exempt
     if len(exempt) < len(spans):
         breaks, driving_since_break = break_violations(timeline, rules)

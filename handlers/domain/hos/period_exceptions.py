@@ -21,13 +21,10 @@ from typing import Any, Iterable, Mapping
 
 from .log_input import Position
 from .model import HosInputError, format_instant, from_epoch, parse_instant
+from .rules import ADVERSE_DRIVING, SHORT_HAUL_150
 from .rulesets import RuleSet
 from .sleeper import DutySpan
 from .timeline import ON, Timeline, epoch_of
-
-ADVERSE_DRIVING = "adverse_driving"
-SHORT_HAUL_150 = "short_haul_150"
-SIXTEEN_HOUR = "sixteen_hour"
 
 RADIUS_AIR_MILES = 150.0
 RELEASE_WITHIN_S = 14 * 3600

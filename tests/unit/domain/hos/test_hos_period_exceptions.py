@@ -119,3 +119,10 @@ class TestAdverseDrivingObject:
         claim = {"type": "adverse_driving", "at": local("2024-04-02T12:00").isoformat()}
         assert evaluate_log(events, time_zone=ZONE, as_of=end, ruleset="us-passenger",
                             exceptions=[claim]).violations == []
+
+
+def test_the_checked_object_wins_over_the_name():
+    away = [HOME_ALL_DAY[0], NEAR, BEYOND, NEAR, HOME_ALL_DAY[4]]
+    events, end = two_days(DAY, DAY, away, HOME_ALL_DAY)
+    result = evaluate_log(events, time_zone=ZONE, as_of=end, exceptions=["short_haul_150", SHORT_HAUL])
+    assert rules_of(result) == ["BREAK_30"] and len(result.exceptions_lost) == 1
