@@ -8,7 +8,7 @@ import pytest
 
 from handlers.domain.eld import (
     Annotation, Certification, Cmv, EldOutputError, EldReport, EnginePower, Event, Header, Login, Malfunction, User,
-    build_output_file, file_check_value, line_check_value,
+    build_output_file, duty_status_rows, file_check_value, line_check_value,
 )
 
 # --- Independent reading of Appendix A 4.4.5 and Table 3 -------------------------------------------------
@@ -162,3 +162,37 @@ class TestLayout:
         broken.users[0] = User(1, "D", "Kowalczyk, Jr", "Nora")
         with pytest.raises(EldOutputError, match="comma"):
             build_output_file(broken)
+
+
+class TestFromAnHosLog:
+    LOG = [
+        {"status": "ON", "at": "2024-04-02T06:00:00-05:00", "lat": 41.8781, "lon": -87.6298, "origin": "auto"},
+        {"status": "D", "at": "2024-04-02T06:30:00-05:00", "origin": "auto"},
+        {"status": "OFF", "at": "2024-04-02T15:00:00-05:00", "lat": 41.52, "lon": -88.08},
+        {"status": "ON", "at": "2024-04-02T15:00:00-05:00", "origin": "edit", "annotation": "unloading, not rest"},
+        {"status": "PC", "at": "2024-04-02T17:00:00-05:00"},
+    ]
+
+    def test_rows_statuses_origins_and_the_edit(self):
+        events, notes = duty_status_rows(self.LOG, username="nkowal", power_unit_number="PU-1187", first_sequence_id=16)
+        assert [(e.event_type, e.event_code, e.record_origin, e.record_status) for e in events] == [
+            (1, 4, 1, 1), (1, 3, 1, 1), (1, 1, 2, 2), (1, 4, 2, 1), (3, 1, 2, 1)]
+        assert [e.sequence_id for e in events] == [16, 17, 18, 19, 20]
+        assert (events[0].lat, events[0].lon, events[1].lat) == ("41.88", "-87.63", "X")
+        assert [(n.sequence_id, n.text) for n in notes] == [(19, "unloading; not rest")]
+
+    def test_their_file_passes_the_check_value_reading(self):
+        events, notes = duty_status_rows(self.LOG, username="nkowal", power_unit_number="PU-1187")
+        base = report()
+        text = build_output_file(EldReport(header=base.header, time_zone=CDT, users=base.users, cmvs=base.cmvs,
+                                           events=events, annotations=notes))
+        parts = sections(text)
+        checks = []
+        for title, lines in parts.items():
+            for line in lines if title != "End of File:" else []:
+                body, check = line.rsplit(",", 1)
+                assert check == spec_line_check(body)
+                checks.append(check)
+        assert parts["End of File:"] == [spec_file_check(checks)]
+        assert parts["ELD Event List:"][1].split(",")[:11] == [
+            "2", "1", "1", "1", "3", "040224", "063000", "0", "0.0", "X", "X"]
