@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .break_rule import break_violations
 from .cycle import CycleClock
 from .duty_window import DutyLimits, OverLimit, SpanOutcome, evaluate_span
-from .model import Availability, DutyEvent, HosInputError, HosResult, Violation, from_epoch, parse_instant
 from .log_input import PreparedLog, prepare_log
+from .model import Availability, DutyEvent, HosInputError, HosResult, Violation, from_epoch, parse_instant
 from .period_exceptions import Claims, adverse_spans, lost_entries, read_claims, short_haul_lost
 from .rules import (
     CYCLES, DRIVING_11, SHORT_HAUL_150, SIXTEEN_HOUR, WINDOW_14, WINDOW_16, HosRules, severity_for,
@@ -105,13 +105,13 @@ def _evaluate_other(timeline: Timeline, table: RuleSet, cycle_rule: CycleRule, z
 
 
 def _duty_limits(timeline: Timeline, spans: list[DutySpan], rules: HosRules, claimed: frozenset[str],
-                 zone: ZoneInfo, adverse_spans: set[int]) -> tuple[list[OverLimit], SpanOutcome]:
+                 zone: ZoneInfo, adverse_periods: set[int]) -> tuple[list[OverLimit], SpanOutcome]:
     sixteen = _SixteenHourUse(timeline, rules, zone) if SIXTEEN_HOUR in claimed else None
 
     over_limits: list[OverLimit] = []
     outcome = SpanOutcome()
     for index, span in enumerate(spans):
-        adverse = rules.adverse_extension_s if index in adverse_spans else 0
+        adverse = rules.adverse_extension_s if index in adverse_periods else 0
         normal = DutyLimits(rules.driving_s + adverse, rules.window_s + adverse, WINDOW_14)
         extended = DutyLimits(rules.driving_s + adverse, max(rules.window_16_s, normal.window_s), WINDOW_16)
         outcome = evaluate_span(timeline, span, normal, rules, DRIVING_11)
