@@ -22,6 +22,7 @@ DEFAULT_CONFIDENCE_THRESHOLD = 0.8
 COMPONENTS = ("none", "cooling_system", "battery_electrical", "fuel_system", "engine",
               "turbocharger", "aftertreatment", "brakes", "transmission")
 
+
 class PredictionUnparsable(ValueError):
     """The endpoint's body is not a prediction (reason in the message)."""
 
