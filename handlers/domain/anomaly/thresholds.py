@@ -165,10 +165,11 @@ def default_thresholds(vehicle_id: str = "", vehicle_type: Optional[str] = None)
 class ThresholdResolver:
     """Per-vehicle thresholds from one snapshot of the alert_thresholds items, resolved once.
 
-    Resolving (and building the evaluation plan) costs several times the rules themselves, so a handler should build one resolver per table load and call `for_vehicle` per
-    record. Vehicles without their own calibration share one `Thresholds` per vehicle class, so
-    the cache stays small. With no `default` items in the snapshot, DEFAULT_THRESHOLD_ITEMS'
-    defaults apply (an unseeded table still alerts).
+    Resolving (and building the evaluation plan) costs several times the rules themselves, so a
+    handler should build one resolver per table load and call `for_vehicle` per record. Vehicles
+    without their own calibration share one `Thresholds` per vehicle class, so the cache stays
+    small. With no `default` items in the snapshot, DEFAULT_THRESHOLD_ITEMS' defaults apply (an
+    unseeded table still alerts).
     """
 
     def __init__(self, items: Iterable[Mapping]) -> None:
