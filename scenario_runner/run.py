@@ -1,6 +1,6 @@
 """Run a scenario through the deployed wiring and check its outcomes (`make sim SCENARIO=...`).
 
-    python -m sim.run --scenario hos-violation [--target local|aws] [--duration 2h] [--seed 7]
+    python -m scenario_runner --scenario hos-violation [--target local|aws] [--duration 2h] [--seed 7]
                       [--start 2026-11-23T00:00:00Z] [--rate 60] [--test] [--no-stack]
 
 Local target: brings the embedded stack up if needed (`harness.services.up`) and applies the
@@ -22,15 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from sim import aws, report
+from harness.config import read_stack, read_stack_data
+from sim import aws
+from scenario_runner import report
 from sim.config import ending_now, latest_same_time_of_day, parse_duration  # noqa: F401 (re-exported)
-from sim.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
+from scenario_runner.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
 from sim.fleet import Fleet
-from sim.observers import TopicObservers
-from sim.outcomes import Observed, Outcome, check, passed
+from scenario_runner.observers import TopicObservers
+from scenario_runner.outcomes import Observed, Outcome, check, passed
 from sim.pacing import paced
-from sim.scenario import Scenario, load
-from sim.seeding import seed_scenario
+from scenario_runner.scenario import Scenario, load
+from scenario_runner.seeding import seed_scenario
 
 TRACK_VEHICLES = 60
 TRACK_EVERY_S = 60
@@ -97,7 +99,7 @@ def prepare(name: str, options: RunOptions) -> Scenario:
 
 
 def ensure_local_stack(env: str) -> None:
-    """What `make sim` does before the run, for direct `python -m sim.run` use: the stack up
+    """The one bring-up for a scenario (`make sim` runs it through here): the stack up
     (`harness.services.up`, idempotent), Terraform init + apply against it, the Aurora
     migrations and the reference data (thresholds, HOS rules, fuel benchmarks)."""
     import os
@@ -110,6 +112,14 @@ def ensure_local_stack(env: str) -> None:
     seed.main(["--env", env])
 
 
+def use_local_stack() -> None:
+    """--no-stack: point boto3 (here and in child processes) at the stack already up in the state
+    directory, unless AWS_ENDPOINT_URL already names the endpoint to use."""
+    import os
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        os.environ.update(read_stack().env())
+
+
 def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
                  after_send: Optional[Callable[[Scenario], None]] = None, console=None) -> RunResult:
     from rich.console import Console
@@ -117,6 +127,8 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
     if options.target == "local" and options.manage_stack:
         console.print("[bold]Bringing up and applying the local stack[/]")
         ensure_local_stack(options.env)
+    elif options.target == "local":
+        use_local_stack()
     if sink is None:
         from sim.sinks.kinesis import KinesisSink
         kinesis = aws.client("kinesis")
@@ -266,7 +278,7 @@ def _aurora_counts(tables: list[str]) -> dict:
     """Row counts from the local Postgres in stack.json (Aurora locally)."""
     import psycopg
     from psycopg import sql
-    pg = aws.load_stack().get("postgres")
+    pg = read_stack_data().get("postgres")
     if not pg:
         return {}
     counts = {}
