@@ -10,8 +10,10 @@ drivers it would break the 256 KB state limit and the 25,000-event execution his
 Bulky data lives in the reports bucket under dot-reports/work/ (gathered documents, rendered PDFs,
 the manifest, the map run results), final PDFs under dot-reports/date=<d>/<driver_id>.pdf with
 object-lock retention. Steps (input -> output):
-- gather {report_date? (ISO date, or absent/"yesterday": the UTC day before the event's `time`, else
-  before execution_started_at, else before now), fleet_id?, driver_ids?} -> {report_date, bucket,
+- gather {report_date? (ISO date, or absent/"yesterday": the report day of the event's `time`, else of
+  execution_started_at, else of now: the latest date that has ended in every zone of
+  REPORT_TIME_ZONES, reported for each driver from 00:00 to 24:00 in the home terminal's zone, 49 CFR
+  395.8; see handlers.domain.hos.report_day), fleet_id?, driver_ids?} -> {report_date, bucket,
   key (the manifest: a JSON array of {driver_id, report_date}), count}
 - render_pdf {report_date, driver_id} -> {... , pdf_key (staging), sha256, status, violation_count}
 - upload {..., pdf_key, sha256} -> {..., report_key}
@@ -34,13 +36,14 @@ import urllib3
 
 from handlers.common import db
 from handlers.common.aws import client, from_item, to_item
-from handlers.common.config import get_config
+from handlers.common.config import MissingSetting, get_config
 from handlers.common.idempotency import stable_id
 from handlers.common.keys import hos_drivers_key
 from handlers.common.redis_client import get_redis
 from handlers.common.s3 import head
 from handlers.common.sns import publish
 from handlers.domain import hos
+from handlers.domain.hos.report_day import day_bounds, report_day
 
 LOOKBACK_DAYS = 9
 WORK_PREFIX = "dot-reports/work"
@@ -58,11 +61,6 @@ def _require(event: dict, *names: str) -> list:
     if missing:
         raise StepInputError(f"step {event.get('step')!r} needs {missing}")
     return [event[n] for n in names]
-
-
-def _day(report_date: str, zone: str) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(dt.date.fromisoformat(report_date), dt.time(), ZoneInfo(zone))
-    return start, start + dt.timedelta(days=1)
 
 
 def _ms(moment: dt.datetime) -> int:
@@ -141,7 +139,7 @@ def daily_totals(events: list[dict], start_ms: int, end_ms: int) -> dict[str, fl
 
 def gather_driver(driver: dict, report_date: str) -> dict:
     zone = driver["home_time_zone"]
-    start, end = _day(report_date, zone)
+    start, end = day_bounds(dt.date.fromisoformat(report_date), zone)
     start_ms, end_ms = _ms(start), _ms(end)
     log = _log(driver["driver_id"], start_ms - LOOKBACK_DAYS * 86_400_000, end_ms)
     day_events = [e for e in log if e["event_time"] >= start_ms]
@@ -173,21 +171,30 @@ def gather_driver(driver: dict, report_date: str) -> dict:
     }
 
 
-def _day_before(scheduled: str | None) -> str:
-    """The UTC day before the schedule's firing time (an EventBridge event's `time`), else before now:
-    a re-run of an old execution reports the same day it did the first time."""
+def _instant(text: str | None) -> dt.datetime | None:
     try:
-        fired = dt.datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else None
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
     except (AttributeError, ValueError):
-        fired = None
-    fired = fired or dt.datetime.now(dt.timezone.utc)
-    return (fired.astimezone(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+        return None
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _default_report_date(event: dict) -> str:
+    """The report day (handlers.domain.hos.report_day) of the run's firing instant: the schedule
+    event's `time`, else the execution's start, else now. A re-run of an old execution reports the
+    same day it did the first time."""
+    zones = get_config().report_time_zones
+    if not zones:
+        raise MissingSetting("REPORT_TIME_ZONES is not set (the fleet's home-terminal time zones)")
+    fired = (_instant(event.get("time")) or _instant(event.get("execution_started_at"))
+             or dt.datetime.now(dt.timezone.utc))
+    return report_day(fired, zones).isoformat()
 
 
 def gather(event: dict) -> dict:
     report_date = event.get("report_date")
     if report_date in (None, "", "yesterday"):  # the schedule's constant input says "yesterday"
-        report_date = _day_before(event.get("time") or event.get("execution_started_at"))
+        report_date = _default_report_date(event)
     dt.date.fromisoformat(report_date)
     drivers = _drivers(report_date, event.get("fleet_id"), event.get("driver_ids"))
     for driver in drivers:

@@ -725,10 +725,24 @@ variable "retention_seconds" {
   }
 }
 
+variable "fleet_time_zones" {
+  description = "IANA time zones of the fleet's home terminals. The DOT daily report covers the latest date that has ended in all of them (each driver's day in the home terminal's zone, 49 CFR 395.8)."
+  type        = list(string)
+  default = [
+    "America/New_York", "America/Detroit", "America/Indiana/Indianapolis", "America/Chicago",
+    "America/Denver", "America/Boise", "America/Phoenix", "America/Los_Angeles",
+  ]
+
+  validation {
+    condition     = length(var.fleet_time_zones) > 0 && alltrue([for z in var.fleet_time_zones : can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+)+)$", z))])
+    error_message = "fleet_time_zones must be a non-empty list of IANA zone names such as America/Chicago (or UTC)."
+  }
+}
+
 variable "compliance_schedule_expression" {
-  description = "EventBridge schedule of the daily DOT reporting workflow."
+  description = "EventBridge schedule of the daily DOT reporting workflow: daily, at least an hour after midnight in the westernmost of fleet_time_zones all year (09:00 UTC is 01:00 PST), so the report day has ended for every driver (tests/unit/domain/hos/test_report_day.py checks it against the tfvars)."
   type        = string
-  default     = "cron(0 6 * * ? *)"
+  default     = "cron(0 9 * * ? *)"
 
   validation {
     condition     = can(regex("^(cron|rate)\\(.+\\)$", var.compliance_schedule_expression))
@@ -1993,6 +2007,7 @@ locals {
     PDF_API_URL                       = "${aws_api_gateway_stage.external.invoke_url}/fmcsa"
     REPORTS_BUCKET                    = aws_s3_bucket.this["reports"].bucket
     REPORT_RETENTION_DAYS             = tostring(var.report_retention_days)
+    REPORT_TIME_ZONES                 = join(",", var.fleet_time_zones)
     PREDICTION_CONFIDENCE_THRESHOLD   = "0.8"
     PREDICTION_FIRST_SCORE_SPREAD_MIN = "8"
     DIAGNOSTICS_TTL_DAYS              = "30"

@@ -11,11 +11,15 @@ Exit status 0 only when every outcome passed.
 
 Timestamps: the pipeline accepts records up to 5 minutes ahead and 7 days behind its own clock, so
 the simulated period is placed just before now: start = now - duration, or, for a scenario with a
-fixed start, the same time of day on the latest day that ends before now (--start overrides).
+fixed start, the same time of day on the latest day that ends before now, or, for a scenario with
+`anchor: report-day`, on the DOT report day of the run (scenario_runner.report_anchor; its report run is started
+with that run's firing time) (--start overrides). "Now" is sim.clock's: --now or FLEETTAP_NOW place
+the run at another instant.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from harness.config import read_stack, read_stack_data
-from sim import aws
+from sim import aws, clock
 from scenario_runner import report
 from sim.config import ending_now, latest_same_time_of_day, parse_duration  # noqa: F401 (re-exported)
 from scenario_runner.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
@@ -31,6 +35,7 @@ from sim.fleet import Fleet
 from scenario_runner.observers import TopicObservers
 from scenario_runner.outcomes import Observed, Outcome, check, passed
 from sim.pacing import paced
+from scenario_runner.report_anchor import ReportDayPlacement, place_on_report_day
 from scenario_runner.scenario import Scenario, load
 from scenario_runner.seeding import seed_scenario
 
@@ -53,6 +58,11 @@ class RunOptions:
     report_dir: Path = aws.REPO_ROOT / "reports"
     show_progress: bool = True
     fresh_state: bool = True  # local target: wipe run data first (harness.reset), see --keep-state
+    now: Optional[float] = None  # the run's instant (epoch s); None: sim.clock's now
+    report_zones: Optional[tuple[str, ...]] = None  # None: the deployed DOT function's REPORT_TIME_ZONES
+
+    def instant(self) -> float:
+        return self.now if self.now is not None else clock.now()
 
 
 @dataclass
@@ -77,7 +87,8 @@ class RunResult:
 
 
 def prepare(name: str, options: RunOptions) -> Scenario:
-    loaded = load(name)  # already anchored before now; placed again below for the run's duration
+    now = options.instant()
+    loaded = load(name, now=now)  # already anchored before now; placed again below for the run's duration
     if options.test_size:
         loaded = loaded.for_test()
     changes = {}
@@ -87,9 +98,9 @@ def prepare(name: str, options: RunOptions) -> Scenario:
     if options.start:
         changes["start"] = options.start
     elif loaded.fixed_start:
-        changes["start"] = latest_same_time_of_day(loaded.fleet.start, duration_s)
+        changes["start"] = latest_same_time_of_day(loaded.fleet.start, duration_s, now)
     else:
-        changes["start"] = ending_now(duration_s)
+        changes["start"] = ending_now(duration_s, now)
     loaded.fleet = loaded.fleet.replace(**changes)
     if options.seed is not None:
         loaded.seed = options.seed
@@ -129,6 +140,8 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
         ensure_local_stack(options.env)
     elif options.target == "local":
         use_local_stack()
+    if loaded.anchor == "report-day" and not options.start:
+        place_for_report(loaded, options, console)
     if sink is None:
         from sim.sinks.kinesis import KinesisSink
         kinesis = aws.client("kinesis")
@@ -159,7 +172,8 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
         if loaded.after_send:
             # The actions stand for what happens once the day's telemetry is in (the nightly DOT
             # schedule), so they start only after the pipeline has processed every record.
-            action_outcomes = [_after_send_action(action, console, loaded.drain_timeout_s)
+            action_outcomes = [_after_send_action(action, console, loaded.drain_timeout_s,
+                                                  loaded.report_placement)
                                for action in loaded.after_send]
             settled = drained() and settled
         drain_s = time.monotonic() - began
@@ -216,7 +230,38 @@ def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console):
     return tracks, sent_at, time.monotonic() - began
 
 
-def _after_send_action(action: dict, console, timeout_s: float) -> Outcome:
+def place_for_report(loaded: Scenario, options: RunOptions, console) -> None:
+    """Put the simulated period on the report day of the run (anchor "report-day")."""
+    zones = options.report_zones or deployed_report_zones(options.env)
+    placement = place_on_report_day(loaded.fleet.start, loaded.fleet.duration_s, options.instant(), zones)
+    loaded.fleet = loaded.fleet.replace(start=placement.start)
+    loaded.report_placement = placement
+    console.print(f"report day {placement.day}: the fleet starts {placement.start}; "
+                  f"the report run fires as at {placement.fired_at_iso}")
+
+
+def deployed_report_zones(env: str) -> tuple[str, ...]:
+    """The fleet time zones the deployed DOT reporting function decides its report day by."""
+    name = aws.resource_name("dot-report", env=env)
+    variables = aws.client("lambda").get_function_configuration(FunctionName=name).get(
+        "Environment", {}).get("Variables", {})
+    zones = tuple(z for z in variables.get("REPORT_TIME_ZONES", "").split(",") if z)
+    if not zones:
+        raise LookupError(f"{name} has no REPORT_TIME_ZONES: apply the current infra/ first")
+    return zones
+
+
+def _execution_input(action: dict, placement: Optional[ReportDayPlacement]) -> str:
+    """The action's input; a report-day run gets the firing time, as the daily schedule's event has."""
+    given = action.get("input", {})
+    given = json.loads(given) if isinstance(given, str) else dict(given)
+    if placement is None:
+        return json.dumps(given)
+    return json.dumps({"trigger": "scenario", "report_date": "yesterday", "time": placement.fired_at_iso, **given})
+
+
+def _after_send_action(action: dict, console, timeout_s: float,
+                       placement: Optional[ReportDayPlacement] = None) -> Outcome:
     """Run one after-send action to its end; the outcome says whether it succeeded."""
     if "start_execution" not in action:
         raise ValueError(f"unknown after_send action {action}")
@@ -226,7 +271,7 @@ def _after_send_action(action: dict, console, timeout_s: float) -> Outcome:
     if not machines:
         raise LookupError(f"no state machine ending in {suffix!r}")
     execution = sfn.start_execution(stateMachineArn=machines[0]["stateMachineArn"],
-                                    input=action.get("input", "{}"))["executionArn"]
+                                    input=_execution_input(action, placement))["executionArn"]
     console.print(f"started {machines[0]['name']}")
     status, deadline = "RUNNING", time.monotonic() + timeout_s
     while status == "RUNNING" and time.monotonic() < deadline:
@@ -368,6 +413,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=float, help="real-time factor (default: as fast as possible)")
     parser.add_argument("--test", action="store_true", help="the scenario's smaller test size")
     parser.add_argument("--no-stack", action="store_true", help="do not bring up/apply the local stack")
+    parser.add_argument("--now", type=clock.parse_instant,
+                        help=f"the run's instant, ISO-8601 with a zone (default: {clock.ENV_VAR} or the wall clock)")
     parser.add_argument("--keep-state", action="store_true",
                         help="local target: keep what earlier runs left in the stack (default: start fresh)")
     args = parser.parse_args(argv)
@@ -375,7 +422,7 @@ def main(argv=None) -> int:
                          duration_s=parse_duration(args.duration) if args.duration else None,
                          seed=args.seed, start=args.start, real_time_factor=args.rate,
                          test_size=args.test, manage_stack=not args.no_stack,
-                         fresh_state=not args.keep_state)
+                         fresh_state=not args.keep_state, now=args.now)
     result = run_scenario(prepare(args.scenario, options), options)
     return 0 if result.passed else 1
 

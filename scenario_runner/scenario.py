@@ -3,18 +3,22 @@ seed, and the expected outcomes. See scenarios/README.md for the format."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import time
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
+from sim import clock
 from sim.config import SimConfig, latest_same_time_of_day, parse_duration
 from sim.injections import Injection
+from scenario_runner.report_anchor import ReportDayPlacement
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 _KEYS = {"name", "description", "seed", "fleet", "inject", "geofences", "thresholds", "expect",
-         "test", "in_make_test", "real_time_factor", "after_send", "drain_timeout"}
+         "test", "in_make_test", "real_time_factor", "after_send", "drain_timeout", "anchor"}
+# "now": the period ends just before the run (a fixed start keeps its time of day); "report-day": the
+# period lies on the DOT report day of the run (scenario_runner.report_anchor), for scenarios that run the report.
+ANCHORS = ("now", "report-day")
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Scenario:
     fixed_start: bool = False  # the file sets a start time (its time of day matters)
     # When set (epoch s): the start was moved by whole days to end before this moment (load()).
     anchored_at: Optional[float] = None
+    anchor: str = "now"  # one of ANCHORS
+    report_placement: Optional[ReportDayPlacement] = None  # set by the runner for anchor "report-day"
 
     def for_test(self) -> "Scenario":
         """The scenario with its `test:` overrides applied (what `make test` runs)."""
@@ -90,6 +96,9 @@ def load(name: str, *, anchor: bool = True, now: Optional[float] = None) -> Scen
             if index >= fleet.vehicles:
                 raise ValueError(f"{path.name}: injection {injection.type} names vehicle {index} "
                                  f"of a {fleet.vehicles}-vehicle fleet")
+    anchor_mode = str(raw.get("anchor", "now"))
+    if anchor_mode not in ANCHORS:
+        raise ValueError(f"{path.name}: anchor {anchor_mode!r} is not one of {', '.join(ANCHORS)}")
     test = dict(raw.get("test") or {})
     if "duration" in test:
         test["duration_s"] = parse_duration(test.pop("duration"))
@@ -101,8 +110,8 @@ def load(name: str, *, anchor: bool = True, now: Optional[float] = None) -> Scen
         in_make_test=bool(raw.get("in_make_test", True)),
         real_time_factor=raw.get("real_time_factor"), after_send=list(raw.get("after_send") or []),
         drain_timeout_s=parse_duration(raw.get("drain_timeout", "5m")),
-        fixed_start="start" in (raw.get("fleet") or {}),
-        anchored_at=None if not anchor else (time.time() if now is None else now))
+        fixed_start="start" in (raw.get("fleet") or {}), anchor=anchor_mode,
+        anchored_at=None if not anchor else (clock.now() if now is None else now))
     if loaded.anchored_at is not None:
         loaded.fleet = anchored(loaded.fleet, loaded.anchored_at)
     return loaded

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from sim import clock
 
 DEFAULT_START = "2026-11-23T00:00:00Z"  # a Monday, so weekly duty cycles start clean
 
@@ -59,14 +60,14 @@ def format_utc(epoch_s: int) -> str:
 
 def ending_now(duration_s: int, now: float | None = None) -> str:
     """A start (whole minute) such that the simulated period ends just before now."""
-    return format_utc(int((now if now is not None else time.time()) - duration_s - 60) // 60 * 60)
+    return format_utc(int((now if now is not None else clock.now()) - duration_s - 60) // 60 * 60)
 
 
 def latest_same_time_of_day(start: str, duration_s: int, now: float | None = None) -> str:
     """The start moved by whole days to the latest one whose period ends before now: the time of
     day (who is on duty) stays, the records stay inside the pipeline's 7-day window. The result is
     the same all day long, so separate processes anchoring one scenario agree on it."""
-    now = now if now is not None else time.time()
+    now = now if now is not None else clock.now()
     original = parse_utc(start)
     days = (int(now) - 60 - duration_s - original) // 86400
     return format_utc(original + days * 86400)

@@ -54,6 +54,7 @@ class Config:
     pdf_api_url: str
     reports_bucket: str
     report_retention_days: int
+    report_time_zones: tuple[str, ...]  # the fleet's home-terminal zones: which day the DOT report covers
     prediction_confidence_threshold: float
     prediction_first_score_spread_min: float
     diagnostics_ttl_days: int
@@ -101,6 +102,7 @@ def get_config() -> Config:
         pdf_api_url=_s("PDF_API_URL").rstrip("/"),
         reports_bucket=_s("REPORTS_BUCKET"),
         report_retention_days=int(_s("REPORT_RETENTION_DAYS", "2555")),
+        report_time_zones=tuple(z.strip() for z in _s("REPORT_TIME_ZONES").split(",") if z.strip()),
         prediction_confidence_threshold=float(_s("PREDICTION_CONFIDENCE_THRESHOLD", "0.8")),
         prediction_first_score_spread_min=float(_s("PREDICTION_FIRST_SCORE_SPREAD_MIN", "8")),
         diagnostics_ttl_days=int(_s("DIAGNOSTICS_TTL_DAYS", "30")),

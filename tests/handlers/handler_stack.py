@@ -105,7 +105,7 @@ def resources(stack, aws_session_env) -> Resources:
         "REDIS_HOST": stack.redis_host, "REDIS_PORT": str(stack.redis_port), "REDIS_TLS": "false",
         "DB_HOST": stack.postgres_host, "DB_PORT": str(stack.postgres_port), "DB_NAME": stack.postgres_dbname,
         "TELEMATICS_API_URL": stack.mock_api_url, "PDF_API_URL": stack.mock_api_url,
-        "REPORT_RETENTION_DAYS": "30", "PREDICTION_CONFIDENCE_THRESHOLD": "0.8", "DIAGNOSTICS_TTL_DAYS": "30",
+        "REPORT_RETENTION_DAYS": "30", "REPORT_TIME_ZONES": "America/New_York,America/Chicago,America/Denver,America/Los_Angeles", "PREDICTION_CONFIDENCE_THRESHOLD": "0.8", "DIAGNOSTICS_TTL_DAYS": "30",
         # tests that count minutes score at exactly 20; the spread has a test of its own
         "PREDICTION_FIRST_SCORE_SPREAD_MIN": "0",
         "SAGEMAKER_ENDPOINT_NAME": f"{prefix}-failure-predictor",

@@ -12,6 +12,8 @@ from handler_factories import hos, unique_driver, unique_fleet
 
 from handlers import dot_reporting, hos_processor
 from handlers.common.aws import from_item
+from handlers.common.config import MissingSetting
+from handlers.domain.hos.report_day import report_day
 
 ZONE = ZoneInfo("America/Chicago")
 
@@ -205,20 +207,29 @@ def test_drivers_not_yet_in_aurora_are_reported_from_their_logs(make_ctx):
     assert other_fleet["count"] == 0 and _manifest(ctx, other_fleet) == []
 
 
-def test_report_date_defaults_to_the_day_before_the_scheduled_event(make_ctx):
-    make_ctx("dot_report")
+def test_report_date_is_the_latest_day_over_in_every_fleet_zone(make_ctx):
+    ctx = make_ctx("dot_report")
+    zones = ctx.env["REPORT_TIME_ZONES"].split(",")
     fleet = unique_fleet()  # no drivers: only the date logic is exercised
     scheduled = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events",
-                 "time": "2026-11-20T00:30:00Z", "detail": {}}
+                 "time": "2026-11-20T09:00:00Z", "detail": {}}
     assert dot_reporting.handler({"step": "gather", "input": {**scheduled, "fleet_id": fleet}})["report_date"] == \
         "2026-11-19"
-    today = dt.datetime.now(dt.timezone.utc).date()
-    assert dot_reporting.handler({"step": "gather", "input": {"fleet_id": fleet}})["report_date"] == \
-        (today - dt.timedelta(days=1)).isoformat()
+    # at 00:30 UTC the 19th is not over in Chicago or Los Angeles: the day before it is reported
+    early = {**scheduled, "time": "2026-11-20T00:30:00Z"}
+    assert dot_reporting.handler({"step": "gather", "input": {**early, "fleet_id": fleet}})["report_date"] == \
+        "2026-11-18"
+    before = report_day(dt.datetime.now(dt.timezone.utc), zones).isoformat()
+    unscheduled = dot_reporting.handler({"step": "gather", "input": {"fleet_id": fleet}})["report_date"]
+    assert unscheduled in (before, report_day(dt.datetime.now(dt.timezone.utc), zones).isoformat())  # midnight may pass
     # the deployed schedule's constant input {"trigger": "schedule", "report_date": "yesterday"}, with the
     # execution start time the state machine adds to the gather payload
     schedule_input = {"trigger": "schedule", "report_date": "yesterday", "fleet_id": fleet}
     assert dot_reporting.handler({"step": "gather", "input": schedule_input,
-                                  "execution_started_at": "2026-11-20T00:30:01.250Z"})["report_date"] == "2026-11-19"
-    assert dot_reporting.handler({"step": "gather", "input": schedule_input})["report_date"] == \
-        (today - dt.timedelta(days=1)).isoformat()
+                                  "execution_started_at": "2026-11-20T09:00:01.250Z"})["report_date"] == "2026-11-19"
+
+
+def test_report_date_without_fleet_zones_is_a_configuration_error(make_ctx):
+    make_ctx("dot_report", REPORT_TIME_ZONES="")
+    with pytest.raises(MissingSetting, match="REPORT_TIME_ZONES"):
+        dot_reporting.handler({"step": "gather", "input": {"report_date": "yesterday", "fleet_id": unique_fleet()}})

@@ -1,17 +1,21 @@
 """Plan dev, staging and prod against the emulator: same topology, only capacities differ."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
 
 import pytest
 
+from handlers.domain.hos.report_day import schedule_problems
 from harness import terraform as tf
+from sim.geography import CITY_BY_NAME, HOME_TERMINALS
 from tests.infra.conftest import ENVS
 from tests.infra.policy_checks import resources
 
 pytestmark = pytest.mark.slow
+FLEET_ZONES = {CITY_BY_NAME[name].time_zone for name in HOME_TERMINALS}
 
 # Leaf attributes allowed to differ between environments, and why.
 CAPACITY_ATTRIBUTES = {
@@ -168,9 +172,24 @@ def test_event_source_mappings_have_every_knob(plans):
         assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_the_dot_schedule_fires_after_the_report_day_ended_in_every_fleet_zone(plans, env):
+    """Daily at a fixed UTC minute, every day reported exactly once and at least an hour after it
+    ended in every home-terminal zone, over two years of daylight-saving changes."""
+    values = list(resources(plans[env]))
+    rule = next(r["values"] for r in values if r["type"] == "aws_cloudwatch_event_rule"
+                and r["name"] == "dot_reporting")
+    match = re.fullmatch(r"cron\((\d+) (\d+) \* \* \? \*\)", rule["schedule_expression"])
+    assert match, f"{env}: the DOT schedule must fire daily at a fixed UTC time: {rule['schedule_expression']}"
+    zones = plans[env]["variables"]["fleet_time_zones"]["value"]  # REPORT_TIME_ZONES of the functions
+    assert set(zones) >= FLEET_ZONES, f"{env}: zones of simulated terminals missing from fleet_time_zones"
+    minute, hour = int(match.group(1)), int(match.group(2))
+    assert schedule_problems(hour, minute, zones, dt.date(2026, 1, 1), 2 * 366) == []
+
+
 def test_schedule_and_alarms(plans):
     values = list(resources(plans["dev"]))
     rule = next(r["values"] for r in values if r["type"] == "aws_cloudwatch_event_rule")
-    assert rule["schedule_expression"] == "cron(0 6 * * ? *)"
+    assert rule["schedule_expression"] == "cron(0 9 * * ? *)"
     alarms = [r for r in values if r["type"] == "aws_cloudwatch_metric_alarm"]
     assert len(alarms) == 8

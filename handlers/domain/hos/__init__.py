@@ -1,4 +1,5 @@
-"""Hours-of-service engine for property-carrying drivers, 49 CFR Part 395 (rules of 2020-09-29).
+"""Hours-of-service engine: property-carrying drivers under 49 CFR Part 395 (rules of 2020-09-29) by
+default, and with ``ruleset=`` passenger, Texas and California intrastate and Canadian rules (``rulesets``).
 
 ``evaluate_log(events, cycle=, time_zone=, exceptions=, as_of=)`` returns the violations of a
 driver's log (rule, start/end of the over-limit driving, severity, seconds over) and the time
@@ -13,8 +14,9 @@ How the log is read (see ``timeline``): a status lasts until the next change; ti
 first event is unknown (neither rest nor duty), so a log that starts mid-rest does not get credit
 for rest it does not show, and a log that starts with a short rest opens the 14-hour window at its
 first event; duplicates collapse and simultaneous conflicting statuses keep the most on-duty one.
-Claimed exceptions apply to the whole log; the 16-hour exception is used for the duty period that
-needs it (or the current one), at most once per 7 days unless a 34-hour restart intervenes.
+Claimed exception names apply to the whole log (objects to one duty period: ``period_exceptions``);
+the 16-hour exception is used for the duty period that needs it (or the current one), at most once
+per 7 days unless a 34-hour restart intervenes.
 """
 from .engine import evaluate_log
 from .model import Availability, DutyEvent, DutyStatus, HosInputError, HosResult, Violation

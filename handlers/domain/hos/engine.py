@@ -1,6 +1,7 @@
 """``evaluate_log``: a driver's duty-status changes in, violations and time left out."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -8,11 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .break_rule import break_violations
 from .cycle import CycleClock
 from .duty_window import DutyLimits, OverLimit, SpanOutcome, evaluate_span
+from .log_input import PreparedLog, prepare_log
 from .model import Availability, DutyEvent, HosInputError, HosResult, Violation, from_epoch, parse_instant
+from .period_exceptions import Claims, adverse_spans, lost_entries, read_claims, short_haul_lost
 from .rules import (
-    ADVERSE_DRIVING, CYCLES, DRIVING_11, EXCEPTIONS, SHORT_HAUL_150, SIXTEEN_HOUR, WINDOW_14,
-    WINDOW_16, HosRules, severity_for,
+    CYCLES, DRIVING_11, SHORT_HAUL_150, SIXTEEN_HOUR, WINDOW_14, WINDOW_16, HosRules, severity_for,
 )
+from .ruleset_engine import evaluate_ruleset
+from .rulesets import US_PROPERTY, CycleRule, RuleSet, ruleset_named
 from .sleeper import DutySpan, duty_spans
 from .timeline import Timeline, build_timeline, epoch_of, read_events
 
@@ -22,33 +26,56 @@ _DEFAULT_RULES = HosRules()
 def evaluate_log(
     events: Iterable[DutyEvent | Mapping[str, Any]],
     *,
-    cycle: str = "70/8",
+    cycle: str | None = None,
     time_zone: str = "UTC",
-    exceptions: Iterable[str] = (),
+    exceptions: Iterable[str | Mapping[str, Any]] = (),
     as_of: datetime | str | None = None,
     rules: HosRules | None = None,
+    ruleset: str | None = None,
 ) -> HosResult:
-    """Evaluate a property-carrying driver's log against 49 CFR 395.
+    """Evaluate a driver's log against a rule set (default ``us-property``: 49 CFR 395.3).
 
-    ``as_of`` defaults to the latest event; events after it are ignored. Raises ``HosInputError``
-    (a ``ValueError``) for input it cannot evaluate, never for the order or repetition of events.
+    ``cycle`` defaults to the rule set's usual cycle ("70/8" for us-property); ``rules`` (the
+    ``compliance_rules`` limits) apply to us-property only. ``as_of`` defaults to the latest event;
+    events after it are ignored. Raises ``HosInputError`` (a ``ValueError``) for input it cannot
+    evaluate, never for the order or repetition of events.
     """
     rules = rules or _DEFAULT_RULES
-    if not isinstance(cycle, str) or cycle not in CYCLES:
-        raise HosInputError(f"cycle must be one of {sorted(CYCLES)}; got {cycle!r}")
+    table = ruleset_named(ruleset)
+    if table.name == US_PROPERTY:
+        cycle = "70/8" if cycle is None else cycle
+        if not isinstance(cycle, str) or cycle not in CYCLES:
+            raise HosInputError(f"cycle must be one of {sorted(CYCLES)}; got {cycle!r}")
+    cycle_rule = table.cycle(cycle)
     zone = _zone(time_zone)
-    claimed = _exceptions(exceptions)
+    claims = read_claims(exceptions, table)
+    claimed = claims.names
     as_of_epoch = epoch_of(parse_instant(as_of, "as_of")) if as_of is not None else None
 
-    timeline = build_timeline(read_events(events), as_of_epoch)
+    log = prepare_log(events, as_of_epoch)
+    timeline = build_timeline(read_events(log.events), as_of_epoch)
+    evaluated_at = None if timeline.empty and as_of_epoch is None else from_epoch(timeline.as_of)
+    if table.name != US_PROPERTY:
+        return _evaluate_other(timeline, table, cycle_rule, zone, claims, log, evaluated_at)
+
     spans = duty_spans(timeline, rules)
-    over_limits, current = _duty_limits(timeline, spans, rules, claimed, zone)
+    adverse = adverse_spans(claims, spans)
+    over_limits, current = _duty_limits(timeline, spans, rules, claimed, zone, adverse)
+    lost = short_haul_lost(claims, spans, timeline, log.positions)
 
     driving_since_break = 0
-    if SHORT_HAUL_150 not in claimed:
-        # 395.3(a)(3)(ii) does not apply to drivers using a short-haul exception of 395.1(e).
+    # 395.3(a)(3)(ii) does not apply to drivers using a short-haul exception of 395.1(e): each duty period
+    # for which a claimed short-haul object held (the checked claim wins over the name), else the whole
+    # log when claimed by name.
+    if claims.work_reporting_location is not None:
+        exempt = {i for i in range(len(spans)) if i not in lost}
+    else:
+        exempt = set(range(len(spans))) if SHORT_HAUL_150 in claimed else set()
+    current_exempt = len(spans) - 1 in exempt
+    if len(exempt) < len(spans):
         breaks, driving_since_break = break_violations(timeline, rules)
-        over_limits.extend(breaks)
+        starts = [span.start for span in spans]
+        over_limits.extend(b for b in breaks if bisect_right(starts, b.first) - 1 not in exempt)
 
     cycle_clock = CycleClock(timeline, rules, cycle, zone)
     over_limits.extend(cycle_clock.violations([span.start for span in spans]))
@@ -60,23 +87,33 @@ def evaluate_log(
         drive_s=min(current.drive_left_s, window_s, cycle_s),
         window_s=window_s,
         cycle_s=cycle_s,
-        break_due_in_s=None if SHORT_HAUL_150 in claimed
+        break_due_in_s=None if current_exempt
         else max(0, rules.driving_before_break_s - driving_since_break),
     )
-    evaluated_at = None if timeline.empty and as_of_epoch is None else from_epoch(timeline.as_of)
-    return HosResult(violations, available, evaluated_at)
+    return HosResult(violations, available, evaluated_at,
+                     lost_entries(lost, spans, timeline) if claims.has_objects else None, log.edits)
+
+
+def _evaluate_other(timeline: Timeline, table: RuleSet, cycle_rule: CycleRule, zone: ZoneInfo, claims: Claims,
+                    log: PreparedLog, evaluated_at: datetime | None) -> HosResult:
+    over_limits, available, spans = evaluate_ruleset(timeline, table, cycle_rule, zone,
+                                                     lambda spans: adverse_spans(claims, spans))
+    lost = short_haul_lost(claims, spans, timeline, log.positions)
+    violations = sorted((_violation(over) for over in over_limits), key=lambda v: (v.start, v.rule))
+    return HosResult(violations, available, evaluated_at,
+                     lost_entries(lost, spans, timeline) if claims.has_objects else None, log.edits)
 
 
 def _duty_limits(timeline: Timeline, spans: list[DutySpan], rules: HosRules, claimed: frozenset[str],
-                 zone: ZoneInfo) -> tuple[list[OverLimit], SpanOutcome]:
-    adverse = rules.adverse_extension_s if ADVERSE_DRIVING in claimed else 0
-    normal = DutyLimits(rules.driving_s + adverse, rules.window_s + adverse, WINDOW_14)
-    extended = DutyLimits(rules.driving_s + adverse, max(rules.window_16_s, normal.window_s), WINDOW_16)
+                 zone: ZoneInfo, adverse_periods: set[int]) -> tuple[list[OverLimit], SpanOutcome]:
     sixteen = _SixteenHourUse(timeline, rules, zone) if SIXTEEN_HOUR in claimed else None
 
     over_limits: list[OverLimit] = []
     outcome = SpanOutcome()
-    for span in spans:
+    for index, span in enumerate(spans):
+        adverse = rules.adverse_extension_s if index in adverse_periods else 0
+        normal = DutyLimits(rules.driving_s + adverse, rules.window_s + adverse, WINDOW_14)
+        extended = DutyLimits(rules.driving_s + adverse, max(rules.window_16_s, normal.window_s), WINDOW_16)
         outcome = evaluate_span(timeline, span, normal, rules, DRIVING_11)
         window_exceeded = any(over.rule == WINDOW_14 for over in outcome.over_limits)
         if sixteen is not None and (window_exceeded or span.is_current) and sixteen.eligible(span):
@@ -122,16 +159,3 @@ def _zone(name: Any) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise HosInputError(f"time_zone: unknown zone {name!r}") from exc
-
-
-def _exceptions(raw: Iterable[str]) -> frozenset[str]:
-    if isinstance(raw, str):
-        raise HosInputError("exceptions must be a list of names, not a string")
-    try:
-        names = frozenset(raw)
-    except TypeError as exc:
-        raise HosInputError("exceptions must be a list of names") from exc
-    unknown = sorted(str(name) for name in names - EXCEPTIONS)
-    if unknown:
-        raise HosInputError(f"unknown exceptions {unknown}; known: {sorted(EXCEPTIONS)}")
-    return names

@@ -95,12 +95,21 @@ class HosResult:
     violations: list[Violation]
     available: Availability
     as_of: datetime | None = None
+    # Present (not None) only when the input used them, so older answers keep their exact shape:
+    # exceptions_lost when an exception object was claimed, edits when the log has edit events.
+    exceptions_lost: list[dict[str, str]] | None = None
+    edits: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "violations": [violation.to_dict() for violation in self.violations],
             "available": self.available.to_dict(),
         }
+        if self.exceptions_lost is not None:
+            result["exceptions_lost"] = self.exceptions_lost
+        if self.edits is not None:
+            result["edits"] = self.edits
+        return result
 
 
 def parse_instant(raw: Any, field_name: str) -> datetime:
