@@ -1,36 +1,22 @@
-"""The predictive-maintenance payload: feature vector for SageMaker and the decision rule.
+"""The model's feature vector: one vehicle's diagnostics window and registry row -> FEATURE_NAMES values.
 
-Payload contract (docs/telemetry.md): one CSV line, no header, features in FEATURE_NAMES order,
-content type text/csv, missing values as empty fields. Response: JSON
-`{"component": str, "confidence": float in [0,1], "horizon_days": number}` (also accepted:
-`{"predictions": [{...}]}` and a CSV line `component,confidence,horizon_days`).
+Contract (docs/telemetry.md, "SageMaker payload"): `build_features` returns exactly FEATURE_NAMES,
+in order, as floats, NaN for a missing input; it never raises on malformed records (they are
+skipped). HISTORY_SIGNALS are the signals of a reading that the window keeps (vehicle_history).
 """
 from __future__ import annotations
 
 import math
-import zlib
-from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-import orjson
+from .. import dtc as _dtc
+from ..anomaly import slope_per_minute
+from ..telemetry import VEHICLE_TYPES, iso_to_epoch_ms
 
-from . import dtc as _dtc
-from .anomaly import slope_per_minute
-from .telemetry import VEHICLE_TYPES, iso_to_epoch_ms
-
-CONTENT_TYPE = "text/csv"
-ACCEPT = "application/json"
-DEFAULT_CONFIDENCE_THRESHOLD = 0.8
-
-
-def first_scoring_span_min(vehicle_id: str, minimum_min: float, spread_min: float) -> float:
-    """The window span (minutes) at which the vehicle is scored: minimum_min plus a fixed share of
-    spread_min that depends only on the vehicle_id (CRC-32, the same in every process). A fleet
-    that keys on together (a shift start, the end of an outage, a simulated fleet) then reaches its
-    first scoring over spread_min minutes rather than within one, and the hourly cadence that
-    follows each first scoring keeps that spread."""
-    return minimum_min + spread_min * zlib.crc32(vehicle_id.encode()) / 2**32
-
+# The signals of each reading kept in the vehicle's window (vehicle_history columns); the
+# training data (harness/model) reduces its windows to the same ones.
+HISTORY_SIGNALS: tuple[str, ...] = ("engine_hours", "odometer_km", "engine_rpm", "coolant_temp_c", "battery_v",
+                                    "engine_load_pct", "fuel_rate_lph")
 
 # The model is trained on exactly these columns in exactly this order: append only, never
 # reorder or rename (docs/telemetry.md, "SageMaker payload").
@@ -60,30 +46,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "is_reefer",
 )
 
-COMPONENTS = ("none", "cooling_system", "battery_electrical", "fuel_system", "engine",
-              "turbocharger", "aftertreatment", "brakes", "transmission")
-
 # J1939 FMI 0/1 = "data valid but above/below normal operational range, most severe level".
 _SEVERE_FMIS = frozenset({0, 1})
 _SEVERE_OBD = frozenset({"P0217", "P0524", "P0520", "P0118", "P0563"})
 NAN = float("nan")
-
-
-class PredictionUnparsable(ValueError):
-    """The endpoint's body is not a prediction (reason in the message)."""
-
-
-@dataclass(frozen=True)
-class Prediction:
-    component: str
-    confidence: float
-    horizon_days: float
-
-    def to_item(self, vehicle_id: str, predicted_at_ms: int) -> dict:
-        """predicted_failures item (contracts.md); floats (the handler converts to Decimal)."""
-        return {"vehicle_id": vehicle_id, "predicted_at": int(predicted_at_ms),
-                "component": self.component, "confidence": self.confidence,
-                "horizon_days": self.horizon_days}
 
 
 def build_features(recent: list[dict], history: Mapping[str, Any]) -> dict[str, float]:
@@ -145,62 +111,6 @@ def build_features(recent: list[dict], history: Mapping[str, Any]) -> dict[str, 
     for kind in VEHICLE_TYPES:
         features[f"is_{kind}"] = 1.0 if vehicle_type == kind else 0.0
     return {name: float(features[name]) for name in FEATURE_NAMES}
-
-
-def to_csv(features: Mapping[str, float]) -> str:
-    """The request body: FEATURE_NAMES order, NaN/missing -> empty field, no header, no newline."""
-    cells = []
-    for name in FEATURE_NAMES:
-        value = features.get(name)
-        number = _finite(value)
-        cells.append("" if number is None else repr(float(number)))
-    return ",".join(cells)
-
-
-def parse_prediction(body: bytes | str | Mapping) -> Prediction:
-    """Parse the endpoint response; raises PredictionUnparsable."""
-    if isinstance(body, (bytes, bytearray)):
-        try:
-            body = bytes(body).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise PredictionUnparsable("body is not UTF-8") from exc
-    if isinstance(body, str):
-        text = body.strip()
-        try:
-            parsed: Any = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            parsed = _csv_prediction(text)
-    else:
-        parsed = body
-    if isinstance(parsed, Mapping) and isinstance(parsed.get("predictions"), list) \
-            and parsed["predictions"]:
-        parsed = parsed["predictions"][0]
-    if not isinstance(parsed, Mapping):
-        raise PredictionUnparsable(f"expected a JSON object, got {type(parsed).__name__}")
-    component = parsed.get("component", parsed.get("label"))
-    confidence = _finite(parsed.get("confidence", parsed.get("score")))
-    horizon = _finite(parsed.get("horizon_days"))
-    if not isinstance(component, str) or not component.strip():
-        raise PredictionUnparsable("component missing")
-    if confidence is None or not 0.0 <= confidence <= 1.0:
-        raise PredictionUnparsable("confidence must be a number in [0, 1]")
-    if horizon is None or horizon < 0:
-        raise PredictionUnparsable("horizon_days must be a number >= 0")
-    return Prediction(component.strip(), float(confidence), float(horizon))
-
-
-def should_publish(confidence: float, threshold: float = DEFAULT_CONFIDENCE_THRESHOLD) -> bool:
-    """Publish to maintenance-required only when confidence is STRICTLY greater than threshold.
-    Non-numeric or NaN confidence never publishes."""
-    number = _finite(confidence)
-    return number is not None and number > threshold
-
-
-def _csv_prediction(text: str) -> dict:
-    parts = [part.strip() for part in text.split(",")]
-    if len(parts) != 3:
-        raise PredictionUnparsable("neither JSON nor a 'component,confidence,horizon_days' line")
-    return {"component": parts[0], "confidence": parts[1], "horizon_days": parts[2]}
 
 
 def _finite(value: Any) -> Optional[float]:
