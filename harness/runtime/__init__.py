@@ -25,9 +25,10 @@ _lock = threading.Lock()
 
 
 def _region(state_dir: Path) -> str:
-    from harness.runtime.local_endpoints import read_stack
+    from harness.config import read_stack_data
 
-    return (read_stack(state_dir).get("aws") or {}).get("region") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    region = (read_stack_data(state_dir).get("aws") or {}).get("region")
+    return region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 
 
 class LocalRuntime:

@@ -1,12 +1,12 @@
 """Load test: the simulator split over worker processes, sending to Kinesis on a wall-clock schedule.
 
-    python -m sim.load --scenario fleet-234k --target local|aws [--workers N] [--shard i/N]
+    python -m loadtest.load --scenario fleet-234k --target local|aws [--workers N] [--shard i/N]
         [--duration S] [--rate-factor F] [--vehicles V] [--report PATH] [--no-live]
 
 Each worker is one shard of the fleet (`Fleet.build(config, seed, shard=(k, total))`); with
 `--shard i/N` this machine runs shards i*W .. i*W+W-1 of N*W, so N machines split one fleet.
 Prints a live view while running, then a table and a JSON report (percentiles, service-level
-verdicts, see sim/load_report.py). Exit code 0 when every measured service level passes.
+verdicts, see loadtest/report.py). Exit code 0 when every measured service level passes.
 """
 from __future__ import annotations
 
@@ -21,15 +21,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.lifeline import exit_on_sigterm, exit_with_parent
-from sim.live_view import LiveView
-from sim.load_probe import (
+from harness.config import state_dir
+from loadtest.lifeline import exit_on_sigterm, exit_with_parent
+from loadtest.live_view import LiveView
+from loadtest.probe import (
     CanaryTracker, QueueProbe, function_lag_s, read_runtime_status, split_dlq, sqs_messages_done, stream_lag_s,
 )
-from sim.soak_sampling import cpu_percent, cpu_sample, stack_processes
-from sim.load_report import LoadAggregate, build_report, percentile
-from sim.load_target import REPO_ROOT, Target, resolve_target
-from sim.load_worker import WorkerSpec, run_worker
+from loadtest.sampling import cpu_percent, cpu_sample, stack_processes
+from loadtest.report import LoadAggregate, build_report, percentile, render_summary
+from loadtest.target import Target, resolve_target
+from loadtest.worker import WorkerSpec, run_worker
 
 START_GRACE_S = 0.5  # between "all workers ready" and the first due batch
 E2E_DRAIN_S = 30.0  # how long to wait for the last canaries after sending stops
@@ -62,7 +63,7 @@ def _fleet_setting(text: str) -> tuple[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sim.load", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m loadtest.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", default="fleet-234k",
                         help="scenarios/<name>.yaml or a .yaml path: fleet settings, seed, injected conditions")
@@ -156,7 +157,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     fleet_settings: dict[str, Any] = dict(overrides)
     if args.source == "simulator":
         from sim.config import SimConfig
-        from sim.scenario import load as load_scenario
+        from scenario_runner.scenario import load as load_scenario
 
         scenario = load_scenario(args.scenario)  # fails here, not in every worker, when invalid
         fleet_settings = SimConfig.from_mapping({**scenario.fleet.__dict__, **overrides}).__dict__
@@ -315,36 +316,11 @@ def _refresh(snapshot: dict[str, Any], aggregate: LoadAggregate, tracker: Canary
         snapshot.update(e2e_p95_s=percentile(values, 95), e2e_pending=tracker.pending())
 
 
-def render_summary(report: dict[str, Any]) -> str:
-    lines = [f"wall {report['wall_s']} s, simulated speed x{report['sim_speed']}, "
-             f"target {report['rates']['target_per_s']} rec/s, sent {report['rates']['sent_per_s']} rec/s",
-             f"PutRecords ms p50/p95/p99: {report['put_records_ms']['p50']}/"
-             f"{report['put_records_ms']['p95']}/{report['put_records_ms']['p99']}",
-             "records sent: "
-             + ", ".join(f"{kind} {count:,}" for kind, count in sorted(report["records"]["sent"].items()))
-             + f"; throttled {report['records']['throttled']}, dropped {report['records']['dropped']}"]
-    for kind, spread in report["e2e_s"].items():
-        lines.append(f"e2e {kind} s p50/p95/p99: {spread['p50']}/{spread['p95']}/{spread['p99']} (n={spread['count']})")
-    for stream, spread in report.get("consumer_lag_s", {}).items():
-        lines.append(f"consumer lag {stream} s p50/p95/max: {spread['p50']}/{spread['p95']}/{spread['max']}")
-    cpu = report.get("cpu_pct", {})
-    if cpu:
-        lines.append("CPU % of a core (median): " + ", ".join(
-            f"{name} {spread['p50']}" for name, spread in sorted(cpu.items(), key=lambda kv: -(kv[1]["p50"] or 0))))
-    lines.append(f"{'service level':<24} {'value':>10}  {'limit':<8} status")
-    for slo in report["slos"]:
-        lines.append(f"{slo['name']:<24} {str(slo['value']):>10}  {slo['limit']:<8} {slo['status']}")
-    lines += [f"error: {e}" for e in report.get("errors", [])]
-    lines.append("PASS" if report["passed"] else "FAIL")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     exit_on_sigterm()  # then multiprocessing's exit handler stops the daemon workers
     report = run(args)
-    path = args.report or (Path(os.environ.get("FLEETTAP_STATE_DIR") or REPO_ROOT / ".local")
-                           / "load" / f"report-{int(time.time())}.json")
+    path = args.report or state_dir() / "load" / f"report-{int(time.time())}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, default=str))
     print(render_summary(report))

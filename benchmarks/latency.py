@@ -1,5 +1,5 @@
 """Latency and throughput of the deployed pipeline on the local stack:
-`python -m harness.runtime.bench_latency [--records 1000] [--rate 50] [--throughput-records 3000]`.
+`python -m benchmarks.latency [--records 1000] [--rate 50] [--throughput-records 3000]`.
 
 Needs a running stack with the dev stack applied (`make up && make apply TARGET=local`).
 
@@ -31,8 +31,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from harness.config import state_dir
 from harness.runtime.aws_clients import client
-from harness.runtime.cli_support import resolve_endpoint, state_dir
+from harness.runtime.cli_support import resolve_endpoint
 from harness.runtime.status_file import status_path
 from harness.runtime.telemetry_samples import diagnostics
 

@@ -14,7 +14,7 @@ TIMELINE_W, ROW_H = 900, 28
 
 
 def render(result) -> str:
-    """HTML for a sim.run.RunResult."""
+    """HTML for a scenario_runner.run.RunResult."""
     scenario = result.scenario
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>fleettap run: "
              f"{_e(scenario.name)}</title><style>{_CSS}</style></head><body>",

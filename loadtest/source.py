@@ -33,7 +33,7 @@ def simulator_source(scenario: str, overrides: dict[str, Any], seed: int | None,
     """The scenario's fleet (settings, seed, injected conditions) with `overrides` applied, one shard."""
     from sim.config import SimConfig
     from sim.fleet import Fleet
-    from sim.scenario import load
+    from scenario_runner.scenario import load
 
     loaded = load(scenario)
     config = SimConfig.from_mapping({**loaded.fleet.__dict__, **overrides})

@@ -1,7 +1,7 @@
 """Load processes never outlive the run that started them.
 
 A load worker left behind keeps sending at its full rate for the rest of its --duration: after
-`kill <sim.load pid>` one did, and the next sweep on that stack measured twice the load it reported.
+`kill <loadtest.load pid>` one did, and the next sweep on that stack measured twice the load it reported.
 SIGTERM becomes SystemExit, so `finally` blocks and multiprocessing's exit handler stop children
 (daemon workers, a soak's load run); a worker also leaves by itself when its parent is gone (SIGKILL,
 a crash), which no handler in the parent can cover.

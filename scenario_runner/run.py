@@ -1,6 +1,6 @@
 """Run a scenario through the deployed wiring and check its outcomes (`make sim SCENARIO=...`).
 
-    python -m sim.run --scenario hos-violation [--target local|aws] [--duration 2h] [--seed 7]
+    python -m scenario_runner --scenario hos-violation [--target local|aws] [--duration 2h] [--seed 7]
                       [--start 2026-11-23T00:00:00Z] [--rate 60] [--test] [--no-stack]
 
 Local target: brings the embedded stack up if needed (`harness.services.up`) and applies the
@@ -12,7 +12,7 @@ Exit status 0 only when every outcome passed.
 Timestamps: the pipeline accepts records up to 5 minutes ahead and 7 days behind its own clock, so
 the simulated period is placed just before now: start = now - duration, or, for a scenario with a
 fixed start, the same time of day on the latest day that ends before now, or, for a scenario with
-`anchor: report-day`, on the DOT report day of the run (sim.report_anchor; its report run is started
+`anchor: report-day`, on the DOT report day of the run (scenario_runner.report_anchor; its report run is started
 with that run's firing time) (--start overrides). "Now" is sim.clock's: --now or FLEETTAP_NOW place
 the run at another instant.
 """
@@ -26,16 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from sim import aws, clock, report
+from harness.config import read_stack, read_stack_data
+from sim import aws, clock
+from scenario_runner import report
 from sim.config import ending_now, latest_same_time_of_day, parse_duration  # noqa: F401 (re-exported)
-from sim.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
+from scenario_runner.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
 from sim.fleet import Fleet
-from sim.observers import TopicObservers
-from sim.outcomes import Observed, Outcome, check, passed
+from scenario_runner.observers import TopicObservers
+from scenario_runner.outcomes import Observed, Outcome, check, passed
 from sim.pacing import paced
-from sim.report_anchor import ReportDayPlacement, place_on_report_day
-from sim.scenario import Scenario, load
-from sim.seeding import seed_scenario
+from scenario_runner.report_anchor import ReportDayPlacement, place_on_report_day
+from scenario_runner.scenario import Scenario, load
+from scenario_runner.seeding import seed_scenario
 
 TRACK_VEHICLES = 60
 TRACK_EVERY_S = 60
@@ -108,7 +110,7 @@ def prepare(name: str, options: RunOptions) -> Scenario:
 
 
 def ensure_local_stack(env: str) -> None:
-    """What `make sim` does before the run, for direct `python -m sim.run` use: the stack up
+    """The one bring-up for a scenario (`make sim` runs it through here): the stack up
     (`harness.services.up`, idempotent), Terraform init + apply against it, the Aurora
     migrations and the reference data (thresholds, HOS rules, fuel benchmarks)."""
     import os
@@ -121,6 +123,14 @@ def ensure_local_stack(env: str) -> None:
     seed.main(["--env", env])
 
 
+def use_local_stack() -> None:
+    """--no-stack: point boto3 (here and in child processes) at the stack already up in the state
+    directory, unless AWS_ENDPOINT_URL already names the endpoint to use."""
+    import os
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        os.environ.update(read_stack().env())
+
+
 def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
                  after_send: Optional[Callable[[Scenario], None]] = None, console=None) -> RunResult:
     from rich.console import Console
@@ -128,6 +138,8 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
     if options.target == "local" and options.manage_stack:
         console.print("[bold]Bringing up and applying the local stack[/]")
         ensure_local_stack(options.env)
+    elif options.target == "local":
+        use_local_stack()
     if loaded.anchor == "report-day" and not options.start:
         place_for_report(loaded, options, console)
     if sink is None:
@@ -311,7 +323,7 @@ def _aurora_counts(tables: list[str]) -> dict:
     """Row counts from the local Postgres in stack.json (Aurora locally)."""
     import psycopg
     from psycopg import sql
-    pg = aws.load_stack().get("postgres")
+    pg = read_stack_data().get("postgres")
     if not pg:
         return {}
     counts = {}

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import orjson
 
-from sim.load_source import make_source
+from loadtest.source import make_source
 
 CANARY_KINDS = ("diagnostics", "gps")
 

@@ -1,4 +1,4 @@
-"""Measure how long `python -m harness up` takes: `python -m harness.bench_bringup [--runs 3]`.
+"""Measure how long `python -m harness up` takes: `python -m benchmarks.bringup [--runs 3]`.
 
 Cold: a fresh state directory (initdb of a new cluster included). Warm: the same state directory
 brought up again after `down` (cluster exists). Each run uses free ports and is torn down after.
@@ -68,7 +68,7 @@ def measure(runs: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.bench_bringup", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bringup", description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     if args.runs < 1:

@@ -1,7 +1,7 @@
 """The soak's memory verdict: tells a leak from a new Lambda environment or a buffer pool filling up.
 
 Each sample carries, per service, `rss_mib` (the tree's PSS) and, from `memory_detail`
-(sim/soak_sampling.py), `memory`: the tree split into shared-memory mappings ("shm"), Lambda
+(loadtest/sampling.py), `memory`: the tree split into shared-memory mappings ("shm"), Lambda
 execution environments (each apart, with its function and start time) and the rest ("main": the
 service's own process and any other descendants). Per service (`judge_service`):
 - main: flat as the soak has always judged a process, fitted growth after the warm-up
@@ -31,7 +31,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sim.soak_sampling import trend
+from loadtest.sampling import trend
 
 MEMORY_TOLERANCE_MIB = 16.0
 MEMORY_TOLERANCE_FRACTION = 0.05

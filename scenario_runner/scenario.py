@@ -11,13 +11,13 @@ import yaml
 from sim import clock
 from sim.config import SimConfig, latest_same_time_of_day, parse_duration
 from sim.injections import Injection
-from sim.report_anchor import ReportDayPlacement
+from scenario_runner.report_anchor import ReportDayPlacement
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 _KEYS = {"name", "description", "seed", "fleet", "inject", "geofences", "thresholds", "expect",
          "test", "in_make_test", "real_time_factor", "after_send", "drain_timeout", "anchor"}
 # "now": the period ends just before the run (a fixed start keeps its time of day); "report-day": the
-# period lies on the DOT report day of the run (sim.report_anchor), for scenarios that run the report.
+# period lies on the DOT report day of the run (scenario_runner.report_anchor), for scenarios that run the report.
 ANCHORS = ("now", "report-day")
 
 

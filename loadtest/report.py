@@ -141,3 +141,27 @@ def build_report(aggregate: LoadAggregate, *, e2e: dict[str, list[float]] | None
         "slos": slos,
         "passed": all(s["status"] != "FAIL" for s in slos),
     }
+
+
+def render_summary(report: dict[str, Any]) -> str:
+    lines = [f"wall {report['wall_s']} s, simulated speed x{report['sim_speed']}, "
+             f"target {report['rates']['target_per_s']} rec/s, sent {report['rates']['sent_per_s']} rec/s",
+             f"PutRecords ms p50/p95/p99: {report['put_records_ms']['p50']}/"
+             f"{report['put_records_ms']['p95']}/{report['put_records_ms']['p99']}",
+             "records sent: "
+             + ", ".join(f"{kind} {count:,}" for kind, count in sorted(report["records"]["sent"].items()))
+             + f"; throttled {report['records']['throttled']}, dropped {report['records']['dropped']}"]
+    for kind, spread in report["e2e_s"].items():
+        lines.append(f"e2e {kind} s p50/p95/p99: {spread['p50']}/{spread['p95']}/{spread['p99']} (n={spread['count']})")
+    for stream, spread in report.get("consumer_lag_s", {}).items():
+        lines.append(f"consumer lag {stream} s p50/p95/max: {spread['p50']}/{spread['p95']}/{spread['max']}")
+    cpu = report.get("cpu_pct", {})
+    if cpu:
+        lines.append("CPU % of a core (median): " + ", ".join(
+            f"{name} {spread['p50']}" for name, spread in sorted(cpu.items(), key=lambda kv: -(kv[1]["p50"] or 0))))
+    lines.append(f"{'service level':<24} {'value':>10}  {'limit':<8} status")
+    for slo in report["slos"]:
+        lines.append(f"{slo['name']:<24} {str(slo['value']):>10}  {slo['limit']:<8} {slo['status']}")
+    lines += [f"error: {e}" for e in report.get("errors", [])]
+    lines.append("PASS" if report["passed"] else "FAIL")
+    return "\n".join(lines)

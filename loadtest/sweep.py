@@ -1,6 +1,6 @@
 """Find the largest fleet a stack sustains in real time: load runs at growing fleet sizes.
 
-    python -m sim.load_sweep --sizes 100,200,400,800 [--duration 120] [--scenario fleet-234k]
+    python -m loadtest.sweep --sizes 100,200,400,800 [--duration 120] [--scenario fleet-234k]
         [--workers 1] [--target local] [--report PATH]
 
 Before each size the stack is left to drain (runtime lag 0 and work queues empty, bounded by
@@ -19,15 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim import load
-from sim.lifeline import exit_on_sigterm
-from sim.load_probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
-from sim.load_target import resolve_target
-from sim.soak_sampling import trend
+from loadtest import load
+from loadtest.lifeline import exit_on_sigterm
+from loadtest.probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
+from loadtest.target import resolve_target
+from loadtest.sampling import trend
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sim.load_sweep", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m loadtest.sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", required=True, help="comma-separated fleet sizes, ascending")
     parser.add_argument("--duration", type=float, default=120.0)
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--target", choices=("local", "aws"), default="local")
     parser.add_argument("--source", choices=("simulator", "fixed"), default="simulator")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="fleet setting override passed to sim.load")
+                        help="fleet setting override passed to loadtest.load")
     parser.add_argument("--lag-tolerance", type=float, default=2.0)
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--keep-going", action="store_true")

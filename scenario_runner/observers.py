@@ -8,7 +8,7 @@ import uuid
 from typing import Optional
 
 from sim import aws
-from sim.outcomes import Message
+from scenario_runner.outcomes import Message
 
 TOPICS = ("vehicle-alerts", "maintenance-required", "hos-violations", "compliance-summary",
           "geofence-alerts", "driver-coaching", "ops-alarms")

@@ -1,4 +1,4 @@
-"""Generator throughput on one core: `python -m sim.bench [--vehicles 234000] [--duration 120]`.
+"""Generator throughput on one core: `python -m benchmarks.sim_bench [--vehicles 234000] [--duration 120]`.
 
 Builds the fleet (timed separately), sends the first tick (the duty-log sync burst, timed
 separately), then runs it for the simulated duration into a sink that

@@ -1,6 +1,6 @@
 """Capacity planner CLI: what a fleet needs vs what a tfvars file configures.
 
-    python -m sim.capacity --env prod [--vehicles 234000] [--tfvars PATH]
+    python -m capacity_planner --env prod [--vehicles 234000] [--tfvars PATH]
         [--record-bytes diagnostics=480] [--account-concurrency 1000] [--json]
 
 Prints one row per capacity (requirement, configured, OK/SHORT/WARN/INFO/UNSET) and exits 1 when
@@ -15,8 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from sim.capacity_model import HEADROOM, CapacityReport, TelemetryRates, plan
-from sim.capacity_tfvars import TfvarsError, load_tfvars, stack_capacity_locals
+from capacity_planner.model import HEADROOM, CapacityReport, TelemetryRates, plan
+from capacity_planner.tfvars import TfvarsError, load_tfvars, stack_capacity_locals
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VEHICLES = 234_000
@@ -35,7 +35,7 @@ def _record_size(text: str) -> tuple[str, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sim.capacity", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m capacity_planner", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="prod", help="reads infra/<env>.tfvars unless --tfvars")
     parser.add_argument("--tfvars", type=Path, help="tfvars file to check")
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 def rates_from_args(args: argparse.Namespace) -> TelemetryRates:
     overrides = {}
     if args.record_sizes == "measured":
-        from sim.capacity_measure import measured_record_bytes
+        from capacity_planner.measure import measured_record_bytes
 
         overrides = {_RECORD_SIZE_FIELDS[kind]: size for kind, size in measured_record_bytes().items()
                      if kind in _RECORD_SIZE_FIELDS}

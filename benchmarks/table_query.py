@@ -1,6 +1,6 @@
 """Cost of one DynamoDB Query on a table as the table grows, in moto as shipped and with the runtime's
 partition-scoped query (harness/runtime/moto_patches.py, 10):
-`python -m harness.runtime.bench_table_query [--drivers 5000] [--events 1,2,4] [--queries 50]`.
+`python -m benchmarks.table_query [--drivers 5000] [--events 1,2,4] [--queries 50]`.
 
 A driver_logs-shaped table (partition driver_id, sort event_time) gets `--drivers` drivers with
 each of `--events` duty-status changes. For each size, `--queries` Queries of one driver's log (the
@@ -23,7 +23,7 @@ from harness.runtime import moto_patches
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness.runtime.bench_table_query", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.table_query", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--drivers", type=int, default=5000)
     parser.add_argument("--events", default="1,2,4", help="duty-status changes per driver, one size each")

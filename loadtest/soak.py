@@ -1,13 +1,13 @@
 """Soak test: a steady load for a long time, checking that nothing creeps.
 
-    python -m sim.soak --duration 1800 [--rate 190] [--sample-every 10] [--warmup SECONDS]
+    python -m loadtest.soak --duration 1800 [--rate 190] [--sample-every 10] [--warmup SECONDS]
         [--scenario soak] [--workers N] [--target local] [--report PATH] [--no-live]
 
-Runs `python -m sim.load` in a child process at a fleet size giving `--rate` records/s, and every
+Runs `python -m loadtest.load` in a child process at a fleet size giving `--rate` records/s, and every
 `--sample-every` seconds samples: memory (PSS) of the stack's processes with their children, split
 into shared-memory segments, local Lambda execution environments and the rest; DLQ depths; consumer
 lag per stream. Verdict (exit 0 only if all hold, and the load run itself passed):
-- memory flat, per service (rules in sim/soak_memory.py), after the warm-up: the first 20 % of the
+- memory flat, per service (rules in loadtest/soak_memory.py), after the warm-up: the first 20 % of the
   run, or the emulator's local data retention (FLEETTAP_LOCAL_RETENTION_S, read from
   `<state>/emulator.json`) plus a minute when that is longer (until then the emulator's memory grows
   with the data it holds, as AWS's storage would):
@@ -30,21 +30,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from sim.lifeline import exit_on_sigterm
-from sim.live_view import LiveView
-from sim.load import render_summary
-from sim.load_probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
-from sim.load_target import REPO_ROOT, resolve_target
-from sim.soak_memory import (RUNTIME_DEFAULT_MAX_ENVIRONMENTS, environment_limit, environments_bounded, judge_memory,
-                             render_memory, shm_bounds)
-from sim.soak_sampling import memory_detail, stack_processes, trend
+from harness import config
+from harness.config import REPO_ROOT
+from loadtest.lifeline import exit_on_sigterm
+from loadtest.live_view import LiveView
+from loadtest.report import render_summary
+from loadtest.probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
+from loadtest.target import resolve_target
+from loadtest.soak_memory import (RUNTIME_DEFAULT_MAX_ENVIRONMENTS, environment_limit, environments_bounded,
+                                  judge_memory, render_memory, shm_bounds)
+from loadtest.sampling import memory_detail, stack_processes, trend
 
 LAG_TOLERANCE_S = 2.0
 WARMUP_FRACTION = 0.2
@@ -67,13 +68,13 @@ def vehicles_for_rate(rate: float) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sim.soak", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m loadtest.soak", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, required=True, help="wall seconds")
     parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
                         help=f"records/s to sustain (default {DEFAULT_RATE:g}, the measured local capacity)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="fleet setting override passed to sim.load (e.g. emit_initial_status=false)")
+                        help="fleet setting override passed to loadtest.load (e.g. emit_initial_status=false)")
     parser.add_argument("--sample-every", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=0.0, metavar="SECONDS",
                         help="seconds at the start judged for nothing but DLQs (memory, lag, latency): a "
@@ -92,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_command(args: argparse.Namespace, load_report: Path) -> list[str]:
-    command = [sys.executable, "-m", "sim.load", "--scenario", args.scenario, "--target", args.target,
+    command = [sys.executable, "-m", "loadtest.load", "--scenario", args.scenario, "--target", args.target,
                "--workers", str(args.workers), "--duration", str(args.duration),
                "--vehicles", str(vehicles_for_rate(args.rate)), "--source", args.source,
                "--project", args.project, "--env", args.env, "--no-live", "--report", str(load_report)]
@@ -196,7 +197,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bounds = shm_bounds(state_dir, processes)
     limit = environment_limit(processes.get("aws"))
     queues = QueueProbe(target.client("sqs"), target.prefix)
-    out_dir = (state_dir or REPO_ROOT / ".local") / "soak"
+    out_dir = (state_dir or config.state_dir()) / "soak"
     out_dir.mkdir(parents=True, exist_ok=True)
     load_report_path = out_dir / f"load-{int(time.time())}.json"
     started = time.time()

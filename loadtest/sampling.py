@@ -1,4 +1,5 @@
-"""Soak measurements: resident memory of the stack's processes and a flatness (slope) test.
+"""Process measurements for load, sweep and soak runs: resident memory and CPU of the stack's
+processes, and a flatness (slope) test.
 
 Processes come from `<state_dir>/pids/*.pid` (JSON records written by harness.processes) and the
 `pids` map of `stack.json`. A process's memory is counted with its descendants, because the local
@@ -6,7 +7,7 @@ runtime runs Lambda execution environments as child processes that come and go. 
 its proportional set size (PSS, /proc/<pid>/smaps_rollup), so pages shared by the tree (PostgreSQL's
 shared buffers) are counted once; where PSS cannot be read, RSS (psutil when installed, else /proc).
 
-`memory_detail` splits each service's tree further, for the soak's verdict (sim/soak_memory.py):
+`memory_detail` splits each service's tree further, for the soak's verdict (loadtest/soak_memory.py):
 - shared-memory mappings (permissions with 's': PostgreSQL's main segment "/dev/zero (deleted)",
   "/SYSV... (deleted)", /dev/shm segments) apart from the rest. Summed over every process that maps
   them, their PSS is the segment's resident size. /proc/<pid>/maps (no page walk) tells which
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 from typing import Any
+
+from harness.config import read_stack_data
 
 PAGE_KIB = 1024
 
@@ -123,7 +126,7 @@ def stack_processes(state_dir: Path) -> dict[str, int]:
         if pid and (record.get("start_token") in (None, start_token(pid))) and start_token(pid):
             found[record.get("service", path.stem)] = pid
     try:
-        stack = json.loads((state_dir / "stack.json").read_text())
+        stack = read_stack_data(state_dir)
     except (OSError, ValueError):
         stack = {}
     for service, value in (stack.get("pids") or {}).items():

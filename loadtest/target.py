@@ -1,4 +1,5 @@
-"""Where load goes: the local stack (endpoint from stack.json) or real AWS (default credentials).
+"""Where load goes: the local stack (endpoint from stack.json, found by harness.config) or real AWS
+(default credentials).
 
 Names follow docs/contracts.md: `<project>-<env>-<name>` for streams, tables and queues.
 """
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.aws import REPO_ROOT, load_stack, state_dir
+from harness.config import read_stack_data, state_dir
+
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 
 
@@ -43,7 +45,7 @@ def resolve_target(kind: str, *, project: str, env: str, endpoint: str | None = 
     if kind != "local":
         raise ValueError(f"target must be local or aws, not {kind!r}")
     directory = state_dir()
-    stack = load_stack(directory / "stack.json")
+    stack = read_stack_data(directory)
     endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL") or stack.get("aws", {}).get("endpoint")
     if not endpoint:
         raise SystemExit(f"no local endpoint: start the stack (make up) or pass --endpoint; "
