@@ -11,7 +11,6 @@ verdicts, see loadtest/report.py). Exit code 0 when every measured service level
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import queue
@@ -28,7 +27,7 @@ from loadtest.probe import (
     CanaryTracker, QueueProbe, function_lag_s, read_runtime_status, split_dlq, sqs_messages_done, stream_lag_s,
 )
 from loadtest.sampling import cpu_percent, cpu_sample, stack_processes
-from loadtest.report import LoadAggregate, build_report, percentile, render_summary
+from loadtest.report import LoadAggregate, build_report, percentile, publish, render_summary
 from loadtest.target import Target, resolve_target
 from loadtest.worker import WorkerSpec, run_worker
 
@@ -320,12 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     exit_on_sigterm()  # then multiprocessing's exit handler stops the daemon workers
     report = run(args)
-    path = args.report or state_dir() / "load" / f"report-{int(time.time())}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, default=str))
-    print(render_summary(report))
-    print(f"report: {path}")
-    return 0 if report["passed"] else 1
+    return publish(report, args.report or state_dir() / "load" / f"report-{int(time.time())}.json",
+                   render_summary(report))
 
 
 if __name__ == "__main__":

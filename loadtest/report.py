@@ -8,14 +8,26 @@ Service levels (a run passes when every measured one holds):
 """
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 SLO_SENT_RATIO = 0.95
 SLO_THROTTLE_RATIO = 0.01
 SLO_E2E_P95_S = 2.0
+
+
+def publish(report: dict[str, Any], path: Path, summary: str) -> int:
+    """Write a run's report as JSON to `path`, print its summary and where it went; the exit status
+    a run command returns (0 only when the report says it passed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, default=str))
+    print(summary)
+    print(f"report: {path}")
+    return 0 if report["passed"] else 1
 
 
 def percentile(values: list[float], q: float) -> float | None:

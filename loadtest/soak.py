@@ -40,7 +40,7 @@ from harness import config
 from harness.config import REPO_ROOT
 from loadtest.lifeline import exit_on_sigterm
 from loadtest.live_view import LiveView
-from loadtest.report import render_summary
+from loadtest.report import publish, render_summary
 from loadtest.probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
 from loadtest.target import resolve_target
 from loadtest.soak_memory import (RUNTIME_DEFAULT_MAX_ENVIRONMENTS, environment_limit, environments_bounded,
@@ -279,11 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     exit_on_sigterm()
     report = run(args)
-    path = args.report or Path(report["load_report"]).with_name(f"soak-{int(time.time())}.json")
-    path.write_text(json.dumps(report, indent=2, default=str))
-    print(render(report))
-    print(f"report: {path}")
-    return 0 if report["passed"] else 1
+    return publish(report, args.report or Path(report["load_report"]).with_name(f"soak-{int(time.time())}.json"),
+                   render(report))
 
 
 if __name__ == "__main__":
