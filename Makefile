@@ -26,7 +26,7 @@ SIM_ARGS ?=
 LOCAL_ENDPOINT = $(PY) -c 'from harness.config import read_stack; print(read_stack().aws_endpoint)'
 
 .PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
-	reset sim replay load soak capacity query test bench lint checkov clean
+	reset sim replay load soak capacity query test bench lint format checkov clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -114,8 +114,16 @@ test: $(STAMP) build ## the test suite (starts and stops its own services on fre
 bench: $(STAMP) build ## benchmarks (tests/bench) with pytest-benchmark enabled
 	$(PY) -m pytest tests/bench --benchmark-enable $(PYTEST_ARGS)
 
-lint: ## terraform fmt -check over infra/
+lint: $(STAMP) ## ruff (lint and format check), mypy over handlers/domain, terraform fmt -check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	env -u TF_CLI_CONFIG_FILE terraform fmt -check -recursive infra
+
+format: $(STAMP) ## apply ruff's fixes and formatting, and terraform fmt
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	env -u TF_CLI_CONFIG_FILE terraform fmt -recursive infra
 
 checkov: ## Terraform static analysis (checkov in its own venv: its pins clash with ours)
 	@test -x .venv-checkov/bin/checkov || { $(PYTHON) -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet -r requirements/checkov.txt; }
