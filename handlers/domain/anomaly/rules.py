@@ -55,9 +55,10 @@ def evaluate(record: Mapping, thresholds: Mapping[str, Threshold],
                     continue
                 value = float(value)  # DynamoDB stream images carry Decimals
             level_threshold, trends, low, high, sign, alert_bound = checks
-            window = windows.get(signal)
-            if window:
-                window = time_ordered(window)
+            stored = windows.get(signal)
+            window: list[Point] | None = None
+            if stored:
+                window = time_ordered(stored)
                 if signal in REGIME_SIGNALS:
                     # History rules only within the current reading's regime (running and warm).
                     window = regime.same_regime(signal, value, window)
@@ -101,7 +102,10 @@ def check_value(found: list, threshold: Threshold, signal: str, value: float,
 
 
 def _check_zscore(found: list, threshold: Threshold, signal: str, value: float,
-                  window: Sequence[Point], vehicle_id: str, ts_ms: int) -> None:
+                  window: list[Point], vehicle_id: str, ts_ms: int) -> None:
+    z_max = threshold.z_max
+    if z_max is None:  # evaluate only calls this for a threshold with a z-score limit
+        return
     points = points_between(window, ts_ms - threshold.window_s * 1000, ts_ms)
     if len(points) < MIN_ZSCORE_POINTS:
         return
@@ -109,15 +113,15 @@ def _check_zscore(found: list, threshold: Threshold, signal: str, value: float,
     score = zscore_of_values(history, value, ZSCORE_MIN_STDEV.get(signal, 0.0))
     # Only surprises in the harmful direction: a battery jumping to 14 V at engine start or
     # coolant dropping on a downhill is not a fault.
-    if score is not None and abs(score) > threshold.z_max and score * threshold.bad_sign >= 0:
-        found.append(Anomaly(f"{RULE_ZSCORE}:{signal}", signal, value, threshold.z_max, WARNING,
+    if score is not None and abs(score) > z_max and score * threshold.bad_sign >= 0:
+        found.append(Anomaly(f"{RULE_ZSCORE}:{signal}", signal, value, z_max, WARNING,
                              f"{signal}={value} is {score:+.1f} sigma from this vehicle's last "
                              f"{len(history)} readings", bucket_start_ms(ts_ms, threshold.window_s),
                              vehicle_id, ts_ms))
 
 
 def _check_trend(found: list, threshold: Threshold, signal: str, value: float, direction: float,
-                 window: Sequence[Point], vehicle_id: str, ts_ms: int) -> None:
+                 window: list[Point], vehicle_id: str, ts_ms: int) -> None:
     # For trend metrics min/max gate on the reading itself: coolant rising fast while warming up
     # from cold is normal, the same rise above 90 C is not.
     if (threshold.min is not None and value < threshold.min) or \

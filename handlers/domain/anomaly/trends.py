@@ -49,7 +49,7 @@ def zscore(history: Sequence[Point], value: float) -> Optional[float]:
     return zscore_of_values([v for _, v in history], value)
 
 
-def zscore_of_values(values: list[float], value: float, min_stdev: float = 0.0) -> Optional[float]:
+def zscore_of_values(values: Sequence[float], value: float, min_stdev: float = 0.0) -> Optional[float]:
     count = len(values)
     if count < MIN_ZSCORE_POINTS:
         return None

@@ -70,7 +70,7 @@ def time_ordered(window: Sequence[Point]) -> list[Point]:
     # than the statistics, so only windows that are visibly not ordered tuples are sorted.
     if window.__class__ is list and window[0].__class__ is tuple and window[0][0] <= window[-1][0]:
         return window
-    return sorted(tuple(point) for point in window)
+    return sorted((point[0], point[1]) for point in window)
 
 
 def points_between(window: list[Point], start_ms: int, end_ms: int) -> list[Point]:
