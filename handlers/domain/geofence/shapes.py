@@ -76,7 +76,7 @@ class Geofence:
                                                    (lat - center_lat) * per_lat)
                                                   for lat, lon in ring))
         else:
-            raise InvalidGeofence(f"shape must be circle or polygon, got {self.shape!r}")
+            raise _shape_error(self.shape)
         unknown = set(self.alert_on) - set(EVENT_TYPES)
         if unknown:
             raise InvalidGeofence(f"alert_on has unknown event types {sorted(unknown)}")
@@ -93,19 +93,21 @@ class Geofence:
             shape = item.get("shape")
             alert_on = item.get("alert_on")
             dwell = item.get("dwell_s")
-            common = dict(
-                fence_id=str(item["geofence_id"]),
-                fleet_id=str(item.get("fleet_id", "")),
-                name=str(item.get("name", "")),
-                shape=shape,
-                alert_on=tuple(alert_on) if alert_on else EVENT_TYPES,
-                dwell_s=int(_float(dwell)) if dwell not in (None, "", 0) else None,
-            )
+            fence_id = str(item["geofence_id"])
+            fleet_id = str(item.get("fleet_id", ""))
+            name = str(item.get("name", ""))
+            alert_types = tuple(alert_on) if alert_on else EVENT_TYPES
+            dwell_s = int(_float(dwell)) if dwell not in (None, "", 0) else None
             if shape == "circle":
-                return cls(center_lat=_float(item["center_lat"]), center_lon=_float(item["center_lon"]),
-                           radius_m=_float(item["radius_m"]), **common)
+                return cls(fence_id=fence_id, fleet_id=fleet_id, name=name, shape="circle",
+                           center_lat=_float(item["center_lat"]), center_lon=_float(item["center_lon"]),
+                           radius_m=_float(item["radius_m"]), alert_on=alert_types, dwell_s=dwell_s)
             vertices = tuple((_float(pair[0]), _float(pair[1])) for pair in item.get("vertices") or ())
-            return cls(vertices=vertices, **common)
+            if shape != "polygon":
+                # The refusal __post_init__ would make, made here so the constructor is given a str.
+                raise _shape_error(shape)
+            return cls(fence_id=fence_id, fleet_id=fleet_id, name=name, shape="polygon", vertices=vertices,
+                       alert_on=alert_types, dwell_s=dwell_s)
         except InvalidGeofence:
             raise
         except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
@@ -180,3 +182,7 @@ def _float(value: Any) -> float:
     if not math.isfinite(number):
         raise ValueError("non-finite number")
     return number
+
+
+def _shape_error(shape: object) -> InvalidGeofence:
+    return InvalidGeofence(f"shape must be circle or polygon, got {shape!r}")

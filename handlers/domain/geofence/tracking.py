@@ -9,7 +9,7 @@ DWELL fires once per visit, `dwell_s` after the confirmed entry.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, TypeGuard
 
 from .events import DWELL, ENTER, EXIT, GeofenceEvent
 from .index import DEFAULT_MARGIN_M, GeofenceIndex
@@ -38,7 +38,8 @@ def step(state: Optional[dict], inside_ids: Iterable[str], ts_ms: int,
         return [], previous
     inside = set(inside_ids)
     near = inside | set(near_ids) if near_ids is not None else inside
-    old = previous.get("fences") if isinstance(previous.get("fences"), dict) else {}
+    stored = previous.get("fences")
+    old = stored if isinstance(stored, dict) else {}
     tracked: dict[str, dict] = {}
     events: list[GeofenceEvent] = []
     for fence_id in sorted(inside | set(old)):
@@ -57,7 +58,7 @@ def step(state: Optional[dict], inside_ids: Iterable[str], ts_ms: int,
     return events, {"last_ts_ms": int(ts_ms), "fences": tracked}
 
 
-def _entry_is_valid(entry: Any) -> bool:
+def _entry_is_valid(entry: Any) -> TypeGuard[dict[str, Any]]:
     # State comes back from Redis; a corrupt or older-format entry restarts that fence's tracking
     # instead of failing the batch.
     if not isinstance(entry, dict) or not isinstance(entry.get("in"), bool):
