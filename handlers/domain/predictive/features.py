@@ -70,7 +70,8 @@ def build_features(recent: list[dict], history: Mapping[str, Any]) -> dict[str, 
             continue
         times.append(ts_ms)
         vehicle_type = record.get("vehicle_type", vehicle_type)
-        signals = record.get("signals") if isinstance(record.get("signals"), Mapping) else {}
+        nested = record.get("signals")
+        signals = nested if isinstance(nested, Mapping) else {}
         for name, value in signals.items():
             if _finite(value) is not None:
                 series.setdefault(name, []).append((ts_ms, float(value)))
@@ -127,8 +128,11 @@ def _ts_ms(record: Mapping) -> Optional[int]:
     value = _finite(record.get("ts_ms", record.get("timestamp")))
     if value is not None:
         return int(value)
+    ts = record.get("ts")
+    if not isinstance(ts, str):
+        return None  # iso_to_epoch_ms refuses it with ValueError too
     try:
-        return iso_to_epoch_ms(record.get("ts"))
+        return iso_to_epoch_ms(ts)
     except (ValueError, OverflowError):
         return None
 
