@@ -240,10 +240,10 @@ def place_for_report(loaded: Scenario, options: RunOptions, console) -> None:
                   f"the report run fires as at {placement.fired_at_iso}")
 
 
-def deployed_report_zones(env: str) -> tuple[str, ...]:
+def deployed_report_zones(env: str, lambda_client=None) -> tuple[str, ...]:
     """The fleet time zones the deployed DOT reporting function decides its report day by."""
     name = aws.resource_name("dot-report", env=env)
-    variables = aws.client("lambda").get_function_configuration(FunctionName=name).get(
+    variables = (lambda_client or aws.client("lambda")).get_function_configuration(FunctionName=name).get(
         "Environment", {}).get("Variables", {})
     zones = tuple(z for z in variables.get("REPORT_TIME_ZONES", "").split(",") if z)
     if not zones:

@@ -160,7 +160,7 @@ def test_daily_schedule_writes_pdfs_updates_status_and_publishes_summary(deploye
     # The run reports the day over in every fleet zone when it starts (handlers.domain.hos.report_day);
     # the log goes on that day and, when it is already past, on the next one, which the run reports if
     # a midnight passes before it starts: so the test holds at any hour.
-    zones = deployed_report_zones("dev")
+    zones = deployed_report_zones("dev", deployed_stack.client("lambda"))
     now = dt.datetime.now(UTC)
     day = report_day(now, zones)
     shifts = [dt.datetime.combine(d, dt.time(14), UTC) for d in (day, day + dt.timedelta(days=1))]

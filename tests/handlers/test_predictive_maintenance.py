@@ -6,8 +6,8 @@ import math
 
 import boto3
 import pytest
-from handler_events import kinesis_event
-from handler_factories import diagnostics, now_ms, unique_vehicle
+from tests.handlers.handler_events import kinesis_event
+from tests.handlers.handler_factories import diagnostics, now_ms, unique_vehicle
 
 from handlers import predictive_maintenance
 from handlers.common.aws import from_item

@@ -6,7 +6,7 @@ import collections
 import orjson
 import pytest
 
-from sim_records_support import run_records
+from tests.sim.sim_records_support import run_records
 from handlers.domain import anomaly, fuel
 from handlers.domain.geofence import Geofence, GeofenceIndex, GeofenceTracker
 from handlers.domain.hos import evaluate_log

@@ -8,7 +8,7 @@ from handlers.domain.anomaly import Threshold, evaluate, resolve_thresholds
 from handlers.domain.anomaly.rules import check_value
 from handlers.domain.anomaly.thresholds import quiet_band
 
-from domain_records import NOW_MS, build_record
+from tests.unit.domain.domain_records import NOW_MS, build_record
 
 
 def diag(signals, dtcs=(), **overrides):

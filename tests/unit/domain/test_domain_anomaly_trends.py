@@ -8,7 +8,7 @@ from handlers.domain.anomaly import (evaluate, parse_window, rate_of_change_per_
                                      slope_per_minute, window_member, zscore)
 from handlers.domain.anomaly.trends import slope_bound
 
-from domain_records import NOW_MS, build_record
+from tests.unit.domain.domain_records import NOW_MS, build_record
 
 MINUTE = 60_000
 
