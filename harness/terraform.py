@@ -45,7 +45,8 @@ EMULATED_SERVICES = (
     "sfn", "sns", "sqs", "sts",
 )
 
-# Where a provider mirror may live (PLATFORM.md: find it, do not assume).
+# Where a filesystem mirror of hashicorp/aws may live. Its location differs between machines (and where
+# the public registry is unreachable `terraform init` needs one), so each is probed, none assumed.
 MIRROR_CANDIDATES = (
     "/opt/tf-plugins",
     "~/.terraform.d/plugins",

@@ -50,7 +50,7 @@ from loadtest.sampling import memory_detail, stack_processes, trend
 LAG_TOLERANCE_S = 2.0
 WARMUP_FRACTION = 0.2
 MAX_EXPLICIT_WARMUP_FRACTION = 0.9
-# The emulator trims stored data older than its local retention (harness/emulator/compat.py), so its
+# The emulator trims stored data older than its local retention (harness/emulator/patches/retention.py), so its
 # memory rises for one retention period and then holds; memory is judged after that.
 RETENTION_SETTLE_S = 60.0
 # Records/s one vehicle sends (contracts.md): GPS every 30 s, diagnostics every 60 s, and ~12 HOS
