@@ -28,7 +28,7 @@ need_module = @$(PY) -c "import importlib.util, sys; sys.exit(importlib.util.fin
 	|| { echo "make $@: $(2) ($(1)) is not built yet in this tree, so this step did not run" >&2; exit 1; }
 
 .PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
-	reset sim replay load soak capacity query test bench lint checkov clean
+	reset sim replay load soak capacity query test bench lint checkov preflight clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,9 +71,13 @@ init: $(STAMP) ## terraform init (ENV=dev|staging|prod TARGET=local|aws)
 	$(call need_module,harness.terraform,the Terraform plumbing)
 	$(PY) -m harness.terraform init --env $(ENV) --target $(TARGET)
 
-plan: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform plan
+plan: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform plan, then the preflight over it
 	$(call need_module,harness.terraform,the Terraform plumbing)
 	$(PY) -m harness.terraform plan --env $(ENV) --target $(TARGET)
+	$(PY) -m preflight --env $(ENV) --target $(TARGET)
+
+preflight: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## static checks of the plan AWS would refuse (concurrency, timeouts, IAM, API, state; ENV=...)
+	$(PY) -m preflight --env $(ENV) --target $(TARGET)
 
 apply: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform apply (TARGET=local: to the embedded emulator)
 	$(call need_module,harness.terraform,the Terraform plumbing)
