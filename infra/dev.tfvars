@@ -49,25 +49,26 @@ timeout_s = {
   firehose_transform = 60
 }
 
-# Reserved concurrency (make capacity ENV=dev): 1 shard x parallelization 1 = 1 per stream consumer,
-# 2 for headroom; dot_report 10 = the DOT Map's 2 x 5; -1 = unreserved (low volume). Sum 28.
+# Reserved concurrency (make capacity ENV=dev): 1 shard x parallelization 1 = 1 per stream consumer;
+# 5 each, which also caps the local runtime's environments per function as before; dot_report 5 = the
+# DOT Map's 1 x 5; -1 = unreserved (low volume). Sum 50.
 reserved_concurrency = {
-  processor          = 2
-  anomaly            = 2
-  maintenance        = 2
-  driver_notifier    = 2
-  fleet              = 2
-  predictive         = 2
-  hos                = 2
+  processor          = 5
+  anomaly            = 5
+  maintenance        = 5
+  driver_notifier    = 5
+  fleet              = 5
+  predictive         = 5
+  hos                = 5
   hos_report         = -1
-  location           = 2
-  fuel               = 2
+  location           = 5
+  fuel               = 5
   coaching           = -1
-  dot_report         = 10
+  dot_report         = 5
   firehose_transform = -1
 }
 lambda_account_concurrency_limit = 1000
-dot_map_max_concurrency          = 2
+dot_map_max_concurrency          = 1
 dot_map_driver_concurrency       = 5
 
 node_type                = "cache.t4g.micro"

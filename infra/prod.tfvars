@@ -65,7 +65,7 @@ timeout_s = {
 # it catch up), processor/predictive/fuel 7x4 = 28 (35), hos 2x4 = 8 (10), anomaly 4 table partitions x 4 = 16
 # (40: the table stream's shards grow with its partitions), SQS consumers 10; dot_report 110 >= the DOT
 # Map's 10 x 10 = 100; hos_report, coaching, firehose_transform unreserved. Sum 355 + 100 <= 1,000, so
-# prod, staging (106) and dev (28) fit one default-quota account.
+# prod, staging (106) and dev (50) fit one default-quota account.
 reserved_concurrency = {
   processor          = 35
   anomaly            = 40

@@ -3667,25 +3667,26 @@ output "external_api" {
 #   firehose_transform = 60
 # }
 #
-# # Reserved concurrency (make capacity ENV=dev): 1 shard x parallelization 1 = 1 per stream consumer,
-# # 2 for headroom; dot_report 10 = the DOT Map's 2 x 5; -1 = unreserved (low volume). Sum 28.
+# # Reserved concurrency (make capacity ENV=dev): 1 shard x parallelization 1 = 1 per stream consumer;
+# # 5 each, which also caps the local runtime's environments per function as before; dot_report 5 = the
+# # DOT Map's 1 x 5; -1 = unreserved (low volume). Sum 50.
 # reserved_concurrency = {
-#   processor          = 2
-#   anomaly            = 2
-#   maintenance        = 2
-#   driver_notifier    = 2
-#   fleet              = 2
-#   predictive         = 2
-#   hos                = 2
+#   processor          = 5
+#   anomaly            = 5
+#   maintenance        = 5
+#   driver_notifier    = 5
+#   fleet              = 5
+#   predictive         = 5
+#   hos                = 5
 #   hos_report         = -1
-#   location           = 2
-#   fuel               = 2
+#   location           = 5
+#   fuel               = 5
 #   coaching           = -1
-#   dot_report         = 10
+#   dot_report         = 5
 #   firehose_transform = -1
 # }
 # lambda_account_concurrency_limit = 1000
-# dot_map_max_concurrency          = 2
+# dot_map_max_concurrency          = 1
 # dot_map_driver_concurrency       = 5
 #
 # node_type                = "cache.t4g.micro"
@@ -3855,7 +3856,7 @@ output "external_api" {
 # # it catch up), processor/predictive/fuel 7x4 = 28 (35), hos 2x4 = 8 (10), anomaly 4 table partitions x 4 = 16
 # # (40: the table stream's shards grow with its partitions), SQS consumers 10; dot_report 110 >= the DOT
 # # Map's 10 x 10 = 100; hos_report, coaching, firehose_transform unreserved. Sum 355 + 100 <= 1,000, so
-# # prod, staging (106) and dev (28) fit one default-quota account.
+# # prod, staging (106) and dev (50) fit one default-quota account.
 # reserved_concurrency = {
 #   processor          = 35
 #   anomaly            = 40
