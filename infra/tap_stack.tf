@@ -2075,14 +2075,13 @@ locals {
     { for k, q in aws_sqs_queue.work : "${upper(k)}_QUEUE" => q.arn },
     { for k, st in aws_kinesis_stream.this : "${upper(k)}_STREAM" => st.arn },
     {
-      DIAGNOSTICS_TABLE_STREAM      = aws_dynamodb_table.this["diagnostics"].stream_arn
-      LOCATIONS_TABLE_GEOHASH_INDEX = "${aws_dynamodb_table.this["locations"].arn}/index/geohash-index"
-      TRAINING_QUEUE_URL            = aws_sqs_queue.work["training"].arn
-      REDIS_AUTH_SECRET_ARN         = aws_secretsmanager_secret.redis_auth.arn
-      DB_SECRET_ARN                 = local.db_secret_arn
-      SAGEMAKER_ENDPOINT_NAME       = local.predictive_endpoint_arn
-      REPORTS_BUCKET_OBJECTS        = "${aws_s3_bucket.this["reports"].arn}/*"
-      KMS_KEY                       = aws_kms_key.main.arn
+      DIAGNOSTICS_TABLE_STREAM = aws_dynamodb_table.this["diagnostics"].stream_arn
+      TRAINING_QUEUE_URL       = aws_sqs_queue.work["training"].arn
+      REDIS_AUTH_SECRET_ARN    = aws_secretsmanager_secret.redis_auth.arn
+      DB_SECRET_ARN            = local.db_secret_arn
+      SAGEMAKER_ENDPOINT_NAME  = local.predictive_endpoint_arn
+      REPORTS_BUCKET_OBJECTS   = "${aws_s3_bucket.this["reports"].arn}/*"
+      KMS_KEY                  = aws_kms_key.main.arn
     },
   )
 
@@ -2097,22 +2096,21 @@ locals {
     { sid = "UseDataKey", actions = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], targets = ["KMS_KEY"] },
   ]
 
-  # Least privilege: what each function may do beyond logs, its DLQ, VPC ENIs, X-Ray and the key.
+  # Least privilege: what each function may do beyond logs, its DLQ, VPC ENIs, X-Ray and the key; make
+  # preflight finds a call without its grant and a grant no call or event source uses (audit C4).
   function_statements = {
     processor = [
       local.stmt_diag_stream,
       { sid = "WriteDiagnostics", actions = local.ddb_write_actions, targets = ["DIAGNOSTICS_TABLE"] },
-      { sid = "ReadThresholds", actions = local.ddb_read_actions, targets = ["THRESHOLDS_TABLE"] },
     ]
     anomaly = [
       { sid = "ReadDiagnosticsTableStream", actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], targets = ["DIAGNOSTICS_TABLE_STREAM"] },
-      { sid = "ReadThresholdsAndDiagnostics", actions = local.ddb_read_actions, targets = ["THRESHOLDS_TABLE", "DIAGNOSTICS_TABLE"] },
+      { sid = "ReadThresholds", actions = local.ddb_read_actions, targets = ["THRESHOLDS_TABLE"] },
       local.stmt_redis_secret,
       { sid = "PublishAlerts", actions = ["sns:Publish"], targets = ["ALERTS_TOPIC_ARN"] },
     ]
     maintenance = [
       { sid = "ConsumeMaintenanceQueue", actions = local.sqs_consume_actions, targets = ["MAINTENANCE_QUEUE"] },
-      { sid = "ReadPredictions", actions = local.ddb_read_actions, targets = ["PREDICTIONS_TABLE"] },
       local.stmt_db_secret,
     ]
     driver_notifier = [
@@ -2132,18 +2130,17 @@ locals {
     hos = [
       { sid = "ReadHosStream", actions = local.kinesis_read_actions, targets = ["HOS_STREAM"] },
       { sid = "ReadRules", actions = local.ddb_read_actions, targets = ["COMPLIANCE_RULES_TABLE"] },
-      { sid = "WriteDriverLogs", actions = local.ddb_write_actions, targets = ["DRIVER_LOGS_TABLE", "COMPLIANCE_STATUS_TABLE"] },
+      { sid = "WriteDriverLogs", actions = local.ddb_write_actions, targets = ["DRIVER_LOGS_TABLE"] },
       # get_redis(): the drivers-seen set and the violation markers (audit B1).
       local.stmt_redis_secret,
       { sid = "PublishViolations", actions = ["sns:Publish"], targets = ["VIOLATIONS_TOPIC_ARN"] },
     ]
     hos_report = [
       { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], targets = ["REPORTS_BUCKET_OBJECTS"] },
-      { sid = "ReadDriverLogs", actions = local.ddb_read_actions, targets = ["DRIVER_LOGS_TABLE"] },
     ]
     location = [
       { sid = "ReadGpsStream", actions = local.kinesis_read_actions, targets = ["GPS_STREAM"] },
-      { sid = "WriteLocations", actions = local.ddb_write_actions, targets = ["LOCATIONS_TABLE", "LOCATIONS_TABLE_GEOHASH_INDEX"] },
+      { sid = "WriteLocations", actions = local.ddb_write_actions, targets = ["LOCATIONS_TABLE"] },
       { sid = "ReadGeofences", actions = local.ddb_read_actions, targets = ["GEOFENCES_TABLE"] },
       local.stmt_redis_secret,
       { sid = "PublishGeofenceAlerts", actions = ["sns:Publish"], targets = ["GEOFENCE_TOPIC_ARN"] },
@@ -2163,7 +2160,7 @@ locals {
       local.stmt_db_secret,
       # get_redis(): gather reads the drivers the HOS processor saw that day (audit B1).
       local.stmt_redis_secret,
-      { sid = "ReadLogsAndRules", actions = local.ddb_read_actions, targets = ["DRIVER_LOGS_TABLE", "COMPLIANCE_RULES_TABLE", "DIAGNOSTICS_TABLE"] },
+      { sid = "ReadDriverLogs", actions = local.ddb_read_actions, targets = ["DRIVER_LOGS_TABLE"] },
       { sid = "WriteComplianceStatus", actions = local.ddb_write_actions, targets = ["COMPLIANCE_STATUS_TABLE"] },
       { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], targets = ["REPORTS_BUCKET_OBJECTS"] },
       { sid = "PublishSummary", actions = ["sns:Publish"], targets = ["SUMMARY_TOPIC_ARN"] },
@@ -3594,8 +3591,14 @@ output "sagemaker_endpoint_arn" {
 output "iam_grants" {
   description = "What each role may do, by grant target (the Lambda environment keys: DRIVER_LOGS_TABLE, REDIS_AUTH_SECRET_ARN ...; DLQ_URL the function's own DLQ, KMS_KEY the stack key). The policies are rendered from exactly these statements; unlike their ARNs the targets are known at plan time, so make preflight compares them with every AWS call each handler makes."
   value = {
-    functions         = { for k in keys(local.functions) : k => concat(local.base_statements, local.function_statements[k]) }
-    function_modules  = { for k, f in local.functions : k => f.module }
+    functions        = { for k in keys(local.functions) : k => concat(local.base_statements, local.function_statements[k]) }
+    function_modules = { for k, f in local.functions : k => f.module }
+    # What Lambda itself reads with the role for each event source mapping (not a handler call).
+    event_sources = merge(
+      { for k, stream in local.kinesis_mappings : k => ["${upper(stream)}_STREAM"] },
+      { for k, queue in local.sqs_mappings : k => ["${upper(queue)}_QUEUE"] },
+      { anomaly = ["DIAGNOSTICS_TABLE_STREAM"] },
+    )
     dot_state_machine = local.sfn_statements
   }
 }

@@ -1,5 +1,6 @@
-"""IAM: every AWS call each handler makes is granted by its function's role, resource by resource;
-the DOT state machine's role can use the key its state machine is encrypted with.
+"""IAM: every AWS call each handler makes is granted by its function's role, resource by resource,
+and nothing else is (a grant no call and no event source uses); the DOT state machine's role can
+use the key its state machine is encrypted with.
 
 Grants come from the plan's `iam_grants` output (statements by target key, known at plan time; the
 rendered policies are not). A call's target is the Lambda environment key of the setting that names
@@ -99,6 +100,26 @@ def check_functions(ctx: Context, handlers: Handlers) -> list[Finding]:
     return _dedupe(findings)
 
 
+def check_unused(ctx: Context, handlers: Handlers) -> list[Finding]:
+    """Least privilege the other way round: a grant on a target no handler call and no event source
+    mapping of the function uses (the base statements, DLQ_URL and KMS_KEY, are every function's)."""
+    grants = ctx.output("iam_grants") or {}
+    sources = grants.get("event_sources") or {}
+    findings = []
+    for function, module in sorted((grants.get("function_modules") or {}).items()):
+        used = {target for call in handlers.aws_calls(module) for _, target in needs(call)}
+        used |= set(sources.get(function, [])) | {"DLQ_URL", "KMS_KEY", "*"}
+        for statement in grants["functions"].get(function, []):
+            for target in statement.get("targets", []):
+                if target not in used:
+                    findings.append(Finding(
+                        CHECK, f'aws_iam_role_policy.lambda["{function}"]',
+                        f"statement {statement.get('sid')} grants {len(statement.get('actions', []))} actions on {target}, "
+                        f"which neither handlers.{module} nor the function's event source uses",
+                        f"remove {target} from function_statements.{function} in infra/tap_stack.tf"))
+    return findings
+
+
 def check_state_machines(ctx: Context) -> list[Finding]:
     grants = (ctx.output("iam_grants") or {}).get("dot_state_machine") or []
     findings = []
@@ -154,4 +175,5 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def check(ctx: Context) -> list[Finding]:
-    return check_functions(ctx, Handlers(ctx.repo_root)) + check_state_machines(ctx)
+    handlers = Handlers(ctx.repo_root)
+    return check_functions(ctx, handlers) + check_unused(ctx, handlers) + check_state_machines(ctx)

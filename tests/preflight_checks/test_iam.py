@@ -75,3 +75,18 @@ def test_a_cmk_state_machine_role_limited_to_s3_via_service_is_a_finding():
     assert {f.address for f in findings} == {"aws_iam_role_policy.sfn", "aws_kms_key.main"}
     assert len([f for f in findings if f.address == "aws_iam_role_policy.sfn"]) == 2  # Decrypt, GenerateDataKey
     assert _sfn([VIA_S3, STATES], ["logs.us-east-1.amazonaws.com", "delivery.logs.amazonaws.com"]) == []
+
+
+def _unused(statements: list[dict], sources: list[str]):
+    grants = {"functions": {"hos": DLQ_AND_KEY + statements}, "function_modules": {"hos": "hos_processor"},
+              "event_sources": {"hos": sources}, "dot_state_machine": []}
+    return iam.check_unused(context(plan(outputs={"iam_grants": grants})), Handlers(REPO_ROOT))
+
+
+def test_a_grant_no_call_and_no_event_source_uses_is_a_finding():
+    stream = {"sid": "ReadHosStream", "actions": ["kinesis:GetRecords"], "targets": ["HOS_STREAM"]}
+    over = dict(LOGS, targets=["DRIVER_LOGS_TABLE", "COMPLIANCE_STATUS_TABLE"])  # hos as the audit found it (C4)
+    findings = _unused([stream, RULES, over, PUBLISH, REDIS], ["HOS_STREAM"])
+    assert [f.fix for f in findings] == ["remove COMPLIANCE_STATUS_TABLE from function_statements.hos in infra/tap_stack.tf"]
+    assert _unused([stream, RULES, LOGS, PUBLISH, REDIS], ["HOS_STREAM"]) == []
+    assert _unused([stream, RULES, LOGS, PUBLISH, REDIS], [])  # the stream is used by the mapping only
