@@ -1303,6 +1303,9 @@ resource "aws_flow_log" "main" {
   traffic_type    = "ALL"
   log_destination = aws_cloudwatch_log_group.flow_logs.arn
   iam_role_arn    = aws_iam_role.flow_logs.arn
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.flow_logs]
 }
 
 # Security groups: each opens only the port its peer needs.
@@ -1648,6 +1651,9 @@ resource "aws_rds_cluster_instance" "aurora" {
   performance_insights_kms_key_id = aws_kms_key.main.arn
   monitoring_interval             = 60
   monitoring_role_arn             = aws_iam_role.rds_monitoring.arn
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.rds_monitoring]
 }
 
 data "aws_iam_policy_document" "rds_monitoring_assume" {
@@ -2880,6 +2886,9 @@ resource "aws_cloudwatch_event_target" "dot_reporting" {
   arn      = aws_sfn_state_machine.dot_reporting.arn
   role_arn = aws_iam_role.events.arn
   input    = jsonencode({ trigger = "schedule", report_date = "yesterday" })
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.events]
 }
 
 ###############################################################################
@@ -3060,6 +3069,9 @@ resource "aws_kinesis_firehose_delivery_stream" "diagnostics" {
       }
     }
   }
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.firehose]
 }
 
 resource "aws_glue_security_configuration" "crawler" {
@@ -3135,6 +3147,9 @@ resource "aws_glue_crawler" "diagnostics" {
       Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
     }
   })
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.crawler]
 }
 
 resource "aws_athena_workgroup" "analytics" {
