@@ -5,7 +5,9 @@
 
 TARGET=local copies infra/*.tf into `<state>/tf/<env>/` and adds `emulator_override.tf`, a provider
 override that points every service at the emulator from `stack.json` (so tap_stack.tf knows nothing
-of emulators). TARGET=aws runs in infra/ itself with the caller's AWS credentials.
+of emulators; the override also sets a local backend). TARGET=aws runs in infra/ itself with the
+caller's AWS credentials and the S3 backend of infra/backend/<env>.hcl (one state key per environment,
+a .terraform per environment under the state dir).
 
 A CLI config file (`TF_CLI_CONFIG_FILE`) is written under the state dir: a `filesystem_mirror`
 for hashicorp/aws when a local provider mirror exists (this machine: /opt/tf-plugins), plain
