@@ -26,7 +26,7 @@ SIM_ARGS ?=
 LOCAL_ENDPOINT = $(PY) -c 'from harness.config import read_stack; print(read_stack().aws_endpoint)'
 
 .PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
-	reset sim replay load soak capacity query test bench lint format checkov clean
+	reset sim replay load soak capacity query test bench lint format checkov preflight clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,8 +67,12 @@ logs: ## last lines of every service and function log under $(STATE_DIR)/logs
 init: $(STAMP) ## terraform init (ENV=dev|staging|prod TARGET=local|aws)
 	$(PY) -m harness.terraform init --env $(ENV) --target $(TARGET)
 
-plan: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform plan
+plan: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform plan, then the preflight over it
 	$(PY) -m harness.terraform plan --env $(ENV) --target $(TARGET)
+	$(PY) -m preflight --env $(ENV) --target $(TARGET)
+
+preflight: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## static checks of the plan AWS would refuse (concurrency, timeouts, IAM, API, state; ENV=...)
+	$(PY) -m preflight --env $(ENV) --target $(TARGET)
 
 apply: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform apply (TARGET=local: to the embedded emulator)
 	$(PY) -m harness.terraform apply --env $(ENV) --target $(TARGET)
