@@ -3,7 +3,7 @@ imported, so a rule holds for code paths no test runs):
 
 - sim/ (the simulator library) imports none of harness, scenario_runner, loadtest, capacity_planner;
 - handlers/ (what ships to Lambda) imports none of harness, sim, scenario_runner, loadtest,
-  capacity_planner, benchmarks;
+  capacity_planner, benchmarks or preflight;
 - handlers/domain/ (the pure core) imports none of boto3, botocore, redis, psycopg,
   aws_lambda_powertools, handlers.common.
 
@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 RULES = {
     "sim": ("harness", "scenario_runner", "loadtest", "capacity_planner"),
-    "handlers": ("harness", "sim", "scenario_runner", "loadtest", "capacity_planner", "benchmarks"),
+    "handlers": ("harness", "sim", "scenario_runner", "loadtest", "capacity_planner", "benchmarks", "preflight"),
     "handlers/domain": ("boto3", "botocore", "redis", "psycopg", "aws_lambda_powertools", "handlers.common"),
 }
 
