@@ -6,6 +6,7 @@ a redelivered message finds the key and writes nothing, so no extra locked versi
 A message that cannot become a report goes to the function's DLQ; AWS errors raise, so SNS's
 async retry (then the function's DLQ) takes over.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,9 +38,16 @@ def report_key(message: dict) -> str:
 def report(message: dict, attrs: dict, now: dt.datetime) -> dict:
     rule = _RULE_INFO.get(message.get("rule"), {})
     return {
-        "report_type": "hos_violation", "schema": "fleettap.hos-report/1", "generated_at": now.isoformat(),
-        "violation": message, "rule": {"code": message.get("rule"), "cfr": rule.get("cfr"),
-                                       "description": rule.get("description"), "limit_s": rule.get("limit_s")},
+        "report_type": "hos_violation",
+        "schema": "fleettap.hos-report/1",
+        "generated_at": now.isoformat(),
+        "violation": message,
+        "rule": {
+            "code": message.get("rule"),
+            "cfr": rule.get("cfr"),
+            "description": rule.get("description"),
+            "limit_s": rule.get("limit_s"),
+        },
         "severity": attrs.get("severity", message.get("severity")),
     }
 
@@ -51,9 +59,11 @@ def write_report(raw_record: dict) -> str | None:
     bucket = cfg.require("reports_bucket")
     if head(bucket, key) is not None:
         return None
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     client("s3").put_object(
-        Bucket=bucket, Key=key, ContentType="application/json",
+        Bucket=bucket,
+        Key=key,
+        ContentType="application/json",
         Body=json.dumps(report(message, attrs, now), sort_keys=True, default=str).encode(),
         ObjectLockMode="COMPLIANCE",
         ObjectLockRetainUntilDate=now + dt.timedelta(days=cfg.report_retention_days),

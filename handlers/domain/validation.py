@@ -4,13 +4,14 @@
 machine-readable code (catalogue in docs/telemetry.md). A record is accepted only when there are
 no reasons; the normalized copy then carries canonical `ts`, `ts_ms`, upper-case DTCs.
 """
+
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 from . import dtc as _dtc
 from . import telemetry as _t
@@ -54,15 +55,21 @@ HOS_TIME_ZONE_INVALID = "HOS_TIME_ZONE_INVALID"
 HOS_EXCEPTION_INVALID = "HOS_EXCEPTION_INVALID"
 ODOMETER_OUT_OF_RANGE = "ODOMETER_OUT_OF_RANGE"
 
-ALL_REASON_CODES = tuple(sorted({
-    value for name, value in globals().items()
-    if name.isupper() and isinstance(value, str) and name not in ("SCHEMA",)
-}))
+ALL_REASON_CODES = tuple(
+    sorted(
+        {
+            value
+            for name, value in globals().items()
+            if name.isupper() and isinstance(value, str) and name not in ("SCHEMA",)
+        }
+    )
+)
 
 
 @dataclass(frozen=True)
 class SignalRange:
     """Physical/encodable range of one signal. Values outside are sensor or decoding errors."""
+
     low: float
     high: float
     unit: str
@@ -104,6 +111,7 @@ _KIND_FIELDS = {
 @dataclass(frozen=True)
 class Reason:
     """Why a record is rejected: `code` (see ALL_REASON_CODES), the `field` path, a detail."""
+
     code: str
     field: str
     detail: str = ""
@@ -112,12 +120,13 @@ class Reason:
 @dataclass
 class ValidationResult:
     """`ok` iff `reasons` is empty; `record` is the normalized copy (None when rejected)."""
+
     ok: bool
     reasons: list[Reason] = field(default_factory=list)
-    record: Optional[dict] = None
+    record: dict | None = None
 
     @property
-    def reason_code(self) -> Optional[str]:
+    def reason_code(self) -> str | None:
         """The first reason's code (what the DLQ body's `reason` carries), None when ok."""
         return self.reasons[0].code if self.reasons else None
 
@@ -125,8 +134,9 @@ class ValidationResult:
 DEFAULT_MAX_AGE_S = 7 * 86400  # Kinesis' longest standard retention: older data is a replay error
 
 
-def validate(record: Any, *, now_ms: int, max_skew_s: int = 300,
-             max_age_s: int = DEFAULT_MAX_AGE_S) -> ValidationResult:
+def validate(
+    record: Any, *, now_ms: int, max_skew_s: int = 300, max_age_s: int = DEFAULT_MAX_AGE_S
+) -> ValidationResult:
     """Validate one decoded record against the schema; never raises.
 
     Timestamps later than now + max_skew_s or older than now - max_age_s are rejected.
@@ -165,15 +175,22 @@ def decode_and_validate(raw: Any, *, now_ms: int, **limits: int) -> ValidationRe
 
 
 # ---- common fields ------------------------------------------------------------------------
-def _check_common(record: dict, out: dict, reasons: list[Reason], kind: Any, now_ms: int,
-                  max_skew_s: int, max_age_s: int) -> None:
+def _check_common(
+    record: dict, out: dict, reasons: list[Reason], kind: Any, now_ms: int, max_skew_s: int, max_age_s: int
+) -> None:
     record_id = record.get("record_id")
     if record_id is None:
         reasons.append(Reason(FIELD_MISSING, "record_id"))
     elif not isinstance(record_id, str) or not 0 < len(record_id) <= _RECORD_ID_MAX:
         reasons.append(Reason(FIELD_TYPE, "record_id", "non-empty string <= 128 chars"))
-    identity = (record.get("vehicle_id"), record.get("fleet_id"), record.get("driver_id"),
-                record.get("vin"), record.get("vehicle_type"), kind == "hos")
+    identity = (
+        record.get("vehicle_id"),
+        record.get("fleet_id"),
+        record.get("driver_id"),
+        record.get("vin"),
+        record.get("vehicle_type"),
+        kind == "hos",
+    )
     try:
         found = _cached_identity_reasons(*identity)
     except TypeError:  # an unhashable value (list, dict) cannot be a cache key
@@ -183,8 +200,9 @@ def _check_common(record: dict, out: dict, reasons: list[Reason], kind: Any, now
     _check_ts(record.get("ts"), out, reasons, now_ms, max_skew_s, max_age_s)
 
 
-def _identity_reasons(vehicle_id: Any, fleet_id: Any, driver_id: Any, vin: Any,
-                      vehicle_type: Any, driver_required: bool) -> tuple[Reason, ...]:
+def _identity_reasons(
+    vehicle_id: Any, fleet_id: Any, driver_id: Any, vin: Any, vehicle_type: Any, driver_required: bool
+) -> tuple[Reason, ...]:
     reasons = []
     for name, value in (("vehicle_id", vehicle_id), ("fleet_id", fleet_id), ("driver_id", driver_id)):
         if value is None:
@@ -207,8 +225,7 @@ def _identity_reasons(vehicle_id: Any, fleet_id: Any, driver_id: Any, vin: Any,
 _cached_identity_reasons = lru_cache(maxsize=1 << 16, typed=True)(_identity_reasons)
 
 
-def _check_ts(ts: Any, out: dict, reasons: list[Reason], now_ms: int, max_skew_s: int,
-              max_age_s: int) -> None:
+def _check_ts(ts: Any, out: dict, reasons: list[Reason], now_ms: int, max_skew_s: int, max_age_s: int) -> None:
     if ts is None:
         reasons.append(Reason(FIELD_MISSING, "ts"))
         return
@@ -259,8 +276,13 @@ def _check_diagnostics(record: dict, out: dict, reasons: list[Reason]) -> None:
             reasons.append(Reason(SIGNAL_TYPE, f"signals.{name}", _short(value)))
         else:
             bounds = SIGNAL_RANGES[name]
-            reasons.append(Reason(SIGNAL_OUT_OF_RANGE, f"signals.{name}",
-                                  f"{_short(value)} not in [{bounds.low}, {bounds.high}] {bounds.unit}"))
+            reasons.append(
+                Reason(
+                    SIGNAL_OUT_OF_RANGE,
+                    f"signals.{name}",
+                    f"{_short(value)} not in [{bounds.low}, {bounds.high}] {bounds.unit}",
+                )
+            )
     out["signals"] = clean_signals
     clean_dtcs = []
     for index, item in enumerate(dtcs):
@@ -351,6 +373,7 @@ def _is_time_zone(name: Any) -> bool:
 def _zone_exists(name: str) -> bool:
     try:
         import zoneinfo
+
         zoneinfo.ZoneInfo(name)
         return True
     except zoneinfo.ZoneInfoNotFoundError:
@@ -363,6 +386,7 @@ def _zone_exists(name: str) -> bool:
 @lru_cache(maxsize=1)
 def _has_tz_database() -> bool:
     import zoneinfo
+
     try:
         zoneinfo.ZoneInfo("America/Chicago")
         return True

@@ -1,4 +1,5 @@
 """harness.seed (reference data) and harness.migrate (ordered, tracked, idempotent SQL)."""
+
 from __future__ import annotations
 
 import psycopg
@@ -14,11 +15,11 @@ def test_migrations_are_tracked_and_reapplying_is_a_no_op(stack, resources):
     assert migrate.apply(stack.postgres_dsn) == []  # the session already applied them
     with psycopg.connect(stack.postgres_dsn) as conn:
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
-        tables = {r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
+        tables = {
+            r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+        }
     assert versions == [p.name[:3] for p in migrate.migration_files()]
-    assert {"maintenance_schedule", "vehicle_history", "fuel_analytics", "inspections", "drivers",
-            "vehicles"} <= tables
+    assert {"maintenance_schedule", "vehicle_history", "fuel_analytics", "inspections", "drivers", "vehicles"} <= tables
 
 
 def test_changed_migration_is_refused(stack, resources, tmp_path):
@@ -32,24 +33,39 @@ def test_changed_migration_is_refused(stack, resources, tmp_path):
 
 def test_seed_writes_reference_data_handlers_read(make_ctx):
     ctx = make_ctx("anomaly")
-    tables = {"alert_thresholds": ctx.env["THRESHOLDS_TABLE"], "compliance_rules": ctx.env["COMPLIANCE_RULES_TABLE"],
-              "geofences": ctx.env["GEOFENCES_TABLE"]}
-    fence = {"geofence_id": "gf-seed-1", "fleet_id": "FL-999", "name": "Yard", "shape": "circle",
-             "center_lat": 40.0, "center_lon": -90.0, "radius_m": 200}
+    tables = {
+        "alert_thresholds": ctx.env["THRESHOLDS_TABLE"],
+        "compliance_rules": ctx.env["COMPLIANCE_RULES_TABLE"],
+        "geofences": ctx.env["GEOFENCES_TABLE"],
+    }
+    fence = {
+        "geofence_id": "gf-seed-1",
+        "fleet_id": "FL-999",
+        "name": "Yard",
+        "shape": "circle",
+        "center_lat": 40.0,
+        "center_lon": -90.0,
+        "radius_m": 200,
+    }
     bench_keys = [fuel.benchmark_key(t) for t in fuel.DEFAULT_BENCHMARKS]
     saved = {k: ctx.redis.hgetall(k) for k in bench_keys}
     try:
         for k in bench_keys:
             ctx.redis.delete(k)
         counts = seed.seed(ctx.ddb, ctx.redis, tables, [fence])
-        assert counts == {"alert_thresholds": len(anomaly.DEFAULT_THRESHOLD_ITEMS),
-                          "compliance_rules": len(DEFAULT_RULES), "geofences": 1,
-                          "fuel_benchmarks": len(fuel.DEFAULT_BENCHMARKS)}
+        assert counts == {
+            "alert_thresholds": len(anomaly.DEFAULT_THRESHOLD_ITEMS),
+            "compliance_rules": len(DEFAULT_RULES),
+            "geofences": 1,
+            "fuel_benchmarks": len(fuel.DEFAULT_BENCHMARKS),
+        }
         assert seed.seed(ctx.ddb, ctx.redis, tables, [fence])["fuel_benchmarks"] == 0
         assert anomaly_detector.thresholds_for("VH-1", "van") == anomaly.default_thresholds("VH-1", "van")
         assert hos_processor.rules() == HosRules()
-        assert fuel.Benchmark.from_mapping("van", ctx.redis.hgetall(fuel.benchmark_key("van"))) == \
-            fuel.DEFAULT_BENCHMARKS["van"]
+        assert (
+            fuel.Benchmark.from_mapping("van", ctx.redis.hgetall(fuel.benchmark_key("van")))
+            == fuel.DEFAULT_BENCHMARKS["van"]
+        )
         with pytest.raises(Exception):
             seed.seed(ctx.ddb, ctx.redis, tables, [{**fence, "radius_m": -1}])
     finally:
