@@ -8,6 +8,7 @@ Redis holds `geo:fleet:<fleet_id>` / `geo:all` (GEOADD) and the per-vehicle trac
 `geo:state:<vehicle_id>` from handlers.domain.geofence.step. A fix at or before the state's last
 fix is stale or redelivered: it is stored but neither moves the vehicle on the map nor emits
 events. Events are published before the state is saved (same deterministic event_id on retry).
+Each fresh fix also feeds the unassigned-driving check (handlers.unassigned_driving).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from handlers.common.idempotency import stable_id
 from handlers.common.records import telemetry_from_kinesis
 from handlers.common.redis_client import get_redis
 from handlers.common.sns import publish
+from handlers import unassigned_driving
 from handlers.domain import geo, geofence
 
 processor = batch.Processor(batch.EventType.KinesisDataStreams)
@@ -97,7 +99,7 @@ def process_record(raw: dict, writer: DynamoBatchWriter) -> int:
         publish(get_config().require("geofence_topic_arn"), message, message["severity"],
                 f"geofence_{ev.event_type}", geofence_id=ev.fence_id)
     r.set(state_key, json.dumps(new_state), ex=STATE_TTL_S)
-    return len(events)
+    return len(events) + unassigned_driving.check_fix(r, record)
 
 
 def handler(event, context):
