@@ -57,7 +57,7 @@ def rules() -> hos.HosRules:
 
 def log_item(record: dict) -> dict:
     keep = ("vehicle_id", "record_id", "fleet_id", "status", "cycle", "time_zone", "exceptions", "lat", "lon",
-            "odometer_km", "ts", "ruleset")
+            "odometer_km", "ts", "ruleset", "vin")
     optional = ("origin", "annotation")  # absent on most records: not stored as nulls
     return {"driver_id": record["driver_id"], "event_time": record["ts_ms"], **{k: record.get(k) for k in keep},
             **{k: record[k] for k in optional if record.get(k) is not None}}

@@ -2071,6 +2071,7 @@ locals {
       { sid = "ReadGeofences", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["geofences"].arn] },
       local.stmt_redis_secret,
       { sid = "PublishGeofenceAlerts", actions = ["sns:Publish"], resources = [aws_sns_topic.this["geofence"].arn] },
+      { sid = "PublishUnassignedDriving", actions = ["sns:Publish"], resources = [aws_sns_topic.this["violations"].arn] },
     ]
     fuel = [
       local.stmt_diag_stream,

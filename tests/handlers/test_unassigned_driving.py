@@ -1,0 +1,60 @@
+"""Unassigned driving (49 CFR 395 subpart B, App. A 4.6.1.5): location_tracker publishes one
+`unassigned_driving` event on hos-violations when a vehicle moves over 5 mph for more than a minute
+while the duty statuses hos_processor recorded for it put no driver in it."""
+from __future__ import annotations
+
+from handler_events import kinesis_event
+from handler_factories import gps, hos, now_ms, unique_vehicle
+
+from handlers import hos_processor, location_tracker
+
+MIN = 60_000
+
+
+def _drive(vehicle, t0, speeds, step_ms=30_000):
+    return [gps(vehicle, 41.9 + i * 0.001, -87.7, t0 + i * step_ms, speed_kph=speed) for i, speed in enumerate(speeds)]
+
+
+def _unassigned(tap):
+    return [m for m in tap.messages() if m["attributes"]["event_type"] == "unassigned_driving"]
+
+
+def test_vehicle_moving_with_its_driver_off_duty_is_reported_once(make_ctx):
+    hos_ctx = make_ctx("hos")
+    vehicle, t0 = unique_vehicle(), now_ms() - 3 * 3_600_000
+    hos_processor.handler(kinesis_event([hos("DR-000777", "OFF", t0 - 10 * MIN, vehicle_id=vehicle)], stream="hos"),
+                          None)
+    ctx = make_ctx("location")
+    tap = hos_ctx.subscribe("VIOLATIONS_TOPIC_ARN")
+    # 60 s of movement is not "more than a minute"; the fourth fix (90 s) is.
+    fixes = _drive(vehicle, t0, [40, 50, 60, 70, 70])
+    location_tracker.handler(kinesis_event(fixes[:3], stream="gps"), None)
+    assert _unassigned(tap) == []
+    event = kinesis_event(fixes[3:], stream="gps")
+    assert location_tracker.handler(event, None) == {"batchItemFailures": []}
+    messages = _unassigned(tap)
+    assert len(messages) == 1
+    body = messages[0]["message"]
+    assert (body["vehicle_id"], body["start"], body["moving_s"], body["drivers_off_duty"]) == \
+        (vehicle, fixes[0]["ts"], 90, ["DR-000777"])
+    assert messages[0]["attributes"]["severity"] == "warning"
+    location_tracker.handler(event, None)  # redelivery
+    location_tracker.handler(kinesis_event(_drive(vehicle, t0 + 150_000, [70, 70]), stream="gps"), None)  # same run
+    assert _unassigned(tap) == []
+    assert ctx.dlq() == []
+
+
+def test_no_event_when_a_driver_is_on_duty_or_pc_or_the_stop_breaks_the_run(make_ctx):
+    hos_ctx = make_ctx("hos")
+    on_duty, pc, stop_and_go, unknown = (unique_vehicle() for _ in range(4))
+    t0 = now_ms() - 3 * 3_600_000
+    hos_processor.handler(kinesis_event([
+        hos("DR-000778", "OFF", t0 - 10 * MIN, vehicle_id=on_duty), hos("DR-000778", "D", t0 + 30_000, vehicle_id=on_duty),
+        hos("DR-000779", "PC", t0 - MIN, vehicle_id=pc), hos("DR-000780", "OFF", t0 - MIN, vehicle_id=stop_and_go),
+    ], stream="hos"), None)
+    make_ctx("location")
+    tap = hos_ctx.subscribe("VIOLATIONS_TOPIC_ARN")
+    fixes = (_drive(on_duty, t0, [50] * 5) + _drive(pc, t0, [50] * 5) + _drive(unknown, t0, [50] * 5)
+             + _drive(stop_and_go, t0, [50, 50, 3, 50, 50, 6]))  # 5 mph is 8.05 km/h: 6 km/h is stopped
+    assert location_tracker.handler(kinesis_event(fixes, stream="gps"), None) == {"batchItemFailures": []}
+    assert _unassigned(tap) == []
