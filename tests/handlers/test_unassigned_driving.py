@@ -6,7 +6,9 @@ from __future__ import annotations
 from handler_events import kinesis_event
 from handler_factories import gps, hos, now_ms, unique_vehicle
 
-from handlers import hos_processor, location_tracker
+import pytest
+
+from handlers import hos_processor, location_tracker, unassigned_driving
 
 MIN = 60_000
 
@@ -15,11 +17,17 @@ def _drive(vehicle, t0, speeds, step_ms=30_000):
     return [gps(vehicle, 41.9 + i * 0.001, -87.7, t0 + i * step_ms, speed_kph=speed) for i, speed in enumerate(speeds)]
 
 
+@pytest.fixture
+def no_wait(monkeypatch):
+    """Judge a run at the fix that qualifies it (the wait for a lagging HOS stream is tested apart)."""
+    monkeypatch.setattr(unassigned_driving, "CONFIRM_AFTER_S", 0)
+
+
 def _unassigned(tap):
     return [m for m in tap.messages() if m["attributes"]["event_type"] == "unassigned_driving"]
 
 
-def test_vehicle_moving_with_its_driver_off_duty_is_reported_once(make_ctx):
+def test_vehicle_moving_with_its_driver_off_duty_is_reported_once(make_ctx, no_wait):
     hos_ctx = make_ctx("hos")
     vehicle, t0 = unique_vehicle(), now_ms() - 3 * 3_600_000
     hos_processor.handler(kinesis_event([hos("DR-000777", "OFF", t0 - 10 * MIN, vehicle_id=vehicle)], stream="hos"),
@@ -44,7 +52,36 @@ def test_vehicle_moving_with_its_driver_off_duty_is_reported_once(make_ctx):
     assert ctx.dlq() == []
 
 
-def test_no_event_when_a_driver_is_on_duty_or_pc_or_the_stop_breaks_the_run(make_ctx):
+def test_a_duty_change_that_arrives_after_the_fixes_still_counts(make_ctx):
+    """The run is judged CONFIRM_AFTER_S of processing time after it qualified, with the statuses known then."""
+    hos_ctx = make_ctx("hos")
+    late, really_off = unique_vehicle(), unique_vehicle()
+    t0 = now_ms() - 3 * 3_600_000
+    hos_processor.handler(kinesis_event([hos("DR-000781", "OFF", t0 - 10 * MIN, vehicle_id=late),
+                                         hos("DR-000782", "OFF", t0 - 10 * MIN, vehicle_id=really_off)],
+                                        stream="hos"), None)
+    make_ctx("location")
+    tap = hos_ctx.subscribe("VIOLATIONS_TOPIC_ARN")
+    r, wall = hos_ctx.redis, 1_000_000
+    for vehicle in (late, really_off):
+        for fix in _drive(vehicle, t0, [50] * 4):
+            unassigned_driving.check_fix(r, _validated(fix), wall_ms=wall)
+    assert _unassigned(tap) == []  # qualified, but not judged yet
+    # the D record, sent before the vehicle moved, is processed after its fixes
+    hos_processor.handler(kinesis_event([hos("DR-000781", "D", t0 - 1000, vehicle_id=late)], stream="hos"), None)
+    later = wall + unassigned_driving.CONFIRM_AFTER_S * 1000
+    for vehicle in (late, really_off):
+        [fix] = _drive(vehicle, t0 + 4 * 30_000, [0])
+        unassigned_driving.check_fix(r, _validated(fix), wall_ms=later)
+    assert [m["message"]["vehicle_id"] for m in _unassigned(tap)] == [really_off]
+
+
+def _validated(record):
+    from handlers.domain.validation import validate
+    return validate(record, now_ms=now_ms()).record
+
+
+def test_no_event_when_a_driver_is_on_duty_or_pc_or_the_stop_breaks_the_run(make_ctx, no_wait):
     hos_ctx = make_ctx("hos")
     on_duty, pc, stop_and_go, unknown = (unique_vehicle() for _ in range(4))
     t0 = now_ms() - 3 * 3_600_000
