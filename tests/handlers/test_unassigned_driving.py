@@ -95,3 +95,24 @@ def test_no_event_when_a_driver_is_on_duty_or_pc_or_the_stop_breaks_the_run(make
              + _drive(stop_and_go, t0, [50, 50, 3, 50, 50, 6]))  # 5 mph is 8.05 km/h: 6 km/h is stopped
     assert location_tracker.handler(kinesis_event(fixes, stream="gps"), None) == {"batchItemFailures": []}
     assert _unassigned(tap) == []
+
+
+def test_report_writer_skips_unassigned_driving_and_cites_the_rule_set_of_a_violation(make_ctx):
+    import json
+
+    from handler_events import sns_event
+
+    from handlers import hos_report_writer
+
+    ctx = make_ctx("hos_report")
+    topic = ctx.env["VIOLATIONS_TOPIC_ARN"]
+    skipped = sns_event([{"event_id": "ud-1", "event_type": "unassigned_driving", "vehicle_id": "VH-1"}], topic,
+                        attrs={"severity": "warning", "event_type": "unassigned_driving"})
+    assert hos_report_writer.handler(skipped, None) == {"written": []}
+    assert ctx.dlq() == []
+    texas = {"violation_id": f"hv-{unique_vehicle()}", "fleet_id": "FL-001", "report_date": "2026-11-25",
+             "rule": "DRIVING_12", "ruleset": "us-texas-intrastate"}
+    [key] = hos_report_writer.handler(sns_event([texas], topic, attrs={"severity": "high",
+                                                                       "event_type": "hos_violation"}), None)["written"]
+    body = json.loads(ctx.s3.get_object(Bucket=ctx.env["REPORTS_BUCKET"], Key=key)["Body"].read())
+    assert (body["rule"]["cfr"], body["rule"]["limit_s"]) == ("37 TAC 4.12", 12 * 3600)
