@@ -73,3 +73,20 @@ def test_upload_writes_the_eld_output_file_of_the_last_8_days(make_ctx):
     again = dot_reporting.handler({**state, "step": "upload"})  # a retry writes the same bytes
     assert again["eld_key"] == key
     assert ctx.s3.get_object(Bucket=ctx.env["REPORTS_BUCKET"], Key=key)["Body"].read().decode("ascii") == text
+
+
+def test_the_report_evaluates_each_driver_under_the_rule_set_of_the_drivers_table(make_ctx):
+    make_ctx("hos")
+    fleet, driver = unique_fleet(), unique_driver()
+    day = dt.datetime.now(ZONE).date() - dt.timedelta(days=2)
+    texas = {"ruleset": "us-texas-intrastate", "cycle": "70/7"}
+    hos_processor.handler(kinesis_event([  # 11.5 h of driving: legal in Texas (37 TAC 4.12), not federally
+        {**hos(driver, "OFF", _at(day, 0, 30), fleet_id=fleet), **texas},
+        {**hos(driver, "D", _at(day, 6), fleet_id=fleet), **texas},
+        {**hos(driver, "OFF", _at(day, 17, 30), fleet_id=fleet), **texas}], stream="hos"), None)
+    ctx = make_ctx("dot_report")
+    ctx.sql("INSERT INTO drivers (driver_id, fleet_id, name, home_time_zone, ruleset, cycle) "
+            "VALUES (%s, %s, %s, %s, %s, %s)", (driver, fleet, "Tex Ranger", "America/Chicago", *texas.values()))
+    dot_reporting.handler({"step": "gather", "report_date": day.isoformat(), "driver_ids": [driver]})
+    state = dot_reporting.handler({"step": "render_pdf", "report_date": day.isoformat(), "driver_id": driver})
+    assert (state["status"], state["violation_rules"]) == ("compliant", [])
