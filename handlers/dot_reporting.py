@@ -234,7 +234,8 @@ def upload(event: dict) -> dict:
     report_date, driver_id, pdf_key, sha = _require(event, "report_date", "driver_id", "pdf_key", "sha256")
     cfg, s3, key = get_config(), client("s3"), report_key(report_date, driver_id)
     # The ELD output file of the last 8 days goes next to the PDF (handlers.dot_eld: same bytes on a retry).
-    eld_file = dot_eld.write_eld_file(report_date, driver_id, json.loads(_get(_work_key(report_date, f"{driver_id}.json"))))
+    doc = json.loads(_get(_work_key(report_date, f"{driver_id}.json")))
+    eld_file = dot_eld.write_eld_file(report_date, driver_id, doc)
     existing = head(cfg.reports_bucket, key)
     if existing is not None and existing.get("Metadata", {}).get("sha256") == sha:
         return {**event, "report_key": key, "eld_key": eld_file}  # already uploaded by an earlier attempt

@@ -2,6 +2,7 @@
 exception objects reach the engine, bad values go to the DLQ with their reason."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from handler_events import kinesis_event
@@ -65,7 +66,7 @@ def test_pc_ym_edit_and_exception_object_are_stored_and_evaluated(make_ctx):
     ctx = make_ctx("hos")
     tap = ctx.subscribe("VIOLATIONS_TOPIC_ARN")
     driver, vehicle, t0 = _driver(), unique_vehicle(), now_ms() - 23 * H
-    at = hos_processor.dt.datetime.fromtimestamp((t0 + 10 * H + 600_000) / 1000, hos_processor.dt.timezone.utc).isoformat()
+    at = dt.datetime.fromtimestamp((t0 + 10 * H + 600_000) / 1000, dt.timezone.utc).isoformat()
     claim = [{"type": "adverse_driving", "at": at, "note": "snow"}]
     recs = [hos(driver, "OFF", t0, vehicle_id=vehicle), hos(driver, "YM", t0 + 10 * H, vehicle_id=vehicle),
             hos(driver, "D", t0 + 10 * H + 600_000, vehicle_id=vehicle, exceptions=claim),

@@ -86,7 +86,8 @@ def test_no_event_when_a_driver_is_on_duty_or_pc_or_the_stop_breaks_the_run(make
     on_duty, pc, stop_and_go, unknown = (unique_vehicle() for _ in range(4))
     t0 = now_ms() - 3 * 3_600_000
     hos_processor.handler(kinesis_event([
-        hos("DR-000778", "OFF", t0 - 10 * MIN, vehicle_id=on_duty), hos("DR-000778", "D", t0 + 30_000, vehicle_id=on_duty),
+        hos("DR-000778", "OFF", t0 - 10 * MIN, vehicle_id=on_duty),
+        hos("DR-000778", "D", t0 + 30_000, vehicle_id=on_duty),
         hos("DR-000779", "PC", t0 - MIN, vehicle_id=pc), hos("DR-000780", "OFF", t0 - MIN, vehicle_id=stop_and_go),
     ], stream="hos"), None)
     make_ctx("location")

@@ -59,7 +59,7 @@ def check_file(text: str, username: str, power_unit_numbers: set[str]) -> int:
             fields = line.split(",")
             event_type, code, date, time, miles, hours, lat, lon = fields[3:11]
             user = username if section == "ELD Event List:" else ""
-            assert any(fields[-2] == spec_event_check([event_type, code, date, time, miles, hours, lat, lon, unit, user])
-                       for unit in power_unit_numbers), line
+            elements = [event_type, code, date, time, miles, hours, lat, lon]
+            assert any(fields[-2] == spec_event_check([*elements, unit, user]) for unit in power_unit_numbers), line
     assert lines[-3] == "End of File:" and lines[-2] == spec_file_check(checks)
     return len(checks)
