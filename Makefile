@@ -22,13 +22,11 @@ FILE ?=
 SQL ?=
 PYTEST_ARGS ?=
 SIM_ARGS ?=
-
-# $(call need_module,module,what it is): fail clearly when another part is not built yet.
-need_module = @$(PY) -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$(1)') is None)" \
-	|| { echo "make $@: $(2) ($(1)) is not built yet in this tree, so this step did not run" >&2; exit 1; }
+# The running local stack's AWS endpoint, for tools that take one (the simulator does not look for a stack).
+LOCAL_ENDPOINT = $(PY) -c 'from harness.config import read_stack; print(read_stack().aws_endpoint)'
 
 .PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
-	reset sim replay load soak capacity query test bench lint checkov clean
+	reset sim replay load soak capacity query test bench lint format checkov preflight clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,73 +58,58 @@ down: $(STAMP) ## stop exactly what `make up` started
 
 status: $(STAMP) ## services, pids, ports and health (+ functions, mappings and lag once applied)
 	$(PY) -m harness status
-	@if $(PY) -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('harness.runtime.status') is None)" \
-		&& test -f $(STATE_DIR)/stack.json; then $(PY) -m harness.runtime.status; fi
+	@if test -f $(STATE_DIR)/stack.json; then $(PY) -m harness.runtime.status; fi
 
 logs: ## last lines of every service and function log under $(STATE_DIR)/logs
 	@ls $(STATE_DIR)/logs/*.log >/dev/null 2>&1 || { echo "no logs under $(STATE_DIR)/logs: run make up" >&2; exit 1; }
 	@tail -n 40 $(STATE_DIR)/logs/*.log
 
 init: $(STAMP) ## terraform init (ENV=dev|staging|prod TARGET=local|aws)
-	$(call need_module,harness.terraform,the Terraform plumbing)
 	$(PY) -m harness.terraform init --env $(ENV) --target $(TARGET)
 
-plan: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform plan
-	$(call need_module,harness.terraform,the Terraform plumbing)
+plan: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform plan, then the preflight over it
 	$(PY) -m harness.terraform plan --env $(ENV) --target $(TARGET)
+	$(PY) -m preflight --env $(ENV) --target $(TARGET)
+
+preflight: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## static checks of the plan AWS would refuse (concurrency, timeouts, IAM, API, state; ENV=...)
+	$(PY) -m preflight --env $(ENV) --target $(TARGET)
 
 apply: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform apply (TARGET=local: to the embedded emulator)
-	$(call need_module,harness.terraform,the Terraform plumbing)
 	$(PY) -m harness.terraform apply --env $(ENV) --target $(TARGET)
 
 destroy: $(STAMP) ## terraform destroy
-	$(call need_module,harness.terraform,the Terraform plumbing)
 	$(PY) -m harness.terraform destroy --env $(ENV) --target $(TARGET)
 
 migrate: $(STAMP) up ## apply the Aurora/Postgres migrations (handlers/migrations) to the local stack
-	$(call need_module,harness.migrate,the migration runner)
 	$(PY) -m harness.migrate
 
 seed: $(STAMP) ## write the reference data (thresholds, HOS rules, geofences, fuel benchmarks) to the applied stack
-	$(call need_module,harness.seed,the seeder)
 	$(PY) -m harness.seed --env $(ENV)
 
 reset: $(STAMP) ## wipe run data from the applied local stack (tables, Redis, Postgres, queues) and re-seed
-	$(call need_module,harness.reset,the reset tool)
 	$(PY) -m harness.reset --env $(ENV)
 
-sim: $(STAMP) build up ## run SCENARIO end to end on the local stack (default hos-violation; SIM_ARGS=--test)
-	$(call need_module,harness.terraform,the Terraform plumbing)
-	$(call need_module,sim.run,the scenario runner)
-	$(call need_module,harness.seed,the seeder)
-	$(PY) -m harness.terraform apply --env $(ENV) --target local
-	$(PY) -m harness.migrate
-	$(PY) -m harness.seed --env $(ENV)
-	$(PY) -m sim.run --scenario $(SCENARIO) --env $(ENV) --no-stack $(SIM_ARGS)
+sim: $(STAMP) build ## scenario_runner: SCENARIO end to end; it brings up, applies, migrates, seeds (SIM_ARGS=--test)
+	$(PY) -m scenario_runner --scenario $(SCENARIO) --env $(ENV) $(SIM_ARGS)
 
 replay: $(STAMP) ## replay a recorded JSON Lines/Parquet file into Kinesis (FILE=...)
 	@test -n "$(FILE)" || { echo "make replay needs FILE=path/to/records.jsonl" >&2; exit 1; }
-	$(call need_module,sim.replay,the replayer)
 	@$(MAKE) --no-print-directory up
-	$(PY) -m sim.replay $(FILE)
+	$(PY) -m sim.replay --endpoint-url "$$($(LOCAL_ENDPOINT))" $(FILE)
 
-load: $(STAMP) ## load test (SCENARIO=fleet-234k TARGET=local|aws)
-	$(call need_module,sim.load,the load generator)
+load: $(STAMP) ## load test with loadtest.load (SCENARIO=fleet-234k TARGET=local|aws)
 	$(if $(filter local,$(TARGET)),$(MAKE) --no-print-directory up)
-	$(PY) -m sim.load --scenario $(LOAD_SCENARIO) --target $(TARGET)
+	$(PY) -m loadtest.load --scenario $(LOAD_SCENARIO) --target $(TARGET)
 
-soak: $(STAMP) ## steady-rate soak on the local stack (DURATION seconds at RATE records/s)
+soak: $(STAMP) ## steady-rate soak with loadtest.soak on the local stack (DURATION seconds at RATE records/s)
 	@test -n "$(RATE)" || { echo "make soak needs RATE=records/s (the rate the stack sustains: docs/benchmarks.md)" >&2; exit 1; }
-	$(call need_module,sim.soak,the soak runner)
 	@$(MAKE) --no-print-directory up
-	$(PY) -m sim.soak --duration $(DURATION) --rate $(RATE)
+	$(PY) -m loadtest.soak --duration $(DURATION) --rate $(RATE)
 
-capacity: $(STAMP) ## capacity plan for 234,000 vehicles vs infra/$(ENV).tfvars
-	$(call need_module,sim.capacity,the capacity planner)
-	$(PY) -m sim.capacity --env $(ENV)
+capacity: $(STAMP) ## capacity_planner: the plan for 234,000 vehicles vs infra/$(ENV).tfvars
+	$(PY) -m capacity_planner --env $(ENV)
 
 query: $(STAMP) ## ad-hoc SQL over the data-lake Parquet (SQL="select ..."; without SQL: list tables)
-	$(call need_module,harness.runtime.query,the data-lake query tool)
 	$(PY) -m harness.runtime.query $(if $(SQL),"$(SQL)")
 
 test: $(STAMP) build ## the test suite (starts and stops its own services on free ports)
@@ -135,8 +118,16 @@ test: $(STAMP) build ## the test suite (starts and stops its own services on fre
 bench: $(STAMP) build ## benchmarks (tests/bench) with pytest-benchmark enabled
 	$(PY) -m pytest tests/bench --benchmark-enable $(PYTEST_ARGS)
 
-lint: ## terraform fmt -check over infra/
+lint: $(STAMP) ## ruff (lint and format check), mypy over handlers/domain, terraform fmt -check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	env -u TF_CLI_CONFIG_FILE terraform fmt -check -recursive infra
+
+format: $(STAMP) ## apply ruff's fixes and formatting, and terraform fmt
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	env -u TF_CLI_CONFIG_FILE terraform fmt -recursive infra
 
 checkov: ## Terraform static analysis (checkov in its own venv: its pins clash with ours)
 	@test -x .venv-checkov/bin/checkov || { $(PYTHON) -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet -r requirements/checkov.txt; }

@@ -32,7 +32,7 @@ def _resolver() -> anomaly.ThresholdResolver:
     Calibrations are few (defaults, 4 classes, the vehicles someone tuned), so a full read every
     two minutes is cheaper than a Query per record for a vehicle that usually has none. The
     resolver is built once per load and caches each vehicle's (or class's) resolved thresholds,
-    so a record costs a dict lookup instead of a ~84 us resolve.
+    so a record costs a dict lookup instead of a resolve.
     """
     def load() -> anomaly.ThresholdResolver:
         # The domain defaults go first and table items override them field by field: an unseeded

@@ -127,19 +127,6 @@ def _log(driver_id: str, start_ms: int, end_ms: int) -> list[dict]:
         kwargs = {"ExclusiveStartKey": resp["LastEvaluatedKey"]}
 
 
-def daily_totals(events: list[dict], start_ms: int, end_ms: int) -> dict[str, float]:
-    """Hours per duty status inside the day (a status lasts until the next change; unknown before
-    the first event). Presentation for the RODS grid; limits are the HOS engine's business."""
-    totals = {s: 0.0 for s in ("OFF", "SB", "D", "ON")}
-    ordered = sorted(events, key=lambda e: e["event_time"])
-    for this, nxt in zip(ordered, ordered[1:] + [None]):
-        a = max(this["event_time"], start_ms)
-        b = min(nxt["event_time"] if nxt else end_ms, end_ms)
-        if b > a and this.get("status") in totals:
-            totals[this["status"]] += (b - a) / 3_600_000
-    return {k: round(v, 2) for k, v in totals.items()}
-
-
 def gather_driver(driver: dict, report_date: str) -> dict:
     zone = driver["home_time_zone"]
     start, end = day_bounds(dt.date.fromisoformat(report_date), zone)
@@ -167,7 +154,7 @@ def gather_driver(driver: dict, report_date: str) -> dict:
                     "location": f"{e.get('lat')},{e.get('lon')}" if e.get("lat") is not None else ""}
                    for e in day_events],
         "status_at_start": prior[0]["status"] if prior else None,
-        "totals": daily_totals(prior + day_events, start_ms, end_ms),
+        "totals": hos.daily_totals(prior + day_events, start_ms, end_ms),
         "violations": violations, "available": result.available.to_dict(),
         "inspections": [{**i, "inspected_at": i["inspected_at"].isoformat()} for i in inspections],
         "maintenance_open": [{**o, "due_by": o["due_by"].isoformat()} for o in open_orders],

@@ -2,23 +2,18 @@
 
 Each reading joins the vehicle's trailing WINDOW_MS of samples in a Redis sorted set
 (`fuel:win:<vehicle_id>`, score ts_ms, member the compact sample `encode_sample` writes: fixed
-field order, fixed rounding, so a redelivered reading adds nothing and a 60-minute window stays a
-listpack); the window is assessed against the class benchmark (`fuel:benchmark:<vehicle_type>`,
-defaults when unset). A reading whose window yields an MPG is stored in fuel_analytics (record_id
-key: redelivery inserts nothing) and counted into `fuel:observed:<vehicle_type>` at most once, by a
-per-vehicle high-water mark instead of a key per record: `fuel:counted:<vehicle_id>` holds the
-ts_ms of the newest reading counted, and one Lua script increments the class counters and advances
-the mark only when the reading is newer than the mark. So a redelivered reading, and a late
-reading older than the vehicle's newest counted one, is stored in fuel_analytics but not counted
-into the benchmark.
+field order and rounding, so a redelivered reading adds nothing); the window is assessed against
+the class benchmark (`fuel:benchmark:<vehicle_type>`, defaults when unset). A reading whose window
+yields an MPG is stored in fuel_analytics (record_id key: redelivery inserts nothing) and counted
+into `fuel:observed:<vehicle_type>` at most once: `fuel:counted:<vehicle_id>` holds the ts_ms of
+the vehicle's newest counted reading, and one Lua script increments the class counters and
+advances that mark only for a newer reading. A redelivered reading, or a late one older than the
+mark, is stored but not counted.
 
-The mark relies on the order Kinesis keeps per partition key (= vehicle_id). A partial batch
-failure makes Lambda retry from the lowest failed sequence number while later records of the same
-batch may already be done, so the mark must never pass a failed reading: within one invocation,
-once a record of a vehicle fails with an ordinary error, every later record of that vehicle
-(same partition key or vehicle_id) is reported failed without touching anything (`VehicleHeld`),
-and the retry replays them in order. A poison record (dead-lettered, counts as processed) holds
-nothing; a dependency error aborts the whole invocation anyway (handlers.common.batch).
+Within one invocation, once a record of a vehicle fails with an ordinary error, every later record
+of that vehicle (same partition key or vehicle_id) is reported failed untouched (`VehicleHeld`), so
+the mark never passes a reading Lambda retries. A poison record (dead-lettered, counts as
+processed) holds nothing; a dependency error aborts the whole invocation (handlers.common.batch).
 
 Coaching is published at most once per vehicle/driver per COACHING_BUCKET_MS, check -> publish ->
 mark, with a deterministic coaching_id.

@@ -1,14 +1,14 @@
 """Diagnostics stream -> Aurora vehicle_history -> SageMaker -> predicted_failures -> maintenance-required.
 
 Every reading is appended to vehicle_history (record_id key, so redelivery writes nothing new).
-Inference runs for the newest reading of each vehicle in the batch, at most once per
-PREDICTION_INTERVAL_MS of event time per vehicle (a failure horizon is days, so scoring every
-60 s reading would multiply endpoint cost by 60 without changing a decision), and only once the
-vehicle's window holds MIN_WINDOW_SPAN_MIN of history: the model was trained on 30-minute windows,
-and a score from the first few readings of a trip would block a meaningful one for an hour. Each
-vehicle waits a further fixed share of PREDICTION_FIRST_SCORE_SPREAD_MIN (8 minutes), so a fleet
-that starts together is scored over 8 minutes, not all within one (measured: 5,257 vehicles
-scored in one minute put 458 s of lag on this consumer locally).
+Inference runs for the newest reading of each vehicle in the batch, by the scheduling rules of
+handlers.domain.predictive.schedule: at most once per PREDICTION_INTERVAL_MS of event time per
+vehicle (a failure horizon is days, so scoring every 60 s reading would multiply endpoint cost by
+60 without changing a decision), and only once the vehicle's window spans its scoring span:
+MIN_WINDOW_SPAN_MIN (the model was trained on 30-minute windows, and a score from the first few
+readings of a trip would block a meaningful one for an hour) plus a fixed per-vehicle share of
+PREDICTION_FIRST_SCORE_SPREAD_MIN, so a fleet that starts together is scored over that many
+minutes, not all within one.
 The prediction item carries `publish_pending` until the SNS publish succeeded, so a crash between
 the two re-publishes (same prediction_id) instead of losing the maintenance request.
 
@@ -18,13 +18,14 @@ error fails the invocation for retry); the feature windows of the vehicles that 
 come back in one SELECT, their vehicle rows in one more, and only a vehicle whose window already
 spans its scoring span asks predicted_failures for its latest prediction (the query that
 decides "once an hour") - unless vehicle_history proves that no prediction blocking this reading
-can exist (_maybe_scored: no reading of the last interval could have been scored, and this
-reading is new), as for every vehicle reaching the first full window of a trip.
+can exist (predictive.maybe_scored: no reading of the last interval could have been scored, and
+this reading is new), as for every vehicle reaching the first full window of a trip. Within one
+invocation only the newest reading per vehicle is scored, and predict checks the container's
+memory (reset() clears it) for a prediction made since.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 
 from handlers.common import batch, db
 from handlers.common.aws import client, from_item, to_item, warm
@@ -38,24 +39,12 @@ from handlers.domain import predictive
 processor = batch.Processor(batch.EventType.KinesisDataStreams)
 warm("dynamodb", "sagemaker-runtime", "sns")  # clients in the cold start, not on a late first use
 
-WINDOW_MS = 30 * 60_000            # the model was trained on 30-minute windows
-PREDICTION_INTERVAL_MS = 3_600_000
-MIN_WINDOW_SPAN_MIN = 20
-# A vehicle is first scored when its window spans MIN_WINDOW_SPAN_MIN plus its own share of
-# PREDICTION_FIRST_SCORE_SPREAD_MIN (predictive.first_scoring_span_min). The spread can be at most
-# this, or a vehicle reporting once a minute (29 minutes of span in a 30-minute window) could
-# never be scored.
-MAX_FIRST_SCORE_SPREAD_MIN = WINDOW_MS / 60_000 - MIN_WINDOW_SPAN_MIN - 1
 EVENT_TYPE = "predicted_failure"
-# vehicle_id -> predicted_at of its latest prediction seen by this container (written by it, or
-# read from predicted_failures when that one blocked a scoring). A shard keeps its vehicles, so a
-# warm container skips the window and the predicted_failures query for the ~59 of 60 readings
-# that fall inside the interval. Only ever a prediction that exists: a newer one written
-# elsewhere can only extend the interval, never shorten it. Bounded: ~100 B an entry.
-_last_scored: "OrderedDict[str, int]" = OrderedDict()
-_LAST_SCORED_MAX = 100_000
-_HISTORY_SIGNALS = ("engine_hours", "odometer_km", "engine_rpm", "coolant_temp_c", "battery_v",
-                    "engine_load_pct", "fuel_rate_lph")
+# The predictions this container knows of (written by it, or read from predicted_failures when
+# that one blocked a scoring). A shard keeps its vehicles, so a warm container skips the window and
+# the predicted_failures query for the ~59 of 60 readings that fall inside the interval.
+_scored = predictive.ScoredMemory(max_entries=100_000)
+_HISTORY_SIGNALS = predictive.HISTORY_SIGNALS
 
 _HISTORY_COLUMNS = ("record_id", "vehicle_id", "fleet_id", "vehicle_type", "ts", *_HISTORY_SIGNALS,
                     "dtc_count", "dtcs")
@@ -72,7 +61,7 @@ ORDER BY q.i, h.ts
 """
 # The vehicle row of every requested (vehicle, reading) (LEFT JOIN: an unknown vehicle gives
 # NULLs, i.e. no history), and the times and record_ids of the vehicle's readings since `since`,
-# for _maybe_scored.
+# for predictive.maybe_scored.
 _HISTORY = """
 SELECT q.i,
        EXTRACT(EPOCH FROM (q.at - (v.in_service_date::timestamp AT TIME ZONE 'UTC'))) / 86400 AS age_days,
@@ -120,11 +109,12 @@ def features_many(records: list[dict], inserted: set[str] | None = None) -> list
     """(features, never_scored) for each record's window, in order: one SELECT for all windows,
     one for the vehicle rows of those whose window spans their scoring span. features is None
     for the others (they cannot be scored yet). `never_scored`: no prediction that would block
-    this reading can exist (see _maybe_scored); only for records in `inserted`, the record_ids
+    this reading can exist (predictive.maybe_scored); only for records in `inserted`, the record_ids
     this invocation inserted."""
     if not records:
         return []
-    rows = db.execute(_RECENT, ([r["vehicle_id"] for r in records], [_ts(r["ts_ms"] - WINDOW_MS) for r in records],
+    rows = db.execute(_RECENT, ([r["vehicle_id"] for r in records],
+                                [_ts(r["ts_ms"] - predictive.WINDOW_MS) for r in records],
                                 [_ts(r["ts_ms"]) for r in records]))
     recent: list[list[dict]] = [[] for _ in records]
     for r in rows:
@@ -133,17 +123,18 @@ def features_many(records: list[dict], inserted: set[str] | None = None) -> list
                                    "dtcs": r["dtcs"]})
     out: list[tuple[dict | None, bool]] = [(None, False)] * len(records)
     spans = [scoring_span_min(r["vehicle_id"]) for r in records]
-    due = [n for n, window in enumerate(recent) if _window_full(window, spans[n])]
+    due = [n for n, window in enumerate(recent)
+           if predictive.window_spans((row["ts_ms"] for row in window), spans[n])]
     if due:
         found = {h["i"] - 1: h for h in db.execute(_HISTORY, (
             [records[n]["vehicle_id"] for n in due], [_ts(records[n]["ts_ms"]) for n in due],
-            [_ts(records[n]["ts_ms"] - PREDICTION_INTERVAL_MS - WINDOW_MS - 60_000) for n in due]))}
+            [_ts(records[n]["ts_ms"] - predictive.LOOKBACK_MS) for n in due]))}
         for k, n in enumerate(due):
             h = found.get(k, {})
             history = {key: float(h[key]) for key in _HISTORY_FIELDS if h.get(key) is not None}
             never_scored = (inserted is not None and records[n]["record_id"] in inserted
-                            and not _maybe_scored(records[n]["ts_ms"], h.get("times") or [], h.get("ids") or [],
-                                                  inserted, spans[n]))
+                            and not predictive.maybe_scored(records[n]["ts_ms"], [_ms(t) for t in h.get("times") or []],
+                                                            h.get("ids") or [], inserted, spans[n]))
             out[n] = (predictive.build_features(recent[n], history), never_scored)
     return out
 
@@ -155,47 +146,9 @@ def features_for(record: dict) -> dict | None:
 
 
 def scoring_span_min(vehicle_id: str) -> float:
-    """The window span at which the vehicle is scored: MIN_WINDOW_SPAN_MIN plus its share of the
-    configured spread (capped at MAX_FIRST_SCORE_SPREAD_MIN)."""
-    spread = min(max(get_config().prediction_first_score_spread_min, 0.0), MAX_FIRST_SCORE_SPREAD_MIN)
-    return predictive.first_scoring_span_min(vehicle_id, MIN_WINDOW_SPAN_MIN, spread)
-
-
-def _window_full(window: list[dict], span_min: float) -> bool:
-    """The window spans span_min: features' span_min, computed as build_features does (every row
-    has its ts_ms), without building the rest for windows that cannot be scored."""
-    times = [r["ts_ms"] for r in window]
-    return bool(times) and (max(times) - min(times)) / 60_000 >= span_min
-
-
-_SLACK_MS = 2  # _ms() may round a stored time down by 1 ms: err towards "maybe scored"
-
-
-def _maybe_scored(ts_ms: int, times: list[dt.datetime], ids: list[str], inserted: set[str],
-                  span_min: float = MIN_WINDOW_SPAN_MIN) -> bool:
-    """Could a prediction that blocks scoring the reading at ts_ms exist, judged from the vehicle's
-    readings since ts_ms - interval - window (`times` ascending, their record_`ids`)?
-
-    A prediction is written only for a reading already stored in vehicle_history (by whoever
-    scored it) whose window then spanned the vehicle's span_min (scoring_span_min; after a
-    deploy that raised PREDICTION_FIRST_SCORE_SPREAD_MIN, a reading scored under the smaller span
-    can go unseen, so a vehicle may be scored twice in that hour); rows are never deleted, and a
-    window only grows as rows arrive. So a reading P can have been scored only if, now, its
-    window (P - window, P] holds a reading at or before P - span_min, and it blocks
-    ts_ms only if ts_ms - P < interval (P later than ts_ms included). Readings this invocation
-    inserted (`inserted`, the one at ts_ms among them) were stored by no one before, so no one
-    scored them; in this invocation only the newest reading per vehicle is scored, and predict
-    checks the container's memory for one scored before it."""
-    ms = [_ms(t) for t in times]
-    lo = 0
-    for p, record_id in zip(ms, ids):
-        if record_id in inserted or ts_ms - p >= PREDICTION_INTERVAL_MS + _SLACK_MS:
-            continue
-        while ms[lo] < p - WINDOW_MS - _SLACK_MS:
-            lo += 1
-        if ms[lo] <= p - span_min * 60_000 + _SLACK_MS:
-            return True
-    return False
+    """The window span (minutes) at which the vehicle is scored, with the configured spread
+    (predictive.scoring_span_min)."""
+    return predictive.scoring_span_min(vehicle_id, get_config().prediction_first_score_spread_min)
 
 
 def latest_prediction(vehicle_id: str) -> dict | None:
@@ -215,19 +168,12 @@ def infer(features: dict) -> predictive.Prediction:
         raise PoisonRecord("PREDICTION_UNPARSABLE", str(exc)) from exc
 
 
-def _recently_scored(vehicle_id: str, ts_ms: int) -> bool:
-    """This container knows of a prediction for the vehicle less than an interval before ts_ms
-    (the same reading again is not skipped: it may be a retry of a pending publish)."""
-    cached = _last_scored.get(vehicle_id)
-    return cached is not None and cached != ts_ms and 0 <= ts_ms - cached < PREDICTION_INTERVAL_MS
-
-
 def predict(record: dict, features: dict | None = None, never_scored: bool = False) -> dict | None:
     """`features`, `never_scored`: as features_many gave them for this record, if already asked
     (None: predict reads the window itself)."""
     cfg = get_config()
     vehicle_id, ts_ms = record["vehicle_id"], record["ts_ms"]
-    if _recently_scored(vehicle_id, ts_ms):
+    if _scored.recently_scored(vehicle_id, ts_ms):
         return None
     # The window first (it is needed for scoring anyway): a vehicle that cannot be scored yet
     # costs no predicted_failures query. Both are reads, so the order changes no decision.
@@ -235,14 +181,14 @@ def predict(record: dict, features: dict | None = None, never_scored: bool = Fal
         features = features_for(record)
     if features is None:
         return None  # too little history yet; a later reading of this trip will be scored
-    # never_scored (the handler proved no blocking prediction can exist, see _maybe_scored) holds
+    # never_scored (the handler proved no blocking prediction can exist, see maybe_scored) holds
     # only if this container has not scored the vehicle since (another reading of it, same batch)
-    prior = None if never_scored and vehicle_id not in _last_scored else latest_prediction(vehicle_id)
+    prior = None if never_scored and vehicle_id not in _scored else latest_prediction(vehicle_id)
     if prior is not None:
         retry_publish = prior["predicted_at"] == ts_ms and prior.get("publish_pending")
-        if not retry_publish and ts_ms - prior["predicted_at"] < PREDICTION_INTERVAL_MS:
+        if not retry_publish and predictive.blocks(prior["predicted_at"], ts_ms):
             # scored elsewhere (another container, before a cold start): skip its interval here too
-            _remember(vehicle_id, max(prior["predicted_at"], _last_scored.get(vehicle_id, prior["predicted_at"])))
+            _scored.remember(vehicle_id, max(prior["predicted_at"], _scored.get(vehicle_id, prior["predicted_at"])))
             return None
     prediction = infer(features)
     wanted = prediction.component != "none" and predictive.should_publish(
@@ -265,15 +211,13 @@ def predict(record: dict, features: dict | None = None, never_scored: bool = Fal
         ddb.update_item(TableName=cfg.predictions_table,
                         Key=to_item({"vehicle_id": vehicle_id, "predicted_at": ts_ms}),
                         UpdateExpression="SET publish_pending = :f", ExpressionAttributeValues={":f": {"BOOL": False}})
-    _remember(vehicle_id, ts_ms)
+    _scored.remember(vehicle_id, ts_ms)
     return item
 
 
-def _remember(vehicle_id: str, ts_ms: int) -> None:
-    _last_scored[vehicle_id] = ts_ms
-    _last_scored.move_to_end(vehicle_id)
-    while len(_last_scored) > _LAST_SCORED_MAX:
-        _last_scored.popitem(last=False)
+def reset() -> None:
+    """Forget the predictions this container knows of, as a cold start would."""
+    _scored.clear()
 
 
 class _Batch:
@@ -319,7 +263,7 @@ class _Batch:
         for raw in self.raws:
             record = self.parsed[raw["kinesis"]["sequenceNumber"]]
             if (self.is_newest(raw) and isinstance(record, dict)
-                    and not _recently_scored(record["vehicle_id"], record["ts_ms"])):
+                    and not _scored.recently_scored(record["vehicle_id"], record["ts_ms"])):
                 due[raw["kinesis"]["sequenceNumber"]] = record
         try:
             features = features_many(list(due.values()), inserted)

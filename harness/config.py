@@ -34,8 +34,11 @@ class StackNotRunning(RuntimeError):
     """There is no stack.json: nothing has been brought up in this state directory."""
 
 
-def state_dir() -> Path:
-    configured = os.environ.get("FLEETTAP_STATE_DIR")
+def state_dir(explicit: str | Path | None = None) -> Path:
+    """The state directory: `explicit` (a tool's --state-dir), else $FLEETTAP_STATE_DIR, else
+    `<repo>/.local`; always absolute, with `~` expanded. The one stack locator: every part of the
+    tree that looks for the local stack asks here."""
+    configured = explicit or os.environ.get("FLEETTAP_STATE_DIR")
     return Path(configured).expanduser().resolve() if configured else REPO_ROOT / ".local"
 
 
@@ -168,8 +171,8 @@ def embedded_stack_info(directory: Path, ports: dict[str, int], postgres_passwor
     )
 
 
-def stack_file(directory: Path | None = None) -> Path:
-    return (directory or state_dir()) / STACK_FILE
+def stack_file(directory: str | Path | None = None) -> Path:
+    return (Path(directory) if directory else state_dir()) / STACK_FILE
 
 
 def write_stack(info: StackInfo, directory: Path | None = None) -> Path:
@@ -190,7 +193,20 @@ def write_stack_data(data: dict, directory: Path | None = None) -> Path:
     return path
 
 
+def read_stack_data(directory: str | Path | None = None) -> dict:
+    """stack.json as written (including keys StackInfo does not model, such as `generation`), or {}
+    when nothing has been brought up in `directory` (default: state_dir())."""
+    path = stack_file(directory)
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path} is not valid JSON ({error}); run `make down && make up`") from None
+
+
 def read_stack(directory: Path | None = None) -> StackInfo:
+    """The running stack; raises StackNotRunning when there is no stack.json."""
     path = stack_file(directory)
     if not path.exists():
         raise StackNotRunning(f"{path} does not exist: start the stack with `make up`")

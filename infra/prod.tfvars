@@ -11,7 +11,7 @@
 #                peak; x ~400 B = 0.25 MiB/s; 1 reader: max(0.65, 0.25, 0.12) x 1.5 = 0.98 -> 1;
 #                2 shards so one shift-change burst on a hot partition key cannot throttle.
 # Lambda concurrency: gps 12 shards x parallelization 4 = 48 concurrent location invocations;
-#   reserved_concurrency 60 per function (13 x 60 = 780 of the default 1,000 leaves 220 unreserved;
+#   per-function reserved_concurrency below (sum 355 of the default 1,000 leaves 645 unreserved;
 #   raise the account limit before adding functions).
 # DynamoDB on demand: 7,800 location + 3,900 diagnostics writes/s are within on-demand scaling;
 #   PAY_PER_REQUEST avoids capacity alarms for the shift-change bursts.
@@ -40,8 +40,50 @@ hos_memory             = 1024
 location_memory        = 1024
 fuel_memory            = 1024
 coaching_memory        = 256
-timeout_s              = 60
-reserved_concurrency   = 60
+
+# Timeouts (s), the same in every environment because they bound the code's own downstream calls
+# (make preflight reads them from the handlers): boto3 3 attempts x (3 s connect + 10 s read) ~ 42 s;
+# redis-py 8.1 default 10 retries x (2 s connect + 3 s socket) + backoff ~ 65 s (Redis users: 90);
+# the FMCSA PDF API 3 attempts x (3 s + 30 s) ~ 101 s (dot_report: 120).
+timeout_s = {
+  processor          = 60
+  anomaly            = 90
+  maintenance        = 60
+  driver_notifier    = 60
+  fleet              = 90
+  predictive         = 60
+  hos                = 90
+  hos_report         = 60
+  location           = 90
+  fuel               = 90
+  coaching           = 90
+  dot_report         = 120
+  firehose_transform = 60
+}
+
+# Reserved concurrency (make capacity ENV=prod): shards x parallelization 4 -> location 12x4 = 48 (60 lets
+# it catch up), processor/predictive/fuel 7x4 = 28 (35), hos 2x4 = 8 (10), anomaly 4 table partitions x 4 = 16
+# (40: the table stream's shards grow with its partitions), SQS consumers 10; dot_report 110 >= the DOT
+# Map's 10 x 10 = 100; hos_report, coaching, firehose_transform unreserved. Sum 355 + 100 <= 1,000, so
+# prod, staging (106) and dev (50) fit one default-quota account.
+reserved_concurrency = {
+  processor          = 35
+  anomaly            = 40
+  maintenance        = 10
+  driver_notifier    = 10
+  fleet              = 10
+  predictive         = 35
+  hos                = 10
+  hos_report         = -1
+  location           = 60
+  fuel               = 35
+  coaching           = -1
+  dot_report         = 110
+  firehose_transform = -1
+}
+lambda_account_concurrency_limit = 1000
+dot_map_max_concurrency          = 10
+dot_map_driver_concurrency       = 10
 
 node_type                = "cache.r7g.xlarge"
 num_cache_clusters       = 3
@@ -51,7 +93,7 @@ min_capacity          = 2
 max_capacity          = 32
 backup_retention_days = 35
 
-visibility_timeout     = 360
+visibility_timeout     = 540
 retention_seconds      = 345600
 lifecycle_archive_days = 90
 buffer_interval_s      = 300

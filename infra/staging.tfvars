@@ -25,8 +25,48 @@ hos_memory             = 512
 location_memory        = 512
 fuel_memory            = 512
 coaching_memory        = 256
-timeout_s              = 60
-reserved_concurrency   = 20
+
+# Timeouts (s), the same in every environment because they bound the code's own downstream calls
+# (make preflight reads them from the handlers): boto3 3 attempts x (3 s connect + 10 s read) ~ 42 s;
+# redis-py 8.1 default 10 retries x (2 s connect + 3 s socket) + backoff ~ 65 s (Redis users: 90);
+# the FMCSA PDF API 3 attempts x (3 s + 30 s) ~ 101 s (dot_report: 120).
+timeout_s = {
+  processor          = 60
+  anomaly            = 90
+  maintenance        = 60
+  driver_notifier    = 60
+  fleet              = 90
+  predictive         = 60
+  hos                = 90
+  hos_report         = 60
+  location           = 90
+  fuel               = 90
+  coaching           = 90
+  dot_report         = 120
+  firehose_transform = 60
+}
+
+# Reserved concurrency (make capacity ENV=staging): shards x parallelization 2 -> location 3x2 = 6 (8),
+# processor/predictive/fuel 2x2 = 4 (5), hos 1x2 = 2 (3), anomaly (table stream shards grow with
+# partitions) 10, SQS consumers 5; dot_report 55 >= the DOT Map's 5 x 10 = 50. Sum 106.
+reserved_concurrency = {
+  processor          = 5
+  anomaly            = 10
+  maintenance        = 5
+  driver_notifier    = 5
+  fleet              = 5
+  predictive         = 5
+  hos                = 3
+  hos_report         = -1
+  location           = 8
+  fuel               = 5
+  coaching           = -1
+  dot_report         = 55
+  firehose_transform = -1
+}
+lambda_account_concurrency_limit = 1000
+dot_map_max_concurrency          = 5
+dot_map_driver_concurrency       = 10
 
 node_type                = "cache.r7g.large"
 num_cache_clusters       = 2
@@ -36,7 +76,7 @@ min_capacity          = 0.5
 max_capacity          = 8
 backup_retention_days = 7
 
-visibility_timeout     = 360
+visibility_timeout     = 540
 retention_seconds      = 345600
 lifecycle_archive_days = 60
 buffer_interval_s      = 300

@@ -53,6 +53,10 @@
 terraform {
   required_version = ">= 1.5"
 
+  # One state per environment (audit A5): the key comes from infra/backend/<env>.hcl at init
+  # (harness.terraform passes it for TARGET=aws; TARGET=local overrides the backend with a local file).
+  backend "s3" {}
+
   required_providers {
     aws = {
       source  = "hashicorp/aws"
@@ -465,13 +469,16 @@ variable "coaching_memory" {
 }
 
 variable "timeout_s" {
-  description = "Lambda timeout in seconds (SQS visibility_timeout must be at least 6x this)."
-  type        = number
-  default     = 60
+  description = "Lambda timeout in seconds, per function (keys: the 13 function keys). Each must exceed the longest downstream call the handler can make (its configured connect/read timeouts times its retries: make preflight checks it); the SQS visibility_timeout must be at least 6x the timeout of every queue consumer."
+  type        = map(number)
+  default = {
+    processor  = 60, anomaly = 90, maintenance = 60, driver_notifier = 60, fleet = 90, predictive = 60, hos = 90
+    hos_report = 60, location = 90, fuel = 90, coaching = 90, dot_report = 120, firehose_transform = 60
+  }
 
   validation {
-    condition     = var.timeout_s >= 3 && var.timeout_s <= 900
-    error_message = "timeout_s must be between 3 and 900."
+    condition     = length(var.timeout_s) == 13 && alltrue([for k, v in var.timeout_s : contains(["processor", "anomaly", "maintenance", "driver_notifier", "fleet", "predictive", "hos", "hos_report", "location", "fuel", "coaching", "dot_report", "firehose_transform"], k) && v >= 3 && v <= 900])
+    error_message = "timeout_s must have exactly the 13 function keys, each between 3 and 900 seconds."
   }
 }
 
@@ -487,13 +494,49 @@ variable "runtime" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function (caps each consumer; the account keeps >= 100 unreserved)."
+  description = "Reserved concurrent executions per function (keys: the 13 function keys; -1 = no reservation, draws on the unreserved pool). Sized from the capacity planner (make capacity): stream consumers shards x parallelization factor with headroom, dot_report at least the DOT Map's parallelism. The sum must leave >= 100 of lambda_account_concurrency_limit unreserved (make preflight checks it)."
+  type        = map(number)
+  default = {
+    processor  = -1, anomaly = -1, maintenance = -1, driver_notifier = -1, fleet = -1, predictive = -1, hos = -1
+    hos_report = -1, location = -1, fuel = -1, coaching = -1, dot_report = -1, firehose_transform = -1
+  }
+
+  validation {
+    condition     = length(var.reserved_concurrency) == 13 && alltrue([for k, v in var.reserved_concurrency : contains(["processor", "anomaly", "maintenance", "driver_notifier", "fleet", "predictive", "hos", "hos_report", "location", "fuel", "coaching", "dot_report", "firehose_transform"], k) && (v == -1 || (v >= 1 && v <= 1000))])
+    error_message = "reserved_concurrency must have exactly the 13 function keys, each -1 (unreserved) or between 1 and 1000."
+  }
+}
+
+variable "lambda_account_concurrency_limit" {
+  description = "The account's Lambda concurrent-executions quota in this region (Service Quotas L-B99A9384). Reservations must leave 100 of it unreserved; make preflight compares the sum of reserved_concurrency with it."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.lambda_account_concurrency_limit >= 10 && floor(var.lambda_account_concurrency_limit) == var.lambda_account_concurrency_limit
+    error_message = "lambda_account_concurrency_limit must be a whole number of at least 10."
+  }
+}
+
+variable "dot_map_max_concurrency" {
+  description = "DOT reporting: child executions of the distributed Map running at once. dot_map_max_concurrency x dot_map_driver_concurrency dot_report invocations run in flight, which must not exceed reserved_concurrency[\"dot_report\"] (make preflight checks it)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.dot_map_max_concurrency >= 1 && var.dot_map_max_concurrency <= 10000
+    error_message = "dot_map_max_concurrency must be between 1 and 10000."
+  }
+}
+
+variable "dot_map_driver_concurrency" {
+  description = "DOT reporting: drivers reported at once inside one child execution (inline Map, at most 40)."
   type        = number
   default     = 5
 
   validation {
-    condition     = var.reserved_concurrency >= 1 && var.reserved_concurrency <= 1000
-    error_message = "reserved_concurrency must be between 1 and 1000."
+    condition     = var.dot_map_driver_concurrency >= 1 && var.dot_map_driver_concurrency <= 40
+    error_message = "dot_map_driver_concurrency must be between 1 and 40."
   }
 }
 
@@ -669,12 +712,11 @@ variable "coaching_topic" {
 }
 
 variable "alert_https_endpoint" {
-  description = "HTTPS endpoint of the external fleet-operations system subscribed to critical vehicle alerts, geofence alerts, maintenance predictions, compliance summaries and ops alarms. The default is a reserved example.com address: set the real webhook per environment."
+  description = "HTTPS endpoint of the external fleet-operations system subscribed to critical vehicle alerts, geofence alerts, maintenance predictions, compliance summaries and ops alarms. Required, no default: a placeholder would leave every alarm undelivered. staging and prod take it at deploy time (TF_VAR_alert_https_endpoint); make preflight rejects placeholder hosts there."
   type        = string
-  default     = "https://hooks.example.com/fleettap/sns"
 
   validation {
-    condition     = can(regex("^https://", var.alert_https_endpoint))
+    condition     = can(regex("^https://[^/]+", var.alert_https_endpoint))
     error_message = "alert_https_endpoint must be an https:// URL."
   }
 }
@@ -1094,6 +1136,22 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
+  # Step Functions log delivery for the CMK-encrypted state machine (vended logs) decrypts with the key.
+  statement {
+    sid       = "StepFunctionsLogDelivery"
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["delivery.logs.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
   statement {
     sid       = "ServicePublishers"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
@@ -1259,6 +1317,9 @@ resource "aws_flow_log" "main" {
   traffic_type    = "ALL"
   log_destination = aws_cloudwatch_log_group.flow_logs.arn
   iam_role_arn    = aws_iam_role.flow_logs.arn
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.flow_logs]
 }
 
 # Security groups: each opens only the port its peer needs.
@@ -1604,6 +1665,9 @@ resource "aws_rds_cluster_instance" "aurora" {
   performance_insights_kms_key_id = aws_kms_key.main.arn
   monitoring_interval             = 60
   monitoring_role_arn             = aws_iam_role.rds_monitoring.arn
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.rds_monitoring]
 }
 
 data "aws_iam_policy_document" "rds_monitoring_assume" {
@@ -1972,6 +2036,9 @@ locals {
   }
 
   function_names = { for k, f in local.functions : k => "${local.prefix}-${replace(k, "_", "-")}" }
+  # Built from the names (the format Lambda returns) so the state machine definition is known at plan
+  # time: make preflight reads the Map's MaxConcurrency and its target function from the plan.
+  function_arns = { for k, name in local.function_names : k => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${name}" }
 
   db_secret_arn = aws_rds_cluster.aurora.master_user_secret[0].secret_arn
 
@@ -2003,8 +2070,8 @@ locals {
     DB_NAME                           = var.database_name
     DB_SECRET_ARN                     = local.db_secret_arn
     SAGEMAKER_ENDPOINT_NAME           = local.predictive_endpoint_name
-    TELEMATICS_API_URL                = aws_api_gateway_stage.external.invoke_url
-    PDF_API_URL                       = "${aws_api_gateway_stage.external.invoke_url}/fmcsa"
+    TELEMATICS_API_URL                = "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["TELEMATICS_API_URL"]}"
+    PDF_API_URL                       = "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["PDF_API_URL"]}"
     REPORTS_BUCKET                    = aws_s3_bucket.this["reports"].bucket
     REPORT_RETENTION_DAYS             = tostring(var.report_retention_days)
     REPORT_TIME_ZONES                 = join(",", var.fleet_time_zones)
@@ -2019,75 +2086,107 @@ locals {
   ddb_write_actions    = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
   sqs_consume_actions  = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
 
-  stmt_redis_secret = { sid = "RedisAuthToken", actions = ["secretsmanager:GetSecretValue"], resources = [aws_secretsmanager_secret.redis_auth.arn] }
-  stmt_db_secret    = { sid = "AuroraCredentials", actions = ["secretsmanager:GetSecretValue"], resources = [local.db_secret_arn] }
-  stmt_diag_stream  = { sid = "ReadDiagnosticsStream", actions = local.kinesis_read_actions, resources = [aws_kinesis_stream.this["diagnostics"].arn] }
+  # Grant targets: every resource a role may be granted, keyed like the Lambda environment variable that
+  # names it to the handler (DRIVER_LOGS_TABLE, REDIS_AUTH_SECRET_ARN ...) so the statements read as what
+  # the code uses; DLQ_URL is each function's own DLQ. Policies render ARNs from these keys, and the
+  # iam_grants output shows the keys in the plan, where the ARNs are still unknown (make preflight).
+  grant_targets = merge(
+    { for k, t in aws_dynamodb_table.this : "${upper(k)}_TABLE" => t.arn },
+    { for k, t in aws_sns_topic.this : "${upper(k)}_TOPIC_ARN" => t.arn },
+    { for k, q in aws_sqs_queue.work : "${upper(k)}_QUEUE" => q.arn },
+    { for k, st in aws_kinesis_stream.this : "${upper(k)}_STREAM" => st.arn },
+    {
+      DIAGNOSTICS_TABLE_STREAM = aws_dynamodb_table.this["diagnostics"].stream_arn
+      TRAINING_QUEUE_URL       = aws_sqs_queue.work["training"].arn
+      REDIS_AUTH_SECRET_ARN    = aws_secretsmanager_secret.redis_auth.arn
+      DB_SECRET_ARN            = local.db_secret_arn
+      SAGEMAKER_ENDPOINT_NAME  = local.predictive_endpoint_arn
+      REPORTS_BUCKET_OBJECTS   = "${aws_s3_bucket.this["reports"].arn}/*"
+      KMS_KEY                  = aws_kms_key.main.arn
+    },
+  )
 
-  # Least privilege: what each function may do beyond logs, its DLQ, VPC ENIs, X-Ray and the key.
+  stmt_redis_secret = { sid = "RedisAuthToken", actions = ["secretsmanager:GetSecretValue"], targets = ["REDIS_AUTH_SECRET_ARN"] }
+  stmt_db_secret    = { sid = "AuroraCredentials", actions = ["secretsmanager:GetSecretValue"], targets = ["DB_SECRET_ARN"] }
+  stmt_diag_stream  = { sid = "ReadDiagnosticsStream", actions = local.kinesis_read_actions, targets = ["DIAGNOSTICS_STREAM"] }
+
+  # Every function: its own DLQ (send_to_dlq, async failures) and the stack key, which encrypts every
+  # queue, topic, table, stream, bucket and secret it touches (Decrypt to read, GenerateDataKey to write).
+  base_statements = [
+    { sid = "OwnDeadLetterQueue", actions = ["sqs:SendMessage", "sqs:GetQueueAttributes"], targets = ["DLQ_URL"] },
+    { sid = "UseDataKey", actions = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], targets = ["KMS_KEY"] },
+  ]
+
+  # Least privilege: what each function may do beyond logs, its DLQ, VPC ENIs, X-Ray and the key; make
+  # preflight finds a call without its grant and a grant no call or event source uses (audit C4).
   function_statements = {
     processor = [
       local.stmt_diag_stream,
-      { sid = "WriteDiagnostics", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["diagnostics"].arn] },
-      { sid = "ReadThresholds", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["thresholds"].arn] },
+      { sid = "WriteDiagnostics", actions = local.ddb_write_actions, targets = ["DIAGNOSTICS_TABLE"] },
     ]
     anomaly = [
-      { sid = "ReadDiagnosticsTableStream", actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], resources = [aws_dynamodb_table.this["diagnostics"].stream_arn] },
-      { sid = "ReadThresholdsAndDiagnostics", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["thresholds"].arn, aws_dynamodb_table.this["diagnostics"].arn] },
+      { sid = "ReadDiagnosticsTableStream", actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], targets = ["DIAGNOSTICS_TABLE_STREAM"] },
+      { sid = "ReadThresholds", actions = local.ddb_read_actions, targets = ["THRESHOLDS_TABLE"] },
       local.stmt_redis_secret,
-      { sid = "PublishAlerts", actions = ["sns:Publish"], resources = [aws_sns_topic.this["alerts"].arn] },
+      { sid = "PublishAlerts", actions = ["sns:Publish"], targets = ["ALERTS_TOPIC_ARN"] },
     ]
     maintenance = [
-      { sid = "ConsumeMaintenanceQueue", actions = local.sqs_consume_actions, resources = [aws_sqs_queue.work["maintenance"].arn] },
-      { sid = "ReadPredictions", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["predictions"].arn] },
+      { sid = "ConsumeMaintenanceQueue", actions = local.sqs_consume_actions, targets = ["MAINTENANCE_QUEUE"] },
       local.stmt_db_secret,
     ]
     driver_notifier = [
-      { sid = "ConsumeDriverQueue", actions = local.sqs_consume_actions, resources = [aws_sqs_queue.work["driver"].arn] },
+      { sid = "ConsumeDriverQueue", actions = local.sqs_consume_actions, targets = ["DRIVER_QUEUE"] },
     ]
     fleet = [
-      { sid = "ConsumeFleetQueue", actions = local.sqs_consume_actions, resources = [aws_sqs_queue.work["fleet"].arn] },
+      { sid = "ConsumeFleetQueue", actions = local.sqs_consume_actions, targets = ["FLEET_QUEUE"] },
       local.stmt_redis_secret,
     ]
     predictive = [
       local.stmt_diag_stream,
       local.stmt_db_secret,
-      { sid = "InvokePredictor", actions = ["sagemaker:InvokeEndpoint"], resources = [local.predictive_endpoint_arn] },
-      { sid = "WritePredictions", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["predictions"].arn] },
-      { sid = "PublishMaintenance", actions = ["sns:Publish"], resources = [aws_sns_topic.this["maintenance"].arn] },
+      { sid = "InvokePredictor", actions = ["sagemaker:InvokeEndpoint"], targets = ["SAGEMAKER_ENDPOINT_NAME"] },
+      { sid = "WritePredictions", actions = local.ddb_write_actions, targets = ["PREDICTIONS_TABLE"] },
+      { sid = "PublishMaintenance", actions = ["sns:Publish"], targets = ["MAINTENANCE_TOPIC_ARN"] },
     ]
     hos = [
-      { sid = "ReadHosStream", actions = local.kinesis_read_actions, resources = [aws_kinesis_stream.this["hos"].arn] },
-      { sid = "ReadRules", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["compliance_rules"].arn] },
-      { sid = "WriteDriverLogs", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["driver_logs"].arn, aws_dynamodb_table.this["compliance_status"].arn] },
-      { sid = "PublishViolations", actions = ["sns:Publish"], resources = [aws_sns_topic.this["violations"].arn] },
+      { sid = "ReadHosStream", actions = local.kinesis_read_actions, targets = ["HOS_STREAM"] },
+      { sid = "ReadRules", actions = local.ddb_read_actions, targets = ["COMPLIANCE_RULES_TABLE"] },
+      { sid = "WriteDriverLogs", actions = local.ddb_write_actions, targets = ["DRIVER_LOGS_TABLE"] },
+      # get_redis(): the drivers-seen set and the violation markers (audit B1).
+      local.stmt_redis_secret,
+      { sid = "PublishViolations", actions = ["sns:Publish"], targets = ["VIOLATIONS_TOPIC_ARN"] },
     ]
     hos_report = [
-      { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], resources = ["${aws_s3_bucket.this["reports"].arn}/*"] },
-      { sid = "ReadDriverLogs", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["driver_logs"].arn] },
+      { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], targets = ["REPORTS_BUCKET_OBJECTS"] },
     ]
     location = [
-      { sid = "ReadGpsStream", actions = local.kinesis_read_actions, resources = [aws_kinesis_stream.this["gps"].arn] },
-      { sid = "WriteLocations", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["locations"].arn, "${aws_dynamodb_table.this["locations"].arn}/index/geohash-index"] },
-      { sid = "ReadGeofences", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["geofences"].arn] },
+      { sid = "ReadGpsStream", actions = local.kinesis_read_actions, targets = ["GPS_STREAM"] },
+      { sid = "WriteLocations", actions = local.ddb_write_actions, targets = ["LOCATIONS_TABLE"] },
+      { sid = "ReadGeofences", actions = local.ddb_read_actions, targets = ["GEOFENCES_TABLE"] },
       local.stmt_redis_secret,
-      { sid = "PublishGeofenceAlerts", actions = ["sns:Publish"], resources = [aws_sns_topic.this["geofence"].arn] },
-      { sid = "PublishUnassignedDriving", actions = ["sns:Publish"], resources = [aws_sns_topic.this["violations"].arn] },
+      { sid = "PublishGeofenceAlerts", actions = ["sns:Publish"], targets = ["GEOFENCE_TOPIC_ARN"] },
+      # unassigned-driving events go on the hos-violations topic (handlers/unassigned_driving.py)
+      { sid = "PublishUnassignedDriving", actions = ["sns:Publish"], targets = ["VIOLATIONS_TOPIC_ARN"] },
     ]
     fuel = [
       local.stmt_diag_stream,
       local.stmt_db_secret,
       local.stmt_redis_secret,
-      { sid = "PublishCoaching", actions = ["sns:Publish"], resources = [aws_sns_topic.this["coaching"].arn] },
+      { sid = "PublishCoaching", actions = ["sns:Publish"], targets = ["COACHING_TOPIC_ARN"] },
     ]
     coaching = [
-      { sid = "SendTraining", actions = ["sqs:SendMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.work["training"].arn] },
+      { sid = "SendTraining", actions = ["sqs:SendMessage", "sqs:GetQueueAttributes"], targets = ["TRAINING_QUEUE_URL"] },
+      # get_redis(): the coaching idempotency markers (audit B1).
+      local.stmt_redis_secret,
     ]
     dot_report = [
       local.stmt_db_secret,
-      { sid = "ReadLogsAndRules", actions = local.ddb_read_actions, resources = [aws_dynamodb_table.this["driver_logs"].arn, aws_dynamodb_table.this["compliance_rules"].arn, aws_dynamodb_table.this["diagnostics"].arn] },
-      { sid = "WriteComplianceStatus", actions = local.ddb_write_actions, resources = [aws_dynamodb_table.this["compliance_status"].arn] },
-      { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], resources = ["${aws_s3_bucket.this["reports"].arn}/*"] },
-      { sid = "PublishSummary", actions = ["sns:Publish"], resources = [aws_sns_topic.this["summary"].arn] },
+      # get_redis(): gather reads the drivers the HOS processor saw that day (audit B1).
+      local.stmt_redis_secret,
+      { sid = "ReadDriverLogs", actions = local.ddb_read_actions, targets = ["DRIVER_LOGS_TABLE"] },
+      { sid = "WriteComplianceStatus", actions = local.ddb_write_actions, targets = ["COMPLIANCE_STATUS_TABLE"] },
+      { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], targets = ["REPORTS_BUCKET_OBJECTS"] },
+      { sid = "PublishSummary", actions = ["sns:Publish"], targets = ["SUMMARY_TOPIC_ARN"] },
     ]
     firehose_transform = []
   }
@@ -2153,18 +2252,6 @@ resource "aws_iam_role_policy" "lambda" {
           Resource = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
         },
         {
-          Sid      = "OwnDeadLetterQueue"
-          Effect   = "Allow"
-          Action   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
-          Resource = [aws_sqs_queue.function_dlq[each.key].arn]
-        },
-        {
-          Sid      = "UseDataKey"
-          Effect   = "Allow"
-          Action   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-          Resource = [aws_kms_key.main.arn]
-        },
-        {
           Sid    = "VpcNetworkInterfaces"
           Effect = "Allow"
           Action = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
@@ -2181,7 +2268,14 @@ resource "aws_iam_role_policy" "lambda" {
           Resource = ["*"]
         },
       ],
-      [for s in local.function_statements[each.key] : { Sid = s.sid, Effect = "Allow", Action = s.actions, Resource = s.resources }],
+      [
+        for s in concat(local.base_statements, local.function_statements[each.key]) : {
+          Sid      = s.sid
+          Effect   = "Allow"
+          Action   = s.actions
+          Resource = [for t in s.targets : t == "DLQ_URL" ? aws_sqs_queue.function_dlq[each.key].arn : local.grant_targets[t]]
+        }
+      ],
     )
   })
 }
@@ -2198,8 +2292,8 @@ resource "aws_lambda_function" "this" {
   source_code_hash               = filebase64sha256("${local.lambda_artifacts_dir}/functions.zip")
   layers                         = [aws_lambda_layer_version.deps.arn]
   memory_size                    = each.value.memory
-  timeout                        = var.timeout_s
-  reserved_concurrent_executions = var.reserved_concurrency
+  timeout                        = var.timeout_s[each.key]
+  reserved_concurrent_executions = var.reserved_concurrency[each.key]
   kms_key_arn                    = aws_kms_key.main.arn
   architectures                  = ["x86_64"]
 
@@ -2280,11 +2374,15 @@ resource "aws_lambda_event_source_mapping" "diagnostics_table" {
 resource "aws_lambda_event_source_mapping" "sqs" {
   for_each = local.sqs_mappings
 
-  function_name                      = aws_lambda_function.this[each.key].arn
-  event_source_arn                   = aws_sqs_queue.work[each.value].arn
+  # ARNs built from the names (the formats AWS returns), so the plan shows which queue feeds which
+  # function: make preflight compares the queue's visibility timeout with the consumer's timeout.
+  function_name                      = local.function_arns[each.key]
+  event_source_arn                   = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.queues[each.value]}"
   batch_size                         = local.cap.sqs_batch_size
   maximum_batching_window_in_seconds = local.cap.sqs_batching_window
   function_response_types            = ["ReportBatchItemFailures"]
+
+  depends_on = [aws_lambda_function.this, aws_sqs_queue.work]
 }
 
 ###############################################################################
@@ -2305,24 +2403,58 @@ resource "aws_api_gateway_rest_api" "external" {
 }
 
 locals {
-  # path part -> parent ("" = API root); POST on the leaves returns a canned response.
-  api_mocks = {
-    notifications = { response = "{\"status\": \"queued\"}", status = "202" }
-    fmcsa         = { response = "{\"status\": \"rendered\"}", status = "200" }
+  # The routes the handlers call (POST <base>/<path>), keyed by the full resource path; each Lambda
+  # environment URL below is the stage URL plus its base (external_api_bases). driver_notifier posts
+  # TELEMATICS_API_URL/v1/notifications, dot_reporting posts PDF_API_URL/v1/rod-pdf and needs a PDF
+  # back (audit B3; make preflight compares the handlers' paths with these).
+  external_api_bases = {
+    TELEMATICS_API_URL = ""
+    PDF_API_URL        = "/fmcsa"
   }
+  api_mocks = {
+    "v1/notifications" = { content_type = "application/json", response = "{\"status\": \"queued\"}", status = "202" }
+    # The smallest well-formed PDF: render_pdf checks the %PDF- signature.
+    "fmcsa/v1/rod-pdf" = { content_type = "application/pdf", response = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF", status = "200" }
+  }
+  # Every resource path the routes need, by depth (API Gateway resources nest one path part each).
+  api_paths = distinct(flatten([for path in keys(local.api_mocks) : [
+    for i in range(1, length(split("/", path)) + 1) : join("/", slice(split("/", path), 0, i))
+  ]]))
+  api_paths_l1 = { for p in local.api_paths : p => p if length(split("/", p)) == 1 }
+  api_paths_l2 = { for p in local.api_paths : p => p if length(split("/", p)) == 2 }
+  api_paths_l3 = { for p in local.api_paths : p => p if length(split("/", p)) == 3 }
+  api_resource_ids = merge(
+    { for p, r in aws_api_gateway_resource.l1 : p => r.id },
+    { for p, r in aws_api_gateway_resource.l2 : p => r.id },
+    { for p, r in aws_api_gateway_resource.l3 : p => r.id },
+  )
 }
 
-resource "aws_api_gateway_resource" "mock" {
-  for_each    = local.api_mocks
+resource "aws_api_gateway_resource" "l1" {
+  for_each    = local.api_paths_l1
   rest_api_id = aws_api_gateway_rest_api.external.id
   parent_id   = aws_api_gateway_rest_api.external.root_resource_id
   path_part   = each.key
 }
 
+resource "aws_api_gateway_resource" "l2" {
+  for_each    = local.api_paths_l2
+  rest_api_id = aws_api_gateway_rest_api.external.id
+  parent_id   = aws_api_gateway_resource.l1[dirname(each.key)].id
+  path_part   = basename(each.key)
+}
+
+resource "aws_api_gateway_resource" "l3" {
+  for_each    = local.api_paths_l3
+  rest_api_id = aws_api_gateway_rest_api.external.id
+  parent_id   = aws_api_gateway_resource.l2[dirname(each.key)].id
+  path_part   = basename(each.key)
+}
+
 resource "aws_api_gateway_method" "mock" {
   for_each      = local.api_mocks
   rest_api_id   = aws_api_gateway_rest_api.external.id
-  resource_id   = aws_api_gateway_resource.mock[each.key].id
+  resource_id   = local.api_resource_ids[each.key]
   http_method   = "POST"
   authorization = "NONE"
   # checkov:skip=CKV_AWS_59:Mock of a third-party API with no data behind it; the real APIs authenticate their callers.
@@ -2332,7 +2464,7 @@ resource "aws_api_gateway_method" "mock" {
 resource "aws_api_gateway_integration" "mock" {
   for_each    = local.api_mocks
   rest_api_id = aws_api_gateway_rest_api.external.id
-  resource_id = aws_api_gateway_resource.mock[each.key].id
+  resource_id = local.api_resource_ids[each.key]
   http_method = aws_api_gateway_method.mock[each.key].http_method
   type        = "MOCK"
   request_templates = {
@@ -2343,7 +2475,7 @@ resource "aws_api_gateway_integration" "mock" {
 resource "aws_api_gateway_method_response" "mock" {
   for_each    = local.api_mocks
   rest_api_id = aws_api_gateway_rest_api.external.id
-  resource_id = aws_api_gateway_resource.mock[each.key].id
+  resource_id = local.api_resource_ids[each.key]
   http_method = aws_api_gateway_method.mock[each.key].http_method
   status_code = each.value.status
 }
@@ -2351,11 +2483,11 @@ resource "aws_api_gateway_method_response" "mock" {
 resource "aws_api_gateway_integration_response" "mock" {
   for_each    = local.api_mocks
   rest_api_id = aws_api_gateway_rest_api.external.id
-  resource_id = aws_api_gateway_resource.mock[each.key].id
+  resource_id = local.api_resource_ids[each.key]
   http_method = aws_api_gateway_method.mock[each.key].http_method
   status_code = aws_api_gateway_method_response.mock[each.key].status_code
   response_templates = {
-    "application/json" = each.value.response
+    (each.value.content_type) = each.value.response
   }
 
   depends_on = [aws_api_gateway_integration.mock]
@@ -2368,7 +2500,7 @@ resource "aws_api_gateway_deployment" "external" {
     # Configuration inputs and ids only (no attributes the API computes), so re-plans are clean.
     redeployment = sha1(jsonencode({
       mocks        = local.api_mocks
-      resources    = [for r in aws_api_gateway_resource.mock : r.id]
+      resources    = values(local.api_resource_ids)
       methods      = [for m in aws_api_gateway_method.mock : m.id]
       integrations = [for i in aws_api_gateway_integration.mock : i.id]
     }))
@@ -2387,6 +2519,63 @@ resource "aws_cloudwatch_log_group" "api" {
   kms_key_id        = aws_kms_key.main.arn
 }
 
+# API Gateway writes execution and access logs with the account's CloudWatch role (one per account and
+# region): without it the stage's logging settings fail at apply (audit A1). Every environment sets the
+# same role shape; in a shared account the last apply wins, which is harmless.
+data "aws_iam_policy_document" "apigw_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "apigw_cloudwatch" {
+  name               = "${local.prefix}-apigw-cloudwatch"
+  assume_role_policy = data.aws_iam_policy_document.apigw_assume.json
+}
+
+resource "aws_iam_role_policy" "apigw_cloudwatch" {
+  name = "push-to-cloudwatch-logs"
+  role = aws_iam_role.apigw_cloudwatch.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # AmazonAPIGatewayPushToCloudWatchLogs, scoped to this API's execution logs and its access log group.
+        Sid    = "WriteApiLogs"
+        Effect = "Allow"
+        Action = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"]
+        Resource = [
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external.id}/*",
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external.id}/*:*",
+          aws_cloudwatch_log_group.api.arn,
+          "${aws_cloudwatch_log_group.api.arn}:*",
+        ]
+      },
+      {
+        Sid      = "DescribeLogGroups"
+        Effect   = "Allow"
+        Action   = ["logs:DescribeLogGroups"]
+        Resource = ["*"]
+      },
+    ]
+  })
+}
+
+resource "aws_api_gateway_account" "this" {
+  cloudwatch_role_arn = aws_iam_role.apigw_cloudwatch.arn
+
+  depends_on = [aws_iam_role_policy.apigw_cloudwatch]
+}
+
 resource "aws_api_gateway_stage" "external" {
   rest_api_id          = aws_api_gateway_rest_api.external.id
   deployment_id        = aws_api_gateway_deployment.external.id
@@ -2400,6 +2589,8 @@ resource "aws_api_gateway_stage" "external" {
     destination_arn = aws_cloudwatch_log_group.api.arn
     format          = jsonencode({ requestId = "$context.requestId", ip = "$context.identity.sourceIp", method = "$context.httpMethod", path = "$context.resourcePath", status = "$context.status", latency = "$context.responseLatency" })
   }
+
+  depends_on = [aws_api_gateway_account.this]
 }
 
 resource "aws_api_gateway_method_settings" "external" {
@@ -2413,6 +2604,8 @@ resource "aws_api_gateway_method_settings" "external" {
     logging_level      = "INFO"
     data_trace_enabled = false
   }
+
+  depends_on = [aws_api_gateway_account.this]
 }
 
 ###############################################################################
@@ -2445,63 +2638,50 @@ resource "aws_iam_role" "sfn" {
   assume_role_policy = data.aws_iam_policy_document.sfn_assume.json
 }
 
+locals {
+  # The DOT state machine role, by target like function_statements (rendered below, shown by iam_grants).
+  sfn_grant_targets = {
+    DOT_REPORT_FUNCTION = local.function_arns["dot_report"]
+    DOT_REPORT_VERSIONS = "${local.function_arns["dot_report"]}:*"
+    DOT_MACHINE         = local.dot_machine_arn
+    DOT_EXECUTIONS      = "${local.dot_execution_arn_prefix}/*"
+    DOT_MANIFESTS       = "${aws_s3_bucket.this["reports"].arn}/${local.dot_work_prefix}/date=*/manifest.json"
+    DOT_MAP_RUN_RESULTS = "${aws_s3_bucket.this["reports"].arn}/${local.dot_results_prefix}/*"
+    KMS_KEY             = aws_kms_key.main.arn
+    NO_RESOURCE_LEVEL   = "*"
+  }
+  sfn_statements = [
+    { sid = "InvokeDotReportTasks", actions = ["lambda:InvokeFunction"], targets = ["DOT_REPORT_FUNCTION", "DOT_REPORT_VERSIONS"], condition = null },
+    # The distributed Map runs each batch of drivers as a child execution of this state machine.
+    { sid = "RunDistributedMapChildren", actions = ["states:StartExecution"], targets = ["DOT_MACHINE"], condition = null },
+    # Child executions of a map run are named <state machine>/<map run label>:<id>.
+    { sid = "ManageDistributedMapChildren", actions = ["states:DescribeExecution", "states:StopExecution"], targets = ["DOT_EXECUTIONS"], condition = null },
+    # ItemReader: the driver manifest written by gather (dot-reports/work/date=<d>/manifest.json).
+    { sid = "ReadDriverManifest", actions = ["s3:GetObject"], targets = ["DOT_MANIFESTS"], condition = null },
+    # ResultWriter: the map run's manifest and result files (multipart for large result files).
+    { sid = "WriteMapRunResults", actions = ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"], targets = ["DOT_MAP_RUN_RESULTS"], condition = null },
+    # The reports bucket is SSE-KMS with the stack key (bucket keys): read the manifest, write results.
+    { sid = "UseReportsBucketKey", actions = ["kms:Decrypt", "kms:GenerateDataKey"], targets = ["KMS_KEY"], condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } } },
+    # The state machine itself is encrypted with the stack key (encryption_configuration): Step Functions
+    # decrypts its definition and execution data with the role's credentials, under this context (audit B2).
+    { sid = "UseStateMachineKey", actions = ["kms:Decrypt", "kms:GenerateDataKey"], targets = ["KMS_KEY"], condition = { StringEquals = { "kms:EncryptionContext:aws:states:stateMachineArn" = local.dot_machine_arn } } },
+    # Log delivery of a CMK-encrypted state machine: the data key for the vended log stream.
+    { sid = "EncryptDeliveredLogs", actions = ["kms:GenerateDataKey"], targets = ["KMS_KEY"], condition = { StringEquals = { "kms:ViaService" = "logs.${local.region}.amazonaws.com" } } },
+    # CloudWatch Logs delivery APIs and X-Ray writes do not support resource-level permissions.
+    { sid = "LogDeliveryAndTracing", actions = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], targets = ["NO_RESOURCE_LEVEL"], condition = null },
+  ]
+}
+
 resource "aws_iam_role_policy" "sfn" {
   name = "least-privilege"
   role = aws_iam_role.sfn.id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
-      {
-        Sid      = "InvokeDotReportTasks"
-        Effect   = "Allow"
-        Action   = ["lambda:InvokeFunction"]
-        Resource = [aws_lambda_function.this["dot_report"].arn, "${aws_lambda_function.this["dot_report"].arn}:*"]
-      },
-      {
-        # The distributed Map runs each batch of drivers as a child execution of this state machine.
-        Sid      = "RunDistributedMapChildren"
-        Effect   = "Allow"
-        Action   = ["states:StartExecution"]
-        Resource = [local.dot_machine_arn]
-      },
-      {
-        Sid    = "ManageDistributedMapChildren"
-        Effect = "Allow"
-        Action = ["states:DescribeExecution", "states:StopExecution"]
-        # Child executions of a map run are named <state machine>/<map run label>:<id>.
-        Resource = ["${local.dot_execution_arn_prefix}/*"]
-      },
-      {
-        # ItemReader: the driver manifest written by gather (dot-reports/work/date=<d>/manifest.json).
-        Sid      = "ReadDriverManifest"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = ["${aws_s3_bucket.this["reports"].arn}/${local.dot_work_prefix}/date=*/manifest.json"]
-      },
-      {
-        # ResultWriter: the map run's manifest and result files (multipart for large result files).
-        Sid      = "WriteMapRunResults"
-        Effect   = "Allow"
-        Action   = ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
-        Resource = ["${aws_s3_bucket.this["reports"].arn}/${local.dot_results_prefix}/*"]
-      },
-      {
-        # The reports bucket is SSE-KMS with the stack key (bucket keys): read the manifest, write results.
-        Sid      = "UseReportsBucketKey"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-        Resource = [aws_kms_key.main.arn]
-        Condition = {
-          StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" }
-        }
-      },
-      {
-        # CloudWatch Logs delivery APIs and X-Ray writes do not support resource-level permissions.
-        Sid      = "LogDeliveryAndTracing"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
-        Resource = ["*"]
-      },
+      for s in local.sfn_statements : merge(
+        { Sid = s.sid, Effect = "Allow", Action = s.actions, Resource = [for t in s.targets : local.sfn_grant_targets[t]] },
+        s.condition == null ? {} : { Condition = s.condition },
+      )
     ]
   })
 }
@@ -2530,15 +2710,15 @@ locals {
   # so one driver whose steps fail after their retries fails the run (ReportFailed, the failure alarm)
   # instead of a summary that quietly skips drivers; a re-run rewrites the same keys.
   # Parallelism: dot_map_max_concurrency children x dot_map_driver_concurrency drivers each = PDF API
-  # calls and dot_report invocations in flight (100).
+  # calls and dot_report invocations in flight, within reserved_concurrency["dot_report"].
   dot_machine_name           = "${local.prefix}-dot-reporting"
   dot_machine_arn            = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.dot_machine_name}"
   dot_execution_arn_prefix   = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.dot_machine_name}"
   dot_work_prefix            = "dot-reports/work"
   dot_results_prefix         = "${local.dot_work_prefix}/map-runs"
   dot_map_batch_size         = 100
-  dot_map_max_concurrency    = 10
-  dot_map_driver_concurrency = 10
+  dot_map_max_concurrency    = var.dot_map_max_concurrency
+  dot_map_driver_concurrency = var.dot_map_driver_concurrency
 
   dot_retry = [{
     ErrorEquals     = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
@@ -2557,7 +2737,7 @@ locals {
       Type     = "Task"
       Resource = "arn:${local.partition}:states:::lambda:invoke"
       Parameters = {
-        FunctionName = aws_lambda_function.this["dot_report"].arn
+        FunctionName = local.function_arns["dot_report"]
         Payload = {
           step      = s.step
           "input.$" = "$"
@@ -2575,7 +2755,7 @@ locals {
       Gather = merge(local.dot_task["Gather"], {
         # The start time pins "yesterday" (the schedule's input) to the day the execution was started for.
         Parameters = {
-          FunctionName = aws_lambda_function.this["dot_report"].arn
+          FunctionName = local.function_arns["dot_report"]
           Payload = {
             step                     = "gather"
             "input.$"                = "$"
@@ -2672,6 +2852,10 @@ resource "aws_sfn_state_machine" "dot_reporting" {
     kms_key_id                        = aws_kms_key.main.arn
     kms_data_key_reuse_period_seconds = 300
   }
+
+  # The definition names dot_report by its ARN string, not the resource: keep the function and the
+  # role's grants (KMS, log delivery) in place before Step Functions validates them (audit A4).
+  depends_on = [aws_lambda_function.this, aws_iam_role_policy.sfn]
 }
 
 data "aws_iam_policy_document" "events_assume" {
@@ -2719,6 +2903,9 @@ resource "aws_cloudwatch_event_target" "dot_reporting" {
   arn      = aws_sfn_state_machine.dot_reporting.arn
   role_arn = aws_iam_role.events.arn
   input    = jsonencode({ trigger = "schedule", report_date = "yesterday" })
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.events]
 }
 
 ###############################################################################
@@ -2899,6 +3086,9 @@ resource "aws_kinesis_firehose_delivery_stream" "diagnostics" {
       }
     }
   }
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.firehose]
 }
 
 resource "aws_glue_security_configuration" "crawler" {
@@ -2974,6 +3164,9 @@ resource "aws_glue_crawler" "diagnostics" {
       Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
     }
   })
+
+  # The service checks the role's permissions when it creates this: wait for the inline policy (audit A4).
+  depends_on = [aws_iam_role_policy.crawler]
 }
 
 resource "aws_athena_workgroup" "analytics" {
@@ -3110,7 +3303,7 @@ resource "aws_cloudwatch_metric_alarm" "anomaly_duration_p95" {
   period              = 300
   evaluation_periods  = 3
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.timeout_s * 1000 * 0.8
+  threshold           = var.timeout_s["anomaly"] * 1000 * 0.8
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.this["ops"].arn]
   ok_actions          = [aws_sns_topic.this["ops"].arn]
@@ -3427,6 +3620,29 @@ output "sagemaker_endpoint_arn" {
   value       = local.predictive_endpoint_arn
 }
 
+output "iam_grants" {
+  description = "What each role may do, by grant target (the Lambda environment keys: DRIVER_LOGS_TABLE, REDIS_AUTH_SECRET_ARN ...; DLQ_URL the function's own DLQ, KMS_KEY the stack key). The policies are rendered from exactly these statements; unlike their ARNs the targets are known at plan time, so make preflight compares them with every AWS call each handler makes."
+  value = {
+    functions        = { for k in keys(local.functions) : k => concat(local.base_statements, local.function_statements[k]) }
+    function_modules = { for k, f in local.functions : k => f.module }
+    # What Lambda itself reads with the role for each event source mapping (not a handler call).
+    event_sources = merge(
+      { for k, stream in local.kinesis_mappings : k => ["${upper(stream)}_STREAM"] },
+      { for k, queue in local.sqs_mappings : k => ["${upper(queue)}_QUEUE"] },
+      { anomaly = ["DIAGNOSTICS_TABLE_STREAM"] },
+    )
+    dot_state_machine = local.sfn_statements
+  }
+}
+
+output "external_api" {
+  description = "The mock external API: base path of each Lambda environment URL on the stage and the routes it serves (POST <path>)."
+  value = {
+    bases  = local.external_api_bases
+    routes = [for path in keys(local.api_mocks) : "POST /${path}"]
+  }
+}
+
 ###############################################################################
 # Example variable files. Identical copies of infra/dev.tfvars, staging.tfvars and prod.tfvars
 # (tests/infra checks it). Only capacities differ; the topology, stream types, HOS rules and
@@ -3445,6 +3661,10 @@ output "sagemaker_endpoint_arn" {
 # deletion_protection     = false
 # report_object_lock_mode = "GOVERNANCE"
 #
+# # dev only: a placeholder is accepted here (make preflight rejects one in staging and prod, which
+# # take the real webhook at deploy time: TF_VAR_alert_https_endpoint).
+# alert_https_endpoint = "https://hooks.example.com/fleettap/sns"
+#
 # stream_mode             = "PROVISIONED"
 # diagnostics_shard_count = 1
 # hos_shard_count         = 1
@@ -3461,8 +3681,48 @@ output "sagemaker_endpoint_arn" {
 # location_memory        = 256
 # fuel_memory            = 256
 # coaching_memory        = 128
-# timeout_s              = 30
-# reserved_concurrency   = 5
+#
+# # Timeouts (s), the same in every environment because they bound the code's own downstream calls
+# # (make preflight reads them from the handlers): boto3 3 attempts x (3 s connect + 10 s read) ~ 42 s;
+# # redis-py 8.1 default 10 retries x (2 s connect + 3 s socket) + backoff ~ 65 s (Redis users: 90);
+# # the FMCSA PDF API 3 attempts x (3 s + 30 s) ~ 101 s (dot_report: 120).
+# timeout_s = {
+#   processor          = 60
+#   anomaly            = 90
+#   maintenance        = 60
+#   driver_notifier    = 60
+#   fleet              = 90
+#   predictive         = 60
+#   hos                = 90
+#   hos_report         = 60
+#   location           = 90
+#   fuel               = 90
+#   coaching           = 90
+#   dot_report         = 120
+#   firehose_transform = 60
+# }
+#
+# # Reserved concurrency (make capacity ENV=dev): 1 shard x parallelization 1 = 1 per stream consumer;
+# # 5 each, which also caps the local runtime's environments per function as before; dot_report 5 = the
+# # DOT Map's 1 x 5; -1 = unreserved (low volume). Sum 50.
+# reserved_concurrency = {
+#   processor          = 5
+#   anomaly            = 5
+#   maintenance        = 5
+#   driver_notifier    = 5
+#   fleet              = 5
+#   predictive         = 5
+#   hos                = 5
+#   hos_report         = -1
+#   location           = 5
+#   fuel               = 5
+#   coaching           = -1
+#   dot_report         = 5
+#   firehose_transform = -1
+# }
+# lambda_account_concurrency_limit = 1000
+# dot_map_max_concurrency          = 1
+# dot_map_driver_concurrency       = 5
 #
 # node_type                = "cache.t4g.micro"
 # num_cache_clusters       = 2
@@ -3472,7 +3732,7 @@ output "sagemaker_endpoint_arn" {
 # max_capacity          = 2
 # backup_retention_days = 1
 #
-# visibility_timeout     = 180
+# visibility_timeout     = 540
 # retention_seconds      = 345600
 # lifecycle_archive_days = 30
 # buffer_interval_s      = 60
@@ -3506,8 +3766,48 @@ output "sagemaker_endpoint_arn" {
 # location_memory        = 512
 # fuel_memory            = 512
 # coaching_memory        = 256
-# timeout_s              = 60
-# reserved_concurrency   = 20
+#
+# # Timeouts (s), the same in every environment because they bound the code's own downstream calls
+# # (make preflight reads them from the handlers): boto3 3 attempts x (3 s connect + 10 s read) ~ 42 s;
+# # redis-py 8.1 default 10 retries x (2 s connect + 3 s socket) + backoff ~ 65 s (Redis users: 90);
+# # the FMCSA PDF API 3 attempts x (3 s + 30 s) ~ 101 s (dot_report: 120).
+# timeout_s = {
+#   processor          = 60
+#   anomaly            = 90
+#   maintenance        = 60
+#   driver_notifier    = 60
+#   fleet              = 90
+#   predictive         = 60
+#   hos                = 90
+#   hos_report         = 60
+#   location           = 90
+#   fuel               = 90
+#   coaching           = 90
+#   dot_report         = 120
+#   firehose_transform = 60
+# }
+#
+# # Reserved concurrency (make capacity ENV=staging): shards x parallelization 2 -> location 3x2 = 6 (8),
+# # processor/predictive/fuel 2x2 = 4 (5), hos 1x2 = 2 (3), anomaly (table stream shards grow with
+# # partitions) 10, SQS consumers 5; dot_report 55 >= the DOT Map's 5 x 10 = 50. Sum 106.
+# reserved_concurrency = {
+#   processor          = 5
+#   anomaly            = 10
+#   maintenance        = 5
+#   driver_notifier    = 5
+#   fleet              = 5
+#   predictive         = 5
+#   hos                = 3
+#   hos_report         = -1
+#   location           = 8
+#   fuel               = 5
+#   coaching           = -1
+#   dot_report         = 55
+#   firehose_transform = -1
+# }
+# lambda_account_concurrency_limit = 1000
+# dot_map_max_concurrency          = 5
+# dot_map_driver_concurrency       = 10
 #
 # node_type                = "cache.r7g.large"
 # num_cache_clusters       = 2
@@ -3517,7 +3817,7 @@ output "sagemaker_endpoint_arn" {
 # max_capacity          = 8
 # backup_retention_days = 7
 #
-# visibility_timeout     = 360
+# visibility_timeout     = 540
 # retention_seconds      = 345600
 # lifecycle_archive_days = 60
 # buffer_interval_s      = 300
@@ -3537,7 +3837,7 @@ output "sagemaker_endpoint_arn" {
 # #                peak; x ~400 B = 0.25 MiB/s; 1 reader: max(0.65, 0.25, 0.12) x 1.5 = 0.98 -> 1;
 # #                2 shards so one shift-change burst on a hot partition key cannot throttle.
 # # Lambda concurrency: gps 12 shards x parallelization 4 = 48 concurrent location invocations;
-# #   reserved_concurrency 60 per function (13 x 60 = 780 of the default 1,000 leaves 220 unreserved;
+# #   per-function reserved_concurrency below (sum 355 of the default 1,000 leaves 645 unreserved;
 # #   raise the account limit before adding functions).
 # # DynamoDB on demand: 7,800 location + 3,900 diagnostics writes/s are within on-demand scaling;
 # #   PAY_PER_REQUEST avoids capacity alarms for the shift-change bursts.
@@ -3566,8 +3866,50 @@ output "sagemaker_endpoint_arn" {
 # location_memory        = 1024
 # fuel_memory            = 1024
 # coaching_memory        = 256
-# timeout_s              = 60
-# reserved_concurrency   = 60
+#
+# # Timeouts (s), the same in every environment because they bound the code's own downstream calls
+# # (make preflight reads them from the handlers): boto3 3 attempts x (3 s connect + 10 s read) ~ 42 s;
+# # redis-py 8.1 default 10 retries x (2 s connect + 3 s socket) + backoff ~ 65 s (Redis users: 90);
+# # the FMCSA PDF API 3 attempts x (3 s + 30 s) ~ 101 s (dot_report: 120).
+# timeout_s = {
+#   processor          = 60
+#   anomaly            = 90
+#   maintenance        = 60
+#   driver_notifier    = 60
+#   fleet              = 90
+#   predictive         = 60
+#   hos                = 90
+#   hos_report         = 60
+#   location           = 90
+#   fuel               = 90
+#   coaching           = 90
+#   dot_report         = 120
+#   firehose_transform = 60
+# }
+#
+# # Reserved concurrency (make capacity ENV=prod): shards x parallelization 4 -> location 12x4 = 48 (60 lets
+# # it catch up), processor/predictive/fuel 7x4 = 28 (35), hos 2x4 = 8 (10), anomaly 4 table partitions x 4 = 16
+# # (40: the table stream's shards grow with its partitions), SQS consumers 10; dot_report 110 >= the DOT
+# # Map's 10 x 10 = 100; hos_report, coaching, firehose_transform unreserved. Sum 355 + 100 <= 1,000, so
+# # prod, staging (106) and dev (50) fit one default-quota account.
+# reserved_concurrency = {
+#   processor          = 35
+#   anomaly            = 40
+#   maintenance        = 10
+#   driver_notifier    = 10
+#   fleet              = 10
+#   predictive         = 35
+#   hos                = 10
+#   hos_report         = -1
+#   location           = 60
+#   fuel               = 35
+#   coaching           = -1
+#   dot_report         = 110
+#   firehose_transform = -1
+# }
+# lambda_account_concurrency_limit = 1000
+# dot_map_max_concurrency          = 10
+# dot_map_driver_concurrency       = 10
 #
 # node_type                = "cache.r7g.xlarge"
 # num_cache_clusters       = 3
@@ -3577,7 +3919,7 @@ output "sagemaker_endpoint_arn" {
 # max_capacity          = 32
 # backup_retention_days = 35
 #
-# visibility_timeout     = 360
+# visibility_timeout     = 540
 # retention_seconds      = 345600
 # lifecycle_archive_days = 90
 # buffer_interval_s      = 300

@@ -1,6 +1,8 @@
-"""SimPy fleet simulator: identities, routes, duty schedules, physics, sinks and the scenario runner.
+"""SimPy fleet simulator library: identities, routes, duty schedules, physics, injections, records,
+pacing, sinks and replay. It imports nothing from harness/ and knows no local stack: AWS sinks use
+the endpoint they are given, else AWS_ENDPOINT_URL (tests/test_import_rules.py holds it to that).
 
-Public API for other parts (load testing, capacity planning):
+Public API for other parts (scenario_runner, loadtest, capacity_planner, harness.model):
 
     from sim.config import SimConfig
     from sim.fleet import Fleet

@@ -1,8 +1,9 @@
 """AWS clients and deployed names, from configuration only: the same code talks to moto,
-LocalStack or AWS. Endpoint: AWS_ENDPOINT_URL, else the local stack's stack.json, else AWS."""
+LocalStack or AWS. Endpoint: the one given, else AWS_ENDPOINT_URL, else AWS itself. The simulator
+does not look for a local stack; the caller that knows one (scenario_runner, loadtest) passes its
+endpoint or sets AWS_ENDPOINT_URL."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Optional
@@ -16,23 +17,10 @@ DEFAULT_ENV = "dev"
 STREAM_KINDS = ("diagnostics", "hos", "gps")
 
 
-def state_dir() -> Path:
-    return Path(os.environ.get("FLEETTAP_STATE_DIR") or REPO_ROOT / ".local")
-
-
-def load_stack(path: Optional[Path] = None) -> dict:
-    """The local stack description written by `make up` ({} when there is none)."""
-    path = path or state_dir() / "stack.json"
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        return {}
-
-
-def endpoint_and_region(stack: Optional[dict] = None) -> tuple[Optional[str], str]:
-    aws = (stack if stack is not None else load_stack()).get("aws", {})
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or aws.get("endpoint")
-    region = os.environ.get("AWS_DEFAULT_REGION") or aws.get("region") or "us-east-1"
+def endpoint_and_region() -> tuple[Optional[str], str]:
+    """(AWS_ENDPOINT_URL or None, AWS_DEFAULT_REGION / AWS_REGION or us-east-1)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+    region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
     return endpoint, region
 
 

@@ -1,5 +1,7 @@
 """Replay a recorded run (JSON Lines, optionally .gz, or Parquet) into a sink, by default the
-deployed Kinesis streams: `python -m sim.replay FILE [--sink kinesis|stdout|null] [--rate N]`.
+deployed Kinesis streams: `python -m sim.replay FILE [--sink kinesis|stdout|null] [--endpoint-url URL]`.
+The endpoint is --endpoint-url, else AWS_ENDPOINT_URL, else AWS itself (`make replay` passes the
+local stack's).
 
 Records are re-sent byte for byte with their original partition keys, in recorded order, in
 batches of up to `--batch` records per kind.
@@ -59,8 +61,9 @@ def main(argv=None) -> int:
     parser.add_argument("file")
     parser.add_argument("--sink", default="kinesis", help="kinesis | stdout | null | jsonl:PATH")
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH)
+    parser.add_argument("--endpoint-url", help="AWS endpoint (default: AWS_ENDPOINT_URL, else AWS)")
     args = parser.parse_args(argv)
-    sink = open_sink(args.sink)
+    sink = open_sink(args.sink, endpoint=args.endpoint_url) if args.sink == "kinesis" else open_sink(args.sink)
     with sink:
         pump(batches_from(read_records(args.file), args.batch), sink)
     by_kind = ", ".join(f"{kind} {sink.stats.by_kind.get(kind, 0)}" for kind in KINDS)

@@ -28,9 +28,9 @@ def client(service: str):
 def warm(*services: str) -> None:
     """Create a handler's clients in the cold start (Lambda's init phase) rather than on the first
     record that needs each one: a client costs megabytes of service model and tens of milliseconds,
-    which otherwise land on one invocation long after the start (a soak measured predictive's
-    environment +18.8 MiB at its first scoring, 20 minutes in). Only inside a function: a test
-    or tool importing a handler sets its environment afterwards."""
+    which otherwise land on one invocation long after the start. Only inside a function
+    (AWS_LAMBDA_FUNCTION_NAME set): a test or tool importing a handler sets its environment
+    afterwards."""
     if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         for service in services:
             client(service)

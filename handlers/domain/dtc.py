@@ -41,7 +41,11 @@ class Dtc:
     @property
     def key(self) -> str:
         """Stable identifier used in threshold metrics: 'P0217' or 'spn110:fmi0'."""
-        return self.code if self.form == "obd" else f"spn{self.spn}:fmi{self.fmi}"
+        if self.form == "obd":
+            if self.code is None:  # parse_dtc builds every OBD Dtc with its code
+                raise ValueError("an OBD Dtc needs its code")
+            return self.code
+        return f"spn{self.spn}:fmi{self.fmi}"
 
     def to_item(self) -> dict:
         """The record form: {"code": ...} or {"spn", "fmi", "oc"} (oc 127 when unknown)."""

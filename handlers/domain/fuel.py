@@ -251,7 +251,7 @@ def _patterns(result: FuelAssessment, totals: _Totals, limits: Benchmark,
             found.append(Pattern(HARSH_ACCELERATION, round(per_100km, 2), limits.max_harsh_per_100km,
                                  "events/100km", f"{totals.harsh_events} events, peak "
                                  f"{totals.max_accel_mps2:.1f} m/s2"))
-    if has_benchmark and result.efficiency_ratio is not None \
+    if has_benchmark and result.efficiency_ratio is not None and result.mpg is not None \
             and result.distance_km >= MIN_DISTANCE_KM_FOR_MPG \
             and result.efficiency_ratio < LOW_MPG_RATIO:
         found.append(Pattern(LOW_MPG, round(result.mpg, 2), round(limits.mpg * LOW_MPG_RATIO, 2),
@@ -301,7 +301,8 @@ def _points(samples: Any) -> list[tuple[int, dict]]:
         if not isinstance(sample, dict):
             continue
         ts_ms = _sample_ts_ms(sample)
-        signals = sample.get("signals") if isinstance(sample.get("signals"), dict) else sample
+        nested = sample.get("signals")
+        signals = nested if isinstance(nested, dict) else sample
         clean = {}
         for name, value in signals.items():
             number = _reading(value)
@@ -327,7 +328,10 @@ def _sample_ts_ms(sample: dict) -> Optional[int]:
     value = _reading(sample.get("ts_ms", sample.get("timestamp")))
     if value is not None:
         return int(value)
+    ts = sample.get("ts")
+    if not isinstance(ts, str):
+        return None  # iso_to_epoch_ms refuses it with ValueError too
     try:
-        return iso_to_epoch_ms(sample.get("ts"))
+        return iso_to_epoch_ms(ts)
     except (ValueError, OverflowError):
         return None

@@ -1,14 +1,9 @@
 """Geohash and distance helpers for vehicle_locations and the geofence index.
 
-Why precision 6 for the `geohash-index` GSI of vehicle_locations (docs/telemetry.md):
-a DynamoDB Query needs the GSI partition key by equality, so a cell is the unit of one query.
-Radius/nearest searches go to Redis GEOSEARCH; the GSI serves "which vehicles were at this
-yard / customer site / incident location between t1 and t2". A precision-6 cell is about
-1.2 km x 0.6 km, so the cell plus its 8 neighbours (9 queries) covers any site within 600 m of the
-point, which is site scale. Precision 5 (4.9 km x 4.9 km) would pull a whole city district of
-30-second fixes into every query; precision 7 (153 m x 153 m) would need ~60 queries for the
-same 600 m. Hot partitions are not a concern at 6: even 2,000 trucks parked in one cell at one
-fix per 30 s is ~67 writes/s, far below the 1,000 WCU per partition limit.
+`location_geohash` is the vehicle_locations `geohash` attribute, the partition key of its
+`geohash-index` GSI, at LOCATION_GEOHASH_PRECISION (6; why 6: docs/telemetry.md). A cell is the
+unit of one GSI Query; `neighbours` gives the 8 cells around one. Distances are metres on a sphere
+of EARTH_RADIUS_M.
 """
 from __future__ import annotations
 
@@ -22,7 +17,7 @@ _DIRECTIONS = ("top", "bottom", "right", "left")
 
 
 def encode_geohash(lat: float, lon: float, precision: int = LOCATION_GEOHASH_PRECISION) -> str:
-    """Geohash of a position (pygeohash; C implementation, ~0.3 us)."""
+    """Geohash of a position (pygeohash, C implementation)."""
     return pygeohash.encode(lat, lon, precision)
 
 

@@ -1,1 +1,1 @@
-"""The embedded AWS emulator: moto's server plus the compatibility patches this stack needs."""
+"""The embedded AWS emulator: moto's server plus the patches this stack needs (`harness.emulator.patches`)."""

@@ -1,9 +1,9 @@
 """Run the embedded AWS emulator: `python -m harness.emulator --port 4566 --state-dir .local`.
 
-Boot order matters: compatibility patches (`harness.emulator.compat`) and the local runtime's hooks
+Boot order matters: the emulator's patches (`harness.emulator.patches`) and the local runtime's hooks
 (`harness.runtime.install`) are installed into moto's backends before the server accepts a request;
-the runtime's pollers start (`harness.runtime.start`) once the server listens. When the
-`harness.runtime` package is not importable the emulator serves plain moto + compat patches.
+the runtime's pollers start (`harness.runtime.start`) once the server listens. With `--no-runtime`, or
+when the `harness.runtime` package is not importable, the emulator serves moto + its patches only.
 The server answers an SDK's retry of a call it already executed with the first answer
 (`harness.emulator.retry_replay`), so a lost response never turns a create into a conflict.
 """
@@ -18,7 +18,8 @@ import signal
 import threading
 from pathlib import Path
 
-from harness.emulator import compat
+from harness.emulator import patches
+from harness.emulator.patches import retention
 from harness.emulator.retry_replay import ReplayingMotoServer
 
 log = logging.getLogger("harness.emulator")
@@ -41,7 +42,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--state-dir", required=True)
     parser.add_argument("--no-runtime", action="store_true",
-                        help="serve moto + compat patches only (no local Lambda execution / pollers)")
+                        help="serve moto + its patches only (no local Lambda execution / pollers)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -49,12 +50,12 @@ def main() -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     endpoint = f"http://{args.host}:{args.port}"
 
-    compat.apply()
-    # What the emulator keeps (FLEETTAP_LOCAL_RETENTION_S, compat "Data retention (local)"), for
+    patches.apply_all()
+    # What the emulator keeps (FLEETTAP_LOCAL_RETENTION_S, harness/emulator/patches/retention.py), for
     # tools that judge its memory, such as the soak.
     (state_dir / EMULATOR_SETTINGS).write_text(json.dumps({
-        "local_retention_s": compat.local_retention_s(), "retention_env": compat.RETENTION_ENV}))
-    log.info("local data retention: %s", f"{compat.local_retention_s():g} s" if compat.local_retention_s()
+        "local_retention_s": retention.local_retention_s(), "retention_env": retention.RETENTION_ENV}))
+    log.info("local data retention: %s", f"{retention.local_retention_s():g} s" if retention.local_retention_s()
              else "off (AWS retention periods, every item kept)")
     runtime = None if args.no_runtime else _runtime()
     if runtime is not None:

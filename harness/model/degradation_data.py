@@ -30,17 +30,17 @@ from dataclasses import dataclass
 
 import orjson
 
-from handlers import predictive_maintenance as _handler
+from handlers.domain import predictive as _predictive
 from handlers.domain.telemetry import iso_to_epoch_ms
 from sim.config import SimConfig
 from sim.fleet import Fleet
 from sim.injections import Injection
 
 HORIZON_DAYS = 14
-WINDOW_MS = _handler.WINDOW_MS
+WINDOW_MS = _predictive.WINDOW_MS
 WINDOW_MIN = WINDOW_MS // 60_000
-MIN_WINDOW_SPAN_MIN = _handler.MIN_WINDOW_SPAN_MIN
-HISTORY_SIGNALS = _handler._HISTORY_SIGNALS
+MIN_WINDOW_SPAN_MIN = _predictive.MIN_WINDOW_SPAN_MIN
+HISTORY_SIGNALS = _predictive.HISTORY_SIGNALS
 PROCESSES = {"cooling_failure": "cooling_system", "battery_decline": "battery_electrical",
              "injector_wear": "fuel_system"}
 COMPONENTS = tuple(PROCESSES.values())

@@ -1,7 +1,8 @@
 """Local execution of what `terraform apply` deployed into the emulator.
 
 The emulator process (`python -m harness.emulator`) calls:
-- `install(state_dir)` before moto serves: patches moto (`moto_patches`): no synchronous
+- `install(state_dir)` before moto serves: applies the emulator's patches (`harness.emulator.patches`,
+  which the runtime relies on) and the runtime's hooks into moto (`hooks`): no synchronous
   event-source-mapping invokes, Lambda Invoke runs the uploaded zip locally, Step Functions run in
   moto's ASL interpreter, SageMaker runtime answers from `harness.model`, SNS -> Lambda events;
   and turns off werkzeug's per-request access log (`FLEETTAP_EMULATOR_ACCESS_LOG=1` keeps it);
@@ -25,9 +26,10 @@ _lock = threading.Lock()
 
 
 def _region(state_dir: Path) -> str:
-    from harness.runtime.local_endpoints import read_stack
+    from harness.config import read_stack_data
 
-    return (read_stack(state_dir).get("aws") or {}).get("region") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    region = (read_stack_data(state_dir).get("aws") or {}).get("region")
+    return region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 
 
 class LocalRuntime:
@@ -79,16 +81,18 @@ def _current_functions() -> Any:
 
 
 def install(state_dir: str | Path) -> LocalRuntime:
-    """Patch moto in this process; call before the server accepts requests."""
+    """Patch moto in this process (idempotent); call before the server accepts requests."""
     global _runtime
+    from harness.emulator import patches
     from harness.model.serving import answer_invoke_endpoint
-    from harness.runtime import moto_patches, sfn_patches
 
     with _lock:
+        patches.apply_all()  # first: checks the moto version the hooks are written against too
+        from harness.runtime import hooks
+
         if _runtime is None:
             _runtime = LocalRuntime(state_dir)
-        moto_patches.install(_current_functions, answer_invoke_endpoint)
-        sfn_patches.install()  # DISTRIBUTED Map: ItemBatcher, ResultWriter files (see the module)
+        hooks.install(_current_functions, answer_invoke_endpoint)
         _quiet_access_log()
         return _runtime
 

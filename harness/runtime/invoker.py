@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from moto.awslambda.models import LambdaFunction, lambda_backends
 
-from harness.runtime.local_endpoints import local_overrides, read_stack
+from harness.config import read_stack_data
+from harness.runtime.local_endpoints import local_overrides
 from harness.runtime.workers import EnvironmentPool, FunctionSpec, InvocationResult
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class LocalLambda:
             "_HANDLER": function.handler or "",
         })
         endpoint = self.endpoint or os.environ.get("AWS_ENDPOINT_URL", "")
-        environment.update(local_overrides(deployed_env, read_stack(self.state_dir), endpoint, function.region))
+        environment.update(local_overrides(deployed_env, read_stack_data(self.state_dir), endpoint, function.region))
         code_bytes = function.code_bytes or b""
         reserved = function.reserved_concurrency
         return FunctionSpec(

@@ -22,16 +22,7 @@ one), except the AWS ones, which every execution environment has. The secrets na
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
-
-
-def read_stack(state_dir: str | Path) -> dict[str, Any]:
-    path = Path(state_dir) / "stack.json"
-    if not path.exists():
-        return {}
-    return json.loads(path.read_text())
 
 
 def local_overrides(function_env: dict[str, str], stack: dict[str, Any], endpoint: str, region: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from moto.awslambda.models import lambda_backends
 
 from harness.runtime.aws_clients import client
-from harness.runtime.local_endpoints import read_stack
+from harness.config import read_stack_data
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class LocalSecrets:
                 return
 
     def sync(self) -> None:
-        stack = read_stack(self._state_dir)
+        stack = read_stack_data(self._state_dir)
         wanted: dict[str, str] = {}
         for _account, regions in list(lambda_backends.items()):
             for _region, backend in list(regions.items()):
@@ -73,7 +73,7 @@ class LocalSecrets:
 
     def before_cold_start(self, spec) -> None:
         """So the first invoke of a just-deployed function already reads the local credentials."""
-        self._write(local_secret_values(dict(spec.environment), read_stack(self._state_dir)))
+        self._write(local_secret_values(dict(spec.environment), read_stack_data(self._state_dir)))
 
     def _write(self, wanted: dict[str, str]) -> None:
         for arn, value in wanted.items():

@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from harness.runtime.cli_support import state_dir
+from harness.config import state_dir
 
 
 def log_files(log_dir: Path, names: list[str]) -> list[Path]:

@@ -17,8 +17,9 @@ from typing import Any
 
 import duckdb
 
+from harness.config import state_dir
 from harness.runtime.aws_clients import client
-from harness.runtime.cli_support import resolve_endpoint, state_dir
+from harness.runtime.cli_support import resolve_endpoint
 
 
 @dataclass

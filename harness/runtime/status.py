@@ -14,8 +14,9 @@ import json
 import time
 from typing import Any
 
+from harness.config import state_dir
 from harness.runtime.aws_clients import client
-from harness.runtime.cli_support import resolve_endpoint, state_dir
+from harness.runtime.cli_support import resolve_endpoint
 from harness.runtime.status_file import status_path
 
 

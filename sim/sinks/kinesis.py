@@ -55,8 +55,10 @@ class KinesisSink(Sink):
         self.sleep = sleep
 
     @classmethod
-    def from_environment(cls, streams: Optional[dict] = None, **options) -> "KinesisSink":
-        kinesis = aws.client("kinesis")
+    def from_environment(cls, streams: Optional[dict] = None, endpoint: Optional[str] = None,
+                         **options) -> "KinesisSink":
+        """A sink on the deployed streams at `endpoint` (default: AWS_ENDPOINT_URL, else AWS)."""
+        kinesis = aws.client("kinesis", endpoint=endpoint)
         return cls(kinesis, streams or aws.resolve_streams(kinesis), **options)
 
     def send(self, batch) -> None:

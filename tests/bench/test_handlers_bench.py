@@ -157,7 +157,8 @@ def test_dot_report_steps(make_ctx):
     gather_s = time.perf_counter() - start
     start = time.perf_counter()
     results = []
-    for item in gathered["drivers"]:
+    manifest = json.loads(ctx.s3.get_object(Bucket=gathered["bucket"], Key=gathered["key"])["Body"].read())
+    for item in manifest:  # the distributed Map's items (gather writes them to S3, not the state)
         state = item
         for step in ("render_pdf", "upload", "update_status"):
             state = dot_reporting.handler({**state, "step": step})

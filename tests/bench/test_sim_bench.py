@@ -1,9 +1,9 @@
 """Generator throughput (pytest-benchmark; timings are reported, never asserted).
 
 `pytest tests/bench/test_sim_bench.py --benchmark-enable` prints records/s for a 2,340-vehicle
-slice (1 % of the fleet); `python -m sim.bench` measures the whole 234k fleet and peak memory.
+slice (1 % of the fleet); `python -m benchmarks.sim_bench` measures the whole 234k fleet and peak memory.
 """
-from sim.bench import measure
+from benchmarks.sim_bench import measure
 from sim.config import SimConfig
 from sim.fleet import Fleet
 from sim.sinks import NullSink

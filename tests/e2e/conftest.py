@@ -9,10 +9,9 @@ tests only add observer subscriptions/queues of their own).
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 import pytest
@@ -49,17 +48,6 @@ class DeployedStack:
         if not matches:
             raise AssertionError(f"no queue fleettap-dev-{name_part} in {urls}")
         return matches[0]
-
-
-def wait_for(condition: Callable[[], Any], timeout_s: float = 60.0, interval_s: float = 0.5, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"not within {timeout_s} s: {what or condition}")
 
 
 def apply_stack(info) -> DeployedStack:

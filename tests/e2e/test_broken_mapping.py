@@ -19,7 +19,7 @@ import pytest
 
 from harness import terraform
 from harness.runtime.telemetry_samples import diagnostics, gps
-from tests.e2e.conftest import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,11 @@ import psycopg
 import pytest
 import redis
 
+from handlers.domain.hos.report_day import report_day
 from harness.runtime.rule_targets import fire_rule
+from scenario_runner.run import deployed_report_zones
 from harness.runtime.telemetry_samples import diagnostics, gps, hos
-from tests.e2e.conftest import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +103,7 @@ def test_eleven_hours_of_driving_is_reported_to_s3(deployed_stack, observe):
         return [o["Key"] for b in buckets for o in s3.list_objects_v2(Bucket=b).get("Contents", [])
                 if violation["violation_id"] in o["Key"]]
     [key] = wait_for(report_keys, 60, what="report object")
-    assert key.startswith(f"fleet_id=FL-001/date=")
+    assert key.startswith("fleet_id=FL-001/date=")
 
 
 def test_leaving_a_geofence_publishes_an_exit(deployed_stack, observe):
@@ -155,9 +157,16 @@ def test_degradation_is_predicted_and_published_to_maintenance_required(deployed
 def test_daily_schedule_writes_pdfs_updates_status_and_publishes_summary(deployed_stack, observe):
     summaries = observe("compliance-summary")
     index = vehicle_index()
-    yesterday = (dt.datetime.now(UTC) - dt.timedelta(days=1)).replace(hour=14, minute=0, second=0, microsecond=0)
-    put(deployed_stack, "hos", [hos(index, yesterday, "ON"), hos(index, yesterday + dt.timedelta(hours=1), "D"),
-                                hos(index, yesterday + dt.timedelta(hours=5), "OFF")])
+    # The run reports the day over in every fleet zone when it starts (handlers.domain.hos.report_day);
+    # the log goes on that day and, when it is already past, on the next one, which the run reports if
+    # a midnight passes before it starts: so the test holds at any hour.
+    zones = deployed_report_zones("dev", deployed_stack.client("lambda"))
+    now = dt.datetime.now(UTC)
+    day = report_day(now, zones)
+    shifts = [dt.datetime.combine(d, dt.time(14), UTC) for d in (day, day + dt.timedelta(days=1))]
+    put(deployed_stack, "hos", [hos(index, on + dt.timedelta(hours=h), status)
+                                for on in shifts if on + dt.timedelta(hours=5) < now
+                                for h, status in ((0, "ON"), (1, "D"), (5, "OFF"))])
     driver_id = f"DR-{index:06d}"
     dynamodb = deployed_stack.client("dynamodb")
     wait_for(lambda: dynamodb.query(TableName="fleettap-dev-driver_logs", KeyConditionExpression="driver_id = :d",

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from harness import seed
-from sim import scenario
-from sim.run import RunOptions, prepare, run_scenario
+from scenario_runner import scenario
+from scenario_runner.run import RunOptions, prepare, run_scenario
 
 IN_MAKE_TEST = [name for name in scenario.available() if scenario.load(name).in_make_test]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness import reset
-from harness.runtime.local_endpoints import local_overrides, read_stack
+from harness.config import read_stack_data
+from harness.runtime.local_endpoints import local_overrides
 
 PROJECT, ENV = "resettest", "dev"
 PREFIX = f"{PROJECT}-{ENV}-"
@@ -63,7 +64,7 @@ def stack_with_run_data(local_stack, aws_client, redis_client, pg_connection):
 
 def test_reset_leaves_only_reference_data(local_stack, stack_with_run_data, redis_client, pg_connection):
     ddb, sqs, queue = stack_with_run_data
-    before = read_stack(local_stack.state_dir).get("generation")
+    before = read_stack_data(local_stack.state_dir).get("generation")
 
     summary = reset.reset(PROJECT, ENV, stack=local_stack)
 
@@ -80,9 +81,9 @@ def test_reset_leaves_only_reference_data(local_stack, stack_with_run_data, redi
     assert summary["sqs_queues_emptied"] == 1
     assert not sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages")
 
-    after = read_stack(local_stack.state_dir)["generation"]
+    after = read_stack_data(local_stack.state_dir)["generation"]
     assert after != before
-    env = local_overrides({}, read_stack(local_stack.state_dir), "http://127.0.0.1:1", "us-east-1")
+    env = local_overrides({}, read_stack_data(local_stack.state_dir), "http://127.0.0.1:1", "us-east-1")
     assert env["FLEETTAP_STACK_GENERATION"] == str(after)
     assert oct(Path(local_stack.state_dir, "stack.json").stat().st_mode & 0o777) == "0o600"
 

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import redis
 
-from handlers.common.testing import reset_all
+from tests.support.lambda_container import reset_all
 from harness import migrate
 
 TABLES = {

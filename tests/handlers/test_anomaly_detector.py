@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from handler_events import dynamodb_stream_event
-from handler_factories import diagnostics, diagnostics_image, now_ms, unique_vehicle
-from handler_servers import DedicatedRedis
+from tests.handlers.handler_events import dynamodb_stream_event
+from tests.handlers.handler_factories import diagnostics, diagnostics_image, now_ms, unique_vehicle
+from tests.handlers.handler_servers import DedicatedRedis
 
 from handlers import anomaly_detector
 from handlers.common.aws import to_item

@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError
 
 from handlers import diagnostics_processor
 from handlers.common.aws import from_item
-from handler_events import kinesis_event
-from handler_factories import diagnostics, now_ms, unique_vehicle
+from tests.handlers.handler_events import kinesis_event
+from tests.handlers.handler_factories import diagnostics, now_ms, unique_vehicle
 
 
 def _items(ctx, vehicle_id):

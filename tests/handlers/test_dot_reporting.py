@@ -7,8 +7,8 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
-from handler_events import kinesis_event
-from handler_factories import hos, unique_driver, unique_fleet
+from tests.handlers.handler_events import kinesis_event
+from tests.handlers.handler_factories import hos, unique_driver, unique_fleet
 
 from handlers import dot_reporting, hos_processor
 from handlers.common.aws import from_item

@@ -4,8 +4,8 @@ from __future__ import annotations
 import base64
 import json
 
-from handler_events import firehose_event
-from handler_factories import diagnostics, gps, now_ms, unique_vehicle
+from tests.handlers.handler_events import firehose_event
+from tests.handlers.handler_factories import diagnostics, gps, now_ms, unique_vehicle
 
 from handlers import firehose_transformer
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from handler_events import kinesis_event, sns_event
-from handler_factories import diagnostics, now_ms, unique_driver, unique_fleet, unique_vehicle
-from handler_servers import DedicatedRedis
+from tests.handlers.handler_events import kinesis_event, sns_event
+from tests.handlers.handler_factories import diagnostics, now_ms, unique_driver, unique_fleet, unique_vehicle
+from tests.handlers.handler_servers import DedicatedRedis
 
 from handlers import coaching_dispatcher, fuel_analytics
 from handlers.domain import fuel, validation

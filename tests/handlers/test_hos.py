@@ -6,8 +6,8 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from handler_events import kinesis_event, sns_event
-from handler_factories import hos, now_ms
+from tests.handlers.handler_events import kinesis_event, sns_event
+from tests.handlers.handler_factories import hos, now_ms
 
 from handlers import hos_processor, hos_report_writer
 from handlers.common.aws import from_item, to_item

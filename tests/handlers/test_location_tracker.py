@@ -4,8 +4,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from handler_events import kinesis_event
-from handler_factories import gps, now_ms, unique_fleet, unique_vehicle
+from tests.handlers.handler_events import kinesis_event
+from tests.handlers.handler_factories import gps, now_ms, unique_fleet, unique_vehicle
 
 from handlers import location_tracker
 from handlers.common.aws import from_item, to_item

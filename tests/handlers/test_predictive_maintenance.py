@@ -6,8 +6,8 @@ import math
 
 import boto3
 import pytest
-from handler_events import kinesis_event
-from handler_factories import diagnostics, now_ms, unique_vehicle
+from tests.handlers.handler_events import kinesis_event
+from tests.handlers.handler_factories import diagnostics, now_ms, unique_vehicle
 
 from handlers import predictive_maintenance
 from handlers.common.aws import from_item
@@ -239,7 +239,7 @@ def test_predicted_failures_is_queried_only_when_a_prediction_could_block(make_c
     # within the hour: the container remembers it; no query
     assert run(range(25, 30)) == []
     # a cold container (or one that did not score it): asks once, then remembers the prediction
-    predictive_maintenance._last_scored.clear()
+    predictive_maintenance.reset()
     assert run(range(30, 35)) == [vid]
     assert run(range(35, 40)) == []
     # `other` sent nothing for minutes 20-59 and comes back: no query until its window is full
@@ -267,7 +267,7 @@ def test_prediction_written_elsewhere_blocks_scoring_here(make_ctx, monkeypatch)
                         Key={"vehicle_id": {"S": vid}, "predicted_at": {"N": str(scored["predicted_at"])}})
     ctx.ddb.put_item(TableName=ctx.env["PREDICTIONS_TABLE"], Item={
         "vehicle_id": {"S": vid}, "predicted_at": {"N": str(t0 + 20 * 60_000)}, "component": {"S": "none"}})
-    predictive_maintenance._last_scored.clear()
+    predictive_maintenance.reset()
     calls.take()
     assert predictive_maintenance.handler(kinesis_event(recs[22:]), None) == {"batchItemFailures": []}
     assert calls.take()[0] == [vid]
@@ -301,27 +301,6 @@ def test_publish_failure_is_retried_on_redelivery_with_the_same_prediction(make_
     assert [m["message"]["prediction_id"] for m in tap.messages()] == [pending["prediction_id"]]
 
 
-def test_maybe_scored_at_its_boundaries():
-    minute, hour = 60_000, 3_600_000
-    base = dt.datetime(2026, 11, 23, 15, tzinfo=dt.timezone.utc)
-    t0 = int(base.timestamp() * 1000)
-
-    def maybe(ts_ms, minutes, inserted=()):
-        times = [base + dt.timedelta(minutes=m) for m in minutes]
-        return predictive_maintenance._maybe_scored(ts_ms, times, [f"r{m}" for m in minutes],
-                                                    {f"r{m}" for m in inserted})
-
-    assert not maybe(t0 + 19 * minute, range(0, 20))           # no window spans 20 min yet
-    assert maybe(t0 + 21 * minute, range(0, 21))               # the reading at 20 could have been scored
-    assert not maybe(t0 + 21 * minute, range(0, 21), inserted=[20])  # ... had anyone stored it before
-    assert not maybe(t0 + 80 * minute + 3, range(0, 21))       # scored at 20 would no longer block at 80
-    assert maybe(t0 + 80 * minute - 1, range(0, 21))
-    assert maybe(t0 + 10 * minute, [0, 20])                    # a later reading's prediction blocks too
-    assert not maybe(t0 + 10 * minute, [0, 31])                # 31 has nothing within (1, 11]
-    assert not maybe(t0 + hour, [5, 41, 50, 60])               # gaps: no window spans 20 min
-    assert maybe(t0 + hour, [5, 40, 50, 60])                   # 60 - 40: it does
-
-
 def test_a_fleet_that_starts_together_is_first_scored_over_the_spread(make_ctx, monkeypatch):
     ctx = make_ctx("predictive", PREDICTION_FIRST_SCORE_SPREAD_MIN="8")
     calls = _Calls(monkeypatch)
@@ -336,7 +315,7 @@ def test_a_fleet_that_starts_together_is_first_scored_over_the_spread(make_ctx, 
         (prediction,) = _predictions(ctx, v)
         first[v] = (prediction["predicted_at"] - t0) // minute
         # the first reading whose window (one reading a minute) spans the vehicle's own span
-        span = predictive.first_scoring_span_min(v, predictive_maintenance.MIN_WINDOW_SPAN_MIN, 8)
+        span = predictive.first_scoring_span_min(v, predictive.MIN_WINDOW_SPAN_MIN, 8)
         assert first[v] == math.ceil(span), (v, span)
     assert len(set(first.values())) >= 5 and min(first.values()) >= 20 and max(first.values()) <= 28
     # each was the vehicle's first full window: nothing asked predicted_failures

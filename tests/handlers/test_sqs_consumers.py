@@ -7,9 +7,9 @@ import urllib.request
 import pytest
 import urllib3
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from handler_events import sqs_event
-from handler_factories import alert, unique_fleet
-from handler_servers import DedicatedRedis
+from tests.handlers.handler_events import sqs_event
+from tests.handlers.handler_factories import alert, unique_fleet
+from tests.handlers.handler_servers import DedicatedRedis
 
 from handlers import driver_notifier, fleet_dashboard, maintenance_scheduler
 from harness import migrate

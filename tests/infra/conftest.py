@@ -1,4 +1,4 @@
-"""Fixtures for the Terraform tests: an emulator of their own (moto + compat patches, no local
+"""Fixtures for the Terraform tests: an emulator of their own (moto + its patches, no local
 runtime) on a free port, in a temp state dir with a stack.json, so they depend on nothing else.
 """
 from __future__ import annotations

@@ -27,6 +27,8 @@ CAPACITY_ATTRIBUTES = {
     "retention_in_days", "days", "noncurrent_days",
     # alarm thresholds derived from the capacities above (and the Kinesis utilisation expression)
     "threshold", "expression",
+    # the DOT Maps' parallelism (dot_map_* per environment, within dot_report's reserved concurrency)
+    "MaxConcurrency",
 }
 # Safety switches of stateful resources (dev is disposable, staging/prod are protected) and
 # per-environment labels.
@@ -71,7 +73,13 @@ def _flatten(value: Any, path: tuple = ()) -> dict[tuple, Any]:
 
 
 def _values(plan: dict, env: str) -> dict[str, dict]:
-    return {r["address"]: _normalise(r.get("values", {}), env) for r in resources(plan)}
+    out = {}
+    for r in resources(plan):
+        values = dict(r.get("values", {}))
+        if r["type"] == "aws_sfn_state_machine" and values.get("definition"):
+            values["definition"] = json.loads(values["definition"])  # compare the states, not one string
+        out[r["address"]] = _normalise(values, env)
+    return out
 
 
 def test_every_plan_creates_only(plans):

@@ -1,10 +1,10 @@
-"""`python -m sim.capacity` against tfvars files written here with the contract's prod numbers."""
+"""`python -m capacity_planner` against tfvars files written here with the contract's prod numbers."""
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from sim.capacity import main
+from capacity_planner.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,7 +61,7 @@ def test_unreadable_tfvars_exits_2(tmp_path, capsys):
 
 def test_module_entry_point_prints_json(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "sim.capacity", "--tfvars", str(_write(tmp_path, hos=0)), "--json"],
+        [sys.executable, "-m", "capacity_planner", "--tfvars", str(_write(tmp_path, hos=0)), "--json"],
         cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     report = json.loads(result.stdout)

@@ -2,8 +2,8 @@
 same file with too few shards is flagged. Parallelization comes from tap_stack.tf's locals."""
 from pathlib import Path
 
-from sim.capacity import main
-from sim.capacity_tfvars import extract_assignment, load_tfvars, stack_capacity_locals
+from capacity_planner.cli import main
+from capacity_planner.tfvars import extract_assignment, load_tfvars, stack_capacity_locals
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 

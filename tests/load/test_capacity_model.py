@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from sim.capacity_model import (
+from capacity_planner.model import (
     MIB, NODE_MEMORY_GIB, TelemetryRates, aurora_max_connections, plan, shards_needed, stream_loads,
 )
 
@@ -105,7 +105,7 @@ def test_aurora_connections_per_acu_and_max_capacity():
 
 
 def test_redis_estimate_counts_every_per_vehicle_key_family():
-    from sim.capacity_model import redis_memory_bytes
+    from capacity_planner.model import redis_memory_bytes
 
     parts = redis_memory_bytes(FLEET)
     fuel_window = next(v for k, v in parts.items() if k.startswith("fuel windows (61 readings"))

@@ -1,7 +1,7 @@
 """The tfvars reader accepts the HCL subset our var files use and rejects the rest loudly."""
 import pytest
 
-from sim.capacity_tfvars import TfvarsError, parse_tfvars
+from capacity_planner.tfvars import TfvarsError, parse_tfvars
 
 SAMPLE = '''
 # Prod sizing: see docs/contracts.md

@@ -1,4 +1,4 @@
-"""A load run's workers stop with it: on SIGTERM to `python -m sim.load`, and by themselves when
+"""A load run's workers stop with it: on SIGTERM to `python -m loadtest.load`, and by themselves when
 the run is killed outright (a worker left behind sends for the rest of its --duration)."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import time
 import pytest
 
 from harness.processes import start_token
-from sim.load_target import REPO_ROOT
-from sim.soak_sampling import children_map
+from harness.config import REPO_ROOT
+from loadtest.sampling import children_map
 
 
 def _children(pid: int) -> list[int]:
@@ -34,7 +34,7 @@ def _wait(predicate, timeout_s: float) -> bool:
 
 def _start_load(tmp_path) -> tuple[subprocess.Popen, list[int]]:
     run = subprocess.Popen(
-        [sys.executable, "-m", "sim.load", "--target", "local", "--no-live", "--source", "fixed",
+        [sys.executable, "-m", "loadtest.load", "--target", "local", "--no-live", "--source", "fixed",
          "--vehicles", "300", "--workers", "2", "--duration", "300", "--no-e2e",
          "--report", str(tmp_path / "report.json")],
         cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,7 +1,7 @@
 """The live view renders a snapshot's streams, lag, queues and DLQs."""
 from rich.console import Console
 
-from sim.live_view import LiveView, render
+from loadtest.live_view import LiveView, render
 
 
 def test_render_shows_every_section():

@@ -2,7 +2,7 @@
 import json
 import time
 
-from sim.load_probe import (
+from loadtest.probe import (
     CanaryTracker, QueueProbe, read_runtime_status, split_dlq, sqs_messages_done, stream_lag_s,
     ts_to_epoch_ms,
 )

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from sim.load_report import LoadAggregate, build_report, percentile
+from loadtest.report import LoadAggregate, build_report, percentile
 
 
 def _message(worker, at, sent, generated=None, throttled=0, dropped=0, done=False):

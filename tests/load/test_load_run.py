@@ -1,11 +1,11 @@
-"""`python -m sim.load` end to end against a moto server (Kinesis only): workers split the fleet,
+"""`python -m loadtest.load` end to end against a moto server (Kinesis only): workers split the fleet,
 every generated record lands in its stream once, and the exit code follows the report.
 
 Timing verdicts (sent rate vs schedule) depend on how busy the machine is, so these tests assert
 delivery and accounting; the verdict logic itself is tested on fixed numbers in test_load_report."""
 import json
 
-from sim import load
+from loadtest import load
 from tests.load.conftest import count_stream_records, make_streams
 
 

@@ -1,7 +1,7 @@
 """Worker record sources: the simulator's scenario fleet split into disjoint shards."""
 import orjson
 
-from sim.load_source import FixedRecordSource, make_source
+from loadtest.source import FixedRecordSource, make_source
 
 
 def _vehicles(source, seconds=60):

@@ -1,7 +1,7 @@
 """The sweep's per-size verdict: sustained only with schedule kept, flat lag and every canary in."""
-from sim.load_probe import function_lag_s
-from sim.load_sweep import drained, render, summarize
-from sim.soak_sampling import cpu_percent
+from loadtest.probe import function_lag_s
+from loadtest.sweep import drained, render, summarize
+from loadtest.sampling import cpu_percent
 
 
 def _report(lags, sent_status="PASS", missed=0):

@@ -1,12 +1,12 @@
-"""`python -m sim.soak` for a few seconds against moto: samples memory of the stack's processes
+"""`python -m loadtest.soak` for a few seconds against moto: samples memory of the stack's processes
 (here: a stand-in service listed in the pid files), runs the load child, and reports."""
 import json
 import os
 import subprocess
 import sys
 
-from sim import soak
-from sim.soak_sampling import start_token
+from loadtest import soak
+from loadtest.sampling import start_token
 from tests.load.conftest import make_streams
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from pathlib import Path
 
-from sim.soak import evaluate, vehicles_for_rate
-from sim.soak_memory import (ENVIRONMENTS_VARIABLE, RUNTIME_DEFAULT_MAX_ENVIRONMENTS, environment_limit,
+from loadtest.soak import evaluate, vehicles_for_rate
+from loadtest.soak_memory import (ENVIRONMENTS_VARIABLE, RUNTIME_DEFAULT_MAX_ENVIRONMENTS, environment_limit,
                              parse_pg_size_mib, postgres_shared_buffers_mib, render_memory, shm_bounds)
-from sim.soak_sampling import (least_squares_slope, memory_detail, memory_sample, stack_processes, start_token,
+from loadtest.sampling import (least_squares_slope, memory_detail, memory_sample, stack_processes, start_token,
                                trend)
 
 
@@ -97,7 +97,7 @@ def test_vehicles_for_rate_uses_contract_rates():
 
 
 def test_memory_judged_after_the_emulator_retention(tmp_path):
-    from sim.soak import emulator_retention_s
+    from loadtest.soak import emulator_retention_s
 
     # The emulator fills up for one retention period (600 s), then holds: data, not a leak.
     samples = [{"t": t, "rss_mib": {"aws": 400 + min(t, 600) * 0.5}} for t in range(0, 1800, 15)]

@@ -7,6 +7,8 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+from tests.support.waiting import wait_for as wait_for  # one polling helper for every test tier
+
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -16,16 +18,6 @@ def observed(path: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def wait_for(condition: Callable[[], object], timeout_s: float = 20.0, interval_s: float = 0.1):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s")
 
 
 def create_stream(kinesis, shards: int = 1) -> str:

@@ -1,9 +1,9 @@
-"""The emulator's local data retention (harness/emulator/compat.py, "Data retention (local)").
+"""The emulator's local data retention (harness/emulator/patches/retention.py and the service modules).
 
 Kinesis records and DynamoDB stream records older than FLEETTAP_LOCAL_RETENTION_S disappear, reads
 behave as on AWS after a trim (TRIM_HORIZON moves forward, an iterator into the trimmed range returns
 the next records still held, sequence numbers never restart), items of TTL tables leave memory, and
-nothing per request is hoarded. The clock the trimming reads (`compat._now`) is moved forward instead
+nothing per request is hoarded. The clock the trimming reads (`retention.now`) is moved forward instead
 of sleeping.
 """
 from __future__ import annotations
@@ -17,17 +17,19 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
-from harness.emulator import compat
+from harness.emulator import patches
+from harness.emulator.patches import retention
+from harness.emulator.patches import sns as sns_patches
 
 REGION = "us-east-1"
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch):
-    compat.apply()
-    monkeypatch.setenv(compat.RETENTION_ENV, "60")
+    patches.apply_all()
+    monkeypatch.setenv(retention.RETENTION_ENV, "60")
     state = {"offset": 0.0}
-    monkeypatch.setattr(compat, "_now", lambda: time.time() + state["offset"])
+    monkeypatch.setattr(retention, "now", lambda: time.time() + state["offset"])
 
     def advance(seconds: float) -> None:
         state["offset"] += seconds
@@ -74,19 +76,19 @@ def _iterator(kinesis, kind: str, **kwargs) -> str:
 
 
 def test_retention_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(compat.RETENTION_ENV, raising=False)
-    assert compat.local_retention_s() == compat.DEFAULT_LOCAL_RETENTION_S
-    monkeypatch.setenv(compat.RETENTION_ENV, "300")
-    assert compat.local_retention_s() == 300
-    assert compat.effective_retention_s(86400) == 300
-    assert compat.effective_retention_s(100) == 100  # never longer than AWS's own retention
+    monkeypatch.delenv(retention.RETENTION_ENV, raising=False)
+    assert retention.local_retention_s() == retention.DEFAULT_LOCAL_RETENTION_S
+    monkeypatch.setenv(retention.RETENTION_ENV, "300")
+    assert retention.local_retention_s() == 300
+    assert retention.effective_retention_s(86400) == 300
+    assert retention.effective_retention_s(100) == 100  # never longer than AWS's own retention
     for off in ("0", "off"):
-        monkeypatch.setenv(compat.RETENTION_ENV, off)
-        assert compat.local_retention_s() is None
-        assert compat.effective_retention_s(86400) == 86400
-    monkeypatch.setenv(compat.RETENTION_ENV, "soon")
-    with pytest.raises(ValueError, match=compat.RETENTION_ENV):
-        compat.local_retention_s()
+        monkeypatch.setenv(retention.RETENTION_ENV, off)
+        assert retention.local_retention_s() is None
+        assert retention.effective_retention_s(86400) == 86400
+    monkeypatch.setenv(retention.RETENTION_ENV, "soon")
+    with pytest.raises(ValueError, match=retention.RETENTION_ENV):
+        retention.local_retention_s()
 
 
 def test_kinesis_records_older_than_the_retention_disappear(clock, aws) -> None:
@@ -124,7 +126,7 @@ def test_kinesis_shard_trimmed_empty_keeps_numbering(clock, aws) -> None:
 
 
 def test_kinesis_retention_off_keeps_everything(clock, aws, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(compat.RETENTION_ENV, "off")
+    monkeypatch.setenv(retention.RETENTION_ENV, "off")
     kinesis = aws("kinesis")
     kinesis.create_stream(StreamName="s", ShardCount=1)
     _put(kinesis, 2, "old")
@@ -254,7 +256,7 @@ def test_history_is_bounded(clock, aws, monkeypatch: pytest.MonkeyPatch) -> None
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.sns.models import sns_backends
 
-    monkeypatch.setattr(compat, "SNS_HISTORY_PER_TOPIC", 5)
+    monkeypatch.setattr(sns_patches, "SNS_HISTORY_PER_TOPIC", 5)
     sns, sqs, cloudwatch = aws("sns"), aws("sqs"), aws("cloudwatch")
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     for i in range(12):

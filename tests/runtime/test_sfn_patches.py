@@ -1,4 +1,4 @@
-"""DISTRIBUTED Map in the emulator's Step Functions interpreter (harness/runtime/sfn_patches.py):
+"""DISTRIBUTED Map in the emulator's Step Functions interpreter (harness/emulator/patches/stepfunctions.py):
 ItemReader from S3, ItemBatcher, Task -> local Lambda in the children, ResultWriter files, and the
 tolerated failure threshold."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 from tests.runtime import fixture_function
 from tests.runtime.helpers import unique, wait_for
 
-from harness.runtime.sfn_patches import batch_items, rewrite_definition
+from harness.emulator.patches.stepfunctions import batch_items, rewrite_definition
 
 
 def _machine(stack, child_states: dict, bucket: str) -> str:

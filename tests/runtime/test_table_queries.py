@@ -1,4 +1,4 @@
-"""DynamoDB Query on a table reads only the queried partition (harness/runtime/moto_patches.py, 10),
+"""DynamoDB Query on a table reads only the queried partition (harness/emulator/patches/dynamodb.py),
 with moto's answers unchanged: key conditions, order, paging, indexes, tables without a sort key."""
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from moto.server import ThreadedMotoServer
 from sim.config import SimConfig
 from sim.fleet import Fleet
 
-from sim_records_support import BUSY_START, decoded, run_records  # noqa: F401 (fixtures use them)
+from tests.sim.sim_records_support import BUSY_START, decoded, run_records  # noqa: F401 (fixtures use them)
 
 
 @pytest.fixture(scope="module")

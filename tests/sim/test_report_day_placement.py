@@ -16,9 +16,9 @@ from rich.console import Console
 from handlers.domain.hos.report_day import day_bounds, report_day
 from sim.config import parse_utc
 from sim.fleet import Fleet
-from sim.report_anchor import place_on_report_day
-from sim.run import RunOptions, _execution_input, place_for_report, prepare
-from sim.scenario import load
+from scenario_runner.report_anchor import place_on_report_day
+from scenario_runner.run import RunOptions, _execution_input, place_for_report, prepare
+from scenario_runner.scenario import load
 
 UTC = dt.timezone.utc
 TAP_STACK = Path(__file__).resolve().parents[2] / "infra" / "tap_stack.tf"

@@ -4,7 +4,7 @@ from datetime import datetime
 import orjson
 import pytest
 
-from sim_records_support import run_records
+from tests.sim.sim_records_support import run_records
 from handlers.domain.hos import evaluate_log
 from sim.config import SimConfig
 from sim.duty import VIOLATION_DAYS

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from sim_records_support import BUSY_START
+from tests.sim.sim_records_support import BUSY_START
 from sim import aws
 from sim.config import SimConfig
 from sim.fleet import Fleet, TickBatch

@@ -1,6 +1,6 @@
 """The outcome checker as a pure function over observed messages."""
-from sim import scenario
-from sim.outcomes import Message, Observed, check, passed
+from scenario_runner import scenario
+from scenario_runner.outcomes import Message, Observed, check, passed
 
 
 def _hos(rule, vehicle):

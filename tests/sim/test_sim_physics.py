@@ -3,7 +3,7 @@ import statistics
 
 import pytest
 
-from sim_records_support import decoded, run_records
+from tests.sim.sim_records_support import decoded, run_records
 from sim import degradation
 from sim.config import SimConfig
 from sim.fleet import Fleet

@@ -1,7 +1,7 @@
 """Determinism and schema validity of generated records."""
 import orjson
 
-from sim_records_support import BUSY_START, decoded, run_records
+from tests.sim.sim_records_support import BUSY_START, decoded, run_records
 from handlers.domain.telemetry import SCHEMA, iso_to_epoch_ms
 from handlers.domain.validation import validate
 from sim.config import SimConfig, parse_utc

@@ -9,8 +9,8 @@ from rich.console import Console
 
 from handlers.domain.hos import evaluate_log
 from sim import aws
-from sim.observers import TOPICS
-from sim.run import RunOptions, latest_same_time_of_day, ending_now, prepare, run_scenario
+from scenario_runner.observers import TOPICS
+from scenario_runner.run import RunOptions, latest_same_time_of_day, ending_now, prepare, run_scenario
 from sim.config import parse_utc
 
 ENV = "simrun"
@@ -142,7 +142,7 @@ def test_simulated_period_is_placed_before_now():
 
 
 def test_drain_waits_for_arrivals_and_a_steady_backlog():
-    from sim.drain import wait_until_settled
+    from scenario_runner.drain import wait_until_settled
     now = [0.0]
     arrivals = iter([3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     backlog = iter([5, 4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2])  # a DLQ keeps 2 messages for good

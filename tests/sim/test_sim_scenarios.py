@@ -6,12 +6,12 @@ import collections
 import orjson
 import pytest
 
-from sim_records_support import run_records
+from tests.sim.sim_records_support import run_records
 from handlers.domain import anomaly, fuel
 from handlers.domain.geofence import Geofence, GeofenceIndex, GeofenceTracker
 from handlers.domain.hos import evaluate_log
 from handlers.domain.telemetry import iso_to_epoch_ms
-from sim import scenario
+from scenario_runner import scenario
 from sim.fleet import Fleet
 
 ALL = scenario.available()
@@ -164,7 +164,7 @@ def test_mixed_fleet_is_clean():
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("now", ["2026-11-25T18:30:00Z", "2027-03-02T00:00:30Z", "2031-07-14T09:15:00Z"])
 def test_every_scenario_is_placed_just_before_now(name, now):
-    """What sim.run and the load tools get from scenario.load: a period that ends before now and
+    """What scenario_runner.run and the load tools get from scenario.load: a period that ends before now and
     starts less than two days (plus its length) earlier, at the time of day the file chose, so the
     pipeline's 7-day window accepts it whatever the date (with and without the test size)."""
     from sim.config import parse_utc

@@ -4,7 +4,7 @@ import sys
 
 import orjson
 
-from sim_records_support import BUSY_START
+from tests.sim.sim_records_support import BUSY_START
 from sim.config import SimConfig
 from sim.fleet import Fleet
 from sim.pacing import paced, pump

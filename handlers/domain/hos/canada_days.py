@@ -20,24 +20,30 @@ from .timeline import Timeline
 
 
 def day_limits(timeline: Timeline, ruleset: RuleSet, zone: ZoneInfo) -> tuple[list[OverLimit], int]:
-    """Violations per day, and the driving the current day still allows as of ``timeline.as_of``."""
+    """Violations per day, and the driving the current day still allows as of ``timeline.as_of``.
+
+    Raises ValueError for a non-empty timeline when ``ruleset`` has no limits per day.
+    """
     over_limits: list[OverLimit] = []
     if timeline.empty:
         return over_limits, ruleset.day_driving_s or 0
+    driving_limit, on_duty_limit, off_limit = ruleset.day_driving_s, ruleset.day_on_duty_s, ruleset.day_off_s
+    if driving_limit is None or on_duty_limit is None or off_limit is None:
+        raise ValueError(f"rule set {ruleset.name!r} has no limits per day")
     left = 0
     for day_start, day_end in _days(timeline.log_start, timeline.as_of, zone):
         hi = min(day_end, timeline.as_of)
-        over_limits += beyond(timeline, day_start, hi, ruleset.day_driving_s, timeline.driving_until,
+        over_limits += beyond(timeline, day_start, hi, driving_limit, timeline.driving_until,
                                "DAY_DRIVING_13")
-        over_limits += beyond(timeline, day_start, hi, ruleset.day_on_duty_s, timeline.on_duty_until,
+        over_limits += beyond(timeline, day_start, hi, on_duty_limit, timeline.on_duty_until,
                                "DAY_ON_DUTY_14")
         if day_start >= timeline.log_start and day_end <= timeline.as_of:
             off_s = (day_end - day_start) - (timeline.on_duty_until(day_end) - timeline.on_duty_until(day_start))
-            if off_s < ruleset.day_off_s:
-                over_limits.append(OverLimit("DAY_OFF_10", day_start, day_end, ruleset.day_off_s - off_s))
+            if off_s < off_limit:
+                over_limits.append(OverLimit("DAY_OFF_10", day_start, day_end, off_limit - off_s))
         driven = timeline.driving_until(hi) - timeline.driving_until(day_start)
         on_duty = timeline.on_duty_until(hi) - timeline.on_duty_until(day_start)
-        left = max(0, min(ruleset.day_driving_s - driven, ruleset.day_on_duty_s - on_duty))
+        left = max(0, min(driving_limit - driven, on_duty_limit - on_duty))
     return over_limits, left
 
 

@@ -42,11 +42,11 @@ def evaluate_log(
     """
     rules = rules or _DEFAULT_RULES
     table = ruleset_named(ruleset)
+    cycle_name = table.default_cycle if cycle is None else cycle
     if table.name == US_PROPERTY:
-        cycle = "70/8" if cycle is None else cycle
-        if not isinstance(cycle, str) or cycle not in CYCLES:
-            raise HosInputError(f"cycle must be one of {sorted(CYCLES)}; got {cycle!r}")
-    cycle_rule = table.cycle(cycle)
+        if not isinstance(cycle_name, str) or cycle_name not in CYCLES:
+            raise HosInputError(f"cycle must be one of {sorted(CYCLES)}; got {cycle_name!r}")
+    cycle_rule = table.cycle(cycle_name)
     zone = _zone(time_zone)
     claims = read_claims(exceptions, table)
     claimed = claims.names
@@ -77,7 +77,7 @@ def evaluate_log(
         starts = [span.start for span in spans]
         over_limits.extend(b for b in breaks if bisect_right(starts, b.first) - 1 not in exempt)
 
-    cycle_clock = CycleClock(timeline, rules, cycle, zone)
+    cycle_clock = CycleClock(timeline, rules, cycle_name, zone)
     over_limits.extend(cycle_clock.violations([span.start for span in spans]))
 
     violations = sorted((_violation(over) for over in over_limits), key=lambda v: (v.start, v.rule))

@@ -59,6 +59,8 @@ def prepare_log(events: Iterable[Any], as_of: int | None) -> PreparedLog:
         if moment is not None and "lat" in event:
             positions.append(Position(moment, float(event["lat"]), float(event["lon"])))
         if edit is not None:
+            if moment is None:  # an edit sets the status from its instant: without one it cannot be placed
+                raise HosInputError(f"events[{position}]: an edit needs 'at'")
             edits.append((moment, position, edit))
         plain.append((entry, moment, event.get("origin")))
     if not edits:

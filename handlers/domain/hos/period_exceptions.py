@@ -91,13 +91,17 @@ def _read_object(position: int, item: Mapping[str, Any], ruleset: RuleSet, claim
     location = item.get("work_reporting_location")
     if set(item) - {"type", "work_reporting_location"} or not isinstance(location, Mapping):
         raise HosInputError(f"{where}: short_haul_150 takes 'work_reporting_location': {{lat, lon}}")
-    lat, lon = location.get("lat"), location.get("lon")
-    for value, name, bound in ((lat, "lat", 90), (lon, "lon", 180)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -bound <= value <= bound:
-            raise HosInputError(f"{where}: work_reporting_location.{name} must be decimal degrees; got {value!r}")
+    lat = _degrees(location.get("lat"), "lat", 90, where)
+    lon = _degrees(location.get("lon"), "lon", 180, where)
     if claims.work_reporting_location is not None:
         raise HosInputError(f"{where}: one short_haul_150 object per log")
-    claims.work_reporting_location = (float(lat), float(lon))
+    claims.work_reporting_location = (lat, lon)
+
+
+def _degrees(value: object, name: str, bound: int, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -bound <= value <= bound:
+        raise HosInputError(f"{where}: work_reporting_location.{name} must be decimal degrees; got {value!r}")
+    return float(value)
 
 
 def adverse_spans(claims: Claims, spans: list[DutySpan]) -> set[int]:

@@ -20,15 +20,21 @@ def _iso(epoch_s: float) -> str:
     return dt.datetime.fromtimestamp(epoch_s, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-class KinesisSource:
-    kind = "kinesis"
-    batch_info_key = "KinesisBatchInfo"
+class _ShardSource:
+    """One shard of a stream, read through `service`'s API (the subclasses' `kind` and field names)."""
+    service = ""
 
     def __init__(self, stream_arn: str, shard_id: str, endpoint: str, region: str) -> None:
         self.arn = stream_arn
         self.shard_id = shard_id
         self.region = region
-        self._client = client("kinesis", endpoint, region)
+        self._client = client(self.service, endpoint, region)
+
+
+class KinesisSource(_ShardSource):
+    kind = "kinesis"
+    service = "kinesis"
+    batch_info_key = "KinesisBatchInfo"
 
     @staticmethod
     def shard_ids(stream_arn: str, endpoint: str, region: str) -> list[str]:
@@ -74,15 +80,13 @@ class KinesisSource:
         return _batch_info(records, self.shard_id, self.arn)
 
 
-class DynamoDBStreamSource:
+class DynamoDBStreamSource(_ShardSource):
     kind = "dynamodb"
+    service = "dynamodbstreams"
     batch_info_key = "DDBStreamBatchInfo"
 
     def __init__(self, stream_arn: str, shard_id: str, endpoint: str, region: str) -> None:
-        self.arn = stream_arn
-        self.shard_id = shard_id
-        self.region = region
-        self._client = client("dynamodbstreams", endpoint, region)
+        super().__init__(stream_arn, shard_id, endpoint, region)
         self._skip_before_s = 0.0
         table_name = stream_arn.split(":table/")[1].split("/")[0]
         schema = client("dynamodb", endpoint, region).describe_table(TableName=table_name)["Table"]["KeySchema"]

@@ -1,6 +1,6 @@
 import pytest
 
-from domain_records import build_record
+from tests.unit.domain.domain_records import build_record
 
 
 @pytest.fixture

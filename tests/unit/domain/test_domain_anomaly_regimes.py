@@ -7,7 +7,7 @@ import pytest
 from handlers.domain import anomaly
 from handlers.domain.anomaly import evaluate
 
-from domain_records import NOW_MS, build_record
+from tests.unit.domain.domain_records import NOW_MS, build_record
 
 MINUTE = 60_000
 AMBIENT_C = 12.0

@@ -5,8 +5,10 @@ from hypothesis import given, settings, strategies as st
 
 from handlers.domain import anomaly
 from handlers.domain.anomaly import Threshold, evaluate, resolve_thresholds
+from handlers.domain.anomaly.rules import check_value
+from handlers.domain.anomaly.thresholds import quiet_band
 
-from domain_records import NOW_MS, build_record
+from tests.unit.domain.domain_records import NOW_MS, build_record
 
 
 def diag(signals, dtcs=(), **overrides):
@@ -140,13 +142,13 @@ levels = st.none() | st.floats(min_value=-100, max_value=100)
 @settings(deadline=None)
 @given(levels, levels, levels, levels, levels, st.floats(min_value=-150, max_value=150))
 def test_quiet_band_shortcut_matches_the_full_check(low, high, warn, hi_level, critical, value):
-    """evaluate() skips _check_value inside the quiet band; the band must be exactly the values
+    """evaluate() skips check_value inside the quiet band; the band must be exactly the values
     the full check finds nothing wrong with."""
     threshold = Threshold("m", min=low, max=high, warn=warn, high=hi_level, critical=critical)
-    band_low, band_high, sign, alert_bound = anomaly._quiet_band(threshold)
+    band_low, band_high, sign, alert_bound = quiet_band(threshold)
     quiet = band_low <= value <= band_high and value * sign < alert_bound
     found = []
-    plausible = anomaly._check_value(found, threshold, "m", value, "VH-1", NOW_MS)
+    plausible = check_value(found, threshold, "m", value, "VH-1", NOW_MS)
     assert quiet == (plausible and not found)
 
 

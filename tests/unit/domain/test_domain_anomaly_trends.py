@@ -6,8 +6,9 @@ from hypothesis import given, settings, strategies as st
 from handlers.domain import anomaly
 from handlers.domain.anomaly import (evaluate, parse_window, rate_of_change_per_minute,
                                      slope_per_minute, window_member, zscore)
+from handlers.domain.anomaly.trends import slope_bound
 
-from domain_records import NOW_MS, build_record
+from tests.unit.domain.domain_records import NOW_MS, build_record
 
 MINUTE = 60_000
 
@@ -167,4 +168,4 @@ def test_slope_bound_is_an_upper_bound(points):
     points = sorted(points)
     slope = slope_per_minute(points)
     if slope is not None:
-        assert abs(slope) <= anomaly._slope_bound(points) * (1 + 1e-9) + 1e-9
+        assert abs(slope) <= slope_bound(points) * (1 + 1e-9) + 1e-9

@@ -3,7 +3,7 @@ import pytest
 from handlers.domain import validation as v
 from handlers.domain.validation import validate
 
-from domain_records import NOW_MS, build_record
+from tests.unit.domain.domain_records import NOW_MS, build_record
 
 
 def codes(result):

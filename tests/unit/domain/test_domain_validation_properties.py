@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 from handlers.domain import telemetry
 from handlers.domain.validation import SIGNAL_RANGES, ValidationResult, decode_and_validate, validate
 
-from domain_records import NOW_MS, build_record
+from tests.unit.domain.domain_records import NOW_MS, build_record
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from handlers.domain.hos import evaluate_log
-from hos_log_builder import HOUR, local, steps_log
+from tests.unit.domain.hos.hos_log_builder import HOUR, local, steps_log
 
 ZONE = "America/Chicago"
 

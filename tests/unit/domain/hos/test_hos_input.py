@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from handlers.domain.hos import DutyEvent, DutyStatus, HosInputError, evaluate_log
-from hos_log_builder import HOUR, local, only, steps_log
+from tests.unit.domain.hos.hos_log_builder import HOUR, local, only, steps_log
 
 ZONE = "America/Chicago"
 STEPS = [("OFF", 10), ("ON", 1), ("D", 6), ("ON", 0.25), ("D", 6), ("OFF", 10), ("D", 9), ("SB", 3)]
@@ -113,3 +113,10 @@ class TestRefusals:
 
     def test_input_errors_are_value_errors(self):
         assert issubclass(HosInputError, ValueError)
+
+
+def test_an_edit_without_a_time_is_an_input_error():
+    from handlers.domain.hos import HosInputError, evaluate_log
+    with pytest.raises(HosInputError, match="an edit needs 'at'"):
+        evaluate_log([{"status": "ON", "at": "2024-04-02T06:00:00Z"},
+                      {"status": "D", "origin": "edit", "annotation": "forgot to log"}], time_zone="UTC")

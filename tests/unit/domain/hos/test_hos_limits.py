@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from handlers.domain.hos import evaluate_log, severity_for
-from hos_log_builder import HOUR, local, only, rules_of, steps_log
+from tests.unit.domain.hos.hos_log_builder import HOUR, local, only, rules_of, steps_log
 
 ZONE = "America/Chicago"
 

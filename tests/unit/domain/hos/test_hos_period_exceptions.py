@@ -8,7 +8,7 @@ import pytest
 
 from handlers.domain.hos import HosInputError, evaluate_log
 from handlers.domain.hos.period_exceptions import air_miles
-from hos_log_builder import local, only, rules_of, steps_log
+from tests.unit.domain.hos.hos_log_builder import local, only, rules_of, steps_log
 
 ZONE = "America/Chicago"
 HOME = {"lat": 41.8781, "lon": -87.6298}  # Chicago

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from handlers.domain.hos import DEFAULT_RULES, HosInputError, HosRules, evaluate_log, rules_from_items
-from hos_log_builder import HOUR, only, steps_log
+from tests.unit.domain.hos.hos_log_builder import HOUR, only, steps_log
 
 
 def test_default_items_cover_every_reported_rule_with_a_citation():

@@ -8,7 +8,7 @@ import pytest
 from handlers.domain.hos import HosRules, evaluate_log
 from handlers.domain.hos.sleeper import MAX_PAIRINGS, DutySpan, pairings, qualifies
 from handlers.domain.hos.timeline import RestRun
-from hos_log_builder import HOUR, local, only, steps_log
+from tests.unit.domain.hos.hos_log_builder import HOUR, local, only, steps_log
 
 ZONE = "America/Chicago"
 RULES = HosRules()

@@ -1,0 +1,9 @@
+"""Benchmarks run by hand outside the test suite (the pytest-benchmark ones stay in tests/bench):
+
+    python -m benchmarks.bringup --runs 3          # `python -m harness up` wall time
+    python -m benchmarks.latency --records 1000    # end-to-end latency through the local stack
+    python -m benchmarks.table_query               # DynamoDB Query cost in the emulator
+    python -m benchmarks.sim_bench --vehicles N    # simulator throughput and peak memory
+
+Their figures and the commands that reproduce them are in docs/benchmarks.md.
+"""

@@ -1,0 +1,54 @@
+"""Anomaly vocabulary: severities, rule kinds, the Anomaly a rule fires, and alert identity.
+
+`alert_id(vehicle_id, rule, window_start_ms)` is deterministic (same inputs, same id), and
+`bucket_start_ms` gives the window start a record maps to, so a redelivered record produces the
+same alert id.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Optional
+
+INFO, WARNING, HIGH, CRITICAL = "info", "warning", "high", "critical"
+SEVERITIES = (INFO, WARNING, HIGH, CRITICAL)
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+RULE_THRESHOLD = "threshold"
+RULE_TREND = "trend"
+RULE_ZSCORE = "zscore"
+RULE_DTC = "dtc"
+RULE_IMPLAUSIBLE = "implausible"
+
+Point = tuple[int, float]
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """One rule firing on one record. `rule` is "<kind>:<metric>" (kind in RULE_*)."""
+    rule: str
+    metric: str
+    value: float
+    threshold: Optional[float]
+    severity: str
+    message: str
+    window_start_ms: int
+    vehicle_id: str = ""
+    ts_ms: int = 0
+
+    @property
+    def alert_id(self) -> str:
+        return alert_id(self.vehicle_id, self.rule, self.window_start_ms)
+
+
+def alert_id(vehicle_id: str, rule: str, window_start_ms: int) -> str:
+    """Deterministic alert id: same vehicle, rule and window start -> same id (redelivery)."""
+    digest = hashlib.sha256(f"{vehicle_id}|{rule}|{int(window_start_ms)}".encode()).hexdigest()
+    return f"al-{digest[:24]}"
+
+
+def bucket_start_ms(ts_ms: int, window_s: int) -> int:
+    """Start of the window_s-long bucket containing ts_ms: the window start used in alert ids,
+    so a redelivered record maps to the same alert."""
+    span = max(1, int(window_s)) * 1000
+    return ts_ms - ts_ms % span

@@ -1,0 +1,131 @@
+"""DynamoDB tables: TTL expiry within the local retention, and Query reading one partition."""
+from __future__ import annotations
+
+import inspect
+import threading
+from collections import deque
+from typing import Any
+
+from moto.dynamodb.models.table import Table
+
+from harness.emulator.patches import retention
+from harness.emulator.patches.dynamodbstreams import STREAMS_LOCK
+from harness.emulator.patches.registry import patch
+
+TTL_SERVICE_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}  # Streams API shape
+
+
+def expire_dynamodb_items(table: Any, now: float | None = None) -> tuple[int, int]:
+    """Evict/expire the items of a TTL table held longer than the retention: (ttl_deleted, evicted).
+
+    `table.fleettap_held` lists (stored_at, hash, range, item) in write order; an entry whose item has
+    since been overwritten or deleted is skipped.
+    """
+    held = getattr(table, "fleettap_held", None)
+    keep_s = retention.local_retention_s()
+    if not held or keep_s is None:
+        return 0, 0
+    now = now if now is not None else retention.now()
+    cutoff = now - keep_s
+    attribute = table.ttl.get("AttributeName")
+    deleted = evicted = 0
+    while held and held[0][0] < cutoff:
+        _, hash_key, range_key, item = held.popleft()
+        bucket = table.items.get(hash_key)
+        if bucket is None:
+            continue
+        current = bucket.get(range_key) if range_key is not None else bucket
+        if current is not item:
+            continue
+        ttl_value = item.attrs.get(attribute) if attribute else None
+        expired = False
+        if ttl_value is not None and ttl_value.type == "N":
+            try:
+                expired = float(ttl_value.value) < now
+            except ValueError:
+                expired = False
+        if expired:  # AWS TTL: a delete with a REMOVE stream record made by the service
+            with STREAMS_LOCK:
+                table.delete_item(hash_key, range_key)
+                if table.stream_shard is not None and table.stream_shard.items:
+                    table.stream_shard.items[-1].record["userIdentity"] = dict(TTL_SERVICE_IDENTITY)
+            deleted += 1
+        else:  # still live on AWS: leave the emulator's memory only
+            if range_key is not None:
+                bucket.pop(range_key, None)
+            else:
+                table.items.pop(hash_key, None)
+            evicted += 1
+    return deleted, evicted
+
+
+@patch(target=Table.put_item)
+def ttl_items(fn: Any, self: Table, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    """DynamoDB TTL: items expire (or leave the emulator's memory) after the local retention.
+
+    Gap: moto stores a table's TTL setting but never deletes an item, so telemetry tables grow
+    forever. Fix: items written to a table with TTL enabled are remembered in write order; on each
+    write to the table, those held longer than the local retention are deleted (TTL attribute passed:
+    AWS TTL semantics, a REMOVE stream record with the service identity) or evicted from memory (see
+    `retention`). Off when FLEETTAP_LOCAL_RETENTION_S is `off`.
+    """
+    tracked = self.ttl.get("TimeToLiveStatus") == "ENABLED" and retention.local_retention_s() is not None
+    if tracked:
+        expire_dynamodb_items(self)
+    item = fn(self, item_attrs, *args, **kwargs)
+    if tracked:
+        held = getattr(self, "fleettap_held", None)
+        if held is None:
+            held = self.fleettap_held = deque()
+        held.append((retention.now(), item.hash_key, item.range_key, item))
+    return item
+
+
+def items_in_partition(table: Any, hash_key: Any) -> list[Any]:
+    """The table's items with partition key `hash_key` (moto keeps them in `table.items[hash_key]`:
+    a dict by sort key for a table with one, else the item itself)."""
+    held = table.items.get(hash_key)  # .get: `items` is a defaultdict, a lookup must not add a key
+    if held is None:
+        return []
+    return list(held.values()) if table.range_key_attr else [held]
+
+
+_query_scope = threading.local()  # the (table, partition key) a Query on this thread is reading
+_QUERY_SIGNATURE = inspect.signature(Table.query)
+
+
+@patch(target=Table.all_items)
+def all_items_of_queried_partition(fn: Any, self: Table) -> list[Any]:
+    """DynamoDB Query on a table: the items moto's query reads (its half of `partition_scoped_query`).
+
+    Gap: moto's Table.query calls `all_items()`, which lists, and then sorts, every item of the table.
+    Fix: inside a partition-scoped Query of this table on this thread, answer with the queried
+    partition's items only (moto's query sorts them by sort key itself); anywhere else, moto's answer.
+    """
+    current = getattr(_query_scope, "partition", None)
+    if current is not None and current[0] is self:
+        return items_in_partition(self, current[1])
+    return fn(self)
+
+
+@patch(target=Table.query)
+def partition_scoped_query(fn: Any, self: Table, *args: Any, **kwargs: Any) -> Any:
+    """DynamoDB Query on a table (not an index) reads only the queried partition.
+
+    Gap: moto lists every item of the table, sorts them all and then keeps those with the queried
+    partition key, so one Query costs O(N log N) in the table's size. driver_logs keeps every
+    duty-status change (no TTL) and hos_processor queries it for each HOS record, so the cost per HOS
+    record grew through a long run (docs/benchmarks.md, "Emulator patch notes").
+    Fix: the Query reads the partition's own items (`all_items_of_queried_partition`); moto's key
+    conditions, sort, paging, filters and projections then run unchanged on them. Index queries
+    and queries without a partition key value are moto's own.
+    """
+    arguments = _QUERY_SIGNATURE.bind(self, *args, **kwargs).arguments
+    hash_key = arguments.get("hash_key")
+    if hash_key is None or arguments.get("index_name"):
+        return fn(self, *args, **kwargs)
+    _query_scope.partition = (self, hash_key)
+    try:
+        return fn(self, *args, **kwargs)
+    finally:
+        _query_scope.partition = None

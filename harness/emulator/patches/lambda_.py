@@ -1,0 +1,60 @@
+"""Lambda: DeadLetterConfig, LoggingConfig, TracingConfig and KMSKeyArn as AWS stores them.
+
+moto neither stores nor returns DeadLetterConfig (the async-invoke DLQ every function has) nor
+LoggingConfig (JSON logs into the function's KMS-encrypted log group), and ignores updates of
+TracingConfig and KMSKeyArn, so every plan would show a diff on all functions.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+
+from harness.emulator.patches.registry import patch
+
+
+@patch(target=LambdaFunction.__init__)
+def keep_dead_letter_and_logging_config(fn: Any, self: LambdaFunction, account_id: str, spec: dict[str, Any],
+                                        region: str, version: Any = 1) -> None:
+    """Lambda CreateFunction: DeadLetterConfig and LoggingConfig are stored.
+
+    Gap: moto drops both from the CreateFunction request. Fix: keep them on the function.
+    """
+    fn(self, account_id, spec, region, version)
+    self.fleettap_dead_letter_config = spec.get("DeadLetterConfig") or {}
+    self.fleettap_logging_config = spec.get("LoggingConfig") or {}
+
+
+@patch(target=LambdaFunction.get_configuration)
+def return_dead_letter_and_logging_config(fn: Any, self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
+    """Lambda GetFunction / GetFunctionConfiguration: DeadLetterConfig and LoggingConfig are returned.
+
+    Gap: moto's configuration has neither, so the provider sees them removed on every refresh.
+    Fix: return the stored ones as AWS does (LoggingConfig defaults to Text format in /aws/lambda/<name>).
+    """
+    config = fn(self, on_create)
+    dead_letter = getattr(self, "fleettap_dead_letter_config", {})
+    if dead_letter.get("TargetArn"):
+        config["DeadLetterConfig"] = dict(dead_letter)
+    logging_config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}"}
+    logging_config.update(getattr(self, "fleettap_logging_config", {}))
+    config["LoggingConfig"] = logging_config
+    return config
+
+
+@patch(target=LambdaFunction.update_configuration)
+def update_all_configuration(fn: Any, self: LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+    """Lambda UpdateFunctionConfiguration: DeadLetterConfig, LoggingConfig, TracingConfig, KMSKeyArn.
+
+    Gap: moto ignores updates of all four, so an apply that changes one never converges.
+    Fix: store them, then let moto apply the rest.
+    """
+    if "DeadLetterConfig" in config_updates:
+        self.fleettap_dead_letter_config = config_updates["DeadLetterConfig"] or {}
+    if "LoggingConfig" in config_updates:
+        self.fleettap_logging_config = config_updates["LoggingConfig"] or {}
+    if "TracingConfig" in config_updates:
+        self.tracing_config = config_updates["TracingConfig"]
+    if "KMSKeyArn" in config_updates:
+        self.kms_key_arn = config_updates["KMSKeyArn"]
+    return fn(self, config_updates)

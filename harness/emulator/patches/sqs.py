@@ -1,0 +1,81 @@
+"""SQS: queue attributes as the provider compares them, and bounded deleted-handle history."""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+from moto.sqs.models import Queue, SQSBackend
+
+from harness.emulator.patches.registry import patch
+
+SQS_DELETED_HANDLES_PER_QUEUE = 10_000
+
+
+@patch(target=Queue.attributes)
+def compact_redrive_policy(fn: Any, self: Queue) -> dict[str, Any]:
+    """SQS GetQueueAttributes: RedrivePolicy in compact JSON.
+
+    Gap: moto re-serialises RedrivePolicy with `json.dumps` defaults (`", "`/`": "`), so the
+    provider, which compares the string with its compact jsonencode(), shows a diff on every plan.
+    Fix: compact separators.
+    """
+    result = fn(self)
+    if self.redrive_policy:
+        result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+    return result
+
+
+@patch(target=SQSBackend.set_queue_attributes)
+def keep_policy_on_other_updates(fn: Any, self: SQSBackend, queue_name: str, attributes: dict[str, Any]) -> Any:
+    """SQS SetQueueAttributes: a call without `Policy` keeps the queue policy.
+
+    Gap: moto resets the stored policy to None when the call does not set `Policy`, so an unrelated
+    attribute update silently deletes the aws_sqs_queue_policy (SNS can no longer deliver).
+    Fix: keep the policy unless the call sets it.
+    """
+    previous = self.get_queue(queue_name).policy
+    queue = fn(self, queue_name, attributes)
+    if "Policy" not in attributes:
+        queue.policy = previous
+    return queue
+
+
+class RecentSet:
+    """A set that remembers only its `limit` most recently added members (insertion order)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._members: OrderedDict[Any, None] = OrderedDict()
+
+    def add(self, member: Any) -> None:
+        self._members[member] = None
+        self._members.move_to_end(member)
+        while len(self._members) > self.limit:
+            self._members.popitem(last=False)
+
+    def update(self, members: Any) -> None:
+        for member in members:
+            self.add(member)
+
+    def __contains__(self, member: Any) -> bool:
+        return member in self._members
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __iter__(self) -> Any:
+        return iter(list(self._members))
+
+
+@patch(target=Queue.__init__)
+def bounded_deleted_handles(fn: Any, self: Queue, *args: Any, **kwargs: Any) -> None:
+    """SQS DeleteMessage: the deleted receipt handles a queue remembers are bounded.
+
+    Gap: moto adds every deleted receipt handle to the queue's `deleted_messages` (to accept a
+    repeated delete) and never forgets one, so the emulator grows per message.
+    Fix: remember the last SQS_DELETED_HANDLES_PER_QUEUE handles (a handle that old cannot be valid
+    any more); a repeated delete of a recent handle is still accepted.
+    """
+    fn(self, *args, **kwargs)
+    self.deleted_messages = RecentSet(SQS_DELETED_HANDLES_PER_QUEUE)
