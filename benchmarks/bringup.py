@@ -4,6 +4,7 @@ Cold: a fresh state directory (initdb of a new cluster included). Warm: the same
 brought up again after `down` (cluster exists). Each run uses free ports and is torn down after.
 The indented rows split a cold `up` into the time each service took to become healthy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,9 @@ STARTED = re.compile(r"started (?P<name>\w+)\s+healthy after\s+(?P<seconds>[\d.]
 
 def _timed(command: str, env: dict[str, str], per_service: dict[str, list[float]] | None = None) -> float:
     began = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "harness", command], env=env, cwd=REPO_ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "harness", command], env=env, cwd=REPO_ROOT, capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - began
     if result.returncode != 0:
         raise SystemExit(f"`harness {command}` failed:\n{result.stderr}")
@@ -61,8 +63,7 @@ def measure(runs: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
             timings["warm up"].append(_timed("up", env))
             timings["down"].append(_timed("down", env))
         finally:
-            subprocess.run([sys.executable, "-m", "harness", "down"], env=env, cwd=REPO_ROOT,
-                           capture_output=True)
+            subprocess.run([sys.executable, "-m", "harness", "down"], env=env, cwd=REPO_ROOT, capture_output=True)
             shutil.rmtree(state, ignore_errors=True)
     return timings, cold_services
 

@@ -19,6 +19,7 @@ Needs a running stack with the dev stack applied (`make up && make apply TARGET=
    status file (written every 2 s, so the figure is conservative by up to 2 s).
 Prints a JSON summary.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,12 +67,14 @@ def put_paced(kinesis: Any, stream_arn: str, records: list[dict], rate: float, c
     put_at: dict[str, float] = {}
     started = time.time()
     for offset in range(0, len(records), chunk):
-        batch = records[offset:offset + chunk]
+        batch = records[offset : offset + chunk]
         due = started + offset / rate
         if due > time.time():
             time.sleep(due - time.time())
-        response = kinesis.put_records(StreamARN=stream_arn, Records=[
-            {"Data": json.dumps(r).encode(), "PartitionKey": r["vehicle_id"]} for r in batch])
+        response = kinesis.put_records(
+            StreamARN=stream_arn,
+            Records=[{"Data": json.dumps(r).encode(), "PartitionKey": r["vehicle_id"]} for r in batch],
+        )
         if response.get("FailedRecordCount"):
             raise RuntimeError(f"{response['FailedRecordCount']} records rejected by PutRecords")
         returned = time.time()
@@ -80,8 +83,9 @@ def put_paced(kinesis: Any, stream_arn: str, records: list[dict], rate: float, c
     return put_at
 
 
-def collect_alerts(sqs: Any, queue_url: str, wanted: set[str], timeout_s: float,
-                   puts_done: threading.Event | None = None) -> dict[str, float]:
+def collect_alerts(
+    sqs: Any, queue_url: str, wanted: set[str], timeout_s: float, puts_done: threading.Event | None = None
+) -> dict[str, float]:
     """vehicle_id -> SentTimestamp (s) of its first alert in the benchmark queue; waits up to
     `timeout_s` after `puts_done` is set (at once when it is None)."""
     arrived: dict[str, float] = {}
@@ -92,8 +96,9 @@ def collect_alerts(sqs: Any, queue_url: str, wanted: set[str], timeout_s: float,
                 deadline = time.time() + timeout_s
             elif time.time() >= deadline:
                 break
-        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                       AttributeNames=["SentTimestamp"])
+        response = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["SentTimestamp"]
+        )
         messages = response.get("Messages", [])
         for message in messages:
             alert = json.loads(json.loads(message["Body"])["Message"])
@@ -101,8 +106,10 @@ def collect_alerts(sqs: Any, queue_url: str, wanted: set[str], timeout_s: float,
             if vehicle in wanted and vehicle not in arrived:
                 arrived[vehicle] = int(message["Attributes"]["SentTimestamp"]) / 1000
         if messages:
-            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
     return arrived
 
 
@@ -112,19 +119,22 @@ def measure_latency(endpoint: str, region: str, count: int, rate: float) -> dict
     topic_arn = find_topic(sns, "-vehicle-alerts")
     queue_url = sqs.create_queue(QueueName=f"bench-alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
-                                 ReturnSubscriptionArn=True)["SubscriptionArn"]
+    subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True)[
+        "SubscriptionArn"
+    ]
     try:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         # Fresh vehicles every run: the detector de-duplicates alerts per vehicle and rule.
         offset = uuid.uuid4().int % 40_000
-        records = [diagnostics(BENCH_VEHICLE_BASE + (offset + i) % 49_000, now, coolant_temp_c=121.0)
-                   for i in range(count)]
+        records = [
+            diagnostics(BENCH_VEHICLE_BASE + (offset + i) % 49_000, now, coolant_temp_c=121.0) for i in range(count)
+        ]
         wanted = {record["vehicle_id"] for record in records}
         puts_done = threading.Event()
         with ThreadPoolExecutor(max_workers=1) as collector:
-            collecting = collector.submit(collect_alerts, client("sqs", endpoint, region), queue_url, wanted,
-                                          120, puts_done)
+            collecting = collector.submit(
+                collect_alerts, client("sqs", endpoint, region), queue_url, wanted, 120, puts_done
+            )
             try:
                 put_at = put_paced(kinesis, stream_arn, records, rate, chunk=max(1, int(rate / 10)))
             finally:
@@ -136,39 +146,55 @@ def measure_latency(endpoint: str, region: str, count: int, rate: float) -> dict
     latencies = [arrived[v] - put_at[v] for v in arrived]
     if not latencies:
         return {"records": count, "alerts": 0}
-    return {"records": count, "rate_rps": rate, "alerts": len(latencies),
-            "p50_s": round(percentile(latencies, 0.50), 3), "p95_s": round(percentile(latencies, 0.95), 3),
-            "max_s": round(max(latencies), 3)}
+    return {
+        "records": count,
+        "rate_rps": rate,
+        "alerts": len(latencies),
+        "p50_s": round(percentile(latencies, 0.50), 3),
+        "p95_s": round(percentile(latencies, 0.95), 3),
+        "max_s": round(max(latencies), 3),
+    }
 
 
 def _anomaly_delivered(status_file) -> int:
     if not status_file.exists():
         return 0
     rows = json.loads(status_file.read_text()).get("mappings", [])
-    return sum(r.get("records_delivered", 0) for r in rows
-               if ":dynamodb:" in r["source"] and r["function"].endswith("-anomaly"))
+    return sum(
+        r.get("records_delivered", 0)
+        for r in rows
+        if ":dynamodb:" in r["source"] and r["function"].endswith("-anomaly")
+    )
 
 
 def measure_throughput(endpoint: str, region: str, count: int, status_file) -> dict[str, Any]:
     kinesis = client("kinesis", endpoint, region)
     stream_arn = find_stream(kinesis, "-diagnostics")
     baseline = _anomaly_delivered(status_file)
-    now = dt.datetime.now(dt.timezone.utc)
-    records = [diagnostics(BENCH_VEHICLE_BASE + 50_000 + i % 20_000, now + dt.timedelta(milliseconds=i))
-               for i in range(count)]
+    now = dt.datetime.now(dt.UTC)
+    records = [
+        diagnostics(BENCH_VEHICLE_BASE + 50_000 + i % 20_000, now + dt.timedelta(milliseconds=i)) for i in range(count)
+    ]
     started = time.time()
     for offset in range(0, count, 500):
-        batch = records[offset:offset + 500]
-        kinesis.put_records(StreamARN=stream_arn, Records=[
-            {"Data": json.dumps(r).encode(), "PartitionKey": r["vehicle_id"]} for r in batch])
+        batch = records[offset : offset + 500]
+        kinesis.put_records(
+            StreamARN=stream_arn,
+            Records=[{"Data": json.dumps(r).encode(), "PartitionKey": r["vehicle_id"]} for r in batch],
+        )
     put_s = time.time() - started
     deadline = started + 600
     while _anomaly_delivered(status_file) - baseline < count and time.time() < deadline:
         time.sleep(0.5)
     elapsed = time.time() - started
     delivered = _anomaly_delivered(status_file) - baseline
-    return {"records": count, "put_s": round(put_s, 2), "pipeline_s": round(elapsed, 2),
-            "delivered_to_last_stage": delivered, "records_per_s": round(delivered / elapsed, 1)}
+    return {
+        "records": count,
+        "put_s": round(put_s, 2),
+        "pipeline_s": round(elapsed, 2),
+        "delivered_to_last_stage": delivered,
+        "records_per_s": round(delivered / elapsed, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -182,8 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     endpoint, region = resolve_endpoint(args.state_dir, args.endpoint)
     summary = {"latency": measure_latency(endpoint, region, args.records, args.rate)}
     if args.throughput_records:
-        summary["throughput"] = measure_throughput(endpoint, region, args.throughput_records,
-                                                   status_path(state_dir(args.state_dir)))
+        summary["throughput"] = measure_throughput(
+            endpoint, region, args.throughput_records, status_path(state_dir(args.state_dir))
+        )
     print(json.dumps(summary, indent=2))
 
 

@@ -5,6 +5,7 @@ separately), then runs it for the simulated duration into a sink that
 receives fully built, serialised records (null by default, or jsonl:/parquet: files), and prints
 records/s, the real-time factor against the fleet's nominal rate, and peak memory (RSS).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def measure(vehicles: int, duration_s: int, sink_spec: str = "null", seed: int = 1,
-            start: str = BUSY_START) -> dict:
+def measure(vehicles: int, duration_s: int, sink_spec: str = "null", seed: int = 1, start: str = BUSY_START) -> dict:
     config = SimConfig(vehicles=vehicles, duration_s=duration_s, start=start)
     began = time.perf_counter()
     fleet = Fleet.build(config, seed=seed)
@@ -46,11 +46,18 @@ def measure(vehicles: int, duration_s: int, sink_spec: str = "null", seed: int =
     duration_s -= config.tick_s
     nominal_per_s = vehicles / config.gps_interval_s + vehicles / config.diagnostics_interval_s
     return {
-        "vehicles": vehicles, "simulated_s": duration_s, "build_s": round(build_s, 1),
-        "first_tick_records": first_tick_records, "first_tick_s": round(first_tick_s, 1),
-        "run_s": round(run_s, 1), "records": records, "by_kind": sink.stats.by_kind,
-        "records_per_s": round(records / run_s), "nominal_records_per_sim_s": round(nominal_per_s),
-        "real_time_factor": round(duration_s / run_s, 1), "peak_rss_mb": round(peak_rss_mb()),
+        "vehicles": vehicles,
+        "simulated_s": duration_s,
+        "build_s": round(build_s, 1),
+        "first_tick_records": first_tick_records,
+        "first_tick_s": round(first_tick_s, 1),
+        "run_s": round(run_s, 1),
+        "records": records,
+        "by_kind": sink.stats.by_kind,
+        "records_per_s": round(records / run_s),
+        "nominal_records_per_sim_s": round(nominal_per_s),
+        "real_time_factor": round(duration_s / run_s, 1),
+        "peak_rss_mb": round(peak_rss_mb()),
     }
 
 

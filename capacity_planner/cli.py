@@ -7,6 +7,7 @@ Prints one row per capacity (requirement, configured, OK/SHORT/WARN/INFO/UNSET) 
 any row is SHORT, 2 when the tfvars file cannot be read. WARN rows (on-demand ramp-up, unknown node
 type) do not fail the run: AWS absorbs them, but they deserve a look before a launch.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,24 +36,43 @@ def _record_size(text: str) -> tuple[str, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m capacity_planner", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m capacity_planner", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--env", default="prod", help="reads infra/<env>.tfvars unless --tfvars")
     parser.add_argument("--tfvars", type=Path, help="tfvars file to check")
-    parser.add_argument("--stack", type=Path, default=REPO_ROOT / "infra" / "tap_stack.tf",
-                        help="tap_stack.tf whose locals.capacity[env] holds parallelization_factor")
+    parser.add_argument(
+        "--stack",
+        type=Path,
+        default=REPO_ROOT / "infra" / "tap_stack.tf",
+        help="tap_stack.tf whose locals.capacity[env] holds parallelization_factor",
+    )
     parser.add_argument("--vehicles", type=int, default=DEFAULT_VEHICLES)
-    parser.add_argument("--record-sizes", choices=("contract", "measured"), default="contract",
-                        help="contract: sizes from docs/contracts.md (~300/550/400 B); measured: "
-                             "mean size of the simulator's records (data + partition key)")
-    parser.add_argument("--record-bytes", type=_record_size, action="append", default=[],
-                        metavar="KIND=BYTES", help="override one record size")
+    parser.add_argument(
+        "--record-sizes",
+        choices=("contract", "measured"),
+        default="contract",
+        help="contract: sizes from docs/contracts.md (~300/550/400 B); measured: "
+        "mean size of the simulator's records (data + partition key)",
+    )
+    parser.add_argument(
+        "--record-bytes",
+        type=_record_size,
+        action="append",
+        default=[],
+        metavar="KIND=BYTES",
+        help="override one record size",
+    )
     parser.add_argument("--headroom", type=float, default=HEADROOM)
-    parser.add_argument("--account-concurrency", type=int, default=None,
-                        help="Lambda account concurrency limit (default 1000)")
+    parser.add_argument(
+        "--account-concurrency", type=int, default=None, help="Lambda account concurrency limit (default 1000)"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--max-vehicles", action="store_true",
-                        help="also print the largest fleet this tfvars carries with nothing SHORT")
+    parser.add_argument(
+        "--max-vehicles",
+        action="store_true",
+        help="also print the largest fleet this tfvars carries with nothing SHORT",
+    )
     return parser
 
 
@@ -61,8 +81,11 @@ def rates_from_args(args: argparse.Namespace) -> TelemetryRates:
     if args.record_sizes == "measured":
         from capacity_planner.measure import measured_record_bytes
 
-        overrides = {_RECORD_SIZE_FIELDS[kind]: size for kind, size in measured_record_bytes().items()
-                     if kind in _RECORD_SIZE_FIELDS}
+        overrides = {
+            _RECORD_SIZE_FIELDS[kind]: size
+            for kind, size in measured_record_bytes().items()
+            if kind in _RECORD_SIZE_FIELDS
+        }
     overrides.update({_RECORD_SIZE_FIELDS[kind]: size for kind, size in args.record_bytes})
     return TelemetryRates(vehicles=args.vehicles, **overrides)
 
@@ -80,33 +103,46 @@ def _fmt(value: object) -> str:
 def render_table(report: CapacityReport, source: str) -> str:
     """Plain-text table; rich is optional so the planner runs in a bare CI image."""
     header = ("area", "item", "required", "configured", "unit", "status")
-    rows = [(c.area, c.item, _fmt(c.required), _fmt(c.configured), c.unit, c.status)
-            for c in report.checks]
+    rows = [(c.area, c.item, _fmt(c.required), _fmt(c.configured), c.unit, c.status) for c in report.checks]
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     rates = report.rates
-    out = [f"capacity for {rates.vehicles:,} vehicles vs {source} (record bytes gps "
-           f"{rates.gps_record_bytes}, diagnostics {rates.diagnostics_record_bytes}, hos {rates.hos_record_bytes})",
-           line.format(*header), line.format(*("-" * w for w in widths))]
+    out = [
+        f"capacity for {rates.vehicles:,} vehicles vs {source} (record bytes gps "
+        f"{rates.gps_record_bytes}, diagnostics {rates.diagnostics_record_bytes}, hos {rates.hos_record_bytes})",
+        line.format(*header),
+        line.format(*("-" * w for w in widths)),
+    ]
     out += [line.format(*row) for row in rows]
     out.append("")
-    out += [f"{c.status:<5} {c.area}/{c.item}: {c.note}" for c in report.checks
-            if c.status in ("SHORT", "WARN", "UNSET") and c.note]
-    verdict = "OK: every capacity meets the requirement" if report.ok else \
-        "SHORT: " + ", ".join(f"{c.area}/{c.item} needs {_fmt(c.required)} {c.unit}, has {_fmt(c.configured)}"
-                              for c in report.short)
+    out += [
+        f"{c.status:<5} {c.area}/{c.item}: {c.note}"
+        for c in report.checks
+        if c.status in ("SHORT", "WARN", "UNSET") and c.note
+    ]
+    verdict = (
+        "OK: every capacity meets the requirement"
+        if report.ok
+        else "SHORT: "
+        + ", ".join(
+            f"{c.area}/{c.item} needs {_fmt(c.required)} {c.unit}, has {_fmt(c.configured)}" for c in report.short
+        )
+    )
     out.append(verdict)
     return "\n".join(out)
 
 
 def report_as_json(report: CapacityReport, source: str) -> str:
-    return json.dumps({
-        "source": source,
-        "vehicles": report.rates.vehicles,
-        "ok": report.ok,
-        "streams": {k: dataclasses.asdict(v) for k, v in report.loads.items()},
-        "checks": [dataclasses.asdict(c) for c in report.checks],
-    }, indent=2)
+    return json.dumps(
+        {
+            "source": source,
+            "vehicles": report.rates.vehicles,
+            "ok": report.ok,
+            "streams": {k: dataclasses.asdict(v) for k, v in report.loads.items()},
+            "checks": [dataclasses.asdict(c) for c in report.checks],
+        },
+        indent=2,
+    )
 
 
 def _stack_locals(stack: Path, env: str) -> dict:
@@ -136,11 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if report.ok else 1
 
 
-def largest_fleet(args: argparse.Namespace, rates: TelemetryRates, tfvars: dict,
-                  ceiling: int = 10_000_000) -> int:
+def largest_fleet(args: argparse.Namespace, rates: TelemetryRates, tfvars: dict, ceiling: int = 10_000_000) -> int:
     """Binary search on fleet size (requirements grow monotonically with vehicles)."""
+
     def fits(vehicles: int) -> bool:
-        return plan(dataclasses.replace(rates, vehicles=vehicles), tfvars, headroom=args.headroom, account_limit=args.account_concurrency).ok
+        return plan(
+            dataclasses.replace(rates, vehicles=vehicles),
+            tfvars,
+            headroom=args.headroom,
+            account_limit=args.account_concurrency,
+        ).ok
 
     low, high = 0, ceiling
     while low < high:

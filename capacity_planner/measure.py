@@ -4,6 +4,7 @@ Kinesis bills data + partition key against the shard limits, so both are counted
 (mid-morning US central, most trucks driving, DTCs possible) is sampled so the size is the one the
 streams carry at peak.
 """
+
 from __future__ import annotations
 
 from collections import Counter

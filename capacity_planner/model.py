@@ -5,11 +5,13 @@ that with the capacities a tfvars file configures. The Kinesis formula is the on
 docs/contracts.md ("Sizing"); service limits come from /work/shared/DOMAIN.md and AWS quotas pages.
 Every estimate that is not an AWS limit is a named constant below with the reason for its value.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -63,12 +65,24 @@ ELASTICACHE_RESERVED_FRACTION = 0.25  # default reserved-memory-percent for snap
 
 # ElastiCache node memory (GiB) as published in the ElastiCache node-type table.
 NODE_MEMORY_GIB: dict[str, float] = {
-    "cache.t3.micro": 0.5, "cache.t3.small": 1.37, "cache.t3.medium": 3.09,
-    "cache.t4g.micro": 0.5, "cache.t4g.small": 1.37, "cache.t4g.medium": 3.09,
-    "cache.m6g.large": 6.38, "cache.m6g.xlarge": 12.93, "cache.m6g.2xlarge": 26.04,
-    "cache.m7g.large": 6.38, "cache.m7g.xlarge": 12.93, "cache.m7g.2xlarge": 26.04,
-    "cache.r6g.large": 13.07, "cache.r6g.xlarge": 26.32, "cache.r6g.2xlarge": 52.82,
-    "cache.r7g.large": 13.07, "cache.r7g.xlarge": 26.32, "cache.r7g.2xlarge": 52.82,
+    "cache.t3.micro": 0.5,
+    "cache.t3.small": 1.37,
+    "cache.t3.medium": 3.09,
+    "cache.t4g.micro": 0.5,
+    "cache.t4g.small": 1.37,
+    "cache.t4g.medium": 3.09,
+    "cache.m6g.large": 6.38,
+    "cache.m6g.xlarge": 12.93,
+    "cache.m6g.2xlarge": 26.04,
+    "cache.m7g.large": 6.38,
+    "cache.m7g.xlarge": 12.93,
+    "cache.m7g.2xlarge": 26.04,
+    "cache.r6g.large": 13.07,
+    "cache.r6g.xlarge": 26.32,
+    "cache.r6g.2xlarge": 52.82,
+    "cache.r7g.large": 13.07,
+    "cache.r7g.xlarge": 26.32,
+    "cache.r7g.2xlarge": 52.82,
 }
 
 # Aurora Serverless v2: 1 ACU is about 2 GiB; max_connections = LEAST(memory / 9,531,392, 5000).
@@ -126,8 +140,21 @@ STREAM_READERS: dict[str, tuple[str, ...]] = {
 }
 SQS_CONSUMERS = ("maintenance", "driver_notifier", "fleet")
 # Every function in contracts.md; reserved_concurrency applies to each of them.
-ALL_FUNCTIONS = ("processor", "anomaly", "maintenance", "driver_notifier", "fleet", "predictive", "hos",
-                 "hos_report", "location", "fuel", "coaching", "dot_report", "firehose_transform")
+ALL_FUNCTIONS = (
+    "processor",
+    "anomaly",
+    "maintenance",
+    "driver_notifier",
+    "fleet",
+    "predictive",
+    "hos",
+    "hos_report",
+    "location",
+    "fuel",
+    "coaching",
+    "dot_report",
+    "firehose_transform",
+)
 AURORA_CLIENTS = ("maintenance", "predictive", "fuel", "dot_report")
 
 
@@ -137,9 +164,9 @@ def stream_loads(rates: TelemetryRates) -> dict[str, StreamLoad]:
     hos = rates.drivers * rates.hos_changes_per_driver_day / SECONDS_PER_DAY * rates.hos_peak_factor
     return {
         "gps": StreamLoad("gps", gps, gps * rates.gps_record_bytes, STREAM_READERS["gps"]),
-        "diagnostics": StreamLoad("diagnostics", diagnostics,
-                                  diagnostics * rates.diagnostics_record_bytes,
-                                  STREAM_READERS["diagnostics"]),
+        "diagnostics": StreamLoad(
+            "diagnostics", diagnostics, diagnostics * rates.diagnostics_record_bytes, STREAM_READERS["diagnostics"]
+        ),
         "hos": StreamLoad("hos", hos, hos * rates.hos_record_bytes, STREAM_READERS["hos"]),
     }
 
@@ -164,8 +191,9 @@ def shards_needed(load: StreamLoad, headroom: float = HEADROOM) -> ShardNeed:
     binding = max(candidates, key=candidates.get)
     # round() first so 11.7000000001 from float noise does not become 12 + 1.
     shards = max(1, math.ceil(round(candidates[binding] * headroom, 9)))
-    return ShardNeed(load.name, candidates["records"],
-                     candidates["write bytes"], candidates["read bytes"], shards, binding)
+    return ShardNeed(
+        load.name, candidates["records"], candidates["write bytes"], candidates["read bytes"], shards, binding
+    )
 
 
 @dataclass(frozen=True)
@@ -201,39 +229,58 @@ def _per_key(value: Any, key: str) -> Any:
     return value
 
 
-def _compare(area: str, item: str, required: float, configured: Any, unit: str,
-             note: str = "") -> Check:
+def _compare(area: str, item: str, required: float, configured: Any, unit: str, note: str = "") -> Check:
     if configured is None:
         return Check(area, item, required, None, unit, "UNSET", note or "not set in tfvars")
     status = "OK" if float(configured) >= required else "SHORT"
     return Check(area, item, required, configured, unit, status, note)
 
 
-def _kinesis_checks(loads: dict[str, StreamLoad], tfvars: Mapping[str, Any],
-                    headroom: float) -> tuple[list[Check], dict[str, int]]:
+def _kinesis_checks(
+    loads: dict[str, StreamLoad], tfvars: Mapping[str, Any], headroom: float
+) -> tuple[list[Check], dict[str, int]]:
     checks: list[Check] = []
     effective_shards: dict[str, int] = {}
     mode = str(tfvars.get("stream_mode", "PROVISIONED")).upper()
     for name, load in loads.items():
         need = shards_needed(load, headroom)
-        detail = (f"{load.records_per_s:,.0f} rec/s, {load.bytes_per_s / MIB:.2f} MiB/s, "
-                  f"{len(load.readers)} reader(s); bound by {need.binding}")
+        detail = (
+            f"{load.records_per_s:,.0f} rec/s, {load.bytes_per_s / MIB:.2f} MiB/s, "
+            f"{len(load.readers)} reader(s); bound by {need.binding}"
+        )
         if mode == "ON_DEMAND":
-            fits = (load.records_per_s <= ON_DEMAND_INITIAL_RECORDS_PER_S
-                    and load.bytes_per_s <= ON_DEMAND_INITIAL_BYTES_PER_S)
-            checks.append(Check("kinesis", f"{name} shards", need.shards, "ON_DEMAND", "shards",
-                                "OK" if fits else "WARN",
-                                detail + ("" if fits else "; above on-demand start, ramps over ~15 min")))
+            fits = (
+                load.records_per_s <= ON_DEMAND_INITIAL_RECORDS_PER_S
+                and load.bytes_per_s <= ON_DEMAND_INITIAL_BYTES_PER_S
+            )
+            checks.append(
+                Check(
+                    "kinesis",
+                    f"{name} shards",
+                    need.shards,
+                    "ON_DEMAND",
+                    "shards",
+                    "OK" if fits else "WARN",
+                    detail + ("" if fits else "; above on-demand start, ramps over ~15 min"),
+                )
+            )
             effective_shards[name] = need.shards
             continue
         configured = tfvars.get(f"{name}_shard_count")
         checks.append(_compare("kinesis", f"{name} shards", need.shards, configured, "shards", detail))
         effective_shards[name] = int(configured) if configured is not None else need.shards
         polls = len(load.readers) * READER_POLLS_PER_S
-        checks.append(Check("kinesis", f"{name} GetRecords/s per shard", polls,
-                            SHARD_GET_RECORDS_CALLS_PER_S, "calls/s",
-                            "OK" if polls <= SHARD_GET_RECORDS_CALLS_PER_S else "SHORT",
-                            "shared readers poll each shard ~1/s; more need enhanced fan-out"))
+        checks.append(
+            Check(
+                "kinesis",
+                f"{name} GetRecords/s per shard",
+                polls,
+                SHARD_GET_RECORDS_CALLS_PER_S,
+                "calls/s",
+                "OK" if polls <= SHARD_GET_RECORDS_CALLS_PER_S else "SHORT",
+                "shared readers poll each shard ~1/s; more need enhanced fan-out",
+            )
+        )
     return checks, effective_shards
 
 
@@ -252,16 +299,25 @@ def _dynamodb_writes(rates: TelemetryRates, loads: dict[str, StreamLoad]) -> dic
     }
 
 
-def _dynamodb_checks(rates: TelemetryRates, loads: dict[str, StreamLoad],
-                     tfvars: Mapping[str, Any], headroom: float) -> list[Check]:
+def _dynamodb_checks(
+    rates: TelemetryRates, loads: dict[str, StreamLoad], tfvars: Mapping[str, Any], headroom: float
+) -> list[Check]:
     checks: list[Check] = []
     mode = str(tfvars.get("billing_mode", "PAY_PER_REQUEST")).upper()
     for table, (writes, why) in _dynamodb_writes(rates, loads).items():
         if mode == "PAY_PER_REQUEST":
             fits = writes <= ON_DEMAND_INITIAL_WRITES_PER_S
-            checks.append(Check("dynamodb", f"{table} writes/s", round(writes, 1),
-                                "on-demand 4000 start", "writes/s", "OK" if fits else "WARN",
-                                why + ("" if fits else "; pre-warm (warm throughput) or ramp traffic")))
+            checks.append(
+                Check(
+                    "dynamodb",
+                    f"{table} writes/s",
+                    round(writes, 1),
+                    "on-demand 4000 start",
+                    "writes/s",
+                    "OK" if fits else "WARN",
+                    why + ("" if fits else "; pre-warm (warm throughput) or ramp traffic"),
+                )
+            )
         else:
             required = math.ceil(writes * headroom)
             table_key = table.split()[0]
@@ -272,8 +328,13 @@ def _dynamodb_checks(rates: TelemetryRates, loads: dict[str, StreamLoad],
     return checks
 
 
-def _lambda_checks(rates: TelemetryRates, loads: dict[str, StreamLoad], shards: Mapping[str, int],
-                   tfvars: Mapping[str, Any], account_limit: int) -> list[Check]:
+def _lambda_checks(
+    rates: TelemetryRates,
+    loads: dict[str, StreamLoad],
+    shards: Mapping[str, int],
+    tfvars: Mapping[str, Any],
+    account_limit: int,
+) -> list[Check]:
     checks: list[Check] = []
     factor_setting = tfvars.get("parallelization_factor", 1)
     needs: dict[str, int] = {}
@@ -289,23 +350,56 @@ def _lambda_checks(rates: TelemetryRates, loads: dict[str, StreamLoad], shards: 
     for function in SQS_CONSUMERS:
         needs[function] = SQS_ESM_MIN_CONCURRENCY
     reserved_setting = tfvars.get("reserved_concurrency")
-    reserved_total = sum(int(r) for r in (_per_key(reserved_setting, f) for f in ALL_FUNCTIONS)
-                         if isinstance(r, (int, float)) and r >= 0)
+    reserved_total = sum(
+        int(r) for r in (_per_key(reserved_setting, f) for f in ALL_FUNCTIONS) if isinstance(r, (int, float)) and r >= 0
+    )
     for function, need in needs.items():
         reserved = _per_key(reserved_setting, function)
         if reserved is None or (isinstance(reserved, (int, float)) and reserved < 0):
-            checks.append(Check("lambda", f"{function} concurrency", need, "unreserved", "executions",
-                                "INFO", "shards x parallelization factor; draws on the account pool"))
+            checks.append(
+                Check(
+                    "lambda",
+                    f"{function} concurrency",
+                    need,
+                    "unreserved",
+                    "executions",
+                    "INFO",
+                    "shards x parallelization factor; draws on the account pool",
+                )
+            )
             continue
-        checks.append(_compare("lambda", f"{function} concurrency", need, reserved, "executions",
-                               "shards x parallelization factor vs reserved_concurrency"))
+        checks.append(
+            _compare(
+                "lambda",
+                f"{function} concurrency",
+                need,
+                reserved,
+                "executions",
+                "shards x parallelization factor vs reserved_concurrency",
+            )
+        )
     total_need = sum(needs.values())
-    checks.append(_compare("lambda", "account concurrency", total_need,
-                           account_limit, "executions", "sum of ESM consumers' concurrency"))
+    checks.append(
+        _compare(
+            "lambda",
+            "account concurrency",
+            total_need,
+            account_limit,
+            "executions",
+            "sum of ESM consumers' concurrency",
+        )
+    )
     if reserved_total:
-        checks.append(_compare("lambda", "reserved total + 100 unreserved",
-                               reserved_total + UNRESERVED_FLOOR, account_limit, "executions",
-                               "AWS refuses reservations that leave < 100 unreserved"))
+        checks.append(
+            _compare(
+                "lambda",
+                "reserved total + 100 unreserved",
+                reserved_total + UNRESERVED_FLOOR,
+                account_limit,
+                "executions",
+                "AWS refuses reservations that leave < 100 unreserved",
+            )
+        )
     return checks
 
 
@@ -316,21 +410,26 @@ def redis_memory_bytes(rates: TelemetryRates, window_points: int = 30, window_me
     fuel_points = int(FUEL_WINDOW_S // rates.diagnostics_interval_s) + 1
     coachings = rates.vehicles * 24 * COACHING_VEHICLE_HOUR_FRACTION * MARK_TTL_S / SECONDS_PER_DAY
     return {
-        "geo sets (geo:all + geo:fleet, 2 members per vehicle)":
-            2 * rates.vehicles * REDIS_GEO_MEMBER_BYTES + (rates.fleet_count + 1) * REDIS_KEY_OVERHEAD_BYTES,
-        f"rolling windows ({window_metrics} metrics x {window_points} points per vehicle)":
-            rates.vehicles * window_metrics * (REDIS_KEY_OVERHEAD_BYTES + window_points * REDIS_WINDOW_ENTRY_BYTES),
+        "geo sets (geo:all + geo:fleet, 2 members per vehicle)": 2 * rates.vehicles * REDIS_GEO_MEMBER_BYTES
+        + (rates.fleet_count + 1) * REDIS_KEY_OVERHEAD_BYTES,
+        f"rolling windows ({window_metrics} metrics x {window_points} points per vehicle)": rates.vehicles
+        * window_metrics
+        * (REDIS_KEY_OVERHEAD_BYTES + window_points * REDIS_WINDOW_ENTRY_BYTES),
         "geofence state (1 hash per vehicle)": rates.vehicles * (REDIS_KEY_OVERHEAD_BYTES + 2 * REDIS_HASH_FIELD_BYTES),
-        f"fuel windows ({fuel_points} readings per vehicle, listpack)":
-            rates.vehicles * (REDIS_KEY_OVERHEAD_BYTES + fuel_points * REDIS_FUEL_WINDOW_ENTRY_BYTES),
+        f"fuel windows ({fuel_points} readings per vehicle, listpack)": rates.vehicles
+        * (REDIS_KEY_OVERHEAD_BYTES + fuel_points * REDIS_FUEL_WINDOW_ENTRY_BYTES),
         "fuel counted marks (1 string per vehicle)": rates.vehicles * REDIS_STRING_KEY_BYTES,
-        "alert counters (1 hash per fleet, ~20 fields)": rates.fleet_count * (REDIS_KEY_OVERHEAD_BYTES + 20 * REDIS_HASH_FIELD_BYTES),
-        "dashboard vehicle counters (1 hash per alerted vehicle, ~3 fields)":
-            rates.vehicles * (REDIS_KEY_OVERHEAD_BYTES + 3 * REDIS_HASH_FIELD_BYTES),
-        f"alert dedupe state ({ALERT_STATE_TTL_S} s per alert)": alerts_per_s * ALERT_STATE_TTL_S * REDIS_JSON_STATE_KEY_BYTES,
+        "alert counters (1 hash per fleet, ~20 fields)": rates.fleet_count
+        * (REDIS_KEY_OVERHEAD_BYTES + 20 * REDIS_HASH_FIELD_BYTES),
+        "dashboard vehicle counters (1 hash per alerted vehicle, ~3 fields)": rates.vehicles
+        * (REDIS_KEY_OVERHEAD_BYTES + 3 * REDIS_HASH_FIELD_BYTES),
+        f"alert dedupe state ({ALERT_STATE_TTL_S} s per alert)": alerts_per_s
+        * ALERT_STATE_TTL_S
+        * REDIS_JSON_STATE_KEY_BYTES,
         "dashboard guards dash:seen (1 key per alert, 8 d)": alerts_per_s * MARK_TTL_S * REDIS_STRING_KEY_BYTES,
-        f"coaching marks fuel:coached + coach:sent ({COACHING_VEHICLE_HOUR_FRACTION:.0%} of vehicle-hours, 8 d)":
-            2 * coachings * REDIS_STRING_KEY_BYTES,
+        f"coaching marks fuel:coached + coach:sent ({COACHING_VEHICLE_HOUR_FRACTION:.0%} of vehicle-hours, 8 d)": 2
+        * coachings
+        * REDIS_STRING_KEY_BYTES,
         f"HOS driver-day sets ({HOS_DRIVER_DAYS} days)": rates.drivers * HOS_DRIVER_DAYS * REDIS_SET_MEMBER_BYTES,
     }
 
@@ -340,14 +439,25 @@ def _redis_checks(rates: TelemetryRates, tfvars: Mapping[str, Any]) -> list[Chec
     needed_gib = sum(parts.values()) * REDIS_FRAGMENTATION / (1 - ELASTICACHE_RESERVED_FRACTION) / GIB
     node_type = tfvars.get("node_type")
     breakdown = ", ".join(f"{k}: {v / MIB:,.0f} MiB" for k, v in parts.items())
-    note = (f"{breakdown}; x{REDIS_FRAGMENTATION} fragmentation, "
-            f"{ELASTICACHE_RESERVED_FRACTION:.0%} reserved; replicas copy, they do not add memory")
+    note = (
+        f"{breakdown}; x{REDIS_FRAGMENTATION} fragmentation, "
+        f"{ELASTICACHE_RESERVED_FRACTION:.0%} reserved; replicas copy, they do not add memory"
+    )
     if node_type is None:
         return [Check("redis", "node memory", round(needed_gib, 2), None, "GiB", "UNSET", note)]
     memory = NODE_MEMORY_GIB.get(str(node_type))
     if memory is None:
-        return [Check("redis", "node memory", round(needed_gib, 2), node_type, "GiB", "WARN",
-                      "unknown node type; add it to NODE_MEMORY_GIB")]
+        return [
+            Check(
+                "redis",
+                "node memory",
+                round(needed_gib, 2),
+                node_type,
+                "GiB",
+                "WARN",
+                "unknown node type; add it to NODE_MEMORY_GIB",
+            )
+        ]
     check = _compare("redis", f"node memory ({node_type})", round(needed_gib, 2), memory, "GiB", note)
     return [check]
 
@@ -356,8 +466,9 @@ def aurora_max_connections(acu: float) -> int:
     return min(AURORA_MAX_CONNECTIONS, int(acu * ACU_MEMORY_BYTES / AURORA_BYTES_PER_CONNECTION))
 
 
-def _aurora_checks(rates: TelemetryRates, loads: dict[str, StreamLoad], lambda_checks: list[Check],
-                   tfvars: Mapping[str, Any]) -> list[Check]:
+def _aurora_checks(
+    rates: TelemetryRates, loads: dict[str, StreamLoad], lambda_checks: list[Check], tfvars: Mapping[str, Any]
+) -> list[Check]:
     concurrency = {c.item.split()[0]: c.required for c in lambda_checks if c.item.endswith(" concurrency")}
     # Each warm Lambda instance of a database client holds one connection; the DOT job runs alone.
     connections = sum(concurrency.get(f, 1) for f in AURORA_CLIENTS)
@@ -369,26 +480,48 @@ def _aurora_checks(rates: TelemetryRates, loads: dict[str, StreamLoad], lambda_c
         acu_for_connections += 0.5
     acu_for_throughput = writes / AURORA_WRITES_PER_ACU + reads / AURORA_READS_PER_ACU
     required = max(acu_for_connections, math.ceil(acu_for_throughput * 2) / 2)
-    checks = [_compare("aurora", "max_capacity", required, tfvars.get("max_capacity"), "ACU",
-                       f"{connections} connections needs {acu_for_connections} ACU; "
-                       f"{writes:,.0f} writes/s + {reads:,.0f} reads/s needs {acu_for_throughput:.1f} ACU")]
+    checks = [
+        _compare(
+            "aurora",
+            "max_capacity",
+            required,
+            tfvars.get("max_capacity"),
+            "ACU",
+            f"{connections} connections needs {acu_for_connections} ACU; "
+            f"{writes:,.0f} writes/s + {reads:,.0f} reads/s needs {acu_for_throughput:.1f} ACU",
+        )
+    ]
     min_capacity = tfvars.get("min_capacity")
-    checks.append(_compare("aurora", "min_capacity", AURORA_MIN_ACU, min_capacity, "ACU",
-                           "Serverless v2 floor"))
+    checks.append(_compare("aurora", "min_capacity", AURORA_MIN_ACU, min_capacity, "ACU", "Serverless v2 floor"))
     if min_capacity is not None and tfvars.get("max_capacity") is not None and min_capacity > tfvars["max_capacity"]:
-        checks.append(Check("aurora", "min <= max", min_capacity, tfvars["max_capacity"], "ACU", "SHORT",
-                            "min_capacity above max_capacity"))
+        checks.append(
+            Check(
+                "aurora",
+                "min <= max",
+                min_capacity,
+                tfvars["max_capacity"],
+                "ACU",
+                "SHORT",
+                "min_capacity above max_capacity",
+            )
+        )
     return checks
 
 
-def plan(rates: TelemetryRates, tfvars: Mapping[str, Any], *, headroom: float = HEADROOM,
-         account_limit: int | None = None) -> CapacityReport:
+def plan(
+    rates: TelemetryRates, tfvars: Mapping[str, Any], *, headroom: float = HEADROOM, account_limit: int | None = None
+) -> CapacityReport:
     """Requirement-vs-configured checks for every capacity a tfvars file sets."""
     loads = stream_loads(rates)
     limit = int(account_limit or tfvars.get("lambda_account_concurrency_limit") or DEFAULT_ACCOUNT_CONCURRENCY)
     report = CapacityReport(rates, loads)
     kinesis, shards = _kinesis_checks(loads, tfvars, headroom)
     lambdas = _lambda_checks(rates, loads, shards, tfvars, limit)
-    report.checks = (kinesis + lambdas + _dynamodb_checks(rates, loads, tfvars, headroom)
-                     + _redis_checks(rates, tfvars) + _aurora_checks(rates, loads, lambdas, tfvars))
+    report.checks = (
+        kinesis
+        + lambdas
+        + _dynamodb_checks(rates, loads, tfvars, headroom)
+        + _redis_checks(rates, tfvars)
+        + _aurora_checks(rates, loads, lambdas, tfvars)
+    )
     return report

@@ -6,6 +6,7 @@ comments. Anything else (expressions, heredocs, function calls) raises `TfvarsEr
 line, because the capacity planner must never guess a capacity it could not read.
 A hand-written parser keeps the planner free of new dependencies.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,7 +38,7 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
     while position < len(text):
         match = _TOKEN_RE.match(text, position)
         if match is None:
-            raise TfvarsError(f"line {line}: unsupported syntax near {text[position:position + 20]!r}")
+            raise TfvarsError(f"line {line}: unsupported syntax near {text[position : position + 20]!r}")
         kind, value = match.lastgroup, match.group()
         if kind == "newline":
             tokens.append(("newline", value, line))
@@ -179,7 +180,7 @@ def extract_assignment(text: str, name: str) -> str | None:
         elif char == "}":
             depth -= 1
             if depth == 0:
-                return text[match.start():index + 1].strip()
+                return text[match.start() : index + 1].strip()
         index += 1
     return None
 

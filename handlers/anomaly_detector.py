@@ -7,6 +7,7 @@ then pass each anomaly through the Redis dedupe state. Publish happens before th
 saved: a crash in between re-publishes the same deterministic alert_id (consumers dedupe) rather
 than losing the alert.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,6 +35,7 @@ def _resolver() -> anomaly.ThresholdResolver:
     resolver is built once per load and caches each vehicle's (or class's) resolved thresholds,
     so a record costs a dict lookup instead of a resolve.
     """
+
     def load() -> anomaly.ThresholdResolver:
         # The domain defaults go first and table items override them field by field: an unseeded
         # or partly seeded table never leaves a vehicle with fewer checks than the defaults.
@@ -58,8 +60,11 @@ def update_windows(r, record: dict, thresholds: dict) -> dict[str, list]:
     """Add this reading to each tracked signal's sorted set, trim it, return the windows."""
     vehicle_id, ts_ms = record["vehicle_id"], int(record["timestamp"])
     signals = record.get("signals") or {}
-    tracked = [(s, w) for s, w in anomaly.window_signals(thresholds).items()
-               if isinstance(signals.get(s), (int, float)) and not isinstance(signals.get(s), bool)]
+    tracked = [
+        (s, w)
+        for s, w in anomaly.window_signals(thresholds).items()
+        if isinstance(signals.get(s), (int, float)) and not isinstance(signals.get(s), bool)
+    ]
     if not tracked:
         return {}
     pipe = r.pipeline(transaction=False)
@@ -91,8 +96,7 @@ def process_record(raw: dict) -> int:
         decision, state = anomaly.dedupe(json.loads(raw_state) if raw_state else None, found, found.ts_ms)
         if decision in (anomaly.PUBLISH, anomaly.ESCALATE):
             body = anomaly.alert_body(record, found, state)
-            publish(get_config().require("alerts_topic_arn"), body, body["severity"], EVENT_TYPE,
-                    rule=found.rule)
+            publish(get_config().require("alerts_topic_arn"), body, body["severity"], EVENT_TYPE, rule=found.rule)
             published += 1
         r.set(key, json.dumps(state), ex=anomaly.STATE_TTL_S)
     return published

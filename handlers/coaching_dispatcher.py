@@ -4,6 +4,7 @@ The material catalogue maps the domain's pattern codes (handlers.domain.fuel) to
 training modules. A coaching_id is sent once (check -> send -> mark in Redis); the message also
 carries it so the LMS consuming the queue can dedupe a crash-window duplicate.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,14 +19,30 @@ from handlers.common.redis_client import get_redis
 from handlers.domain import fuel
 
 TRAINING_MODULES = {
-    fuel.EXCESS_IDLING: {"module_id": "ECO-101", "title": "Idle reduction and APU use", "minutes": 12,
-                         "path": "/training/eco-101-idle-reduction"},
-    fuel.SPEEDING: {"module_id": "ECO-102", "title": "Speed management and cruise control", "minutes": 10,
-                    "path": "/training/eco-102-speed-management"},
-    fuel.HARSH_ACCELERATION: {"module_id": "ECO-103", "title": "Progressive shifting and smooth throttle",
-                              "minutes": 15, "path": "/training/eco-103-smooth-driving"},
-    fuel.LOW_MPG: {"module_id": "ECO-100", "title": "Fuel-efficient driving fundamentals", "minutes": 20,
-                   "path": "/training/eco-100-fundamentals"},
+    fuel.EXCESS_IDLING: {
+        "module_id": "ECO-101",
+        "title": "Idle reduction and APU use",
+        "minutes": 12,
+        "path": "/training/eco-101-idle-reduction",
+    },
+    fuel.SPEEDING: {
+        "module_id": "ECO-102",
+        "title": "Speed management and cruise control",
+        "minutes": 10,
+        "path": "/training/eco-102-speed-management",
+    },
+    fuel.HARSH_ACCELERATION: {
+        "module_id": "ECO-103",
+        "title": "Progressive shifting and smooth throttle",
+        "minutes": 15,
+        "path": "/training/eco-103-smooth-driving",
+    },
+    fuel.LOW_MPG: {
+        "module_id": "ECO-100",
+        "title": "Fuel-efficient driving fundamentals",
+        "minutes": 20,
+        "path": "/training/eco-100-fundamentals",
+    },
 }
 
 
@@ -37,14 +54,25 @@ def training_message(coaching: dict) -> dict:
     for tip in sorted(tips, key=lambda t: t.get("priority", 99)):
         module = TRAINING_MODULES.get(tip.get("code"))
         if module:
-            materials.append({**module, "priority": tip.get("priority"), "reason": tip.get("message"),
-                              "est_fuel_saving_l": tip.get("est_fuel_saving_l", 0.0)})
+            materials.append(
+                {
+                    **module,
+                    "priority": tip.get("priority"),
+                    "reason": tip.get("message"),
+                    "est_fuel_saving_l": tip.get("est_fuel_saving_l", 0.0),
+                }
+            )
     if not materials:
         raise PoisonRecord("NO_MATERIAL", f"no training module for {[t.get('code') for t in tips]}")
-    return {"assignment_id": coaching["coaching_id"], "driver_id": coaching["driver_id"],
-            "vehicle_id": coaching.get("vehicle_id"), "fleet_id": coaching.get("fleet_id"),
-            "assigned_for_ts": coaching.get("ts"), "materials": materials,
-            "context": {k: coaching.get(k) for k in ("mpg", "benchmark_mpg", "idle_pct", "patterns")}}
+    return {
+        "assignment_id": coaching["coaching_id"],
+        "driver_id": coaching["driver_id"],
+        "vehicle_id": coaching.get("vehicle_id"),
+        "fleet_id": coaching.get("fleet_id"),
+        "assigned_for_ts": coaching.get("ts"),
+        "materials": materials,
+        "context": {k: coaching.get(k) for k in ("mpg", "benchmark_mpg", "idle_pct", "patterns")},
+    }
 
 
 def dispatch(raw_record: dict) -> bool:
@@ -55,9 +83,13 @@ def dispatch(raw_record: dict) -> bool:
     if already_done(r, mark):
         return False
     client("sqs").send_message(
-        QueueUrl=get_config().require("training_queue_url"), MessageBody=json.dumps(message, default=str),
-        MessageAttributes={"driver_id": {"DataType": "String", "StringValue": message["driver_id"]},
-                           "severity": {"DataType": "String", "StringValue": attrs.get("severity", "info")}})
+        QueueUrl=get_config().require("training_queue_url"),
+        MessageBody=json.dumps(message, default=str),
+        MessageAttributes={
+            "driver_id": {"DataType": "String", "StringValue": message["driver_id"]},
+            "severity": {"DataType": "String", "StringValue": attrs.get("severity", "info")},
+        },
+    )
     mark_done(r, mark)
     return True
 

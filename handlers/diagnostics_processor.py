@@ -4,6 +4,7 @@ Invalid records go to the DLQ with the domain's reason code. Valid ones are writ
 BatchWriteItem after the batch (idempotent puts keyed by vehicle_id + timestamp): a redelivered
 record rewrites the same item, and the anomaly detector dedupes the MODIFY stream event it causes.
 """
+
 from __future__ import annotations
 
 from handlers.common import batch
@@ -18,8 +19,11 @@ _ITEM_FIELDS = ("record_id", "vin", "fleet_id", "vehicle_type", "driver_id", "ts
 
 def diagnostics_item(record: dict, ttl_days: int) -> dict:
     item = {k: record.get(k) for k in _ITEM_FIELDS}
-    item.update(vehicle_id=record["vehicle_id"], timestamp=record["ts_ms"],
-                expires_at=record["ts_ms"] // 1000 + ttl_days * 86400)
+    item.update(
+        vehicle_id=record["vehicle_id"],
+        timestamp=record["ts_ms"],
+        expires_at=record["ts_ms"] // 1000 + ttl_days * 86400,
+    )
     item["signals"] = record.get("signals") or {}
     item["dtcs"] = record.get("dtcs") or []
     return item

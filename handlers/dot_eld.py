@@ -12,6 +12,7 @@ Mapping: username = driver_id; carrier = fleet_id (this system keeps no USDOT nu
 power unit = vehicle_id; miles from the odometer (km); engine hours are not recorded (0.0); an edit
 that replaced a recorded event lists the replaced one as inactive-changed (record status 2).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,8 @@ from handlers.domain.hos.report_day import day_bounds
 
 ELD_DAYS = 8
 KM_PER_MILE = 1.609344
-ELD_REGISTRATION_ID = "FTAP"     # 7.29: 4 characters
-ELD_IDENTIFIER = "FTAP01"        # 7.15: 6 characters
+ELD_REGISTRATION_ID = "FTAP"  # 7.29: 4 characters
+ELD_IDENTIFIER = "FTAP01"  # 7.15: 6 characters
 
 
 def eld_key(report_date: str, driver_id: str) -> str:
@@ -36,10 +37,16 @@ def eld_key(report_date: str, driver_id: str) -> str:
 def _log(driver_id: str, start_ms: int, end_ms: int) -> list[dict]:
     ddb, items, kwargs = client("dynamodb"), [], {}
     while True:
-        resp = ddb.query(TableName=get_config().driver_logs_table,
-                         KeyConditionExpression="driver_id = :d AND event_time BETWEEN :a AND :b",
-                         ExpressionAttributeValues={":d": {"S": driver_id}, ":a": {"N": str(start_ms)},
-                                                    ":b": {"N": str(end_ms - 1)}}, **kwargs)
+        resp = ddb.query(
+            TableName=get_config().driver_logs_table,
+            KeyConditionExpression="driver_id = :d AND event_time BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":d": {"S": driver_id},
+                ":a": {"N": str(start_ms)},
+                ":b": {"N": str(end_ms - 1)},
+            },
+            **kwargs,
+        )
         items += [from_item(i) for i in resp["Items"]]
         if "LastEvaluatedKey" not in resp:
             return sorted(items, key=lambda i: i["event_time"])
@@ -47,7 +54,7 @@ def _log(driver_id: str, start_ms: int, end_ms: int) -> list[dict]:
 
 
 def _instant(ms: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
 
 
 def _entries(items: list[dict]) -> list[dict]:
@@ -87,18 +94,32 @@ def build(report_date: str, driver_id: str, doc: dict, items: list[dict]) -> str
     last = items[-1] if items else {}
     first_name, _, last_name = (doc.get("driver_name") or driver_id).partition(" ")
     header = eld.Header(
-        driver_last_name=last_name or first_name, driver_first_name=first_name if last_name else "",
-        driver_username=driver_id, license_state="", license_number="",
-        power_unit_number=last.get("vehicle_id") or first_unit, vin=vehicles.get(last.get("vehicle_id"), ""),
-        usdot_number="", carrier_name=doc.get("fleet_id") or "", current_time=end,
-        eld_registration_id=ELD_REGISTRATION_ID, eld_identifier=ELD_IDENTIFIER,
+        driver_last_name=last_name or first_name,
+        driver_first_name=first_name if last_name else "",
+        driver_username=driver_id,
+        license_state="",
+        license_number="",
+        power_unit_number=last.get("vehicle_id") or first_unit,
+        vin=vehicles.get(last.get("vehicle_id"), ""),
+        usdot_number="",
+        carrier_name=doc.get("fleet_id") or "",
+        current_time=end,
+        eld_registration_id=ELD_REGISTRATION_ID,
+        eld_identifier=ELD_IDENTIFIER,
         eld_authentication_value=hashlib.sha256(f"{driver_id}|{report_date}".encode()).hexdigest()[:16].upper(),
         multiday_basis=ELD_DAYS,
-        current_lat=rows[-1].lat if rows else "", current_lon=rows[-1].lon if rows else "",
-        current_miles=rows[-1].miles if rows else 0)
-    report = eld.EldReport(header=header, time_zone=zone,
-                           users=[eld.User(1, "D", header.driver_last_name, header.driver_first_name)],
-                           cmvs=cmvs, events=rows, annotations=notes)
+        current_lat=rows[-1].lat if rows else "",
+        current_lon=rows[-1].lon if rows else "",
+        current_miles=rows[-1].miles if rows else 0,
+    )
+    report = eld.EldReport(
+        header=header,
+        time_zone=zone,
+        users=[eld.User(1, "D", header.driver_last_name, header.driver_first_name)],
+        cmvs=cmvs,
+        events=rows,
+        annotations=notes,
+    )
     return eld.build_output_file(report)
 
 
@@ -110,7 +131,11 @@ def write_eld_file(report_date: str, driver_id: str, doc: dict) -> str:
     _, end = day_bounds(day, zone)
     items = _log(driver_id, int(start.timestamp() * 1000), int(end.timestamp() * 1000))
     key = eld_key(report_date, driver_id)
-    client("s3").put_object(Bucket=get_config().require("reports_bucket"), Key=key,
-                            Body=build(report_date, driver_id, doc, items).encode("ascii", "replace"),
-                            ContentType="text/csv", ChecksumAlgorithm="SHA256")
+    client("s3").put_object(
+        Bucket=get_config().require("reports_bucket"),
+        Key=key,
+        Body=build(report_date, driver_id, doc, items).encode("ascii", "replace"),
+        ContentType="text/csv",
+        ChecksumAlgorithm="SHA256",
+    )
     return key

@@ -26,6 +26,7 @@ object-lock retention. Steps (input -> output):
 A per-driver step without a driver_id fails (StepInputError): it is a wiring bug, not a batch.
 Every step is idempotent: a retry rewrites the same keys and items.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,9 +50,12 @@ from handlers.domain.hos.report_day import day_bounds, report_day
 
 LOOKBACK_DAYS = 9
 WORK_PREFIX = "dot-reports/work"
-_http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=30.0),
-                            retries=urllib3.Retry(total=2, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
-                                                  allowed_methods=frozenset({"POST"})))
+_http = urllib3.PoolManager(
+    timeout=urllib3.Timeout(connect=3.0, read=30.0),
+    retries=urllib3.Retry(
+        total=2, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=frozenset({"POST"})
+    ),
+)
 
 
 class StepInputError(ValueError):
@@ -74,8 +78,12 @@ def _work_key(report_date: str, name: str) -> str:
 
 
 def _put_json(key: str, doc) -> None:
-    client("s3").put_object(Bucket=get_config().require("reports_bucket"), Key=key, ContentType="application/json",
-                            Body=json.dumps(doc, default=str, sort_keys=True).encode())
+    client("s3").put_object(
+        Bucket=get_config().require("reports_bucket"),
+        Key=key,
+        ContentType="application/json",
+        Body=json.dumps(doc, default=str, sort_keys=True).encode(),
+    )
 
 
 def _get(key: str) -> bytes:
@@ -100,27 +108,41 @@ def _drivers(report_date: str, fleet_id: str | None, driver_ids: list | None) ->
     for driver_id in sorted(set(seen) - set(drivers)):
         latest = _latest_log(driver_id)
         if latest and (not fleet_id or latest.get("fleet_id") == fleet_id):
-            drivers[driver_id] = {"driver_id": driver_id, "fleet_id": latest.get("fleet_id"), "name": driver_id,
-                                  "home_time_zone": latest.get("time_zone") or "UTC",
-                                  "ruleset": latest.get("ruleset") or "us-property",
-                                  "cycle": latest.get("cycle") or "70/8"}
+            drivers[driver_id] = {
+                "driver_id": driver_id,
+                "fleet_id": latest.get("fleet_id"),
+                "name": driver_id,
+                "home_time_zone": latest.get("time_zone") or "UTC",
+                "ruleset": latest.get("ruleset") or "us-property",
+                "cycle": latest.get("cycle") or "70/8",
+            }
     return [drivers[k] for k in sorted(drivers)]
 
 
 def _latest_log(driver_id: str) -> dict | None:
     resp = client("dynamodb").query(
-        TableName=get_config().driver_logs_table, KeyConditionExpression="driver_id = :d",
-        ExpressionAttributeValues={":d": {"S": driver_id}}, ScanIndexForward=False, Limit=1)
+        TableName=get_config().driver_logs_table,
+        KeyConditionExpression="driver_id = :d",
+        ExpressionAttributeValues={":d": {"S": driver_id}},
+        ScanIndexForward=False,
+        Limit=1,
+    )
     return from_item(resp["Items"][0]) if resp["Items"] else None
 
 
 def _log(driver_id: str, start_ms: int, end_ms: int) -> list[dict]:
     ddb, cfg, items, kwargs = client("dynamodb"), get_config(), [], {}
     while True:
-        resp = ddb.query(TableName=cfg.driver_logs_table,
-                         KeyConditionExpression="driver_id = :d AND event_time BETWEEN :a AND :b",
-                         ExpressionAttributeValues={":d": {"S": driver_id}, ":a": {"N": str(start_ms)},
-                                                    ":b": {"N": str(end_ms - 1)}}, **kwargs)
+        resp = ddb.query(
+            TableName=cfg.driver_logs_table,
+            KeyConditionExpression="driver_id = :d AND event_time BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":d": {"S": driver_id},
+                ":a": {"N": str(start_ms)},
+                ":b": {"N": str(end_ms - 1)},
+            },
+            **kwargs,
+        )
         items += [from_item(i) for i in resp["Items"]]
         if "LastEvaluatedKey" not in resp:
             return items
@@ -134,28 +156,53 @@ def gather_driver(driver: dict, report_date: str) -> dict:
     log = _log(driver["driver_id"], start_ms - LOOKBACK_DAYS * 86_400_000, end_ms)
     day_events = [e for e in log if e["event_time"] >= start_ms]
     prior = [e for e in log if e["event_time"] < start_ms][-1:]
-    result = hos.evaluate_log([{"status": e["status"], "at": e.get("ts") or dt.datetime.fromtimestamp(
-        e["event_time"] / 1000, dt.timezone.utc)} for e in log], cycle=driver["cycle"], time_zone=zone,
-        as_of=min(end, dt.datetime.now(dt.timezone.utc)), ruleset=driver.get("ruleset"))
+    result = hos.evaluate_log(
+        [
+            {"status": e["status"], "at": e.get("ts") or dt.datetime.fromtimestamp(e["event_time"] / 1000, dt.UTC)}
+            for e in log
+        ],
+        cycle=driver["cycle"],
+        time_zone=zone,
+        as_of=min(end, dt.datetime.now(dt.UTC)),
+        ruleset=driver.get("ruleset"),
+    )
     violations = [v.to_dict() for v in result.violations if v.end > start and v.start < end]
     inspections = db.execute(
         "SELECT inspection_id, vehicle_id, kind, inspected_at, result, defects FROM inspections "
         "WHERE driver_id = %s AND inspected_at >= %s AND inspected_at < %s ORDER BY inspected_at",
-        (driver["driver_id"], start, end))
+        (driver["driver_id"], start, end),
+    )
     vehicles = sorted({e["vehicle_id"] for e in day_events + prior if e.get("vehicle_id")})
-    open_orders = db.execute(
-        "SELECT alert_id, vehicle_id, rule, severity, due_by, status FROM maintenance_schedule "
-        "WHERE vehicle_id = ANY(%s) AND status <> 'done' ORDER BY due_by", (vehicles,)) if vehicles else []
+    open_orders = (
+        db.execute(
+            "SELECT alert_id, vehicle_id, rule, severity, due_by, status FROM maintenance_schedule "
+            "WHERE vehicle_id = ANY(%s) AND status <> 'done' ORDER BY due_by",
+            (vehicles,),
+        )
+        if vehicles
+        else []
+    )
     return {
-        "driver_id": driver["driver_id"], "driver_name": driver["name"], "fleet_id": driver["fleet_id"],
-        "report_date": report_date, "cycle": driver["cycle"], "time_zone": zone, "vehicles": vehicles,
-        "events": [{"time": dt.datetime.fromtimestamp(e["event_time"] / 1000, ZoneInfo(zone)).strftime("%H:%M:%S"),
-                    "status": e["status"], "vehicle_id": e.get("vehicle_id"),
-                    "location": f"{e.get('lat')},{e.get('lon')}" if e.get("lat") is not None else ""}
-                   for e in day_events],
+        "driver_id": driver["driver_id"],
+        "driver_name": driver["name"],
+        "fleet_id": driver["fleet_id"],
+        "report_date": report_date,
+        "cycle": driver["cycle"],
+        "time_zone": zone,
+        "vehicles": vehicles,
+        "events": [
+            {
+                "time": dt.datetime.fromtimestamp(e["event_time"] / 1000, ZoneInfo(zone)).strftime("%H:%M:%S"),
+                "status": e["status"],
+                "vehicle_id": e.get("vehicle_id"),
+                "location": f"{e.get('lat')},{e.get('lon')}" if e.get("lat") is not None else "",
+            }
+            for e in day_events
+        ],
         "status_at_start": prior[0]["status"] if prior else None,
         "totals": hos.daily_totals(prior + day_events, start_ms, end_ms),
-        "violations": violations, "available": result.available.to_dict(),
+        "violations": violations,
+        "available": result.available.to_dict(),
         "inspections": [{**i, "inspected_at": i["inspected_at"].isoformat()} for i in inspections],
         "maintenance_open": [{**o, "due_by": o["due_by"].isoformat()} for o in open_orders],
     }
@@ -166,7 +213,7 @@ def _instant(text: str | None) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
     except (AttributeError, ValueError):
         return None
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _default_report_date(event: dict) -> str:
@@ -176,8 +223,7 @@ def _default_report_date(event: dict) -> str:
     zones = get_config().report_time_zones
     if not zones:
         raise MissingSetting("REPORT_TIME_ZONES is not set (the fleet's home-terminal time zones)")
-    fired = (_instant(event.get("time")) or _instant(event.get("execution_started_at"))
-             or dt.datetime.now(dt.timezone.utc))
+    fired = _instant(event.get("time")) or _instant(event.get("execution_started_at")) or dt.datetime.now(dt.UTC)
     return report_day(fired, zones).isoformat()
 
 
@@ -192,25 +238,41 @@ def gather(event: dict) -> dict:
     entries = [{"driver_id": d["driver_id"], "report_date": report_date} for d in drivers]
     manifest_key = _work_key(report_date, "manifest.json")
     _put_json(manifest_key, entries)  # the Map state's ItemReader input: never passed in the state
-    return {"report_date": report_date, "bucket": get_config().require("reports_bucket"), "key": manifest_key,
-            "count": len(entries)}
+    return {
+        "report_date": report_date,
+        "bucket": get_config().require("reports_bucket"),
+        "key": manifest_key,
+        "count": len(entries),
+    }
 
 
 # ---- render / upload / status / summary -----------------------------------------------------
 def render_pdf(event: dict) -> dict:
     report_date, driver_id = _require(event, "report_date", "driver_id")
     doc = json.loads(_get(_work_key(report_date, f"{driver_id}.json")))
-    resp = _http.request("POST", f"{get_config().require('pdf_api_url')}/v1/rod-pdf", body=json.dumps(doc).encode(),
-                         headers={"Content-Type": "application/json", "Accept": "application/pdf"})
+    resp = _http.request(
+        "POST",
+        f"{get_config().require('pdf_api_url')}/v1/rod-pdf",
+        body=json.dumps(doc).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/pdf"},
+    )
     if resp.status != 200 or not resp.data.startswith(b"%PDF-"):
         raise RuntimeError(f"PDF API answered HTTP {resp.status} ({resp.headers.get('Content-Type')})")
     pdf_key = _work_key(report_date, f"{driver_id}.pdf")
-    client("s3").put_object(Bucket=get_config().require("reports_bucket"), Key=pdf_key, Body=resp.data,
-                            ContentType="application/pdf")
-    return {"report_date": report_date, "driver_id": driver_id, "fleet_id": doc["fleet_id"], "pdf_key": pdf_key,
-            "sha256": hashlib.sha256(resp.data).hexdigest(), "pdf_bytes": len(resp.data),
-            "violation_count": len(doc["violations"]), "violation_rules": sorted({v["rule"] for v in doc["violations"]}),
-            "status": "violations" if doc["violations"] else "compliant"}
+    client("s3").put_object(
+        Bucket=get_config().require("reports_bucket"), Key=pdf_key, Body=resp.data, ContentType="application/pdf"
+    )
+    return {
+        "report_date": report_date,
+        "driver_id": driver_id,
+        "fleet_id": doc["fleet_id"],
+        "pdf_key": pdf_key,
+        "sha256": hashlib.sha256(resp.data).hexdigest(),
+        "pdf_bytes": len(resp.data),
+        "violation_count": len(doc["violations"]),
+        "violation_rules": sorted({v["rule"] for v in doc["violations"]}),
+        "status": "violations" if doc["violations"] else "compliant",
+    }
 
 
 def report_key(report_date: str, driver_id: str) -> str:
@@ -229,23 +291,46 @@ def upload(event: dict) -> dict:
     body = _get(pdf_key)
     if hashlib.sha256(body).hexdigest() != sha:
         raise RuntimeError(f"staged PDF {pdf_key} does not match the rendered checksum")
-    s3.put_object(Bucket=cfg.reports_bucket, Key=key, Body=body, ContentType="application/pdf",
-                  Metadata={"sha256": sha, "driver_id": driver_id, "report_date": report_date},
-                  ObjectLockMode="COMPLIANCE", ChecksumAlgorithm="SHA256",
-                  ObjectLockRetainUntilDate=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=cfg.report_retention_days))
+    s3.put_object(
+        Bucket=cfg.reports_bucket,
+        Key=key,
+        Body=body,
+        ContentType="application/pdf",
+        Metadata={"sha256": sha, "driver_id": driver_id, "report_date": report_date},
+        ObjectLockMode="COMPLIANCE",
+        ChecksumAlgorithm="SHA256",
+        ObjectLockRetainUntilDate=dt.datetime.now(dt.UTC) + dt.timedelta(days=cfg.report_retention_days),
+    )
     return {**event, "report_key": key, "eld_key": eld_file}
 
 
 def update_status(event: dict) -> dict:
     report_date, driver_id, key, status = _require(event, "report_date", "driver_id", "report_key", "status")
-    client("dynamodb").put_item(TableName=get_config().compliance_status_table, Item=to_item({
-        "driver_id": driver_id, "report_date": report_date, "status": status, "report_key": key,
-        "fleet_id": event.get("fleet_id"), "violations": int(event.get("violation_count") or 0),
-        "violation_rules": event.get("violation_rules") or [], "sha256": event.get("sha256"),
-        "updated_at": dt.datetime.now(dt.timezone.utc).isoformat()}))
-    return {"driver_id": driver_id, "report_date": report_date, "fleet_id": event.get("fleet_id"), "status": status,
-            "violation_count": int(event.get("violation_count") or 0),
-            "violation_rules": event.get("violation_rules") or [], "report_key": key}
+    client("dynamodb").put_item(
+        TableName=get_config().compliance_status_table,
+        Item=to_item(
+            {
+                "driver_id": driver_id,
+                "report_date": report_date,
+                "status": status,
+                "report_key": key,
+                "fleet_id": event.get("fleet_id"),
+                "violations": int(event.get("violation_count") or 0),
+                "violation_rules": event.get("violation_rules") or [],
+                "sha256": event.get("sha256"),
+                "updated_at": dt.datetime.now(dt.UTC).isoformat(),
+            }
+        ),
+    )
+    return {
+        "driver_id": driver_id,
+        "report_date": report_date,
+        "fleet_id": event.get("fleet_id"),
+        "status": status,
+        "violation_count": int(event.get("violation_count") or 0),
+        "violation_rules": event.get("violation_rules") or [],
+        "report_key": key,
+    }
 
 
 def _map_run_results(details: dict):
@@ -261,8 +346,9 @@ def _map_run_results(details: dict):
     if unfinished:
         raise StepInputError(f"map run {manifest.get('MapRunArn')} has {unfinished} failed or pending result files")
     for result_file in files.get("SUCCEEDED") or []:
-        records = json.loads(s3.get_object(Bucket=manifest.get("DestinationBucket") or bucket,
-                                           Key=result_file["Key"])["Body"].read())
+        records = json.loads(
+            s3.get_object(Bucket=manifest.get("DestinationBucket") or bucket, Key=result_file["Key"])["Body"].read()
+        )
         for record in records:
             output = json.loads(record.get("Output") or "null")
             for result in output if isinstance(output, list) else [output]:
@@ -301,22 +387,34 @@ def publish_summary(event: dict) -> dict:
             with_violations += 1
             fleet["with_violations"] += 1
             if len(listed) < 500:
-                listed.append({"driver_id": r["driver_id"], "violation_count": r.get("violation_count", 0),
-                               "report_key": r.get("report_key")})
+                listed.append(
+                    {
+                        "driver_id": r["driver_id"],
+                        "violation_count": r.get("violation_count", 0),
+                        "report_key": r.get("report_key"),
+                    }
+                )
     expected = event.get("count", event.get("driver_count"))
     if expected is not None and int(expected) != reported:
         # never publish a summary that silently skips drivers
         raise StepInputError(f"step {event.get('step')!r} got {reported} results for {expected} drivers")
     summary = {
         "summary_id": f"ds-{stable_id(report_date, reported, f'{fingerprint:032x}')}",
-        "report_date": report_date, "drivers_reported": reported,
-        "drivers_with_violations": with_violations, "violations": violations,
-        "by_fleet": by_fleet, "drivers": listed,
+        "report_date": report_date,
+        "drivers_reported": reported,
+        "drivers_with_violations": with_violations,
+        "violations": violations,
+        "by_fleet": by_fleet,
+        "drivers": listed,
     }
     severity = "warning" if with_violations else "info"
     message_id = publish(get_config().require("summary_topic_arn"), summary, severity, "dot_daily_summary")
-    return {"summary_id": summary["summary_id"], "message_id": message_id, "drivers_reported": reported,
-            "drivers_with_violations": with_violations}
+    return {
+        "summary_id": summary["summary_id"],
+        "message_id": message_id,
+        "drivers_reported": reported,
+        "drivers_with_violations": with_violations,
+    }
 
 
 PER_DRIVER = {"render_pdf": render_pdf, "upload": upload, "update_status": update_status}

@@ -6,6 +6,7 @@ delivered once by the API. Each call has connect/read timeouts and a few quick r
 SQS redrive moves it to the DLQ after maxReceiveCount. 4xx other than 429 is the message's fault:
 it goes straight to the function's DLQ.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,13 @@ from handlers.common.events import sqs_message
 processor = batch.Processor(batch.EventType.SQS)
 
 TIMEOUT = urllib3.Timeout(connect=2.0, read=5.0)
-RETRIES = urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(429, 500, 502, 503, 504),
-                        allowed_methods=frozenset({"POST"}), raise_on_status=False)
+RETRIES = urllib3.Retry(
+    total=2,
+    backoff_factor=0.2,
+    status_forcelist=(429, 500, 502, 503, 504),
+    allowed_methods=frozenset({"POST"}),
+    raise_on_status=False,
+)
 _http: urllib3.PoolManager | None = None
 _lock = threading.Lock()
 
@@ -44,10 +50,14 @@ def notification(alert: dict, attrs: dict) -> dict:
         raise PoisonRecord("FIELD_MISSING", "alert_id/vehicle_id")
     severity = alert.get("severity") or attrs.get("severity", "warning")
     return {
-        "notification_id": alert["alert_id"], "vehicle_id": alert["vehicle_id"],
-        "driver_id": alert.get("driver_id"), "fleet_id": alert.get("fleet_id"),
-        "severity": severity, "title": f"{severity.upper()}: {alert.get('rule', 'vehicle alert')}",
-        "text": alert.get("message") or "", "ts": alert.get("ts"),
+        "notification_id": alert["alert_id"],
+        "vehicle_id": alert["vehicle_id"],
+        "driver_id": alert.get("driver_id"),
+        "fleet_id": alert.get("fleet_id"),
+        "severity": severity,
+        "title": f"{severity.upper()}: {alert.get('rule', 'vehicle alert')}",
+        "text": alert.get("message") or "",
+        "ts": alert.get("ts"),
     }
 
 
@@ -56,9 +66,11 @@ def process_record(raw: dict) -> int:
     body = notification(alert, attrs)
     try:
         resp = http().request(
-            "POST", f"{get_config().require('telematics_api_url')}/v1/notifications",
+            "POST",
+            f"{get_config().require('telematics_api_url')}/v1/notifications",
             body=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "Idempotency-Key": body["notification_id"]})
+            headers={"Content-Type": "application/json", "Idempotency-Key": body["notification_id"]},
+        )
     except urllib3.exceptions.HTTPError as exc:
         raise DeliveryFailed(f"telematics API unreachable: {exc}") from exc
     if 200 <= resp.status < 300:

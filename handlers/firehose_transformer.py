@@ -5,6 +5,7 @@ convert them to Parquet against the Glue table; `partitionKeys` {date, vehicle_t
 dynamic partitioning (`date=<yyyy-mm-dd>/vehicle_type=<type>/`). Invalid records are returned
 as ProcessingFailed (Firehose writes them to its error prefix), non-diagnostics kinds as Dropped.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,9 +41,12 @@ def transform(fh_record: dict, now: int) -> dict:
     if record["kind"] != "diagnostics":
         return {**out, "result": "Dropped", "data": fh_record["data"]}
     row = flatten(record)
-    return {**out, "result": "Ok",
-            "data": base64.b64encode(orjson.dumps(row) + b"\n").decode(),
-            "metadata": {"partitionKeys": {"date": record["ts"][:10], "vehicle_type": record["vehicle_type"]}}}
+    return {
+        **out,
+        "result": "Ok",
+        "data": base64.b64encode(orjson.dumps(row) + b"\n").decode(),
+        "metadata": {"partitionKeys": {"date": record["ts"][:10], "vehicle_type": record["vehicle_type"]}},
+    }
 
 
 def handler(event, context):

@@ -4,6 +4,7 @@ One Lua script per alert sets the guard `dash:seen:<alert_id>` (NX) and applies 
 only if the guard was new, so a redelivered alert counts once and a crash cannot leave the
 counters half-applied. Key layout: docs/data-model.md.
 """
+
 from __future__ import annotations
 
 from handlers.common import batch

@@ -18,6 +18,7 @@ processed) holds nothing; a dependency error aborts the whole invocation (handle
 Coaching is published at most once per vehicle/driver per COACHING_BUCKET_MS, check -> publish ->
 mark, with a deterministic coaching_id.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,7 +38,7 @@ from handlers.domain import fuel
 processor = batch.Processor(batch.EventType.KinesisDataStreams)
 warm("sns")  # clients in the cold start, not on a late first use
 
-WINDOW_MS = 60 * 60_000          # ~90 km at highway speed: enough distance for a stable MPG
+WINDOW_MS = 60 * 60_000  # ~90 km at highway speed: enough distance for a stable MPG
 COACHING_BUCKET_MS = 3_600_000
 EVENT_TYPE = "fuel_coaching"
 # Window member fields after ts_ms, in this order, with the decimals kept: 0.1 km/h, 1 rpm,
@@ -46,7 +47,12 @@ EVENT_TYPE = "fuel_coaching"
 # accepts (typically ~45): under Redis's zset-max-listpack-value (64), and 61 one-minute members
 # are under zset-max-listpack-entries (128), so a window stays a listpack, not a skiplist.
 SAMPLE_FIELDS: tuple[tuple[str, int], ...] = (
-    ("vehicle_speed_kph", 1), ("engine_rpm", 0), ("odometer_km", 3), ("fuel_used_l", 3), ("fuel_rate_lph", 2))
+    ("vehicle_speed_kph", 1),
+    ("engine_rpm", 0),
+    ("odometer_km", 3),
+    ("fuel_used_l", 3),
+    ("fuel_rate_lph", 2),
+)
 COUNTED_TTL_S = MARK_TTL_S  # one key per vehicle; outlives any redelivery (Kinesis retention <= 7 d)
 
 
@@ -116,11 +122,19 @@ def window_samples(r, record: dict) -> tuple[list[dict], fuel.Benchmark]:
 
 def coaching_message(record: dict, result: fuel.FuelAssessment, bench: fuel.Benchmark, coaching_id: str) -> dict:
     return {
-        "coaching_id": coaching_id, "driver_id": record["driver_id"], "vehicle_id": record["vehicle_id"],
-        "fleet_id": record["fleet_id"], "vehicle_type": record["vehicle_type"], "ts": record["ts"],
-        "mpg": result.mpg, "benchmark_mpg": bench.mpg, "efficiency_ratio": result.efficiency_ratio,
-        "idle_pct": result.idle_pct, "distance_km": result.distance_km,
-        "patterns": [p.__dict__ for p in result.patterns], "tips": [t.__dict__ for t in result.coaching],
+        "coaching_id": coaching_id,
+        "driver_id": record["driver_id"],
+        "vehicle_id": record["vehicle_id"],
+        "fleet_id": record["fleet_id"],
+        "vehicle_type": record["vehicle_type"],
+        "ts": record["ts"],
+        "mpg": result.mpg,
+        "benchmark_mpg": bench.mpg,
+        "efficiency_ratio": result.efficiency_ratio,
+        "idle_pct": result.idle_pct,
+        "distance_km": result.distance_km,
+        "patterns": [p.__dict__ for p in result.patterns],
+        "tips": [t.__dict__ for t in result.coaching],
         "severity": "warning" if any(p.code == fuel.LOW_MPG for p in result.patterns) else "info",
     }
 
@@ -134,17 +148,34 @@ def process_reading(record: dict) -> dict:
     samples, bench = window_samples(r, record)
     result = fuel.assess(samples, bench)
     if result.mpg is not None:
-        db.execute(_INSERT, {
-            "record_id": record["record_id"], "vehicle_id": record["vehicle_id"], "fleet_id": record["fleet_id"],
-            "driver_id": record.get("driver_id"), "vehicle_type": record["vehicle_type"],
-            "ts": dt.datetime.fromtimestamp(record["ts_ms"] / 1000, dt.timezone.utc),
-            "distance_km": result.distance_km, "fuel_used_l": result.fuel_l, "mpg": result.mpg,
-            "idle_pct": result.idle_pct, "benchmark_mpg": bench.mpg,
-            "efficiency_pct": None if result.efficiency_ratio is None else 100 * result.efficiency_ratio,
-            "inefficient": bool(result.patterns)})
-        incr_if_newer(r, f"fuel:counted:{record['vehicle_id']}", record["ts_ms"], [
-            (f"fuel:observed:{record['vehicle_type']}", "samples", 1),
-            (f"fuel:observed:{record['vehicle_type']}", "mpg_sum", float(result.mpg))], COUNTED_TTL_S)
+        db.execute(
+            _INSERT,
+            {
+                "record_id": record["record_id"],
+                "vehicle_id": record["vehicle_id"],
+                "fleet_id": record["fleet_id"],
+                "driver_id": record.get("driver_id"),
+                "vehicle_type": record["vehicle_type"],
+                "ts": dt.datetime.fromtimestamp(record["ts_ms"] / 1000, dt.UTC),
+                "distance_km": result.distance_km,
+                "fuel_used_l": result.fuel_l,
+                "mpg": result.mpg,
+                "idle_pct": result.idle_pct,
+                "benchmark_mpg": bench.mpg,
+                "efficiency_pct": None if result.efficiency_ratio is None else 100 * result.efficiency_ratio,
+                "inefficient": bool(result.patterns),
+            },
+        )
+        incr_if_newer(
+            r,
+            f"fuel:counted:{record['vehicle_id']}",
+            record["ts_ms"],
+            [
+                (f"fuel:observed:{record['vehicle_type']}", "samples", 1),
+                (f"fuel:observed:{record['vehicle_type']}", "mpg_sum", float(result.mpg)),
+            ],
+            COUNTED_TTL_S,
+        )
     if result.coaching:
         bucket = record["ts_ms"] - record["ts_ms"] % COACHING_BUCKET_MS
         coaching_id = f"fc-{stable_id(record['vehicle_id'], record.get('driver_id'), bucket)}"

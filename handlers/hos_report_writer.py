@@ -8,6 +8,7 @@ a redelivered message finds the key and writes nothing, so no extra locked versi
 A message that cannot become a report goes to the function's DLQ; AWS errors raise, so SNS's
 async retry (then the function's DLQ) takes over.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,10 @@ from handlers.domain.hos.ruleset_items import RULESET_ITEMS
 from handlers.domain.hos.rulesets import US_PROPERTY
 
 # (rule set, rule code) -> compliance_rules item; us-property's are the DEFAULT_RULES.
-_RULE_INFO = {**{(US_PROPERTY, r["rule_code"]): r for r in DEFAULT_RULES},
-              **{(r["rule_set"], r["rule_code"]): r for r in RULESET_ITEMS}}
+_RULE_INFO = {
+    **{(US_PROPERTY, r["rule_code"]): r for r in DEFAULT_RULES},
+    **{(r["rule_set"], r["rule_code"]): r for r in RULESET_ITEMS},
+}
 NOT_REPORTED = frozenset({"unassigned_driving"})  # events the topic also carries that are not violations
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -44,9 +47,16 @@ def report_key(message: dict) -> str:
 def report(message: dict, attrs: dict, now: dt.datetime) -> dict:
     rule = _RULE_INFO.get((message.get("ruleset") or US_PROPERTY, message.get("rule")), {})
     return {
-        "report_type": "hos_violation", "schema": "fleettap.hos-report/1", "generated_at": now.isoformat(),
-        "violation": message, "rule": {"code": message.get("rule"), "cfr": rule.get("cfr"),
-                                       "description": rule.get("description"), "limit_s": rule.get("limit_s")},
+        "report_type": "hos_violation",
+        "schema": "fleettap.hos-report/1",
+        "generated_at": now.isoformat(),
+        "violation": message,
+        "rule": {
+            "code": message.get("rule"),
+            "cfr": rule.get("cfr"),
+            "description": rule.get("description"),
+            "limit_s": rule.get("limit_s"),
+        },
         "severity": attrs.get("severity", message.get("severity")),
     }
 
@@ -60,9 +70,11 @@ def write_report(raw_record: dict) -> str | None:
     bucket = cfg.require("reports_bucket")
     if head(bucket, key) is not None:
         return None
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     client("s3").put_object(
-        Bucket=bucket, Key=key, ContentType="application/json",
+        Bucket=bucket,
+        Key=key,
+        ContentType="application/json",
         Body=json.dumps(report(message, attrs, now), sort_keys=True, default=str).encode(),
         ObjectLockMode="COMPLIANCE",
         ObjectLockRetainUntilDate=now + dt.timedelta(days=cfg.report_retention_days),

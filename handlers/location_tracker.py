@@ -10,22 +10,23 @@ fix is stale or redelivered: it is stored but neither moves the vehicle on the m
 events. Events are published before the state is saved (same deterministic event_id on retry).
 Each fresh fix also feeds the unassigned-driving check (handlers.unassigned_driving).
 """
+
 from __future__ import annotations
 
 import json
 
 from aws_lambda_powertools import Logger
 
+from handlers import unassigned_driving
 from handlers.common import batch
 from handlers.common.aws import client, from_item, warm
-from handlers.common.ddb_writer import DynamoBatchWriter
 from handlers.common.cache import TTLCache
 from handlers.common.config import get_config
+from handlers.common.ddb_writer import DynamoBatchWriter
 from handlers.common.idempotency import stable_id
 from handlers.common.records import telemetry_from_kinesis
 from handlers.common.redis_client import get_redis
 from handlers.common.sns import publish
-from handlers import unassigned_driving
 from handlers.domain import geo, geofence
 
 processor = batch.Processor(batch.EventType.KinesisDataStreams)
@@ -38,6 +39,7 @@ STATE_TTL_S = 7 * 86400
 
 def fence_indexes() -> dict[str, geofence.GeofenceIndex]:
     """fleet_id -> index of that fleet's fences (a whole-table scan, cached for a few minutes)."""
+
     def load():
         by_fleet: dict[str, list] = {}
         kwargs: dict = {}
@@ -60,18 +62,30 @@ def fence_indexes() -> dict[str, geofence.GeofenceIndex]:
 
 def location_item(record: dict, ttl_days: int) -> dict:
     keep = ("record_id", "fleet_id", "driver_id", "vehicle_type", "lat", "lon", "speed_kph", "heading_deg", "ts")
-    return {"vehicle_id": record["vehicle_id"], "timestamp": record["ts_ms"],
-            "geohash": geo.location_geohash(record["lat"], record["lon"]), **{k: record.get(k) for k in keep},
-            "expires_at": record["ts_ms"] // 1000 + ttl_days * 86400}
+    return {
+        "vehicle_id": record["vehicle_id"],
+        "timestamp": record["ts_ms"],
+        "geohash": geo.location_geohash(record["lat"], record["lon"]),
+        **{k: record.get(k) for k in keep},
+        "expires_at": record["ts_ms"] // 1000 + ttl_days * 86400,
+    }
 
 
 def event_message(record: dict, ev: geofence.GeofenceEvent, fence: geofence.Geofence) -> dict:
     return {
         "event_id": f"ge-{stable_id(record['vehicle_id'], ev.fence_id, ev.event_type, ev.ts_ms)}",
-        "vehicle_id": record["vehicle_id"], "fleet_id": record["fleet_id"], "driver_id": record.get("driver_id"),
-        "geofence_id": ev.fence_id, "geofence_name": fence.name, "event_type": ev.event_type,
-        "ts": record["ts"], "entered_ms": ev.entered_ms, "dwell_s": ev.dwell_s,
-        "lat": record["lat"], "lon": record["lon"], "severity": SEVERITY[ev.event_type],
+        "vehicle_id": record["vehicle_id"],
+        "fleet_id": record["fleet_id"],
+        "driver_id": record.get("driver_id"),
+        "geofence_id": ev.fence_id,
+        "geofence_name": fence.name,
+        "event_type": ev.event_type,
+        "ts": record["ts"],
+        "entered_ms": ev.entered_ms,
+        "dwell_s": ev.dwell_s,
+        "lat": record["lat"],
+        "lon": record["lon"],
+        "severity": SEVERITY[ev.event_type],
     }
 
 
@@ -96,8 +110,13 @@ def process_record(raw: dict, writer: DynamoBatchWriter) -> int:
     events, new_state = geofence.step(state, inside, ts_ms, fences, near_ids=near)
     for ev in events:
         message = event_message(record, ev, fences[ev.fence_id])
-        publish(get_config().require("geofence_topic_arn"), message, message["severity"],
-                f"geofence_{ev.event_type}", geofence_id=ev.fence_id)
+        publish(
+            get_config().require("geofence_topic_arn"),
+            message,
+            message["severity"],
+            f"geofence_{ev.event_type}",
+            geofence_id=ev.fence_id,
+        )
     r.set(state_key, json.dumps(new_state), ex=STATE_TTL_S)
     return len(events) + unassigned_driving.check_fix(r, record)
 

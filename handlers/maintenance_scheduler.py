@@ -4,6 +4,7 @@ alert_id is deterministic upstream and UNIQUE here, so INSERT ... ON CONFLICT DO
 redelivered (or re-published) alert a no-op. Messages from maintenance-required (predictions,
 keyed by prediction_id) are accepted too, should that topic be subscribed to this queue.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,25 +31,39 @@ ON CONFLICT (alert_id) DO NOTHING
 
 def work_order(alert: dict) -> dict:
     if "prediction_id" in alert and "alert_id" not in alert:
-        alert = {**alert, "alert_id": alert["prediction_id"], "rule": f"predicted:{alert.get('component')}",
-                 "metric": "confidence", "value": alert.get("confidence"), "threshold": None,
-                 "message": f"predicted {alert.get('component')} failure within {alert.get('horizon_days')} d"}
+        alert = {
+            **alert,
+            "alert_id": alert["prediction_id"],
+            "rule": f"predicted:{alert.get('component')}",
+            "metric": "confidence",
+            "value": alert.get("confidence"),
+            "threshold": None,
+            "message": f"predicted {alert.get('component')} failure within {alert.get('horizon_days')} d",
+        }
     missing = [k for k in ("alert_id", "vehicle_id", "fleet_id", "rule", "severity", "ts") if not alert.get(k)]
     if missing:
         raise PoisonRecord("FIELD_MISSING", ",".join(missing))
     if alert["severity"] not in SERVICE_WINDOWS:
         raise PoisonRecord("SEVERITY_INVALID", str(alert["severity"]))
     try:
-        alert_ts = dt.datetime.fromtimestamp(iso_to_epoch_ms(alert["ts"]) / 1000, dt.timezone.utc)
+        alert_ts = dt.datetime.fromtimestamp(iso_to_epoch_ms(alert["ts"]) / 1000, dt.UTC)
     except ValueError as exc:
         raise PoisonRecord("TS_INVALID", str(exc)) from exc
     priority, hours = SERVICE_WINDOWS[alert["severity"]]
     return {
-        "alert_id": alert["alert_id"], "vehicle_id": alert["vehicle_id"], "fleet_id": alert["fleet_id"],
-        "driver_id": alert.get("driver_id"), "vehicle_type": alert.get("vehicle_type"),
-        "rule": alert["rule"], "metric": alert.get("metric"), "value": _num(alert.get("value")),
-        "threshold": _num(alert.get("threshold")), "severity": alert["severity"], "priority": priority,
-        "alert_ts": alert_ts, "due_by": alert_ts + dt.timedelta(hours=hours),
+        "alert_id": alert["alert_id"],
+        "vehicle_id": alert["vehicle_id"],
+        "fleet_id": alert["fleet_id"],
+        "driver_id": alert.get("driver_id"),
+        "vehicle_type": alert.get("vehicle_type"),
+        "rule": alert["rule"],
+        "metric": alert.get("metric"),
+        "value": _num(alert.get("value")),
+        "threshold": _num(alert.get("threshold")),
+        "severity": alert["severity"],
+        "priority": priority,
+        "alert_ts": alert_ts,
+        "due_by": alert_ts + dt.timedelta(hours=hours),
         "description": alert.get("message"),
     }
 

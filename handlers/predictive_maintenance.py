@@ -23,6 +23,7 @@ this reading is new), as for every vehicle reaching the first full window of a t
 invocation only the newest reading per vehicle is scored, and predict checks the container's
 memory (reset() clears it) for a prediction made since.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,7 @@ EVENT_TYPE = "predicted_failure"
 _scored = predictive.ScoredMemory(max_entries=100_000)
 _HISTORY_SIGNALS = predictive.HISTORY_SIGNALS
 
-_HISTORY_COLUMNS = ("record_id", "vehicle_id", "fleet_id", "vehicle_type", "ts", *_HISTORY_SIGNALS,
-                    "dtc_count", "dtcs")
+_HISTORY_COLUMNS = ("record_id", "vehicle_id", "fleet_id", "vehicle_type", "ts", *_HISTORY_SIGNALS, "dtc_count", "dtcs")
 _INSERT_HISTORY = f"""
 INSERT INTO vehicle_history ({", ".join(_HISTORY_COLUMNS)}) VALUES ({", ".join(["%s"] * len(_HISTORY_COLUMNS))})
 ON CONFLICT (record_id) DO NOTHING RETURNING record_id
@@ -78,7 +78,7 @@ _HISTORY_FIELDS = ("age_days", "last_service_km", "prior_failures", "odometer_km
 
 
 def _ts(ms: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
 
 
 def _ms(ts: dt.datetime) -> int:
@@ -89,9 +89,13 @@ def history_row(record: dict) -> tuple:
     from psycopg.types.json import Jsonb
 
     signals = record.get("signals") or {}
-    return (*(record.get(k) for k in ("record_id", "vehicle_id", "fleet_id", "vehicle_type")), _ts(record["ts_ms"]),
-            *(signals.get(s) for s in _HISTORY_SIGNALS), len(record.get("dtcs") or []),
-            Jsonb(record.get("dtcs") or []))
+    return (
+        *(record.get(k) for k in ("record_id", "vehicle_id", "fleet_id", "vehicle_type")),
+        _ts(record["ts_ms"]),
+        *(signals.get(s) for s in _HISTORY_SIGNALS),
+        len(record.get("dtcs") or []),
+        Jsonb(record.get("dtcs") or []),
+    )
 
 
 def store_history(record: dict) -> None:
@@ -113,28 +117,49 @@ def features_many(records: list[dict], inserted: set[str] | None = None) -> list
     this invocation inserted."""
     if not records:
         return []
-    rows = db.execute(_RECENT, ([r["vehicle_id"] for r in records],
-                                [_ts(r["ts_ms"] - predictive.WINDOW_MS) for r in records],
-                                [_ts(r["ts_ms"]) for r in records]))
+    rows = db.execute(
+        _RECENT,
+        (
+            [r["vehicle_id"] for r in records],
+            [_ts(r["ts_ms"] - predictive.WINDOW_MS) for r in records],
+            [_ts(r["ts_ms"]) for r in records],
+        ),
+    )
     recent: list[list[dict]] = [[] for _ in records]
     for r in rows:
-        recent[r["i"] - 1].append({"ts_ms": _ms(r["ts"]), "vehicle_type": r["vehicle_type"],
-                                   "signals": {s: r[s] for s in _HISTORY_SIGNALS if r[s] is not None},
-                                   "dtcs": r["dtcs"]})
+        recent[r["i"] - 1].append(
+            {
+                "ts_ms": _ms(r["ts"]),
+                "vehicle_type": r["vehicle_type"],
+                "signals": {s: r[s] for s in _HISTORY_SIGNALS if r[s] is not None},
+                "dtcs": r["dtcs"],
+            }
+        )
     out: list[tuple[dict | None, bool]] = [(None, False)] * len(records)
     spans = [scoring_span_min(r["vehicle_id"]) for r in records]
-    due = [n for n, window in enumerate(recent)
-           if predictive.window_spans((row["ts_ms"] for row in window), spans[n])]
+    due = [n for n, window in enumerate(recent) if predictive.window_spans((row["ts_ms"] for row in window), spans[n])]
     if due:
-        found = {h["i"] - 1: h for h in db.execute(_HISTORY, (
-            [records[n]["vehicle_id"] for n in due], [_ts(records[n]["ts_ms"]) for n in due],
-            [_ts(records[n]["ts_ms"] - predictive.LOOKBACK_MS) for n in due]))}
+        found = {
+            h["i"] - 1: h
+            for h in db.execute(
+                _HISTORY,
+                (
+                    [records[n]["vehicle_id"] for n in due],
+                    [_ts(records[n]["ts_ms"]) for n in due],
+                    [_ts(records[n]["ts_ms"] - predictive.LOOKBACK_MS) for n in due],
+                ),
+            )
+        }
         for k, n in enumerate(due):
             h = found.get(k, {})
             history = {key: float(h[key]) for key in _HISTORY_FIELDS if h.get(key) is not None}
-            never_scored = (inserted is not None and records[n]["record_id"] in inserted
-                            and not predictive.maybe_scored(records[n]["ts_ms"], [_ms(t) for t in h.get("times") or []],
-                                                            h.get("ids") or [], inserted, spans[n]))
+            never_scored = (
+                inserted is not None
+                and records[n]["record_id"] in inserted
+                and not predictive.maybe_scored(
+                    records[n]["ts_ms"], [_ms(t) for t in h.get("times") or []], h.get("ids") or [], inserted, spans[n]
+                )
+            )
             out[n] = (predictive.build_features(recent[n], history), never_scored)
     return out
 
@@ -153,15 +178,22 @@ def scoring_span_min(vehicle_id: str) -> float:
 
 def latest_prediction(vehicle_id: str) -> dict | None:
     resp = client("dynamodb").query(
-        TableName=get_config().predictions_table, KeyConditionExpression="vehicle_id = :v",
-        ExpressionAttributeValues={":v": {"S": vehicle_id}}, ScanIndexForward=False, Limit=1)
+        TableName=get_config().predictions_table,
+        KeyConditionExpression="vehicle_id = :v",
+        ExpressionAttributeValues={":v": {"S": vehicle_id}},
+        ScanIndexForward=False,
+        Limit=1,
+    )
     return from_item(resp["Items"][0]) if resp["Items"] else None
 
 
 def infer(features: dict) -> predictive.Prediction:
     resp = client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=get_config().require("sagemaker_endpoint_name"), ContentType=predictive.CONTENT_TYPE,
-        Accept=predictive.ACCEPT, Body=predictive.to_csv(features).encode())
+        EndpointName=get_config().require("sagemaker_endpoint_name"),
+        ContentType=predictive.CONTENT_TYPE,
+        Accept=predictive.ACCEPT,
+        Body=predictive.to_csv(features).encode(),
+    )
     try:
         return predictive.parse_prediction(resp["Body"].read())
     except predictive.PredictionUnparsable as exc:
@@ -192,25 +224,52 @@ def predict(record: dict, features: dict | None = None, never_scored: bool = Fal
             return None
     prediction = infer(features)
     wanted = prediction.component != "none" and predictive.should_publish(
-        prediction.confidence, cfg.prediction_confidence_threshold)
+        prediction.confidence, cfg.prediction_confidence_threshold
+    )
     prediction_id = f"pf-{stable_id(vehicle_id, ts_ms)}"
-    item = {**prediction.to_item(vehicle_id, ts_ms), "prediction_id": prediction_id,
-            "fleet_id": record.get("fleet_id"), "record_id": record["record_id"], "publish_pending": wanted}
+    item = {
+        **prediction.to_item(vehicle_id, ts_ms),
+        "prediction_id": prediction_id,
+        "fleet_id": record.get("fleet_id"),
+        "record_id": record["record_id"],
+        "publish_pending": wanted,
+    }
     ddb = client("dynamodb")
     ddb.put_item(TableName=cfg.predictions_table, Item=to_item(item))
     # `event`/`confidence` feed the predictions metric filters ({ $.event = "prediction" ... }).
-    batch.logger.info("prediction", extra={"event": "prediction", "vehicle_id": vehicle_id,
-                                           "component": prediction.component, "confidence": prediction.confidence,
-                                           "horizon_days": prediction.horizon_days, "publish": wanted})
+    batch.logger.info(
+        "prediction",
+        extra={
+            "event": "prediction",
+            "vehicle_id": vehicle_id,
+            "component": prediction.component,
+            "confidence": prediction.confidence,
+            "horizon_days": prediction.horizon_days,
+            "publish": wanted,
+        },
+    )
     if wanted:
-        message = {**item, "driver_id": record.get("driver_id"), "vehicle_type": record.get("vehicle_type"),
-                   "ts": record["ts"], "severity": "critical" if prediction.confidence >= 0.95 else "high"}
+        message = {
+            **item,
+            "driver_id": record.get("driver_id"),
+            "vehicle_type": record.get("vehicle_type"),
+            "ts": record["ts"],
+            "severity": "critical" if prediction.confidence >= 0.95 else "high",
+        }
         message.pop("publish_pending")
-        publish(cfg.require("maintenance_topic_arn"), message, message["severity"], EVENT_TYPE,
-                component=prediction.component)
-        ddb.update_item(TableName=cfg.predictions_table,
-                        Key=to_item({"vehicle_id": vehicle_id, "predicted_at": ts_ms}),
-                        UpdateExpression="SET publish_pending = :f", ExpressionAttributeValues={":f": {"BOOL": False}})
+        publish(
+            cfg.require("maintenance_topic_arn"),
+            message,
+            message["severity"],
+            EVENT_TYPE,
+            component=prediction.component,
+        )
+        ddb.update_item(
+            TableName=cfg.predictions_table,
+            Key=to_item({"vehicle_id": vehicle_id, "predicted_at": ts_ms}),
+            UpdateExpression="SET publish_pending = :f",
+            ExpressionAttributeValues={":f": {"BOOL": False}},
+        )
     _scored.remember(vehicle_id, ts_ms)
     return item
 
@@ -262,8 +321,11 @@ class _Batch:
         due: dict[str, dict] = {}  # sequenceNumber -> newest reading of a vehicle that may be due
         for raw in self.raws:
             record = self.parsed[raw["kinesis"]["sequenceNumber"]]
-            if (self.is_newest(raw) and isinstance(record, dict)
-                    and not _scored.recently_scored(record["vehicle_id"], record["ts_ms"])):
+            if (
+                self.is_newest(raw)
+                and isinstance(record, dict)
+                and not _scored.recently_scored(record["vehicle_id"], record["ts_ms"])
+            ):
                 due[raw["kinesis"]["sequenceNumber"]] = record
         try:
             features = features_many(list(due.values()), inserted)

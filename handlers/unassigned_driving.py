@@ -11,6 +11,7 @@ mark `ud:done:<id>` is set, so a redelivery or a retry after a crash re-publishe
 later fixes of a decided run (published, or a driver was found in it) are not judged again. A vehicle
 with no recorded status at all is not judged: its ELD has reported nothing yet.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,12 @@ def check_fix(r: redis.Redis, record: dict, wall_ms: int | None = None) -> int:
     run = unassigned.MovingRun(**state["run"]) if state.get("run") else None
     new_run = unassigned.step(run, record["ts_ms"], record.get("speed_kph"))
     new_state = {"run": _as_dict(new_run), "pending": state.get("pending"), "decided": state.get("decided")}
-    if new_run is not None and new_run.qualifies and new_state["decided"] != new_run.since_ms \
-            and new_state["pending"] is None:
+    if (
+        new_run is not None
+        and new_run.qualifies
+        and new_state["decided"] != new_run.since_ms
+        and new_state["pending"] is None
+    ):
         # Judged CONFIRM_AFTER_S of processing time later: the HOS stream may lag the GPS stream.
         new_state["pending"] = {**_as_dict(new_run), "wall_ms": wall_ms}
     published = 0
@@ -94,11 +99,19 @@ def _judge(r: redis.Redis, record: dict, run: unassigned.MovingRun) -> tuple[int
     if any(status in DRIVER_PRESENT for status, _ in statuses):
         return 0, True  # a driver was in it
     message = {
-        "event_id": _event_id(record, run), "event_type": EVENT_TYPE, "vehicle_id": record["vehicle_id"],
-        "fleet_id": record["fleet_id"], "start": epoch_ms_to_iso(run.since_ms), "moving_until": epoch_ms_to_iso(
-            run.last_ms), "moving_s": (run.last_ms - run.since_ms) // 1000, "detected_at": record["ts"],
-        "lat": record["lat"], "lon": record["lon"],
-        "drivers_off_duty": sorted({driver for _, driver in statuses}), "severity": "warning", "source": SOURCE,
+        "event_id": _event_id(record, run),
+        "event_type": EVENT_TYPE,
+        "vehicle_id": record["vehicle_id"],
+        "fleet_id": record["fleet_id"],
+        "start": epoch_ms_to_iso(run.since_ms),
+        "moving_until": epoch_ms_to_iso(run.last_ms),
+        "moving_s": (run.last_ms - run.since_ms) // 1000,
+        "detected_at": record["ts"],
+        "lat": record["lat"],
+        "lon": record["lon"],
+        "drivers_off_duty": sorted({driver for _, driver in statuses}),
+        "severity": "warning",
+        "source": SOURCE,
     }
     publish(get_config().require("violations_topic_arn"), message, "warning", EVENT_TYPE)
     mark_done(r, mark)

@@ -4,6 +4,7 @@ Both zips are byte-for-byte reproducible (sorted entries, fixed 1980-01-01 times
 permissions), so Terraform's `source_code_hash` only changes when the code or dependencies do.
 The dependency layer is rebuilt only when requirements/lambda.txt (or the pip flags) change.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,15 @@ EXCLUDED_DIRS = {"__pycache__", "tests", ".pytest_cache"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 # Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34): manylinux2014 and 2_28 wheels fit.
 PIP_TARGET_FLAGS = [
-    "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
-    "--implementation", "cp", "--python-version", "3.12", "--only-binary=:all:",
+    "--platform",
+    "manylinux2014_x86_64",
+    "--platform",
+    "manylinux_2_28_x86_64",
+    "--implementation",
+    "cp",
+    "--python-version",
+    "3.12",
+    "--only-binary=:all:",
 ]
 
 
@@ -86,8 +94,9 @@ def _drop_console_scripts(target: Path) -> None:
         record.write_text("".join(line for line in lines if not line.startswith("../../bin/")))
 
 
-def build_layer(output_dir: Path = OUTPUT_DIR, requirements: Path = LAMBDA_REQUIREMENTS,
-                force: bool = False) -> tuple[Path, bool]:
+def build_layer(
+    output_dir: Path = OUTPUT_DIR, requirements: Path = LAMBDA_REQUIREMENTS, force: bool = False
+) -> tuple[Path, bool]:
     """Returns (zip path, whether it was rebuilt)."""
     destination = output_dir / "deps-layer.zip"
     key_file = output_dir / "deps-layer.key"
@@ -96,8 +105,19 @@ def build_layer(output_dir: Path = OUTPUT_DIR, requirements: Path = LAMBDA_REQUI
         return destination, False
     with tempfile.TemporaryDirectory(prefix="fleettap-layer-") as workdir:
         target = Path(workdir) / "python"
-        command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
-                   *PIP_TARGET_FLAGS, "--target", str(target), "-r", str(requirements)]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            *PIP_TARGET_FLAGS,
+            "--target",
+            str(target),
+            "-r",
+            str(requirements),
+        ]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise BuildError(f"pip could not assemble the Lambda layer:\n{result.stderr.strip()}")
@@ -109,8 +129,10 @@ def build_layer(output_dir: Path = OUTPUT_DIR, requirements: Path = LAMBDA_REQUI
 
 def describe(path: Path) -> str:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return f"{path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}  " \
-           f"{path.stat().st_size / 1024:,.0f} KiB  sha256={digest}"
+    return (
+        f"{path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}  "
+        f"{path.stat().st_size / 1024:,.0f} KiB  sha256={digest}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
 """`python -m harness up [--stack embedded|compose] | down | status`: the local stack's front door."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,6 +1,7 @@
 """`up --stack compose`: LocalStack, Redis 7 and Postgres 15 from docker-compose.yml instead of the
 embedded processes. Writes the same stack.json, so nothing downstream knows which stack answers.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,12 +38,14 @@ def _compose_command() -> list[str]:
 def _compose_env(password: str) -> dict[str, str]:
     ports = configured_ports()
     env = dict(os.environ)
-    env.update({
-        "FLEETTAP_PG_PASSWORD": password,
-        "FLEETTAP_AWS_PORT": str(ports["aws"]),
-        "FLEETTAP_REDIS_PORT": str(ports["redis"]),
-        "FLEETTAP_PG_PORT": str(ports["postgres"]),
-    })
+    env.update(
+        {
+            "FLEETTAP_PG_PASSWORD": password,
+            "FLEETTAP_AWS_PORT": str(ports["aws"]),
+            "FLEETTAP_REDIS_PORT": str(ports["redis"]),
+            "FLEETTAP_PG_PORT": str(ports["postgres"]),
+        }
+    )
     return env
 
 

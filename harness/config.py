@@ -3,6 +3,7 @@
 Everything that talks to the stack reads `stack.json` in the state directory (written by `up`);
 nothing hard-codes an endpoint. See docs/contracts.md, "Local stack state".
 """
+
 from __future__ import annotations
 
 import json
@@ -125,7 +126,7 @@ class StackInfo:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "StackInfo":
+    def from_json(cls, data: dict) -> StackInfo:
         try:
             return cls(
                 aws_endpoint=data["aws"]["endpoint"],
@@ -145,7 +146,7 @@ class StackInfo:
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(f"stack.json is malformed ({error!r}); run `make down && make up`") from None
 
-    def replace(self, **changes) -> "StackInfo":
+    def replace(self, **changes) -> StackInfo:
         values = asdict(self)
         values.update(changes)
         return StackInfo(**values)

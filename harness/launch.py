@@ -1,4 +1,5 @@
 """Launching the stack's server processes: binaries (with install hints), logs, sessions, errors."""
+
 from __future__ import annotations
 
 import glob
@@ -67,15 +68,28 @@ def _identity(account: pwd.struct_passwd | None) -> dict:
     return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
 
 
-def launch(state: Path, name: str, argv: list[str], *, cwd: Path, env: dict | None = None,
-           run_as: pwd.struct_passwd | None = None) -> subprocess.Popen:
+def launch(
+    state: Path,
+    name: str,
+    argv: list[str],
+    *,
+    cwd: Path,
+    env: dict | None = None,
+    run_as: pwd.struct_passwd | None = None,
+) -> subprocess.Popen:
     """Start a server as the leader of its own session (so its group can be signalled as a whole),
     detached from our stdin, appending its output to <state>/logs/<name>.log."""
     with open(log_path(state, name), "ab") as log:
         try:
             return subprocess.Popen(
-                argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, **_identity(run_as),
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **_identity(run_as),
             )
         except OSError as error:
             raise ServiceError(f"cannot run {argv[0]} for {name}: {error}") from None
@@ -84,8 +98,9 @@ def launch(state: Path, name: str, argv: list[str], *, cwd: Path, env: dict | No
 def run_checked(argv: list[str], state: Path, name: str, run_as: pwd.struct_passwd | None = None) -> None:
     with open(log_path(state, name), "ab") as log:
         try:
-            result = subprocess.run(argv, cwd="/", stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, **_identity(run_as))
+            result = subprocess.run(
+                argv, cwd="/", stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, **_identity(run_as)
+            )
         except OSError as error:
             raise ServiceError(f"cannot run {argv[0]} for {name}: {error}") from None
     if result.returncode != 0:

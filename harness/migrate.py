@@ -5,6 +5,7 @@
 checksum; an applied file whose content changed is an error, never silently re-applied.
 Each file runs in its own transaction under an advisory lock, so concurrent runs serialize.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,10 @@ def apply(conninfo: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
                     continue
                 with conn.transaction():
                     conn.execute(sql)
-                    conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                                 (version, path.name, checksum))
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                        (version, path.name, checksum),
+                    )
                 applied_now.append(path.name)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_ID,))

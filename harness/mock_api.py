@@ -12,6 +12,7 @@
   next N notification calls fail (or all with "fail": -1) and/or respond slowly;
   POST /admin/reset clears state and faults.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,7 @@ _state: dict[str, Any] = {}
 def _reset() -> None:
     with _lock:
         _state.clear()
-        _state.update(notifications=[], keys=set(), attempts=0, pdfs=0,
-                      fail=0, fail_status=503, delay_s=0.0)
+        _state.update(notifications=[], keys=set(), attempts=0, pdfs=0, fail=0, fail_status=503, delay_s=0.0)
 
 
 _reset()
@@ -58,8 +58,13 @@ def render_rod_pdf(doc: dict) -> bytes:
         pdf.cell(0, 6, _latin1(f"{k}: {v}"), new_x="LMARGIN", new_y="NEXT")
     totals = doc.get("totals") or {}
     if totals:
-        pdf.cell(0, 6, _latin1("Totals (h): " + ", ".join(f"{k} {v}" for k, v in totals.items())),
-                 new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0,
+            6,
+            _latin1("Totals (h): " + ", ".join(f"{k} {v}" for k, v in totals.items())),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(0, 6, "Duty status changes", new_x="LMARGIN", new_y="NEXT")
@@ -74,11 +79,9 @@ def render_rod_pdf(doc: dict) -> bytes:
         pdf.cell(0, 6, f"{title}: {len(items)}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", size=9)
         for it in items:
-            pdf.cell(0, 5, _latin1(json.dumps(it, sort_keys=True, default=str)[:160]),
-                     new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(0, 5, _latin1(json.dumps(it, sort_keys=True, default=str)[:160]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.cell(0, 6, "Driver certification: I certify these entries are true and correct.",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, "Driver certification: I certify these entries are true and correct.", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
@@ -115,8 +118,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"status": "ok"})
         elif path == "/v1/notifications":
             with _lock:
-                self._send(200, {"notifications": list(_state["notifications"]),
-                                 "attempts": _state["attempts"], "pdfs": _state["pdfs"]})
+                self._send(
+                    200,
+                    {
+                        "notifications": list(_state["notifications"]),
+                        "attempts": _state["attempts"],
+                        "pdfs": _state["pdfs"],
+                    },
+                )
         else:
             self._send(404, {"error": "not found"})
 

@@ -1,4 +1,5 @@
 """A throwaway PostgreSQL cluster under <state>/postgres, reachable on loopback TCP only."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,11 @@ def healthy(info: StackInfo, timeout_s: float = 2.0, dbname: str | None = None) 
 
     try:
         with psycopg.connect(
-            host=info.postgres_host, port=info.postgres_port, user=info.postgres_user,
-            password=info.postgres_password, dbname=dbname or info.postgres_dbname,
+            host=info.postgres_host,
+            port=info.postgres_port,
+            user=info.postgres_user,
+            password=info.postgres_password,
+            dbname=dbname or info.postgres_dbname,
             connect_timeout=max(1, int(timeout_s)),
         ) as connection:
             connection.execute("SELECT 1")
@@ -68,8 +72,7 @@ def _make_reachable(path: Path, account: pwd.struct_passwd) -> None:
         )
 
 
-def _init_cluster(state: Path, data_dir: Path, superuser_password: str,
-                  account: pwd.struct_passwd | None) -> None:
+def _init_cluster(state: Path, data_dir: Path, superuser_password: str, account: pwd.struct_passwd | None) -> None:
     if (data_dir / "PG_VERSION").exists():
         return
     initdb = find_binary("initdb")
@@ -85,9 +88,21 @@ def _init_cluster(state: Path, data_dir: Path, superuser_password: str,
             os.chown(path, account.pw_uid, account.pw_gid)
     try:
         run_checked(
-            [initdb, "-D", str(data_dir), "-U", POSTGRES_USER, f"--pwfile={password_file}",
-             "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale", "--no-sync"],
-            state, "postgres", account,
+            [
+                initdb,
+                "-D",
+                str(data_dir),
+                "-U",
+                POSTGRES_USER,
+                f"--pwfile={password_file}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
+            state,
+            "postgres",
+            account,
         )
     finally:
         password_file.unlink(missing_ok=True)
@@ -105,10 +120,23 @@ def start(state: Path, info: StackInfo) -> subprocess.Popen:
     # The postmaster is started directly (not through pg_ctl) so that its pid is the one recorded.
     # fsync and friends are off: this cluster is throwaway, and speed matters more than durability.
     argv = [
-        postgres, "-D", str(directory), "-p", str(info.postgres_port),
-        "-c", f"listen_addresses={LOOPBACK}", "-c", "unix_socket_directories=",
-        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-        "-c", "max_connections=200",
+        postgres,
+        "-D",
+        str(directory),
+        "-p",
+        str(info.postgres_port),
+        "-c",
+        f"listen_addresses={LOOPBACK}",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "max_connections=200",
     ]
     return launch(state, "postgres", argv, cwd=directory, run_as=account)
 
@@ -116,9 +144,15 @@ def start(state: Path, info: StackInfo) -> subprocess.Popen:
 def create_database(info: StackInfo) -> None:
     import psycopg
 
-    with psycopg.connect(host=info.postgres_host, port=info.postgres_port, user=info.postgres_user,
-                         password=info.postgres_password, dbname="postgres", autocommit=True,
-                         connect_timeout=5) as connection:
+    with psycopg.connect(
+        host=info.postgres_host,
+        port=info.postgres_port,
+        user=info.postgres_user,
+        password=info.postgres_password,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+    ) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (POSTGRES_DB,)).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{POSTGRES_DB}"')

@@ -3,6 +3,7 @@
 A pid alone can be reused by the kernel; each pid file therefore also records the process start
 time and a token its command line must contain. `down` signals a pid only when both still match.
 """
+
 from __future__ import annotations
 
 import errno

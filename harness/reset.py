@@ -18,6 +18,7 @@ the warm execution environments (and their caches of fences, thresholds and rule
 
     python -m harness.reset [--project fleettap --env dev]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,12 +49,14 @@ def clear_table(ddb, table: str) -> int:
     keys = _key_names(ddb, table)
     removed = 0
     pages = ddb.get_paginator("scan").paginate(
-        TableName=table, ProjectionExpression=", ".join(f"#k{i}" for i in range(len(keys))),
-        ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(keys)})
+        TableName=table,
+        ProjectionExpression=", ".join(f"#k{i}" for i in range(len(keys))),
+        ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(keys)},
+    )
     for page in pages:
         items = page.get("Items", [])
         for start in range(0, len(items), 25):
-            requests = [{"DeleteRequest": {"Key": item}} for item in items[start:start + 25]]
+            requests = [{"DeleteRequest": {"Key": item}} for item in items[start : start + 25]]
             pending = {table: requests}
             while pending:  # BatchWriteItem may hand some back; delete is idempotent
                 pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
@@ -68,8 +71,7 @@ def stack_tables(ddb, prefix: str) -> list[str]:
     return names
 
 
-_DEPTH = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-          "ApproximateNumberOfMessagesDelayed")
+_DEPTH = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
 
 
 def purge_queues(sqs, prefix: str) -> int:
@@ -89,20 +91,26 @@ def purge_queues(sqs, prefix: str) -> int:
 
 def _drain(sqs, url: str) -> None:
     while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30,
-                                       WaitTimeSeconds=0).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30, WaitTimeSeconds=0
+        ).get("Messages", [])
         if not messages:
             return
-        sqs.delete_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        )
 
 
 def truncate_postgres(conninfo: str) -> list[str]:
     import psycopg
+
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-        tables = [name for (name,) in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> %s",
-            (LEDGER_TABLE,))]
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> %s", (LEDGER_TABLE,)
+            )
+        ]
         if tables:
             conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     return sorted(tables)
@@ -110,6 +118,7 @@ def truncate_postgres(conninfo: str) -> list[str]:
 
 def bump_generation(state_dir: str) -> int:
     from harness.config import stack_file, write_stack_data
+
     directory = Path(state_dir)
     data = json.loads(stack_file(directory).read_text())
     data["generation"] = time.time_ns()
@@ -126,8 +135,12 @@ def reset(project: str = "fleettap", env: str = "dev", stack=None) -> dict:
 
     stack = stack or read_stack()
     _require_loopback(stack.aws_endpoint)
-    session = dict(endpoint_url=stack.aws_endpoint, region_name=stack.region,
-                   aws_access_key_id="test", aws_secret_access_key="test")
+    session = dict(
+        endpoint_url=stack.aws_endpoint,
+        region_name=stack.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     ddb, sqs = boto3.client("dynamodb", **session), boto3.client("sqs", **session)
     prefix = f"{project}-{env}-"
     cleared = {table: clear_table(ddb, table) for table in stack_tables(ddb, prefix)}
@@ -137,8 +150,12 @@ def reset(project: str = "fleettap", env: str = "dev", stack=None) -> dict:
     purged = purge_queues(sqs, prefix)
     seeded = seed.seed(ddb, redis_client, seed.table_names(project, env))
     bump_generation(stack.state_dir)
-    return {"dynamodb_items_deleted": cleared, "postgres_tables_truncated": truncated,
-            "sqs_queues_emptied": purged, "reseeded": seeded}
+    return {
+        "dynamodb_items_deleted": cleared,
+        "postgres_tables_truncated": truncated,
+        "sqs_queues_emptied": purged,
+        "reseeded": seeded,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,12 +5,13 @@
 targets the stack in stack.json. Idempotent: DynamoDB items are (re)written with the same keys;
 a Redis benchmark that already exists is left alone, since operators may have tuned it.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from handlers.common.aws import to_item
 from handlers.domain import anomaly, fuel
@@ -61,11 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--geofences", type=Path, help="JSON list of geofences items (contracts.md shape)")
     args = parser.parse_args(argv)
     stack = read_stack()
-    ddb = boto3.client("dynamodb", endpoint_url=stack.aws_endpoint, region_name=stack.region,
-                       aws_access_key_id="test", aws_secret_access_key="test")
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=stack.aws_endpoint,
+        region_name=stack.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     fences = json.loads(args.geofences.read_text()) if args.geofences else []
-    counts = seed(ddb, redis.Redis(host=stack.redis_host, port=stack.redis_port),
-                  table_names(args.project, args.env), fences)
+    counts = seed(
+        ddb, redis.Redis(host=stack.redis_host, port=stack.redis_port), table_names(args.project, args.env), fences
+    )
     print(json.dumps(counts))
     return 0
 

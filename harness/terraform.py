@@ -18,6 +18,7 @@ Nothing is built here: the Lambda zips come from `make build` (build/lambda/).
 Python API (tests, the e2e fixture): `init`, `plan`, `apply`, `destroy`, `outputs`, `show_plan`,
 each taking `env` and optionally a `StackInfo` (local target) or `target="aws"`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,9 +44,28 @@ PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
 # Provider endpoint keys for every service tap_stack.tf uses (plus sts: the provider asks it for
 # the account id, which ARNs need; skip_requesting_account_id is deliberately not set).
 EMULATED_SERVICES = (
-    "apigateway", "athena", "cloudwatch", "dynamodb", "ec2", "elasticache", "events", "firehose",
-    "glue", "iam", "kinesis", "kms", "lambda", "logs", "rds", "s3", "sagemaker", "secretsmanager",
-    "sfn", "sns", "sqs", "sts",
+    "apigateway",
+    "athena",
+    "cloudwatch",
+    "dynamodb",
+    "ec2",
+    "elasticache",
+    "events",
+    "firehose",
+    "glue",
+    "iam",
+    "kinesis",
+    "kms",
+    "lambda",
+    "logs",
+    "rds",
+    "s3",
+    "sagemaker",
+    "secretsmanager",
+    "sfn",
+    "sns",
+    "sqs",
+    "sts",
 )
 
 # Where a filesystem mirror of hashicorp/aws may live. Its location differs between machines (and where
@@ -76,6 +96,7 @@ class Result:
 
 
 # --------------------------------------------------------------------------- setup helpers
+
 
 def find_mirror() -> Path | None:
     """A filesystem mirror holding hashicorp/aws, from $FLEETTAP_TF_MIRROR or the usual places."""
@@ -167,8 +188,9 @@ def check_artifacts(directory: Path, sources: Path | None = None) -> None:
         return  # prebuilt zips from elsewhere (FLEETTAP_LAMBDA_ARTIFACTS): not ours to date
     sources = sources or REPO_ROOT / "handlers"
     built = (directory / "functions.zip").stat().st_mtime
-    newer = sorted(str(path.relative_to(sources.parent)) for path in sources.rglob("*.py")
-                   if path.stat().st_mtime > built)
+    newer = sorted(
+        str(path.relative_to(sources.parent)) for path in sources.rglob("*.py") if path.stat().st_mtime > built
+    )
     if newer:
         shown = ", ".join(newer[:3]) + (f" and {len(newer) - 3} more" if len(newer) > 3 else "")
         raise TerraformError(f"{directory / 'functions.zip'} is older than {shown}: run make build")
@@ -180,6 +202,7 @@ def _state_dir(state_dir: str | Path | None, stack_info=None) -> Path:
     if stack_info is not None and getattr(stack_info, "state_dir", ""):
         return Path(stack_info.state_dir).resolve()
     from harness.config import state_dir as configured
+
     return configured()
 
 
@@ -187,6 +210,7 @@ def _stack_info(stack_info, state_dir: Path):
     if stack_info is not None:
         return stack_info
     from harness.config import read_stack
+
     return read_stack(state_dir)
 
 
@@ -256,9 +280,12 @@ def backend_config(env: str) -> Path:
 def var_args(env: str, artifacts: Path, extra_vars: dict | None = None, target: str = "local") -> list[str]:
     args = [f"-var-file={INFRA_DIR / f'{env}.tfvars'}", f"-var=lambda_artifacts_dir={artifacts}"]
     tfvars = (INFRA_DIR / f"{env}.tfvars").read_text()
-    if (target == "local" and "alert_https_endpoint" not in (extra_vars or {})
-            and not os.environ.get("TF_VAR_alert_https_endpoint")
-            and not re.search(r"^alert_https_endpoint\s*=", tfvars, re.M)):
+    if (
+        target == "local"
+        and "alert_https_endpoint" not in (extra_vars or {})
+        and not os.environ.get("TF_VAR_alert_https_endpoint")
+        and not re.search(r"^alert_https_endpoint\s*=", tfvars, re.M)
+    ):
         args.append(f"-var=alert_https_endpoint={LOCAL_ALERT_ENDPOINT}")
     for key, value in (extra_vars or {}).items():
         rendered = value if isinstance(value, str) else json.dumps(value)
@@ -278,12 +305,15 @@ def emulator_complaints(state_dir: Path, lines: int = 40) -> str:
         text = (Path(state_dir) / EMULATOR_LOG).read_text(errors="replace").splitlines()
     except OSError:
         return ""
-    kept = [line for line in text if any(word in line for word in (" WARNING ", " ERROR ", "Traceback", "Error", "  File "))]
+    kept = [
+        line for line in text if any(word in line for word in (" WARNING ", " ERROR ", "Traceback", "Error", "  File "))
+    ]
     return "\n".join(kept[-lines:])
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str], *, stream: bool, timeout: int,
-         ok_codes: tuple[int, ...] = (0,)) -> Result:
+def _run(
+    args: list[str], cwd: Path, env: dict[str, str], *, stream: bool, timeout: int, ok_codes: tuple[int, ...] = (0,)
+) -> Result:
     command = ["terraform", *args]
     started = time.monotonic()
     if stream:
@@ -320,16 +350,25 @@ class Runner:
     def _vars(self, extra_vars) -> list[str]:
         return var_args(self.env, snapshot_artifacts(self.artifacts), extra_vars, self.target)
 
-    def run(self, args: list[str], *, timeout_key: str, ok_codes: tuple[int, ...] = (0,), stream: bool | None = None) -> Result:
+    def run(
+        self, args: list[str], *, timeout_key: str, ok_codes: tuple[int, ...] = (0,), stream: bool | None = None
+    ) -> Result:
         try:
-            return _run(args, self.workdir, self.process_env, stream=self.stream if stream is None else stream,
-                        timeout=TIMEOUTS[timeout_key], ok_codes=ok_codes)
+            return _run(
+                args,
+                self.workdir,
+                self.process_env,
+                stream=self.stream if stream is None else stream,
+                timeout=TIMEOUTS[timeout_key],
+                ok_codes=ok_codes,
+            )
         except TerraformError as error:
             if self.target != "local":
                 raise
             said = emulator_complaints(self.state_dir)
-            raise TerraformError(f"{error}\n-- the emulator's log ({EMULATOR_LOG}) said:\n{said}" if said
-                                 else str(error)) from None
+            raise TerraformError(
+                f"{error}\n-- the emulator's log ({EMULATOR_LOG}) said:\n{said}" if said else str(error)
+            ) from None
 
     def init(self) -> Result:
         lock = self.workdir / ".terraform.lock.hcl"
@@ -343,8 +382,9 @@ class Runner:
             args += [f"-backend-config={backend_config(self.env)}", "-reconfigure"]
         return self.run(args, timeout_key="init")
 
-    def plan(self, *, out: str | None = None, detailed_exitcode: bool = False, extra_vars=None,
-             destroy: bool = False) -> Result:
+    def plan(
+        self, *, out: str | None = None, detailed_exitcode: bool = False, extra_vars=None, destroy: bool = False
+    ) -> Result:
         self.init()
         args = ["plan", "-input=false", "-no-color", "-lock-timeout=60s", *self._vars(extra_vars)]
         if out:
@@ -359,16 +399,30 @@ class Runner:
 
     def apply(self, *, extra_vars=None, parallelism: int = 20) -> Result:
         self.init()
-        args = ["apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=60s",
-                f"-parallelism={parallelism}", *self._vars(extra_vars)]
+        args = [
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-lock-timeout=60s",
+            f"-parallelism={parallelism}",
+            *self._vars(extra_vars),
+        ]
         return self.run(args, timeout_key="apply")
 
     def destroy(self, *, extra_vars=None, parallelism: int = 20) -> Result:
         if self.target == "local" and not (self.workdir / "terraform.tfstate").exists():
             return Result(["terraform", "destroy"], 0, "no state: nothing to destroy", "", 0.0)
         self.init()
-        args = ["destroy", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=60s",
-                f"-parallelism={parallelism}", *self._vars(extra_vars)]
+        args = [
+            "destroy",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-lock-timeout=60s",
+            f"-parallelism={parallelism}",
+            *self._vars(extra_vars),
+        ]
         return self.run(args, timeout_key="destroy")
 
     def outputs(self) -> dict:
@@ -386,12 +440,20 @@ class Runner:
 
 # --------------------------------------------------------------------------- Python API
 
+
 def init(env: str, stack_info=None, *, target: str = "local", state_dir=None) -> Result:
     return Runner(env, target, stack_info, state_dir).init()
 
 
-def plan(env: str, stack_info=None, *, target: str = "local", state_dir=None, detailed_exitcode: bool = False,
-         extra_vars=None) -> Result:
+def plan(
+    env: str,
+    stack_info=None,
+    *,
+    target: str = "local",
+    state_dir=None,
+    detailed_exitcode: bool = False,
+    extra_vars=None,
+) -> Result:
     return Runner(env, target, stack_info, state_dir).plan(detailed_exitcode=detailed_exitcode, extra_vars=extra_vars)
 
 
@@ -423,13 +485,17 @@ def outputs(env: str, stack_info=None, *, target: str = "local", state_dir=None)
 
 # --------------------------------------------------------------------------- CLI
 
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.terraform", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.terraform", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=("init", "plan", "apply", "destroy", "output"))
     parser.add_argument("--env", choices=ENVS, default=os.environ.get("ENV", "dev"))
     parser.add_argument("--target", choices=TARGETS, default="local")
-    parser.add_argument("--state-dir", default=None, help="local stack state dir (default $FLEETTAP_STATE_DIR or .local)")
+    parser.add_argument(
+        "--state-dir", default=None, help="local stack state dir (default $FLEETTAP_STATE_DIR or .local)"
+    )
     args = parser.parse_args(argv)
     try:
         runner = Runner(args.env, args.target, state_dir=args.state_dir, stream=True)
@@ -445,8 +511,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"harness.terraform: {error}", file=sys.stderr)
             return 1
         raise
-    print(f"harness.terraform: {args.command} --env {args.env} --target {args.target} took {result.seconds:.1f}s "
-          f"(work dir {runner.workdir})", file=sys.stderr)
+    print(
+        f"harness.terraform: {args.command} --env {args.env} --target {args.target} took {result.seconds:.1f}s "
+        f"(work dir {runner.workdir})",
+        file=sys.stderr,
+    )
     return 0
 
 

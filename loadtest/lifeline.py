@@ -6,6 +6,7 @@ SIGTERM becomes SystemExit, so `finally` blocks and multiprocessing's exit handl
 (daemon workers, a soak's load run); a worker also leaves by itself when its parent is gone (SIGKILL,
 a crash), which no handler in the parent can cover.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ EXIT_CODE = 128 + signal.SIGTERM
 
 def exit_on_sigterm() -> None:
     """SIGTERM raises SystemExit in the main thread (Python's default is to die without cleanup)."""
+
     def _raise(signum: int, frame: object) -> None:
         raise SystemExit(EXIT_CODE)
 

@@ -5,6 +5,7 @@ Keys used (all optional): title, elapsed_s, streams {kind: {rate, sent, generate
 dropped, behind_s, lag {stream: seconds}, queues {name: depth}, dlqs {name: depth}, alert_rate,
 e2e_p95_s, e2e_pending, rss_mib {process: MiB}.
 """
+
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
@@ -28,8 +29,11 @@ def render(snapshot: dict[str, Any]) -> Any:
     table.add_column("detail")
     table.add_row("elapsed s", _number(snapshot.get("elapsed_s"), 1), "")
     for kind, stream in sorted(snapshot.get("streams", {}).items()):
-        table.add_row(f"{kind} rec/s", _number(stream.get("rate"), 0),
-                      f"sent {_number(stream.get('sent'))} / generated {_number(stream.get('generated'))}")
+        table.add_row(
+            f"{kind} rec/s",
+            _number(stream.get("rate"), 0),
+            f"sent {_number(stream.get('sent'))} / generated {_number(stream.get('generated'))}",
+        )
     table.add_row("throttled", _number(snapshot.get("throttled")), f"dropped {_number(snapshot.get('dropped'))}")
     table.add_row("behind schedule s", _number(snapshot.get("behind_s"), 2), "max over workers")
     for stream, lag in sorted(snapshot.get("lag", {}).items()):
@@ -40,8 +44,9 @@ def render(snapshot: dict[str, Any]) -> Any:
         table.add_row(f"DLQ {name}", _number(depth), "")
     if "alert_rate" in snapshot:
         table.add_row("alerts/s", _number(snapshot.get("alert_rate"), 1), "")
-    table.add_row("e2e p95 s", _number(snapshot.get("e2e_p95_s"), 2),
-                  f"canaries pending {_number(snapshot.get('e2e_pending'))}")
+    table.add_row(
+        "e2e p95 s", _number(snapshot.get("e2e_p95_s"), 2), f"canaries pending {_number(snapshot.get('e2e_pending'))}"
+    )
     for process, mib in sorted(snapshot.get("rss_mib", {}).items()):
         table.add_row(f"RSS {process}", _number(mib, 1), "MiB")
     return table
@@ -59,7 +64,7 @@ class LiveView(AbstractContextManager):
                 return
             self._live = Live(render({}), refresh_per_second=refresh_per_second, transient=False)
 
-    def __enter__(self) -> "LiveView":
+    def __enter__(self) -> LiveView:
         if self._live:
             self._live.__enter__()
         return self

@@ -8,6 +8,7 @@ Each worker is one shard of the fleet (`Fleet.build(config, seed, shard=(k, tota
 Prints a live view while running, then a table and a JSON report (percentiles, service-level
 verdicts, see loadtest/report.py). Exit code 0 when every measured service level passes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,10 +25,16 @@ from harness.config import state_dir
 from loadtest.lifeline import exit_on_sigterm, exit_with_parent
 from loadtest.live_view import LiveView
 from loadtest.probe import (
-    CanaryTracker, QueueProbe, function_lag_s, read_runtime_status, split_dlq, sqs_messages_done, stream_lag_s,
+    CanaryTracker,
+    QueueProbe,
+    function_lag_s,
+    read_runtime_status,
+    split_dlq,
+    sqs_messages_done,
+    stream_lag_s,
 )
-from loadtest.sampling import cpu_percent, cpu_sample, stack_processes
 from loadtest.report import LoadAggregate, build_report, percentile, publish, render_summary
+from loadtest.sampling import cpu_percent, cpu_sample, stack_processes
 from loadtest.target import Target, resolve_target
 from loadtest.worker import WorkerSpec, run_worker
 
@@ -62,27 +69,42 @@ def _fleet_setting(text: str) -> tuple[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.load", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", default="fleet-234k",
-                        help="scenarios/<name>.yaml or a .yaml path: fleet settings, seed, injected conditions")
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtest.load", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scenario",
+        default="fleet-234k",
+        help="scenarios/<name>.yaml or a .yaml path: fleet settings, seed, injected conditions",
+    )
     parser.add_argument("--target", choices=("local", "aws"), default="local")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--shard", type=parse_shard, default=(0, 1), help="this machine's part, i/N")
     parser.add_argument("--duration", type=float, default=60.0, help="simulated seconds to send")
     parser.add_argument("--rate-factor", type=float, default=1.0, help="simulated seconds per wall second")
     parser.add_argument("--vehicles", type=int, help="override the scenario's fleet size")
-    parser.add_argument("--set", type=_fleet_setting, action="append", default=[], metavar="KEY=VALUE",
-                        help="override a fleet setting of the scenario (YAML value), e.g. "
-                             "emit_initial_status=false for a steady state without the power-up burst")
+    parser.add_argument(
+        "--set",
+        type=_fleet_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a fleet setting of the scenario (YAML value), e.g. "
+        "emit_initial_status=false for a steady state without the power-up burst",
+    )
     parser.add_argument("--seed", type=int, help="default: the scenario's seed")
-    parser.add_argument("--source", choices=("simulator", "fixed"), default="simulator",
-                        help="fixed = contract-shaped filler records, for harness tests only")
+    parser.add_argument(
+        "--source",
+        choices=("simulator", "fixed"),
+        default="simulator",
+        help="fixed = contract-shaped filler records, for harness tests only",
+    )
     parser.add_argument("--project", default="fleettap")
     parser.add_argument("--env", default="dev")
     parser.add_argument("--endpoint", help="AWS endpoint (local: default from stack.json)")
-    parser.add_argument("--stream", type=_stream_override, action="append", default=[],
-                        metavar="KIND=NAME", help="stream name override")
+    parser.add_argument(
+        "--stream", type=_stream_override, action="append", default=[], metavar="KIND=NAME", help="stream name override"
+    )
     parser.add_argument("--probe-every", type=float, default=2.0, help="seconds between stack probes")
     parser.add_argument("--no-e2e", action="store_true", help="skip canary end-to-end latency")
     parser.add_argument("--no-live", action="store_true", help="no live view (CI, logs)")
@@ -147,16 +169,17 @@ class StackProbe:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    target = resolve_target(args.target, project=args.project, env=args.env, endpoint=args.endpoint,
-                            streams=dict(args.stream))
+    target = resolve_target(
+        args.target, project=args.project, env=args.env, endpoint=args.endpoint, streams=dict(args.stream)
+    )
     stream_names = _stream_names(target)
     overrides: dict[str, Any] = dict(args.set)
     if args.vehicles:
         overrides["vehicles"] = args.vehicles
     fleet_settings: dict[str, Any] = dict(overrides)
     if args.source == "simulator":
-        from sim.config import SimConfig
         from scenario_runner.scenario import load as load_scenario
+        from sim.config import SimConfig
 
         scenario = load_scenario(args.scenario)  # fails here, not in every worker, when invalid
         fleet_settings = SimConfig.from_mapping({**scenario.fleet.__dict__, **overrides}).__dict__
@@ -165,13 +188,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     reports, ready = context.Queue(), context.Queue()
     start_value, start_event = context.Value("d", 0.0), context.Event()
-    specs = [WorkerSpec(worker=w, shard=(machine * args.workers + w, total_shards), source=args.source,
-                        scenario=args.scenario, overrides=overrides, seed=args.seed, duration_s=int(args.duration),
-                        rate_factor=args.rate_factor, stream_names=stream_names,
-                        endpoint=target.endpoint, region=target.region)
-             for w in range(args.workers)]
-    processes = [context.Process(target=_worker_main, args=(s, reports, ready, start_value, start_event),
-                                 name=f"load-worker-{s.worker}", daemon=True) for s in specs]
+    specs = [
+        WorkerSpec(
+            worker=w,
+            shard=(machine * args.workers + w, total_shards),
+            source=args.source,
+            scenario=args.scenario,
+            overrides=overrides,
+            seed=args.seed,
+            duration_s=int(args.duration),
+            rate_factor=args.rate_factor,
+            stream_names=stream_names,
+            endpoint=target.endpoint,
+            region=target.region,
+        )
+        for w in range(args.workers)
+    ]
+    processes = [
+        context.Process(
+            target=_worker_main,
+            args=(s, reports, ready, start_value, start_event),
+            name=f"load-worker-{s.worker}",
+            daemon=True,
+        )
+        for s in specs
+    ]
     for process in processes:
         process.start()
     probe = StackProbe(target)
@@ -202,8 +243,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if time.time() >= next_probe:
                 sample = probe.sample()
                 aggregate.samples.append(sample)
-                snapshot.update(queues=sample.get("queues", {}), dlqs=sample.get("dlqs", {}),
-                                lag=sample.get("lag_s", {}))
+                snapshot.update(
+                    queues=sample.get("queues", {}), dlqs=sample.get("dlqs", {}), lag=sample.get("lag_s", {})
+                )
                 if "alert_rate" in sample:
                     snapshot["alert_rate"] = sample["alert_rate"]
                 next_probe = time.time() + args.probe_every
@@ -225,19 +267,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings["fleet_settings"] = fleet_settings
     # Other work on the machine skews a local run: keep the load averages with the numbers.
     settings["loadavg_start"], settings["loadavg_end"] = loadavg_start, os.getloadavg()
-    settings.update(target_endpoint=target.endpoint, total_shards=total_shards,
-                    vehicles=fleet_settings.get("vehicles"), build_s=round(start_value.value - build_started, 2))
+    settings.update(
+        target_endpoint=target.endpoint,
+        total_shards=total_shards,
+        vehicles=fleet_settings.get("vehicles"),
+        build_s=round(start_value.value - build_started, 2),
+    )
     e2e_measurable = tracker is not None and tracker.unavailable is None
-    report = build_report(aggregate, e2e=tracker.latencies if e2e_measurable else None,
-                          e2e_missed=tracker.missed + tracker.pending() if e2e_measurable else 0,
-                          dlq_start=first_sample.get("dlqs", {}), dlq_end=last_sample.get("dlqs", {}),
-                          settings=settings)
+    report = build_report(
+        aggregate,
+        e2e=tracker.latencies if e2e_measurable else None,
+        e2e_missed=tracker.missed + tracker.pending() if e2e_measurable else 0,
+        dlq_start=first_sample.get("dlqs", {}),
+        dlq_end=last_sample.get("dlqs", {}),
+        settings=settings,
+    )
     report["errors"] = errors + probe.errors[:20]
     if tracker and tracker.unavailable:
         report["e2e_unavailable"] = tracker.unavailable
     if tracker:
-        report["e2e_timeline"] = [(round(at - aggregate.start_at, 2), round(latency, 3))
-                                  for at, latency in tracker.timeline]
+        report["e2e_timeline"] = [
+            (round(at - aggregate.start_at, 2), round(latency, 3)) for at, latency in tracker.timeline
+        ]
     if errors or len(aggregate.done_workers) < len(specs):
         report["passed"] = False
     return report
@@ -270,7 +321,7 @@ def _wait_ready(ready: Any, processes: list) -> None:
             return
         except queue.Empty:
             if not all(p.is_alive() for p in processes):
-                raise SystemExit("a load worker died while building its fleet shard")
+                raise SystemExit("a load worker died while building its fleet shard") from None
 
 
 def _poll_canaries(tracker: CanaryTracker, stop: threading.Event) -> None:
@@ -279,8 +330,9 @@ def _poll_canaries(tracker: CanaryTracker, stop: threading.Event) -> None:
         stop.wait(0.2)
 
 
-def _drain(reports: Any, aggregate: LoadAggregate, tracker: CanaryTracker | None,
-           errors: list[str], snapshot: dict[str, Any]) -> None:
+def _drain(
+    reports: Any, aggregate: LoadAggregate, tracker: CanaryTracker | None, errors: list[str], snapshot: dict[str, Any]
+) -> None:
     deadline = time.time() + 0.5
     while time.time() < deadline:
         try:
@@ -306,10 +358,14 @@ def _refresh(snapshot: dict[str, Any], aggregate: LoadAggregate, tracker: Canary
         # Counts reported after the first sample in the window, over the time they span.
         span = samples[-1][0] - samples[0][0] if len(samples) > 1 else 0.0
         rate = sum(n for _, n in samples[1:]) / span if span > 0 else None
-        streams[kind] = {"rate": rate, "sent": aggregate.sent[kind],
-                         "generated": aggregate.generated[kind]}
-    snapshot.update(elapsed_s=now - aggregate.start_at, streams=streams, throttled=aggregate.throttled,
-                    dropped=aggregate.dropped, behind_s=max(aggregate.behind_s.values(), default=0.0))
+        streams[kind] = {"rate": rate, "sent": aggregate.sent[kind], "generated": aggregate.generated[kind]}
+    snapshot.update(
+        elapsed_s=now - aggregate.start_at,
+        streams=streams,
+        throttled=aggregate.throttled,
+        dropped=aggregate.dropped,
+        behind_s=max(aggregate.behind_s.values(), default=0.0),
+    )
     if tracker:
         values = [v for vs in tracker.latencies.values() for v in vs]
         snapshot.update(e2e_p95_s=percentile(values, 95), e2e_pending=tracker.pending())
@@ -319,8 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     exit_on_sigterm()  # then multiprocessing's exit handler stops the daemon workers
     report = run(args)
-    return publish(report, args.report or state_dir() / "load" / f"report-{int(time.time())}.json",
-                   render_summary(report))
+    return publish(
+        report, args.report or state_dir() / "load" / f"report-{int(time.time())}.json", render_summary(report)
+    )
 
 
 if __name__ == "__main__":

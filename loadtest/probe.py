@@ -7,6 +7,7 @@
   DynamoDB (diagnostics -> vehicle_diagnostics, gps -> vehicle_locations, keyed by vehicle_id and
   the record's timestamp in epoch ms, as docs/contracts.md defines the tables).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,10 +41,11 @@ class QueueProbe:
         depths: dict[str, int] = {}
         for url in self.urls():
             attributes = self.sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages",
-                                              "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            depths[url.rsplit("/", 1)[-1]] = (int(attributes.get("ApproximateNumberOfMessages", 0))
-                                              + int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)))
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]
+            depths[url.rsplit("/", 1)[-1]] = int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+                attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
+            )
         return depths
 
 
@@ -101,12 +103,16 @@ def function_lag_s(status: dict[str, Any] | None) -> dict[str, float]:
 
 def sqs_messages_done(status: dict[str, Any] | None, queue_suffix: str) -> int | None:
     """Messages the runtime's SQS pollers deleted (processed) from queues ending in `queue_suffix`."""
+
     def normal(name: str) -> str:  # Terraform may spell queue names with '-' or '_'
         return name.replace("-", "_")
 
-    rows = [row for row in (status or {}).get("mappings", [])
-            if ":sqs:" in str(row.get("source", ""))
-            and normal(_arn_name(str(row["source"]))).endswith(normal(queue_suffix))]
+    rows = [
+        row
+        for row in (status or {}).get("mappings", [])
+        if ":sqs:" in str(row.get("source", ""))
+        and normal(_arn_name(str(row["source"]))).endswith(normal(queue_suffix))
+    ]
     if not rows:
         return None
     return sum(int(row.get("messages_deleted") or 0) for row in rows)
@@ -132,7 +138,7 @@ class CanaryTracker:
             if self.unavailable:
                 return
             room = self.max_pending - len(self._pending)
-            self._pending.extend(canaries[:max(0, room)])
+            self._pending.extend(canaries[: max(0, room)])
 
     def pending(self) -> int:
         return len(self._pending)
@@ -143,8 +149,7 @@ class CanaryTracker:
         still: list[dict[str, Any]] = []
         for canary in pending:
             table = f"{self.table_prefix}{CANARY_TABLE_SUFFIX[canary['kind']]}"
-            key = {"vehicle_id": {"S": canary["vehicle_id"]},
-                   "timestamp": {"N": str(ts_to_epoch_ms(canary["ts"]))}}
+            key = {"vehicle_id": {"S": canary["vehicle_id"]}, "timestamp": {"N": str(ts_to_epoch_ms(canary["ts"]))}}
             try:
                 found = "Item" in self.dynamodb.get_item(TableName=table, Key=key, ProjectionExpression="vehicle_id")
             except Exception as error:

@@ -6,6 +6,7 @@ Service levels (a run passes when every measured one holds):
 - end-to-end p95 <= 2 s (sent -> item in DynamoDB, canaries that never arrive count as late);
 - DLQ depth does not grow during the run.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,9 +44,13 @@ def spread(values: list[float], digits: int = 3) -> dict[str, float | None]:
     def rounded(value: float | None) -> float | None:
         return None if value is None or math.isinf(value) else round(value, digits)
 
-    return {"p50": rounded(percentile(values, 50)), "p95": rounded(percentile(values, 95)),
-            "p99": rounded(percentile(values, 99)), "max": rounded(max(values)) if values else None,
-            "count": len(values)}
+    return {
+        "p50": rounded(percentile(values, 50)),
+        "p95": rounded(percentile(values, 95)),
+        "p99": rounded(percentile(values, 99)),
+        "max": rounded(max(values)) if values else None,
+        "count": len(values),
+    }
 
 
 @dataclass
@@ -96,13 +101,23 @@ class LoadAggregate:
 
 
 def _verdict(name: str, value: Any, limit: str, passed: bool | None) -> dict[str, Any]:
-    return {"name": name, "value": value, "limit": limit,
-            "status": "n/a" if passed is None else ("PASS" if passed else "FAIL")}
+    return {
+        "name": name,
+        "value": value,
+        "limit": limit,
+        "status": "n/a" if passed is None else ("PASS" if passed else "FAIL"),
+    }
 
 
-def build_report(aggregate: LoadAggregate, *, e2e: dict[str, list[float]] | None,
-                 e2e_missed: int, dlq_start: dict[str, int], dlq_end: dict[str, int],
-                 settings: dict[str, Any]) -> dict[str, Any]:
+def build_report(
+    aggregate: LoadAggregate,
+    *,
+    e2e: dict[str, list[float]] | None,
+    e2e_missed: int,
+    dlq_start: dict[str, int],
+    dlq_end: dict[str, int],
+    settings: dict[str, Any],
+) -> dict[str, Any]:
     entries = sum(aggregate.sent.values()) + aggregate.throttled + aggregate.dropped
     throttle_ratio = aggregate.throttled / entries if entries else 0.0
     target = aggregate.target_rate()
@@ -115,29 +130,51 @@ def build_report(aggregate: LoadAggregate, *, e2e: dict[str, list[float]] | None
     rates = [aggregate.per_second[s] for s in sorted(aggregate.per_second)][1:-1]  # skip ramp edges
     slos = [
         _verdict("sent rate / target", round(ratio, 3), f">= {SLO_SENT_RATIO}", ratio >= SLO_SENT_RATIO),
-        _verdict("throttled entries", round(throttle_ratio, 4), f"< {SLO_THROTTLE_RATIO}",
-                 throttle_ratio < SLO_THROTTLE_RATIO),
+        _verdict(
+            "throttled entries",
+            round(throttle_ratio, 4),
+            f"< {SLO_THROTTLE_RATIO}",
+            throttle_ratio < SLO_THROTTLE_RATIO,
+        ),
         _verdict("dropped after retries", aggregate.dropped, "== 0", aggregate.dropped == 0),
-        _verdict("end-to-end p95 s", None if e2e_p95 is None else round(e2e_p95, 3),
-                 f"<= {SLO_E2E_P95_S}", None if e2e is None or e2e_p95 is None else e2e_p95 <= SLO_E2E_P95_S),
-        _verdict("DLQ growth", sum(dlq_growth.values()), "== 0",
-                 None if not (dlq_start or dlq_end) else sum(dlq_growth.values()) <= 0),
+        _verdict(
+            "end-to-end p95 s",
+            None if e2e_p95 is None else round(e2e_p95, 3),
+            f"<= {SLO_E2E_P95_S}",
+            None if e2e is None or e2e_p95 is None else e2e_p95 <= SLO_E2E_P95_S,
+        ),
+        _verdict(
+            "DLQ growth",
+            sum(dlq_growth.values()),
+            "== 0",
+            None if not (dlq_start or dlq_end) else sum(dlq_growth.values()) <= 0,
+        ),
     ]
+
     def series(key: str) -> dict[str, dict[str, float | None]]:
         values: dict[str, list[float]] = defaultdict(list)
         for sample in aggregate.samples:
             for name, value in sample.get(key, {}).items():
                 values[name].append(value)
         return {name: spread(v) for name, v in sorted(values.items())}
+
     return {
         "settings": settings,
         "wall_s": round(aggregate.wall_s, 2),
         "sim_speed": round(aggregate.duration_s / aggregate.wall_s, 3),
-        "records": {"generated": dict(aggregate.generated), "sent": dict(aggregate.sent),
-                    "sent_bytes": aggregate.sent_bytes, "throttled": aggregate.throttled,
-                    "retried_calls": aggregate.retries, "dropped": aggregate.dropped},
-        "rates": {"target_per_s": round(target, 1), "sent_per_s": round(aggregate.sent_rate(), 1),
-                  "per_second": spread([float(r) for r in rates])},
+        "records": {
+            "generated": dict(aggregate.generated),
+            "sent": dict(aggregate.sent),
+            "sent_bytes": aggregate.sent_bytes,
+            "throttled": aggregate.throttled,
+            "retried_calls": aggregate.retries,
+            "dropped": aggregate.dropped,
+        },
+        "rates": {
+            "target_per_s": round(target, 1),
+            "sent_per_s": round(aggregate.sent_rate(), 1),
+            "per_second": spread([float(r) for r in rates]),
+        },
         "put_records_ms": spread(aggregate.call_ms),
         "e2e_s": {kind: spread(values) for kind, values in (e2e or {}).items()},
         "e2e_missed": e2e_missed,
@@ -156,21 +193,27 @@ def build_report(aggregate: LoadAggregate, *, e2e: dict[str, list[float]] | None
 
 
 def render_summary(report: dict[str, Any]) -> str:
-    lines = [f"wall {report['wall_s']} s, simulated speed x{report['sim_speed']}, "
-             f"target {report['rates']['target_per_s']} rec/s, sent {report['rates']['sent_per_s']} rec/s",
-             f"PutRecords ms p50/p95/p99: {report['put_records_ms']['p50']}/"
-             f"{report['put_records_ms']['p95']}/{report['put_records_ms']['p99']}",
-             "records sent: "
-             + ", ".join(f"{kind} {count:,}" for kind, count in sorted(report["records"]["sent"].items()))
-             + f"; throttled {report['records']['throttled']}, dropped {report['records']['dropped']}"]
+    lines = [
+        f"wall {report['wall_s']} s, simulated speed x{report['sim_speed']}, "
+        f"target {report['rates']['target_per_s']} rec/s, sent {report['rates']['sent_per_s']} rec/s",
+        f"PutRecords ms p50/p95/p99: {report['put_records_ms']['p50']}/"
+        f"{report['put_records_ms']['p95']}/{report['put_records_ms']['p99']}",
+        "records sent: "
+        + ", ".join(f"{kind} {count:,}" for kind, count in sorted(report["records"]["sent"].items()))
+        + f"; throttled {report['records']['throttled']}, dropped {report['records']['dropped']}",
+    ]
     for kind, spread in report["e2e_s"].items():
         lines.append(f"e2e {kind} s p50/p95/p99: {spread['p50']}/{spread['p95']}/{spread['p99']} (n={spread['count']})")
     for stream, spread in report.get("consumer_lag_s", {}).items():
         lines.append(f"consumer lag {stream} s p50/p95/max: {spread['p50']}/{spread['p95']}/{spread['max']}")
     cpu = report.get("cpu_pct", {})
     if cpu:
-        lines.append("CPU % of a core (median): " + ", ".join(
-            f"{name} {spread['p50']}" for name, spread in sorted(cpu.items(), key=lambda kv: -(kv[1]["p50"] or 0))))
+        lines.append(
+            "CPU % of a core (median): "
+            + ", ".join(
+                f"{name} {spread['p50']}" for name, spread in sorted(cpu.items(), key=lambda kv: -(kv[1]["p50"] or 0))
+            )
+        )
     lines.append(f"{'service level':<24} {'value':>10}  {'limit':<8} status")
     for slo in report["slos"]:
         lines.append(f"{slo['name']:<24} {str(slo['value']):>10}  {slo['limit']:<8} {slo['status']}")

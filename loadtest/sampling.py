@@ -17,6 +17,7 @@ shared buffers) are counted once; where PSS cannot be read, RSS (psutil when ins
   <code_root>/<function>-<sha16> <handler>` by harness/runtime/workers.py) apart from the process
   that runs them, each with its function name and start time.
 """
+
 from __future__ import annotations
 
 import json
@@ -243,8 +244,7 @@ def started_at(pid: int) -> float | None:
     return _BOOT_TIME[0] + int(token) / CLOCK_TICKS
 
 
-def memory_detail(processes: dict[str, int], children: dict[int, list[int]] | None = None
-                  ) -> dict[str, dict[str, Any]]:
+def memory_detail(processes: dict[str, int], children: dict[int, list[int]] | None = None) -> dict[str, dict[str, Any]]:
     """service -> {"total_mib", "main_mib", "shm_mib", "environments"} for each live service:
     total = the tree's PSS (as `memory_sample`); shm = its shared-memory mappings; main = the rest,
     without the Lambda execution environments, which are listed apart as
@@ -280,10 +280,13 @@ def memory_detail(processes: dict[str, int], children: dict[int, list[int]] | No
             stack.extend((child, environment) for child in children.get(pid, []))
         envs_kib = sum(e["kib"] for e in environments.values())
         detail[service] = {
-            "total_mib": round((main + shm + envs_kib) / 1024, 2), "main_mib": round(main / 1024, 2),
+            "total_mib": round((main + shm + envs_kib) / 1024, 2),
+            "main_mib": round(main / 1024, 2),
             "shm_mib": round(shm / 1024, 2),
-            "environments": {key: {"function": e["function"], "started": e["started"], "mib": round(e["kib"] / 1024, 2)}
-                             for key, e in environments.items()},
+            "environments": {
+                key: {"function": e["function"], "started": e["started"], "mib": round(e["kib"] / 1024, 2)}
+                for key, e in environments.items()
+            },
         }
     return detail
 
@@ -314,13 +317,25 @@ class Trend:
         return self.growth <= self.tolerance
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "samples": self.samples, "slope_per_hour": round(self.slope_per_s * 3600, 3),
-                "growth": round(self.growth, 3), "tolerance": round(self.tolerance, 3),
-                "median": round(self.median, 3), "flat": self.flat}
+        return {
+            "name": self.name,
+            "samples": self.samples,
+            "slope_per_hour": round(self.slope_per_s * 3600, 3),
+            "growth": round(self.growth, 3),
+            "tolerance": round(self.tolerance, 3),
+            "median": round(self.median, 3),
+            "flat": self.flat,
+        }
 
 
-def trend(name: str, points: list[tuple[float, float]], *, absolute: float, relative: float = 0.0,
-          warmup_fraction: float = 0.2) -> Trend:
+def trend(
+    name: str,
+    points: list[tuple[float, float]],
+    *,
+    absolute: float,
+    relative: float = 0.0,
+    warmup_fraction: float = 0.2,
+) -> Trend:
     """Does `points` stay flat after warm-up? Growth = slope x window; shrinking is always flat.
 
     Tolerance is max(absolute, relative x median): small absolute noise (allocator arenas, a new
@@ -367,5 +382,4 @@ def cpu_percent(before: dict[str, float], after: dict[str, float], seconds: floa
     """Share of one core per service between two cpu_sample() snapshots (100 = one full core)."""
     if seconds <= 0:
         return {}
-    return {name: max(0.0, (after[name] - before.get(name, 0.0)) / seconds * 100)
-            for name in after}
+    return {name: max(0.0, (after[name] - before.get(name, 0.0)) / seconds * 100) for name in after}

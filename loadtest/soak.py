@@ -26,6 +26,7 @@ lag per stream. Verdict (exit 0 only if all hold, and the load run itself passed
   a cold start longer than 20 % of the run; the report still shows the largest lag in it;
 - DLQs do not grow.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,12 +41,18 @@ from harness import config
 from harness.config import REPO_ROOT
 from loadtest.lifeline import exit_on_sigterm
 from loadtest.live_view import LiveView
-from loadtest.report import publish, render_summary
 from loadtest.probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
-from loadtest.target import resolve_target
-from loadtest.soak_memory import (RUNTIME_DEFAULT_MAX_ENVIRONMENTS, environment_limit, environments_bounded,
-                                  judge_memory, render_memory, shm_bounds)
+from loadtest.report import publish, render_summary
 from loadtest.sampling import memory_detail, stack_processes, trend
+from loadtest.soak_memory import (
+    RUNTIME_DEFAULT_MAX_ENVIRONMENTS,
+    environment_limit,
+    environments_bounded,
+    judge_memory,
+    render_memory,
+    shm_bounds,
+)
+from loadtest.target import resolve_target
 
 LAG_TOLERANCE_S = 2.0
 WARMUP_FRACTION = 0.2
@@ -68,19 +75,36 @@ def vehicles_for_rate(rate: float) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.soak", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtest.soak", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=float, required=True, help="wall seconds")
-    parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
-                        help=f"records/s to sustain (default {DEFAULT_RATE:g}, the measured local capacity)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="fleet setting override passed to loadtest.load (e.g. emit_initial_status=false)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=DEFAULT_RATE,
+        help=f"records/s to sustain (default {DEFAULT_RATE:g}, the measured local capacity)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fleet setting override passed to loadtest.load (e.g. emit_initial_status=false)",
+    )
     parser.add_argument("--sample-every", type=float, default=10.0)
-    parser.add_argument("--warmup", type=float, default=0.0, metavar="SECONDS",
-                        help="seconds at the start judged for nothing but DLQs (memory, lag, latency): a "
-                             "longer cold start than the default 20 %% of the run, e.g. a fleet that starts "
-                             "together reaches the predictive model's 20-minute window all at once")
-    parser.add_argument("--scenario", default="soak", help="fleet settings, seed and injected faults; --rate sets the size")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seconds at the start judged for nothing but DLQs (memory, lag, latency): a "
+        "longer cold start than the default 20 %% of the run, e.g. a fleet that starts "
+        "together reaches the predictive model's 20-minute window all at once",
+    )
+    parser.add_argument(
+        "--scenario", default="soak", help="fleet settings, seed and injected faults; --rate sets the size"
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--target", choices=("local", "aws"), default="local")
     parser.add_argument("--source", choices=("simulator", "fixed"), default="simulator")
@@ -93,10 +117,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_command(args: argparse.Namespace, load_report: Path) -> list[str]:
-    command = [sys.executable, "-m", "loadtest.load", "--scenario", args.scenario, "--target", args.target,
-               "--workers", str(args.workers), "--duration", str(args.duration),
-               "--vehicles", str(vehicles_for_rate(args.rate)), "--source", args.source,
-               "--project", args.project, "--env", args.env, "--no-live", "--report", str(load_report)]
+    command = [
+        sys.executable,
+        "-m",
+        "loadtest.load",
+        "--scenario",
+        args.scenario,
+        "--target",
+        args.target,
+        "--workers",
+        str(args.workers),
+        "--duration",
+        str(args.duration),
+        "--vehicles",
+        str(vehicles_for_rate(args.rate)),
+        "--source",
+        args.source,
+        "--project",
+        args.project,
+        "--env",
+        args.env,
+        "--no-live",
+        "--report",
+        str(load_report),
+    ]
     if args.endpoint:
         command += ["--endpoint", args.endpoint]
     for setting in args.set:
@@ -104,20 +148,31 @@ def _load_command(args: argparse.Namespace, load_report: Path) -> list[str]:
     return command
 
 
-def sample_stack(state_dir: Path | None, queues: QueueProbe, processes: dict[str, int],
-                 started: float) -> dict[str, Any]:
+def sample_stack(
+    state_dir: Path | None, queues: QueueProbe, processes: dict[str, int], started: float
+) -> dict[str, Any]:
     measuring = time.perf_counter()
     detail = memory_detail(processes) if processes else {}
-    sample: dict[str, Any] = {"t": round(time.time() - started, 2),
-                              "memory_ms": round((time.perf_counter() - measuring) * 1000, 1),
-                              "rss_mib": {service: d["total_mib"] for service, d in detail.items()},
-                              "memory": {service: {
-                                  "main_mib": d["main_mib"], "shm_mib": d["shm_mib"],
-                                  "environments": {key: {"function": e["function"], "mib": e["mib"],
-                                                         "started_t": None if e["started"] is None
-                                                         else round(e["started"] - started, 1)}
-                                                   for key, e in d["environments"].items()}}
-                                  for service, d in detail.items()}}
+    sample: dict[str, Any] = {
+        "t": round(time.time() - started, 2),
+        "memory_ms": round((time.perf_counter() - measuring) * 1000, 1),
+        "rss_mib": {service: d["total_mib"] for service, d in detail.items()},
+        "memory": {
+            service: {
+                "main_mib": d["main_mib"],
+                "shm_mib": d["shm_mib"],
+                "environments": {
+                    key: {
+                        "function": e["function"],
+                        "mib": e["mib"],
+                        "started_t": None if e["started"] is None else round(e["started"] - started, 1),
+                    }
+                    for key, e in d["environments"].items()
+                },
+            }
+            for service, d in detail.items()
+        },
+    }
     try:
         sample["queues"], sample["dlqs"] = split_dlq(queues.depths())
     except Exception as error:
@@ -153,28 +208,38 @@ def explicit_warmup_fraction(samples: list[dict[str, Any]], warmup_s: float) -> 
     return min(MAX_EXPLICIT_WARMUP_FRACTION, warmup_s / span) if warmup_s > 0 and span > 0 else 0.0
 
 
-def evaluate(samples: list[dict[str, Any]], load_report: dict[str, Any] | None,
-             retention_s: float | None = None, *, shm_bounds: dict[str, dict[str, Any]] | None = None,
-             environment_limit: int | None = RUNTIME_DEFAULT_MAX_ENVIRONMENTS,
-             warmup_s: float = 0.0) -> dict[str, Any]:
+def evaluate(
+    samples: list[dict[str, Any]],
+    load_report: dict[str, Any] | None,
+    retention_s: float | None = None,
+    *,
+    shm_bounds: dict[str, dict[str, Any]] | None = None,
+    environment_limit: int | None = RUNTIME_DEFAULT_MAX_ENVIRONMENTS,
+    warmup_s: float = 0.0,
+) -> dict[str, Any]:
     explicit = explicit_warmup_fraction(samples, warmup_s)
     warmup = max(memory_warmup_fraction(samples, retention_s), explicit)
     flow_warmup = max(WARMUP_FRACTION, explicit)
     memory = judge_memory(samples, warmup, shm_bounds, environment_limit)
     lag_points = [(x["t"], max(x["lag_s"].values(), default=0.0)) for x in samples if "lag_s" in x]
-    lag = (trend("max stream lag s", lag_points, absolute=LAG_TOLERANCE_S, warmup_fraction=flow_warmup).as_dict()
-           if lag_points else None)
+    lag = (
+        trend("max stream lag s", lag_points, absolute=LAG_TOLERANCE_S, warmup_fraction=flow_warmup).as_dict()
+        if lag_points
+        else None
+    )
     if lag is not None:
         # shown, not judged: how far the consumers fell behind while warming up
         cutoff = lag_points[0][0] + flow_warmup * (lag_points[-1][0] - lag_points[0][0])
         lag["warmup_max"] = round(max((y for t, y in lag_points if t < cutoff), default=0.0), 3)
         lag["max"] = round(max(y for _, y in lag_points), 3)
     e2e_points = [tuple(p) for p in (load_report or {}).get("e2e_timeline", [])]
-    e2e = (trend("e2e latency s", e2e_points, absolute=LAG_TOLERANCE_S, warmup_fraction=flow_warmup).as_dict()
-           if e2e_points else None)
+    e2e = (
+        trend("e2e latency s", e2e_points, absolute=LAG_TOLERANCE_S, warmup_fraction=flow_warmup).as_dict()
+        if e2e_points
+        else None
+    )
     with_dlqs = [x["dlqs"] for x in samples if "dlqs" in x]
-    dlq_growth = ({q: with_dlqs[-1].get(q, 0) - with_dlqs[0].get(q, 0) for q in with_dlqs[-1]}
-                  if with_dlqs else {})
+    dlq_growth = {q: with_dlqs[-1].get(q, 0) - with_dlqs[0].get(q, 0) for q in with_dlqs[-1]} if with_dlqs else {}
     checks = {
         "memory flat": all(m["flat"] for m in memory.values()) if memory else None,
         "environments bounded": environments_bounded(memory),
@@ -183,11 +248,20 @@ def evaluate(samples: list[dict[str, Any]], load_report: dict[str, Any] | None,
         "DLQs do not grow": None if not with_dlqs else sum(dlq_growth.values()) <= 0,
         "load service levels": None if load_report is None else bool(load_report.get("passed")),
     }
-    return {"memory": memory, "memory_warmup_fraction": round(warmup, 3), "emulator_retention_s": retention_s,
-            "warmup_s": warmup_s, "flow_warmup_fraction": round(flow_warmup, 3),
-            "shm_bounds": shm_bounds or {}, "environment_limit_per_function": environment_limit,
-            "lag": lag, "e2e": e2e, "dlq_growth": dlq_growth, "checks": checks,
-            "passed": all(v is not False for v in checks.values()) and any(v is not None for v in checks.values())}
+    return {
+        "memory": memory,
+        "memory_warmup_fraction": round(warmup, 3),
+        "emulator_retention_s": retention_s,
+        "warmup_s": warmup_s,
+        "flow_warmup_fraction": round(flow_warmup, 3),
+        "shm_bounds": shm_bounds or {},
+        "environment_limit_per_function": environment_limit,
+        "lag": lag,
+        "e2e": e2e,
+        "dlq_growth": dlq_growth,
+        "checks": checks,
+        "passed": all(v is not False for v in checks.values()) and any(v is not None for v in checks.values()),
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -201,8 +275,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     load_report_path = out_dir / f"load-{int(time.time())}.json"
     started = time.time()
-    child = subprocess.Popen(_load_command(args, load_report_path), cwd=REPO_ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    child = subprocess.Popen(
+        _load_command(args, load_report_path),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     samples: list[dict[str, Any]] = []
     deadline = started + args.duration * 2 + 120  # the load run stops itself; this is a backstop
     try:
@@ -210,9 +289,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             while child.poll() is None and time.time() < deadline:
                 sample = sample_stack(state_dir, queues, processes, started)
                 samples.append(sample)
-                view.update({"title": f"soak {args.rate:g} rec/s", "elapsed_s": sample["t"],
-                             "rss_mib": sample["rss_mib"], "dlqs": sample.get("dlqs", {}),
-                             "queues": sample.get("queues", {}), "lag": sample.get("lag_s", {})})
+                view.update(
+                    {
+                        "title": f"soak {args.rate:g} rec/s",
+                        "elapsed_s": sample["t"],
+                        "rss_mib": sample["rss_mib"],
+                        "dlqs": sample.get("dlqs", {}),
+                        "queues": sample.get("queues", {}),
+                        "lag": sample.get("lag_s", {}),
+                    }
+                )
                 time.sleep(min(args.sample_every, max(0.1, deadline - time.time())))
     finally:  # also on SIGTERM / Ctrl-C: the load run must not go on sending without its soak
         if child.poll() is None:
@@ -220,13 +306,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     output = child.communicate(timeout=30)[0]
     samples.append(sample_stack(state_dir, queues, processes, started))
     load_report = json.loads(load_report_path.read_text()) if load_report_path.exists() else None
-    verdict = evaluate(samples, load_report, emulator_retention_s(state_dir), shm_bounds=bounds,
-                       environment_limit=limit, warmup_s=args.warmup)
-    return {"settings": {**{k: v for k, v in vars(args).items() if k != "report"},
-                         "vehicles": vehicles_for_rate(args.rate), "processes": processes},
-            "load_exit_code": child.returncode, "load_output_tail": output.splitlines()[-15:],
-            "load_report": str(load_report_path), "load": load_summary(load_report),
-            "samples": samples, **verdict}
+    verdict = evaluate(
+        samples,
+        load_report,
+        emulator_retention_s(state_dir),
+        shm_bounds=bounds,
+        environment_limit=limit,
+        warmup_s=args.warmup,
+    )
+    return {
+        "settings": {
+            **{k: v for k, v in vars(args).items() if k != "report"},
+            "vehicles": vehicles_for_rate(args.rate),
+            "processes": processes,
+        },
+        "load_exit_code": child.returncode,
+        "load_output_tail": output.splitlines()[-15:],
+        "load_report": str(load_report_path),
+        "load": load_summary(load_report),
+        "samples": samples,
+        **verdict,
+    }
 
 
 # The load report's time series: the soak keeps its own samples and fits e2e_timeline in evaluate().
@@ -248,14 +348,20 @@ def render_load(load: dict[str, Any]) -> list[str]:
 
 
 def render(report: dict[str, Any]) -> str:
-    lines = [f"soak {report['settings']['rate']:g} rec/s ({report['settings']['vehicles']:,} vehicles) "
-             f"for {report['settings']['duration']:g} s, {len(report['samples'])} samples"]
+    lines = [
+        f"soak {report['settings']['rate']:g} rec/s ({report['settings']['vehicles']:,} vehicles) "
+        f"for {report['settings']['duration']:g} s, {len(report['samples'])} samples"
+    ]
     if report.get("warmup_s"):
-        lines.append(f"warm-up --warmup {report['warmup_s']:g} s: lag and latency judged after the first "
-                     f"{report['flow_warmup_fraction']:.0%} of the run, memory after {report['memory_warmup_fraction']:.0%}")
+        lines.append(
+            f"warm-up --warmup {report['warmup_s']:g} s: lag and latency judged after the first "
+            f"{report['flow_warmup_fraction']:.0%} of the run, memory after {report['memory_warmup_fraction']:.0%}"
+        )
     if report.get("emulator_retention_s"):
-        lines.append(f"emulator local retention {report['emulator_retention_s']:g} s: memory judged after the "
-                     f"first {report['memory_warmup_fraction']:.0%} of the run")
+        lines.append(
+            f"emulator local retention {report['emulator_retention_s']:g} s: memory judged after the "
+            f"first {report['memory_warmup_fraction']:.0%} of the run"
+        )
     lines += render_memory(report["memory"])
     costs = sorted(x["memory_ms"] for x in report["samples"] if "memory_ms" in x)
     if costs:
@@ -263,14 +369,17 @@ def render(report: dict[str, Any]) -> str:
     for key in ("lag", "e2e"):
         if report[key]:
             t = report[key]
-            lines.append(f"{t['name']:<24} median {t['median']:>7.3f}  growth {t['growth']:>7.3f} "
-                         f"(tolerance {t['tolerance']})  {'flat' if t['flat'] else 'GROWING'}"
-                         + (f"; max {t['max']:g}, {t['warmup_max']:g} in the warm-up" if "max" in t else ""))
+            lines.append(
+                f"{t['name']:<24} median {t['median']:>7.3f}  growth {t['growth']:>7.3f} "
+                f"(tolerance {t['tolerance']})  {'flat' if t['flat'] else 'GROWING'}"
+                + (f"; max {t['max']:g}, {t['warmup_max']:g} in the warm-up" if "max" in t else "")
+            )
     lines.append(f"DLQ growth: {report['dlq_growth'] or 'no DLQs found'}")
     if report.get("load"):
         lines += render_load(report["load"])
-    lines += [f"{name:<22} {'n/a' if ok is None else ('PASS' if ok else 'FAIL')}"
-              for name, ok in report["checks"].items()]
+    lines += [
+        f"{name:<22} {'n/a' if ok is None else ('PASS' if ok else 'FAIL')}" for name, ok in report["checks"].items()
+    ]
     lines.append("PASS" if report["passed"] else "FAIL")
     return "\n".join(lines)
 
@@ -279,8 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     exit_on_sigterm()
     report = run(args)
-    return publish(report, args.report or Path(report["load_report"]).with_name(f"soak-{int(time.time())}.json"),
-                   render(report))
+    return publish(
+        report, args.report or Path(report["load_report"]).with_name(f"soak-{int(time.time())}.json"), render(report)
+    )
 
 
 if __name__ == "__main__":

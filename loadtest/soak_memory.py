@@ -24,6 +24,7 @@ service's own process and any other descendants). Per service (`judge_service`):
   (Called with no limit, the fallback is: the live count rises within each third of the window.)
 Old samples without `memory` are judged as before: one line through the tree's total.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,20 +45,21 @@ RUNTIME_DEFAULT_MAX_ENVIRONMENTS = 4
 
 
 def _trend(name: str, points: list[tuple[float, float]], warmup: float):
-    return trend(name, points, absolute=MEMORY_TOLERANCE_MIB, relative=MEMORY_TOLERANCE_FRACTION,
-                 warmup_fraction=warmup)
+    return trend(
+        name, points, absolute=MEMORY_TOLERANCE_MIB, relative=MEMORY_TOLERANCE_FRACTION, warmup_fraction=warmup
+    )
 
 
-def judge_environments(samples: list[dict[str, Any]], service: str, cutoff: float,
-                       limit: int | None) -> dict[str, Any] | None:
+def judge_environments(
+    samples: list[dict[str, Any]], service: str, cutoff: float, limit: int | None
+) -> dict[str, Any] | None:
     with_detail = [x for x in samples if service in x.get("memory", {})]
     if not any(x["memory"][service].get("environments") for x in with_detail):
         return None
     lives: dict[str, dict[str, Any]] = {}
     for x in with_detail:
         for key, env in x["memory"][service]["environments"].items():
-            life = lives.setdefault(key, {"function": env["function"], "started_t": env.get("started_t"),
-                                          "points": []})
+            life = lives.setdefault(key, {"function": env["function"], "started_t": env.get("started_t"), "points": []})
             life["points"].append((x["t"], env["mib"]))
     judged_samples = [x for x in with_detail if x["t"] >= cutoff] or with_detail[-1:]
     first, last = judged_samples[0], judged_samples[-1]
@@ -78,21 +80,39 @@ def judge_environments(samples: list[dict[str, Any]], service: str, cutoff: floa
         if seen_to < last["t"] and seen_to >= first["t"]:
             ended.append({"function": life["function"], "last_seen_t": seen_to, "key": key})
         points = [p for p in life["points"] if p[0] >= max(cutoff, born + ENVIRONMENT_SETTLE_S)]
-        entry = {"function": life["function"], "started_t": round(born, 1), "samples_seen": len(life["points"]),
-                 "median_mib": sorted(p[1] for p in life["points"])[len(life["points"]) // 2]}
+        entry = {
+            "function": life["function"],
+            "started_t": round(born, 1),
+            "samples_seen": len(life["points"]),
+            "median_mib": sorted(p[1] for p in life["points"])[len(life["points"]) // 2],
+        }
         if len(points) >= ENVIRONMENT_MIN_SAMPLES:
             judged = _trend(f"pss {life['function']} environment MiB", points, 0.0).as_dict()
-            entry.update({"judged": True, "growth": judged["growth"], "tolerance": judged["tolerance"],
-                          "samples": judged["samples"], "flat": judged["flat"]})
+            entry.update(
+                {
+                    "judged": True,
+                    "growth": judged["growth"],
+                    "tolerance": judged["tolerance"],
+                    "samples": judged["samples"],
+                    "flat": judged["flat"],
+                }
+            )
         else:
             entry.update({"judged": False, "samples": len(points), "flat": None})
         environments[key] = entry
     return {
-        "at_start": len(first["memory"][service]["environments"]), "at_end": len(last["memory"][service]["environments"]),
-        "at_start_by_function": dict(counts[0]), "at_end_by_function": dict(counts[-1]),
-        "cold_starts": cold_starts, "ended": ended, "limit_per_function": limit, "peak_by_function": dict(peak),
-        "over_limit": over, "grows_in_each_third": None if limit is not None else growing,
-        "bounded": not over and not growing, "processes": environments,
+        "at_start": len(first["memory"][service]["environments"]),
+        "at_end": len(last["memory"][service]["environments"]),
+        "at_start_by_function": dict(counts[0]),
+        "at_end_by_function": dict(counts[-1]),
+        "cold_starts": cold_starts,
+        "ended": ended,
+        "limit_per_function": limit,
+        "peak_by_function": dict(peak),
+        "over_limit": over,
+        "grows_in_each_third": None if limit is not None else growing,
+        "bounded": not over and not growing,
+        "processes": environments,
         "all_flat": all(e["flat"] is not False for e in environments.values()),
     }
 
@@ -107,8 +127,9 @@ def grows_in_each_third(counts: list[tuple[float, int]]) -> bool:
     return all(third and third[-1] > third[0] for third in thirds)
 
 
-def judge_shm(points: list[tuple[float, float]], bound: dict[str, Any] | None, warmup: float, service: str
-              ) -> dict[str, Any] | None:
+def judge_shm(
+    points: list[tuple[float, float]], bound: dict[str, Any] | None, warmup: float, service: str
+) -> dict[str, Any] | None:
     if not points or max(y for _, y in points) <= 0:
         return None
     values = [y for _, y in points]
@@ -118,13 +139,17 @@ def judge_shm(points: list[tuple[float, float]], bound: dict[str, Any] | None, w
         result["ok"] = result["max_mib"] <= bound["bound_mib"]
     else:  # no bound known: the segment must not grow, like any other memory
         flat = _trend(f"pss {service} shared memory MiB", points, warmup).as_dict()
-        result.update({"bound_mib": None, "growth": flat["growth"], "tolerance": flat["tolerance"],
-                       "ok": flat["flat"]})
+        result.update({"bound_mib": None, "growth": flat["growth"], "tolerance": flat["tolerance"], "ok": flat["flat"]})
     return result
 
 
-def judge_service(samples: list[dict[str, Any]], service: str, warmup: float,
-                  shm_bound: dict[str, Any] | None = None, environment_limit: int | None = None) -> dict[str, Any]:
+def judge_service(
+    samples: list[dict[str, Any]],
+    service: str,
+    warmup: float,
+    shm_bound: dict[str, Any] | None = None,
+    environment_limit: int | None = None,
+) -> dict[str, Any]:
     tree_points = [(x["t"], x["rss_mib"][service]) for x in samples if service in x.get("rss_mib", {})]
     tree = _trend(f"pss {service} tree MiB", tree_points, warmup)
     detail = [x for x in samples if service in x.get("memory", {})]
@@ -136,15 +161,30 @@ def judge_service(samples: list[dict[str, Any]], service: str, warmup: float,
     cutoff = ordered[0] + (ordered[-1] - ordered[0]) * warmup
     environments = judge_environments(detail, service, cutoff, environment_limit)
     flat = main.flat and (shm is None or shm["ok"]) and (environments is None or environments["all_flat"])
-    return {**main.as_dict(), "flat": flat, "process_flat": main.flat, "tree": tree.as_dict(),
-            "judged_from_t": round(cutoff, 1), "shm": shm, "environments": environments}
+    return {
+        **main.as_dict(),
+        "flat": flat,
+        "process_flat": main.flat,
+        "tree": tree.as_dict(),
+        "judged_from_t": round(cutoff, 1),
+        "shm": shm,
+        "environments": environments,
+    }
 
 
-def judge_memory(samples: list[dict[str, Any]], warmup: float, shm_bounds: dict[str, dict[str, Any]] | None = None,
-                 environment_limit: int | None = RUNTIME_DEFAULT_MAX_ENVIRONMENTS) -> dict[str, dict[str, Any]]:
-    services = sorted({s for x in samples for s in x.get("rss_mib", {})} | {s for x in samples for s in x.get("memory", {})})
-    return {service: judge_service(samples, service, warmup, (shm_bounds or {}).get(service), environment_limit)
-            for service in services}
+def judge_memory(
+    samples: list[dict[str, Any]],
+    warmup: float,
+    shm_bounds: dict[str, dict[str, Any]] | None = None,
+    environment_limit: int | None = RUNTIME_DEFAULT_MAX_ENVIRONMENTS,
+) -> dict[str, dict[str, Any]]:
+    services = sorted(
+        {s for x in samples for s in x.get("rss_mib", {})} | {s for x in samples for s in x.get("memory", {})}
+    )
+    return {
+        service: judge_service(samples, service, warmup, (shm_bounds or {}).get(service), environment_limit)
+        for service in services
+    }
 
 
 def environments_bounded(memory: dict[str, dict[str, Any]]) -> bool | None:
@@ -153,6 +193,7 @@ def environments_bounded(memory: dict[str, dict[str, Any]]) -> bool | None:
 
 
 # -- bounds read from the running stack ------------------------------------------------------------
+
 
 def environment_limit(emulator_pid: int | None) -> int:
     """Environments the local runtime lets one function run: the emulator's own
@@ -168,7 +209,7 @@ def environment_limit(emulator_pid: int | None) -> int:
 
 
 _SIZE = re.compile(r"^\s*'?(\d+)\s*(kB|MB|GB|TB)?'?\s*$")
-_UNIT_MIB = {"kB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1024.0 ** 2, None: 8 / 1024}  # no unit: 8 kB pages
+_UNIT_MIB = {"kB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1024.0**2, None: 8 / 1024}  # no unit: 8 kB pages
 
 
 def parse_pg_size_mib(text: str) -> float | None:
@@ -180,8 +221,11 @@ def _shared_buffers_from_files(state_dir: Path, postmaster_pid: int | None) -> f
     """shared_buffers as configured: the postmaster's `-c shared_buffers=` argument, else the last
     setting in postgresql.auto.conf / postgresql.conf, else PostgreSQL's default (128 MB)."""
     if postmaster_pid:
-        args = Path(f"/proc/{postmaster_pid}/cmdline").read_bytes().decode(errors="replace").split("\0") \
-            if Path(f"/proc/{postmaster_pid}/cmdline").exists() else []
+        args = (
+            Path(f"/proc/{postmaster_pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+            if Path(f"/proc/{postmaster_pid}/cmdline").exists()
+            else []
+        )
         for arg in reversed(args):
             if arg.startswith("shared_buffers="):
                 return parse_pg_size_mib(arg.split("=", 1)[1])
@@ -191,8 +235,7 @@ def _shared_buffers_from_files(state_dir: Path, postmaster_pid: int | None) -> f
             lines = (data / name).read_text().splitlines()
         except OSError:
             continue
-        values = [line.split("#", 1)[0].split("=", 1)[1] for line in lines
-                  if re.match(r"^\s*shared_buffers\s*=", line)]
+        values = [line.split("#", 1)[0].split("=", 1)[1] for line in lines if re.match(r"^\s*shared_buffers\s*=", line)]
         if values:
             return parse_pg_size_mib(values[-1])
     return 128.0 if (data / "PG_VERSION").exists() else None
@@ -210,9 +253,14 @@ def postgres_shared_buffers_mib(state_dir: Path | None, postmaster_pid: int | No
         from harness.config import read_stack
 
         info = read_stack(state_dir)
-        with psycopg.connect(host=info.postgres_host, port=info.postgres_port, user=info.postgres_user,
-                             password=info.postgres_password, dbname=info.postgres_dbname,
-                             connect_timeout=3) as connection:
+        with psycopg.connect(
+            host=info.postgres_host,
+            port=info.postgres_port,
+            user=info.postgres_user,
+            password=info.postgres_password,
+            dbname=info.postgres_dbname,
+            connect_timeout=3,
+        ) as connection:
             value = parse_pg_size_mib(connection.execute("SHOW shared_buffers").fetchone()[0])
         if value:
             return value, "SHOW shared_buffers"
@@ -232,12 +280,18 @@ def shm_bounds(state_dir: Path | None, processes: dict[str, int]) -> dict[str, d
     if not found:
         return {}
     mib, source = found
-    return {service: {"shared_buffers_mib": mib, "source": source,
-                      "bound_mib": round(mib * (1 + SHM_MARGIN), 1),
-                      "basis": f"shared_buffers {mib:g} MiB + {SHM_MARGIN:.0%}"}}
+    return {
+        service: {
+            "shared_buffers_mib": mib,
+            "source": source,
+            "bound_mib": round(mib * (1 + SHM_MARGIN), 1),
+            "basis": f"shared_buffers {mib:g} MiB + {SHM_MARGIN:.0%}",
+        }
+    }
 
 
 # -- summary -------------------------------------------------------------------------------------
+
 
 def _functions(items: list[dict[str, Any]], time_key: str) -> str:
     return ", ".join(f"{i['function']} at {i[time_key]:.0f} s" for i in items) or "none"
@@ -248,21 +302,29 @@ def render_memory(memory: dict[str, dict[str, Any]]) -> list[str]:
     for service, m in memory.items():
         verdict = "flat" if m["flat"] else "GROWING"
         if "tree" not in m:
-            lines.append(f"rss {service:<16} median {m['median']:>9.1f} MiB  growth {m['growth']:>8.2f} "
-                         f"(tolerance {m['tolerance']:.1f})  {verdict}")
+            lines.append(
+                f"rss {service:<16} median {m['median']:>9.1f} MiB  growth {m['growth']:>8.2f} "
+                f"(tolerance {m['tolerance']:.1f})  {verdict}"
+            )
             continue
-        lines.append(f"mem {service:<16} {verdict}: process median {m['median']:.1f} MiB, growth {m['growth']:.2f} "
-                     f"(tolerance {m['tolerance']:.1f}) {'flat' if m['process_flat'] else 'GROWING'}; whole tree "
-                     f"growth {m['tree']['growth']:.1f} MiB (not judged)")
+        lines.append(
+            f"mem {service:<16} {verdict}: process median {m['median']:.1f} MiB, growth {m['growth']:.2f} "
+            f"(tolerance {m['tolerance']:.1f}) {'flat' if m['process_flat'] else 'GROWING'}; whole tree "
+            f"growth {m['tree']['growth']:.1f} MiB (not judged)"
+        )
         shm = m.get("shm")
         if shm and (shm.get("bound_mib") or shm["max_mib"] >= 1 or not shm["ok"]):
             if shm.get("bound_mib"):
-                lines.append(f"    shared memory {shm['start_mib']:.1f} -> {shm['end_mib']:.1f} MiB (max {shm['max_mib']:.1f}), "
-                             f"bound {shm['bound_mib']:.1f} ({shm['basis']}, {shm['source']}): "
-                             f"{'within' if shm['ok'] else 'EXCEEDED'}")
+                lines.append(
+                    f"    shared memory {shm['start_mib']:.1f} -> {shm['end_mib']:.1f} MiB (max {shm['max_mib']:.1f}), "
+                    f"bound {shm['bound_mib']:.1f} ({shm['basis']}, {shm['source']}): "
+                    f"{'within' if shm['ok'] else 'EXCEEDED'}"
+                )
             else:
-                lines.append(f"    shared memory {shm['start_mib']:.1f} -> {shm['end_mib']:.1f} MiB, no bound known: growth "
-                             f"{shm['growth']:.2f} (tolerance {shm['tolerance']:.1f}) {'flat' if shm['ok'] else 'GROWING'}")
+                lines.append(
+                    f"    shared memory {shm['start_mib']:.1f} -> {shm['end_mib']:.1f} MiB, no bound known: growth "
+                    f"{shm['growth']:.2f} (tolerance {shm['tolerance']:.1f}) {'flat' if shm['ok'] else 'GROWING'}"
+                )
         env = m.get("environments")
         if env:
             judged = [e for e in env["processes"].values() if e["judged"]]
@@ -271,12 +333,28 @@ def render_memory(memory: dict[str, dict[str, Any]]) -> list[str]:
             peak = max(env["peak_by_function"].values(), default=0)
             busiest = [f for f, n in env["peak_by_function"].items() if n == peak]
             busiest = ", ".join(busiest) if len(busiest) <= 3 else f"{len(busiest)} functions"
-            lines.append(f"    Lambda environments from {m['judged_from_t']:.0f} s: {env['at_start']} at start, "
-                         f"{env['at_end']} at end; most at once for one function {peak} ({busiest}), limit "
-                         f"{env['limit_per_function']}: {'bounded' if env['bounded'] else 'OVER LIMIT ' + str(env['over_limit'])}")
-            lines.append(f"    cold starts: {_functions(env['cold_starts'], 't')}; ended: {_functions(env['ended'], 'last_seen_t')}")
-            lines.append(f"    {len(judged)} of {len(env['processes'])} environments judged, "
-                         + ("GROWING: " + ", ".join(f"{e['function']} +{e['growth']:.1f} MiB" for e in growing)
-                            if growing else "all flat" + (f" (most growth: {worst['function']} {worst['growth']:+.1f} MiB,"
-                                                          f" tolerance {worst['tolerance']:.1f})" if worst else "")))
+            bound = "bounded" if env["bounded"] else f"OVER LIMIT {env['over_limit']}"
+            lines.append(
+                f"    Lambda environments from {m['judged_from_t']:.0f} s: {env['at_start']} at start, "
+                f"{env['at_end']} at end; most at once for one function {peak} ({busiest}), limit "
+                f"{env['limit_per_function']}: {bound}"
+            )
+            lines.append(
+                f"    cold starts: {_functions(env['cold_starts'], 't')}; "
+                f"ended: {_functions(env['ended'], 'last_seen_t')}"
+            )
+            lines.append(
+                f"    {len(judged)} of {len(env['processes'])} environments judged, "
+                + (
+                    "GROWING: " + ", ".join(f"{e['function']} +{e['growth']:.1f} MiB" for e in growing)
+                    if growing
+                    else "all flat"
+                    + (
+                        f" (most growth: {worst['function']} {worst['growth']:+.1f} MiB,"
+                        f" tolerance {worst['tolerance']:.1f})"
+                        if worst
+                        else ""
+                    )
+                )
+            )
     return lines

@@ -10,6 +10,7 @@ end-to-end canary arrived. The report names the consumer with the worst lag and 
 of each process, which says where the stack saturates. Stops after the first size that is not
 sustained (unless --keep-going).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,21 +23,23 @@ from typing import Any
 from loadtest import load
 from loadtest.lifeline import exit_on_sigterm
 from loadtest.probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
-from loadtest.target import resolve_target
 from loadtest.sampling import trend
+from loadtest.target import resolve_target
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.sweep", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtest.sweep", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", required=True, help="comma-separated fleet sizes, ascending")
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--scenario", default="fleet-234k")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--target", choices=("local", "aws"), default="local")
     parser.add_argument("--source", choices=("simulator", "fixed"), default="simulator")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="fleet setting override passed to loadtest.load")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="fleet setting override passed to loadtest.load"
+    )
     parser.add_argument("--lag-tolerance", type=float, default=2.0)
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--keep-going", action="store_true")
@@ -76,8 +79,9 @@ def summarize(size: int, report: dict[str, Any], lag_tolerance: float) -> dict[s
     e2e_all = [v for kind in report["e2e_s"].values() for v in [kind["p95"]] if v is not None]
     last_function_lag = next((s["function_lag_s"] for s in reversed(samples) if "function_lag_s" in s), {})
     worst = max(last_function_lag.items(), key=lambda item: item[1], default=(None, 0.0))
-    sustained = (sent_ok and (lag_trend is None or lag_trend["flat"]) and report["e2e_missed"] == 0
-                 and bool(report["e2e_s"]))
+    sustained = (
+        sent_ok and (lag_trend is None or lag_trend["flat"]) and report["e2e_missed"] == 0 and bool(report["e2e_s"])
+    )
     return {
         "vehicles": size,
         "target_per_s": report["rates"]["target_per_s"],
@@ -96,16 +100,23 @@ def summarize(size: int, report: dict[str, Any], lag_tolerance: float) -> dict[s
 
 
 def render(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'vehicles':>9} {'target/s':>9} {'sent/s':>8} {'e2e p95 s':>10} {'lag growth s':>12} "
-             f"{'DLQ+':>5}  sustained  worst consumer (lag s); CPU % of a core"]
+    lines = [
+        f"{'vehicles':>9} {'target/s':>9} {'sent/s':>8} {'e2e p95 s':>10} {'lag growth s':>12} "
+        f"{'DLQ+':>5}  sustained  worst consumer (lag s); CPU % of a core"
+    ]
     for row in rows:
         growth = row["lag_trend"]["growth"] if row["lag_trend"] else None
-        cpu = ", ".join(f"{k} {v:.0f}" for k, v in sorted(row["cpu_pct_median"].items(), key=lambda kv: -(kv[1] or 0))
-                        if v is not None)
+        cpu = ", ".join(
+            f"{k} {v:.0f}"
+            for k, v in sorted(row["cpu_pct_median"].items(), key=lambda kv: -(kv[1] or 0))
+            if v is not None
+        )
         worst = row["worst_consumer_at_end"]
-        lines.append(f"{row['vehicles']:>9,} {row['target_per_s']:>9} {row['sent_per_s']:>8} "
-                     f"{str(row['e2e_p95_max_s']):>10} {str(growth):>12} {row['dlq_growth']:>5}  "
-                     f"{'yes' if row['sustained'] else 'NO ':<9}  {worst['mapping']} ({worst['lag_s']}); {cpu}")
+        lines.append(
+            f"{row['vehicles']:>9,} {row['target_per_s']:>9} {row['sent_per_s']:>8} "
+            f"{str(row['e2e_p95_max_s']):>10} {str(growth):>12} {row['dlq_growth']:>5}  "
+            f"{'yes' if row['sustained'] else 'NO ':<9}  {worst['mapping']} ({worst['lag_s']}); {cpu}"
+        )
     return "\n".join(lines)
 
 
@@ -117,12 +128,29 @@ def main(argv: list[str] | None = None) -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         drained_s, was_drained = wait_for_drain(target, args.drain_timeout) if args.target == "local" else (0.0, True)
         if not was_drained:
-            print(f"warning: the stack had not drained after {drained_s:.0f} s; {size:,} vehicles start "
-                  "on a backlog (or without a fresh runtime status)", flush=True)
-        load_args = load.build_parser().parse_args([
-            "--scenario", args.scenario, "--target", args.target, "--workers", str(args.workers),
-            "--duration", str(args.duration), "--vehicles", str(size), "--source", args.source, "--no-live",
-            *[item for setting in args.set for item in ("--set", setting)]])
+            print(
+                f"warning: the stack had not drained after {drained_s:.0f} s; {size:,} vehicles start "
+                "on a backlog (or without a fresh runtime status)",
+                flush=True,
+            )
+        load_args = load.build_parser().parse_args(
+            [
+                "--scenario",
+                args.scenario,
+                "--target",
+                args.target,
+                "--workers",
+                str(args.workers),
+                "--duration",
+                str(args.duration),
+                "--vehicles",
+                str(size),
+                "--source",
+                args.source,
+                "--no-live",
+                *[item for setting in args.set for item in ("--set", setting)],
+            ]
+        )
         report = load.run(load_args)
         row = summarize(size, report, args.lag_tolerance)
         row["drained_before_s"], row["drained_before"] = round(drained_s, 1), was_drained

@@ -3,6 +3,7 @@
 
 Names follow docs/contracts.md: `<project>-<env>-<name>` for streams, tables and queues.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,21 +36,30 @@ class Target:
         return aws.client(service, endpoint=self.endpoint, region=self.region)
 
 
-def resolve_target(kind: str, *, project: str, env: str, endpoint: str | None = None,
-                   region: str | None = None, streams: dict[str, str] | None = None) -> Target:
+def resolve_target(
+    kind: str,
+    *,
+    project: str,
+    env: str,
+    endpoint: str | None = None,
+    region: str | None = None,
+    streams: dict[str, str] | None = None,
+) -> Target:
     """Local: endpoint from --endpoint, AWS_ENDPOINT_URL, or stack.json; sets the test credentials."""
     overrides = tuple(sorted((streams or {}).items()))
     if kind == "aws":
-        return Target("aws", endpoint, region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-                      project, env, None, overrides)
+        return Target(
+            "aws", endpoint, region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), project, env, None, overrides
+        )
     if kind != "local":
         raise ValueError(f"target must be local or aws, not {kind!r}")
     directory = state_dir()
     stack = read_stack_data(directory)
     endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL") or stack.get("aws", {}).get("endpoint")
     if not endpoint:
-        raise SystemExit(f"no local endpoint: start the stack (make up) or pass --endpoint; "
-                         f"looked in {directory / 'stack.json'}")
+        raise SystemExit(
+            f"no local endpoint: start the stack (make up) or pass --endpoint; looked in {directory / 'stack.json'}"
+        )
     for name, value in LOCAL_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     region = region or stack.get("aws", {}).get("region") or "us-east-1"

@@ -7,13 +7,15 @@ skips records: when generation or sending is slower than the schedule it falls b
 coordinator's queue, plus a few sampled records (canaries) whose arrival in DynamoDB gives
 end-to-end latency.
 """
+
 from __future__ import annotations
 
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -62,13 +64,20 @@ class StatsDelta:
 
     def take(self, stats: Any) -> dict[str, Any]:
         by_kind = Counter(stats.by_kind)
-        delta = {"sent": dict(by_kind - self._last["by_kind"]),
-                 "sent_bytes_total": stats.bytes - self._last["bytes"],
-                 "throttled": stats.throttled - self._last["throttled"],
-                 "retries": stats.retries - self._last["retries"],
-                 "dropped": stats.failed - self._last["failed"]}
-        self._last = {"by_kind": by_kind, "bytes": stats.bytes, "throttled": stats.throttled,
-                      "retries": stats.retries, "failed": stats.failed}
+        delta = {
+            "sent": dict(by_kind - self._last["by_kind"]),
+            "sent_bytes_total": stats.bytes - self._last["bytes"],
+            "throttled": stats.throttled - self._last["throttled"],
+            "retries": stats.retries - self._last["retries"],
+            "dropped": stats.failed - self._last["failed"],
+        }
+        self._last = {
+            "by_kind": by_kind,
+            "bytes": stats.bytes,
+            "throttled": stats.throttled,
+            "retries": stats.retries,
+            "failed": stats.failed,
+        }
         return delta
 
 
@@ -91,8 +100,7 @@ def _canary(kind: str, data: bytes, sent_at: float) -> dict[str, Any] | None:
     return {"kind": kind, "vehicle_id": body["vehicle_id"], "ts": body["ts"], "sent_at": sent_at}
 
 
-def run_worker(spec: WorkerSpec, reports: Any, wait_for_start: Callable[[], float],
-               client: Any = None) -> None:
+def run_worker(spec: WorkerSpec, reports: Any, wait_for_start: Callable[[], float], client: Any = None) -> None:
     """Build the shard's source, wait for the shared start time, then send on schedule.
 
     `wait_for_start` blocks until every worker is ready and returns the common wall-clock start
@@ -101,8 +109,9 @@ def run_worker(spec: WorkerSpec, reports: Any, wait_for_start: Callable[[], floa
     from sim.pacing import paced
 
     sink, timed = _kinesis_sink(spec, client)
-    source = make_source(spec.source, scenario=spec.scenario, overrides=spec.overrides, seed=spec.seed,
-                         shard=spec.shard)
+    source = make_source(
+        spec.source, scenario=spec.scenario, overrides=spec.overrides, seed=spec.seed, shard=spec.shard
+    )
     delta = StatsDelta()
     start_at = wait_for_start()
     time.sleep(max(0.0, start_at - time.time()))
@@ -113,10 +122,19 @@ def run_worker(spec: WorkerSpec, reports: Any, wait_for_start: Callable[[], floa
     next_report = time.time() + spec.report_every_s
 
     def report(done: bool) -> None:
-        message = {"worker": spec.worker, "pid": os.getpid(), "at": time.time(), "done": done,
-                   "generated": dict(generated), "behind_s": behind_s, "sim_offset_s": last_t,
-                   "send_s": send_s, "canaries": list(canaries), "call_ms": list(timed.call_ms),
-                   **delta.take(sink.stats)}
+        message = {
+            "worker": spec.worker,
+            "pid": os.getpid(),
+            "at": time.time(),
+            "done": done,
+            "generated": dict(generated),
+            "behind_s": behind_s,
+            "sim_offset_s": last_t,
+            "send_s": send_s,
+            "canaries": list(canaries),
+            "call_ms": list(timed.call_ms),
+            **delta.take(sink.stats),
+        }
         generated.clear()
         canaries.clear()
         timed.call_ms.clear()
@@ -130,8 +148,7 @@ def run_worker(spec: WorkerSpec, reports: Any, wait_for_start: Callable[[], floa
         now = clock()
         behind_s = max(0.0, now - (start_at + batch.t / spec.rate_factor))
         last_t = batch.t
-        wanted = {kind: spec.canaries_per_report - sum(c["kind"] == kind for c in canaries)
-                  for kind in CANARY_KINDS}
+        wanted = {kind: spec.canaries_per_report - sum(c["kind"] == kind for c in canaries) for kind in CANARY_KINDS}
         for kind, items in batch.records.items():
             generated[kind] += len(items)
             if wanted.get(kind, 0) > 0 and items:

@@ -3,6 +3,7 @@
 Without --plan-json the plan is made here (harness.terraform.show_plan: TARGET=local plans against
 the running local stack, `make up`). Exit 0: no finding; 1: findings (printed); 2: no plan.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,9 @@ from preflight.run import report, run
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m preflight", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--env", choices=("dev", "staging", "prod"), required=True)
     parser.add_argument("--plan-json", help="`terraform show -json` of a plan (default: plan now)")
     parser.add_argument("--target", choices=("local", "aws"), default="local")

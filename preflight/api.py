@@ -2,6 +2,7 @@
 handlers call is a route the deployed stage serves (the harness's own mock answers any path, so a
 local run cannot show a missing one).
 """
+
 from __future__ import annotations
 
 from preflight.code import Handlers
@@ -25,12 +26,17 @@ def check_account_role(ctx: Context) -> list[Finding]:
     for account in ctx.resources("aws_api_gateway_account"):
         if account["values"].get("cloudwatch_role_arn") or ctx.unknown(account["address"]).get("cloudwatch_role_arn"):
             return []
-    return [Finding("api", address,
-                    "API Gateway logging is on, but no aws_api_gateway_account sets the account's CloudWatch role: "
-                    "apply fails (CloudWatch Logs role ARN must be set in account settings)",
-                    "add an IAM role trusted by apigateway.amazonaws.com that may write the API's log groups and "
-                    "aws_api_gateway_account { cloudwatch_role_arn = ... }; make the stage depend on it")
-            for address in logging]
+    return [
+        Finding(
+            "api",
+            address,
+            "API Gateway logging is on, but no aws_api_gateway_account sets the account's CloudWatch role: "
+            "apply fails (CloudWatch Logs role ARN must be set in account settings)",
+            "add an IAM role trusted by apigateway.amazonaws.com that may write the API's log groups and "
+            "aws_api_gateway_account { cloudwatch_role_arn = ... }; make the stage depend on it",
+        )
+        for address in logging
+    ]
 
 
 def check_routes(ctx: Context) -> list[Finding]:
@@ -43,17 +49,27 @@ def check_routes(ctx: Context) -> list[Finding]:
         for call in handlers.http_calls(module):
             base_key = call.setting.upper()
             if not api or base_key not in api.get("bases", {}):
-                findings.append(Finding("api", function["address"],
-                                        f"{call.module}:{call.line} calls {call.method} {base_key}{call.path}, and the "
-                                        "plan does not say which API stage path that URL is",
-                                        "list the URL's base path in the external_api output (external_api_bases)"))
+                findings.append(
+                    Finding(
+                        "api",
+                        function["address"],
+                        f"{call.module}:{call.line} calls {call.method} {base_key}{call.path}, and the "
+                        "plan does not say which API stage path that URL is",
+                        "list the URL's base path in the external_api output (external_api_bases)",
+                    )
+                )
                 continue
             route = f"{call.method} {api['bases'][base_key]}{call.path}"
             if route not in api.get("routes", []):
-                findings.append(Finding("api", function["address"],
-                                        f"{call.module}:{call.line} calls {route} ({base_key} + {call.path}), which "
-                                        f"the stage does not serve (routes: {', '.join(api.get('routes', []))})",
-                                        "add the route to api_mocks in infra/tap_stack.tf, or fix the handler's path"))
+                findings.append(
+                    Finding(
+                        "api",
+                        function["address"],
+                        f"{call.module}:{call.line} calls {route} ({base_key} + {call.path}), which "
+                        f"the stage does not serve (routes: {', '.join(api.get('routes', []))})",
+                        "add the route to api_mocks in infra/tap_stack.tf, or fix the handler's path",
+                    )
+                )
     return findings
 
 

@@ -8,16 +8,25 @@ adapter function or class (secrets.get_secret(arn), DynamoBatchWriter(table)) is
 setting its caller passes. `setting` is the handler config field (e.g. "driver_logs_table") or None
 when the code does not say. `http_calls(module)` and `client_settings(module)` work the same way.
 """
+
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 # Keyword of each service's calls that names the resource.
-RESOURCE_KEYWORDS = ("TableName", "TopicArn", "QueueUrl", "SecretId", "Bucket", "EndpointName", "StreamName",
-                     "RequestItems")
+RESOURCE_KEYWORDS = (
+    "TableName",
+    "TopicArn",
+    "QueueUrl",
+    "SecretId",
+    "Bucket",
+    "EndpointName",
+    "StreamName",
+    "RequestItems",
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -47,14 +56,20 @@ def _config_setting(node: ast.AST) -> str | None:
     if isinstance(node, ast.Attribute) and node.attr != "require":
         base = node.value
         if (isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "get_config") or (
-                isinstance(base, ast.Name) and base.id == "cfg"):
+            isinstance(base, ast.Name) and base.id == "cfg"
+        ):
             return node.attr
     return None
 
 
 def _client_service(node: ast.AST) -> str | None:
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "client"
-            and node.args and isinstance(node.args[0], ast.Constant)):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "client"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
         return node.args[0].value
     return None
 
@@ -94,9 +109,16 @@ class _Module:
 
     def _scan_function(self, scope, params, owner, self_attrs=False, top=False) -> None:
         clients: dict[str, str] = {}
-        nodes = ast.walk(scope) if not top else (n for stmt in scope.body
-                                                 if not isinstance(stmt, (ast.FunctionDef, ast.ClassDef))
-                                                 for n in ast.walk(stmt))
+        nodes = (
+            ast.walk(scope)
+            if not top
+            else (
+                n
+                for stmt in scope.body
+                if not isinstance(stmt, (ast.FunctionDef, ast.ClassDef))
+                for n in ast.walk(stmt)
+            )
+        )
         nodes = list(nodes)
         for node in nodes:  # name = client("svc"), also inside tuple assignments
             if isinstance(node, ast.Assign):
@@ -116,7 +138,9 @@ class _Module:
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             receiver = node.func.value
-            service = _client_service(receiver) or (clients.get(receiver.id) if isinstance(receiver, ast.Name) else None)
+            service = _client_service(receiver) or (
+                clients.get(receiver.id) if isinstance(receiver, ast.Name) else None
+            )
             if not service:
                 continue
             keywords = tuple(sorted(k.arg for k in node.keywords if k.arg))
@@ -129,13 +153,22 @@ class _Module:
             if setting is None and resource is not None and owner:
                 if isinstance(resource, ast.Name) and resource.id in params:
                     param = params.index(resource.id)
-                elif (self_attrs and isinstance(resource, ast.Attribute) and isinstance(resource.value, ast.Name)
-                      and resource.value.id == "self" and resource.attr in params):
+                elif (
+                    self_attrs
+                    and isinstance(resource, ast.Attribute)
+                    and isinstance(resource.value, ast.Name)
+                    and resource.value.id == "self"
+                    and resource.attr in params
+                ):
                     param = params.index(resource.attr)
             if param is not None:
                 self.templates.setdefault(owner, []).append((param, call))
-            elif not (not self_attrs and isinstance(resource, ast.Attribute) and isinstance(resource.value, ast.Name)
-                      and resource.value.id == "self"):  # a method's self.<attr>: the class scan owns it
+            elif not (
+                not self_attrs
+                and isinstance(resource, ast.Attribute)
+                and isinstance(resource.value, ast.Name)
+                and resource.value.id == "self"
+            ):  # a method's self.<attr>: the class scan owns it
                 self.calls.append(call)
 
     def setting_of(self, node: ast.AST | None) -> str | None:
@@ -157,11 +190,22 @@ class _Module:
                     if not isinstance(node, ast.Call):
                         continue
                     func = node.func
-                    called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+                    called = (
+                        func.id
+                        if isinstance(func, ast.Name)
+                        else func.attr
+                        if isinstance(func, ast.Attribute)
+                        else None
+                    )
                     is_client_method = isinstance(func, ast.Attribute) and (
-                        _client_service(func.value) or isinstance(func.value, ast.Name))
-                    if called == name and not (is_client_method and name[:1].islower() and "_" in name + "_"
-                                               and _client_service(getattr(func, "value", None))):
+                        _client_service(func.value) or isinstance(func.value, ast.Name)
+                    )
+                    if called == name and not (
+                        is_client_method
+                        and name[:1].islower()
+                        and "_" in name + "_"
+                        and _client_service(getattr(func, "value", None))
+                    ):
                         out.append((node, scope if isinstance(scope, ast.FunctionDef) else None))
         return out
 
@@ -170,7 +214,7 @@ class Handlers:
     def __init__(self, root: Path) -> None:
         self.root = root  # the directory holding the `handlers` package
 
-    @lru_cache(maxsize=None)
+    @cache  # noqa: B019 (one Handlers per preflight run: the cache lives exactly as long as it)
     def _module(self, name: str) -> _Module | None:
         path = self.root / (name.replace(".", "/") + ".py")
         if not path.is_file():
@@ -211,17 +255,30 @@ class Handlers:
                     if isinstance(arg, ast.Name) and arg.id in params:
                         templates.add((scope.name, params.index(arg.id), template))
                         continue
-                    calls.append(AwsCall(template.service, template.method, caller.setting_of(arg),
-                                         f"{caller.name} -> {template.module}", site.lineno, template.keywords))
+                    calls.append(
+                        AwsCall(
+                            template.service,
+                            template.method,
+                            caller.setting_of(arg),
+                            f"{caller.name} -> {template.module}",
+                            site.lineno,
+                            template.keywords,
+                        )
+                    )
         return sorted(set(calls), key=lambda c: (c.service, c.method, c.setting or "", c.module, c.line))
 
     def http_calls(self, module: str) -> list[HttpCall]:
         out = []
         for parsed in self.closure(module):
             for node in ast.walk(parsed.tree):
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "request"
-                        and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant)
-                        and isinstance(node.args[1], ast.JoinedStr)):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "request"
+                    and len(node.args) >= 2
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[1], ast.JoinedStr)
+                ):
                     continue
                 parts = node.args[1].values
                 if parts and isinstance(parts[0], ast.FormattedValue):

@@ -5,6 +5,7 @@ AWS refuses a reservation that leaves fewer than 100 executions unreserved in th
 whose in-flight invocations exceed the function's reservation is throttled (TooManyRequests) and,
 once its retries are spent, fails the execution.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,19 +25,29 @@ def _functions(ctx: Context) -> dict[str, dict]:
 def check_account(ctx: Context) -> list[Finding]:
     limit = ctx.variable("lambda_account_concurrency_limit")
     if limit is None:
-        return [Finding("concurrency", "var.lambda_account_concurrency_limit",
-                        "the stack declares no account concurrency quota, so the reservations cannot be checked",
-                        "declare variable lambda_account_concurrency_limit (number, default 1000) and set it per tfvars")]
+        return [
+            Finding(
+                "concurrency",
+                "var.lambda_account_concurrency_limit",
+                "the stack declares no account concurrency quota, so the reservations cannot be checked",
+                "declare variable lambda_account_concurrency_limit (number, default 1000) and set it per tfvars",
+            )
+        ]
     reserved = {name: r["values"].get("reserved_concurrent_executions", -1) for name, r in _functions(ctx).items()}
     total = sum(v for v in reserved.values() if v is not None and v > 0)
     if total + UNRESERVED_FLOOR <= limit:
         return []
     top = ", ".join(f"{n} {v}" for n, v in sorted(reserved.items(), key=lambda kv: -(kv[1] or 0))[:5])
-    return [Finding("concurrency", "var.reserved_concurrency",
-                    f"the functions reserve {total} executions; with the {UNRESERVED_FLOOR} AWS keeps unreserved that "
-                    f"needs {total + UNRESERVED_FLOOR}, above the account quota {limit} (largest: {top})",
-                    "size reserved_concurrency per function from make capacity (-1 for low-volume functions), or "
-                    "raise the quota (Service Quotas L-B99A9384) and lambda_account_concurrency_limit")]
+    return [
+        Finding(
+            "concurrency",
+            "var.reserved_concurrency",
+            f"the functions reserve {total} executions; with the {UNRESERVED_FLOOR} AWS keeps unreserved that "
+            f"needs {total + UNRESERVED_FLOOR}, above the account quota {limit} (largest: {top})",
+            "size reserved_concurrency per function from make capacity (-1 for low-volume functions), or "
+            "raise the quota (Service Quotas L-B99A9384) and lambda_account_concurrency_limit",
+        )
+    ]
 
 
 def _walk_states(states: dict, factor: float, path: list[str], out: list) -> None:
@@ -45,7 +56,9 @@ def _walk_states(states: dict, factor: float, path: list[str], out: list) -> Non
         if kind == "Map":
             limit = state.get("MaxConcurrency", 0) or math.inf  # 0 or absent: unlimited
             inner = state.get("ItemProcessor") or state.get("Iterator") or {}
-            _walk_states(inner.get("States", {}), factor * limit, path + [f"{name}({state.get('MaxConcurrency', 0)})"], out)
+            _walk_states(
+                inner.get("States", {}), factor * limit, path + [f"{name}({state.get('MaxConcurrency', 0)})"], out
+            )
         elif kind == "Parallel":
             for branch in state.get("Branches", []):
                 _walk_states(branch.get("States", {}), factor, path + [name], out)
@@ -61,27 +74,39 @@ def check_maps(ctx: Context) -> list[Finding]:
     for machine in ctx.resources("aws_sfn_state_machine"):
         definition = machine["values"].get("definition")
         if not definition:
-            findings.append(Finding("concurrency", machine["address"],
-                                    "the definition is unknown at plan time, so its Maps cannot be checked",
-                                    "build the task FunctionName from the function name (local.function_arns)"))
+            findings.append(
+                Finding(
+                    "concurrency",
+                    machine["address"],
+                    "the definition is unknown at plan time, so its Maps cannot be checked",
+                    "build the task FunctionName from the function name (local.function_arns)",
+                )
+            )
             continue
         tasks: list = []
         _walk_states(json.loads(definition).get("States", {}), 1, [], tasks)
         worst: dict[str, tuple] = {}
         for where, in_flight, target in tasks:
-            function = next((r for suffix, r in by_arn_suffix.items() if target.endswith(suffix) or target == suffix[10:]), None)
+            function = next(
+                (r for suffix, r in by_arn_suffix.items() if target.endswith(suffix) or target == suffix[10:]), None
+            )
             if function is not None and in_flight > worst.get(function["address"], (0,))[0]:
                 worst[function["address"]] = (in_flight, where, function)
         for address, (in_flight, where, function) in sorted(worst.items()):
             reserved = function["values"].get("reserved_concurrent_executions", -1)
             if reserved is not None and reserved >= 0 and in_flight > reserved:
                 shown = "unlimited" if in_flight == math.inf else int(in_flight)
-                findings.append(Finding(
-                    "concurrency", machine["address"],
-                    f"{where} runs {shown} invocations of {function['values']['function_name']} at once, above its "
-                    f"reserved concurrency {reserved}: throttled beyond the Task retries, the run fails",
-                    "keep the product of the Maps' MaxConcurrency (dot_map_max_concurrency x dot_map_driver_concurrency) "
-                    f"at or below reserved_concurrency of the function ({address})"))
+                findings.append(
+                    Finding(
+                        "concurrency",
+                        machine["address"],
+                        f"{where} runs {shown} invocations of {function['values']['function_name']} at once, above its "
+                        f"reserved concurrency {reserved}: throttled beyond the Task retries, the run fails",
+                        "keep the product of the Maps' MaxConcurrency "
+                        "(dot_map_max_concurrency x dot_map_driver_concurrency) "
+                        f"at or below reserved_concurrency of the function ({address})",
+                    )
+                )
     return findings
 
 

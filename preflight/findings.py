@@ -1,4 +1,5 @@
 """One finding of a preflight check: which check, which resource, what is wrong, how to fix it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ rendered policies are not). A call's target is the Lambda environment key of the
 its resource (driver_logs_table -> DRIVER_LOGS_TABLE). Every target but the SageMaker endpoint is
 encrypted with the stack key (KMS_KEY): reading it needs kms:Decrypt, writing kms:GenerateDataKey.
 """
+
 from __future__ import annotations
 
 from preflight.code import AwsCall, Handlers
@@ -29,10 +30,20 @@ DECLARED_SETTINGS = {
 }
 # Actions AWS does not authorise per resource: "*" is the only possible Resource for them.
 NO_RESOURCE_LEVEL_ACTIONS = {
-    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules", "xray:GetSamplingTargets", "logs:CreateLogDelivery", "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
 }
 STATES_CONTEXT = "kms:EncryptionContext:aws:states:stateMachineArn"
 
@@ -70,33 +81,52 @@ def _granted(statements: list[dict], wanted_action: str, target: str) -> bool:
 def check_functions(ctx: Context, handlers: Handlers) -> list[Finding]:
     grants = ctx.output("iam_grants")
     if not grants:
-        return [Finding(CHECK, "output.iam_grants", "the plan has no iam_grants output, so no grant can be checked",
-                        "declare output \"iam_grants\" in infra/tap_stack.tf (statements by target key)")]
+        return [
+            Finding(
+                CHECK,
+                "output.iam_grants",
+                "the plan has no iam_grants output, so no grant can be checked",
+                'declare output "iam_grants" in infra/tap_stack.tf (statements by target key)',
+            )
+        ]
     findings = []
     for function, module in sorted(grants["function_modules"].items()):
         statements = grants["functions"].get(function, [])
         for call in handlers.aws_calls(module):
             if call.setting is None and not needs(call):
-                findings.append(Finding(
-                    CHECK, f'aws_iam_role_policy.lambda["{function}"]',
-                    f"{call.module}:{call.line} calls {action(call)} on a resource the code takes from its input",
-                    "name the resource by a config setting, or declare it in preflight.iam.DECLARED_SETTINGS"))
+                findings.append(
+                    Finding(
+                        CHECK,
+                        f'aws_iam_role_policy.lambda["{function}"]',
+                        f"{call.module}:{call.line} calls {action(call)} on a resource the code takes from its input",
+                        "name the resource by a config setting, or declare it in preflight.iam.DECLARED_SETTINGS",
+                    )
+                )
                 continue
             for wanted, target in needs(call):
                 if not _granted(statements, wanted, target):
-                    findings.append(Finding(
-                        CHECK, f'aws_iam_role_policy.lambda["{function}"]',
-                        f"handlers.{module} calls {action(call)} on {target} ({call.module}:{call.line}) "
-                        f"but the role does not grant {wanted} on {target}",
-                        f"add a statement with {wanted} on target {target} to function_statements.{function} "
-                        "in infra/tap_stack.tf"))
+                    findings.append(
+                        Finding(
+                            CHECK,
+                            f'aws_iam_role_policy.lambda["{function}"]',
+                            f"handlers.{module} calls {action(call)} on {target} ({call.module}:{call.line}) "
+                            f"but the role does not grant {wanted} on {target}",
+                            f"add a statement with {wanted} on target {target} to function_statements.{function} "
+                            "in infra/tap_stack.tf",
+                        )
+                    )
         for statement in statements:
             if "*" in statement.get("targets", []):
                 broad = [a for a in statement["actions"] if a not in NO_RESOURCE_LEVEL_ACTIONS]
                 if broad:
-                    findings.append(Finding(CHECK, f'aws_iam_role_policy.lambda["{function}"]',
-                                            f"statement {statement.get('sid')} grants {broad} on *",
-                                            "name the resource's target instead of *"))
+                    findings.append(
+                        Finding(
+                            CHECK,
+                            f'aws_iam_role_policy.lambda["{function}"]',
+                            f"statement {statement.get('sid')} grants {broad} on *",
+                            "name the resource's target instead of *",
+                        )
+                    )
     return _dedupe(findings)
 
 
@@ -112,11 +142,16 @@ def check_unused(ctx: Context, handlers: Handlers) -> list[Finding]:
         for statement in grants["functions"].get(function, []):
             for target in statement.get("targets", []):
                 if target not in used:
-                    findings.append(Finding(
-                        CHECK, f'aws_iam_role_policy.lambda["{function}"]',
-                        f"statement {statement.get('sid')} grants {len(statement.get('actions', []))} actions on {target}, "
-                        f"which neither handlers.{module} nor the function's event source uses",
-                        f"remove {target} from function_statements.{function} in infra/tap_stack.tf"))
+                    findings.append(
+                        Finding(
+                            CHECK,
+                            f'aws_iam_role_policy.lambda["{function}"]',
+                            f"statement {statement.get('sid')} grants {len(statement.get('actions', []))} actions "
+                            f"on {target}, "
+                            f"which neither handlers.{module} nor the function's event source uses",
+                            f"remove {target} from function_statements.{function} in infra/tap_stack.tf",
+                        )
+                    )
     return findings
 
 
@@ -128,21 +163,34 @@ def check_state_machines(ctx: Context) -> list[Finding]:
         if encryption.get("type") != "CUSTOMER_MANAGED_KMS_KEY":
             continue
         for wanted in ("kms:Decrypt", "kms:GenerateDataKey"):
-            usable = [s for s in grants if wanted in s.get("actions", []) and "KMS_KEY" in s.get("targets", [])
-                      and (not s.get("condition") or STATES_CONTEXT in (s["condition"].get("StringEquals") or {}))]
+            usable = [
+                s
+                for s in grants
+                if wanted in s.get("actions", [])
+                and "KMS_KEY" in s.get("targets", [])
+                and (not s.get("condition") or STATES_CONTEXT in (s["condition"].get("StringEquals") or {}))
+            ]
             if not usable:
-                findings.append(Finding(
-                    CHECK, "aws_iam_role_policy.sfn",
-                    f"{machine['address']} is encrypted with the customer-managed key but its role has no {wanted} "
-                    f"on KMS_KEY usable by Step Functions (only under other conditions, e.g. kms:ViaService s3)",
-                    f"add {{actions = [kms:Decrypt, kms:GenerateDataKey], targets = [KMS_KEY], condition = "
-                    f"{{StringEquals = {{{STATES_CONTEXT} = <state machine ARN>}}}}}} to sfn_statements"))
+                findings.append(
+                    Finding(
+                        CHECK,
+                        "aws_iam_role_policy.sfn",
+                        f"{machine['address']} is encrypted with the customer-managed key but its role has no {wanted} "
+                        f"on KMS_KEY usable by Step Functions (only under other conditions, e.g. kms:ViaService s3)",
+                        f"add {{actions = [kms:Decrypt, kms:GenerateDataKey], targets = [KMS_KEY], condition = "
+                        f"{{StringEquals = {{{STATES_CONTEXT} = <state machine ARN>}}}}}} to sfn_statements",
+                    )
+                )
         if machine["values"].get("logging_configuration") and not _key_allows_log_delivery(ctx):
-            findings.append(Finding(
-                CHECK, "aws_kms_key.main",
-                f"{machine['address']} delivers logs encrypted with the key, but the key policy does not let "
-                "delivery.logs.amazonaws.com use it",
-                "add a key-policy statement for delivery.logs.amazonaws.com with kms:Decrypt (aws:SourceAccount)"))
+            findings.append(
+                Finding(
+                    CHECK,
+                    "aws_kms_key.main",
+                    f"{machine['address']} delivers logs encrypted with the key, but the key policy does not let "
+                    "delivery.logs.amazonaws.com use it",
+                    "add a key-policy statement for delivery.logs.amazonaws.com with kms:Decrypt (aws:SourceAccount)",
+                )
+            )
     return findings
 
 

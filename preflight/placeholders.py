@@ -1,10 +1,12 @@
 """Placeholder endpoints (example.com, localhost ...) in the staging or prod plan: a value nobody
 replaced, e.g. an alert webhook that would leave every alarm undelivered. dev may keep them.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from preflight.findings import Finding
 from preflight.plan import Context
@@ -13,7 +15,8 @@ CHECKED_ENVS = ("staging", "prod")
 PLACEHOLDER = re.compile(
     r"(?:^|[/@.:\s\"'])(?:[a-z0-9-]+\.)*(?:example\.(?:com|org|net)|localhost|[a-z0-9-]+\.(?:example|test|invalid|localhost))"
     r"(?=$|[/:\s\"'?#])|\b127\.0\.0\.1\b|\b0\.0\.0\.0(?::\d+)\b",
-    re.I)
+    re.I,
+)
 
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -34,8 +37,13 @@ def check(ctx: Context) -> list[Finding]:
     for resource in ctx.all_resources():
         for path, text in _strings(resource.get("values", {})):
             if PLACEHOLDER.search(text):
-                findings.append(Finding("placeholders", resource["address"],
-                                        f"{path} = {text[:120]!r} is a placeholder endpoint in {ctx.env}",
-                                        "set the real value for this environment (alert_https_endpoint: "
-                                        "TF_VAR_alert_https_endpoint at deploy time)"))
+                findings.append(
+                    Finding(
+                        "placeholders",
+                        resource["address"],
+                        f"{path} = {text[:120]!r} is a placeholder endpoint in {ctx.env}",
+                        "set the real value for this environment (alert_https_endpoint: "
+                        "TF_VAR_alert_https_endpoint at deploy time)",
+                    )
+                )
     return findings

@@ -4,11 +4,12 @@ Contract: `Context.resources(type)` yields planned resources of that type (value
 known attributes; unknown attributes are absent); `unknown(address)` returns the after_unknown map
 of a resource change; `output(name)` and `variable(name)` return planned values (None if absent).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,5 @@
 """Run every check over one plan and render the findings."""
+
 from __future__ import annotations
 
 from preflight import api, backend, concurrency, iam, placeholders, timeouts

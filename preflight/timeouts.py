@@ -8,6 +8,7 @@ redis.Redis socket timeouts (with redis-py's default retry when the code sets no
 connect_timeout. Library defaults the code relies on are the constants below, from the pinned
 versions in requirements/lambda.txt.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,15 +43,22 @@ def downstream_calls(handlers: Handlers, module: str) -> list[Downstream]:
     for where, name, kw in seen:
         if name in ("Config", "BotoConfig") and makes_aws_calls and "connect_timeout" in kw:
             attempts = int((kw.get("retries") or {}).get("max_attempts", 3))
-            backoff = sum(min(BOTO_BACKOFF_CAP_S, 2 ** i) for i in range(attempts - 1))
-            found.append(Downstream(f"AWS API call ({where}: {attempts} x ({kw['connect_timeout']} s + "
-                                    f"{kw.get('read_timeout', 60)} s))",
-                                    attempts * (kw["connect_timeout"] + kw.get("read_timeout", 60)) + backoff))
+            backoff = sum(min(BOTO_BACKOFF_CAP_S, 2**i) for i in range(attempts - 1))
+            found.append(
+                Downstream(
+                    f"AWS API call ({where}: {attempts} x ({kw['connect_timeout']} s + "
+                    f"{kw.get('read_timeout', 60)} s))",
+                    attempts * (kw["connect_timeout"] + kw.get("read_timeout", 60)) + backoff,
+                )
+            )
         elif name == "Redis" and "socket_timeout" in kw:
             per_try = (kw.get("socket_connect_timeout") or kw["socket_timeout"]) + kw["socket_timeout"]
-            found.append(Downstream(f"Redis command ({where}: {REDIS_DEFAULT_RETRIES + 1} x {per_try} s, "
-                                    "redis-py default retry)",
-                                    (REDIS_DEFAULT_RETRIES + 1) * per_try + REDIS_DEFAULT_RETRIES * REDIS_DEFAULT_BACKOFF_CAP_S))
+            found.append(
+                Downstream(
+                    f"Redis command ({where}: {REDIS_DEFAULT_RETRIES + 1} x {per_try} s, redis-py default retry)",
+                    (REDIS_DEFAULT_RETRIES + 1) * per_try + REDIS_DEFAULT_RETRIES * REDIS_DEFAULT_BACKOFF_CAP_S,
+                )
+            )
         elif name == "connect" and "connect_timeout" in kw:
             found.append(Downstream(f"PostgreSQL connect ({where}; statements are not bounded)", kw["connect_timeout"]))
     timeouts = [(w, kw) for w, n, kw in seen if n == "Timeout" and w == f"handlers.{module}"]
@@ -82,12 +90,16 @@ def check_functions(ctx: Context) -> list[Finding]:
         slowest = max(calls, key=lambda c: c.worst_s)
         needed = math.ceil(slowest.worst_s + MARGIN_S)
         if values.get("timeout", 3) < needed:
-            findings.append(Finding(
-                "timeouts", function["address"],
-                f"timeout {values.get('timeout')} s is shorter than its slowest downstream call can take: "
-                f"{slowest.what} ~ {slowest.worst_s:.0f} s (+{MARGIN_S:.0f} s to report the failure)",
-                f"set timeout_s[\"{_key(function['address'])}\"] >= {needed} in the tfvars "
-                "(or bound the call tighter in the code)"))
+            findings.append(
+                Finding(
+                    "timeouts",
+                    function["address"],
+                    f"timeout {values.get('timeout')} s is shorter than its slowest downstream call can take: "
+                    f"{slowest.what} ~ {slowest.worst_s:.0f} s (+{MARGIN_S:.0f} s to report the failure)",
+                    f'set timeout_s["{_key(function["address"])}"] >= {needed} in the tfvars '
+                    "(or bound the call tighter in the code)",
+                )
+            )
     return findings
 
 
@@ -103,17 +115,27 @@ def check_queues(ctx: Context) -> list[Finding]:
         queue = queues.get(source.rsplit(":", 1)[-1])
         function = functions.get(target.rsplit(":", 1)[-1])
         if queue is None or function is None:
-            findings.append(Finding("timeouts", mapping["address"], "queue or function of this mapping not found in the plan",
-                                    "reference them by name-built ARNs so the plan shows them"))
+            findings.append(
+                Finding(
+                    "timeouts",
+                    mapping["address"],
+                    "queue or function of this mapping not found in the plan",
+                    "reference them by name-built ARNs so the plan shows them",
+                )
+            )
             continue
         visibility = queue["values"].get("visibility_timeout_seconds", 30)
         timeout = function["values"].get("timeout", 3)
         if visibility < VISIBILITY_FACTOR * timeout:
-            findings.append(Finding(
-                "timeouts", queue["address"],
-                f"visibility timeout {visibility} s is under {VISIBILITY_FACTOR} x the timeout of its consumer "
-                f"{function['values']['function_name']} ({timeout} s): messages in flight are delivered twice",
-                f"set visibility_timeout >= {VISIBILITY_FACTOR * timeout} in the tfvars"))
+            findings.append(
+                Finding(
+                    "timeouts",
+                    queue["address"],
+                    f"visibility timeout {visibility} s is under {VISIBILITY_FACTOR} x the timeout of its consumer "
+                    f"{function['values']['function_name']} ({timeout} s): messages in flight are delivered twice",
+                    f"set visibility_timeout >= {VISIBILITY_FACTOR * timeout} in the tfvars",
+                )
+            )
     return findings
 
 

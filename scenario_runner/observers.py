@@ -1,22 +1,30 @@
 """Observer queues: one SQS queue per SNS topic of the stack, subscribed for the run, so every
 published message is seen (whatever the stack's own subscriptions filter out)."""
+
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from typing import Optional
 
-from sim import aws
 from scenario_runner.outcomes import Message
+from sim import aws
 
-TOPICS = ("vehicle-alerts", "maintenance-required", "hos-violations", "compliance-summary",
-          "geofence-alerts", "driver-coaching", "ops-alarms")
+TOPICS = (
+    "vehicle-alerts",
+    "maintenance-required",
+    "hos-violations",
+    "compliance-summary",
+    "geofence-alerts",
+    "driver-coaching",
+    "ops-alarms",
+)
 
 
 class TopicObservers:
-    def __init__(self, sns, sqs, project: Optional[str] = None, env: Optional[str] = None,
-                 topics: tuple[str, ...] = TOPICS) -> None:
+    def __init__(
+        self, sns, sqs, project: str | None = None, env: str | None = None, topics: tuple[str, ...] = TOPICS
+    ) -> None:
         self.sns, self.sqs = sns, sqs
         self.project, self.env = project, env
         self.topics = topics
@@ -26,7 +34,7 @@ class TopicObservers:
         self.messages: dict[str, list[Message]] = {topic: [] for topic in topics}
 
     @classmethod
-    def from_environment(cls, **options) -> "TopicObservers":
+    def from_environment(cls, **options) -> TopicObservers:
         return cls(aws.client("sns"), aws.client("sqs"), **options)
 
     def topic_arns(self) -> dict[str, str]:
@@ -46,15 +54,31 @@ class TopicObservers:
         for topic, topic_arn in arns.items():
             name = aws.resource_name(f"simobs-{self.run_id}-{topic}", self.project, self.env)[:80]
             url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
-            queue_arn = self.sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
-                "Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
-                    "Action": "sqs:SendMessage", "Resource": queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}}]})})
-            subscription = self.sns.subscribe(TopicArn=topic_arn, Protocol="sqs",
-                                              Endpoint=queue_arn, ReturnSubscriptionArn=True)
+            queue_arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            self.sqs.set_queue_attributes(
+                QueueUrl=url,
+                Attributes={
+                    "Policy": json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {"Service": "sns.amazonaws.com"},
+                                    "Action": "sqs:SendMessage",
+                                    "Resource": queue_arn,
+                                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+                                }
+                            ],
+                        }
+                    )
+                },
+            )
+            subscription = self.sns.subscribe(
+                TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True
+            )
             self.subscriptions.append(subscription["SubscriptionArn"])
             self.queues[topic] = url
         return arns
@@ -64,18 +88,19 @@ class TopicObservers:
         arrived = 0
         for topic, url in self.queues.items():
             while True:
-                response = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=wait_s,
-                                                    MessageAttributeNames=["All"])
+                response = self.sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s, MessageAttributeNames=["All"]
+                )
                 batch = response.get("Messages", [])
                 if not batch:
                     break
                 now = time.time()
                 for item in batch:
                     self.messages[topic].append(parse_notification(item["Body"], now))
-                self.sqs.delete_message_batch(QueueUrl=url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": item["ReceiptHandle"]}
-                    for i, item in enumerate(batch)])
+                self.sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": item["ReceiptHandle"]} for i, item in enumerate(batch)],
+                )
                 arrived += len(batch)
         return arrived
 
@@ -100,8 +125,7 @@ def parse_notification(body: str, received_at: float = 0.0) -> Message:
     except ValueError:
         return Message(body, {}, received_at)
     if isinstance(envelope, dict) and envelope.get("Type") == "Notification":
-        attributes = {name: value.get("Value") for name, value
-                      in (envelope.get("MessageAttributes") or {}).items()}
+        attributes = {name: value.get("Value") for name, value in (envelope.get("MessageAttributes") or {}).items()}
         try:
             inner = json.loads(envelope.get("Message", ""))
         except ValueError:

@@ -18,11 +18,13 @@ to a list of pass/fail outcomes. No AWS here; the runner gathers `Observed`.
       allow: [compliance-summary]                     # topics that may fire without expectations
       strict: true                                    # default: any other topic firing is a miss
 """
+
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Observed:
     aurora: dict = field(default_factory=dict)  # table -> count
     s3: dict = field(default_factory=dict)  # prefix -> count
     sink: dict = field(default_factory=dict)  # counter -> value
-    dead_letters: Optional[dict] = None  # DLQ short name -> messages; None: not looked at
+    dead_letters: dict | None = None  # DLQ short name -> messages; None: not looked at
 
 
 @dataclass
@@ -57,22 +59,32 @@ def check(expect: Mapping, observed: Observed) -> list[Outcome]:
         outcomes.extend(_check_topic(topic, spec or {}, observed.topics.get(topic, [])))
     for topic in expect.get("none_on") or []:
         count = len(observed.topics.get(topic, []))
-        outcomes.append(Outcome(f"{topic}: silent", count == 0,
-                                "no messages" if count == 0 else f"{count} unexpected messages, "
-                                f"first: {_short(observed.topics[topic][0].body)}"))
+        outcomes.append(
+            Outcome(
+                f"{topic}: silent",
+                count == 0,
+                "no messages"
+                if count == 0
+                else f"{count} unexpected messages, first: {_short(observed.topics[topic][0].body)}",
+            )
+        )
     for section in ("queues", "dynamodb", "aurora", "s3", "sink", "dead_letters"):
         for name, spec in (expect.get(section) or {}).items():
-            outcomes.append(_check_count(f"{section}.{name}", (getattr(observed, section) or {}).get(name),
-                                         spec))
+            outcomes.append(_check_count(f"{section}.{name}", (getattr(observed, section) or {}).get(name), spec))
     if observed.dead_letters is not None:
         outcomes.append(_check_dead_letters(expect.get("dead_letters") or {}, observed.dead_letters))
     if expect.get("strict", True):
         accounted = set(topics) | set(expect.get("none_on") or []) | set(expect.get("allow") or [])
         for topic, messages in sorted(observed.topics.items()):
             if messages and topic not in accounted:
-                outcomes.append(Outcome(f"{topic}: nothing unexpected", False,
-                                        f"{len(messages)} messages on a topic the scenario does "
-                                        f"not expect, first: {_short(messages[0].body)}"))
+                outcomes.append(
+                    Outcome(
+                        f"{topic}: nothing unexpected",
+                        False,
+                        f"{len(messages)} messages on a topic the scenario does "
+                        f"not expect, first: {_short(messages[0].body)}",
+                    )
+                )
     return outcomes
 
 
@@ -80,8 +92,11 @@ def _check_dead_letters(expected: Mapping, counts: Mapping) -> Outcome:
     """A record rejected by a handler (or a message that exhausted its retries) is a miss unless
     the scenario set out to produce it."""
     unexpected = {name: count for name, count in sorted(counts.items()) if count and name not in expected}
-    detail = (", ".join(f"{name}: {count}" for name, count in unexpected.items()) if unexpected
-              else f"{len(counts)} dead-letter queues, none holding an unexpected message")
+    detail = (
+        ", ".join(f"{name}: {count}" for name, count in unexpected.items())
+        if unexpected
+        else f"{len(counts)} dead-letter queues, none holding an unexpected message"
+    )
     return Outcome("dead-letter queues: nothing unexpected", not unexpected, detail)
 
 
@@ -91,18 +106,31 @@ def passed(outcomes: Iterable[Outcome]) -> bool:
 
 def _check_topic(topic: str, spec: Mapping, messages: list[Message]) -> list[Outcome]:
     selected = [m for m in messages if _selected(m, spec)]
-    results = [_check_count(f"{topic}: count", len(selected), {
-        "min": spec.get("min", 1), **({"max": spec["max"]} if "max" in spec else {})})]
-    for key, extract in (("rules", rules_of), ("event_types", event_types_of),
-                         ("metrics", metrics_of), ("vehicles", vehicles_of)):
+    results = [
+        _check_count(
+            f"{topic}: count",
+            len(selected),
+            {"min": spec.get("min", 1), **({"max": spec["max"]} if "max" in spec else {})},
+        )
+    ]
+    for key, extract in (
+        ("rules", rules_of),
+        ("event_types", event_types_of),
+        ("metrics", metrics_of),
+        ("vehicles", vehicles_of),
+    ):
         wanted = spec.get(key)
         if not wanted:
             continue
         seen = set().union(*(extract(m) for m in selected)) if selected else set()
         missing = [w for w in wanted if not any(_matches(w, value) for value in seen)]
-        results.append(Outcome(f"{topic}: {key}", not missing,
-                               f"all of {list(wanted)} seen" if not missing
-                               else f"missing {missing}; seen {sorted(seen)[:12]}"))
+        results.append(
+            Outcome(
+                f"{topic}: {key}",
+                not missing,
+                f"all of {list(wanted)} seen" if not missing else f"missing {missing}; seen {sorted(seen)[:12]}",
+            )
+        )
     return results
 
 
@@ -125,8 +153,9 @@ def _check_count(name: str, value: Any, spec: Any) -> Outcome:
         return Outcome(name, False, "not observed")
     low, high = spec.get("min"), spec.get("max")
     ok = (low is None or value >= low) and (high is None or value <= high)
-    bounds = " and ".join(part for part in (f">= {low}" if low is not None else "",
-                                            f"<= {high}" if high is not None else "") if part)
+    bounds = " and ".join(
+        part for part in (f">= {low}" if low is not None else "", f"<= {high}" if high is not None else "") if part
+    )
     return Outcome(name, ok, f"{value} (want {bounds})")
 
 
@@ -159,7 +188,8 @@ def event_types_of(message: Message) -> set[str]:
 def metrics_of(message: Message) -> set[str]:
     body = _body(message)
     return {str(body[key]) for key in ("metric", "pattern") if body.get(key)} | {
-        str(p.get("code")) for p in body.get("patterns") or [] if isinstance(p, Mapping)}
+        str(p.get("code")) for p in body.get("patterns") or [] if isinstance(p, Mapping)
+    }
 
 
 def vehicles_of(message: Message) -> set[str]:

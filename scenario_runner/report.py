@@ -1,14 +1,21 @@
 """The run report: one self-contained HTML page (inline SVG, no external assets) with the
 summary, the outcome checks, a map of vehicle tracks and geofences, and a timeline of alerts."""
+
 from __future__ import annotations
 
 import html
 import math
 from pathlib import Path
 
-TOPIC_COLOURS = {"vehicle-alerts": "#d62728", "maintenance-required": "#ff7f0e",
-                 "hos-violations": "#9467bd", "compliance-summary": "#2ca02c",
-                 "geofence-alerts": "#1f77b4", "driver-coaching": "#8c564b", "ops-alarms": "#7f7f7f"}
+TOPIC_COLOURS = {
+    "vehicle-alerts": "#d62728",
+    "maintenance-required": "#ff7f0e",
+    "hos-violations": "#9467bd",
+    "compliance-summary": "#2ca02c",
+    "geofence-alerts": "#1f77b4",
+    "driver-coaching": "#8c564b",
+    "ops-alarms": "#7f7f7f",
+}
 MAP_W, MAP_H = 900, 520
 TIMELINE_W, ROW_H = 900, 28
 
@@ -16,15 +23,21 @@ TIMELINE_W, ROW_H = 900, 28
 def render(result) -> str:
     """HTML for a scenario_runner.run.RunResult."""
     scenario = result.scenario
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>fleettap run: "
-             f"{_e(scenario.name)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>Scenario {_e(scenario.name)} "
-             f"<span class='{'pass' if result.passed else 'fail'}'>"
-             f"{'PASSED' if result.passed else 'FAILED'}</span></h1>",
-             f"<p>{_e(scenario.description)}</p>", _summary(result), _outcomes(result),
-             "<h2>Tracks and geofences</h2>", map_svg(result.tracks, scenario.geofences),
-             "<h2>Alerts over time</h2>", timeline_svg(result.observed.topics, result.sent_span_s),
-             "</body></html>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>fleettap run: "
+        f"{_e(scenario.name)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Scenario {_e(scenario.name)} "
+        f"<span class='{'pass' if result.passed else 'fail'}'>"
+        f"{'PASSED' if result.passed else 'FAILED'}</span></h1>",
+        f"<p>{_e(scenario.description)}</p>",
+        _summary(result),
+        _outcomes(result),
+        "<h2>Tracks and geofences</h2>",
+        map_svg(result.tracks, scenario.geofences),
+        "<h2>Alerts over time</h2>",
+        timeline_svg(result.observed.topics, result.sent_span_s),
+        "</body></html>",
+    ]
     return "".join(parts)
 
 
@@ -36,13 +49,15 @@ def write(result, directory: Path) -> Path:
 
 
 def _summary(result) -> str:
-    rows = [("vehicles", result.scenario.fleet.vehicles),
-            ("simulated", f"{result.scenario.fleet.duration_s / 3600:.2f} h from {result.start}"),
-            ("records sent", result.sink_stats.get("records", 0)),
-            *((f"  {kind}", count) for kind, count in sorted(result.sink_stats.get("by_kind", {}).items())),
-            ("throttled / failed", f"{result.sink_stats.get('throttled', 0)} / "
-                                   f"{result.sink_stats.get('failed', 0)}"),
-            ("send time", f"{result.send_s:.1f} s"), ("drain time", f"{result.drain_s:.1f} s")]
+    rows = [
+        ("vehicles", result.scenario.fleet.vehicles),
+        ("simulated", f"{result.scenario.fleet.duration_s / 3600:.2f} h from {result.start}"),
+        ("records sent", result.sink_stats.get("records", 0)),
+        *((f"  {kind}", count) for kind, count in sorted(result.sink_stats.get("by_kind", {}).items())),
+        ("throttled / failed", f"{result.sink_stats.get('throttled', 0)} / {result.sink_stats.get('failed', 0)}"),
+        ("send time", f"{result.send_s:.1f} s"),
+        ("drain time", f"{result.drain_s:.1f} s"),
+    ]
     for topic, messages in sorted(result.observed.topics.items()):
         if messages:
             rows.append((f"alerts: {topic}", len(messages)))
@@ -56,8 +71,11 @@ def _summary(result) -> str:
 
 
 def _outcomes(result) -> str:
-    body = "".join(f"<tr class='{'pass' if o.ok else 'fail'}'><td>{'✓' if o.ok else '✗'}</td>"
-                   f"<td>{_e(o.name)}</td><td>{_e(o.detail)}</td></tr>" for o in result.outcomes)
+    body = "".join(
+        f"<tr class='{'pass' if o.ok else 'fail'}'><td>{'✓' if o.ok else '✗'}</td>"
+        f"<td>{_e(o.name)}</td><td>{_e(o.detail)}</td></tr>"
+        for o in result.outcomes
+    )
     return f"<h2>Expected outcomes</h2><table>{body}</table>"
 
 
@@ -79,28 +97,30 @@ def map_svg(tracks: dict, geofences: list) -> str:
 
     def xy(lat, lon):
         return (round((lon - west) * aspect * scale, 1), round((north - lat) * scale, 1))
+
     shapes = []
     for fence in geofences:
         label = _e(f"{fence.get('name', fence.get('geofence_id'))} ({', '.join(fence.get('alert_on', []))})")
         if fence.get("shape") == "circle":
             x, y = xy(fence["center_lat"], fence["center_lon"])
             radius = fence["radius_m"] / 111_320 * scale
-            shapes.append(f"<circle cx='{x}' cy='{y}' r='{max(radius, 2):.1f}' class='fence'>"
-                          f"<title>{label}</title></circle>")
+            shapes.append(
+                f"<circle cx='{x}' cy='{y}' r='{max(radius, 2):.1f}' class='fence'><title>{label}</title></circle>"
+            )
         else:
             corners = " ".join(f"{x},{y}" for x, y in (xy(*v) for v in fence["vertices"]))
             shapes.append(f"<polygon points='{corners}' class='fence'><title>{label}</title></polygon>")
     for index, (vehicle, track) in enumerate(sorted(tracks.items())):
         colour = f"hsl({index * 47 % 360},70%,40%)"
         line = " ".join(f"{x},{y}" for x, y in (xy(lat, lon) for lat, lon in track))
-        shapes.append(f"<polyline points='{line}' fill='none' stroke='{colour}' stroke-width='1.5'>"
-                      f"<title>{_e(vehicle)}</title></polyline>")
+        shapes.append(
+            f"<polyline points='{line}' fill='none' stroke='{colour}' stroke-width='1.5'>"
+            f"<title>{_e(vehicle)}</title></polyline>"
+        )
         if track:
             x, y = xy(*track[-1])
-            shapes.append(f"<circle cx='{x}' cy='{y}' r='3' fill='{colour}'><title>{_e(vehicle)}"
-                          f"</title></circle>")
-    return (f"<svg width='{MAP_W}' height='{MAP_H}' viewBox='0 0 {MAP_W} {MAP_H}' class='map'>"
-            f"{''.join(shapes)}</svg>")
+            shapes.append(f"<circle cx='{x}' cy='{y}' r='3' fill='{colour}'><title>{_e(vehicle)}</title></circle>")
+    return f"<svg width='{MAP_W}' height='{MAP_H}' viewBox='0 0 {MAP_W} {MAP_H}' class='map'>{''.join(shapes)}</svg>"
 
 
 def timeline_svg(topics: dict, span_s: float) -> str:
@@ -119,13 +139,19 @@ def timeline_svg(topics: dict, span_s: float) -> str:
         items.append(f"<text x='4' y='{y + 4}'>{_e(topic)} ({len(messages)})</text>")
         for message in messages:
             x = label_w + (message.received_at - first) / width * (TIMELINE_W - label_w - 10)
-            items.append(f"<circle cx='{x:.1f}' cy='{y}' r='4' fill='{colour}' opacity='0.7'>"
-                         f"<title>{_e(str(message.body)[:300])}</title></circle>")
+            items.append(
+                f"<circle cx='{x:.1f}' cy='{y}' r='4' fill='{colour}' opacity='0.7'>"
+                f"<title>{_e(str(message.body)[:300])}</title></circle>"
+            )
     height = len(rows) * ROW_H + 20
-    items.append(f"<text x='{label_w}' y='{height - 4}'>0 s</text><text x='{TIMELINE_W - 60}' "
-                 f"y='{height - 4}'>{width:.0f} s</text>")
-    return (f"<svg width='{TIMELINE_W}' height='{height}' viewBox='0 0 {TIMELINE_W} {height}' "
-            f"class='timeline'>{''.join(items)}</svg>")
+    items.append(
+        f"<text x='{label_w}' y='{height - 4}'>0 s</text><text x='{TIMELINE_W - 60}' "
+        f"y='{height - 4}'>{width:.0f} s</text>"
+    )
+    return (
+        f"<svg width='{TIMELINE_W}' height='{height}' viewBox='0 0 {TIMELINE_W} {height}' "
+        f"class='timeline'>{''.join(items)}</svg>"
+    )
 
 
 def _e(value) -> str:

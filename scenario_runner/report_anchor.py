@@ -11,11 +11,12 @@ Contract: ``place_on_report_day(start, duration_s, now, zones)`` returns ``Repor
 The simulated period must lie inside ``day`` in every zone of ``zones`` (ValueError otherwise:
 the scenario's time of day does not fit the fleet's zones). It then ends before ``fired_at``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from handlers.domain.hos.report_day import day_bounds, report_day
 from sim.config import format_utc, parse_utc
@@ -40,14 +41,16 @@ def place_on_report_day(start: str, duration_s: int, now: float, zones: Sequence
     time_of_day_s = parse_utc(start) % DAY
     for days_back in range(MAX_DAYS_BACK):
         fired_at = now - days_back * DAY
-        day = report_day(dt.datetime.fromtimestamp(fired_at, dt.timezone.utc), zones)
-        begin = int(dt.datetime.combine(day, dt.time(), dt.timezone.utc).timestamp()) + time_of_day_s
+        day = report_day(dt.datetime.fromtimestamp(fired_at, dt.UTC), zones)
+        begin = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()) + time_of_day_s
         if not is_working_day(0, begin):
             continue
         for zone in zones:
             first, last = day_bounds(day, zone)
             if not first.timestamp() <= begin < begin + duration_s <= last.timestamp():
-                raise ValueError(f"a {duration_s} s period from {format_utc(begin)} is not inside {day} in {zone}: "
-                                 f"choose the scenario's time of day so it is inside the day in every fleet zone")
+                raise ValueError(
+                    f"a {duration_s} s period from {format_utc(begin)} is not inside {day} in {zone}: "
+                    f"choose the scenario's time of day so it is inside the day in every fleet zone"
+                )
         return ReportDayPlacement(day, format_utc(begin), fired_at)
     raise ValueError(f"no working report day in the {MAX_DAYS_BACK} days before {format_utc(int(now))}")

@@ -16,28 +16,29 @@ fixed start, the same time of day on the latest day that ends before now, or, fo
 with that run's firing time) (--start overrides). "Now" is sim.clock's: --now or FLEETTAP_NOW place
 the run at another instant.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 from harness.config import read_stack, read_stack_data
-from sim import aws, clock
 from scenario_runner import report
-from sim.config import ending_now, latest_same_time_of_day, parse_duration  # noqa: F401 (re-exported)
 from scenario_runner.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
-from sim.fleet import Fleet
 from scenario_runner.observers import TopicObservers
 from scenario_runner.outcomes import Observed, Outcome, check, passed
-from sim.pacing import paced
 from scenario_runner.report_anchor import ReportDayPlacement, place_on_report_day
 from scenario_runner.scenario import Scenario, load
 from scenario_runner.seeding import seed_scenario
+from sim import aws, clock
+from sim.config import ending_now, latest_same_time_of_day, parse_duration  # noqa: F401 (re-exported)
+from sim.fleet import Fleet
+from sim.pacing import paced
 
 TRACK_VEHICLES = 60
 TRACK_EVERY_S = 60
@@ -48,18 +49,18 @@ POLL_EVERY_WALL_S = 2.0
 class RunOptions:
     target: str = "local"
     env: str = "dev"
-    duration_s: Optional[int] = None
-    seed: Optional[int] = None
-    start: Optional[str] = None  # None: the simulated period ends now
-    real_time_factor: Optional[float] = None
+    duration_s: int | None = None
+    seed: int | None = None
+    start: str | None = None  # None: the simulated period ends now
+    real_time_factor: float | None = None
     test_size: bool = False  # use the scenario's `test:` overrides
     manage_stack: bool = True  # local target: bring up and apply the stack first
     quiet_s: float = 20.0
     report_dir: Path = aws.REPO_ROOT / "reports"
     show_progress: bool = True
     fresh_state: bool = True  # local target: wipe run data first (harness.reset), see --keep-state
-    now: Optional[float] = None  # the run's instant (epoch s); None: sim.clock's now
-    report_zones: Optional[tuple[str, ...]] = None  # None: the deployed DOT function's REPORT_TIME_ZONES
+    now: float | None = None  # the run's instant (epoch s); None: sim.clock's now
+    report_zones: tuple[str, ...] | None = None  # None: the deployed DOT function's REPORT_TIME_ZONES
 
     def instant(self) -> float:
         return self.now if self.now is not None else clock.now()
@@ -79,7 +80,7 @@ class RunResult:
     drain_s: float = 0.0
     sent_span_s: float = 0.0
     settled: bool = True
-    report_path: Optional[Path] = None
+    report_path: Path | None = None
 
     @property
     def passed(self) -> bool:
@@ -114,7 +115,9 @@ def ensure_local_stack(env: str) -> None:
     (`harness.services.up`, idempotent), Terraform init + apply against it, the Aurora
     migrations and the reference data (thresholds, HOS rules, fuel benchmarks)."""
     import os
+
     from harness import migrate, seed, services, terraform  # the foundation's and infra's APIs
+
     info = services.up()
     os.environ.update(info.env())  # boto3 here and in child processes points at this stack
     terraform.init(env, info)
@@ -127,13 +130,21 @@ def use_local_stack() -> None:
     """--no-stack: point boto3 (here and in child processes) at the stack already up in the state
     directory, unless AWS_ENDPOINT_URL already names the endpoint to use."""
     import os
+
     if not os.environ.get("AWS_ENDPOINT_URL"):
         os.environ.update(read_stack().env())
 
 
-def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
-                 after_send: Optional[Callable[[Scenario], None]] = None, console=None) -> RunResult:
+def run_scenario(
+    loaded: Scenario,
+    options: RunOptions,
+    *,
+    sink=None,
+    after_send: Callable[[Scenario], None] | None = None,
+    console=None,
+) -> RunResult:
     from rich.console import Console
+
     console = console or Console(stderr=True)
     if options.target == "local" and options.manage_stack:
         console.print("[bold]Bringing up and applying the local stack[/]")
@@ -144,6 +155,7 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
         place_for_report(loaded, options, console)
     if sink is None:
         from sim.sinks.kinesis import KinesisSink
+
         kinesis = aws.client("kinesis")
         sink = KinesisSink(kinesis, aws.resolve_streams(kinesis, env=options.env))
     observers = TopicObservers.from_environment(env=options.env)
@@ -164,17 +176,21 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
 
         def drained() -> bool:
             return wait_until_settled(
-                observers.poll, lambda: queue_backlog(sqs, stack_queue_prefix(env=options.env)),
-                quiet_s=options.quiet_s, timeout_s=loaded.drain_timeout_s)
+                observers.poll,
+                lambda: queue_backlog(sqs, stack_queue_prefix(env=options.env)),
+                quiet_s=options.quiet_s,
+                timeout_s=loaded.drain_timeout_s,
+            )
 
         settled = drained()
         action_outcomes = []
         if loaded.after_send:
             # The actions stand for what happens once the day's telemetry is in (the nightly DOT
             # schedule), so they start only after the pipeline has processed every record.
-            action_outcomes = [_after_send_action(action, console, loaded.drain_timeout_s,
-                                                  loaded.report_placement)
-                               for action in loaded.after_send]
+            action_outcomes = [
+                _after_send_action(action, console, loaded.drain_timeout_s, loaded.report_placement)
+                for action in loaded.after_send
+            ]
             settled = drained() and settled
         drain_s = time.monotonic() - began
         observed = gather(loaded, observers, sink, options)
@@ -182,13 +198,21 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
         observers.stop()
     outcomes = check(loaded.expect, observed) + action_outcomes
     if not settled:
-        outcomes.append(Outcome("pipeline drained", False,
-                                f"still busy after {loaded.drain_timeout_s} s"))
-    result = RunResult(loaded, loaded.fleet.start, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
-                       _stats_dict(sink.stats), observed, outcomes, tracks,
-                       latencies(observed, sent_at, loaded.fleet.start_epoch_s, loaded.fleet.tick_s),
-                       send_s, drain_s,
-                       send_s, settled)
+        outcomes.append(Outcome("pipeline drained", False, f"still busy after {loaded.drain_timeout_s} s"))
+    result = RunResult(
+        loaded,
+        loaded.fleet.start,
+        time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+        _stats_dict(sink.stats),
+        observed,
+        outcomes,
+        tracks,
+        latencies(observed, sent_at, loaded.fleet.start_epoch_s, loaded.fleet.tick_s),
+        send_s,
+        drain_s,
+        send_s,
+        settled,
+    )
     result.report_path = report.write(result, options.report_dir)
     print_summary(result, console)
     return result
@@ -196,23 +220,33 @@ def run_scenario(loaded: Scenario, options: RunOptions, *, sink=None,
 
 def _reset_local_state(env: str, console) -> None:
     from harness import reset
+
     project, _ = aws.project_and_env()
     summary = reset.reset(project, env)
     deleted = sum(summary["dynamodb_items_deleted"].values())
-    console.print(f"fresh state: {deleted} DynamoDB items, {len(summary['postgres_tables_truncated'])} "
-                  f"Postgres tables, {summary['sqs_queues_emptied']} queues and Redis cleared; reference re-seeded")
+    console.print(
+        f"fresh state: {deleted} DynamoDB items, {len(summary['postgres_tables_truncated'])} "
+        f"Postgres tables, {summary['sqs_queues_emptied']} queues and Redis cleared; reference re-seeded"
+    )
 
 
 def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     tracked = fleet.states[:TRACK_VEHICLES]
     tracks = {state.vehicle.vehicle_id: [] for state in tracked}
     sent_at: dict[int, float] = {}  # simulated second -> wall time it was sent
     began = time.monotonic()
     last_poll = began
     duration = loaded.fleet.duration_s
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stats]}"),
-                  TimeElapsedColumn(), console=console, disable=not options.show_progress) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not options.show_progress,
+    ) as bar:
         task = bar.add_task(f"{loaded.name}", total=duration, stats="")
         for batch in paced(fleet.batches(), loaded.real_time_factor):
             sink.send(batch)
@@ -224,8 +258,7 @@ def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console):
                 observers.poll()
                 last_poll = time.monotonic()
                 seen = sum(len(m) for m in observers.messages.values())
-                bar.update(task, completed=batch.t + 1,
-                           stats=f"{sink.stats.records} records, {seen} alerts")
+                bar.update(task, completed=batch.t + 1, stats=f"{sink.stats.records} records, {seen} alerts")
         bar.update(task, completed=duration, stats=f"{sink.stats.records} records")
     return tracks, sent_at, time.monotonic() - began
 
@@ -236,22 +269,28 @@ def place_for_report(loaded: Scenario, options: RunOptions, console) -> None:
     placement = place_on_report_day(loaded.fleet.start, loaded.fleet.duration_s, options.instant(), zones)
     loaded.fleet = loaded.fleet.replace(start=placement.start)
     loaded.report_placement = placement
-    console.print(f"report day {placement.day}: the fleet starts {placement.start}; "
-                  f"the report run fires as at {placement.fired_at_iso}")
+    console.print(
+        f"report day {placement.day}: the fleet starts {placement.start}; "
+        f"the report run fires as at {placement.fired_at_iso}"
+    )
 
 
 def deployed_report_zones(env: str, lambda_client=None) -> tuple[str, ...]:
     """The fleet time zones the deployed DOT reporting function decides its report day by."""
     name = aws.resource_name("dot-report", env=env)
-    variables = (lambda_client or aws.client("lambda")).get_function_configuration(FunctionName=name).get(
-        "Environment", {}).get("Variables", {})
+    variables = (
+        (lambda_client or aws.client("lambda"))
+        .get_function_configuration(FunctionName=name)
+        .get("Environment", {})
+        .get("Variables", {})
+    )
     zones = tuple(z for z in variables.get("REPORT_TIME_ZONES", "").split(",") if z)
     if not zones:
         raise LookupError(f"{name} has no REPORT_TIME_ZONES: apply the current infra/ first")
     return zones
 
 
-def _execution_input(action: dict, placement: Optional[ReportDayPlacement]) -> str:
+def _execution_input(action: dict, placement: ReportDayPlacement | None) -> str:
     """The action's input; a report-day run gets the firing time, as the daily schedule's event has."""
     given = action.get("input", {})
     given = json.loads(given) if isinstance(given, str) else dict(given)
@@ -260,8 +299,7 @@ def _execution_input(action: dict, placement: Optional[ReportDayPlacement]) -> s
     return json.dumps({"trigger": "scenario", "report_date": "yesterday", "time": placement.fired_at_iso, **given})
 
 
-def _after_send_action(action: dict, console, timeout_s: float,
-                       placement: Optional[ReportDayPlacement] = None) -> Outcome:
+def _after_send_action(action: dict, console, timeout_s: float, placement: ReportDayPlacement | None = None) -> Outcome:
     """Run one after-send action to its end; the outcome says whether it succeeded."""
     if "start_execution" not in action:
         raise ValueError(f"unknown after_send action {action}")
@@ -270,8 +308,9 @@ def _after_send_action(action: dict, console, timeout_s: float,
     machines = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"].endswith(suffix)]
     if not machines:
         raise LookupError(f"no state machine ending in {suffix!r}")
-    execution = sfn.start_execution(stateMachineArn=machines[0]["stateMachineArn"],
-                                    input=_execution_input(action, placement))["executionArn"]
+    execution = sfn.start_execution(
+        stateMachineArn=machines[0]["stateMachineArn"], input=_execution_input(action, placement)
+    )["executionArn"]
     console.print(f"started {machines[0]['name']}")
     status, deadline = "RUNNING", time.monotonic() + timeout_s
     while status == "RUNNING" and time.monotonic() < deadline:
@@ -293,7 +332,8 @@ def gather(loaded: Scenario, observers: TopicObservers, sink, options: RunOption
         buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", []) if "report" in b["Name"]]
         for prefix in expect["s3"]:
             observed.s3[prefix] = sum(
-                s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0) for bucket in buckets)
+                s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0) for bucket in buckets
+            )
     if expect.get("aurora"):
         observed.aurora.update(_aurora_counts(list(expect["aurora"])))
     if options.target == "local" and options.fresh_state:  # elsewhere DLQs may hold older messages
@@ -302,11 +342,10 @@ def gather(loaded: Scenario, observers: TopicObservers, sink, options: RunOption
 
 
 def dead_letter_counts(sqs, prefix: str) -> dict:
-    return {name[len(prefix):]: depth for name, depth in queue_depths(sqs, prefix).items()
-            if name.endswith("-dlq")}
+    return {name[len(prefix) :]: depth for name, depth in queue_depths(sqs, prefix).items() if name.endswith("-dlq")}
 
 
-def _count_items(client, table: str) -> Optional[int]:
+def _count_items(client, table: str) -> int | None:
     try:
         total, kwargs = 0, {}
         while True:
@@ -323,15 +362,16 @@ def _aurora_counts(tables: list[str]) -> dict:
     """Row counts from the local Postgres in stack.json (Aurora locally)."""
     import psycopg
     from psycopg import sql
+
     pg = read_stack_data().get("postgres")
     if not pg:
         return {}
     counts = {}
-    with psycopg.connect(host=pg["host"], port=pg["port"], user=pg["user"],
-                         password=pg["password"], dbname=pg["dbname"]) as conn:
+    with psycopg.connect(
+        host=pg["host"], port=pg["port"], user=pg["user"], password=pg["password"], dbname=pg["dbname"]
+    ) as conn:
         for table in tables:
-            counts[table] = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
-                sql.Identifier(table))).fetchone()[0]
+            counts[table] = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
     return counts
 
 
@@ -352,7 +392,7 @@ def latencies(observed: Observed, sent_at: dict, start_epoch_s: int, tick_s: int
     return result
 
 
-def _simulated_second(body, start_epoch_s: int) -> Optional[int]:
+def _simulated_second(body, start_epoch_s: int) -> int | None:
     if not isinstance(body, dict):
         return None
     if isinstance(body.get("ts_ms"), (int, float)):
@@ -360,6 +400,7 @@ def _simulated_second(body, start_epoch_s: int) -> Optional[int]:
     ts = body.get("ts")
     if isinstance(ts, str):
         from handlers.domain.telemetry import iso_to_epoch_ms
+
         try:
             return iso_to_epoch_ms(ts) // 1000 - start_epoch_s
         except ValueError:
@@ -368,13 +409,20 @@ def _simulated_second(body, start_epoch_s: int) -> Optional[int]:
 
 
 def _stats_dict(stats) -> dict:
-    return {"records": stats.records, "bytes": stats.bytes, "by_kind": dict(stats.by_kind),
-            "requests": stats.requests, "throttled": stats.throttled, "retries": stats.retries,
-            "failed": stats.failed}
+    return {
+        "records": stats.records,
+        "bytes": stats.bytes,
+        "by_kind": dict(stats.by_kind),
+        "requests": stats.requests,
+        "throttled": stats.throttled,
+        "retries": stats.retries,
+        "failed": stats.failed,
+    }
 
 
 def print_summary(result: RunResult, console) -> None:
     from rich.table import Table
+
     summary = Table(title=f"{result.scenario.name}: summary")
     summary.add_column("what")
     summary.add_column("value", justify="right")
@@ -413,16 +461,29 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=float, help="real-time factor (default: as fast as possible)")
     parser.add_argument("--test", action="store_true", help="the scenario's smaller test size")
     parser.add_argument("--no-stack", action="store_true", help="do not bring up/apply the local stack")
-    parser.add_argument("--now", type=clock.parse_instant,
-                        help=f"the run's instant, ISO-8601 with a zone (default: {clock.ENV_VAR} or the wall clock)")
-    parser.add_argument("--keep-state", action="store_true",
-                        help="local target: keep what earlier runs left in the stack (default: start fresh)")
+    parser.add_argument(
+        "--now",
+        type=clock.parse_instant,
+        help=f"the run's instant, ISO-8601 with a zone (default: {clock.ENV_VAR} or the wall clock)",
+    )
+    parser.add_argument(
+        "--keep-state",
+        action="store_true",
+        help="local target: keep what earlier runs left in the stack (default: start fresh)",
+    )
     args = parser.parse_args(argv)
-    options = RunOptions(target=args.target, env=args.env,
-                         duration_s=parse_duration(args.duration) if args.duration else None,
-                         seed=args.seed, start=args.start, real_time_factor=args.rate,
-                         test_size=args.test, manage_stack=not args.no_stack,
-                         fresh_state=not args.keep_state, now=args.now)
+    options = RunOptions(
+        target=args.target,
+        env=args.env,
+        duration_s=parse_duration(args.duration) if args.duration else None,
+        seed=args.seed,
+        start=args.start,
+        real_time_factor=args.rate,
+        test_size=args.test,
+        manage_stack=not args.no_stack,
+        fresh_state=not args.keep_state,
+        now=args.now,
+    )
     result = run_scenario(prepare(args.scenario, options), options)
     return 0 if result.passed else 1
 

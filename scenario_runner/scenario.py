@@ -1,21 +1,36 @@
 """Scenario files (scenarios/<name>.yaml): fleet settings, injected conditions, reference data to
 seed, and the expected outcomes. See scenarios/README.md for the format."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
+from scenario_runner.report_anchor import ReportDayPlacement
 from sim import clock
 from sim.config import SimConfig, latest_same_time_of_day, parse_duration
 from sim.injections import Injection
-from scenario_runner.report_anchor import ReportDayPlacement
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-_KEYS = {"name", "description", "seed", "fleet", "inject", "geofences", "thresholds", "expect",
-         "test", "in_make_test", "real_time_factor", "after_send", "drain_timeout", "anchor"}
+_KEYS = {
+    "name",
+    "description",
+    "seed",
+    "fleet",
+    "inject",
+    "geofences",
+    "thresholds",
+    "expect",
+    "test",
+    "in_make_test",
+    "real_time_factor",
+    "after_send",
+    "drain_timeout",
+    "anchor",
+}
 # "now": the period ends just before the run (a fixed start keeps its time of day); "report-day": the
 # period lies on the DOT report day of the run (scenario_runner.report_anchor), for scenarios that run the report.
 ANCHORS = ("now", "report-day")
@@ -33,16 +48,16 @@ class Scenario:
     expect: dict = field(default_factory=dict)
     test_overrides: dict = field(default_factory=dict)  # smaller fleet/duration for `make test`
     in_make_test: bool = True
-    real_time_factor: Optional[float] = None
+    real_time_factor: float | None = None
     after_send: list[dict] = field(default_factory=list)  # actions once all records are sent
     drain_timeout_s: int = 300
     fixed_start: bool = False  # the file sets a start time (its time of day matters)
     # When set (epoch s): the start was moved by whole days to end before this moment (load()).
-    anchored_at: Optional[float] = None
+    anchored_at: float | None = None
     anchor: str = "now"  # one of ANCHORS
-    report_placement: Optional[ReportDayPlacement] = None  # set by the runner for anchor "report-day"
+    report_placement: ReportDayPlacement | None = None  # set by the runner for anchor "report-day"
 
-    def for_test(self) -> "Scenario":
+    def for_test(self) -> Scenario:
         """The scenario with its `test:` overrides applied (what `make test` runs)."""
         if not self.test_overrides:
             return self
@@ -77,7 +92,7 @@ def anchored(fleet: SimConfig, now: float) -> SimConfig:
     return fleet.replace(start=latest_same_time_of_day(fleet.start, fleet.duration_s, now))
 
 
-def load(name: str, *, anchor: bool = True, now: Optional[float] = None) -> Scenario:
+def load(name: str, *, anchor: bool = True, now: float | None = None) -> Scenario:
     """The scenario file, its start placed relative to now (anchor=False: as the file says;
     `now` defaults to the current time). The time of day is kept; only the date moves."""
     path = scenario_path(name)
@@ -94,8 +109,9 @@ def load(name: str, *, anchor: bool = True, now: Optional[float] = None) -> Scen
     for injection in injections:
         for index in injection.vehicles or ():
             if index >= fleet.vehicles:
-                raise ValueError(f"{path.name}: injection {injection.type} names vehicle {index} "
-                                 f"of a {fleet.vehicles}-vehicle fleet")
+                raise ValueError(
+                    f"{path.name}: injection {injection.type} names vehicle {index} of a {fleet.vehicles}-vehicle fleet"
+                )
     anchor_mode = str(raw.get("anchor", "now"))
     if anchor_mode not in ANCHORS:
         raise ValueError(f"{path.name}: anchor {anchor_mode!r} is not one of {', '.join(ANCHORS)}")
@@ -103,15 +119,23 @@ def load(name: str, *, anchor: bool = True, now: Optional[float] = None) -> Scen
     if "duration" in test:
         test["duration_s"] = parse_duration(test.pop("duration"))
     loaded = Scenario(
-        name=path.stem, description=str(raw.get("description", "")).strip(),
-        seed=int(raw.get("seed", 0)), fleet=fleet, injections=injections,
-        geofences=list(raw.get("geofences") or []), thresholds=list(raw.get("thresholds") or []),
-        expect=dict(raw.get("expect") or {}), test_overrides=test,
+        name=path.stem,
+        description=str(raw.get("description", "")).strip(),
+        seed=int(raw.get("seed", 0)),
+        fleet=fleet,
+        injections=injections,
+        geofences=list(raw.get("geofences") or []),
+        thresholds=list(raw.get("thresholds") or []),
+        expect=dict(raw.get("expect") or {}),
+        test_overrides=test,
         in_make_test=bool(raw.get("in_make_test", True)),
-        real_time_factor=raw.get("real_time_factor"), after_send=list(raw.get("after_send") or []),
+        real_time_factor=raw.get("real_time_factor"),
+        after_send=list(raw.get("after_send") or []),
         drain_timeout_s=parse_duration(raw.get("drain_timeout", "5m")),
-        fixed_start="start" in (raw.get("fleet") or {}), anchor=anchor_mode,
-        anchored_at=None if not anchor else (clock.now() if now is None else now))
+        fixed_start="start" in (raw.get("fleet") or {}),
+        anchor=anchor_mode,
+        anchored_at=None if not anchor else (clock.now() if now is None else now),
+    )
     if loaded.anchored_at is not None:
         loaded.fleet = anchored(loaded.fleet, loaded.anchored_at)
     return loaded

@@ -1,8 +1,8 @@
 """Reference data a scenario needs, written before the run: geofences and alert thresholds."""
+
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
 
 from sim import aws
 
@@ -26,10 +26,10 @@ def seed_items(dynamodb, table: str, items: list[dict]) -> int:
     return len(items)
 
 
-def seed_scenario(loaded, dynamodb=None, project: Optional[str] = None,
-                  env: Optional[str] = None) -> dict[str, int]:
+def seed_scenario(loaded, dynamodb=None, project: str | None = None, env: str | None = None) -> dict[str, int]:
     """Write the scenario's geofences and thresholds; returns table -> items written."""
     import boto3
+
     if dynamodb is None:
         endpoint, region = aws.endpoint_and_region()
         dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name=region)

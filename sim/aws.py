@@ -2,11 +2,11 @@
 LocalStack or AWS. Endpoint: the one given, else AWS_ENDPOINT_URL, else AWS itself. The simulator
 does not look for a local stack; the caller that knows one (scenario_runner, loadtest) passes its
 endpoint or sets AWS_ENDPOINT_URL."""
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import boto3
 from botocore.config import Config
@@ -17,15 +17,14 @@ DEFAULT_ENV = "dev"
 STREAM_KINDS = ("diagnostics", "hos", "gps")
 
 
-def endpoint_and_region() -> tuple[Optional[str], str]:
+def endpoint_and_region() -> tuple[str | None, str]:
     """(AWS_ENDPOINT_URL or None, AWS_DEFAULT_REGION / AWS_REGION or us-east-1)."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
     return endpoint, region
 
 
-def client(service: str, *, endpoint: Optional[str] = None, region: Optional[str] = None,
-           max_attempts: int = 3):
+def client(service: str, *, endpoint: str | None = None, region: str | None = None, max_attempts: int = 3):
     """A boto3 client; the sinks do their own retries, so botocore's are kept few."""
     default_endpoint, default_region = endpoint_and_region()
     endpoint = endpoint or default_endpoint
@@ -33,9 +32,12 @@ def client(service: str, *, endpoint: Optional[str] = None, region: Optional[str
         # The local emulator accepts any credentials; do not go looking for real ones.
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    return boto3.client(service, endpoint_url=endpoint, region_name=region or default_region,
-                        config=Config(retries={"max_attempts": max_attempts, "mode": "standard"},
-                                      max_pool_connections=32))
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region or default_region,
+        config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}, max_pool_connections=32),
+    )
 
 
 def _is_local(endpoint: str) -> bool:
@@ -43,16 +45,15 @@ def _is_local(endpoint: str) -> bool:
 
 
 def project_and_env() -> tuple[str, str]:
-    return (os.environ.get("FLEETTAP_PROJECT", DEFAULT_PROJECT),
-            os.environ.get("FLEETTAP_ENV", DEFAULT_ENV))
+    return (os.environ.get("FLEETTAP_PROJECT", DEFAULT_PROJECT), os.environ.get("FLEETTAP_ENV", DEFAULT_ENV))
 
 
-def resource_name(name: str, project: Optional[str] = None, env: Optional[str] = None) -> str:
+def resource_name(name: str, project: str | None = None, env: str | None = None) -> str:
     default_project, default_env = project_and_env()
     return f"{project or default_project}-{env or default_env}-{name}"
 
 
-def resolve_streams(kinesis, project: Optional[str] = None, env: Optional[str] = None) -> dict:
+def resolve_streams(kinesis, project: str | None = None, env: str | None = None) -> dict:
     """kind -> stream name: `<project>-<env>-<kind>` when it exists, else the one stream whose
     name ends in `-<kind>` (a stack deployed with custom names)."""
     names = list_stream_names(kinesis)

@@ -11,12 +11,14 @@ Contract:
   starts its shifted clock when it first reads it, so they agree to within their start-up time.
 Wall-clock pacing (``sim.pacing``) measures intervals, not instants, and does not use this module.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import os
 import time
-from typing import Mapping, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 
 ENV_VAR = "FLEETTAP_NOW"
 

@@ -1,10 +1,12 @@
 """Simulation configuration: one dataclass, loadable from a scenario file's `fleet:` mapping."""
+
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from sim import clock
 
@@ -23,8 +25,9 @@ class SimConfig:
     gps_interval_s: int = 30
     diagnostics_interval_s: int = 60
     # Share of each vehicle type (normalised); reefers are tractors pulling a refrigerated trailer.
-    vehicle_mix: dict = field(default_factory=lambda: {
-        "tractor": 0.55, "reefer": 0.15, "straight_truck": 0.2, "van": 0.1})
+    vehicle_mix: dict = field(
+        default_factory=lambda: {"tractor": 0.55, "reefer": 0.15, "straight_truck": 0.2, "van": 0.1}
+    )
     cycle_60_7_share: float = 0.2  # carriers not operating every day of the week
     # Emit each driver's current duty status at the start (the ELD log sync on power-up), so
     # consumers know the state before the first change.
@@ -38,7 +41,7 @@ class SimConfig:
         return parse_utc(self.start)
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | None) -> "SimConfig":
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> SimConfig:
         """Build from a scenario's `fleet:` mapping; unknown keys are an error (typos fail loudly)."""
         values = dict(values or {})
         if "duration" in values:
@@ -49,13 +52,13 @@ class SimConfig:
             raise ValueError(f"unknown fleet settings: {', '.join(unknown)}")
         return cls(**values)
 
-    def replace(self, **changes: Any) -> "SimConfig":
+    def replace(self, **changes: Any) -> SimConfig:
         return dataclasses.replace(self, **changes)
 
 
 def format_utc(epoch_s: int) -> str:
     """epoch seconds -> '2026-11-23T00:00:00Z'."""
-    return dt.datetime.fromtimestamp(epoch_s, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ending_now(duration_s: int, now: float | None = None) -> str:

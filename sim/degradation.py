@@ -4,12 +4,12 @@ A condition has a start, a ramp and a peak: its severity rises linearly from 0 a
 `peak` at `start_s + ramp_s`. Physics reads severities; `active_dtcs` turns the resulting
 signal values into DTCs the way an ECU would (a fault is reported while its cause persists).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-KINDS = ("cooling_failure", "battery_decline", "injector_wear", "dtc_storm",
-         "excess_idle", "aggressive_driving")
+KINDS = ("cooling_failure", "battery_decline", "injector_wear", "dtc_storm", "excess_idle", "aggressive_driving")
 
 # Thresholds at which an ECU sets a code (values typical of heavy-duty engine calibrations).
 COOLANT_WARN_C = 104.0
@@ -18,13 +18,19 @@ BATTERY_LOW_V = 12.0
 INJECTOR_FAULT_SEVERITY = 0.7
 
 # (J1939 SPN, FMI) and the OBD-II equivalent for each fault.
-OVERHEAT_CRITICAL = ((110, 0), "P0217")   # coolant temp above normal, most severe / overtemp
-OVERHEAT_WARNING = ((110, 16), "P0217")   # above normal, moderately severe
-BATTERY_LOW = ((168, 1), "P0562")         # battery potential below normal / system voltage low
-INJECTOR_FAULT = ((651, 7), "P0201")      # injector cylinder 1 mechanical / injector circuit
+OVERHEAT_CRITICAL = ((110, 0), "P0217")  # coolant temp above normal, most severe / overtemp
+OVERHEAT_WARNING = ((110, 16), "P0217")  # above normal, moderately severe
+BATTERY_LOW = ((168, 1), "P0562")  # battery potential below normal / system voltage low
+INJECTOR_FAULT = ((651, 7), "P0201")  # injector cylinder 1 mechanical / injector circuit
 # Codes a failing CAN bus or a loose harness sprays across modules.
-STORM_CODES = (((639, 9), "U0100"), ((1231, 9), "U0101"), ((168, 2), "P0560"),
-               ((629, 12), "P0606"), ((1569, 31), "P1569"), ((3216, 4), "P2201"))
+STORM_CODES = (
+    ((639, 9), "U0100"),
+    ((1231, 9), "U0101"),
+    ((168, 2), "P0560"),
+    ((629, 12), "P0606"),
+    ((1569, 31), "P1569"),
+    ((3216, 4), "P2201"),
+)
 
 
 @dataclass
@@ -50,8 +56,15 @@ def severities(conditions: list[Condition], now_s: float) -> dict[str, float]:
     return result
 
 
-def active_dtcs(dtc_form: str, coolant_c: float, battery_v: float, engine_on: bool,
-                severity: dict[str, float], occurrences: dict, now_s: float) -> list[dict]:
+def active_dtcs(
+    dtc_form: str,
+    coolant_c: float,
+    battery_v: float,
+    engine_on: bool,
+    severity: dict[str, float],
+    occurrences: dict,
+    now_s: float,
+) -> list[dict]:
     """The DM1/mode-03 list for one diagnostics sample; `occurrences` counts per code (mutated)."""
     faults = []
     if coolant_c >= COOLANT_CRITICAL_C:

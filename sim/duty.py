@@ -4,10 +4,12 @@ A schedule is an endless iterator of `Segment(start_s, status, activity)`, times
 simulation start (negative = before it). Days start at the driver's local shift start (the log
 day is the home terminal's), weekends off so weekly limits stay legal (a 34-hour restart).
 """
+
 from __future__ import annotations
 
 import random
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 HOUR = 3600
 MINUTE = 60
@@ -81,29 +83,53 @@ SHIFT_START_HOURS = {"long_haul": (4.0, 8.0), "regional": (5.0, 8.0), "local": (
 # Days that break one rule each (and only that one), for the hos-violation scenario.
 VIOLATION_DAYS = {
     # 11.75 h driving inside a 13.5 h window, breaks before each 8 h of driving.
-    "DRIVING_11": [("ON", "pretrip", 15 * MINUTE), ("D", "drive", 4 * HOUR),
-                   ("ON", "load", 30 * MINUTE), ("D", "drive", 4 * HOUR),
-                   ("OFF", "break", 30 * MINUTE), ("D", "drive", 3 * HOUR + 45 * MINUTE),
-                   ("ON", "posttrip", 15 * MINUTE)],
+    "DRIVING_11": [
+        ("ON", "pretrip", 15 * MINUTE),
+        ("D", "drive", 4 * HOUR),
+        ("ON", "load", 30 * MINUTE),
+        ("D", "drive", 4 * HOUR),
+        ("OFF", "break", 30 * MINUTE),
+        ("D", "drive", 3 * HOUR + 45 * MINUTE),
+        ("ON", "posttrip", 15 * MINUTE),
+    ],
     # 9 h driving but the last 1.5 h after the 14th hour since coming on duty.
-    "WINDOW_14": [("ON", "pretrip", 15 * MINUTE), ("ON", "wait", 3 * HOUR),
-                  ("D", "drive", 4 * HOUR), ("OFF", "break", HOUR), ("D", "drive", 3 * HOUR + 30 * MINUTE),
-                  ("ON", "unload", 2 * HOUR), ("D", "drive", 90 * MINUTE),
-                  ("ON", "posttrip", 15 * MINUTE)],
+    "WINDOW_14": [
+        ("ON", "pretrip", 15 * MINUTE),
+        ("ON", "wait", 3 * HOUR),
+        ("D", "drive", 4 * HOUR),
+        ("OFF", "break", HOUR),
+        ("D", "drive", 3 * HOUR + 30 * MINUTE),
+        ("ON", "unload", 2 * HOUR),
+        ("D", "drive", 90 * MINUTE),
+        ("ON", "posttrip", 15 * MINUTE),
+    ],
     # 8.5 h of driving without any interruption.
-    "BREAK_30": [("ON", "pretrip", 15 * MINUTE), ("D", "drive", 8 * HOUR + 30 * MINUTE),
-                 ("ON", "posttrip", 15 * MINUTE)],
+    "BREAK_30": [
+        ("ON", "pretrip", 15 * MINUTE),
+        ("D", "drive", 8 * HOUR + 30 * MINUTE),
+        ("ON", "posttrip", 15 * MINUTE),
+    ],
 }
 # 70/8: five straight legal days of 13 h on duty (65 h; 10 h driving, a 13.5 h window), then the
 # seventh-day shift passes 70 h in its second drive. Five days, so that the backfill, with the 10 h
 # rest before its first shift, stays inside the pipeline's 7-day window (sim.fleet.MAX_BACKFILL_AGE_S).
-CYCLE_HISTORY_DAY = [("ON", "pretrip", 15 * MINUTE), ("D", "drive", 4 * HOUR),
-                     ("ON", "load", 2 * HOUR), ("D", "drive", 4 * HOUR),
-                     ("OFF", "break", 30 * MINUTE), ("D", "drive", 2 * HOUR),
-                     ("ON", "unload", 30 * MINUTE), ("ON", "posttrip", 15 * MINUTE)]
-VIOLATION_DAYS["CYCLE_70_8"] = [("ON", "pretrip", 15 * MINUTE), ("D", "drive", 4 * HOUR),
-                                ("ON", "load", 30 * MINUTE), ("D", "drive", 2 * HOUR),
-                                ("ON", "posttrip", 15 * MINUTE)]
+CYCLE_HISTORY_DAY = [
+    ("ON", "pretrip", 15 * MINUTE),
+    ("D", "drive", 4 * HOUR),
+    ("ON", "load", 2 * HOUR),
+    ("D", "drive", 4 * HOUR),
+    ("OFF", "break", 30 * MINUTE),
+    ("D", "drive", 2 * HOUR),
+    ("ON", "unload", 30 * MINUTE),
+    ("ON", "posttrip", 15 * MINUTE),
+]
+VIOLATION_DAYS["CYCLE_70_8"] = [
+    ("ON", "pretrip", 15 * MINUTE),
+    ("D", "drive", 4 * HOUR),
+    ("ON", "load", 30 * MINUTE),
+    ("D", "drive", 2 * HOUR),
+    ("ON", "posttrip", 15 * MINUTE),
+]
 PATTERN_HISTORY = {"CYCLE_70_8": [CYCLE_HISTORY_DAY] * 5}
 
 
@@ -119,8 +145,9 @@ def is_working_day(day: int, start_epoch_s: int) -> bool:
     return (epoch_day + 3) % 7 < 5  # 1970-01-01 was a Thursday
 
 
-def compliant_schedule(rng: random.Random, profile: str, first_day: int, utc_offset_s: int,
-                       start_epoch_s: int) -> Iterator[Segment]:
+def compliant_schedule(
+    rng: random.Random, profile: str, first_day: int, utc_offset_s: int, start_epoch_s: int
+) -> Iterator[Segment]:
     build_day = DAY_BUILDERS[profile]
     low, high = SHIFT_START_HOURS[profile]
     rest_status = "SB" if profile == "long_haul" else "OFF"

@@ -7,22 +7,22 @@ status on their schedule; each change is an HOS record and switches the vehicle'
 
 `Fleet.batches()` runs the simulation tick by tick and yields every tick's encoded records.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Optional
 
 import orjson
 import simpy
 
+from handlers.domain.validation import DEFAULT_MAX_AGE_S
 from sim import physics
 from sim.catalog import CLASSES
 from sim.config import SimConfig, parse_duration
-from handlers.domain.validation import DEFAULT_MAX_AGE_S
-from sim.duty import (DAY, ENGINE_ON_ACTIVITIES, Segment, compliant_schedule, planned_schedule,
-                      shift_start_s)
+from sim.duty import DAY, ENGINE_ON_ACTIVITIES, Segment, compliant_schedule, planned_schedule, shift_start_s
 from sim.geography import CITY_BY_NAME, offset_point
 from sim.identities import NamePool, build_vehicle, utc_offset_s
 from sim.injections import Injection
@@ -39,6 +39,7 @@ _dumps = orjson.dumps
 @dataclass
 class TickBatch:
     """The records of one simulated tick: kind -> [(partition key, JSON bytes)]."""
+
     t: int  # simulated seconds since the start
     epoch_s: int
     records: dict = field(default_factory=lambda: {kind: [] for kind in KINDS})
@@ -53,9 +54,15 @@ class TickBatch:
 
 
 class Fleet:
-    def __init__(self, config: SimConfig, seed: int, shard: tuple[int, int],
-                 states: list[VehicleState], schedules: list[Iterator[Segment]],
-                 backfill: list[bool]) -> None:
+    def __init__(
+        self,
+        config: SimConfig,
+        seed: int,
+        shard: tuple[int, int],
+        states: list[VehicleState],
+        schedules: list[Iterator[Segment]],
+        backfill: list[bool],
+    ) -> None:
         self.config = config
         self.seed = seed
         self.shard = shard
@@ -69,8 +76,9 @@ class Fleet:
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
-    def build(cls, config: SimConfig, seed: int = 0, shard: tuple[int, int] = (0, 1),
-              injections: Iterable[Injection] = ()) -> "Fleet":
+    def build(
+        cls, config: SimConfig, seed: int = 0, shard: tuple[int, int] = (0, 1), injections: Iterable[Injection] = ()
+    ) -> Fleet:
         """Build the vehicles with global index i where i % shard[1] == shard[0]."""
         shard_index, shard_count = shard
         if not 0 <= shard_index < shard_count:
@@ -82,15 +90,24 @@ class Fleet:
         schedule_rng = random.Random(f"{seed}/duty/{shard_index}/{shard_count}")
         states, schedules, backfill = [], [], []
         for index in range(shard_index, config.vehicles, shard_count):
-            vehicle = build_vehicle(index, seed, names, fleets=config.fleets,
-                                    mix=config.vehicle_mix,
-                                    cycle_60_7_share=config.cycle_60_7_share, rng=identity_rng)
+            vehicle = build_vehicle(
+                index,
+                seed,
+                names,
+                fleets=config.fleets,
+                mix=config.vehicle_mix,
+                cycle_60_7_share=config.cycle_60_7_share,
+                rng=identity_rng,
+            )
             mine = [injection for injection in injections if injection.selects(index)]
             vehicle = _with_cycle_override(vehicle, mine)
             terminal = CITY_BY_NAME[vehicle.home_terminal]
-            lat, lon = offset_point(terminal.lat, terminal.lon,
-                                    placement_rng.uniform(-1, 1) * DEPOT_SPREAD_KM,
-                                    placement_rng.uniform(-1, 1) * DEPOT_SPREAD_KM)
+            lat, lon = offset_point(
+                terminal.lat,
+                terminal.lon,
+                placement_rng.uniform(-1, 1) * DEPOT_SPREAD_KM,
+                placement_rng.uniform(-1, 1) * DEPOT_SPREAD_KM,
+            )
             state = VehicleState(vehicle, CLASSES[vehicle.vehicle_type], lat, lon, placement_rng)
             state.prefixes = RecordPrefixes(vehicle)
             schedule, has_history = _schedule_for(state, mine, config, schedule_rng)
@@ -102,8 +119,10 @@ class Fleet:
 
     def _start_processes(self, schedules: list[Iterator[Segment]], backfill: list[bool]) -> None:
         config, env = self.config, self.env
-        for interval, report in ((config.gps_interval_s, self._report_gps),
-                                 (config.diagnostics_interval_s, self._report_diagnostics)):
+        for interval, report in (
+            (config.gps_interval_s, self._report_gps),
+            (config.diagnostics_interval_s, self._report_diagnostics),
+        ):
             groups: dict[int, list[VehicleState]] = {}
             for state in self.states:
                 groups.setdefault(state.vehicle.index % interval, []).append(state)
@@ -114,20 +133,21 @@ class Fleet:
             upcoming = self._settle_past(state, schedule, emit_past, history_from)
             env.process(driver(env, self, state, upcoming))
 
-    def _settle_past(self, state: VehicleState, schedule: Iterator[Segment], emit_past: bool,
-                     history_from: int) -> Iterator[Segment]:
+    def _settle_past(
+        self, state: VehicleState, schedule: Iterator[Segment], emit_past: bool, history_from: int
+    ) -> Iterator[Segment]:
         """Replay the segments before t=0 and return the rest of the schedule.
 
         With history, past segments inside the history window are emitted (a log backfill);
         otherwise, if asked, the log since the last rest (the ELD's sync of the current duty
         period), so a consumer sees the rest that opened the driver's current period."""
-        current: Optional[Segment] = None
+        current: Segment | None = None
         since_rest: list[Segment] = []
         # A backfill never reaches past the pipeline's 7-day window (it rejects older records; the
         # period ends about now). A rest in effect at that edge is logged at the edge, so the log
         # still opens with the off-duty time that precedes the first shift.
         oldest_s = min(0, self.config.duration_s - MAX_BACKFILL_AGE_S)
-        rest_at_edge: Optional[Segment] = None
+        rest_at_edge: Segment | None = None
         for segment in schedule:
             if segment.start_s >= 0:
                 break
@@ -146,8 +166,7 @@ class Fleet:
         if rest_at_edge is not None:
             self._emit_hos(state, oldest_s, rest_at_edge.status)
         if current is not None:
-            set_activity(state, current.status, current.activity,
-                         current.activity in ENGINE_ON_ACTIVITIES)
+            set_activity(state, current.status, current.activity, current.activity in ENGINE_ON_ACTIVITIES)
         if not emit_past and self.config.emit_initial_status:
             for past in since_rest:
                 self._emit_hos(state, past.start_s, past.status)
@@ -157,10 +176,11 @@ class Fleet:
         def rest() -> Iterator[Segment]:
             yield segment
             yield from schedule
+
         return rest()
 
     # ---- running --------------------------------------------------------------------------
-    def batches(self, duration_s: Optional[int] = None) -> Iterator[TickBatch]:
+    def batches(self, duration_s: int | None = None) -> Iterator[TickBatch]:
         """Advance the simulation tick by tick, yielding each tick's records (may be empty).
 
         Can be called again to continue where the previous call stopped."""
@@ -190,12 +210,22 @@ class Fleet:
             advance(state, now, rng)
             prefixes = state.prefixes
             vehicle_id = prefixes.vehicle_id
-            out((vehicle_id, prefixes.gps + _dumps({
-                "record_id": f"{vehicle_id}-g-{base_ms + prefixes.ms}",
-                "ts": ts_prefix + prefixes.ts_suffix,
-                "lat": round(state.lat, 5), "lon": round(state.lon, 5),
-                "speed_kph": round(state.speed, 1), "heading_deg": state.heading,
-            })[1:]))
+            out(
+                (
+                    vehicle_id,
+                    prefixes.gps
+                    + _dumps(
+                        {
+                            "record_id": f"{vehicle_id}-g-{base_ms + prefixes.ms}",
+                            "ts": ts_prefix + prefixes.ts_suffix,
+                            "lat": round(state.lat, 5),
+                            "lon": round(state.lon, 5),
+                            "speed_kph": round(state.speed, 1),
+                            "heading_deg": state.heading,
+                        }
+                    )[1:],
+                )
+            )
 
     def _report_diagnostics(self, group: list[VehicleState], now: int) -> None:
         ts_prefix = self._ts_prefix(now)
@@ -207,43 +237,53 @@ class Fleet:
             prefixes = state.prefixes
             vehicle_id = prefixes.vehicle_id
             dtcs = physics.trouble_codes(state, now) if state.conditions else []
-            out((vehicle_id, prefixes.diagnostics + _dumps({
-                "record_id": f"{vehicle_id}-d-{base_ms + prefixes.ms}",
-                "ts": ts_prefix + prefixes.ts_suffix,
-                "signals": {
-                    "engine_rpm": round(state.rpm), "coolant_temp_c": round(state.coolant_c),  # 1 degC/bit (SPN 110, PID 05)
-                    "fuel_level_pct": round(state.fuel_l * 100.0 / state.vclass.tank_l, 1),
-                    "vehicle_speed_kph": round(state.speed, 1),
-                    "engine_load_pct": round(state.load, 1),
-                    "throttle_pct": round(state.throttle, 1),
-                    "battery_v": round(state.battery_v * 20) / 20,  # 0.05 V/bit (SPN 168)
-                    "odometer_km": round(state.odometer_km, 2),
-                    "engine_hours": round(state.engine_hours, 2),
-                    "fuel_used_l": round(state.fuel_used_l, 1),
-                    "fuel_rate_lph": round(state.fuel_rate, 2),
-                },
-                "dtcs": dtcs,
-            })[1:]))
+            out(
+                (
+                    vehicle_id,
+                    prefixes.diagnostics
+                    + _dumps(
+                        {
+                            "record_id": f"{vehicle_id}-d-{base_ms + prefixes.ms}",
+                            "ts": ts_prefix + prefixes.ts_suffix,
+                            "signals": {
+                                "engine_rpm": round(state.rpm),
+                                "coolant_temp_c": round(state.coolant_c),  # 1 degC/bit (SPN 110, PID 05)
+                                "fuel_level_pct": round(state.fuel_l * 100.0 / state.vclass.tank_l, 1),
+                                "vehicle_speed_kph": round(state.speed, 1),
+                                "engine_load_pct": round(state.load, 1),
+                                "throttle_pct": round(state.throttle, 1),
+                                "battery_v": round(state.battery_v * 20) / 20,  # 0.05 V/bit (SPN 168)
+                                "odometer_km": round(state.odometer_km, 2),
+                                "engine_hours": round(state.engine_hours, 2),
+                                "fuel_used_l": round(state.fuel_used_l, 1),
+                                "fuel_rate_lph": round(state.fuel_rate, 2),
+                            },
+                            "dtcs": dtcs,
+                        }
+                    )[1:],
+                )
+            )
 
     def change_duty(self, state: VehicleState, segment: Segment) -> None:
         now = self.env.now
         advance(state, now, self.rng)  # finish the old activity up to the change
         previous = state.status
-        set_activity(state, segment.status, segment.activity,
-                     segment.activity in ENGINE_ON_ACTIVITIES)
+        set_activity(state, segment.status, segment.activity, segment.activity in ENGINE_ON_ACTIVITIES)
         if segment.status != previous:
             self._emit_hos(state, now, segment.status)
 
     def _emit_hos(self, state: VehicleState, at_s: int, status: str) -> None:
         prefixes = state.prefixes
         epoch_ms = (self.start_epoch_s + at_s) * 1000 + prefixes.ms
-        self._pending.records["hos"].append((prefixes.vehicle_id, hos_record(
-            prefixes, epoch_ms, status, state.lat, state.lon, state.odometer_km)))
+        self._pending.records["hos"].append(
+            (prefixes.vehicle_id, hos_record(prefixes, epoch_ms, status, state.lat, state.lon, state.odometer_km))
+        )
 
 
 # ---- SimPy actors ---------------------------------------------------------------------------
-def reporter(env: simpy.Environment, group: list[VehicleState], phase: int, interval: int,
-             report) -> Iterator[simpy.Event]:
+def reporter(
+    env: simpy.Environment, group: list[VehicleState], phase: int, interval: int, report
+) -> Iterator[simpy.Event]:
     """A telemetry phase group: every `interval` seconds, each vehicle in it sends a record."""
     if phase:
         yield env.timeout(phase)
@@ -252,8 +292,9 @@ def reporter(env: simpy.Environment, group: list[VehicleState], phase: int, inte
         yield env.timeout(interval)
 
 
-def driver(env: simpy.Environment, fleet: Fleet, state: VehicleState,
-           schedule: Iterator[Segment]) -> Iterator[simpy.Event]:
+def driver(
+    env: simpy.Environment, fleet: Fleet, state: VehicleState, schedule: Iterator[Segment]
+) -> Iterator[simpy.Event]:
     """A driver working through a duty schedule."""
     for segment in schedule:
         wait = segment.start_s - env.now
@@ -263,8 +304,9 @@ def driver(env: simpy.Environment, fleet: Fleet, state: VehicleState,
 
 
 # ---- build helpers --------------------------------------------------------------------------
-def _schedule_for(state: VehicleState, injections: list[Injection], config: SimConfig,
-                  rng: random.Random) -> tuple[Iterator[Segment], bool]:
+def _schedule_for(
+    state: VehicleState, injections: list[Injection], config: SimConfig, rng: random.Random
+) -> tuple[Iterator[Segment], bool]:
     """The driver's duty schedule and whether it carries its own history to backfill."""
     driver_ = state.vehicle.driver
     start = config.start_epoch_s
@@ -275,8 +317,7 @@ def _schedule_for(state: VehicleState, injections: list[Injection], config: SimC
             if "at" in injection.params:  # the breaking day starts this long after the start
                 day_start = parse_duration(injection.params["at"])
             else:  # or at a local hour on the first day
-                day_start = shift_start_s(0, float(injection.params.get("local_hour", 6.0)),
-                                          offset, start)
+                day_start = shift_start_s(0, float(injection.params.get("local_hour", 6.0)), offset, start)
             first_start = day_start - (len(days) - 1) * DAY
             return planned_schedule(days, first_start), len(days) > 1
         if injection.type == "duty_plan":
@@ -313,8 +354,9 @@ def _with_cycle_override(vehicle, injections: list[Injection]):
     for injection in injections:
         if injection.type == "ruleset":
             ruleset, cycle = injection.ruleset()
-            return dataclasses.replace(vehicle, driver=dataclasses.replace(vehicle.driver, ruleset=ruleset,
-                                                                           cycle=cycle))
+            return dataclasses.replace(
+                vehicle, driver=dataclasses.replace(vehicle.driver, ruleset=ruleset, cycle=cycle)
+            )
     for injection in injections:
         cycle = injection.params.get("cycle")
         if injection.type == "hos_pattern" and injection.params.get("pattern") == "CYCLE_70_8":

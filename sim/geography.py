@@ -1,4 +1,5 @@
 """Real US city coordinates, home terminals, and straight-line route legs between them."""
+
 from __future__ import annotations
 
 import math
@@ -59,8 +60,20 @@ CITIES = (
 CITY_BY_NAME = {city.name: city for city in CITIES}
 
 # Terminals are where fleets base their drivers (and so set the drivers' log time zone).
-HOME_TERMINALS = ("Dallas", "Chicago", "Atlanta", "Columbus", "Kansas City", "Denver",
-                  "Phoenix", "Los Angeles", "Memphis", "Charlotte", "Seattle", "Newark")
+HOME_TERMINALS = (
+    "Dallas",
+    "Chicago",
+    "Atlanta",
+    "Columbus",
+    "Kansas City",
+    "Denver",
+    "Phoenix",
+    "Los Angeles",
+    "Memphis",
+    "Charlotte",
+    "Seattle",
+    "Newark",
+)
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -88,6 +101,7 @@ class Leg:
 
     Positions are interpolated linearly in lat/lon (good enough within a leg of a few hundred km).
     """
+
     from_lat: float
     from_lon: float
     to_lat: float
@@ -96,14 +110,16 @@ class Leg:
     heading_deg: float
 
     @classmethod
-    def between(cls, lat1: float, lon1: float, lat2: float, lon2: float) -> "Leg":
+    def between(cls, lat1: float, lon1: float, lat2: float, lon2: float) -> Leg:
         road_km = max(haversine_km(lat1, lon1, lat2, lon2) * ROAD_CIRCUITY, 0.1)
         return cls(lat1, lon1, lat2, lon2, road_km, round(bearing_deg(lat1, lon1, lat2, lon2), 1))
 
     def position(self, travelled_km: float) -> tuple[float, float]:
         share = min(max(travelled_km / self.road_km, 0.0), 1.0)
-        return (self.from_lat + (self.to_lat - self.from_lat) * share,
-                self.from_lon + (self.to_lon - self.from_lon) * share)
+        return (
+            self.from_lat + (self.to_lat - self.from_lat) * share,
+            self.from_lon + (self.to_lon - self.from_lon) * share,
+        )
 
 
 def offset_point(lat: float, lon: float, north_km: float, east_km: float) -> tuple[float, float]:

@@ -3,6 +3,7 @@
 Each vehicle's identity depends only on (seed, global index), so a shard builds exactly the
 vehicles the whole fleet would have built at those indices.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,19 @@ from handlers.domain.vin import check_digit, make_vin
 from sim.catalog import CLASSES
 from sim.geography import CITY_BY_NAME, HOME_TERMINALS
 
-_YEAR_CODES = {2016: "G", 2017: "H", 2018: "J", 2019: "K", 2020: "L", 2021: "M", 2022: "N",
-               2023: "P", 2024: "R", 2025: "S", 2026: "T"}
+_YEAR_CODES = {
+    2016: "G",
+    2017: "H",
+    2018: "J",
+    2019: "K",
+    2020: "L",
+    2021: "M",
+    2022: "N",
+    2023: "P",
+    2024: "R",
+    2025: "S",
+    2026: "T",
+}
 _PLATE_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 NAME_POOL_SIZE = 600
 
@@ -71,8 +83,9 @@ def vehicle_type_for(rng: random.Random, mix: dict) -> str:
     return next(iter(mix))
 
 
-def build_vehicle(index: int, seed: int, names: NamePool, *, fleets: int, mix: dict,
-                  cycle_60_7_share: float, rng: random.Random) -> Vehicle:
+def build_vehicle(
+    index: int, seed: int, names: NamePool, *, fleets: int, mix: dict, cycle_60_7_share: float, rng: random.Random
+) -> Vehicle:
     rng.seed(seed * 1_000_003 + index)
     vehicle_type = vehicle_type_for(rng, mix)
     vehicle_class = CLASSES[vehicle_type]
@@ -80,8 +93,7 @@ def build_vehicle(index: int, seed: int, names: NamePool, *, fleets: int, mix: d
     year = rng.randint(2016, 2026)
     vin = _vin_for_year(make_vin(rng, wmi=model.wmi, serial=index % 1_000_000), year)
     terminal = CITY_BY_NAME[HOME_TERMINALS[rng.randrange(len(HOME_TERMINALS))]]
-    plate = (f"{rng.randint(1, 9)}{rng.choice(_PLATE_LETTERS)}{rng.choice(_PLATE_LETTERS)}"
-             f"{rng.randint(1000, 9999)}")
+    plate = f"{rng.randint(1, 9)}{rng.choice(_PLATE_LETTERS)}{rng.choice(_PLATE_LETTERS)}{rng.randint(1000, 9999)}"
     number = index + 1
     local_delivery = vehicle_class.duty_profile == "local"
     driver = Driver(
@@ -94,10 +106,19 @@ def build_vehicle(index: int, seed: int, names: NamePool, *, fleets: int, mix: d
         exceptions=("short_haul_150",) if local_delivery else (),
     )
     return Vehicle(
-        index=index, vehicle_id=f"VH-{number:06d}", vin=vin,
-        fleet_id=f"FL-{index % fleets + 1:03d}", vehicle_type=vehicle_type,
-        make=model.make, model=model.model, year=year, plate=plate, plate_state=terminal.state,
-        home_terminal=terminal.name, driver=driver)
+        index=index,
+        vehicle_id=f"VH-{number:06d}",
+        vin=vin,
+        fleet_id=f"FL-{index % fleets + 1:03d}",
+        vehicle_type=vehicle_type,
+        make=model.make,
+        model=model.model,
+        year=year,
+        plate=plate,
+        plate_state=terminal.state,
+        home_terminal=terminal.name,
+        driver=driver,
+    )
 
 
 def _vin_for_year(vin: str, year: int) -> str:

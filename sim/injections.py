@@ -1,18 +1,20 @@
 """Scenario injections: the conditions a scenario adds to chosen vehicles at fleet build.
 
-    inject:
-      - {type: cooling_failure, vehicles: [0, 1], at: 10m, ramp: 30m}
-      - {type: hos_pattern, vehicles: [2], pattern: BREAK_30, local_hour: 6}
-      - {type: duty_plan, vehicles: [3], at: 0, plan: [[ON, pretrip, 15m], [D, drive, 2h]]}
-      - {type: route, vehicles: [3], waypoints: [Dallas, [32.5, -96.9]]}
-      - {type: excess_idle, share: 0.05}
-      - {type: ruleset, vehicles: [4], ruleset: us-texas-intrastate, cycle: 70/7}   # cycle optional
+inject:
+  - {type: cooling_failure, vehicles: [0, 1], at: 10m, ramp: 30m}
+  - {type: hos_pattern, vehicles: [2], pattern: BREAK_30, local_hour: 6}
+  - {type: duty_plan, vehicles: [3], at: 0, plan: [[ON, pretrip, 15m], [D, drive, 2h]]}
+  - {type: route, vehicles: [3], waypoints: [Dallas, [32.5, -96.9]]}
+  - {type: excess_idle, share: 0.05}
+  - {type: ruleset, vehicles: [4], ruleset: us-texas-intrastate, cycle: 70/7}   # cycle optional
 """
+
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from handlers.domain.hos.rulesets import RULESETS
 from sim import degradation
@@ -26,12 +28,12 @@ _COMMON_KEYS = {"type", "vehicles", "share"}
 @dataclass
 class Injection:
     type: str
-    vehicles: Optional[tuple[int, ...]] = None  # global vehicle indices
-    share: Optional[float] = None  # or this share of the fleet, picked by a stable hash
+    vehicles: tuple[int, ...] | None = None  # global vehicle indices
+    share: float | None = None  # or this share of the fleet, picked by a stable hash
     params: dict = field(default_factory=dict)
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> "Injection":
+    def from_mapping(cls, values: Mapping[str, Any]) -> Injection:
         kind = values.get("type")
         if kind not in TYPES:
             raise ValueError(f"unknown injection type {kind!r}; known: {', '.join(TYPES)}")
@@ -39,9 +41,12 @@ class Injection:
         share = values.get("share")
         if (vehicles is None) == (share is None):
             raise ValueError(f"injection {kind}: give exactly one of `vehicles` or `share`")
-        injection = cls(kind, tuple(int(v) for v in vehicles) if vehicles is not None else None,
-                        float(share) if share is not None else None,
-                        {k: v for k, v in values.items() if k not in _COMMON_KEYS})
+        injection = cls(
+            kind,
+            tuple(int(v) for v in vehicles) if vehicles is not None else None,
+            float(share) if share is not None else None,
+            {k: v for k, v in values.items() if k not in _COMMON_KEYS},
+        )
         injection.validate()
         return injection
 
@@ -63,9 +68,11 @@ class Injection:
 
     def condition(self) -> degradation.Condition:
         return degradation.Condition(
-            self.type, start_s=parse_duration(self.params.get("at", 0)),
+            self.type,
+            start_s=parse_duration(self.params.get("at", 0)),
             ramp_s=parse_duration(self.params.get("ramp", "1h")),
-            peak=float(self.params.get("peak", 1.0)))
+            peak=float(self.params.get("peak", 1.0)),
+        )
 
     def duty_plan(self) -> list[tuple[str, str, int]]:
         plan = []

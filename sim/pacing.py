@@ -1,13 +1,17 @@
 """Feeding a fleet's ticks into a sink, as fast as possible or paced at a real-time factor."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable, Iterator, Optional
+from collections.abc import Callable, Iterable, Iterator
 
 
-def paced(batches: Iterable, real_time_factor: Optional[float],
-          clock: Callable[[], float] = time.monotonic,
-          sleep: Callable[[float], None] = time.sleep) -> Iterator:
+def paced(
+    batches: Iterable,
+    real_time_factor: float | None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator:
     """Yield batches no faster than `real_time_factor` simulated seconds per wall second
     (None or 0: as fast as possible). A slow consumer is not caught up by bursting: the
     schedule simply runs late, as a real fleet would not send faster to make up."""
@@ -26,8 +30,7 @@ def paced(batches: Iterable, real_time_factor: Optional[float],
         yield batch
 
 
-def pump(batches: Iterable, sink, *, real_time_factor: Optional[float] = None,
-         on_tick: Optional[Callable] = None) -> None:
+def pump(batches: Iterable, sink, *, real_time_factor: float | None = None, on_tick: Callable | None = None) -> None:
     """Send every batch to the sink; `on_tick(batch)` after each one (progress, sampling)."""
     for batch in paced(batches, real_time_factor):
         sink.send(batch)

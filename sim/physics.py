@@ -5,6 +5,7 @@ load from speed and mass, fuel burn from load, speed and idle, coolant and batte
 signal values on the state. It is the hot path (called ~3 times a minute per vehicle), so state
 lives in a __slots__ object and the code avoids per-call allocation.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,8 @@ import random
 
 from sim import degradation
 from sim.catalog import VehicleClass
-from sim.identities import Vehicle
 from sim.geography import Leg
+from sim.identities import Vehicle
 from sim.routes import next_leg
 
 AMBIENT_C = 15.0
@@ -31,15 +32,43 @@ LOW_FUEL_SHARE = 0.5  # drivers top up at any stop below half a tank (fleet fuel
 
 class VehicleState:
     __slots__ = (
-        "vehicle", "vclass", "profile", "lat", "lon", "leg", "leg_km", "at_city", "heading",
-        "speed", "rpm", "load", "throttle", "fuel_rate", "odometer_km", "engine_hours",
-        "fuel_used_l", "fuel_l", "coolant_c", "battery_v", "engine_on", "moving", "status",
-        "activity", "last_t", "cruise_kph", "traffic_until", "traffic_factor", "conditions",
-        "occurrences", "route", "idle_when_stopped", "aggressive", "prefixes",
+        "vehicle",
+        "vclass",
+        "profile",
+        "lat",
+        "lon",
+        "leg",
+        "leg_km",
+        "at_city",
+        "heading",
+        "speed",
+        "rpm",
+        "load",
+        "throttle",
+        "fuel_rate",
+        "odometer_km",
+        "engine_hours",
+        "fuel_used_l",
+        "fuel_l",
+        "coolant_c",
+        "battery_v",
+        "engine_on",
+        "moving",
+        "status",
+        "activity",
+        "last_t",
+        "cruise_kph",
+        "traffic_until",
+        "traffic_factor",
+        "conditions",
+        "occurrences",
+        "route",
+        "idle_when_stopped",
+        "aggressive",
+        "prefixes",
     )
 
-    def __init__(self, vehicle: Vehicle, vclass: VehicleClass, lat: float, lon: float,
-                 rng: random.Random) -> None:
+    def __init__(self, vehicle: Vehicle, vclass: VehicleClass, lat: float, lon: float, rng: random.Random) -> None:
         self.vehicle = vehicle
         self.vclass = vclass
         self.profile = vclass.duty_profile
@@ -170,8 +199,7 @@ def _start_next_leg(state: VehicleState, rng: random.Random):
         to_lat, to_lon = state.route.pop(0)
         leg = Leg.between(state.lat, state.lon, to_lat, to_lon)
     else:
-        leg, city = next_leg(rng, state.profile, state.lat, state.lon, state.at_city,
-                             state.vehicle.home_terminal)
+        leg, city = next_leg(rng, state.profile, state.lat, state.lon, state.at_city, state.vehicle.home_terminal)
         # Destinations are chosen city to city: the next leg is planned from where this one ends.
         state.at_city = city
     state.leg, state.leg_km, state.heading = leg, 0.0, leg.heading_deg
@@ -181,5 +209,11 @@ def _start_next_leg(state: VehicleState, rng: random.Random):
 def trouble_codes(state: VehicleState, now_s: float) -> list[dict]:
     """The vehicle's active DTCs for a diagnostics sample (only called for vehicles with conditions)."""
     return degradation.active_dtcs(
-        state.vclass.dtc_form, state.coolant_c, state.battery_v, state.engine_on,
-        degradation.severities(state.conditions, now_s), state.occurrences, now_s)
+        state.vclass.dtc_form,
+        state.coolant_c,
+        state.battery_v,
+        state.engine_on,
+        degradation.severities(state.conditions, now_s),
+        state.occurrences,
+        now_s,
+    )

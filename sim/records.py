@@ -5,6 +5,7 @@ are serialised once per vehicle into a JSON prefix; a record is that prefix plus
 encoding of its changing fields with the opening brace dropped. The result is the same JSON
 object `handlers.domain.telemetry.encode` would produce, at a fraction of the cost.
 """
+
 from __future__ import annotations
 
 import orjson
@@ -20,8 +21,11 @@ class RecordPrefixes:
 
     def __init__(self, vehicle: Vehicle) -> None:
         common = {
-            "schema": SCHEMA, "vehicle_id": vehicle.vehicle_id, "vin": vehicle.vin,
-            "fleet_id": vehicle.fleet_id, "vehicle_type": vehicle.vehicle_type,
+            "schema": SCHEMA,
+            "vehicle_id": vehicle.vehicle_id,
+            "vin": vehicle.vin,
+            "fleet_id": vehicle.fleet_id,
+            "vehicle_type": vehicle.vehicle_type,
             "driver_id": vehicle.driver.driver_id,
         }
         driver = vehicle.driver
@@ -29,8 +33,16 @@ class RecordPrefixes:
         self.diagnostics = _prefix({"kind": "diagnostics", **common})
         # `ruleset` only when it is not the default, so default drivers' records stay byte for byte the same.
         ruleset = {} if driver.ruleset == DEFAULT_RULESET else {"ruleset": driver.ruleset}
-        self.hos = _prefix({"kind": "hos", **common, **ruleset, "cycle": driver.cycle,
-                            "time_zone": driver.time_zone, "exceptions": list(driver.exceptions)})
+        self.hos = _prefix(
+            {
+                "kind": "hos",
+                **common,
+                **ruleset,
+                "cycle": driver.cycle,
+                "time_zone": driver.time_zone,
+                "exceptions": list(driver.exceptions),
+            }
+        )
         self.vehicle_id = vehicle.vehicle_id
         # Devices do not all report on the same millisecond: a fixed per-vehicle phase.
         self.ms = (vehicle.index * 37) % 1000
@@ -50,10 +62,18 @@ def second_prefix(epoch_s: int) -> str:
     return epoch_ms_to_iso(epoch_s * 1000)[:-5]
 
 
-def hos_record(prefixes: RecordPrefixes, epoch_ms: int, status: str, lat: float, lon: float,
-               odometer_km: float) -> bytes:
+def hos_record(
+    prefixes: RecordPrefixes, epoch_ms: int, status: str, lat: float, lon: float, odometer_km: float
+) -> bytes:
     """A duty-status change; its record id is unique per vehicle and moment."""
-    return join(prefixes.hos, {
-        "record_id": f"{prefixes.vehicle_id}-h-{epoch_ms}", "ts": epoch_ms_to_iso(epoch_ms),
-        "status": status, "lat": round(lat, 5), "lon": round(lon, 5),
-        "odometer_km": round(odometer_km, 2)})
+    return join(
+        prefixes.hos,
+        {
+            "record_id": f"{prefixes.vehicle_id}-h-{epoch_ms}",
+            "ts": epoch_ms_to_iso(epoch_ms),
+            "status": status,
+            "lat": round(lat, 5),
+            "lon": round(lon, 5),
+            "odometer_km": round(odometer_km, 2),
+        },
+    )

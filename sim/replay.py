@@ -6,13 +6,14 @@ local stack's).
 Records are re-sent byte for byte with their original partition keys, in recorded order, in
 batches of up to `--batch` records per kind.
 """
+
 from __future__ import annotations
 
 import argparse
 import gzip
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 import pyarrow.parquet as pq
@@ -67,8 +68,12 @@ def main(argv=None) -> int:
     with sink:
         pump(batches_from(read_records(args.file), args.batch), sink)
     by_kind = ", ".join(f"{kind} {sink.stats.by_kind.get(kind, 0)}" for kind in KINDS)
-    print(f"replayed {sink.stats.records} records ({by_kind}); throttled {sink.stats.throttled}, "
-          f"failed {sink.stats.failed}", file=sys.stderr, flush=True)
+    print(
+        f"replayed {sink.stats.records} records ({by_kind}); throttled {sink.stats.throttled}, "
+        f"failed {sink.stats.failed}",
+        file=sys.stderr,
+        flush=True,
+    )
     return 0 if not sink.stats.failed else 1
 
 

@@ -4,6 +4,7 @@ Nothing starts unless a test asks for `local_stack` (directly or through a fixtu
 it is started once per session on free ports in its own state directory, so two test runs on one
 machine never collide, and it is stopped at the end even when tests fail.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -11,8 +12,8 @@ import signal
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -22,6 +23,9 @@ if str(REPO_ROOT) not in sys.path:
 
 from harness import processes, services  # noqa: E402
 from harness.config import StackInfo  # noqa: E402
+
+# The handler fixtures (make_ctx, resources, ...) serve tests/handlers and tests/bench.
+pytest_plugins = ["tests.handlers.handler_stack"]
 
 SKIPPED_SERVICES: dict[str, str] = {}
 

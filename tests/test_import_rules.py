@@ -10,6 +10,7 @@ imported, so a rule holds for code paths no test runs):
 Every import counts, at module level or inside a function, `import x` or `from x import y`;
 relative imports are resolved against the module's package first.
 """
+
 from __future__ import annotations
 
 import ast
@@ -36,7 +37,7 @@ def imported_modules(path: Path, root: Path = REPO_ROOT) -> list[tuple[int, str]
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[:len(package) - (node.level - 1)]
+                base = package[: len(package) - (node.level - 1)]
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
@@ -71,12 +72,15 @@ def test_package_imports_follow_the_rules(folder):
     assert violations(folder, RULES[folder]) == []
 
 
-@pytest.mark.parametrize("source, offending", [
-    ("import harness.config\n", "harness.config"),
-    ("def f():\n    from harness import services\n", "harness"),
-    ("from scenario_runner.run import main\n", "scenario_runner.run"),
-    ("import loadtest\n", "loadtest"),
-])
+@pytest.mark.parametrize(
+    "source, offending",
+    [
+        ("import harness.config\n", "harness.config"),
+        ("def f():\n    from harness import services\n", "harness"),
+        ("from scenario_runner.run import main\n", "scenario_runner.run"),
+        ("import loadtest\n", "loadtest"),
+    ],
+)
 def test_an_offending_import_is_named_with_its_file_and_line(tmp_path, source, offending):
     module = tmp_path / "sim" / "bad.py"
     module.parent.mkdir()
@@ -91,10 +95,12 @@ def test_relative_imports_are_resolved_against_the_package(tmp_path):
     module.parent.mkdir(parents=True)
     module.write_text("from ..common import config\nfrom . import hos\n")
     found = violations("handlers/domain", RULES["handlers/domain"], root=tmp_path)
-    assert found == [f"{Path('handlers', 'domain', 'rules.py')}:1 imports handlers.common "
-                     f"(not allowed under handlers/domain/: handlers.common)",
-                     f"{Path('handlers', 'domain', 'rules.py')}:1 imports handlers.common.config "
-                     f"(not allowed under handlers/domain/: handlers.common)"]
+    assert found == [
+        f"{Path('handlers', 'domain', 'rules.py')}:1 imports handlers.common "
+        f"(not allowed under handlers/domain/: handlers.common)",
+        f"{Path('handlers', 'domain', 'rules.py')}:1 imports handlers.common.config "
+        f"(not allowed under handlers/domain/: handlers.common)",
+    ]
 
 
 def test_names_that_only_share_a_prefix_are_allowed(tmp_path):

@@ -3,24 +3,26 @@
 No endpoint is passed: boto3 resolves AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_<SERVICE>) itself,
 so the same code talks to AWS, moto or LocalStack.
 """
+
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 import boto3
-from botocore.config import Config as BotoConfig
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config as BotoConfig
 
 # Short timeouts: a Lambda batch must fail (and be retried) well inside its own timeout.
-_BOTO = BotoConfig(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"},
-                   max_pool_connections=20)
+_BOTO = BotoConfig(
+    connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=20
+)
 
 _ser = TypeSerializer()
 _deser = TypeDeserializer()
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str):
     return boto3.session.Session().client(service, config=_BOTO)
 

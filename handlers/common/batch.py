@@ -4,10 +4,12 @@ A record handler raises PoisonRecord/RecordRejected -> the record goes to DLQ_UR
 processed. A dependency error aborts the whole invocation (retry later, nothing dropped). Any
 other error -> that record is listed in batchItemFailures.
 """
+
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -53,8 +55,7 @@ def run(event: dict, context: Any, processor: Processor, record_fn: Callable[[di
             return None
 
     try:
-        response = process_partial_response(event=event, record_handler=handle, processor=processor,
-                                            context=context)
+        response = process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
     finally:
         failed = len(processor.fail_messages)
         metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))

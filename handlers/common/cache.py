@@ -3,13 +3,15 @@
 Reference tables change rarely; a short TTL bounds how stale a warm container can be without
 a DynamoDB read per record. Every cache registers itself so tests can clear them all.
 """
+
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-_registry: list["TTLCache"] = []
+_registry: list[TTLCache] = []
 
 
 class TTLCache:

@@ -1,4 +1,5 @@
 """Function configuration, parsed from the environment once per cold start (docs/contracts.md)."""
+
 from __future__ import annotations
 
 import os

@@ -3,11 +3,12 @@
 Credentials come from the DB_SECRET_ARN secret ({"username", "password"}). A broken connection
 is dropped and the error re-raised: the batch fails, Lambda retries, the next attempt reconnects.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg
 from psycopg.rows import dict_row
@@ -24,9 +25,14 @@ def _connect() -> psycopg.Connection:
     secret = get_secret_json(cfg.require("db_secret_arn"))
     try:
         return psycopg.connect(
-            host=cfg.require("db_host"), port=cfg.db_port, dbname=cfg.db_name,
-            user=secret["username"], password=secret["password"],
-            connect_timeout=3, autocommit=True, row_factory=dict_row,
+            host=cfg.require("db_host"),
+            port=cfg.db_port,
+            dbname=cfg.db_name,
+            user=secret["username"],
+            password=secret["password"],
+            connect_timeout=3,
+            autocommit=True,
+            row_factory=dict_row,
             application_name=cfg.function_name[:60],
         )
     except psycopg.OperationalError:

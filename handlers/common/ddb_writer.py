@@ -4,6 +4,7 @@ Stream handlers add an item per valid record and flush once after the batch: 4 r
 100 records instead of 100. Puts are idempotent (same key, same item), so if the flush fails
 the error propagates, the invocation fails and the whole batch is retried.
 """
+
 from __future__ import annotations
 
 import time
@@ -30,7 +31,7 @@ class DynamoBatchWriter:
         pending, written = list(self._items.values()), 0
         ddb = client("dynamodb")
         for chunk_start in range(0, len(pending), MAX_BATCH):
-            requests = pending[chunk_start:chunk_start + MAX_BATCH]
+            requests = pending[chunk_start : chunk_start + MAX_BATCH]
             for attempt in range(MAX_ROUNDS):
                 resp = ddb.batch_write_item(RequestItems={self.table: requests})
                 left = resp.get("UnprocessedItems", {}).get(self.table, [])
@@ -38,7 +39,7 @@ class DynamoBatchWriter:
                 if not left:
                     break
                 requests = left  # throttled: back off and resend only what was not written
-                time.sleep(min(1.0, 0.05 * 2 ** attempt))
+                time.sleep(min(1.0, 0.05 * 2**attempt))
             else:
                 raise RuntimeError(f"{len(requests)} items still unprocessed for {self.table}")
         self._items.clear()

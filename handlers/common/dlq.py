@@ -2,6 +2,7 @@
 
 If the send itself fails the error propagates: the record is then retried, never dropped.
 """
+
 from __future__ import annotations
 
 import json

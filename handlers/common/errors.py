@@ -6,6 +6,7 @@
   the whole batch is failed so Lambda retries it once the dependency is back.
 - Anything else: that record is reported in batchItemFailures and retried by Lambda.
 """
+
 from __future__ import annotations
 
 import botocore.exceptions

@@ -1,4 +1,5 @@
 """Payloads out of AWS event records, exactly as AWS delivers them."""
+
 from __future__ import annotations
 
 import base64

@@ -7,6 +7,7 @@ and never loses it. Counters use a guard key set in the same Lua script as the i
 (incr_once: one key per event), or, for an ordered stream of events, a per-stream high-water
 mark advanced in the same script (incr_if_newer: one key per stream).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,8 +45,9 @@ return 1
 """
 
 
-def _script_arguments(mark_key: str, increments: list[tuple[str, str, int | float]],
-                      leading: list[object]) -> list[object]:
+def _script_arguments(
+    mark_key: str, increments: list[tuple[str, str, int | float]], leading: list[object]
+) -> list[object]:
     """numkeys, KEYS (the mark, then each hash) and ARGV (`leading`, then field, amount, type per hash)."""
     keys = [mark_key] + [k for k, _, _ in increments]
     args = list(leading)
@@ -60,8 +62,9 @@ if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 """ + _apply_increments(first=2)
 
 
-def incr_once(r: redis.Redis, guard_key: str, increments: list[tuple[str, str, int | float]],
-              ttl_s: int = MARK_TTL_S) -> bool:
+def incr_once(
+    r: redis.Redis, guard_key: str, increments: list[tuple[str, str, int | float]], ttl_s: int = MARK_TTL_S
+) -> bool:
     """Apply all hash increments atomically, only the first time `guard_key` is seen.
 
     All keys must live on one node (ElastiCache in cluster-mode-disabled, as provisioned).
@@ -79,8 +82,13 @@ redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[1])
 """ + _apply_increments(first=3)
 
 
-def incr_if_newer(r: redis.Redis, mark_key: str, position: int,
-                  increments: list[tuple[str, str, int | float]], ttl_s: int = MARK_TTL_S) -> bool:
+def incr_if_newer(
+    r: redis.Redis,
+    mark_key: str,
+    position: int,
+    increments: list[tuple[str, str, int | float]],
+    ttl_s: int = MARK_TTL_S,
+) -> bool:
     """Apply all hash increments atomically only when `position` (an integer that grows along one
     ordered stream, e.g. a vehicle's reading ts_ms) is greater than the high-water mark stored at
     `mark_key`, and advance the mark to it in the same script.

@@ -1,4 +1,5 @@
 """Redis keys read by one handler and written by another (docs/data-model.md)."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Telemetry out of a Kinesis record: decode + validate via the domain core, or PoisonRecord."""
+
 from __future__ import annotations
 
 import time

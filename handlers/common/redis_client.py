@@ -3,6 +3,7 @@
 The AUTH token comes from Secrets Manager (REDIS_AUTH_SECRET_ARN) when set. Timeouts are short
 so an outage surfaces as a ConnectionError/TimeoutError, which fails the batch for retry.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,9 +25,14 @@ def get_redis() -> redis.Redis:
                 cfg = get_config()
                 token = get_secret(cfg.redis_auth_secret_arn) if cfg.redis_auth_secret_arn else None
                 _client = redis.Redis(
-                    host=cfg.require("redis_host"), port=cfg.redis_port, ssl=cfg.redis_tls,
-                    password=token or None, socket_connect_timeout=2, socket_timeout=3,
-                    health_check_interval=30, decode_responses=True,
+                    host=cfg.require("redis_host"),
+                    port=cfg.redis_port,
+                    ssl=cfg.redis_tls,
+                    password=token or None,
+                    socket_connect_timeout=2,
+                    socket_timeout=3,
+                    health_check_interval=30,
+                    decode_responses=True,
                 )
     return _client
 

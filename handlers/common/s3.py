@@ -1,4 +1,5 @@
 """S3 helpers shared by the report writers."""
+
 from __future__ import annotations
 
 from botocore.exceptions import ClientError

@@ -3,6 +3,7 @@
 Rotation is picked up after `ttl_s`; a connection failure also calls `invalidate` so a rotated
 password is re-read on the next attempt instead of failing until the container is recycled.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Publishing with the message attributes every topic carries (severity, event_type)."""
+
 from __future__ import annotations
 
 import json

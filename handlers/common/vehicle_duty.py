@@ -7,9 +7,8 @@ record that arrives late still lands at its own instant, so readers ask "who was
 not "what arrived last". Changes older than KEEP_MS before the newest are dropped, keeping the one
 in effect at that edge.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import redis
 
@@ -38,7 +37,7 @@ def record_status(r: redis.Redis, vehicle_id: str, driver_id: str, status: str, 
             r.zremrangebyscore(key, "-inf", f"({int(in_effect[0][1])}")
 
 
-def statuses_during(r: redis.Redis, vehicle_id: str, start_ms: int, end_ms: int) -> Optional[list[tuple[str, str]]]:
+def statuses_during(r: redis.Redis, vehicle_id: str, start_ms: int, end_ms: int) -> list[tuple[str, str]] | None:
     """(status, driver_id) of every change in effect at some instant of [start_ms, end_ms]; None when
     the vehicle has no known status by end_ms (its ELD has not reported any: nothing to judge)."""
     key = duty_key(vehicle_id)

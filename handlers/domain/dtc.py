@@ -1,19 +1,19 @@
 """Diagnostic trouble codes in OBD-II (SAE J2012) and J1939 DM1 (SPN/FMI/OC) form."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional, Union
 
 # J2012: system letter + 4 characters. The first digit is 0-3 (2 bits in the raw encoding);
 # the remaining three are hex digits, which is why "hex-ish" ("P0A0F" is a real hybrid code).
 _OBD_CODE = re.compile(r"^[PCBU][0-3][0-9A-F]{3}$")
 OBD_SYSTEMS = {"P": "powertrain", "C": "chassis", "B": "body", "U": "network"}
 
-SPN_MAX = (1 << 19) - 1        # 19-bit suspect parameter number
-FMI_MAX = 31                   # 5 bits
-OC_MAX = 126                   # 7 bits; 127 means "not available"
+SPN_MAX = (1 << 19) - 1  # 19-bit suspect parameter number
+FMI_MAX = 31  # 5 bits
+OC_MAX = 126  # 7 bits; 127 means "not available"
 OC_NOT_AVAILABLE = 127
 
 # Reason codes (used by validation.py)
@@ -32,11 +32,12 @@ class Dtc:
     OBD codes set `code` (upper case); J1939 codes set spn/fmi and `occurrences`
     (None when the ECU reported 127 = not available).
     """
+
     form: str
-    code: Optional[str] = None
-    spn: Optional[int] = None
-    fmi: Optional[int] = None
-    occurrences: Optional[int] = None
+    code: str | None = None
+    spn: int | None = None
+    fmi: int | None = None
+    occurrences: int | None = None
 
     @property
     def key(self) -> str:
@@ -55,7 +56,7 @@ class Dtc:
         return {"spn": self.spn, "fmi": self.fmi, "oc": oc}
 
 
-def parse_dtc(item: object) -> Union[Dtc, str]:
+def parse_dtc(item: object) -> Dtc | str:
     """A `Dtc` for a valid record entry, otherwise the reason code (a str). Never raises."""
     if not isinstance(item, dict):
         return DTC_NOT_OBJECT
@@ -77,12 +78,11 @@ def parse_dtc(item: object) -> Union[Dtc, str]:
         return DTC_FMI_INVALID
     if not _is_int_in(oc, 0, OC_NOT_AVAILABLE):
         return DTC_OC_INVALID
-    return Dtc(form="j1939", spn=spn, fmi=fmi,
-               occurrences=None if oc == OC_NOT_AVAILABLE else oc)
+    return Dtc(form="j1939", spn=spn, fmi=fmi, occurrences=None if oc == OC_NOT_AVAILABLE else oc)
 
 
 @lru_cache(maxsize=4096)  # a fleet reports a few hundred distinct codes, over and over
-def _parse_obd(raw: str) -> Union[Dtc, str]:
+def _parse_obd(raw: str) -> Dtc | str:
     code = raw.strip().upper()
     if not _OBD_CODE.match(code):
         return DTC_CODE_INVALID

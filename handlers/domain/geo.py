@@ -5,6 +5,7 @@
 unit of one GSI Query; `neighbours` gives the 8 cells around one. Distances are metres on a sphere
 of EARTH_RADIUS_M.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,7 @@ def neighbours(geohash: str) -> list[str]:
     south = pygeohash.get_adjacent(geohash, "bottom")
     ring = [geohash]
     for cell in (north, south, geohash):
-        for candidate in (cell, pygeohash.get_adjacent(cell, "right"),
-                          pygeohash.get_adjacent(cell, "left")):
+        for candidate in (cell, pygeohash.get_adjacent(cell, "right"), pygeohash.get_adjacent(cell, "left")):
             if candidate not in ring:
                 ring.append(candidate)
     return ring

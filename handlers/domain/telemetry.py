@@ -3,6 +3,7 @@
 Records travel as JSON on Kinesis (partition key = vehicle_id). `decode` turns whatever arrived
 into a dict or raises `RecordRejected`; `validate` (validation.py) checks the content.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,18 +22,29 @@ HOS_STATUSES = ("OFF", "SB", "D", "ON", "PC", "YM")  # PC personal conveyance, Y
 HOS_RULESETS = ("us-property", "us-passenger", "us-texas-intrastate", "us-california-intrastate", "canada-south")
 # The cycles each rule set allows (handlers.domain.hos.rulesets); a record without `ruleset` is us-property.
 HOS_RULESET_CYCLES = {
-    "us-property": ("70/8", "60/7"), "us-passenger": ("70/8", "60/7"), "us-texas-intrastate": ("70/7",),
-    "us-california-intrastate": ("80/8",), "canada-south": ("cycle-1", "cycle-2"),
+    "us-property": ("70/8", "60/7"),
+    "us-passenger": ("70/8", "60/7"),
+    "us-texas-intrastate": ("70/7",),
+    "us-california-intrastate": ("80/8",),
+    "canada-south": ("cycle-1", "cycle-2"),
 }
 HOS_CYCLES = tuple(dict.fromkeys(c for cycles in HOS_RULESET_CYCLES.values() for c in cycles))
 HOS_EXCEPTIONS = ("adverse_driving", "short_haul_150", "sixteen_hour")
 HOS_ORIGINS = ("driver", "auto", "edit")  # who recorded the duty status (ELD spec 7.22); an edit is annotated
 SIGNAL_NAMES = (
-    "engine_rpm", "coolant_temp_c", "fuel_level_pct", "vehicle_speed_kph", "engine_load_pct",
-    "throttle_pct", "battery_v", "odometer_km", "engine_hours", "fuel_used_l", "fuel_rate_lph",
+    "engine_rpm",
+    "coolant_temp_c",
+    "fuel_level_pct",
+    "vehicle_speed_kph",
+    "engine_load_pct",
+    "throttle_pct",
+    "battery_v",
+    "odometer_km",
+    "engine_hours",
+    "fuel_used_l",
+    "fuel_rate_lph",
 )
-COMMON_FIELDS = ("schema", "kind", "record_id", "vehicle_id", "vin", "fleet_id", "vehicle_type",
-                 "driver_id", "ts")
+COMMON_FIELDS = ("schema", "kind", "record_id", "vehicle_id", "vin", "fleet_id", "vehicle_type", "driver_id", "ts")
 
 # Kinesis caps a record at 1 MiB; anything near that is not telemetry.
 MAX_RECORD_BYTES = 64 * 1024
@@ -42,9 +54,7 @@ MALFORMED_JSON = "MALFORMED_JSON"
 NOT_AN_OBJECT = "NOT_AN_OBJECT"
 TOO_LARGE = "TOO_LARGE"
 
-_ISO_TS = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$"
-)
+_ISO_TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$")
 
 
 class RecordRejected(ValueError):
@@ -92,7 +102,7 @@ def encode(record: dict) -> bytes:
 
 def epoch_ms_to_iso(epoch_ms: int) -> str:
     """Epoch milliseconds -> 'YYYY-MM-DDTHH:MM:SS.mmmZ' (the schema's ts format)."""
-    moment = _dt.datetime.fromtimestamp(epoch_ms / 1000, tz=_dt.timezone.utc)
+    moment = _dt.datetime.fromtimestamp(epoch_ms / 1000, tz=_dt.UTC)
     whole = moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{whole}.{int(epoch_ms) % 1000:03d}Z"
 
@@ -116,8 +126,9 @@ def iso_to_epoch_ms(ts: str) -> int:
     if zone != "Z":
         sign = 1 if zone[0] == "+" else -1
         offset = sign * _dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-    moment = _dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                          tzinfo=_dt.timezone(offset))
+    moment = _dt.datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=_dt.timezone(offset)
+    )
     millis = int((fraction or "0")[:3].ljust(3, "0"))
     return int(moment.timestamp()) * 1000 + millis
 
@@ -125,8 +136,14 @@ def iso_to_epoch_ms(ts: str) -> int:
 def _canonical_to_epoch_ms(ts: str) -> int | None:
     # Fast path for the schema's own form 'YYYY-MM-DDTHH:MM:SS.mmmZ' (every record, 11,700/s).
     clock = ts[11:23]
-    if not (clock[2] == ":" and clock[5] == ":" and clock[:2].isdigit() and clock[3:5].isdigit()
-            and clock[6:8].isdigit() and clock[9:].isdigit()):
+    if not (
+        clock[2] == ":"
+        and clock[5] == ":"
+        and clock[:2].isdigit()
+        and clock[3:5].isdigit()
+        and clock[6:8].isdigit()
+        and clock[9:].isdigit()
+    ):
         return None
     hours, minutes, seconds = int(clock[:2]), int(clock[3:5]), int(clock[6:8])
     if hours > 23 or minutes > 59 or seconds > 59:
@@ -139,8 +156,7 @@ def _canonical_to_epoch_ms(ts: str) -> int | None:
 
 @lru_cache(maxsize=4096)
 def _midnight_epoch_ms(day: str) -> int | None:
-    if not (day[4] == "-" and day[7] == "-" and day[:4].isdigit() and day[5:7].isdigit()
-            and day[8:].isdigit()):
+    if not (day[4] == "-" and day[7] == "-" and day[:4].isdigit() and day[5:7].isdigit() and day[8:].isdigit()):
         return None
     try:
         ordinal = _dt.date(int(day[:4]), int(day[5:7]), int(day[8:])).toordinal()

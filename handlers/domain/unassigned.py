@@ -6,10 +6,10 @@ run; a slower fix, or a gap longer than MAX_GAP_MS between moving fixes, ends it
 candidate once it has lasted more than MIN_MOVING_MS (one minute). Whether a driver was in the vehicle
 is the caller's business (the duty statuses in effect during the run). Pure code: no I/O.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 MOVING_KPH = 5 * 1.609344
 MIN_MOVING_MS = 60_000
@@ -26,7 +26,7 @@ class MovingRun:
         return self.last_ms - self.since_ms > MIN_MOVING_MS
 
 
-def step(run: Optional[MovingRun], ts_ms: int, speed_kph: Optional[float]) -> Optional[MovingRun]:
+def step(run: MovingRun | None, ts_ms: int, speed_kph: float | None) -> MovingRun | None:
     """The moving run after a fix at ts_ms (None: the vehicle is not moving). A fix at or before the
     run's last one (redelivered or stale) leaves the run unchanged."""
     if run is not None and ts_ms <= run.last_ms:

@@ -4,13 +4,14 @@
 machine-readable code (catalogue in docs/telemetry.md). A record is accepted only when there are
 no reasons; the normalized copy then carries canonical `ts`, `ts_ms`, upper-case DTCs.
 """
+
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 from . import dtc as _dtc
 from . import telemetry as _t
@@ -59,15 +60,21 @@ HOS_ORIGIN_INVALID = "HOS_ORIGIN_INVALID"
 HOS_ANNOTATION_INVALID = "HOS_ANNOTATION_INVALID"
 ODOMETER_OUT_OF_RANGE = "ODOMETER_OUT_OF_RANGE"
 
-ALL_REASON_CODES = tuple(sorted({
-    value for name, value in globals().items()
-    if name.isupper() and isinstance(value, str) and name not in ("SCHEMA",)
-}))
+ALL_REASON_CODES = tuple(
+    sorted(
+        {
+            value
+            for name, value in globals().items()
+            if name.isupper() and isinstance(value, str) and name not in ("SCHEMA",)
+        }
+    )
+)
 
 
 @dataclass(frozen=True)
 class SignalRange:
     """Physical/encodable range of one signal. Values outside are sensor or decoding errors."""
+
     low: float
     high: float
     unit: str
@@ -109,6 +116,7 @@ _KIND_FIELDS = {
 @dataclass(frozen=True)
 class Reason:
     """Why a record is rejected: `code` (see ALL_REASON_CODES), the `field` path, a detail."""
+
     code: str
     field: str
     detail: str = ""
@@ -117,12 +125,13 @@ class Reason:
 @dataclass
 class ValidationResult:
     """`ok` iff `reasons` is empty; `record` is the normalized copy (None when rejected)."""
+
     ok: bool
     reasons: list[Reason] = field(default_factory=list)
-    record: Optional[dict] = None
+    record: dict | None = None
 
     @property
-    def reason_code(self) -> Optional[str]:
+    def reason_code(self) -> str | None:
         """The first reason's code (what the DLQ body's `reason` carries), None when ok."""
         return self.reasons[0].code if self.reasons else None
 
@@ -130,8 +139,9 @@ class ValidationResult:
 DEFAULT_MAX_AGE_S = 7 * 86400  # Kinesis' longest standard retention: older data is a replay error
 
 
-def validate(record: Any, *, now_ms: int, max_skew_s: int = 300,
-             max_age_s: int = DEFAULT_MAX_AGE_S) -> ValidationResult:
+def validate(
+    record: Any, *, now_ms: int, max_skew_s: int = 300, max_age_s: int = DEFAULT_MAX_AGE_S
+) -> ValidationResult:
     """Validate one decoded record against the schema; never raises.
 
     Timestamps later than now + max_skew_s or older than now - max_age_s are rejected.
@@ -170,15 +180,22 @@ def decode_and_validate(raw: Any, *, now_ms: int, **limits: int) -> ValidationRe
 
 
 # ---- common fields ------------------------------------------------------------------------
-def _check_common(record: dict, out: dict, reasons: list[Reason], kind: Any, now_ms: int,
-                  max_skew_s: int, max_age_s: int) -> None:
+def _check_common(
+    record: dict, out: dict, reasons: list[Reason], kind: Any, now_ms: int, max_skew_s: int, max_age_s: int
+) -> None:
     record_id = record.get("record_id")
     if record_id is None:
         reasons.append(Reason(FIELD_MISSING, "record_id"))
     elif not isinstance(record_id, str) or not 0 < len(record_id) <= _RECORD_ID_MAX:
         reasons.append(Reason(FIELD_TYPE, "record_id", "non-empty string <= 128 chars"))
-    identity = (record.get("vehicle_id"), record.get("fleet_id"), record.get("driver_id"),
-                record.get("vin"), record.get("vehicle_type"), kind == "hos")
+    identity = (
+        record.get("vehicle_id"),
+        record.get("fleet_id"),
+        record.get("driver_id"),
+        record.get("vin"),
+        record.get("vehicle_type"),
+        kind == "hos",
+    )
     try:
         found = _cached_identity_reasons(*identity)
     except TypeError:  # an unhashable value (list, dict) cannot be a cache key
@@ -188,8 +205,9 @@ def _check_common(record: dict, out: dict, reasons: list[Reason], kind: Any, now
     _check_ts(record.get("ts"), out, reasons, now_ms, max_skew_s, max_age_s)
 
 
-def _identity_reasons(vehicle_id: Any, fleet_id: Any, driver_id: Any, vin: Any,
-                      vehicle_type: Any, driver_required: bool) -> tuple[Reason, ...]:
+def _identity_reasons(
+    vehicle_id: Any, fleet_id: Any, driver_id: Any, vin: Any, vehicle_type: Any, driver_required: bool
+) -> tuple[Reason, ...]:
     reasons = []
     for name, value in (("vehicle_id", vehicle_id), ("fleet_id", fleet_id), ("driver_id", driver_id)):
         if value is None:
@@ -212,8 +230,7 @@ def _identity_reasons(vehicle_id: Any, fleet_id: Any, driver_id: Any, vin: Any,
 _cached_identity_reasons = lru_cache(maxsize=1 << 16, typed=True)(_identity_reasons)
 
 
-def _check_ts(ts: Any, out: dict, reasons: list[Reason], now_ms: int, max_skew_s: int,
-              max_age_s: int) -> None:
+def _check_ts(ts: Any, out: dict, reasons: list[Reason], now_ms: int, max_skew_s: int, max_age_s: int) -> None:
     if ts is None:
         reasons.append(Reason(FIELD_MISSING, "ts"))
         return
@@ -264,8 +281,13 @@ def _check_diagnostics(record: dict, out: dict, reasons: list[Reason]) -> None:
             reasons.append(Reason(SIGNAL_TYPE, f"signals.{name}", _short(value)))
         else:
             bounds = SIGNAL_RANGES[name]
-            reasons.append(Reason(SIGNAL_OUT_OF_RANGE, f"signals.{name}",
-                                  f"{_short(value)} not in [{bounds.low}, {bounds.high}] {bounds.unit}"))
+            reasons.append(
+                Reason(
+                    SIGNAL_OUT_OF_RANGE,
+                    f"signals.{name}",
+                    f"{_short(value)} not in [{bounds.low}, {bounds.high}] {bounds.unit}",
+                )
+            )
     out["signals"] = clean_signals
     clean_dtcs = []
     for index, item in enumerate(dtcs):
@@ -289,10 +311,15 @@ def _check_hos(record: dict, out: dict, reasons: list[Reason]) -> None:
         ruleset = _hos_rulesets.US_PROPERTY
     if "cycle" in record and record["cycle"] is not None:
         cycle = record["cycle"]
-        allowed = _t.HOS_RULESET_CYCLES.get(ruleset, _t.HOS_CYCLES)
+        allowed = _t.HOS_RULESET_CYCLES[ruleset] if ruleset is not None else _t.HOS_CYCLES
         if not isinstance(cycle, str) or cycle not in allowed:
-            reasons.append(Reason(HOS_CYCLE_INVALID, "cycle", f"{_short(cycle)} not in {list(allowed)}"
-                                  + (f" for {ruleset}" if ruleset else "")))
+            reasons.append(
+                Reason(
+                    HOS_CYCLE_INVALID,
+                    "cycle",
+                    f"{_short(cycle)} not in {list(allowed)}" + (f" for {ruleset}" if ruleset else ""),
+                )
+            )
     if "time_zone" in record and not _is_time_zone(record["time_zone"]):
         reasons.append(Reason(HOS_TIME_ZONE_INVALID, "time_zone", _short(record["time_zone"])))
     exceptions = record.get("exceptions", [])
@@ -317,7 +344,7 @@ def _check_hos(record: dict, out: dict, reasons: list[Reason]) -> None:
             reasons.append(Reason(ODOMETER_OUT_OF_RANGE, "odometer_km", _short(odometer)))
 
 
-def _exception_problem(claim: Any, ruleset: Optional[str]) -> str:
+def _exception_problem(claim: Any, ruleset: str | None) -> str:
     """Empty when the claim is valid for the rule set: a name, or an object for one duty period
     (handlers.domain.hos.period_exceptions, which gives the exact error)."""
     if isinstance(claim, dict):
@@ -402,6 +429,7 @@ def _is_time_zone(name: Any) -> bool:
 def _zone_exists(name: str) -> bool:
     try:
         import zoneinfo
+
         zoneinfo.ZoneInfo(name)
         return True
     except zoneinfo.ZoneInfoNotFoundError:
@@ -414,6 +442,7 @@ def _zone_exists(name: str) -> bool:
 @lru_cache(maxsize=1)
 def _has_tz_database() -> bool:
     import zoneinfo
+
     try:
         zoneinfo.ZoneInfo("America/Chicago")
         return True

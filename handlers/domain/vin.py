@@ -3,18 +3,38 @@
 The fleet is North American, so position 9 must hold the check digit; a VIN with a wrong one is
 rejected rather than guessed at (a typo in a VIN routes alerts to the wrong truck).
 """
+
 from __future__ import annotations
 
 import random
-from typing import Optional, Union
 
 VIN_LENGTH = 17
 ALLOWED_CHARS = frozenset("0123456789ABCDEFGHJKLMNPRSTUVWXYZ")  # no I, O, Q
 _TRANSLITERATION = {
     **{str(d): d for d in range(10)},
-    "A": 1, "B": 2, "C": 3, "D": 4, "E": 5, "F": 6, "G": 7, "H": 8,
-    "J": 1, "K": 2, "L": 3, "M": 4, "N": 5, "P": 7, "R": 9,
-    "S": 2, "T": 3, "U": 4, "V": 5, "W": 6, "X": 7, "Y": 8, "Z": 9,
+    "A": 1,
+    "B": 2,
+    "C": 3,
+    "D": 4,
+    "E": 5,
+    "F": 6,
+    "G": 7,
+    "H": 8,
+    "J": 1,
+    "K": 2,
+    "L": 3,
+    "M": 4,
+    "N": 5,
+    "P": 7,
+    "R": 9,
+    "S": 2,
+    "T": 3,
+    "U": 4,
+    "V": 5,
+    "W": 6,
+    "X": 7,
+    "Y": 8,
+    "Z": 9,
 }
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 CHECK_DIGIT_POSITION = 8  # zero-based index of position 9
@@ -47,7 +67,7 @@ def check_digit(vin: str) -> str:
     return "X" if remainder == 10 else str(remainder)
 
 
-def vin_problem(vin: object) -> Optional[str]:
+def vin_problem(vin: object) -> str | None:
     """None when `vin` is a valid North American VIN, else the reason code."""
     if vin is None or vin == "":
         return VIN_MISSING
@@ -65,8 +85,9 @@ def is_valid_vin(vin: object) -> bool:
     return vin_problem(vin) is None
 
 
-def make_vin(seed: Union[int, str, random.Random, None] = None, *, wmi: Optional[str] = None,
-             serial: Optional[int] = None) -> str:
+def make_vin(
+    seed: int | str | random.Random | None = None, *, wmi: str | None = None, serial: int | None = None
+) -> str:
     """Build a VALID North American VIN deterministically from `seed`.
 
     `seed` may be an int/str (same seed -> same VIN) or a `random.Random` to draw from.
@@ -84,4 +105,4 @@ def make_vin(seed: Union[int, str, random.Random, None] = None, *, wmi: Optional
     if not 0 <= number < 1_000_000:
         raise ValueError("serial must be in 0..999999")
     draft = f"{manufacturer}{descriptor}0{year}{plant}{number:06d}"
-    return draft[:CHECK_DIGIT_POSITION] + check_digit(draft) + draft[CHECK_DIGIT_POSITION + 1:]
+    return draft[:CHECK_DIGIT_POSITION] + check_digit(draft) + draft[CHECK_DIGIT_POSITION + 1 :]

@@ -7,6 +7,7 @@ when the `harness.runtime` package is not importable, the emulator serves moto +
 The server answers an SDK's retry of a call it already executed with the first answer
 (`harness.emulator.retry_replay`), so a lost response never turns a create into a conflict.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--state-dir", required=True)
-    parser.add_argument("--no-runtime", action="store_true",
-                        help="serve moto + its patches only (no local Lambda execution / pollers)")
+    parser.add_argument(
+        "--no-runtime", action="store_true", help="serve moto + its patches only (no local Lambda execution / pollers)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -53,10 +55,15 @@ def main() -> None:
     patches.apply_all()
     # What the emulator keeps (FLEETTAP_LOCAL_RETENTION_S, harness/emulator/patches/retention.py), for
     # tools that judge its memory, such as the soak.
-    (state_dir / EMULATOR_SETTINGS).write_text(json.dumps({
-        "local_retention_s": retention.local_retention_s(), "retention_env": retention.RETENTION_ENV}))
-    log.info("local data retention: %s", f"{retention.local_retention_s():g} s" if retention.local_retention_s()
-             else "off (AWS retention periods, every item kept)")
+    (state_dir / EMULATOR_SETTINGS).write_text(
+        json.dumps({"local_retention_s": retention.local_retention_s(), "retention_env": retention.RETENTION_ENV})
+    )
+    log.info(
+        "local data retention: %s",
+        f"{retention.local_retention_s():g} s"
+        if retention.local_retention_s()
+        else "off (AWS retention periods, every item kept)",
+    )
     runtime = None if args.no_runtime else _runtime()
     if runtime is not None:
         runtime.install(state_dir)
@@ -65,8 +72,9 @@ def main() -> None:
     server.start()
     if runtime is not None:
         runtime.start(state_dir, endpoint)
-    log.info("emulator listening on %s (state %s, runtime %s)", endpoint, state_dir,
-             "on" if runtime is not None else "off")
+    log.info(
+        "emulator listening on %s (state %s, runtime %s)", endpoint, state_dir, "on" if runtime is not None else "off"
+    )
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -82,6 +90,7 @@ def main() -> None:
 
 def _bounded(name: str, function, timeout: float = STOP_TIMEOUT_S) -> None:
     """Run one shutdown step, giving up after `timeout` seconds so SIGTERM always ends the process."""
+
     def run() -> None:
         try:
             function()

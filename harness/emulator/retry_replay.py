@@ -11,19 +11,21 @@ is still running waits for it); a retry of a call that failed or whose response 
 keep runs again, as it would on AWS. Requests without the header (Terraform's S3 GETs, curl) pass
 straight through. Each replay is logged at WARNING with the request path.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
 from werkzeug.serving import make_server
 
 log = logging.getLogger("harness.emulator.retry_replay")
 
-KEPT_CALLS = 512           # invocation ids remembered (bounded: the emulator runs for hours)
+KEPT_CALLS = 512  # invocation ids remembered (bounded: the emulator runs for hours)
 KEPT_BODY_BYTES = 64 * 1024  # larger responses (GetRecords pages) are not kept: reads are safe to rerun
 FIRST_ATTEMPT_WAIT_S = 120.0
 
@@ -44,7 +46,7 @@ class RetryReplay:
         self.kept_calls = kept_calls
         self.kept_body_bytes = kept_body_bytes
         self.replayed = 0
-        self._calls: "OrderedDict[str, _Call]" = OrderedDict()
+        self._calls: OrderedDict[str, _Call] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -65,8 +67,12 @@ class RetryReplay:
             return self.app(environ, start_response)
         status, headers, body = call.response
         self.replayed += 1
-        log.warning("replayed the response of an earlier attempt to a retried call: %s %s (%s)",
-                    environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), environ.get("HTTP_AMZ_SDK_REQUEST"))
+        log.warning(
+            "replayed the response of an earlier attempt to a retried call: %s %s (%s)",
+            environ.get("REQUEST_METHOD"),
+            environ.get("PATH_INFO"),
+            environ.get("HTTP_AMZ_SDK_REQUEST"),
+        )
         start_response(status, list(headers))
         return [body]
 
@@ -96,8 +102,12 @@ class ReplayingMotoServer(ThreadedMotoServer):
     """moto's threaded server with RetryReplay in front of its application."""
 
     def _server_entry(self) -> None:
-        self._server = make_server(self._ip_address, self._port,
-                                   RetryReplay(DomainDispatcherApplication(create_backend_app)),
-                                   True, request_handler=MotoRequestHandler)
+        self._server = make_server(
+            self._ip_address,
+            self._port,
+            RetryReplay(DomainDispatcherApplication(create_backend_app)),
+            True,
+            request_handler=MotoRequestHandler,
+        )
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -23,6 +23,7 @@ Vehicle registry history (age, service, prior failures): the simulated fleet has
 so half the windows carry none (as in the scenarios) and half a random registry row independent of
 the label, so the model neither needs nor trusts it.
 """
+
 from __future__ import annotations
 
 import random
@@ -41,8 +42,11 @@ WINDOW_MS = _predictive.WINDOW_MS
 WINDOW_MIN = WINDOW_MS // 60_000
 MIN_WINDOW_SPAN_MIN = _predictive.MIN_WINDOW_SPAN_MIN
 HISTORY_SIGNALS = _predictive.HISTORY_SIGNALS
-PROCESSES = {"cooling_failure": "cooling_system", "battery_decline": "battery_electrical",
-             "injector_wear": "fuel_system"}
+PROCESSES = {
+    "cooling_failure": "cooling_system",
+    "battery_decline": "battery_electrical",
+    "injector_wear": "fuel_system",
+}
 COMPONENTS = tuple(PROCESSES.values())
 POSITIVE_SEVERITY = 0.3
 MIN_RUNNING_RECORDS = 10  # cooling / injector faults only show with the engine running
@@ -60,8 +64,14 @@ class Sample:
     vehicle_type: str = ""
 
 
-def simulate(vehicles: int, duration_s: int, seed: int, injections: list[Injection] = (),
-             start: str = START, mix: dict | None = None) -> dict[str, list[dict]]:
+def simulate(
+    vehicles: int,
+    duration_s: int,
+    seed: int,
+    injections: list[Injection] = (),
+    start: str = START,
+    mix: dict | None = None,
+) -> dict[str, list[dict]]:
     """vehicle_id -> its diagnostics records (decoded, in time order)."""
     config = SimConfig(vehicles=vehicles, duration_s=duration_s, tick_s=60, start=start)
     if mix is not None:
@@ -77,9 +87,12 @@ def simulate(vehicles: int, duration_s: int, seed: int, injections: list[Injecti
 def stored(record: dict) -> dict:
     """What features_for reads back from vehicle_history for one record."""
     signals = record.get("signals") or {}
-    return {"ts_ms": iso_to_epoch_ms(record["ts"]), "vehicle_type": record.get("vehicle_type"),
-            "signals": {s: signals[s] for s in HISTORY_SIGNALS if signals.get(s) is not None},
-            "dtcs": record.get("dtcs") or []}
+    return {
+        "ts_ms": iso_to_epoch_ms(record["ts"]),
+        "vehicle_type": record.get("vehicle_type"),
+        "signals": {s: signals[s] for s in HISTORY_SIGNALS if signals.get(s) is not None},
+        "dtcs": record.get("dtcs") or [],
+    }
 
 
 def windows(records: list[dict], stride_min: int, offset_min: int = 0):
@@ -87,7 +100,7 @@ def windows(records: list[dict], stride_min: int, offset_min: int = 0):
     rows = [stored(r) for r in records]
     for i in range(offset_min % stride_min, len(rows), stride_min):
         end = rows[i]["ts_ms"]
-        window = [r for r in rows[max(0, i - WINDOW_MIN - 1):i + 1] if end - WINDOW_MS < r["ts_ms"] <= end]
+        window = [r for r in rows[max(0, i - WINDOW_MIN - 1) : i + 1] if end - WINDOW_MS < r["ts_ms"] <= end]
         if (window[-1]["ts_ms"] - window[0]["ts_ms"]) / 60_000 >= MIN_WINDOW_SPAN_MIN:
             yield end, window
 
@@ -96,8 +109,12 @@ def random_history(rng: random.Random, window: list[dict]) -> dict:
     if rng.random() < 0.5:
         return {}
     odometer = max((r["signals"].get("odometer_km", 0.0) for r in window), default=0.0)
-    return {"age_days": rng.uniform(100, 3500), "last_service_km": odometer - rng.uniform(0, 40000),
-            "prior_failures": float(rng.choice([0, 0, 0, 1, 1, 2, 3])), "odometer_km": odometer}
+    return {
+        "age_days": rng.uniform(100, 3500),
+        "last_service_km": odometer - rng.uniform(0, 40000),
+        "prior_failures": float(rng.choice([0, 0, 0, 1, 1, 2, 3])),
+        "odometer_km": odometer,
+    }
 
 
 def _observable(process: str, window: list[dict]) -> bool:
@@ -106,8 +123,15 @@ def _observable(process: str, window: list[dict]) -> bool:
     return sum(1 for r in window if r["signals"].get("engine_rpm", 0) > 0) >= MIN_RUNNING_RECORDS
 
 
-def fleet_samples(vehicles: int, duration_s: int, seed: int, injections: list[Injection] = (),
-                  stride_min: int = 15, start: str = START, keep_ambiguous: bool = False) -> list[Sample]:
+def fleet_samples(
+    vehicles: int,
+    duration_s: int,
+    seed: int,
+    injections: list[Injection] = (),
+    stride_min: int = 15,
+    start: str = START,
+    keep_ambiguous: bool = False,
+) -> list[Sample]:
     """Labelled windows of one simulated fleet (see the module docstring for the labels)."""
     rng = random.Random(f"{seed}/windows")
     start_ms = iso_to_epoch_ms(start)
@@ -128,8 +152,11 @@ def fleet_samples(vehicles: int, duration_s: int, seed: int, injections: list[In
                     failing = PROCESSES[injection.type]
                 elif not keep_ambiguous:
                     continue
-            samples.append(Sample(window, random_history(rng, window), failing, vehicle_id, end, severity,
-                                  window[-1]["vehicle_type"]))
+            samples.append(
+                Sample(
+                    window, random_history(rng, window), failing, vehicle_id, end, severity, window[-1]["vehicle_type"]
+                )
+            )
     return samples
 
 
@@ -139,14 +166,27 @@ def degradation_injections(rng: random.Random, first: int, count: int, duration_
     for k in range(count):
         process = list(PROCESSES)[k % len(PROCESSES)]
         ramp = rng.uniform(2, 10) * 3600
-        injections.append(Injection.from_mapping({
-            "type": process, "vehicles": [first + k], "at": int(rng.uniform(0, duration_s * 0.6)),
-            "ramp": int(ramp), "peak": round(rng.uniform(0.5, 1.0), 2)}))
+        injections.append(
+            Injection.from_mapping(
+                {
+                    "type": process,
+                    "vehicles": [first + k],
+                    "at": int(rng.uniform(0, duration_s * 0.6)),
+                    "ramp": int(ramp),
+                    "peak": round(rng.uniform(0.5, 1.0), 2),
+                }
+            )
+        )
     return injections
 
 
-def generate(seed: int, healthy_vehicles: int = 160, degraded_vehicles: int = 150,
-             duration_s: int = 24 * 3600, stride_min: int = 15) -> list[Sample]:
+def generate(
+    seed: int,
+    healthy_vehicles: int = 160,
+    degraded_vehicles: int = 150,
+    duration_s: int = 24 * 3600,
+    stride_min: int = 15,
+) -> list[Sample]:
     """The training set: one mixed fleet of which the last `degraded_vehicles` carry a degradation."""
     rng = random.Random(seed)
     injections = degradation_injections(rng, healthy_vehicles, degraded_vehicles, duration_s)

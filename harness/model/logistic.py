@@ -1,5 +1,6 @@
 """Binary logistic regression in pure Python (no numpy in the harness), fitted by Newton's method
 (iteratively reweighted least squares) with a small L2 penalty; inputs are standardised first."""
+
 from __future__ import annotations
 
 import math

@@ -8,6 +8,7 @@ within `horizon_days`; when no component reaches 0.5 the component is "none" and
 is still the highest failure probability (so it stays below the 0.8 publish threshold).
 Every endpoint name is answered by the same model; the endpoint itself is not emulated.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,7 +51,7 @@ def parse_features(body: str, feature_names: list[str]) -> list[float | None]:
         text = ",".join("" if v is None else str(v) for v in document)
     cells = text.splitlines()[0].split(",")
     values = [_number(cell) for cell in cells]
-    return (values + [None] * len(feature_names))[:len(feature_names)]
+    return (values + [None] * len(feature_names))[: len(feature_names)]
 
 
 def predict(features: list[float | None], model: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """Feature standardisation shared by training and serving: missing/NaN -> the training mean."""
+
 from __future__ import annotations
 
 import math

@@ -6,6 +6,7 @@ handler's FEATURE_NAMES, trained on windows of a simulated mixed fleet (sim/, wi
 degradations; see degradation_data) and scored (ROC AUC, precision of confidence > 0.8) on the
 windows of a second, held-out simulated fleet (another seed); the scores are stored in the artifact.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,6 @@ import json
 from pathlib import Path
 
 from handlers.domain.predictive import FEATURE_NAMES, build_features
-
 from harness.model import degradation_data
 from harness.model.logistic import auc, fit, sigmoid
 from harness.model.standardize import column_stats, standardize
@@ -40,20 +40,30 @@ def train(seed: int, healthy: int = 160, degraded: int = 150, stride_min: int = 
         test_labels = [int(s.failing_component == component) for s in test_samples]
         confident = [label for score, label in zip(scores, test_labels) if score > 0.8]
         components[component] = {
-            "weights": [round(w, 6) for w in weights], "bias": round(bias, 6),
+            "weights": [round(w, 6) for w in weights],
+            "bias": round(bias, 6),
             "test_auc": round(auc(scores, test_labels), 4),
             "test_precision_above_0_8": round(sum(confident) / len(confident), 4) if confident else None,
             "test_positives": sum(test_labels),
         }
     return {
-        "model": "fleettap-local-predictive", "kind": "one-vs-rest logistic regression",
-        "horizon_days": degradation_data.HORIZON_DAYS, "feature_names": list(FEATURE_NAMES),
-        "means": [round(m, 6) for m in means], "stds": [round(s, 6) for s in stds],
+        "model": "fleettap-local-predictive",
+        "kind": "one-vs-rest logistic regression",
+        "horizon_days": degradation_data.HORIZON_DAYS,
+        "feature_names": list(FEATURE_NAMES),
+        "means": [round(m, 6) for m in means],
+        "stds": [round(s, 6) for s in stds],
         "components": components,
-        "training": {"generator": "harness.model.degradation_data (sim.fleet windows)", "seed": seed,
-                     "healthy_vehicles": healthy, "degraded_vehicles": degraded, "stride_min": stride_min,
-                     "train_windows": len(train_samples), "test_windows": len(test_samples),
-                     "positive_severity": degradation_data.POSITIVE_SEVERITY},
+        "training": {
+            "generator": "harness.model.degradation_data (sim.fleet windows)",
+            "seed": seed,
+            "healthy_vehicles": healthy,
+            "degraded_vehicles": degraded,
+            "stride_min": stride_min,
+            "train_windows": len(train_samples),
+            "test_windows": len(test_samples),
+            "positive_severity": degradation_data.POSITIVE_SEVERITY,
+        },
     }
 
 

@@ -11,6 +11,7 @@ The emulator process (`python -m harness.emulator`) calls:
   status file for `python -m harness.runtime.status`;
 - `stop()` on shutdown (kills the execution environments).
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_runtime: "LocalRuntime | None" = None
+_runtime: LocalRuntime | None = None
 _lock = threading.Lock()
 
 

@@ -1,5 +1,6 @@
 """Which endpoint the command-line tools (status, query, trigger, logs) talk to; where the stack is
 comes from harness.config (`state_dir`, `read_stack_data`), the one stack locator."""
+
 from __future__ import annotations
 
 import os

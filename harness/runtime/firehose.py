@@ -11,6 +11,7 @@ created (Firehose starts at LATEST), buffer until `BufferingHints` size or inter
 4. failed records to `ErrorOutputPrefix` as JSON lines.
 `FLEETTAP_FIREHOSE_MAX_BUFFER_S` (unset by default) caps the buffering interval for tests only.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,7 +27,11 @@ from typing import Any
 
 from harness.runtime.aws_clients import client
 from harness.runtime.firehose_format import (
-    default_prefix, extract_query_keys, glue_schema, resolve_prefix, to_parquet,
+    default_prefix,
+    extract_query_keys,
+    glue_schema,
+    resolve_prefix,
+    to_parquet,
 )
 
 log = logging.getLogger(__name__)
@@ -97,10 +102,14 @@ class DeliveryStreamRunner:
                     shard_id = shard["ShardId"]
                     if shard_id not in iterators:
                         iterators[shard_id] = self._kinesis.get_shard_iterator(
-                            StreamARN=self.stream_arn, ShardId=shard_id, ShardIteratorType="AT_TIMESTAMP",
-                            Timestamp=self.created_s)["ShardIterator"]
-                    response = self._kinesis.get_records(ShardIterator=iterators[shard_id], Limit=10000,
-                                                         StreamARN=self.stream_arn)
+                            StreamARN=self.stream_arn,
+                            ShardId=shard_id,
+                            ShardIteratorType="AT_TIMESTAMP",
+                            Timestamp=self.created_s,
+                        )["ShardIterator"]
+                    response = self._kinesis.get_records(
+                        ShardIterator=iterators[shard_id], Limit=10000, StreamARN=self.stream_arn
+                    )
                     iterators[shard_id] = response["NextShardIterator"]
                     for record in response["Records"]:
                         self._add(shard_id, record)
@@ -124,8 +133,15 @@ class DeliveryStreamRunner:
         batch, self._buffer, self._buffer_bytes, self._first_buffered_at = self._buffer, [], 0, None
         if not batch:
             return
-        rows = [{"recordId": str(index), "data": item["record"]["Data"], "arrival_s": item["arrival_s"],
-                 "partition_keys": {}} for index, item in enumerate(batch)]
+        rows = [
+            {
+                "recordId": str(index),
+                "data": item["record"]["Data"],
+                "arrival_s": item["arrival_s"],
+                "partition_keys": {},
+            }
+            for index, item in enumerate(batch)
+        ]
         failed: list[dict[str, Any]] = []
         for processor in self._processors():
             rows, failed_here = self._process(processor, rows, batch)
@@ -141,8 +157,9 @@ class DeliveryStreamRunner:
             return self._transform(parameters["LambdaArn"], rows, batch)
         if kind == "MetadataExtraction":
             for row in rows:
-                row["partition_keys"].update(extract_query_keys(parameters["MetadataExtractionQuery"],
-                                                                json.loads(row["data"])))
+                row["partition_keys"].update(
+                    extract_query_keys(parameters["MetadataExtractionQuery"], json.loads(row["data"]))
+                )
             return rows, []
         if kind == "AppendDelimiterToRecord":
             for row in rows:
@@ -154,18 +171,25 @@ class DeliveryStreamRunner:
     def _transform(self, function_arn: str, rows: list[dict], batch: list[dict]) -> tuple[list[dict], list[dict]]:
         by_id = {row["recordId"]: row for row in rows}
         event = {
-            "invocationId": str(uuid.uuid4()), "deliveryStreamArn": self.arn,
-            "sourceKinesisStreamArn": self.stream_arn, "region": self._region,
-            "records": [{
-                "recordId": row["recordId"], "data": base64.b64encode(row["data"]).decode(),
-                "approximateArrivalTimestamp": int(row["arrival_s"] * 1000),
-                "kinesisRecordMetadata": {
-                    "shardId": batch[int(row["recordId"])]["shard_id"],
-                    "partitionKey": batch[int(row["recordId"])]["record"]["PartitionKey"],
-                    "sequenceNumber": batch[int(row["recordId"])]["record"]["SequenceNumber"],
-                    "approximateArrivalTimestamp": int(row["arrival_s"] * 1000), "subsequenceNumber": 0,
-                },
-            } for row in rows],
+            "invocationId": str(uuid.uuid4()),
+            "deliveryStreamArn": self.arn,
+            "sourceKinesisStreamArn": self.stream_arn,
+            "region": self._region,
+            "records": [
+                {
+                    "recordId": row["recordId"],
+                    "data": base64.b64encode(row["data"]).decode(),
+                    "approximateArrivalTimestamp": int(row["arrival_s"] * 1000),
+                    "kinesisRecordMetadata": {
+                        "shardId": batch[int(row["recordId"])]["shard_id"],
+                        "partitionKey": batch[int(row["recordId"])]["record"]["PartitionKey"],
+                        "sequenceNumber": batch[int(row["recordId"])]["record"]["SequenceNumber"],
+                        "approximateArrivalTimestamp": int(row["arrival_s"] * 1000),
+                        "subsequenceNumber": 0,
+                    },
+                }
+                for row in rows
+            ],
         }
         result = self._functions.invoke(function_arn, event)
         if result.failed or not isinstance(result.payload, dict):
@@ -178,14 +202,15 @@ class DeliveryStreamRunner:
                 continue
             if answer.get("result") == "Ok":
                 keys = (answer.get("metadata") or {}).get("partitionKeys") or {}
-                kept.append(dict(row, data=base64.b64decode(answer["data"]),
-                                 partition_keys={**row["partition_keys"], **keys}))
+                kept.append(
+                    dict(row, data=base64.b64decode(answer["data"]), partition_keys={**row["partition_keys"], **keys})
+                )
             elif answer.get("result") == "ProcessingFailed":
                 failed.append(dict(row, error="Lambda.ProcessingFailed"))
         return kept, failed
 
     def _write(self, rows: list[dict]) -> None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         groups: dict[str, list[dict]] = {}
         failed = []
         prefix = self.destination.get("Prefix") or ""
@@ -223,11 +248,19 @@ class DeliveryStreamRunner:
 
     def _write_errors(self, rows: list[dict]) -> None:
         error_prefix = self.destination.get("ErrorOutputPrefix") or "errors/"
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         resolved = resolve_prefix(error_prefix, {}, now, "processing-failed")
-        lines = [json.dumps({"attemptsMade": 1, "arrivalTimestamp": int(row["arrival_s"] * 1000),
-                             "errorCode": row.get("error"), "rawData": base64.b64encode(row["data"]).decode()})
-                 for row in rows]
+        lines = [
+            json.dumps(
+                {
+                    "attemptsMade": 1,
+                    "arrivalTimestamp": int(row["arrival_s"] * 1000),
+                    "errorCode": row.get("error"),
+                    "rawData": base64.b64encode(row["data"]).decode(),
+                }
+            )
+            for row in rows
+        ]
         key = f"{resolved}{self.name}-{self.version}-{now.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}"
         self._s3.put_object(Bucket=self.bucket, Key=key, Body="\n".join(lines).encode())
 

@@ -1,5 +1,6 @@
 """What Firehose does to a buffered batch before writing it: the S3 prefix expressions of dynamic
 partitioning, simple `MetadataExtraction` queries, and JSON -> Parquet with the Glue table's columns."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,9 +17,11 @@ _EXPRESSION = re.compile(r"!\{([^:}]+):([^}]*)\}")
 _TIMESTAMP_FORMAT = [("yyyy", "%Y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"), ("mm", "%M"), ("ss", "%S")]
 
 
-def resolve_prefix(prefix: str, partition_keys: dict[str, str], arrival: dt.datetime,
-                   error_output_type: str | None = None) -> str:
+def resolve_prefix(
+    prefix: str, partition_keys: dict[str, str], arrival: dt.datetime, error_output_type: str | None = None
+) -> str:
     """Evaluate `!{namespace:value}` expressions of an S3 prefix; raise KeyError for a missing key."""
+
     def substitute(match: re.Match) -> str:
         namespace, value = match.group(1), match.group(2)
         if namespace in ("partitionKeyFromQuery", "partitionKeyFromLambda"):
@@ -59,10 +62,20 @@ def extract_query_keys(query: str, record: dict[str, Any]) -> dict[str, str]:
 
 # -- Parquet --------------------------------------------------------------------------------------
 _SCALARS = {
-    "string": pa.string(), "varchar": pa.string(), "char": pa.string(), "boolean": pa.bool_(),
-    "tinyint": pa.int8(), "smallint": pa.int16(), "int": pa.int32(), "integer": pa.int32(),
-    "bigint": pa.int64(), "float": pa.float32(), "double": pa.float64(), "date": pa.date32(),
-    "timestamp": pa.timestamp("ms", tz="UTC"), "binary": pa.binary(),
+    "string": pa.string(),
+    "varchar": pa.string(),
+    "char": pa.string(),
+    "boolean": pa.bool_(),
+    "tinyint": pa.int8(),
+    "smallint": pa.int16(),
+    "int": pa.int32(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "float": pa.float32(),
+    "double": pa.float64(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("ms", tz="UTC"),
+    "binary": pa.binary(),
 }
 
 
@@ -114,7 +127,7 @@ def _coerce(value: Any, data_type: pa.DataType) -> Any:
     try:
         if pa.types.is_timestamp(data_type):
             if isinstance(value, (int, float)):
-                return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, dt.timezone.utc)
+                return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, dt.UTC)
             return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         if pa.types.is_date(data_type):
             return dt.date.fromisoformat(str(value)[:10])
@@ -151,8 +164,7 @@ def _lookup(record: Any, name: str) -> Any:
 
 
 def to_parquet(records: list[dict[str, Any]], schema: pa.Schema, compression: str = "snappy") -> bytes:
-    columns = {field.name: [_coerce(_lookup(record, field.name), field.type) for record in records]
-               for field in schema}
+    columns = {field.name: [_coerce(_lookup(record, field.name), field.type) for record in records] for field in schema}
     table = pa.Table.from_pydict(columns, schema=schema)
     sink = io.BytesIO()
     pq.write_table(table, sink, compression=None if compression.upper() == "UNCOMPRESSED" else compression.lower())

@@ -15,14 +15,16 @@ would do inline, or answer with canned data, to the local runtime. They use the 
 
 `install(functions, answer_inference)` applies them (idempotent); `undo()` takes them out again.
 """
+
 from __future__ import annotations
 
 import base64
 import json
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -69,6 +71,7 @@ def _local_functions() -> Any:
 
 # ------------------------------------------------------------------------------ event source mappings
 
+
 @hook(target=LambdaBackend.create_event_source_mapping)
 def detach_event_source_mapping(fn: Any, self: LambdaBackend, spec: dict[str, Any]) -> Any:
     """Event source mappings are polled by the local runtime, not invoked by the producer's request.
@@ -98,6 +101,7 @@ def _unregister_from_source(backend: LambdaBackend, esm: Any) -> None:
 
 
 # ------------------------------------------------------------------------------ Lambda Invoke
+
 
 def _header(headers: Any, name: str) -> str | None:
     if not headers:
@@ -129,20 +133,38 @@ def invoke_locally(self: LambdaFunction, body: Any, request_headers: Any, respon
 
 
 # With {"lambda": {"use_docker": False}} moto answers from a canned queue instead of the function.
-RUNTIME_HOOKS.add(Patch(LambdaSimpleBackend, "invoke", LambdaBackend.invoke,
-                        doc="Lambda Invoke without Docker goes through LambdaBackend.invoke (so `invoke_locally`), "
-                            "not moto's canned answers."))
+RUNTIME_HOOKS.add(
+    Patch(
+        LambdaSimpleBackend,
+        "invoke",
+        LambdaBackend.invoke,
+        doc="Lambda Invoke without Docker goes through LambdaBackend.invoke (so `invoke_locally`), "
+        "not moto's canned answers.",
+    )
+)
 
 
 # ------------------------------------------------------------------------------ Step Functions
 
-RUNTIME_HOOKS.add(Patch(default_user_config, "stepfunctions", {"execute_state_machine": True},
-                        doc="Step Functions executions run the state machine in moto's ASL interpreter."))
+RUNTIME_HOOKS.add(
+    Patch(
+        default_user_config,
+        "stepfunctions",
+        {"execute_state_machine": True},
+        doc="Step Functions executions run the state machine in moto's ASL interpreter.",
+    )
+)
 
 
 @hook(target=StepFunctionsParserBackend.start_execution)
-def start_named_execution(fn: Any, self: Any, state_machine_arn: str, name: str | None = None,
-                          execution_input: Any = None, trace_header: Any = None) -> Any:
+def start_named_execution(
+    fn: Any,
+    self: Any,
+    state_machine_arn: str,
+    name: str | None = None,
+    execution_input: Any = None,
+    trace_header: Any = None,
+) -> Any:
     """Step Functions StartExecution without a name gets a UUID name, as on AWS.
 
     The interpreter backend names an unnamed execution "None", so a second unnamed start would fail
@@ -152,6 +174,7 @@ def start_named_execution(fn: Any, self: Any, state_machine_arn: str, name: str 
 
 
 # ------------------------------------------------------------------------------ SageMaker
+
 
 @hook(target=SageMakerRuntimeBackend.invoke_endpoint, pass_target=False)
 def answer_from_local_model(self: SageMakerRuntimeBackend, endpoint_name: str, unique_repr: bytes) -> Any:
@@ -165,9 +188,17 @@ def answer_from_local_model(self: SageMakerRuntimeBackend, endpoint_name: str, u
 
 # ------------------------------------------------------------------------------ SNS deliveries
 
+
 @hook(target=Subscription.publish)
-def deliver_sns(fn: Any, self: Subscription, message: str, message_id: str, subject: str | None = None,
-                message_attributes: dict[str, Any] | None = None, **kwargs: Any) -> None:
+def deliver_sns(
+    fn: Any,
+    self: Subscription,
+    message: str,
+    message_id: str,
+    subject: str | None = None,
+    message_attributes: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
     """SNS deliveries to Lambda and HTTP(S) are asynchronous, with the event SNS sends.
 
     Lambda: moto invokes with a fixed test event that drops the real message attributes and topic
@@ -181,8 +212,7 @@ def deliver_sns(fn: Any, self: Subscription, message: str, message_id: str, subj
         return None
     if self.protocol != "lambda":
         return fn(self, message, message_id, subject=subject, message_attributes=message_attributes, **kwargs)
-    if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(
-            message_attributes, message):
+    if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(message_attributes, message):
         return None
     if kwargs.get("message_structure") == "json":
         message = self._parse_message_structure(message, self.protocol)
@@ -192,42 +222,56 @@ def deliver_sns(fn: Any, self: Subscription, message: str, message_id: str, subj
     return None
 
 
-def _deliver_http(original_publish: Callable, subscription: Any, message: str, message_id: str,
-                  subject: str | None, message_attributes: Any, kwargs: dict) -> None:
+def _deliver_http(
+    original_publish: Callable,
+    subscription: Any,
+    message: str,
+    message_id: str,
+    subject: str | None,
+    message_attributes: Any,
+    kwargs: dict,
+) -> None:
     last_error: Exception | None = None
     for attempt in range(HTTP_DELIVERY_ATTEMPTS):
         try:
-            original_publish(subscription, message, message_id, subject=subject,
-                             message_attributes=message_attributes, **kwargs)
+            original_publish(
+                subscription, message, message_id, subject=subject, message_attributes=message_attributes, **kwargs
+            )
             return
         except Exception as exc:  # connection refused, DNS failure, timeout...
             last_error = exc
             time.sleep(0.5 * (attempt + 1))
-    log.warning("SNS delivery to %s failed after %d attempts: %s", subscription.endpoint,
-                HTTP_DELIVERY_ATTEMPTS, last_error)
+    log.warning(
+        "SNS delivery to %s failed after %d attempts: %s", subscription.endpoint, HTTP_DELIVERY_ATTEMPTS, last_error
+    )
 
 
-def sns_event(subscription: Any, message: str, message_id: str, subject: str | None,
-              message_attributes: dict[str, Any]) -> dict[str, Any]:
+def sns_event(
+    subscription: Any, message: str, message_id: str, subject: str | None, message_attributes: dict[str, Any]
+) -> dict[str, Any]:
     """The event SNS gives a subscribed Lambda function for one message."""
-    return {"Records": [{
-        "EventVersion": "1.0",
-        "EventSubscriptionArn": subscription.arn,
-        "EventSource": "aws:sns",
-        "Sns": {
-            "Type": "Notification",
-            "MessageId": message_id,
-            "TopicArn": subscription.topic.arn,
-            "Subject": subject,
-            "Message": message,
-            "Timestamp": iso_8601_datetime_with_milliseconds(utcnow()),
-            "SignatureVersion": "1",
-            "Signature": "local",
-            "SigningCertUrl": "local",
-            "UnsubscribeUrl": "local",
-            "MessageAttributes": {
-                name: {"Type": attr.get("Type", "String"), "Value": attr.get("Value")}
-                for name, attr in message_attributes.items()
-            },
-        },
-    }]}
+    return {
+        "Records": [
+            {
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription.arn,
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": message_id,
+                    "TopicArn": subscription.topic.arn,
+                    "Subject": subject,
+                    "Message": message,
+                    "Timestamp": iso_8601_datetime_with_milliseconds(utcnow()),
+                    "SignatureVersion": "1",
+                    "Signature": "local",
+                    "SigningCertUrl": "local",
+                    "UnsubscribeUrl": "local",
+                    "MessageAttributes": {
+                        name: {"Type": attr.get("Type", "String"), "Value": attr.get("Value")}
+                        for name, attr in message_attributes.items()
+                    },
+                },
+            }
+        ]
+    }

@@ -2,15 +2,17 @@
 at every invoke (so a `terraform apply` that changes code or environment takes effect on the next
 invoke), then run in one of the function's execution environments (`workers`).
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from moto.awslambda.models import LambdaFunction, lambda_backends
 
@@ -56,14 +58,16 @@ class LocalLambda:
     def spec_for(self, function: LambdaFunction) -> FunctionSpec:
         deployed_env = dict(function.environment_vars or {})
         environment = dict(deployed_env)
-        environment.update({
-            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
-            "AWS_LAMBDA_FUNCTION_VERSION": str(function.version),
-            "AWS_LAMBDA_LOG_GROUP_NAME": function.logs_group_name,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.run_time}",
-            "_HANDLER": function.handler or "",
-        })
+        environment.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+                "AWS_LAMBDA_FUNCTION_VERSION": str(function.version),
+                "AWS_LAMBDA_LOG_GROUP_NAME": function.logs_group_name,
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.run_time}",
+                "_HANDLER": function.handler or "",
+            }
+        )
         endpoint = self.endpoint or os.environ.get("AWS_ENDPOINT_URL", "")
         environment.update(local_overrides(deployed_env, read_stack_data(self.state_dir), endpoint, function.region))
         code_bytes = function.code_bytes or b""
@@ -93,11 +97,13 @@ class LocalLambda:
 
     def invoke_async(self, function: LambdaFunction, event: Any) -> None:
         """InvocationType=Event: queued, retried twice on error, as Lambda does."""
+
         def run() -> None:
             for _attempt in range(1 + ASYNC_RETRIES):
                 if not self.invoke_function(function, event).failed:
                     return
             log.warning("async invoke of %s failed after %d retries", function.function_name, ASYNC_RETRIES)
+
         self._async.submit(run)
 
     def _run_cold_start_hooks(self, spec: FunctionSpec) -> None:
@@ -111,8 +117,9 @@ class LocalLambda:
         with self._pools_lock:
             pool = self._pools.get(function_name)
             if pool is None:
-                pool = EnvironmentPool(self.code_root, self.log_dir, MAX_ENVIRONMENTS_PER_FUNCTION,
-                                       self._run_cold_start_hooks)
+                pool = EnvironmentPool(
+                    self.code_root, self.log_dir, MAX_ENVIRONMENTS_PER_FUNCTION, self._run_cold_start_hooks
+                )
                 self._pools[function_name] = pool
             return pool
 

@@ -20,6 +20,7 @@ one), except the AWS ones, which every execution environment has. The secrets na
 `DB_SECRET_ARN` / `REDIS_AUTH_SECRET_ARN` are filled with the local credentials by
 `harness.runtime.local_secrets`.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -7,6 +7,7 @@ to the local Postgres/Redis, so the runtime writes stack.json's credentials into
 version, only when the value differs). Checked every `REFRESH_S` so functions deployed later are
 covered too.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,8 @@ from pathlib import Path
 
 from moto.awslambda.models import lambda_backends
 
-from harness.runtime.aws_clients import client
 from harness.config import read_stack_data
+from harness.runtime.aws_clients import client
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,17 @@ def local_secret_values(function_env: dict[str, str], stack: dict) -> dict[str, 
     values = {}
     postgres = stack.get("postgres")
     if postgres and function_env.get("DB_SECRET_ARN"):
-        values[function_env["DB_SECRET_ARN"]] = json.dumps({
-            "username": postgres.get("user"), "password": postgres.get("password"), "engine": "postgres",
-            "host": postgres.get("host"), "port": postgres.get("port"), "dbname": postgres.get("dbname"),
-        }, sort_keys=True)
+        values[function_env["DB_SECRET_ARN"]] = json.dumps(
+            {
+                "username": postgres.get("user"),
+                "password": postgres.get("password"),
+                "engine": "postgres",
+                "host": postgres.get("host"),
+                "port": postgres.get("port"),
+                "dbname": postgres.get("dbname"),
+            },
+            sort_keys=True,
+        )
     redis = stack.get("redis")
     if redis and redis.get("password") and function_env.get("REDIS_AUTH_SECRET_ARN"):
         # Without a local password the ARN is unset instead (local_endpoints): no AUTH.

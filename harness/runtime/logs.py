@@ -1,6 +1,7 @@
 """`python -m harness.runtime.logs [FUNCTION ...] [-n 50] [-f]` (`make logs`): the local functions'
 log lines from `<state_dir>/logs/<function-name>.log`, prefixed with the function name; `-f`
 keeps following (like `tail -f` over every function, new log files included)."""
+
 from __future__ import annotations
 
 import argparse

@@ -3,11 +3,13 @@
 Re-reads the mappings every `REFRESH_S`, so a mapping created by a later `terraform apply` starts
 being polled within seconds and a deleted one stops; stream shards are re-listed at the same time.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from moto.awslambda.models import lambda_backends
 
@@ -25,8 +27,8 @@ STREAM_SOURCES = {"kinesis": KinesisSource, "dynamodb": DynamoDBStreamSource}
 def deployed_mappings() -> list[Any]:
     """Every event source mapping in every account/region of the emulator."""
     found = []
-    for account, regions in list(lambda_backends.items()):
-        for region, backend in list(regions.items()):
+    for regions in list(lambda_backends.values()):
+        for backend in list(regions.values()):
             found.extend(list(backend._event_source_mappings.values()))
     return found
 
@@ -72,14 +74,17 @@ class MappingSupervisor:
             kind = mapping.source_kind
             if kind == "sqs":
                 keys = [(mapping.uuid, "queue")]
-                factory = {keys[0]: lambda m=mapping: SqsPoller(m, self._invoke, self._endpoint, region)}
+                factory = {keys[0]: lambda m=mapping, r=region: SqsPoller(m, self._invoke, self._endpoint, r)}
             else:
                 source_class = STREAM_SOURCES[kind]
                 shard_ids = source_class.shard_ids(mapping.event_source_arn, self._endpoint, region)
                 keys = [(mapping.uuid, shard) for shard in shard_ids]
                 factory = {
-                    (mapping.uuid, shard): (lambda m=mapping, s=shard, c=source_class: StreamShardPoller(
-                        m, c(m.event_source_arn, s, self._endpoint, region), self._invoke, self._endpoint, region))
+                    (mapping.uuid, shard): (
+                        lambda m=mapping, s=shard, c=source_class, r=region: StreamShardPoller(
+                            m, c(m.event_source_arn, s, self._endpoint, r), self._invoke, self._endpoint, r
+                        )
+                    )
                     for shard in shard_ids
                 }
             for key in keys:
@@ -95,16 +100,28 @@ class MappingSupervisor:
     def snapshot(self) -> list[dict[str, Any]]:
         rows = []
         for (uuid, shard), poller in list(self._pollers.items()):
-            row = {"uuid": uuid, "source": poller.mapping.event_source_arn, "shard": shard,
-                   "function": poller.mapping.function_arn, "enabled": poller.mapping.enabled}
+            row = {
+                "uuid": uuid,
+                "source": poller.mapping.event_source_arn,
+                "shard": shard,
+                "function": poller.mapping.function_arn,
+                "enabled": poller.mapping.enabled,
+            }
             if isinstance(poller, StreamShardPoller):
-                row.update(millis_behind_latest=poller.millis_behind, last_sequence=poller.last_sequence,
-                           records_delivered=poller.records_delivered, invocations=poller.stats.invocations,
-                           function_errors=poller.stats.function_errors,
-                           discarded_records=poller.stats.discarded_records,
-                           batch_timings=poller.timing_summary())
+                row.update(
+                    millis_behind_latest=poller.millis_behind,
+                    last_sequence=poller.last_sequence,
+                    records_delivered=poller.records_delivered,
+                    invocations=poller.stats.invocations,
+                    function_errors=poller.stats.function_errors,
+                    discarded_records=poller.stats.discarded_records,
+                    batch_timings=poller.timing_summary(),
+                )
             else:
-                row.update(invocations=poller.invocations, function_errors=poller.function_errors,
-                           messages_deleted=poller.messages_deleted)
+                row.update(
+                    invocations=poller.invocations,
+                    function_errors=poller.function_errors,
+                    messages_deleted=poller.messages_deleted,
+                )
             rows.append(row)
         return rows

@@ -7,6 +7,7 @@ embedded DuckDB as a view `<database>.<table>` (and plain `<table>` when only on
 table of that name), with Hive-style
 `key=value` path segments as partition columns, as Glue partitions are.
 """
+
 from __future__ import annotations
 
 import argparse

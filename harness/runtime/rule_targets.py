@@ -1,6 +1,7 @@
 """Firing an EventBridge rule's targets the way EventBridge does for a scheduled rule: the
 "Scheduled Event" envelope (or the target's constant `Input`) to each target. Works over the API,
 so the in-emulator scheduler and `python -m harness.runtime.trigger` share it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,18 +17,25 @@ log = logging.getLogger(__name__)
 
 def scheduled_event(rule: dict[str, Any], region: str, when: dt.datetime) -> dict[str, Any]:
     return {
-        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": rule["Arn"].split(":")[4], "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
-        "resources": [rule["Arn"]], "detail": {},
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": rule["Arn"].split(":")[4],
+        "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [rule["Arn"]],
+        "detail": {},
     }
 
 
-def fire_rule(rule_name: str, endpoint: str, region: str, event_bus: str = "default",
-              when: dt.datetime | None = None) -> list[dict[str, str]]:
+def fire_rule(
+    rule_name: str, endpoint: str, region: str, event_bus: str = "default", when: dt.datetime | None = None
+) -> list[dict[str, str]]:
     """Deliver one scheduled event to every target; returns what was started per target."""
     events = client("events", endpoint, region)
     rule = events.describe_rule(Name=rule_name, EventBusName=event_bus)
-    when = when or dt.datetime.now(dt.timezone.utc)
+    when = when or dt.datetime.now(dt.UTC)
     event = scheduled_event(rule, region, when)
     fired = []
     for target in events.list_targets_by_rule(Rule=rule_name, EventBusName=event_bus)["Targets"]:
@@ -35,11 +43,13 @@ def fire_rule(rule_name: str, endpoint: str, region: str, event_bus: str = "defa
         service = target["Arn"].split(":")[2]
         if service == "states":
             execution = client("stepfunctions", endpoint, region).start_execution(
-                stateMachineArn=target["Arn"], input=payload)
+                stateMachineArn=target["Arn"], input=payload
+            )
             fired.append({"target": target["Arn"], "execution": execution["executionArn"]})
         elif service == "lambda":
-            client("lambda", endpoint, region).invoke(FunctionName=target["Arn"], InvocationType="Event",
-                                                      Payload=payload.encode())
+            client("lambda", endpoint, region).invoke(
+                FunctionName=target["Arn"], InvocationType="Event", Payload=payload.encode()
+            )
             fired.append({"target": target["Arn"], "invoked": "Event"})
         elif service == "sqs":
             sqs = client("sqs", endpoint, region)

@@ -1,6 +1,7 @@
 """EventBridge schedule expressions: `rate(5 minutes)` and `cron(min hour day-of-month month
 day-of-week year)` (UTC; `?` and `*`, lists, ranges and `/` steps; day-of-week 1-7 = SUN-SAT or
 names). `L`, `W` and `#` are not supported and raise ValueError."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,10 +9,20 @@ import re
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _DOW_NAMES = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
-_MONTH_NAMES = {name: index for index, name in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
-_FIELDS = [("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day", 1, 31, {}), ("month", 1, 12, _MONTH_NAMES),
-           ("weekday", 1, 7, _DOW_NAMES), ("year", 1970, 2199, {})]
+_MONTH_NAMES = {
+    name: index
+    for index, name in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1
+    )
+}
+_FIELDS = [
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day", 1, 31, {}),
+    ("month", 1, 12, _MONTH_NAMES),
+    ("weekday", 1, 7, _DOW_NAMES),
+    ("year", 1970, 2199, {}),
+]
 
 
 def rate_seconds(expression: str) -> int | None:
@@ -54,7 +65,9 @@ class Cron:
         parts = body[5:-1].split()
         if len(parts) != 6:
             raise ValueError(f"cron needs 6 fields: {expression}")
-        self._sets = [_parse_field(part.upper(), low, high, names) for part, (_n, low, high, names) in zip(parts, _FIELDS)]
+        self._sets = [
+            _parse_field(part.upper(), low, high, names) for part, (_n, low, high, names) in zip(parts, _FIELDS)
+        ]
 
     def matches(self, moment: dt.datetime) -> bool:
         weekday = (moment.isoweekday() % 7) + 1  # SUN=1 ... SAT=7

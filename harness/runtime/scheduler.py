@@ -1,6 +1,7 @@
 """Fires the deployed EventBridge schedule rules (`rate(...)`/`cron(...)`, state ENABLED) at their
 times; rules are re-read every tick so a later `terraform apply` is picked up. A rate rule first
 fires one period after the scheduler first sees it, as EventBridge does after rule creation."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,7 @@ class RuleScheduler:
     def _run(self) -> None:
         while not self._stop.wait(TICK_S):
             try:
-                self.tick(dt.datetime.now(dt.timezone.utc))
+                self.tick(dt.datetime.now(dt.UTC))
             except Exception:
                 log.exception("scheduler tick failed")
 

@@ -7,6 +7,7 @@ oldest record when the poller saw it, batching window spent, invoke), and every 
 (visible / in flight).
 The foundation's `harness status` can call `collect()` or `main()`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,13 +31,27 @@ def collect(explicit_state_dir: str | None = None, endpoint: str | None = None) 
     endpoint, region = resolve_endpoint(explicit_state_dir, endpoint)
     lam, sqs = client("lambda", endpoint, region), client("sqs", endpoint, region)
     functions = [
-        {"name": f["FunctionName"], "handler": f.get("Handler"), "memory_mb": f.get("MemorySize"),
-         "timeout_s": f.get("Timeout")}
-        for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]]
+        {
+            "name": f["FunctionName"],
+            "handler": f.get("Handler"),
+            "memory_mb": f.get("MemorySize"),
+            "timeout_s": f.get("Timeout"),
+        }
+        for page in lam.get_paginator("list_functions").paginate()
+        for f in page["Functions"]
+    ]
     mappings = [
-        {"uuid": m["UUID"], "source": source_label(m["EventSourceArn"]), "source_arn": m["EventSourceArn"],
-         "function": m["FunctionArn"].split(":")[-1], "state": m.get("State"), "batch_size": m.get("BatchSize")}
-        for page in lam.get_paginator("list_event_source_mappings").paginate() for m in page["EventSourceMappings"]]
+        {
+            "uuid": m["UUID"],
+            "source": source_label(m["EventSourceArn"]),
+            "source_arn": m["EventSourceArn"],
+            "function": m["FunctionArn"].split(":")[-1],
+            "state": m.get("State"),
+            "batch_size": m.get("BatchSize"),
+        }
+        for page in lam.get_paginator("list_event_source_mappings").paginate()
+        for m in page["EventSourceMappings"]
+    ]
     pollers_file = status_path(state_dir(explicit_state_dir))
     pollers: dict[str, Any] = json.loads(pollers_file.read_text()) if pollers_file.exists() else {}
     by_uuid: dict[str, list] = {}
@@ -47,18 +62,34 @@ def collect(explicit_state_dir: str | None = None, endpoint: str | None = None) 
     queues = []
     for url in sqs.list_queues().get("QueueUrls", []):
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        queues.append({"name": url.rsplit("/", 1)[1], "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
-                       "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))})
+        queues.append(
+            {
+                "name": url.rsplit("/", 1)[1],
+                "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
+                "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            }
+        )
     age = time.time() - pollers["written_at"] if pollers.get("written_at") else None
-    return {"endpoint": endpoint, "functions": functions, "mappings": mappings, "queues": queues,
-            "runtime_status_age_s": age}
+    return {
+        "endpoint": endpoint,
+        "functions": functions,
+        "mappings": mappings,
+        "queues": queues,
+        "runtime_status_age_s": age,
+    }
 
 
 def render(status: dict[str, Any]) -> str:
     lines = [f"emulator {status['endpoint']}"]
     age = status["runtime_status_age_s"]
-    lines.append("runtime: " + ("no status file (runtime not running?)" if age is None
-                                else f"status written {age:.0f} s ago" + (" (STALE)" if age > 10 else "")))
+    lines.append(
+        "runtime: "
+        + (
+            "no status file (runtime not running?)"
+            if age is None
+            else f"status written {age:.0f} s ago" + (" (STALE)" if age > 10 else "")
+        )
+    )
     lines.append(f"\nfunctions ({len(status['functions'])})")
     for f in sorted(status["functions"], key=lambda f: f["name"]):
         lines.append(f"  {f['name']:<40} {f['handler']:<45} {f['memory_mb']:>5} MB {f['timeout_s']:>4} s")
@@ -67,18 +98,24 @@ def render(status: dict[str, Any]) -> str:
         lines.append(f"  {m['source']:<40} -> {m['function']:<32} {m['state'] or '':<8} batch {m['batch_size']}")
         for p in m["pollers"]:
             if "millis_behind_latest" in p:
-                lines.append(f"      {p['shard']:<24} lag {p['millis_behind_latest']:>7} ms  delivered "
-                             f"{p['records_delivered']:>7}  invokes {p['invocations']:>6}  errors "
-                             f"{p['function_errors']:>4}  discarded {p['discarded_records']:>4}")
+                lines.append(
+                    f"      {p['shard']:<24} lag {p['millis_behind_latest']:>7} ms  delivered "
+                    f"{p['records_delivered']:>7}  invokes {p['invocations']:>6}  errors "
+                    f"{p['function_errors']:>4}  discarded {p['discarded_records']:>4}"
+                )
                 t = p.get("batch_timings") or {}
                 if t:
-                    lines.append(f"      last {t['batches']} batches ({t['records_per_batch']} records each), ms p50/p95: "
-                                 f"seen {t['seen_p50_ms']:.0f}/{t['seen_p95_ms']:.0f}  window "
-                                 f"{t['gather_p50_ms']:.0f}/{t['gather_p95_ms']:.0f}  invoke "
-                                 f"{t['deliver_p50_ms']:.0f}/{t['deliver_p95_ms']:.0f}")
+                    lines.append(
+                        f"      last {t['batches']} batches ({t['records_per_batch']} records each), ms p50/p95: "
+                        f"seen {t['seen_p50_ms']:.0f}/{t['seen_p95_ms']:.0f}  window "
+                        f"{t['gather_p50_ms']:.0f}/{t['gather_p95_ms']:.0f}  invoke "
+                        f"{t['deliver_p50_ms']:.0f}/{t['deliver_p95_ms']:.0f}"
+                    )
             else:
-                lines.append(f"      queue poller  invokes {p['invocations']:>6}  errors {p['function_errors']:>4}"
-                             f"  deleted {p['messages_deleted']:>7}")
+                lines.append(
+                    f"      queue poller  invokes {p['invocations']:>6}  errors {p['function_errors']:>4}"
+                    f"  deleted {p['messages_deleted']:>7}"
+                )
     lines.append(f"\nqueues ({len(status['queues'])})")
     for q in sorted(status["queues"], key=lambda q: q["name"]):
         lines.append(f"  {q['name']:<48} visible {q['visible']:>6}  in flight {q['in_flight']:>6}")

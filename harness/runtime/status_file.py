@@ -1,5 +1,6 @@
 """Writes `<state_dir>/runtime/status.json` every few seconds: what the pollers inside the emulator
 know (lag per shard, invocations, errors) for `python -m harness.runtime.status` in another process."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,11 @@ class StatusWriter:
             self.write()
 
     def write(self) -> None:
-        document = {"written_at": time.time(), "pid": os.getpid(),
-                    "mappings": self._runtime.supervisor.snapshot() if self._runtime.supervisor else []}
+        document = {
+            "written_at": time.time(),
+            "pid": os.getpid(),
+            "mappings": self._runtime.supervisor.snapshot() if self._runtime.supervisor else [],
+        }
         tmp = self._path.with_suffix(".tmp")
         tmp.write_text(json.dumps(document, indent=1, default=str))
         tmp.replace(self._path)

@@ -2,6 +2,7 @@
 
 Reads the emulator endpoint from `<state_dir>/stack.json` (`$FLEETTAP_STATE_DIR` or `.local/`), or
 `--endpoint`. Prints what was started (e.g. the Step Functions execution ARN) as JSON."""
+
 from __future__ import annotations
 
 import argparse

@@ -11,6 +11,7 @@ Request `{"request_id", "event", "deadline_ms", "function_arn"}`, reply `{"ok": 
 or `{"ok": false, "error": {"errorMessage", "errorType", "stackTrace"}}`. Everything the handler
 prints or logs goes to stderr, which the parent points at the function's log file.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -96,9 +97,13 @@ def main() -> None:
         duration_ms = (time.monotonic() - started) * 1000
         print(f"END RequestId: {request_id}", file=sys.stderr)
         max_used_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        print(f"REPORT RequestId: {request_id} Duration: {duration_ms:.1f} ms "
-              f"Memory Size: {os.environ.get('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '?')} MB "
-              f"Max Memory Used: {max_used_mb} MB", file=sys.stderr, flush=True)
+        print(
+            f"REPORT RequestId: {request_id} Duration: {duration_ms:.1f} ms "
+            f"Memory Size: {os.environ.get('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '?')} MB "
+            f"Max Memory Used: {max_used_mb} MB",
+            file=sys.stderr,
+            flush=True,
+        )
         try:
             encoded = json.dumps(reply, default=str)
         except (TypeError, ValueError) as exc:

@@ -5,6 +5,7 @@ and discarded when an invoke runs past the function's timeout (the next invoke c
 one), which is how Lambda treats a timed-out sandbox. The code is the function's own zip, taken
 from moto's backend and extracted once per code hash.
 """
+
 from __future__ import annotations
 
 import io
@@ -17,9 +18,10 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 WORKER_SCRIPT = Path(__file__).with_name("worker_main.py")
 INIT_TIMEOUT_S = 30.0
@@ -95,11 +97,18 @@ class ExecutionEnvironment:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         log_file = open(self._log_path, "ab", buffering=0)
-        log_file.write(f"{_stamp()} runtime: cold start of {self.spec.name} "
-                       f"(memory {self.spec.memory_mb} MB noted, timeout {self.spec.timeout_s:g} s)\n".encode())
+        log_file.write(
+            f"{_stamp()} runtime: cold start of {self.spec.name} "
+            f"(memory {self.spec.memory_mb} MB noted, timeout {self.spec.timeout_s:g} s)\n".encode()
+        )
         self._process = subprocess.Popen(
             [sys.executable, "-I", str(WORKER_SCRIPT), str(self._code_dir()), self.spec.handler],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, env=env, text=True, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            env=env,
+            text=True,
+            bufsize=1,
         )
         log_file.close()
         threading.Thread(target=self._read_replies, args=(self._process,), daemon=True).start()
@@ -132,8 +141,9 @@ class ExecutionEnvironment:
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill("stdin closed")
-            return InvocationResult(error_payload("Runtime.ExitError", "execution environment exited"),
-                                    "Unhandled", 0.0)
+            return InvocationResult(
+                error_payload("Runtime.ExitError", "execution environment exited"), "Unhandled", 0.0
+            )
         reply = self._next_reply(self.spec.timeout_s)
         duration_ms = (time.monotonic() - started) * 1000
         if reply is None:
@@ -142,8 +152,9 @@ class ExecutionEnvironment:
             if timed_out:
                 message = f"Task timed out after {self.spec.timeout_s:.2f} seconds"
                 return InvocationResult(error_payload("Sandbox.Timedout", message), "Unhandled", duration_ms)
-            return InvocationResult(error_payload("Runtime.ExitError", "execution environment exited"),
-                                    "Unhandled", duration_ms)
+            return InvocationResult(
+                error_payload("Runtime.ExitError", "execution environment exited"), "Unhandled", duration_ms
+            )
         if reply.get("ok"):
             return InvocationResult(reply.get("payload"), None, duration_ms)
         return InvocationResult(reply["error"], "Unhandled", duration_ms)
@@ -162,8 +173,13 @@ class ExecutionEnvironment:
 class EnvironmentPool:
     """The execution environments of one function; at most `limit` run at the same time."""
 
-    def __init__(self, code_root: Path, log_dir: Path, limit: int,
-                 before_cold_start: Callable[[FunctionSpec], None] = lambda spec: None) -> None:
+    def __init__(
+        self,
+        code_root: Path,
+        log_dir: Path,
+        limit: int,
+        before_cold_start: Callable[[FunctionSpec], None] = lambda spec: None,
+    ) -> None:
         self._before_cold_start = before_cold_start
         self._code_root = code_root
         self._log_dir = log_dir

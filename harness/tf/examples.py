@@ -4,6 +4,7 @@ The request asks for the three example var files at the end of tap_stack.tf; the
 next to it. `python -m harness.tf.examples` rewrites the block from the files; `extract()` parses the
 block back (used by tests/infra to prove the copies are identical).
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,9 +36,9 @@ def extract(stack_text: str) -> dict[str, str]:
     start, stop = lines.index(BEGIN), lines.index(END)
     files: dict[str, list[str]] = {}
     current = None
-    for line in lines[start + 1:stop]:
+    for line in lines[start + 1 : stop]:
         if line.startswith("# ---- ") and line.endswith(".tfvars ----"):
-            current = line[len("# ---- "):-len(".tfvars ----")]
+            current = line[len("# ---- ") : -len(".tfvars ----")]
             files[current] = []
             continue
         if current is None:
@@ -58,7 +59,7 @@ def sync(infra: Path = INFRA) -> bool:
     block = render(infra)
     if BEGIN in text:
         head = text[: text.index(BEGIN)]
-        tail = text[text.index(END) + len(END):].lstrip("\n")
+        tail = text[text.index(END) + len(END) :].lstrip("\n")
         new = head + block + tail
     else:
         new = text.rstrip("\n") + "\n\n" + block

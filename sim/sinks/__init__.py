@@ -2,6 +2,7 @@
 
 Every sink takes whole ticks (`send(batch)`), then `close()`; `stats` counts what it did.
 """
+
 from __future__ import annotations
 
 from sim.sinks.base import Sink, SinkStats
@@ -22,6 +23,7 @@ def open_sink(spec: str, **options) -> Sink:
         return ParquetSink(target)
     if kind == "kinesis":
         from sim.sinks.kinesis import KinesisSink
+
         return KinesisSink.from_environment(**options)
     raise ValueError(f"unknown sink {spec!r}")
 

@@ -1,4 +1,5 @@
 """The sink interface and its counters."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

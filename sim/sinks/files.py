@@ -4,6 +4,7 @@ recorded run to Kinesis exactly as it was generated.
 JSON Lines: one record per line, exactly the bytes that would go to Kinesis (the partition key is
 the record's vehicle_id). Parquet: columns kind, partition_key, ts, data (the record bytes).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -15,8 +16,9 @@ import pyarrow.parquet as pq
 
 from sim.sinks.base import Sink
 
-PARQUET_SCHEMA = pa.schema([("kind", pa.string()), ("partition_key", pa.string()),
-                            ("t", pa.int64()), ("data", pa.binary())])
+PARQUET_SCHEMA = pa.schema(
+    [("kind", pa.string()), ("partition_key", pa.string()), ("t", pa.int64()), ("data", pa.binary())]
+)
 PARQUET_ROW_GROUP = 200_000
 
 

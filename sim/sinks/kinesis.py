@@ -4,11 +4,12 @@ Only the records a response marks as failed are re-sent, after an exponential ba
 jitter (sleep uniform(0, min(cap, base * 2^attempt))); throughput refusals are counted. Whole-call
 throughput errors re-send the whole batch the same way.
 """
+
 from __future__ import annotations
 
 import random
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
@@ -17,8 +18,12 @@ from sim.sinks.base import Sink
 
 MAX_RECORDS = 500
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
-THROUGHPUT_ERRORS = {"ProvisionedThroughputExceededException", "ThrottlingException",
-                     "LimitExceededException", "KMSThrottlingException"}
+THROUGHPUT_ERRORS = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "LimitExceededException",
+    "KMSThrottlingException",
+}
 
 
 class DeliveryFailed(RuntimeError):
@@ -40,10 +45,18 @@ def chunks(items: list, max_records: int = MAX_RECORDS, max_bytes: int = MAX_REQ
 
 
 class KinesisSink(Sink):
-    def __init__(self, client, streams: dict, *, max_attempts: int = 8, base_delay_s: float = 0.05,
-                 max_delay_s: float = 5.0, raise_on_failure: bool = True,
-                 rng: Optional[random.Random] = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client,
+        streams: dict,
+        *,
+        max_attempts: int = 8,
+        base_delay_s: float = 0.05,
+        max_delay_s: float = 5.0,
+        raise_on_failure: bool = True,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         super().__init__()
         self.client = client
         self.streams = streams
@@ -55,8 +68,7 @@ class KinesisSink(Sink):
         self.sleep = sleep
 
     @classmethod
-    def from_environment(cls, streams: Optional[dict] = None, endpoint: Optional[str] = None,
-                         **options) -> "KinesisSink":
+    def from_environment(cls, streams: dict | None = None, endpoint: str | None = None, **options) -> KinesisSink:
         """A sink on the deployed streams at `endpoint` (default: AWS_ENDPOINT_URL, else AWS)."""
         kinesis = aws.client("kinesis", endpoint=endpoint)
         return cls(kinesis, streams or aws.resolve_streams(kinesis), **options)
@@ -80,8 +92,9 @@ class KinesisSink(Sink):
                 self.sleep(self._backoff(attempt))
             try:
                 self.stats.requests += 1
-                response = self.client.put_records(StreamName=stream, Records=[
-                    {"Data": data, "PartitionKey": key} for key, data in pending])
+                response = self.client.put_records(
+                    StreamName=stream, Records=[{"Data": data, "PartitionKey": key} for key, data in pending]
+                )
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") not in THROUGHPUT_ERRORS:
                     raise
@@ -105,8 +118,9 @@ class KinesisSink(Sink):
         if pending:
             self.stats.failed += len(pending)
             if self.raise_on_failure:
-                raise DeliveryFailed(f"{len(pending)} records to {stream} still failing after "
-                                     f"{self.max_attempts} attempts")
+                raise DeliveryFailed(
+                    f"{len(pending)} records to {stream} still failing after {self.max_attempts} attempts"
+                )
 
     def _backoff(self, attempt: int) -> float:
-        return self.rng.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** attempt))
+        return self.rng.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))

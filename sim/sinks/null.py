@@ -1,4 +1,5 @@
 """A sink that only counts: for measuring the generator itself."""
+
 from __future__ import annotations
 
 from sim.sinks.base import Sink

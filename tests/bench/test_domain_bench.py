@@ -10,6 +10,7 @@ Run (CPU time, so other processes on a shared machine do not inflate the figures
 Each benchmark cycles through many distinct inputs and checks the results, so a broken rule
 cannot post a number.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -22,32 +23,56 @@ from handlers.domain.geofence import Geofence, GeofenceIndex
 NOW_MS = telemetry.iso_to_epoch_ms("2026-11-25T18:00:00.000Z")
 VEHICLES = 200
 RECORDS = 2000
-METROS = [(41.88, -87.63), (34.05, -118.24), (32.78, -96.80), (33.75, -84.39), (40.71, -74.00),
-          (29.76, -95.37), (39.74, -104.99), (47.61, -122.33)]
+METROS = [
+    (41.88, -87.63),
+    (34.05, -118.24),
+    (32.78, -96.80),
+    (33.75, -84.39),
+    (40.71, -74.00),
+    (29.76, -95.37),
+    (39.74, -104.99),
+    (47.61, -122.33),
+]
 
 
 def _diagnostics(n: int, rng: random.Random, dtcs: list) -> dict:
     vehicle = n % VEHICLES
     return {
-        "schema": telemetry.SCHEMA, "kind": "diagnostics", "record_id": f"d-{n}",
-        "vehicle_id": f"VH-{vehicle:06d}", "vin": vin.make_vin(vehicle, serial=vehicle),
-        "fleet_id": "FL-001", "vehicle_type": ("tractor", "reefer", "straight_truck", "van")[vehicle % 4],
+        "schema": telemetry.SCHEMA,
+        "kind": "diagnostics",
+        "record_id": f"d-{n}",
+        "vehicle_id": f"VH-{vehicle:06d}",
+        "vin": vin.make_vin(vehicle, serial=vehicle),
+        "fleet_id": "FL-001",
+        "vehicle_type": ("tractor", "reefer", "straight_truck", "van")[vehicle % 4],
         "driver_id": f"DR-{vehicle:06d}",
         "ts": telemetry.epoch_ms_to_iso(NOW_MS - 60_000 + n),
-        "signals": {"engine_rpm": rng.uniform(1200, 1700), "coolant_temp_c": rng.uniform(85, 95),
-                    "fuel_level_pct": rng.uniform(30, 90), "vehicle_speed_kph": rng.uniform(60, 100),
-                    "engine_load_pct": rng.uniform(30, 80), "throttle_pct": rng.uniform(10, 60),
-                    "battery_v": rng.uniform(13.6, 14.2), "odometer_km": 400_000 + n,
-                    "engine_hours": 10_000 + n / 60, "fuel_used_l": 150_000 + n / 3,
-                    "fuel_rate_lph": rng.uniform(20, 40)},
+        "signals": {
+            "engine_rpm": rng.uniform(1200, 1700),
+            "coolant_temp_c": rng.uniform(85, 95),
+            "fuel_level_pct": rng.uniform(30, 90),
+            "vehicle_speed_kph": rng.uniform(60, 100),
+            "engine_load_pct": rng.uniform(30, 80),
+            "throttle_pct": rng.uniform(10, 60),
+            "battery_v": rng.uniform(13.6, 14.2),
+            "odometer_km": 400_000 + n,
+            "engine_hours": 10_000 + n / 60,
+            "fuel_used_l": 150_000 + n / 3,
+            "fuel_rate_lph": rng.uniform(20, 40),
+        },
         "dtcs": dtcs,
     }
 
 
 def _window(center: float, wobble: float, end_ms: int, rng: random.Random) -> list:
     # 15 minutes of one-a-minute readings, as ZRANGE ... WITHSCORES returns them.
-    members = [(anomaly.window_member(end_ms - (15 - i) * 60_000, center + rng.uniform(-wobble, wobble)),
-                float(end_ms - (15 - i) * 60_000)) for i in range(15)]
+    members = [
+        (
+            anomaly.window_member(end_ms - (15 - i) * 60_000, center + rng.uniform(-wobble, wobble)),
+            float(end_ms - (15 - i) * 60_000),
+        )
+        for i in range(15)
+    ]
     return anomaly.parse_window(members)
 
 
@@ -60,9 +85,11 @@ def _workload(dtcs_every: int):
         thresholds = RESOLVER.for_vehicle(record["vehicle_id"], record["vehicle_type"])
         ts_ms = telemetry.iso_to_epoch_ms(record["ts"])
         signals = record["signals"]
-        windows = {"coolant_temp_c": _window(signals["coolant_temp_c"], 1.0, ts_ms, rng),
-                   "battery_v": _window(signals["battery_v"], 0.1, ts_ms, rng),
-                   "fuel_level_pct": _window(signals["fuel_level_pct"], 0.05, ts_ms, rng)}
+        windows = {
+            "coolant_temp_c": _window(signals["coolant_temp_c"], 1.0, ts_ms, rng),
+            "battery_v": _window(signals["battery_v"], 0.1, ts_ms, rng),
+            "fuel_level_pct": _window(signals["fuel_level_pct"], 0.05, ts_ms, rng),
+        }
         cases.append((record, thresholds, windows))
     return cases
 
@@ -101,8 +128,9 @@ def test_validation_and_anomaly_rules_per_record_with_faults(benchmark):
     benchmark(_validate_and_evaluate, itertools.cycle(workload))
 
 
-def _fences(count: int, rng: random.Random, spread_deg: float, metros, max_radius_m: float = 2000,
-            max_polygon_deg: float = 0.03) -> list:
+def _fences(
+    count: int, rng: random.Random, spread_deg: float, metros, max_radius_m: float = 2000, max_polygon_deg: float = 0.03
+) -> list:
     fences = []
     for n in range(count):
         center_lat, center_lon = rng.choice(metros)
@@ -112,9 +140,13 @@ def _fences(count: int, rng: random.Random, spread_deg: float, metros, max_radiu
             fences.append(Geofence(f"c{n}", "FL-001", "", "circle", lat, lon, rng.uniform(50, max_radius_m)))
         else:
             size = rng.uniform(0.001, max_polygon_deg)
-            ring = tuple((lat + size * 0.5 * math.sin(k * math.tau / 12) * rng.uniform(0.7, 1.0),
-                          lon + size * math.cos(k * math.tau / 12) * rng.uniform(0.7, 1.0))
-                         for k in range(12))
+            ring = tuple(
+                (
+                    lat + size * 0.5 * math.sin(k * math.tau / 12) * rng.uniform(0.7, 1.0),
+                    lon + size * math.cos(k * math.tau / 12) * rng.uniform(0.7, 1.0),
+                )
+                for k in range(12)
+            )
             fences.append(Geofence(f"p{n}", "FL-001", "", "polygon", vertices=ring))
     return fences
 
@@ -138,8 +170,9 @@ def test_position_against_10000_geofences_across_metros(benchmark):
     rng = random.Random(7)
     fences = _fences(10_000, rng, 0.3, METROS)
     index = GeofenceIndex(fences)
-    probes = [(lat + rng.gauss(0, 0.3), lon + rng.gauss(0, 0.3)) for lat, lon in
-              (rng.choice(METROS) for _ in range(5000))]
+    probes = [
+        (lat + rng.gauss(0, 0.3), lon + rng.gauss(0, 0.3)) for lat, lon in (rng.choice(METROS) for _ in range(5000))
+    ]
     _probe_index(index, fences, probes, 100)
     benchmark(_lookup, index, itertools.cycle(probes))
 

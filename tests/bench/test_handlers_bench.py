@@ -6,6 +6,7 @@ clock covers only the handler call. Results print as a table and go to reports/b
 Every batch must succeed completely and its writes are checked, so a broken handler cannot post
 a number. The numbers measure this machine + moto (HTTP per AWS call); see docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,14 +16,34 @@ from pathlib import Path
 
 import pytest
 
-from handlers import (anomaly_detector, coaching_dispatcher, diagnostics_processor, dot_reporting,
-                      driver_notifier, firehose_transformer, fleet_dashboard, fuel_analytics, hos_processor,
-                      hos_report_writer, location_tracker, maintenance_scheduler, predictive_maintenance)
+from handlers import (
+    anomaly_detector,
+    coaching_dispatcher,
+    diagnostics_processor,
+    dot_reporting,
+    driver_notifier,
+    firehose_transformer,
+    fleet_dashboard,
+    fuel_analytics,
+    hos_processor,
+    hos_report_writer,
+    location_tracker,
+    maintenance_scheduler,
+    predictive_maintenance,
+)
 from handlers.common import aws
 from tests.handlers.handler_events import dynamodb_stream_event, firehose_event, kinesis_event, sns_event, sqs_event
-from tests.handlers.handler_factories import (alert, diagnostics, diagnostics_image, gps, hos, now_ms,
-                                              unique_driver, unique_fleet, unique_vehicle)
-from tests.handlers.handler_stack import aws_session_env, make_ctx, resources, stack  # noqa: F401
+from tests.handlers.handler_factories import (
+    alert,
+    diagnostics,
+    diagnostics_image,
+    gps,
+    hos,
+    now_ms,
+    unique_driver,
+    unique_fleet,
+    unique_vehicle,
+)
 
 pytestmark = pytest.mark.slow
 BATCH = 100
@@ -41,8 +62,12 @@ def _measure(name: str, events: list, call, check=None) -> None:
     if check:
         check()
     records = sum(len(e.get("Records", e.get("records", [None]))) for e in events)
-    RESULTS[name] = {"records": records, "seconds": round(elapsed, 3), "records_per_s": round(records / elapsed, 1),
-                     "ms_per_batch": round(1000 * elapsed / len(events), 1)}
+    RESULTS[name] = {
+        "records": records,
+        "seconds": round(elapsed, 3),
+        "records_per_s": round(records / elapsed, 1),
+        "ms_per_batch": round(1000 * elapsed / len(events), 1),
+    }
 
 
 def _diag_batches(**kw):
@@ -53,42 +78,75 @@ def _diag_batches(**kw):
 def test_stream_handlers(make_ctx):
     ctx = make_ctx("processor")
     batches = _diag_batches()
-    _measure("diagnostics_processor (Kinesis)", [kinesis_event(b) for b in batches],
-             lambda e: diagnostics_processor.handler(e, None),
-             lambda: ctx.ddb.get_item(TableName=ctx.env["DIAGNOSTICS_TABLE"], Key={
-                 "vehicle_id": {"S": batches[-1][-1]["vehicle_id"]},
-                 "timestamp": {"N": str(int(dt.datetime.fromisoformat(batches[-1][-1]["ts"][:-1]).replace(
-                     tzinfo=dt.timezone.utc).timestamp() * 1000))}})["Item"])
+    _measure(
+        "diagnostics_processor (Kinesis)",
+        [kinesis_event(b) for b in batches],
+        lambda e: diagnostics_processor.handler(e, None),
+        lambda: ctx.ddb.get_item(
+            TableName=ctx.env["DIAGNOSTICS_TABLE"],
+            Key={
+                "vehicle_id": {"S": batches[-1][-1]["vehicle_id"]},
+                "timestamp": {
+                    "N": str(
+                        int(
+                            dt.datetime.fromisoformat(batches[-1][-1]["ts"][:-1]).replace(tzinfo=dt.UTC).timestamp()
+                            * 1000
+                        )
+                    )
+                },
+            },
+        )["Item"],
+    )
 
     make_ctx("anomaly")
     for label, temp in (("normal readings", lambda i: 88.0), ("every reading alerts", lambda i: 105.0 + i % 12)):
-        batches = [[diagnostics(unique_vehicle(), now_ms() - 60_000 + i, coolant_temp_c=temp(i)) for i in range(BATCH)]
-                   for _ in range(BATCHES)]
-        _measure(f"anomaly_detector (DynamoDB stream, {label})",
-                 [dynamodb_stream_event([diagnostics_image(r) for r in b], ctx.env["DIAGNOSTICS_TABLE"]) for b in batches],
-                 lambda e: anomaly_detector.handler(e, None))
+        batches = [
+            [diagnostics(unique_vehicle(), now_ms() - 60_000 + i, coolant_temp_c=temp(i)) for i in range(BATCH)]
+            for _ in range(BATCHES)
+        ]
+        _measure(
+            f"anomaly_detector (DynamoDB stream, {label})",
+            [dynamodb_stream_event([diagnostics_image(r) for r in b], ctx.env["DIAGNOSTICS_TABLE"]) for b in batches],
+            lambda e: anomaly_detector.handler(e, None),
+        )
 
     make_ctx("fuel")
-    _measure("fuel_analytics (Kinesis)", [kinesis_event(b) for b in _diag_batches()],
-             lambda e: fuel_analytics.handler(e, None))
+    _measure(
+        "fuel_analytics (Kinesis)",
+        [kinesis_event(b) for b in _diag_batches()],
+        lambda e: fuel_analytics.handler(e, None),
+    )
 
     make_ctx("location")
-    gps_batches = [[gps(unique_vehicle(), 41.0 + i / 1000, -87.0, now_ms() - 60_000 + i) for i in range(BATCH)]
-                   for _ in range(BATCHES)]
-    _measure("location_tracker (Kinesis)", [kinesis_event(b, stream="gps") for b in gps_batches],
-             lambda e: location_tracker.handler(e, None))
+    gps_batches = [
+        [gps(unique_vehicle(), 41.0 + i / 1000, -87.0, now_ms() - 60_000 + i) for i in range(BATCH)]
+        for _ in range(BATCHES)
+    ]
+    _measure(
+        "location_tracker (Kinesis)",
+        [kinesis_event(b, stream="gps") for b in gps_batches],
+        lambda e: location_tracker.handler(e, None),
+    )
 
     make_ctx("hos")
     t0 = now_ms() - 12 * 3_600_000
-    hos_batches = [[hos(unique_driver(), "D" if i % 2 else "ON", t0 + i * 60_000) for i in range(BATCH)]
-                   for _ in range(BATCHES)]
-    _measure("hos_processor (Kinesis)", [kinesis_event(b, stream="hos") for b in hos_batches],
-             lambda e: hos_processor.handler(e, None))
+    hos_batches = [
+        [hos(unique_driver(), "D" if i % 2 else "ON", t0 + i * 60_000) for i in range(BATCH)] for _ in range(BATCHES)
+    ]
+    _measure(
+        "hos_processor (Kinesis)",
+        [kinesis_event(b, stream="hos") for b in hos_batches],
+        lambda e: hos_processor.handler(e, None),
+    )
 
     make_ctx("firehose_transform")
-    _measure("firehose_transformer (Firehose)", [firehose_event(b) for b in _diag_batches()],
-             lambda e: {"batchItemFailures": [r for r in firehose_transformer.handler(e, None)["records"]
-                                               if r["result"] != "Ok"]})
+    _measure(
+        "firehose_transformer (Firehose)",
+        [firehose_event(b) for b in _diag_batches()],
+        lambda e: {
+            "batchItemFailures": [r for r in firehose_transformer.handler(e, None)["records"] if r["result"] != "Ok"]
+        },
+    )
 
 
 def test_predictive_maintenance(make_ctx):
@@ -101,49 +159,88 @@ def test_predictive_maintenance(make_ctx):
     # inference each), the next ones are steady state.
     start, vehicles = now_ms() - 3_600_000, [unique_vehicle() for _ in range(BATCH)]
     minute_batches = [kinesis_event([diagnostics(v, start + m * 60_000) for v in vehicles]) for m in range(25)]
-    _measure("predictive_maintenance (Kinesis, window < 20 min: nothing due)", minute_batches[:20],
-             lambda e: predictive_maintenance.handler(e, None))
-    _measure("predictive_maintenance (Kinesis, every vehicle due: 100 inferences/batch)", minute_batches[20:21],
-             lambda e: predictive_maintenance.handler(e, None))
-    _measure("predictive_maintenance (Kinesis, steady state: scored < 1 h ago)", minute_batches[21:],
-             lambda e: predictive_maintenance.handler(e, None))
+    _measure(
+        "predictive_maintenance (Kinesis, window < 20 min: nothing due)",
+        minute_batches[:20],
+        lambda e: predictive_maintenance.handler(e, None),
+    )
+    _measure(
+        "predictive_maintenance (Kinesis, every vehicle due: 100 inferences/batch)",
+        minute_batches[20:21],
+        lambda e: predictive_maintenance.handler(e, None),
+    )
+    _measure(
+        "predictive_maintenance (Kinesis, steady state: scored < 1 h ago)",
+        minute_batches[21:],
+        lambda e: predictive_maintenance.handler(e, None),
+    )
     assert ctx.sql("SELECT count(*) FROM vehicle_history WHERE vehicle_id = ANY(%s)", (vehicles,))[0][0] == 25 * BATCH
     for v in vehicles[::10]:  # scored once, at the 21st reading
-        items = ctx.ddb.query(TableName=ctx.env["PREDICTIONS_TABLE"], KeyConditionExpression="vehicle_id = :v",
-                              ExpressionAttributeValues={":v": {"S": v}})["Items"]
+        items = ctx.ddb.query(
+            TableName=ctx.env["PREDICTIONS_TABLE"],
+            KeyConditionExpression="vehicle_id = :v",
+            ExpressionAttributeValues={":v": {"S": v}},
+        )["Items"]
         assert [int(i["predicted_at"]["N"]) for i in items] == [start + 20 * 60_000], v
 
 
 def test_queue_and_topic_handlers(make_ctx):
     ctx = make_ctx("maintenance")
     alert_batches = [[alert(severity="high") for _ in range(BATCH)] for _ in range(BATCHES)]
-    _measure("maintenance_scheduler (SQS)", [sqs_event(b) for b in alert_batches],
-             lambda e: maintenance_scheduler.handler(e, None),
-             lambda: ctx.sql("SELECT 1 FROM maintenance_schedule WHERE alert_id = %s",
-                             (alert_batches[-1][-1]["alert_id"],))[0])
+    _measure(
+        "maintenance_scheduler (SQS)",
+        [sqs_event(b) for b in alert_batches],
+        lambda e: maintenance_scheduler.handler(e, None),
+        lambda: ctx.sql("SELECT 1 FROM maintenance_schedule WHERE alert_id = %s", (alert_batches[-1][-1]["alert_id"],))[
+            0
+        ],
+    )
     make_ctx("driver_notifier")
-    _measure("driver_notifier (SQS -> mock API)", [sqs_event([alert() for _ in range(BATCH)]) for _ in range(BATCHES)],
-             lambda e: driver_notifier.handler(e, None))
+    _measure(
+        "driver_notifier (SQS -> mock API)",
+        [sqs_event([alert() for _ in range(BATCH)]) for _ in range(BATCHES)],
+        lambda e: driver_notifier.handler(e, None),
+    )
     make_ctx("fleet")
     fleet = unique_fleet()
-    _measure("fleet_dashboard (SQS)", [sqs_event([alert(fleet_id=fleet) for _ in range(BATCH)]) for _ in range(BATCHES)],
-             lambda e: fleet_dashboard.handler(e, None),
-             lambda: ctx.redis.hget(f"dash:fleet:{fleet}", "total") == str(BATCH * BATCHES) or pytest.fail("counts"))
+    _measure(
+        "fleet_dashboard (SQS)",
+        [sqs_event([alert(fleet_id=fleet) for _ in range(BATCH)]) for _ in range(BATCHES)],
+        lambda e: fleet_dashboard.handler(e, None),
+        lambda: ctx.redis.hget(f"dash:fleet:{fleet}", "total") == str(BATCH * BATCHES) or pytest.fail("counts"),
+    )
 
     # SNS -> Lambda delivers one message per invocation: measured as invocations of one record.
     ctx = make_ctx("hos_report")
     day = dt.date.today().isoformat()
-    violations = [{"violation_id": f"hv-bench-{unique_driver()}", "fleet_id": "FL-1", "report_date": day,
-                   "rule": "DRIVING_11", "driver_id": "DR-1"} for _ in range(BATCH)]
-    _measure("hos_report_writer (SNS, 1 msg/invoke)",
-             [sns_event([v], ctx.env["VIOLATIONS_TOPIC_ARN"]) for v in violations],
-             lambda e: hos_report_writer.handler(e, None))
+    violations = [
+        {
+            "violation_id": f"hv-bench-{unique_driver()}",
+            "fleet_id": "FL-1",
+            "report_date": day,
+            "rule": "DRIVING_11",
+            "driver_id": "DR-1",
+        }
+        for _ in range(BATCH)
+    ]
+    _measure(
+        "hos_report_writer (SNS, 1 msg/invoke)",
+        [sns_event([v], ctx.env["VIOLATIONS_TOPIC_ARN"]) for v in violations],
+        lambda e: hos_report_writer.handler(e, None),
+    )
     ctx = make_ctx("coaching")
     tips = [{"code": "low_mpg", "priority": 1, "message": "m", "est_fuel_saving_l": 1.0}]
-    _measure("coaching_dispatcher (SNS, 1 msg/invoke)",
-             [sns_event([{"coaching_id": f"fc-bench-{unique_driver()}", "driver_id": "DR-1", "tips": tips}],
-                        ctx.env["COACHING_TOPIC_ARN"]) for _ in range(BATCH)],
-             lambda e: coaching_dispatcher.handler(e, None))
+    _measure(
+        "coaching_dispatcher (SNS, 1 msg/invoke)",
+        [
+            sns_event(
+                [{"coaching_id": f"fc-bench-{unique_driver()}", "driver_id": "DR-1", "tips": tips}],
+                ctx.env["COACHING_TOPIC_ARN"],
+            )
+            for _ in range(BATCH)
+        ],
+        lambda e: coaching_dispatcher.handler(e, None),
+    )
 
 
 def test_dot_report_steps(make_ctx):
@@ -165,18 +262,32 @@ def test_dot_report_steps(make_ctx):
         results.append(state)
     per_driver_s = (time.perf_counter() - start) / len(drivers)
     dot_reporting.handler({"step": "publish_summary", "report_date": day, "results": results})
-    RESULTS["dot_reporting gather (20 drivers)"] = {"records": 20, "seconds": round(gather_s, 3),
-                                                   "records_per_s": round(20 / gather_s, 1)}
+    RESULTS["dot_reporting gather (20 drivers)"] = {
+        "records": 20,
+        "seconds": round(gather_s, 3),
+        "records_per_s": round(20 / gather_s, 1),
+    }
     RESULTS["dot_reporting render+upload+status per driver"] = {
-        "records": 20, "seconds": round(per_driver_s * 20, 3), "records_per_s": round(1 / per_driver_s, 1)}
+        "records": 20,
+        "seconds": round(per_driver_s * 20, 3),
+        "records_per_s": round(1 / per_driver_s, 1),
+    }
 
 
 def teardown_module(module):
     if not RESULTS:
         return
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                               "batch_size": BATCH, "results": RESULTS}, indent=2))
+    OUT.write_text(
+        json.dumps(
+            {
+                "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "batch_size": BATCH,
+                "results": RESULTS,
+            },
+            indent=2,
+        )
+    )
     print("\n| handler | records | seconds | records/s |")
     print("|---|---|---|---|")
     for name, r in RESULTS.items():

@@ -3,16 +3,27 @@ in the middle) evaluated in
 <= 1 ms (issue 4). The figure is read from the benchmark table, not asserted:
     .venv/bin/python -m pytest tests/bench/test_hos_bench.py --benchmark-enable
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from handlers.domain.hos import evaluate_log
 
-START = datetime(2024, 4, 1, 5, tzinfo=timezone.utc)
+START = datetime(2024, 4, 1, 5, tzinfo=UTC)
 # One day: pre-trip, drive, fuel, drive, lunch, drive, deliver, drive, split-sleeper style evening.
-DAY = [("ON", 0.5), ("D", 3.5), ("ON", 0.25), ("D", 2.5), ("OFF", 0.5), ("D", 2), ("ON", 1), ("D", 2),
-       ("OFF", 2), ("SB", 9.75)]
+DAY = [
+    ("ON", 0.5),
+    ("D", 3.5),
+    ("ON", 0.25),
+    ("D", 2.5),
+    ("OFF", 0.5),
+    ("D", 2),
+    ("ON", 1),
+    ("D", 2),
+    ("OFF", 2),
+    ("SB", 9.75),
+]
 
 
 WEEK = DAY * 5 + [("OFF", 24.5)] + DAY * 2

@@ -3,6 +3,7 @@
 `pytest tests/bench/test_sim_bench.py --benchmark-enable` prints records/s for a 2,340-vehicle
 slice (1 % of the fleet); `python -m benchmarks.sim_bench` measures the whole 234k fleet and peak memory.
 """
+
 from benchmarks.sim_bench import measure
 from sim.config import SimConfig
 from sim.fleet import Fleet
@@ -13,8 +14,7 @@ SIMULATED_S = 120
 
 
 def _run_slice() -> int:
-    fleet = Fleet.build(SimConfig(vehicles=SLICE, duration_s=SIMULATED_S,
-                                  start="2026-11-23T15:00:00Z"), seed=1)
+    fleet = Fleet.build(SimConfig(vehicles=SLICE, duration_s=SIMULATED_S, start="2026-11-23T15:00:00Z"), seed=1)
     sink = NullSink()
     for batch in fleet.batches():
         sink.send(batch)

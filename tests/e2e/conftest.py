@@ -6,6 +6,7 @@ Everything the tests observe comes from what Terraform deployed: names are read 
 Terraform outputs or found by the deployed naming convention, never created by the tests (the
 tests only add observer subscriptions/queues of their own).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,13 @@ class DeployedStack:
     outputs: dict
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.info.aws_endpoint, region_name=self.info.region,
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.client(
+            service,
+            endpoint_url=self.info.aws_endpoint,
+            region_name=self.info.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     def stream_arn(self, kind: str) -> str:
         kinesis = self.client("kinesis")
@@ -43,7 +49,11 @@ class DeployedStack:
         raise AssertionError(f"no topic *-{suffix} deployed")
 
     def queue_url(self, name_part: str) -> str:
-        urls = [u for u in self.client("sqs").list_queues().get("QueueUrls", []) if u.rsplit("/", 1)[1].startswith("fleettap-dev-")]
+        urls = [
+            u
+            for u in self.client("sqs").list_queues().get("QueueUrls", [])
+            if u.rsplit("/", 1)[1].startswith("fleettap-dev-")
+        ]
         matches = [u for u in urls if u.rsplit("/", 1)[1] == f"fleettap-dev-{name_part}"]
         if not matches:
             raise AssertionError(f"no queue fleettap-dev-{name_part} in {urls}")

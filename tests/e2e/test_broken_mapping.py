@@ -6,6 +6,7 @@ project name. Overheating diagnostics then never become an alert, and the proces
 records, which it rejects to its dead-letter queue: the local runtime executes the wiring
 Terraform deployed, not a hand-wired copy.
 """
+
 from __future__ import annotations
 
 import base64
@@ -54,24 +55,32 @@ def test_mis_wired_mapping_breaks_the_local_run(broken_stack):
     kinesis, sqs, sns = (broken_stack.client(s) for s in ("kinesis", "sqs", "sns"))
     alerts_url = sqs.create_queue(QueueName=f"e2e-broken-alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     alerts_arn = sqs.get_queue_attributes(QueueUrl=alerts_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f"{PROJECT}-dev-vehicle-alerts"))
+    topic = next(
+        t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f"{PROJECT}-dev-vehicle-alerts")
+    )
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=alerts_arn)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     overheating = diagnostics(777_001, now, coolant_temp_c=121.0)
     fix = gps(777_001, now, 41.88, -87.63)
-    kinesis.put_record(StreamName=f"{PROJECT}-dev-diagnostics", Data=json.dumps(overheating).encode(),
-                       PartitionKey=overheating["vehicle_id"])
+    kinesis.put_record(
+        StreamName=f"{PROJECT}-dev-diagnostics",
+        Data=json.dumps(overheating).encode(),
+        PartitionKey=overheating["vehicle_id"],
+    )
     kinesis.put_record(StreamName=f"{PROJECT}-dev-gps", Data=json.dumps(fix).encode(), PartitionKey=fix["vehicle_id"])
 
     dlq_url = sqs.get_queue_url(QueueName=f"{PROJECT}-dev-processor-dlq")["QueueUrl"]
 
     def rejected_gps():
-        for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+        for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
             body = json.loads(message["Body"])  # {reason, detail, function, record: <the Kinesis record>}
             data = json.loads(base64.b64decode(body["record"]["kinesis"]["data"]))
             if data["record_id"] == fix["record_id"]:
                 return body
         return None
+
     rejection = wait_for(rejected_gps, 90, what="processor rejecting the GPS record it was wired to")
     assert rejection["reason"] == "KIND_UNEXPECTED" and rejection["function"] == f"{PROJECT}-dev-processor"
     time.sleep(10)  # the correct stack raises the alert in ~1 s; give the broken one ample time

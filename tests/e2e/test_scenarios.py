@@ -2,6 +2,7 @@
 its declared outcomes (and nothing undeclared fires). fleet-234k and soak are for `make load`/`make
 soak`, not for a test run. The scenarios share one deployed stack; each run starts from freshly
 seeded data (harness.reset), so their order does not matter."""
+
 from __future__ import annotations
 
 import pytest

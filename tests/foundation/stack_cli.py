@@ -1,4 +1,5 @@
 """Helpers to drive `python -m harness` in a throwaway state directory on free ports."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,14 @@ def stack_environment(state: Path, ports: list[int], **overrides: str) -> dict[s
 
 
 def run_harness(command: str, env: dict[str, str], timeout_s: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness", command], env=env, cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=timeout_s)
+    return subprocess.run(
+        [sys.executable, "-m", "harness", command],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
 
 
 def recorded_pids(state: Path) -> dict[str, int]:

@@ -1,4 +1,5 @@
 """Lambda zips are reproducible and hold exactly what they should."""
+
 from __future__ import annotations
 
 import hashlib
@@ -62,8 +63,12 @@ def test_layer_holds_cp312_manylinux_wheels_and_is_reproducible(tmp_path):
         names = archive.namelist()
     assert all(name.startswith("python/") for name in names)
     assert any(name.startswith("python/orjson/") and name.endswith("cpython-312-x86_64-linux-gnu.so") for name in names)
-    for package in ("redis/__init__.py", "psycopg/__init__.py", "pygeohash/__init__.py",
-                    "aws_lambda_powertools/__init__.py"):
+    for package in (
+        "redis/__init__.py",
+        "psycopg/__init__.py",
+        "pygeohash/__init__.py",
+        "aws_lambda_powertools/__init__.py",
+    ):
         assert f"python/{package}" in names
     assert not any(name.startswith("python/bin/") or "__pycache__" in name for name in names)
     with zipfile.ZipFile(first) as archive:

@@ -1,4 +1,5 @@
 """docker-compose.yml cannot run here (no Docker engine), so its shape is checked statically."""
+
 from __future__ import annotations
 
 import re
@@ -51,7 +52,7 @@ def test_compose_stack_fails_clearly_without_docker(monkeypatch, tmp_path):
 
 def test_compose_stack_fails_clearly_without_the_compose_plugin(monkeypatch, tmp_path):
     fake_docker = tmp_path / "docker"
-    fake_docker.write_text("#!/bin/sh\necho \"docker: unknown command: docker $1\" >&2\nexit 1\n")
+    fake_docker.write_text('#!/bin/sh\necho "docker: unknown command: docker $1" >&2\nexit 1\n')
     fake_docker.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(compose.ComposeUnavailable, match="compose plugin is missing"):

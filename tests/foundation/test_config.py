@@ -1,4 +1,5 @@
 """harness.config: state dir, ports, stack.json round trip and client environment."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,9 @@ def test_port_override(monkeypatch):
     assert config.configured_ports()["redis"] == 16379
 
 
-@pytest.mark.parametrize("raw, message", [("abc", "is not a port number"), ("70000", "outside 1..65535"),
-                                          ("0", "outside 1..65535")])
+@pytest.mark.parametrize(
+    "raw, message", [("abc", "is not a port number"), ("70000", "outside 1..65535"), ("0", "outside 1..65535")]
+)
 def test_bad_port_is_a_clear_error(monkeypatch, raw, message):
     monkeypatch.setenv("FLEETTAP_PG_PORT", raw)
     with pytest.raises(config.ConfigError, match=f"FLEETTAP_PG_PORT.*{message}"):
@@ -55,8 +57,13 @@ def test_stack_json_has_the_contract_shape(tmp_path):
     data = sample(tmp_path).to_json()
     assert data["aws"] == {"endpoint": "http://127.0.0.1:1111", "region": "us-east-1"}
     assert data["redis"] == {"host": "127.0.0.1", "port": 2222}
-    assert data["postgres"] == {"host": "127.0.0.1", "port": 3333, "user": "fleettap",
-                                "password": "s3cret", "dbname": "fleettap"}
+    assert data["postgres"] == {
+        "host": "127.0.0.1",
+        "port": 3333,
+        "user": "fleettap",
+        "password": "s3cret",
+        "dbname": "fleettap",
+    }
     assert data["mock_api"] == {"url": "http://127.0.0.1:4444"}
 
 
@@ -77,9 +84,12 @@ def test_client_environment(tmp_path):
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("test", "test")
     assert env["AWS_DEFAULT_REGION"] == "us-east-1"
     assert env["FLEETTAP_STATE_DIR"] == str(tmp_path)
-    assert (env["FLEETTAP_REDIS_PORT"], env["FLEETTAP_PG_PORT"], env["FLEETTAP_MOCK_API_PORT"]) == ("2222", "3333", "4444")
+    assert (env["FLEETTAP_REDIS_PORT"], env["FLEETTAP_PG_PORT"], env["FLEETTAP_MOCK_API_PORT"]) == (
+        "2222",
+        "3333",
+        "4444",
+    )
 
 
 def test_postgres_dsn(tmp_path):
-    assert sample(tmp_path).postgres_dsn == (
-        "host=127.0.0.1 port=3333 user=fleettap password=s3cret dbname=fleettap")
+    assert sample(tmp_path).postgres_dsn == ("host=127.0.0.1 port=3333 user=fleettap password=s3cret dbname=fleettap")

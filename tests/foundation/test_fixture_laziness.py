@@ -1,4 +1,5 @@
 """Tests that do not ask for the stack must not start it (unit tests stay fast and hermetic)."""
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,10 @@ from tests.conftest import make_state_dir
 def run_pytest(args: list[str], tmpdir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=REPO_ROOT, env=dict(os.environ, TMPDIR=str(tmpdir)), capture_output=True, text=True,
+        cwd=REPO_ROOT,
+        env=dict(os.environ, TMPDIR=str(tmpdir)),
+        capture_output=True,
+        text=True,
         timeout=300,
     )
 
@@ -42,8 +46,10 @@ def test_the_same_probe_sees_a_started_stack():
             "    assert os.path.basename(local_stack.state_dir).startswith('fleettap-test-')\n"
             f"    assert os.path.dirname(local_stack.state_dir) == {str(tmpdir)!r}\n"
         )
-        result = run_pytest(["-c", str(REPO_ROOT / "pyproject.toml"), "--rootdir", str(REPO_ROOT),
-                             "-p", "tests.conftest", str(probe)], tmpdir)
+        result = run_pytest(
+            ["-c", str(REPO_ROOT / "pyproject.toml"), "--rootdir", str(REPO_ROOT), "-p", "tests.conftest", str(probe)],
+            tmpdir,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "1 passed" in result.stdout
         leftovers = [entry.name for entry in tmpdir.iterdir() if entry.name.startswith("fleettap-test-")]

@@ -1,4 +1,5 @@
 """The session `local_stack` fixture gives real, reachable services."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The Make front door: `make up && make status && make down` leaves nothing behind; `make help`."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,14 @@ MAKE = shutil.which("make")
 
 def make(target: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     # VENV is this interpreter's venv, so make reuses it (its install stamp) instead of another one.
-    return subprocess.run([MAKE, "--no-print-directory", target, f"VENV={Path(sys.prefix)}"], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [MAKE, "--no-print-directory", target, f"VENV={Path(sys.prefix)}"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture
@@ -38,7 +45,7 @@ def test_make_up_status_down_leaves_no_process_behind(state):
     for target in ("up", "status"):
         result = make(target, env)
         assert result.returncode == 0, f"make {target}:\n{result.stdout}\n{result.stderr}"
-    assert re.search(r"^aws\s+\d+\s+%d\s+running\s+ok" % ports[0], result.stdout, re.MULTILINE), result.stdout
+    assert re.search(rf"^aws\s+\d+\s+{ports[0]}\s+running\s+ok", result.stdout, re.MULTILINE), result.stdout
     assert processes_mentioning(str(state))
     result = make("down", env)
     assert result.returncode == 0, result.stderr
@@ -50,7 +57,27 @@ def test_make_help_lists_every_documented_target():
     result = subprocess.run([MAKE, "--no-print-directory", "help"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0
     listed = set(re.findall(r"^  (\S+)\s", result.stdout, re.MULTILINE))
-    for target in ("install", "build", "up", "down", "status", "logs", "init", "plan", "apply", "destroy",
-                   "migrate", "sim", "replay", "load", "soak", "capacity", "query", "test", "bench",
-                   "lint", "clean"):
+    for target in (
+        "install",
+        "build",
+        "up",
+        "down",
+        "status",
+        "logs",
+        "init",
+        "plan",
+        "apply",
+        "destroy",
+        "migrate",
+        "sim",
+        "replay",
+        "load",
+        "soak",
+        "capacity",
+        "query",
+        "test",
+        "bench",
+        "lint",
+        "clean",
+    ):
         assert target in listed, f"`make help` does not list {target}"

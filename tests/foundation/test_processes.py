@@ -1,4 +1,5 @@
 """Pid files identify one process instance: a reused or foreign pid is never signalled."""
+
 from __future__ import annotations
 
 import os
@@ -57,6 +58,7 @@ def test_port_helpers():
     port = processes.free_port()
     assert processes.port_is_free(port)
     import socket
+
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", port))
         listener.listen()
@@ -68,6 +70,7 @@ def test_missing_postgres_binary_names_the_package(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(launch, "EXTRA_BINARY_DIRS", ())
     import pytest
+
     with pytest.raises(services.ServiceError, match=r"initdb not found on PATH: apt-get install -y postgresql"):
         services.find_binary("initdb")
 

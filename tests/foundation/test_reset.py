@@ -1,5 +1,6 @@
 """harness.reset against the real local servers: run data gone, reference data back, the runtime
 told to replace its warm environments, and nothing outside the stack's prefix touched."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,19 +33,22 @@ def _drop_tables(ddb) -> None:
 def stack_with_run_data(local_stack, aws_client, redis_client, pg_connection):
     ddb, sqs = aws_client("dynamodb"), aws_client("sqs")
     _drop_tables(ddb)
-    for suffix, hash_key, range_key in (("driver_logs", "driver_id", "event_time"),
-                                        ("alert_thresholds", "scope", "metric"),
-                                        ("compliance_rules", "rule_set", "rule_code"),
-                                        ("geofences", "geofence_id", None)):
+    for suffix, hash_key, range_key in (
+        ("driver_logs", "driver_id", "event_time"),
+        ("alert_thresholds", "scope", "metric"),
+        ("compliance_rules", "rule_set", "rule_code"),
+        ("geofences", "geofence_id", None),
+    ):
         _table(ddb, PREFIX + suffix, hash_key, range_key)
     _table(ddb, "other-stack-driver_logs", "driver_id", "event_time")
     for i in range(60):  # more than one BatchWriteItem of 25
         item = {"driver_id": {"S": "DR-000003"}, "event_time": {"S": f"{i:04d}"}}
         ddb.put_item(TableName=PREFIX + "driver_logs", Item=item)
-    ddb.put_item(TableName="other-stack-driver_logs",
-                 Item={"driver_id": {"S": "DR-1"}, "event_time": {"S": "1"}})
-    ddb.put_item(TableName=PREFIX + "alert_thresholds",
-                 Item={"scope": {"S": "vehicle#VH-000001"}, "metric": {"S": "coolant_temp_c"}})
+    ddb.put_item(TableName="other-stack-driver_logs", Item={"driver_id": {"S": "DR-1"}, "event_time": {"S": "1"}})
+    ddb.put_item(
+        TableName=PREFIX + "alert_thresholds",
+        Item={"scope": {"S": "vehicle#VH-000001"}, "metric": {"S": "coolant_temp_c"}},
+    )
     queue = sqs.create_queue(QueueName=PREFIX + "maintenance-alerts")["QueueUrl"]
     sqs.send_message(QueueUrl=queue, MessageBody="left over")
     redis_client.set("geo:state:VH-000001", "{}")
@@ -52,9 +56,11 @@ def stack_with_run_data(local_stack, aws_client, redis_client, pg_connection):
     pg_connection.execute("INSERT INTO reset_probe VALUES (1)")
     pg_connection.execute(  # the ledger's shape from harness.migrate (other tests may have made it)
         "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, name text NOT NULL,"
-        " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-    pg_connection.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES ('999', 'probe', 'x')"
-                          " ON CONFLICT DO NOTHING")
+        " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    pg_connection.execute(
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES ('999', 'probe', 'x') ON CONFLICT DO NOTHING"
+    )
     yield ddb, sqs, queue
     _drop_tables(ddb)
     sqs.delete_queue(QueueUrl=queue)

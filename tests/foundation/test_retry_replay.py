@@ -1,4 +1,5 @@
 """The emulator answers an SDK retry of a call it already executed with the first answer."""
+
 from __future__ import annotations
 
 import threading
@@ -87,18 +88,29 @@ def test_the_emulator_replays_a_retried_create(local_stack):
 
     invocation = str(uuid.uuid4())
     table = f"replay-{invocation[:8]}"
-    body = json.dumps({"TableName": table, "BillingMode": "PAY_PER_REQUEST",
-                       "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                       "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}).encode()
+    body = json.dumps(
+        {
+            "TableName": table,
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        }
+    ).encode()
 
     def create(invocation_id: str, attempt: int) -> tuple[int, bytes]:
         request = urllib.request.Request(
-            local_stack.aws_endpoint + "/", method="POST", data=body,
-            headers={"Content-Type": "application/x-amz-json-1.0",
-                     "X-Amz-Target": "DynamoDB_20120810.CreateTable",
-                     "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/dynamodb/aws4_request, "
-                                      "SignedHeaders=host, Signature=0",
-                     "amz-sdk-invocation-id": invocation_id, "amz-sdk-request": f"attempt={attempt}; max=3"})
+            local_stack.aws_endpoint + "/",
+            method="POST",
+            data=body,
+            headers={
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": "DynamoDB_20120810.CreateTable",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/dynamodb/aws4_request, "
+                "SignedHeaders=host, Signature=0",
+                "amz-sdk-invocation-id": invocation_id,
+                "amz-sdk-request": f"attempt={attempt}; max=3",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, response.read()

@@ -1,4 +1,5 @@
 """`python -m harness up|status|down` against real processes: nothing may be left behind."""
+
 from __future__ import annotations
 
 import json

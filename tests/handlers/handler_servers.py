@@ -8,6 +8,7 @@ Each owns a state directory under the system temp dir. close() removes it; so do
 (garbage collection or interpreter exit) when a test never reached close(), e.g. because start()
 failed before its try block. A start() that fails stops what it launched.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,6 @@ import redis
 
 from harness import processes, services
 from harness.config import embedded_stack_info
-
 
 START_TIMEOUT_S = 60.0  # a loaded 2-core box can take many seconds to exec and answer
 
@@ -41,10 +41,26 @@ class DedicatedRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [services.find_binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.dir), "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-             *(["--requirepass", self.password] if self.password else [])],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                services.find_binary("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.dir),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                *(["--requirepass", self.password] if self.password else []),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and self.proc.poll() is None:
             client = redis.Redis(port=self.port, password=self.password, socket_timeout=2)
@@ -57,8 +73,10 @@ class DedicatedRedis:
                 client.close()
         code = self.proc.poll()
         self.stop()
-        raise RuntimeError(f"dedicated redis on port {self.port} did not start "
-                           f"({'exited ' + str(code) if code is not None else 'no answer'})")
+        raise RuntimeError(
+            f"dedicated redis on port {self.port} did not start "
+            f"({'exited ' + str(code) if code is not None else 'no answer'})"
+        )
 
     def stop(self) -> None:
         if self.proc is not None:

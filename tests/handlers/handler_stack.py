@@ -1,6 +1,7 @@
 """Fixtures for handler tests and benchmarks: AWS resources named per docs/contracts.md in the
 emulator of the local stack, the schema migrated into its Postgres, the handler environment per
 test. Imported by tests/handlers/conftest.py and tests/bench/test_handlers_bench.py."""
+
 from __future__ import annotations
 
 import json
@@ -13,31 +14,49 @@ import psycopg
 import pytest
 import redis
 
-from tests.support.lambda_container import reset_all
 from harness import migrate
+from tests.support.lambda_container import reset_all
 
 TABLES = {
     # env var: (suffix, hash key, range key, extra create args)
-    "DIAGNOSTICS_TABLE": ("vehicle_diagnostics", ("vehicle_id", "S"), ("timestamp", "N"),
-                          {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}),
+    "DIAGNOSTICS_TABLE": (
+        "vehicle_diagnostics",
+        ("vehicle_id", "S"),
+        ("timestamp", "N"),
+        {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}},
+    ),
     "THRESHOLDS_TABLE": ("alert_thresholds", ("scope", "S"), ("metric", "S"), {}),
     "PREDICTIONS_TABLE": ("predicted_failures", ("vehicle_id", "S"), ("predicted_at", "N"), {}),
     "DRIVER_LOGS_TABLE": ("driver_logs", ("driver_id", "S"), ("event_time", "N"), {}),
     "COMPLIANCE_RULES_TABLE": ("compliance_rules", ("rule_set", "S"), ("rule_code", "S"), {}),
-    "LOCATIONS_TABLE": ("vehicle_locations", ("vehicle_id", "S"), ("timestamp", "N"), {
-        "GlobalSecondaryIndexes": [{
-            "IndexName": "geohash-index",
-            "KeySchema": [{"AttributeName": "geohash", "KeyType": "HASH"},
-                          {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"}}],
-        "_extra_attrs": [("geohash", "S")]}),
+    "LOCATIONS_TABLE": (
+        "vehicle_locations",
+        ("vehicle_id", "S"),
+        ("timestamp", "N"),
+        {
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "geohash-index",
+                    "KeySchema": [
+                        {"AttributeName": "geohash", "KeyType": "HASH"},
+                        {"AttributeName": "timestamp", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            "_extra_attrs": [("geohash", "S")],
+        },
+    ),
     "GEOFENCES_TABLE": ("geofences", ("geofence_id", "S"), None, {}),
     "COMPLIANCE_STATUS_TABLE": ("compliance_status", ("driver_id", "S"), ("report_date", "S"), {}),
 }
 TOPICS = {
-    "ALERTS_TOPIC_ARN": "vehicle-alerts", "MAINTENANCE_TOPIC_ARN": "maintenance-required",
-    "VIOLATIONS_TOPIC_ARN": "hos-violations", "SUMMARY_TOPIC_ARN": "compliance-summary",
-    "GEOFENCE_TOPIC_ARN": "geofence-alerts", "COACHING_TOPIC_ARN": "driver-coaching",
+    "ALERTS_TOPIC_ARN": "vehicle-alerts",
+    "MAINTENANCE_TOPIC_ARN": "maintenance-required",
+    "VIOLATIONS_TOPIC_ARN": "hos-violations",
+    "SUMMARY_TOPIC_ARN": "compliance-summary",
+    "GEOFENCE_TOPIC_ARN": "geofence-alerts",
+    "COACHING_TOPIC_ARN": "driver-coaching",
 }
 
 
@@ -48,11 +67,19 @@ def stack(local_stack):
 
 @pytest.fixture(scope="session")
 def aws_session_env(stack):
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                           "AWS_DEFAULT_REGION", "AWS_REGION")}
-    os.environ.update({"AWS_ENDPOINT_URL": stack.aws_endpoint, "AWS_ACCESS_KEY_ID": "test",
-                       "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": stack.region,
-                       "AWS_REGION": stack.region})
+    saved = {
+        k: os.environ.get(k)
+        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")
+    }
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": stack.aws_endpoint,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": stack.region,
+            "AWS_REGION": stack.region,
+        }
+    )
     yield
     for k, v in saved.items():
         if v is None:
@@ -67,8 +94,13 @@ def create_table(ddb, name: str, hash_key, range_key, extra: dict) -> None:
     schema = [{"AttributeName": hash_key[0], "KeyType": "HASH"}]
     if range_key:
         schema.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
-    ddb.create_table(TableName=name, KeySchema=schema, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in attrs], **extra)
+    ddb.create_table(
+        TableName=name,
+        KeySchema=schema,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in attrs],
+        **extra,
+    )
 
 
 @dataclass
@@ -88,28 +120,44 @@ def resources(stack, aws_session_env) -> Resources:
         name = f"{prefix}-{suffix}"
         create_table(ddb, name, hk, rk, extra)
         res.env[var] = name
-    ddb.update_time_to_live(TableName=res.env["DIAGNOSTICS_TABLE"],
-                            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    ddb.update_time_to_live(
+        TableName=res.env["DIAGNOSTICS_TABLE"], TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
     for var, name in TOPICS.items():
         res.env[var] = sns.create_topic(Name=f"{prefix}-{name}")["TopicArn"]
     res.env["TRAINING_QUEUE_URL"] = sqs.create_queue(QueueName=f"{prefix}-driver_training_queue")["QueueUrl"]
     bucket = f"{prefix}-compliance-reports"
     s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     res.env["REPORTS_BUCKET"] = bucket
-    secret = sm.create_secret(Name=f"{prefix}/aurora", SecretString=json.dumps(
-        {"username": stack.postgres_user, "password": stack.postgres_password}))
+    secret = sm.create_secret(
+        Name=f"{prefix}/aurora",
+        SecretString=json.dumps({"username": stack.postgres_user, "password": stack.postgres_password}),
+    )
     res.env["DB_SECRET_ARN"] = secret["ARN"]
     migrate.apply(stack.postgres_dsn)
-    res.env.update({
-        "PROJECT_NAME": project, "ENV": "test", "LOG_LEVEL": "WARNING", "POWERTOOLS_SERVICE_NAME": "fleettap",
-        "REDIS_HOST": stack.redis_host, "REDIS_PORT": str(stack.redis_port), "REDIS_TLS": "false",
-        "DB_HOST": stack.postgres_host, "DB_PORT": str(stack.postgres_port), "DB_NAME": stack.postgres_dbname,
-        "TELEMATICS_API_URL": stack.mock_api_url, "PDF_API_URL": stack.mock_api_url,
-        "REPORT_RETENTION_DAYS": "30", "REPORT_TIME_ZONES": "America/New_York,America/Chicago,America/Denver,America/Los_Angeles", "PREDICTION_CONFIDENCE_THRESHOLD": "0.8", "DIAGNOSTICS_TTL_DAYS": "30",
-        # tests that count minutes score at exactly 20; the spread has a test of its own
-        "PREDICTION_FIRST_SCORE_SPREAD_MIN": "0",
-        "SAGEMAKER_ENDPOINT_NAME": f"{prefix}-failure-predictor",
-    })
+    res.env.update(
+        {
+            "PROJECT_NAME": project,
+            "ENV": "test",
+            "LOG_LEVEL": "WARNING",
+            "POWERTOOLS_SERVICE_NAME": "fleettap",
+            "REDIS_HOST": stack.redis_host,
+            "REDIS_PORT": str(stack.redis_port),
+            "REDIS_TLS": "false",
+            "DB_HOST": stack.postgres_host,
+            "DB_PORT": str(stack.postgres_port),
+            "DB_NAME": stack.postgres_dbname,
+            "TELEMATICS_API_URL": stack.mock_api_url,
+            "PDF_API_URL": stack.mock_api_url,
+            "REPORT_RETENTION_DAYS": "30",
+            "REPORT_TIME_ZONES": "America/New_York,America/Chicago,America/Denver,America/Los_Angeles",
+            "PREDICTION_CONFIDENCE_THRESHOLD": "0.8",
+            "DIAGNOSTICS_TTL_DAYS": "30",
+            # tests that count minutes score at exactly 20; the spread has a test of its own
+            "PREDICTION_FIRST_SCORE_SPREAD_MIN": "0",
+            "SAGEMAKER_ENDPOINT_NAME": f"{prefix}-failure-predictor",
+        }
+    )
     return res
 
 
@@ -136,8 +184,9 @@ class Ctx:
         out: list[dict] = []
         empty_polls = 0
         while empty_polls < 2 and (expect is None or len(out) < expect):
-            resp = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                            MessageAttributeNames=["All"], WaitTimeSeconds=0)
+            resp = self.sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+            )
             msgs = resp.get("Messages", [])
             if not msgs:
                 empty_polls += 1
@@ -150,7 +199,7 @@ class Ctx:
     def dlq(self) -> list[dict]:
         return [m["body"] for m in self.drain(self.env["DLQ_URL"])]
 
-    def subscribe(self, topic_var: str) -> "TopicTap":
+    def subscribe(self, topic_var: str) -> TopicTap:
         url = self.sqs.create_queue(QueueName=f"tap-{uuid.uuid4().hex[:12]}")["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.sns.subscribe(TopicArn=self.env[topic_var], Protocol="sqs", Endpoint=arn)
@@ -172,8 +221,12 @@ class TopicTap:
         out = []
         for m in self.ctx.drain(self.url):
             env = m["body"]
-            out.append({"message": json.loads(env["Message"]),
-                        "attributes": {k: v["Value"] for k, v in env.get("MessageAttributes", {}).items()}})
+            out.append(
+                {
+                    "message": json.loads(env["Message"]),
+                    "attributes": {k: v["Value"] for k, v in env.get("MessageAttributes", {}).items()},
+                }
+            )
         return out
 
 
@@ -186,8 +239,12 @@ def make_ctx(resources, stack, monkeypatch):
     def _make(function: str, **overrides: str) -> Ctx:
         sqs = boto3.client("sqs")
         dlq = sqs.create_queue(QueueName=f"{resources.project}-test-{function}-dlq-{uuid.uuid4().hex[:6]}")["QueueUrl"]
-        env = {**resources.env, "DLQ_URL": dlq,
-               "AWS_LAMBDA_FUNCTION_NAME": f"{resources.project}-test-{function.replace('_', '-')}", **overrides}
+        env = {
+            **resources.env,
+            "DLQ_URL": dlq,
+            "AWS_LAMBDA_FUNCTION_NAME": f"{resources.project}-test-{function.replace('_', '-')}",
+            **overrides,
+        }
         for k in applied - set(env):  # an override of an earlier ctx must not leak into this one
             monkeypatch.delenv(k, raising=False)
         for k, v in env.items():
@@ -221,8 +278,11 @@ def dedicated_pg():
 @pytest.fixture
 def pg_secret(resources):
     """pg_secret(info) -> ARN of a Secrets Manager secret holding that server's credentials."""
+
     def _make(info) -> str:
         return boto3.client("secretsmanager").create_secret(
             Name=f"{resources.project}/pg-{uuid.uuid4().hex[:8]}",
-            SecretString=json.dumps({"username": info.postgres_user, "password": info.postgres_password}))["ARN"]
+            SecretString=json.dumps({"username": info.postgres_user, "password": info.postgres_password}),
+        )["ARN"]
+
     return _make

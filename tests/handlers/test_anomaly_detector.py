@@ -1,16 +1,17 @@
 """anomaly_detector: DynamoDB stream NewImage -> thresholds + Redis windows -> vehicle-alerts."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from tests.handlers.handler_events import dynamodb_stream_event
-from tests.handlers.handler_factories import diagnostics, diagnostics_image, now_ms, unique_vehicle
-from tests.handlers.handler_servers import DedicatedRedis
 
 from handlers import anomaly_detector
 from handlers.common.aws import to_item
 from handlers.domain import anomaly
+from tests.handlers.handler_events import dynamodb_stream_event
+from tests.handlers.handler_factories import diagnostics, diagnostics_image, now_ms, unique_vehicle
+from tests.handlers.handler_servers import DedicatedRedis
 
 
 def _event(ctx, records):
@@ -30,8 +31,20 @@ def test_threshold_breach_publishes_alert_with_severity_attribute(make_ctx):
     assert body["rule"] == "threshold:coolant_temp_c" and body["value"] == 117.0 and body["threshold"] == 116
     assert body["fleet_id"] == "FL-007" and body["driver_id"] == "DR-000042"
     assert body["alert_id"] == anomaly.alert_id(vid, "threshold:coolant_temp_c", anomaly.bucket_start_ms(ts, 900))
-    assert set(body) == {"alert_id", "vehicle_id", "fleet_id", "driver_id", "vehicle_type", "rule", "metric",
-                         "value", "threshold", "severity", "ts", "message"}
+    assert set(body) == {
+        "alert_id",
+        "vehicle_id",
+        "fleet_id",
+        "driver_id",
+        "vehicle_type",
+        "rule",
+        "metric",
+        "value",
+        "threshold",
+        "severity",
+        "ts",
+        "message",
+    }
     state = json.loads(ctx.redis.get(anomaly.dedupe_key(vid, "threshold:coolant_temp_c")))
     assert state["alert_id"] == body["alert_id"]
 
@@ -55,12 +68,16 @@ def test_rolling_window_sorted_set_detects_trend_and_is_trimmed(make_ctx):
 def test_vehicle_specific_calibration_from_alert_thresholds_table(make_ctx):
     ctx = make_ctx("anomaly")
     vid = unique_vehicle()
-    ctx.ddb.put_item(TableName=ctx.env["THRESHOLDS_TABLE"], Item=to_item(
-        {"scope": f"vehicle#{vid}", "metric": "coolant_temp_c", "warn": 95, "high": 99, "critical": 103}))
+    ctx.ddb.put_item(
+        TableName=ctx.env["THRESHOLDS_TABLE"],
+        Item=to_item({"scope": f"vehicle#{vid}", "metric": "coolant_temp_c", "warn": 95, "high": 99, "critical": 103}),
+    )
     tap = ctx.subscribe("ALERTS_TOPIC_ARN")
     other = unique_vehicle()
-    recs = [diagnostics(vid, now_ms() - 2000, coolant_temp_c=100.0),
-            diagnostics(other, now_ms() - 2000, coolant_temp_c=100.0)]
+    recs = [
+        diagnostics(vid, now_ms() - 2000, coolant_temp_c=100.0),
+        diagnostics(other, now_ms() - 2000, coolant_temp_c=100.0),
+    ]
     anomaly_detector.handler(_event(ctx, recs), None)
     msgs = tap.messages()
     assert [(m["message"]["vehicle_id"], m["attributes"]["severity"]) for m in msgs] == [(vid, "high")]
@@ -109,6 +126,7 @@ def test_redis_down_fails_batch_then_succeeds_after_restart(make_ctx):
         server.start()
         assert anomaly_detector.handler(event, None) == {"batchItemFailures": []}
         import redis as _r
+
         rr = _r.Redis(port=server.port, decode_responses=True)
         assert rr.zcard(anomaly.window_key(vid, "coolant_temp_c")) == 3
         assert [m["message"]["rule"] for m in tap.messages()] == ["threshold:coolant_temp_c"]

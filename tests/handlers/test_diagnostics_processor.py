@@ -1,4 +1,5 @@
 """diagnostics_processor: Kinesis diagnostics -> vehicle_diagnostics (TTL), poison -> DLQ."""
+
 from __future__ import annotations
 
 import base64
@@ -13,8 +14,11 @@ from tests.handlers.handler_factories import diagnostics, now_ms, unique_vehicle
 
 
 def _items(ctx, vehicle_id):
-    resp = ctx.ddb.query(TableName=ctx.env["DIAGNOSTICS_TABLE"], KeyConditionExpression="vehicle_id = :v",
-                         ExpressionAttributeValues={":v": {"S": vehicle_id}})
+    resp = ctx.ddb.query(
+        TableName=ctx.env["DIAGNOSTICS_TABLE"],
+        KeyConditionExpression="vehicle_id = :v",
+        ExpressionAttributeValues={":v": {"S": vehicle_id}},
+    )
     return [from_item(i) for i in resp["Items"]]
 
 

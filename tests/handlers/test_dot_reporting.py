@@ -1,4 +1,5 @@
 """dot_reporting: the Step Functions task steps, run in the order the state machine runs them."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,13 +8,13 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
-from tests.handlers.handler_events import kinesis_event
-from tests.handlers.handler_factories import hos, unique_driver, unique_fleet
 
 from handlers import dot_reporting, hos_processor
 from handlers.common.aws import from_item
 from handlers.common.config import MissingSetting
 from handlers.domain.hos.report_day import report_day
+from tests.handlers.handler_events import kinesis_event
+from tests.handlers.handler_factories import hos, unique_driver, unique_fleet
 
 ZONE = ZoneInfo("America/Chicago")
 
@@ -34,22 +35,32 @@ def fleet_day(make_ctx):
     make_ctx("hos")
     fleet, busy, calm = unique_fleet(), unique_driver(), unique_driver()
     day = dt.datetime.now(ZONE).date() - dt.timedelta(days=2)
-    hos_processor.handler(kinesis_event([
-        hos(busy, "OFF", _at(day, 0, 30), fleet_id=fleet, vehicle_id="VH-000101"),
-        hos(busy, "ON", _at(day, 6), fleet_id=fleet, vehicle_id="VH-000101"),
-        hos(busy, "D", _at(day, 6, 15), fleet_id=fleet, vehicle_id="VH-000101"),
-        hos(busy, "OFF", _at(day, 18, 30), fleet_id=fleet, vehicle_id="VH-000101"),
-        hos(calm, "ON", _at(day, 8), fleet_id=fleet, vehicle_id="VH-000102"),
-        hos(calm, "D", _at(day, 8, 30), fleet_id=fleet, vehicle_id="VH-000102"),
-        hos(calm, "OFF", _at(day, 14), fleet_id=fleet, vehicle_id="VH-000102"),
-    ], stream="hos"), None)
+    hos_processor.handler(
+        kinesis_event(
+            [
+                hos(busy, "OFF", _at(day, 0, 30), fleet_id=fleet, vehicle_id="VH-000101"),
+                hos(busy, "ON", _at(day, 6), fleet_id=fleet, vehicle_id="VH-000101"),
+                hos(busy, "D", _at(day, 6, 15), fleet_id=fleet, vehicle_id="VH-000101"),
+                hos(busy, "OFF", _at(day, 18, 30), fleet_id=fleet, vehicle_id="VH-000101"),
+                hos(calm, "ON", _at(day, 8), fleet_id=fleet, vehicle_id="VH-000102"),
+                hos(calm, "D", _at(day, 8, 30), fleet_id=fleet, vehicle_id="VH-000102"),
+                hos(calm, "OFF", _at(day, 14), fleet_id=fleet, vehicle_id="VH-000102"),
+            ],
+            stream="hos",
+        ),
+        None,
+    )
     ctx = make_ctx("dot_report")
     for driver in (busy, calm):
-        ctx.sql("INSERT INTO drivers (driver_id, fleet_id, name, home_time_zone) VALUES (%s, %s, %s, %s)",
-                (driver, fleet, f"Driver {driver}", "America/Chicago"))
-    ctx.sql("INSERT INTO inspections (inspection_id, vehicle_id, driver_id, fleet_id, kind, inspected_at, result, defects)"
-            " VALUES (%s, 'VH-000101', %s, %s, 'pre_trip', %s, 'defects', '[{\"item\": \"tires\"}]')",
-            (f"insp-{busy}", busy, fleet, dt.datetime.combine(day, dt.time(5, 50), ZONE)))
+        ctx.sql(
+            "INSERT INTO drivers (driver_id, fleet_id, name, home_time_zone) VALUES (%s, %s, %s, %s)",
+            (driver, fleet, f"Driver {driver}", "America/Chicago"),
+        )
+    ctx.sql(
+        "INSERT INTO inspections (inspection_id, vehicle_id, driver_id, fleet_id, kind, inspected_at, result, defects)"
+        " VALUES (%s, 'VH-000101', %s, %s, 'pre_trip', %s, 'defects', '[{\"item\": \"tires\"}]')",
+        (f"insp-{busy}", busy, fleet, dt.datetime.combine(day, dt.time(5, 50), ZONE)),
+    )
     return ctx, fleet, day.isoformat(), busy, calm
 
 
@@ -78,8 +89,12 @@ def test_workflow_steps_gather_render_upload_status_summary(fleet_day):
         key = f"dot-reports/date={day}/{driver}.pdf"
         obj = ctx.s3.get_object(Bucket=bucket, Key=key)
         assert obj["Body"].read().startswith(b"%PDF-") and obj["ObjectLockMode"] == "COMPLIANCE"
-        status = from_item(ctx.ddb.get_item(TableName=ctx.env["COMPLIANCE_STATUS_TABLE"], Key={
-            "driver_id": {"S": driver}, "report_date": {"S": day}})["Item"])
+        status = from_item(
+            ctx.ddb.get_item(
+                TableName=ctx.env["COMPLIANCE_STATUS_TABLE"],
+                Key={"driver_id": {"S": driver}, "report_date": {"S": day}},
+            )["Item"]
+        )
         assert status["report_key"] == key and status["status"] == by_driver[driver]["status"]
 
     doc = json.loads(ctx.s3.get_object(Bucket=bucket, Key=f"dot-reports/work/date={day}/{busy}.json")["Body"].read())
@@ -111,13 +126,20 @@ def test_bad_step_input_fails_the_task(make_ctx):
         dot_reporting.handler({"step": "nope"})
 
 
-
 def _result_writer(ctx, children_outputs: list, prefix: str = "dot-reports/work/map-runs") -> dict:
     """What a DISTRIBUTED Map's ResultWriter leaves in S3 (AWS's documented format): a manifest
     listing SUCCEEDED_n.json files, arrays of child executions whose Output is a JSON string."""
     bucket, run = ctx.env["REPORTS_BUCKET"], f"run-{uuid.uuid4().hex[:8]}"
-    records = [{"ExecutionArn": f"arn:aws:states:us-east-1:123456789012:execution:m/{run}:{i}", "Name": str(i),
-                "Input": "{}", "Output": json.dumps(out), "Status": "SUCCEEDED"} for i, out in enumerate(children_outputs)]
+    records = [
+        {
+            "ExecutionArn": f"arn:aws:states:us-east-1:123456789012:execution:m/{run}:{i}",
+            "Name": str(i),
+            "Input": "{}",
+            "Output": json.dumps(out),
+            "Status": "SUCCEEDED",
+        }
+        for i, out in enumerate(children_outputs)
+    ]
     half = max(1, len(records) // 2)
     files = []
     for n, chunk in enumerate([records[:half], records[half:]]):
@@ -125,11 +147,21 @@ def _result_writer(ctx, children_outputs: list, prefix: str = "dot-reports/work/
         ctx.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(chunk).encode())
         files.append({"Key": key, "Size": 1})
     manifest_key = f"{prefix}/{run}/manifest.json"
-    ctx.s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps({
-        "DestinationBucket": bucket, "MapRunArn": f"arn:aws:states:us-east-1:123456789012:mapRun:m/{run}:x",
-        "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": files}}).encode())
-    return {"MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/x:y",
-            "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
+    ctx.s3.put_object(
+        Bucket=bucket,
+        Key=manifest_key,
+        Body=json.dumps(
+            {
+                "DestinationBucket": bucket,
+                "MapRunArn": f"arn:aws:states:us-east-1:123456789012:mapRun:m/{run}:x",
+                "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": files},
+            }
+        ).encode(),
+    )
+    return {
+        "MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/x:y",
+        "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key},
+    }
 
 
 def test_state_machine_payloads_gather_distributed_map_then_summary(fleet_day):
@@ -154,20 +186,28 @@ def test_state_machine_payloads_gather_distributed_map_then_summary(fleet_day):
             outputs.append(item)
         children.append(outputs)
     assert sorted((o["driver_id"], o["status"]) for c in children for o in c) == sorted(
-        [(busy, "violations"), (calm, "compliant")])
-    out = dot_reporting.handler({"step": "publish_summary", "input": {**state, "map_run": _result_writer(ctx, children)}})
+        [(busy, "violations"), (calm, "compliant")]
+    )
+    out = dot_reporting.handler(
+        {"step": "publish_summary", "input": {**state, "map_run": _result_writer(ctx, children)}}
+    )
     assert out["drivers_reported"] == 2 and out["drivers_with_violations"] == 1
     [msg] = tap.messages()
     assert msg["message"]["summary_id"] == out["summary_id"]
     assert msg["message"]["by_fleet"] == {fleet: {"drivers": 2, "with_violations": 1}}
     assert [d["driver_id"] for d in msg["message"]["drivers"]] == [busy]
     # the same results passed inline give the same summary
-    inline = dot_reporting.handler({"step": "publish_summary", "input": {
-        **state, "results": [o for c in children for o in c]}})
+    inline = dot_reporting.handler(
+        {"step": "publish_summary", "input": {**state, "results": [o for c in children for o in c]}}
+    )
     assert inline["summary_id"] == out["summary_id"]
     for driver in (busy, calm):
-        assert ctx.s3.head_object(Bucket=ctx.env["REPORTS_BUCKET"],
-                                  Key=f"dot-reports/date={day}/{driver}.pdf")["ObjectLockMode"] == "COMPLIANCE"
+        assert (
+            ctx.s3.head_object(Bucket=ctx.env["REPORTS_BUCKET"], Key=f"dot-reports/date={day}/{driver}.pdf")[
+                "ObjectLockMode"
+            ]
+            == "COMPLIANCE"
+        )
 
 
 def test_per_driver_steps_and_summary_refuse_batch_state(fleet_day):
@@ -183,8 +223,17 @@ def test_per_driver_steps_and_summary_refuse_batch_state(fleet_day):
     with pytest.raises(dot_reporting.StepInputError):
         dot_reporting.handler({"step": "publish_summary", "input": state})
     with pytest.raises(dot_reporting.StepInputError, match="1 results for 2"):  # a child's output missing
-        dot_reporting.handler({"step": "publish_summary", "input": {**state, "map_run": _result_writer(ctx, [[{
-            "driver_id": busy, "report_date": day, "status": "compliant", "violation_count": 0}]])}})
+        dot_reporting.handler(
+            {
+                "step": "publish_summary",
+                "input": {
+                    **state,
+                    "map_run": _result_writer(
+                        ctx, [[{"driver_id": busy, "report_date": day, "status": "compliant", "violation_count": 0}]]
+                    ),
+                },
+            }
+        )
     assert tap.messages() == []
 
 
@@ -192,15 +241,25 @@ def test_drivers_not_yet_in_aurora_are_reported_from_their_logs(make_ctx):
     make_ctx("hos")
     fleet, walkin = unique_fleet(), unique_driver()
     day = dt.datetime.now(ZONE).date() - dt.timedelta(days=1)
-    hos_processor.handler(kinesis_event([
-        hos(walkin, "ON", _at(day, 9), fleet_id=fleet, cycle="60/7"),
-        hos(walkin, "D", _at(day, 9, 30), fleet_id=fleet, cycle="60/7"),
-        hos(walkin, "OFF", _at(day, 12), fleet_id=fleet, cycle="60/7")], stream="hos"), None)
+    hos_processor.handler(
+        kinesis_event(
+            [
+                hos(walkin, "ON", _at(day, 9), fleet_id=fleet, cycle="60/7"),
+                hos(walkin, "D", _at(day, 9, 30), fleet_id=fleet, cycle="60/7"),
+                hos(walkin, "OFF", _at(day, 12), fleet_id=fleet, cycle="60/7"),
+            ],
+            stream="hos",
+        ),
+        None,
+    )
     ctx = make_ctx("dot_report")
     gathered = dot_reporting.handler({"step": "gather", "input": {"report_date": day.isoformat(), "fleet_id": fleet}})
     assert [d["driver_id"] for d in _manifest(ctx, gathered)] == [walkin]
-    doc = json.loads(ctx.s3.get_object(Bucket=ctx.env["REPORTS_BUCKET"],
-                                       Key=f"dot-reports/work/date={day.isoformat()}/{walkin}.json")["Body"].read())
+    doc = json.loads(
+        ctx.s3.get_object(
+            Bucket=ctx.env["REPORTS_BUCKET"], Key=f"dot-reports/work/date={day.isoformat()}/{walkin}.json"
+        )["Body"].read()
+    )
     assert (doc["fleet_id"], doc["cycle"], doc["time_zone"]) == (fleet, "60/7", "America/Chicago")
     assert doc["totals"]["D"] == 2.5
     other_fleet = dot_reporting.handler({"step": "gather", "report_date": day.isoformat(), "fleet_id": unique_fleet()})
@@ -211,22 +270,34 @@ def test_report_date_is_the_latest_day_over_in_every_fleet_zone(make_ctx):
     ctx = make_ctx("dot_report")
     zones = ctx.env["REPORT_TIME_ZONES"].split(",")
     fleet = unique_fleet()  # no drivers: only the date logic is exercised
-    scheduled = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events",
-                 "time": "2026-11-20T09:00:00Z", "detail": {}}
-    assert dot_reporting.handler({"step": "gather", "input": {**scheduled, "fleet_id": fleet}})["report_date"] == \
-        "2026-11-19"
+    scheduled = {
+        "version": "0",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "time": "2026-11-20T09:00:00Z",
+        "detail": {},
+    }
+    assert (
+        dot_reporting.handler({"step": "gather", "input": {**scheduled, "fleet_id": fleet}})["report_date"]
+        == "2026-11-19"
+    )
     # at 00:30 UTC the 19th is not over in Chicago or Los Angeles: the day before it is reported
     early = {**scheduled, "time": "2026-11-20T00:30:00Z"}
-    assert dot_reporting.handler({"step": "gather", "input": {**early, "fleet_id": fleet}})["report_date"] == \
-        "2026-11-18"
-    before = report_day(dt.datetime.now(dt.timezone.utc), zones).isoformat()
+    assert (
+        dot_reporting.handler({"step": "gather", "input": {**early, "fleet_id": fleet}})["report_date"] == "2026-11-18"
+    )
+    before = report_day(dt.datetime.now(dt.UTC), zones).isoformat()
     unscheduled = dot_reporting.handler({"step": "gather", "input": {"fleet_id": fleet}})["report_date"]
-    assert unscheduled in (before, report_day(dt.datetime.now(dt.timezone.utc), zones).isoformat())  # midnight may pass
+    assert unscheduled in (before, report_day(dt.datetime.now(dt.UTC), zones).isoformat())  # midnight may pass
     # the deployed schedule's constant input {"trigger": "schedule", "report_date": "yesterday"}, with the
     # execution start time the state machine adds to the gather payload
     schedule_input = {"trigger": "schedule", "report_date": "yesterday", "fleet_id": fleet}
-    assert dot_reporting.handler({"step": "gather", "input": schedule_input,
-                                  "execution_started_at": "2026-11-20T09:00:01.250Z"})["report_date"] == "2026-11-19"
+    assert (
+        dot_reporting.handler(
+            {"step": "gather", "input": schedule_input, "execution_started_at": "2026-11-20T09:00:01.250Z"}
+        )["report_date"]
+        == "2026-11-19"
+    )
 
 
 def test_report_date_without_fleet_zones_is_a_configuration_error(make_ctx):

@@ -1,20 +1,21 @@
 """firehose_transformer: Firehose transformation records -> Ok/ProcessingFailed/Dropped."""
+
 from __future__ import annotations
 
 import base64
 import json
 
+from handlers import firehose_transformer
 from tests.handlers.handler_events import firehose_event
 from tests.handlers.handler_factories import diagnostics, gps, now_ms, unique_vehicle
-
-from handlers import firehose_transformer
 
 
 def test_transform_flattens_partitions_and_flags_bad_records():
     vid = unique_vehicle()
     ts = now_ms() - 86_400_000
-    good = diagnostics(vid, ts, vehicle_type="reefer", dtcs=[{"code": "P0217"}, {"spn": 110, "fmi": 0, "oc": 2}],
-                       battery_v=None)
+    good = diagnostics(
+        vid, ts, vehicle_type="reefer", dtcs=[{"code": "P0217"}, {"spn": 110, "fmi": 0, "oc": 2}], battery_v=None
+    )
     event = firehose_event([good, b"\x00garbage", gps(vid, 41.0, -87.0)])
     out = firehose_transformer.handler(event, None)["records"]
     assert [r["recordId"] for r in out] == [r["recordId"] for r in event["records"]]

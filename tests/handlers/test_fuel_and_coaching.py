@@ -1,16 +1,17 @@
 """fuel_analytics (Kinesis diagnostics -> Aurora/Redis -> driver-coaching) and coaching_dispatcher."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from tests.handlers.handler_events import kinesis_event, sns_event
-from tests.handlers.handler_factories import diagnostics, now_ms, unique_driver, unique_fleet, unique_vehicle
-from tests.handlers.handler_servers import DedicatedRedis
 
 from handlers import coaching_dispatcher, fuel_analytics
 from handlers.domain import fuel, validation
 from handlers.domain.validation import validate
+from tests.handlers.handler_events import kinesis_event, sns_event
+from tests.handlers.handler_factories import diagnostics, now_ms, unique_driver, unique_fleet, unique_vehicle
+from tests.handlers.handler_servers import DedicatedRedis
 
 HOUR = 3_600_000
 
@@ -32,9 +33,21 @@ def reefer_benchmark(make_ctx):
 
 def _trip(vehicle, driver, fleet, t0, n=40, l_per_min=1.3):
     """n one-minute readings at 90 km/h burning l_per_min (about 4.3 MPG: inefficient)."""
-    return [diagnostics(vehicle, t0 + i * 60_000, fleet_id=fleet, driver_id=driver, vehicle_type="reefer",
-                        vehicle_speed_kph=90.0, engine_rpm=1400.0, odometer_km=300000.0 + 1.5 * i,
-                        fuel_used_l=50000.0 + l_per_min * i, fuel_rate_lph=None) for i in range(n)]
+    return [
+        diagnostics(
+            vehicle,
+            t0 + i * 60_000,
+            fleet_id=fleet,
+            driver_id=driver,
+            vehicle_type="reefer",
+            vehicle_speed_kph=90.0,
+            engine_rpm=1400.0,
+            odometer_km=300000.0 + 1.5 * i,
+            fuel_used_l=50000.0 + l_per_min * i,
+            fuel_rate_lph=None,
+        )
+        for i in range(n)
+    ]
 
 
 def test_mpg_rows_benchmark_comparison_and_one_coaching(make_ctx, reefer_benchmark):
@@ -45,8 +58,11 @@ def test_mpg_rows_benchmark_comparison_and_one_coaching(make_ctx, reefer_benchma
     recs = _trip(vid, driver, fleet, t0)
     event = kinesis_event(recs)
     assert fuel_analytics.handler(event, None) == {"batchItemFailures": []}
-    rows = ctx.sql("SELECT record_id, mpg, benchmark_mpg, distance_km, inefficient FROM fuel_analytics "
-                   "WHERE vehicle_id = %s ORDER BY ts", (vid,))
+    rows = ctx.sql(
+        "SELECT record_id, mpg, benchmark_mpg, distance_km, inefficient FROM fuel_analytics "
+        "WHERE vehicle_id = %s ORDER BY ts",
+        (vid,),
+    )
     assert [r[0] for r in rows] == [r["record_id"] for r in recs[1:]]  # the first reading has no distance yet
     expected = fuel.assess([validate(r, now_ms=now_ms()).record for r in recs], reefer_benchmark)
     assert rows[-1][1] == pytest.approx(expected.mpg) and rows[-1][2] == 9.0
@@ -81,8 +97,13 @@ def test_mpg_rows_benchmark_comparison_and_one_coaching(make_ctx, reefer_benchma
 
 def test_coaching_without_material_goes_to_dlq(make_ctx):
     ctx = make_ctx("coaching")
-    sns = sns_event([{"coaching_id": "fc-x", "driver_id": "DR-1", "tips": [{"code": "unknown", "priority": 1}]},
-                     {"driver_id": "DR-1"}], ctx.env["COACHING_TOPIC_ARN"])
+    sns = sns_event(
+        [
+            {"coaching_id": "fc-x", "driver_id": "DR-1", "tips": [{"code": "unknown", "priority": 1}]},
+            {"driver_id": "DR-1"},
+        ],
+        ctx.env["COACHING_TOPIC_ARN"],
+    )
     assert coaching_dispatcher.handler(sns, None) == {"sent": 0}
     assert sorted(m["reason"] for m in ctx.dlq()) == ["FIELD_MISSING", "NO_MATERIAL"]
 
@@ -106,7 +127,7 @@ def test_fuel_redis_down_then_postgres_and_redis_consistent_after_restart(make_c
 
 
 def test_fuel_postgres_down_fails_batch_then_rows_complete(make_ctx, dedicated_pg, pg_secret):
-    ctx = make_ctx("fuel", DB_PORT=str(dedicated_pg.info.postgres_port), DB_SECRET_ARN=pg_secret(dedicated_pg.info))
+    make_ctx("fuel", DB_PORT=str(dedicated_pg.info.postgres_port), DB_SECRET_ARN=pg_secret(dedicated_pg.info))
     vid = unique_vehicle()
     recs = _trip(vid, unique_driver(), unique_fleet(), now_ms() - 2 * HOUR, n=8, l_per_min=0.5)
     assert fuel_analytics.handler(kinesis_event(recs[:4]), None) == {"batchItemFailures": []}
@@ -118,8 +139,9 @@ def test_fuel_postgres_down_fails_batch_then_rows_complete(make_ctx, dedicated_p
     import psycopg
 
     with psycopg.connect(dedicated_pg.info.postgres_dsn) as conn:
-        ids = [r[0] for r in conn.execute("SELECT record_id FROM fuel_analytics WHERE vehicle_id = %s ORDER BY ts",
-                                          (vid,))]
+        ids = [
+            r[0] for r in conn.execute("SELECT record_id FROM fuel_analytics WHERE vehicle_id = %s ORDER BY ts", (vid,))
+        ]
     assert ids == [r["record_id"] for r in recs[1:]]
 
 
@@ -138,17 +160,30 @@ def _seq(event, i):
 
 
 def test_window_member_is_compact_deterministic_and_round_trips():
-    signals = {"vehicle_speed_kph": 87.349, "engine_rpm": 1412.4, "odometer_km": 312456.78949,
-               "fuel_used_l": 123456.7801, "fuel_rate_lph": 31.234, "coolant_temp_c": 88.0}
+    signals = {
+        "vehicle_speed_kph": 87.349,
+        "engine_rpm": 1412.4,
+        "odometer_km": 312456.78949,
+        "fuel_used_l": 123456.7801,
+        "fuel_rate_lph": 31.234,
+        "coolant_temp_c": 88.0,
+    }
     member = fuel_analytics.encode_sample(1_795_000_000_000, signals)
     assert member == "1795000000000,87.3,1412,312456.789,123456.78,31.23"
     assert fuel_analytics.encode_sample(1_795_000_000_000, dict(reversed(list(signals.items())))) == member
     assert fuel_analytics.decode_sample(member) == {
-        "ts_ms": 1_795_000_000_000, "vehicle_speed_kph": 87.3, "engine_rpm": 1412.0, "odometer_km": 312456.789,
-        "fuel_used_l": 123456.78, "fuel_rate_lph": 31.23}
+        "ts_ms": 1_795_000_000_000,
+        "vehicle_speed_kph": 87.3,
+        "engine_rpm": 1412.0,
+        "odometer_km": 312456.789,
+        "fuel_used_l": 123456.78,
+        "fuel_rate_lph": 31.23,
+    }
     sparse = fuel_analytics.encode_sample(1_795_000_000_000, {"odometer_km": 10.0, "fuel_rate_lph": None})
     assert sparse == "1795000000000,,,10,," and fuel_analytics.decode_sample(sparse) == {
-        "ts_ms": 1_795_000_000_000, "odometer_km": 10.0}
+        "ts_ms": 1_795_000_000_000,
+        "odometer_km": 10.0,
+    }
     # the largest values validation accepts still fit zset-max-listpack-value (64 bytes)
     widest = {name: validation.SIGNAL_RANGES[name].high for name, _ in fuel_analytics.SAMPLE_FIELDS}
     assert len(fuel_analytics.encode_sample(9_999_999_999_999, widest)) <= 64
@@ -240,12 +275,15 @@ def test_redis_keys_grow_with_vehicles_not_records(make_ctx):
     ctx = make_ctx("fuel")
     vehicles = [unique_vehicle() for _ in range(4)]
     t0 = now_ms() - 3 * HOUR
-    recs = [r for i, v in enumerate(vehicles)
-            for r in _trip(v, unique_driver(), unique_fleet(), t0 + i * 1_000, n=15, l_per_min=0.5)]
+    recs = [
+        r
+        for i, v in enumerate(vehicles)
+        for r in _trip(v, unique_driver(), unique_fleet(), t0 + i * 1_000, n=15, l_per_min=0.5)
+    ]
     recs.sort(key=lambda r: r["ts"])
     before = ctx.redis.dbsize()
     for start in range(0, len(recs), 20):
-        assert fuel_analytics.handler(kinesis_event(recs[start:start + 20]), None) == {"batchItemFailures": []}
+        assert fuel_analytics.handler(kinesis_event(recs[start : start + 20]), None) == {"batchItemFailures": []}
     assert len(_mpgs(ctx, *vehicles)) == 4 * 14
     mine = [k for k in ctx.redis.scan_iter(count=1_000) if any(v in k for v in vehicles)]
     assert sorted(mine) == sorted(f"fuel:{kind}:{v}" for v in vehicles for kind in ("win", "counted"))

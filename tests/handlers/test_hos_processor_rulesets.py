@@ -1,16 +1,16 @@
 """hos_processor with the fields of issue 21: the record's rule set is applied, PC/YM, edits and
 exception objects reach the engine, bad values go to the DLQ with their reason."""
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-from handler_events import kinesis_event
-from handler_factories import hos, now_ms, unique_vehicle
-
 from handlers import hos_processor
 from handlers.common.aws import from_item
 from handlers.common.vehicle_duty import duty_key
+from tests.handlers.handler_events import kinesis_event
+from tests.handlers.handler_factories import hos, now_ms, unique_vehicle
 
 H = 3_600_000
 
@@ -22,8 +22,11 @@ def _driver():
 def _day(driver, t0, driving_h, **fields):
     """8 h off, then `driving_h` hours of driving, then off duty."""
     vehicle = fields.pop("vehicle_id", unique_vehicle())
-    recs = [hos(driver, "OFF", t0, vehicle_id=vehicle), hos(driver, "D", t0 + 10 * H, vehicle_id=vehicle),
-            hos(driver, "OFF", t0 + 10 * H + int(driving_h * H), vehicle_id=vehicle)]
+    recs = [
+        hos(driver, "OFF", t0, vehicle_id=vehicle),
+        hos(driver, "D", t0 + 10 * H, vehicle_id=vehicle),
+        hos(driver, "OFF", t0 + 10 * H + int(driving_h * H), vehicle_id=vehicle),
+    ]
     return [{**r, **fields} for r in recs]
 
 
@@ -56,37 +59,66 @@ def test_passenger_and_canadian_rule_sets_fire_their_own_codes(make_ctx):
     hos_processor.handler(kinesis_event(_day(_driver(), t0, 10.5, ruleset="us-passenger"), stream="hos"), None)
     assert _rules(tap) == ["DRIVING_10"]
     # SOR/2005-313 s. 13: 13 hours of driving in a work shift (s. 12 the same per day, and 14 on duty).
-    hos_processor.handler(kinesis_event(_day(_driver(), t0, 13.5, ruleset="canada-south", cycle="cycle-1",
-                                              time_zone="America/Toronto"), stream="hos"), None)
-    assert {"DRIVING_13"} <= set(_rules(tap)) <= {"DRIVING_13", "DAY_DRIVING_13", "ON_DUTY_14", "DAY_ON_DUTY_14",
-                                                   "DAY_OFF_10"}
+    hos_processor.handler(
+        kinesis_event(
+            _day(_driver(), t0, 13.5, ruleset="canada-south", cycle="cycle-1", time_zone="America/Toronto"),
+            stream="hos",
+        ),
+        None,
+    )
+    assert (
+        {"DRIVING_13"}
+        <= set(_rules(tap))
+        <= {"DRIVING_13", "DAY_DRIVING_13", "ON_DUTY_14", "DAY_ON_DUTY_14", "DAY_OFF_10"}
+    )
 
 
 def test_pc_ym_edit_and_exception_object_are_stored_and_evaluated(make_ctx):
     ctx = make_ctx("hos")
     tap = ctx.subscribe("VIOLATIONS_TOPIC_ARN")
     driver, vehicle, t0 = _driver(), unique_vehicle(), now_ms() - 23 * H
-    at = dt.datetime.fromtimestamp((t0 + 10 * H + 600_000) / 1000, dt.timezone.utc).isoformat()
+    at = dt.datetime.fromtimestamp((t0 + 10 * H + 600_000) / 1000, dt.UTC).isoformat()
     claim = [{"type": "adverse_driving", "at": at, "note": "snow"}]
-    recs = [hos(driver, "OFF", t0, vehicle_id=vehicle), hos(driver, "YM", t0 + 10 * H, vehicle_id=vehicle),
-            hos(driver, "D", t0 + 10 * H + 600_000, vehicle_id=vehicle, exceptions=claim),
-            # 12 h 10 min of driving: legal only with the adverse-driving extension of that duty period
-            hos(driver, "PC", t0 + 22 * H + 1_200_000, vehicle_id=vehicle, exceptions=claim),
-            {**hos(driver, "OFF", t0 + 22 * H + 1_200_000, vehicle_id=vehicle, exceptions=claim),
-             "origin": "edit", "annotation": "personal trip was off duty"}]
+    recs = [
+        hos(driver, "OFF", t0, vehicle_id=vehicle),
+        hos(driver, "YM", t0 + 10 * H, vehicle_id=vehicle),
+        hos(driver, "D", t0 + 10 * H + 600_000, vehicle_id=vehicle, exceptions=claim),
+        # 12 h 10 min of driving: legal only with the adverse-driving extension of that duty period
+        hos(driver, "PC", t0 + 22 * H + 1_200_000, vehicle_id=vehicle, exceptions=claim),
+        {
+            **hos(driver, "OFF", t0 + 22 * H + 1_200_000, vehicle_id=vehicle, exceptions=claim),
+            "origin": "edit",
+            "annotation": "personal trip was off duty",
+        },
+    ]
     assert hos_processor.handler(kinesis_event(recs, stream="hos"), None) == {"batchItemFailures": []}
     assert ctx.dlq() == []
     assert _rules(tap) == ["BREAK_30"]  # no DRIVING_11: the period's adverse-driving claim held
-    items = sorted((from_item(i) for i in ctx.ddb.query(
-        TableName=ctx.env["DRIVER_LOGS_TABLE"], KeyConditionExpression="driver_id = :d",
-        ExpressionAttributeValues={":d": {"S": driver}})["Items"]), key=lambda i: i["event_time"])
+    items = sorted(
+        (
+            from_item(i)
+            for i in ctx.ddb.query(
+                TableName=ctx.env["DRIVER_LOGS_TABLE"],
+                KeyConditionExpression="driver_id = :d",
+                ExpressionAttributeValues={":d": {"S": driver}},
+            )["Items"]
+        ),
+        key=lambda i: i["event_time"],
+    )
     assert [i["status"] for i in items] == ["OFF", "YM", "D", "OFF"]
     assert items[2]["exceptions"] == claim
     edit = items[3]  # replaced the PC record at its instant, keeping what it replaced
     assert (edit["origin"], edit["annotation"], edit["replaced_status"]) == ("edit", "personal trip was off duty", "PC")
     hos_processor.handler(kinesis_event(recs[3:], stream="hos"), None)  # redelivery: the edit stays
-    assert from_item(ctx.ddb.get_item(TableName=ctx.env["DRIVER_LOGS_TABLE"], Key={
-        "driver_id": {"S": driver}, "event_time": {"N": str(edit["event_time"])}})["Item"])["origin"] == "edit"
+    assert (
+        from_item(
+            ctx.ddb.get_item(
+                TableName=ctx.env["DRIVER_LOGS_TABLE"],
+                Key={"driver_id": {"S": driver}, "event_time": {"N": str(edit["event_time"])}},
+            )["Item"]
+        )["origin"]
+        == "edit"
+    )
     statuses = [str(m).split("|")[1] for m in ctx.redis.zrange(duty_key(vehicle), 0, -1)]
     assert statuses[:3] == ["OFF", "YM", "D"] and sorted(statuses[3:]) == ["OFF", "PC"]
 
@@ -94,8 +126,14 @@ def test_pc_ym_edit_and_exception_object_are_stored_and_evaluated(make_ctx):
 def test_bad_rule_set_values_go_to_the_dlq_with_their_reason(make_ctx):
     ctx = make_ctx("hos")
     driver, t0 = _driver(), now_ms() - 2 * H
-    bad = [dict(hos(driver, "D", t0), ruleset="eu-561"), dict(hos(driver, "D", t0 + 1), ruleset="canada-south"),
-           dict(hos(driver, "D", t0 + 2), origin="edit")]
+    bad = [
+        dict(hos(driver, "D", t0), ruleset="eu-561"),
+        dict(hos(driver, "D", t0 + 1), ruleset="canada-south"),
+        dict(hos(driver, "D", t0 + 2), origin="edit"),
+    ]
     assert hos_processor.handler(kinesis_event(bad, stream="hos"), None) == {"batchItemFailures": []}
-    assert sorted(m["reason"] for m in ctx.dlq()) == ["HOS_ANNOTATION_INVALID", "HOS_CYCLE_INVALID",
-                                                      "HOS_RULESET_INVALID"]
+    assert sorted(m["reason"] for m in ctx.dlq()) == [
+        "HOS_ANNOTATION_INVALID",
+        "HOS_CYCLE_INVALID",
+        "HOS_RULESET_INVALID",
+    ]

@@ -1,15 +1,16 @@
 """location_tracker: GPS -> vehicle_locations (geohash GSI) -> Redis GEO -> geofence events."""
+
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from tests.handlers.handler_events import kinesis_event
-from tests.handlers.handler_factories import gps, now_ms, unique_fleet, unique_vehicle
 
 from handlers import location_tracker
 from handlers.common.aws import from_item, to_item
 from handlers.domain import geo
+from tests.handlers.handler_events import kinesis_event
+from tests.handlers.handler_factories import gps, now_ms, unique_fleet, unique_vehicle
 
 DEPOT = (41.8500, -87.6500)
 
@@ -19,10 +20,22 @@ def fleet_with_depot(make_ctx):
     ctx = make_ctx("location")
     fleet = unique_fleet()
     fence_id = f"gf-{uuid.uuid4().hex[:8]}"
-    ctx.ddb.put_item(TableName=ctx.env["GEOFENCES_TABLE"], Item=to_item({
-        "geofence_id": fence_id, "fleet_id": fleet, "name": "Chicago depot", "shape": "circle",
-        "center_lat": DEPOT[0], "center_lon": DEPOT[1], "radius_m": 300, "alert_on": ["enter", "exit", "dwell"],
-        "dwell_s": 600}))
+    ctx.ddb.put_item(
+        TableName=ctx.env["GEOFENCES_TABLE"],
+        Item=to_item(
+            {
+                "geofence_id": fence_id,
+                "fleet_id": fleet,
+                "name": "Chicago depot",
+                "shape": "circle",
+                "center_lat": DEPOT[0],
+                "center_lon": DEPOT[1],
+                "radius_m": 300,
+                "alert_on": ["enter", "exit", "dwell"],
+                "dwell_s": 600,
+            }
+        ),
+    )
     return ctx, fleet, fence_id
 
 
@@ -30,21 +43,36 @@ def test_locations_geo_index_and_enter_dwell_exit_once(fleet_with_depot):
     ctx, fleet, fence_id = fleet_with_depot
     tap = ctx.subscribe("GEOFENCE_TOPIC_ARN")
     vid, t0 = unique_vehicle(), now_ms() - 3_600_000
-    path = [(41.90, -87.70), (41.8501, -87.6501), (41.8502, -87.6499), (41.8500, -87.6500),
-            (41.8501, -87.6500), (41.95, -87.80), (41.96, -87.81)]
+    path = [
+        (41.90, -87.70),
+        (41.8501, -87.6501),
+        (41.8502, -87.6499),
+        (41.8500, -87.6500),
+        (41.8501, -87.6500),
+        (41.95, -87.80),
+        (41.96, -87.81),
+    ]
     times = [t0, t0 + 60_000, t0 + 90_000, t0 + 400_000, t0 + 700_000, t0 + 800_000, t0 + 830_000]
     recs = [gps(vid, lat, lon, ts, fleet_id=fleet) for (lat, lon), ts in zip(path, times)]
     event = kinesis_event(recs, stream="gps")
     assert location_tracker.handler(event, None) == {"batchItemFailures": []}
 
-    items = [from_item(i) for i in ctx.ddb.query(
-        TableName=ctx.env["LOCATIONS_TABLE"], KeyConditionExpression="vehicle_id = :v",
-        ExpressionAttributeValues={":v": {"S": vid}})["Items"]]
+    items = [
+        from_item(i)
+        for i in ctx.ddb.query(
+            TableName=ctx.env["LOCATIONS_TABLE"],
+            KeyConditionExpression="vehicle_id = :v",
+            ExpressionAttributeValues={":v": {"S": vid}},
+        )["Items"]
+    ]
     assert sorted(i["timestamp"] for i in items) == times
     assert all(i["geohash"] == geo.location_geohash(i["lat"], i["lon"]) for i in items)
-    by_cell = ctx.ddb.query(TableName=ctx.env["LOCATIONS_TABLE"], IndexName="geohash-index",
-                            KeyConditionExpression="geohash = :g",
-                            ExpressionAttributeValues={":g": {"S": geo.location_geohash(*path[3])}})["Items"]
+    by_cell = ctx.ddb.query(
+        TableName=ctx.env["LOCATIONS_TABLE"],
+        IndexName="geohash-index",
+        KeyConditionExpression="geohash = :g",
+        ExpressionAttributeValues={":g": {"S": geo.location_geohash(*path[3])}},
+    )["Items"]
     assert {from_item(i)["timestamp"] for i in by_cell if from_item(i)["vehicle_id"] == vid} == set(times[1:5])
 
     lon, lat = ctx.redis.geopos(f"geo:fleet:{fleet}", vid)[0]
@@ -53,7 +81,10 @@ def test_locations_geo_index_and_enter_dwell_exit_once(fleet_with_depot):
 
     msgs = tap.messages()
     assert [(m["message"]["event_type"], m["attributes"]["event_type"], m["attributes"]["severity"]) for m in msgs] == [
-        ("enter", "geofence_enter", "info"), ("dwell", "geofence_dwell", "warning"), ("exit", "geofence_exit", "info")]
+        ("enter", "geofence_enter", "info"),
+        ("dwell", "geofence_dwell", "warning"),
+        ("exit", "geofence_exit", "info"),
+    ]
     assert {m["message"]["geofence_id"] for m in msgs} == {fence_id}
     assert msgs[1]["message"]["dwell_s"] >= 600
 
@@ -69,8 +100,11 @@ def test_stale_fix_is_stored_but_does_not_move_vehicle_and_bad_fix_to_dlq(fleet_
     assert location_tracker.handler(kinesis_event([newer, bad, older], stream="gps"), None) == {"batchItemFailures": []}
     lon, lat = ctx.redis.geopos(f"geo:fleet:{fleet}", vid)[0]
     assert lat == pytest.approx(41.0, abs=1e-5)
-    stored = ctx.ddb.query(TableName=ctx.env["LOCATIONS_TABLE"], KeyConditionExpression="vehicle_id = :v",
-                           ExpressionAttributeValues={":v": {"S": vid}})["Items"]
+    stored = ctx.ddb.query(
+        TableName=ctx.env["LOCATIONS_TABLE"],
+        KeyConditionExpression="vehicle_id = :v",
+        ExpressionAttributeValues={":v": {"S": vid}},
+    )["Items"]
     assert len(stored) == 2
     assert [m["reason"] for m in ctx.dlq()] == ["LAT_OUT_OF_RANGE"]
 
@@ -81,9 +115,15 @@ def test_location_items_carry_the_ttl_attribute(make_ctx, ttl_days):
     vid, t0 = unique_vehicle(), now_ms() - 600_000
     fixes = [gps(vid, 41.0, -88.0 + i / 100, t0 + i * 30_000, fleet_id=unique_fleet()) for i in range(3)]
     assert location_tracker.handler(kinesis_event(fixes, stream="gps"), None) == {"batchItemFailures": []}
-    items = [from_item(i) for i in ctx.ddb.query(
-        TableName=ctx.env["LOCATIONS_TABLE"], KeyConditionExpression="vehicle_id = :v",
-        ExpressionAttributeValues={":v": {"S": vid}})["Items"]]
+    items = [
+        from_item(i)
+        for i in ctx.ddb.query(
+            TableName=ctx.env["LOCATIONS_TABLE"],
+            KeyConditionExpression="vehicle_id = :v",
+            ExpressionAttributeValues={":v": {"S": vid}},
+        )["Items"]
+    ]
     days = int(ttl_days or 30)  # the default matches vehicle_diagnostics (DIAGNOSTICS_TTL_DAYS)
     assert sorted((i["timestamp"], i["expires_at"]) for i in items) == [
-        (t0 + i * 30_000, (t0 + i * 30_000) // 1000 + days * 86_400) for i in range(3)]
+        (t0 + i * 30_000, (t0 + i * 30_000) // 1000 + days * 86_400) for i in range(3)
+    ]

@@ -1,4 +1,5 @@
 """predictive_maintenance: diagnostics -> vehicle_history -> SageMaker -> predicted_failures -> topic."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,33 +7,50 @@ import math
 
 import boto3
 import pytest
-from tests.handlers.handler_events import kinesis_event
-from tests.handlers.handler_factories import diagnostics, now_ms, unique_vehicle
 
 from handlers import predictive_maintenance
 from handlers.common.aws import from_item
 from handlers.domain import predictive
 from handlers.domain.validation import validate
+from tests.handlers.handler_events import kinesis_event
+from tests.handlers.handler_factories import diagnostics, now_ms, unique_vehicle
 
 
 def _window(vehicle_id, t0, *, degraded: bool, n: int = 30):
     recs = []
     for i in range(n):
         if degraded:  # failing cooling: hot, still rising, ECU raising SPN 110 FMI 0
-            recs.append(diagnostics(vehicle_id, t0 + i * 60_000, coolant_temp_c=112.0 + i * 0.3,
-                                    engine_load_pct=70.0, battery_v=13.8, engine_hours=30000.0 + i / 60,
-                                    odometer_km=900000.0 + i, dtcs=[{"spn": 110, "fmi": 0, "oc": 1}]))
+            recs.append(
+                diagnostics(
+                    vehicle_id,
+                    t0 + i * 60_000,
+                    coolant_temp_c=112.0 + i * 0.3,
+                    engine_load_pct=70.0,
+                    battery_v=13.8,
+                    engine_hours=30000.0 + i / 60,
+                    odometer_km=900000.0 + i,
+                    dtcs=[{"spn": 110, "fmi": 0, "oc": 1}],
+                )
+            )
         else:
-            recs.append(diagnostics(vehicle_id, t0 + i * 60_000, coolant_temp_c=86.0 + (i % 3) * 0.2,
-                                    engine_hours=2000.0 + i / 60, odometer_km=100000.0 + i))
+            recs.append(
+                diagnostics(
+                    vehicle_id,
+                    t0 + i * 60_000,
+                    coolant_temp_c=86.0 + (i % 3) * 0.2,
+                    engine_hours=2000.0 + i / 60,
+                    odometer_km=100000.0 + i,
+                )
+            )
     return recs
 
 
 def _register(ctx, vehicle_id, *, age_days, km_since_service, prior_failures, odometer):
-    ctx.sql("INSERT INTO vehicles (vehicle_id, vin, fleet_id, vehicle_type, in_service_date, last_service_km,"
-            " prior_failures) VALUES (%s, '1FUJGLDR0CLBP8834', 'FL-001', 'tractor', %s, %s, %s)",
-            (vehicle_id, dt.date.today() - dt.timedelta(days=age_days), odometer - km_since_service,
-             prior_failures))
+    ctx.sql(
+        "INSERT INTO vehicles (vehicle_id, vin, fleet_id, vehicle_type, in_service_date, last_service_km,"
+        " prior_failures) VALUES (%s, '1FUJGLDR0CLBP8834', 'FL-001', 'tractor', %s, %s, %s)",
+        (vehicle_id, dt.date.today() - dt.timedelta(days=age_days), odometer - km_since_service, prior_failures),
+    )
 
 
 def _oracle(ctx, recs, history):
@@ -40,14 +58,20 @@ def _oracle(ctx, recs, history):
     normalized = [validate(r, now_ms=now_ms()).record for r in recs]
     body = predictive.to_csv(predictive.build_features(normalized, history))
     resp = boto3.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=ctx.env["SAGEMAKER_ENDPOINT_NAME"], ContentType="text/csv", Accept="application/json",
-        Body=body.encode())
+        EndpointName=ctx.env["SAGEMAKER_ENDPOINT_NAME"],
+        ContentType="text/csv",
+        Accept="application/json",
+        Body=body.encode(),
+    )
     return predictive.parse_prediction(resp["Body"].read())
 
 
 def _predictions(ctx, vehicle_id):
-    resp = ctx.ddb.query(TableName=ctx.env["PREDICTIONS_TABLE"], KeyConditionExpression="vehicle_id = :v",
-                         ExpressionAttributeValues={":v": {"S": vehicle_id}})
+    resp = ctx.ddb.query(
+        TableName=ctx.env["PREDICTIONS_TABLE"],
+        KeyConditionExpression="vehicle_id = :v",
+        ExpressionAttributeValues={":v": {"S": vehicle_id}},
+    )
     return [from_item(i) for i in resp["Items"]]
 
 
@@ -62,9 +86,11 @@ def test_history_inference_prediction_and_publish_above_threshold(make_ctx):
     event = kinesis_event([r for pair in zip(sick_recs, ok_recs) for r in pair])
     assert predictive_maintenance.handler(event, None) == {"batchItemFailures": []}
 
-    rows = ctx.sql("SELECT vehicle_id, count(*), max(coolant_temp_c) FROM vehicle_history "
-                   "WHERE vehicle_id = ANY(%s) GROUP BY vehicle_id ORDER BY max(coolant_temp_c) DESC",
-                   ([sick, healthy],))
+    rows = ctx.sql(
+        "SELECT vehicle_id, count(*), max(coolant_temp_c) FROM vehicle_history "
+        "WHERE vehicle_id = ANY(%s) GROUP BY vehicle_id ORDER BY max(coolant_temp_c) DESC",
+        ([sick, healthy],),
+    )
     assert [(r[0], r[1]) for r in rows] == [(sick, 30), (healthy, 30)]
 
     last_ts = t0 + 29 * 60_000
@@ -72,13 +98,19 @@ def test_history_inference_prediction_and_publish_above_threshold(make_ctx):
     def age(vehicle_id):  # vehicle age at the scored reading, from vehicles.in_service_date (UTC midnight)
         # read back rather than recomputed from date.today(), which may have moved on since _register
         [(in_service,)] = ctx.sql("SELECT in_service_date FROM vehicles WHERE vehicle_id = %s", (vehicle_id,))
-        start = dt.datetime.combine(in_service, dt.time(), dt.timezone.utc)
+        start = dt.datetime.combine(in_service, dt.time(), dt.UTC)
         return (last_ts / 1000 - start.timestamp()) / 86400
 
-    expect_sick = _oracle(ctx, sick_recs, {"age_days": age(sick), "last_service_km": 900029.0 - 38000,
-                                           "prior_failures": 3.0, "odometer_km": 900029.0})
-    expect_ok = _oracle(ctx, ok_recs, {"age_days": age(healthy), "last_service_km": 99029.0,
-                                       "prior_failures": 0.0, "odometer_km": 100029.0})
+    expect_sick = _oracle(
+        ctx,
+        sick_recs,
+        {"age_days": age(sick), "last_service_km": 900029.0 - 38000, "prior_failures": 3.0, "odometer_km": 900029.0},
+    )
+    expect_ok = _oracle(
+        ctx,
+        ok_recs,
+        {"age_days": age(healthy), "last_service_km": 99029.0, "prior_failures": 0.0, "odometer_km": 100029.0},
+    )
     assert expect_sick.confidence > 0.8 >= expect_ok.confidence  # the scenario exercises both branches
     [p_sick], [p_ok] = _predictions(ctx, sick), _predictions(ctx, healthy)
     assert p_sick["predicted_at"] == t0 + 29 * 60_000 and p_ok["predicted_at"] == t0 + 29 * 60_000
@@ -117,6 +149,7 @@ def test_scoring_waits_for_a_full_window_and_then_once_an_hour(make_ctx):
 
 # --- cost of a batch: one INSERT, no predicted_failures query before a vehicle can be scored ---
 
+
 class _Calls:
     """Counts the handler's own DynamoDB queries (botocore hook on its cached client) and its
     vehicle_history inserts (wrapper around db.execute_many: rows per call)."""
@@ -128,7 +161,8 @@ class _Calls:
         self.inserts: list[int] = []
         aws.client("dynamodb").meta.events.register(
             "provide-client-params.dynamodb.Query",
-            lambda params, **kw: self.queries.append(params["ExpressionAttributeValues"][":v"]["S"]))
+            lambda params, **kw: self.queries.append(params["ExpressionAttributeValues"][":v"]["S"]),
+        )
         real = db.execute_many
 
         def execute_many(sql, rows, *args, **kwargs):
@@ -146,8 +180,9 @@ class _Calls:
 
 
 def _history_ids(ctx, vehicles):
-    return sorted(r[0] for r in ctx.sql("SELECT record_id FROM vehicle_history WHERE vehicle_id = ANY(%s)",
-                                        (list(vehicles),)))
+    return sorted(
+        r[0] for r in ctx.sql("SELECT record_id FROM vehicle_history WHERE vehicle_id = ANY(%s)", (list(vehicles),))
+    )
 
 
 def test_batch_history_is_one_insert_poison_dead_lettered_redelivery_writes_nothing_twice(make_ctx, monkeypatch):
@@ -193,8 +228,9 @@ def test_a_batch_the_database_refuses_falls_back_to_one_insert_per_record(make_c
 
 
 def test_database_outage_fails_the_whole_batch_then_the_retry_completes(make_ctx, dedicated_pg, pg_secret):
-    ctx = make_ctx("predictive", DB_PORT=str(dedicated_pg.info.postgres_port),
-                   DB_SECRET_ARN=pg_secret(dedicated_pg.info))
+    ctx = make_ctx(
+        "predictive", DB_PORT=str(dedicated_pg.info.postgres_port), DB_SECRET_ARN=pg_secret(dedicated_pg.info)
+    )
     vid = unique_vehicle()
     t0 = now_ms() - 40 * 60_000
     recs = [diagnostics(vid, t0 + m * 60_000) for m in range(25)]
@@ -209,8 +245,10 @@ def test_database_outage_fails_the_whole_batch_then_the_retry_completes(make_ctx
     import psycopg
 
     with psycopg.connect(dedicated_pg.info.postgres_dsn) as conn:
-        ids = [r[0] for r in conn.execute("SELECT record_id FROM vehicle_history WHERE vehicle_id = %s ORDER BY ts",
-                                          (vid,))]
+        ids = [
+            r[0]
+            for r in conn.execute("SELECT record_id FROM vehicle_history WHERE vehicle_id = %s ORDER BY ts", (vid,))
+        ]
     assert ids == [r["record_id"] for r in recs]
     assert [p["predicted_at"] for p in _predictions(ctx, vid)] == [t0 + 24 * 60_000]
     assert "MALFORMED_JSON" in [m["reason"] for m in ctx.dlq()]
@@ -263,10 +301,14 @@ def test_prediction_written_elsewhere_blocks_scoring_here(make_ctx, monkeypatch)
     recs = [diagnostics(vid, t0 + m * 60_000) for m in range(30)]
     assert predictive_maintenance.handler(kinesis_event(recs[:22]), None) == {"batchItemFailures": []}
     [scored] = _predictions(ctx, vid)  # at minute 21, as "the other container"
-    ctx.ddb.delete_item(TableName=ctx.env["PREDICTIONS_TABLE"],
-                        Key={"vehicle_id": {"S": vid}, "predicted_at": {"N": str(scored["predicted_at"])}})
-    ctx.ddb.put_item(TableName=ctx.env["PREDICTIONS_TABLE"], Item={
-        "vehicle_id": {"S": vid}, "predicted_at": {"N": str(t0 + 20 * 60_000)}, "component": {"S": "none"}})
+    ctx.ddb.delete_item(
+        TableName=ctx.env["PREDICTIONS_TABLE"],
+        Key={"vehicle_id": {"S": vid}, "predicted_at": {"N": str(scored["predicted_at"])}},
+    )
+    ctx.ddb.put_item(
+        TableName=ctx.env["PREDICTIONS_TABLE"],
+        Item={"vehicle_id": {"S": vid}, "predicted_at": {"N": str(t0 + 20 * 60_000)}, "component": {"S": "none"}},
+    )
     predictive_maintenance.reset()
     calls.take()
     assert predictive_maintenance.handler(kinesis_event(recs[22:]), None) == {"batchItemFailures": []}

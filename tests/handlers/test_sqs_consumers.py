@@ -1,4 +1,5 @@
 """maintenance_scheduler, driver_notifier, fleet_dashboard: SQS (SNS envelope or raw) consumers."""
+
 from __future__ import annotations
 
 import json
@@ -7,17 +8,20 @@ import urllib.request
 import pytest
 import urllib3
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from handlers import driver_notifier, fleet_dashboard, maintenance_scheduler
+from harness import migrate
 from tests.handlers.handler_events import sqs_event
 from tests.handlers.handler_factories import alert, unique_fleet
 from tests.handlers.handler_servers import DedicatedRedis
 
-from handlers import driver_notifier, fleet_dashboard, maintenance_scheduler
-from harness import migrate
-
 
 def _orders(ctx, alert_ids):
-    return ctx.sql("SELECT alert_id, severity, priority, due_by - alert_ts, status FROM maintenance_schedule "
-                   "WHERE alert_id = ANY(%s) ORDER BY priority", (list(alert_ids),))
+    return ctx.sql(
+        "SELECT alert_id, severity, priority, due_by - alert_ts, status FROM maintenance_schedule "
+        "WHERE alert_id = ANY(%s) ORDER BY priority",
+        (list(alert_ids),),
+    )
 
 
 # ---- maintenance scheduler ---------------------------------------------------------------
@@ -29,7 +33,9 @@ def test_work_orders_from_envelope_and_raw_bodies(make_ctx):
     assert resp == resp2 == {"batchItemFailures": []}
     rows = _orders(ctx, [crit["alert_id"], high["alert_id"]])
     assert [(r[0], r[1], r[2], r[3].total_seconds() / 3600, r[4]) for r in rows] == [
-        (crit["alert_id"], "critical", 1, 24.0, "open"), (high["alert_id"], "high", 2, 72.0, "open")]
+        (crit["alert_id"], "critical", 1, 24.0, "open"),
+        (high["alert_id"], "high", 2, 72.0, "open"),
+    ]
 
 
 def test_same_batch_twice_one_work_order_each_and_poison_to_dlq(make_ctx):
@@ -39,8 +45,12 @@ def test_same_batch_twice_one_work_order_each_and_poison_to_dlq(make_ctx):
     assert maintenance_scheduler.handler(event, None) == {"batchItemFailures": []}
     assert maintenance_scheduler.handler(event, None) == {"batchItemFailures": []}
     assert len(_orders(ctx, [a["alert_id"] for a in alerts])) == 3
-    assert sorted(m["reason"] for m in ctx.dlq()) == ["FIELD_MISSING", "FIELD_MISSING", "MALFORMED_JSON",
-                                                      "MALFORMED_JSON"]
+    assert sorted(m["reason"] for m in ctx.dlq()) == [
+        "FIELD_MISSING",
+        "FIELD_MISSING",
+        "MALFORMED_JSON",
+        "MALFORMED_JSON",
+    ]
 
 
 def test_postgres_down_fails_batch_then_nothing_lost(make_ctx, dedicated_pg, resources):
@@ -48,9 +58,11 @@ def test_postgres_down_fails_batch_then_nothing_lost(make_ctx, dedicated_pg, res
 
     secret = boto3.client("secretsmanager").create_secret(
         Name=f"{resources.project}/pg-{dedicated_pg.info.postgres_port}",
-        SecretString=json.dumps({"username": dedicated_pg.info.postgres_user,
-                                 "password": dedicated_pg.info.postgres_password}))["ARN"]
-    ctx = make_ctx("maintenance", DB_PORT=str(dedicated_pg.info.postgres_port), DB_SECRET_ARN=secret)
+        SecretString=json.dumps(
+            {"username": dedicated_pg.info.postgres_user, "password": dedicated_pg.info.postgres_password}
+        ),
+    )["ARN"]
+    make_ctx("maintenance", DB_PORT=str(dedicated_pg.info.postgres_port), DB_SECRET_ARN=secret)
     first, rest = alert(), [alert() for _ in range(4)]
     assert maintenance_scheduler.handler(sqs_event([first]), None) == {"batchItemFailures": []}
     dedicated_pg.stop()
@@ -68,9 +80,12 @@ def test_postgres_down_fails_batch_then_nothing_lost(make_ctx, dedicated_pg, res
 
 # ---- driver notifier ---------------------------------------------------------------------
 def _mock(ctx, path, body=None):
-    req = urllib.request.Request(ctx.env["TELEMATICS_API_URL"] + path, method="POST" if body is not None else "GET",
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        ctx.env["TELEMATICS_API_URL"] + path,
+        method="POST" if body is not None else "GET",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=5) as resp:
         return json.loads(resp.read())
 
@@ -121,8 +136,11 @@ def test_api_down_reports_batch_item_failures_then_redelivery_succeeds(make_ctx,
 
 def test_slow_api_times_out_and_the_record_is_reported_failed(make_ctx, api_faults, monkeypatch):
     ctx = make_ctx("driver_notifier")
-    monkeypatch.setattr(driver_notifier, "_http", urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=0.5, read=0.3), retries=urllib3.Retry(total=0)))
+    monkeypatch.setattr(
+        driver_notifier,
+        "_http",
+        urllib3.PoolManager(timeout=urllib3.Timeout(connect=0.5, read=0.3), retries=urllib3.Retry(total=0)),
+    )
     ok, slow = alert(), alert()
     event = sqs_event([ok, slow])
     bad = sqs_event(["[1, 2]"])["Records"]
@@ -148,15 +166,22 @@ def test_client_error_goes_to_dlq(make_ctx, api_faults):
 def test_counters_per_fleet_vehicle_severity_counted_once(make_ctx):
     ctx = make_ctx("fleet")
     fleet = unique_fleet()
-    a1, a2, a3 = alert(severity="high", fleet_id=fleet), alert(severity="critical", fleet_id=fleet), \
-        alert(severity="high", fleet_id=fleet)
+    a1, a2, a3 = (
+        alert(severity="high", fleet_id=fleet),
+        alert(severity="critical", fleet_id=fleet),
+        alert(severity="high", fleet_id=fleet),
+    )
     a3["vehicle_id"] = a1["vehicle_id"]
     event = sqs_event([a1, a2, a3])
     assert fleet_dashboard.handler(event, None) == {"batchItemFailures": []}
     assert fleet_dashboard.handler(event, None) == {"batchItemFailures": []}
     assert fleet_dashboard.handler(sqs_event([a2], envelope=False), None) == {"batchItemFailures": []}
     assert ctx.redis.hgetall(f"dash:fleet:{fleet}") == {
-        "total": "3", "severity:high": "2", "severity:critical": "1", "rule:threshold:coolant_temp_c": "3"}
+        "total": "3",
+        "severity:high": "2",
+        "severity:critical": "1",
+        "rule:threshold:coolant_temp_c": "3",
+    }
     assert ctx.redis.hgetall(f"dash:vehicle:{a1['vehicle_id']}") == {"total": "2", "severity:high": "2"}
     assert ctx.redis.hgetall(f"dash:fleet:{fleet}:vehicles") == {a1["vehicle_id"]: "2", a2["vehicle_id"]: "1"}
 
@@ -165,7 +190,7 @@ def test_fleet_dashboard_redis_down_then_restart(make_ctx):
     server = DedicatedRedis()
     server.start()
     try:
-        ctx = make_ctx("fleet", REDIS_PORT=str(server.port))
+        make_ctx("fleet", REDIS_PORT=str(server.port))
         fleet = unique_fleet()
         first, rest = alert(fleet_id=fleet), [alert(fleet_id=fleet) for _ in range(3)]
         fleet_dashboard.handler(sqs_event([first]), None)
@@ -175,6 +200,7 @@ def test_fleet_dashboard_redis_down_then_restart(make_ctx):
         server.start()
         assert fleet_dashboard.handler(sqs_event(rest), None) == {"batchItemFailures": []}
         import redis as _r
+
         assert _r.Redis(port=server.port, decode_responses=True).hget(f"dash:fleet:{fleet}", "total") == "4"
     finally:
         server.close()
@@ -184,7 +210,7 @@ def test_redis_stopped_in_the_middle_of_a_batch_counts_each_alert_once(make_ctx,
     server = DedicatedRedis()
     server.start()
     try:
-        ctx = make_ctx("fleet", REDIS_PORT=str(server.port))
+        make_ctx("fleet", REDIS_PORT=str(server.port))
         fleet = unique_fleet()
         alerts = [alert(fleet_id=fleet) for _ in range(5)]
         real, seen = fleet_dashboard.process_record, []
@@ -204,6 +230,7 @@ def test_redis_stopped_in_the_middle_of_a_batch_counts_each_alert_once(make_ctx,
         monkeypatch.setattr(fleet_dashboard, "process_record", real)
         assert fleet_dashboard.handler(event, None) == {"batchItemFailures": []}
         import redis as _r
+
         assert _r.Redis(port=server.port, decode_responses=True).hget(f"dash:fleet:{fleet}", "total") == "5"
     finally:
         server.close()
@@ -215,8 +242,10 @@ def test_postgres_stopped_in_the_middle_of_a_batch_nothing_lost(make_ctx, dedica
 
     secret = boto3.client("secretsmanager").create_secret(
         Name=f"{resources.project}/pg-mid-{dedicated_pg.info.postgres_port}",
-        SecretString=json.dumps({"username": dedicated_pg.info.postgres_user,
-                                 "password": dedicated_pg.info.postgres_password}))["ARN"]
+        SecretString=json.dumps(
+            {"username": dedicated_pg.info.postgres_user, "password": dedicated_pg.info.postgres_password}
+        ),
+    )["ARN"]
     make_ctx("maintenance", DB_PORT=str(dedicated_pg.info.postgres_port), DB_SECRET_ARN=secret)
     alerts = [alert() for _ in range(6)]
     real, seen = maintenance_scheduler.process_record, []
@@ -248,12 +277,15 @@ def test_redis_auth_token_comes_from_secrets_manager(make_ctx, resources):
     server.start()
     try:
         arn = boto3.client("secretsmanager").create_secret(
-            Name=f"{resources.project}/redis-auth-{server.port}", SecretString=token)["ARN"]
+            Name=f"{resources.project}/redis-auth-{server.port}", SecretString=token
+        )["ARN"]
         make_ctx("fleet", REDIS_PORT=str(server.port), REDIS_AUTH_SECRET_ARN=arn)
         fleet = unique_fleet()
         assert fleet_dashboard.handler(sqs_event([alert(fleet_id=fleet)]), None) == {"batchItemFailures": []}
-        assert _r.Redis(port=server.port, password=token, decode_responses=True).hget(
-            f"dash:fleet:{fleet}", "total") == "1"
+        assert (
+            _r.Redis(port=server.port, password=token, decode_responses=True).hget(f"dash:fleet:{fleet}", "total")
+            == "1"
+        )
         make_ctx("fleet", REDIS_PORT=str(server.port))  # no secret: the server refuses the client
         with pytest.raises(Exception, match="Authentication|NOAUTH|DependencyUnavailable"):
             fleet_dashboard.handler(sqs_event([alert(fleet_id=fleet)]), None)

@@ -1,6 +1,7 @@
 """Fixtures for the Terraform tests: an emulator of their own (moto + its patches, no local
 runtime) on a free port, in a temp state dir with a stack.json, so they depend on nothing else.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -9,8 +10,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -46,20 +47,39 @@ class Emulator:
         self.port = _free_port()
         self.log = (self.state_dir / "emulator.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "harness.emulator", "--host", "127.0.0.1", "--port", str(self.port),
-             "--state-dir", str(self.state_dir), "--no-runtime"],
-            cwd=REPO_ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "harness.emulator",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--state-dir",
+                str(self.state_dir),
+                "--no-runtime",
+            ],
+            cwd=REPO_ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         _wait_for_port(self.port, self.process)
         # Only the AWS endpoint matters to Terraform; the other ports are placeholders.
-        self.info = embedded_stack_info(self.state_dir, {"aws": self.port, "redis": 1, "postgres": 1, "mock_api": 1}, "unused")
+        self.info = embedded_stack_info(
+            self.state_dir, {"aws": self.port, "redis": 1, "postgres": 1, "mock_api": 1}, "unused"
+        )
         write_stack(self.info, self.state_dir)
 
     def client(self, service: str):
         import boto3
 
-        return boto3.client(service, endpoint_url=self.info.aws_endpoint, region_name=self.info.region,
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.client(
+            service,
+            endpoint_url=self.info.aws_endpoint,
+            region_name=self.info.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -1,21 +1,37 @@
 """Checks over `terraform show -json` documents: IAM least privilege and KMS everywhere."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 # Actions AWS does not authorise per resource (the service reference lists no resource type for
 # them), so "Resource": "*" is the only way to grant them.
 NO_RESOURCE_LEVEL_ACTIONS = {
-    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
-    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
 }
 
 IDENTITY_POLICY_TYPES = {"aws_iam_role_policy": "policy", "aws_iam_policy": "policy"}
-RESOURCE_POLICY_TYPES = {"aws_s3_bucket_policy": "policy", "aws_sqs_queue_policy": "policy",
-                         "aws_sns_topic_policy": "policy", "aws_kms_key": "policy"}
+RESOURCE_POLICY_TYPES = {
+    "aws_s3_bucket_policy": "policy",
+    "aws_sqs_queue_policy": "policy",
+    "aws_sns_topic_policy": "policy",
+    "aws_kms_key": "policy",
+}
 
 
 def as_list(value: Any) -> list:

@@ -3,18 +3,24 @@
 The tests in this module run in order against one emulator: apply (fixture), inspect the
 emulator and the state, re-plan, destroy. Timings go to reports/terraform-timings.json.
 """
+
 from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
 from harness import terraform as tf
 from tests.infra.conftest import REPO_ROOT
-from tests.infra.policy_checks import (IDENTITY_POLICY_TYPES, RESOURCE_POLICY_TYPES, identity_policy_violations,
-                                       resource_policy_violations, resources, statements)
+from tests.infra.policy_checks import (
+    IDENTITY_POLICY_TYPES,
+    RESOURCE_POLICY_TYPES,
+    identity_policy_violations,
+    resource_policy_violations,
+    resources,
+    statements,
+)
 
 pytestmark = pytest.mark.slow
 TIMINGS = REPO_ROOT / "reports" / "terraform-timings.json"
@@ -48,9 +54,23 @@ def test_apply_creates_every_resource_in_the_emulator(applied, emulator):
     assert len(managed) > 240
     functions = emulator.client("lambda").list_functions()["Functions"]
     assert sorted(f["FunctionName"] for f in functions if f["FunctionName"].startswith("fleettap-dev-")) == sorted(
-        f"fleettap-dev-{k}" for k in ("processor", "anomaly", "maintenance", "driver-notifier", "fleet", "predictive",
-                                      "hos", "hos-report", "location", "fuel", "coaching", "dot-report",
-                                      "firehose-transform"))
+        f"fleettap-dev-{k}"
+        for k in (
+            "processor",
+            "anomaly",
+            "maintenance",
+            "driver-notifier",
+            "fleet",
+            "predictive",
+            "hos",
+            "hos-report",
+            "location",
+            "fuel",
+            "coaching",
+            "dot-report",
+            "firehose-transform",
+        )
+    )
     processor = emulator.client("lambda").get_function(FunctionName="fleettap-dev-processor")["Configuration"]
     assert processor["DeadLetterConfig"]["TargetArn"].endswith(":fleettap-dev-processor-dlq")
     assert processor["Layers"] and processor["Handler"] == "handlers.diagnostics_processor.handler"
@@ -94,14 +114,38 @@ def test_functions_environment_and_wiring_follow_the_contract(applied):
         assert variables["PREDICTION_FIRST_SCORE_SPREAD_MIN"] == "8"
         assert variables["REDIS_PORT"] == "6379" and variables["REDIS_TLS"] == "true"
         assert variables["DB_NAME"] == "fleettap" and variables["DB_PORT"] == "5432"
-        for name in ("DIAGNOSTICS_TABLE", "THRESHOLDS_TABLE", "PREDICTIONS_TABLE", "DRIVER_LOGS_TABLE",
-                     "COMPLIANCE_RULES_TABLE", "LOCATIONS_TABLE", "GEOFENCES_TABLE", "COMPLIANCE_STATUS_TABLE"):
+        for name in (
+            "DIAGNOSTICS_TABLE",
+            "THRESHOLDS_TABLE",
+            "PREDICTIONS_TABLE",
+            "DRIVER_LOGS_TABLE",
+            "COMPLIANCE_RULES_TABLE",
+            "LOCATIONS_TABLE",
+            "GEOFENCES_TABLE",
+            "COMPLIANCE_STATUS_TABLE",
+        ):
             assert variables[name].startswith("fleettap-dev-"), name
-        for name in ("ALERTS_TOPIC_ARN", "MAINTENANCE_TOPIC_ARN", "VIOLATIONS_TOPIC_ARN", "SUMMARY_TOPIC_ARN",
-                     "GEOFENCE_TOPIC_ARN", "COACHING_TOPIC_ARN"):
+        for name in (
+            "ALERTS_TOPIC_ARN",
+            "MAINTENANCE_TOPIC_ARN",
+            "VIOLATIONS_TOPIC_ARN",
+            "SUMMARY_TOPIC_ARN",
+            "GEOFENCE_TOPIC_ARN",
+            "COACHING_TOPIC_ARN",
+        ):
             assert variables[name].startswith("arn:aws:sns:"), name
-        for name in ("REDIS_HOST", "REDIS_AUTH_SECRET_ARN", "DB_HOST", "DB_SECRET_ARN", "SAGEMAKER_ENDPOINT_NAME",
-                     "TELEMATICS_API_URL", "PDF_API_URL", "REPORTS_BUCKET", "TRAINING_QUEUE_URL", "REPORT_RETENTION_DAYS"):
+        for name in (
+            "REDIS_HOST",
+            "REDIS_AUTH_SECRET_ARN",
+            "DB_HOST",
+            "DB_SECRET_ARN",
+            "SAGEMAKER_ENDPOINT_NAME",
+            "TELEMATICS_API_URL",
+            "PDF_API_URL",
+            "REPORTS_BUCKET",
+            "TRAINING_QUEUE_URL",
+            "REPORT_RETENTION_DAYS",
+        ):
             assert variables[name], name
         assert function["dead_letter_config"][0]["target_arn"].endswith(f":fleettap-dev-{key}-dlq")
     for mapping in (r["values"] for r in values if r["type"] == "aws_lambda_event_source_mapping"):
@@ -145,16 +189,35 @@ def test_functions_environment_and_wiring_follow_the_contract(applied):
         return steps
 
     assert walk(definition["States"], definition["StartAt"], "ReportFailed") == [
-        "gather", ["render_pdf", "upload", "update_status"], "publish_summary"]
+        "gather",
+        ["render_pdf", "upload", "update_status"],
+        "publish_summary",
+    ]
 
 
 def test_outputs_cover_what_the_request_lists(runner, applied):
     outputs = runner.outputs()
-    for name in ("kinesis_stream_arns", "dynamodb_table_names", "dynamodb_table_arns", "sns_topic_arns",
-                 "sqs_queue_urls", "aurora_cluster_endpoint", "aurora_reader_endpoint", "redis_primary_endpoint",
-                 "step_function_arn", "lambda_function_arns", "s3_bucket_names", "firehose_arn", "glue_database_name",
-                 "glue_crawler_name", "athena_workgroup", "vpc_id", "private_subnet_ids", "public_subnet_ids",
-                 "security_group_ids"):
+    for name in (
+        "kinesis_stream_arns",
+        "dynamodb_table_names",
+        "dynamodb_table_arns",
+        "sns_topic_arns",
+        "sqs_queue_urls",
+        "aurora_cluster_endpoint",
+        "aurora_reader_endpoint",
+        "redis_primary_endpoint",
+        "step_function_arn",
+        "lambda_function_arns",
+        "s3_bucket_names",
+        "firehose_arn",
+        "glue_database_name",
+        "glue_crawler_name",
+        "athena_workgroup",
+        "vpc_id",
+        "private_subnet_ids",
+        "public_subnet_ids",
+        "security_group_ids",
+    ):
         assert outputs.get(name), name
     assert set(outputs["kinesis_stream_arns"]) == {"diagnostics", "hos", "gps"}
     assert len(outputs["lambda_function_arns"]) == 13 and len(outputs["dynamodb_table_names"]) == 8
@@ -190,14 +253,20 @@ def test_every_bucket_table_stream_topic_queue_and_log_group_is_kms_encrypted(ap
     for stream in by_type["aws_kinesis_stream"]:
         if stream["values"]["encryption_type"] != "KMS" or stream["values"]["kms_key_id"] != key_arn:
             unencrypted.append(stream["address"])
-    for kind, attribute in (("aws_sns_topic", "kms_master_key_id"), ("aws_sqs_queue", "kms_master_key_id"),
-                            ("aws_cloudwatch_log_group", "kms_key_id"), ("aws_secretsmanager_secret", "kms_key_id")):
+    for kind, attribute in (
+        ("aws_sns_topic", "kms_master_key_id"),
+        ("aws_sqs_queue", "kms_master_key_id"),
+        ("aws_cloudwatch_log_group", "kms_key_id"),
+        ("aws_secretsmanager_secret", "kms_key_id"),
+    ):
         for resource in by_type[kind]:
             if resource["values"][attribute] != key_arn:
                 unencrypted.append(resource["address"])
     buckets = {r["values"]["id"]: r["address"] for r in by_type["aws_s3_bucket"]}
-    encryption = {r["values"]["bucket"]: r["values"]["rule"][0]["apply_server_side_encryption_by_default"][0]
-                  for r in by_type["aws_s3_bucket_server_side_encryption_configuration"]}
+    encryption = {
+        r["values"]["bucket"]: r["values"]["rule"][0]["apply_server_side_encryption_by_default"][0]
+        for r in by_type["aws_s3_bucket_server_side_encryption_configuration"]
+    }
     for bucket, address in buckets.items():
         rule = encryption.get(bucket, {})
         if "-access-logs-" in bucket:
@@ -211,7 +280,9 @@ def test_every_bucket_table_stream_topic_queue_and_log_group_is_kms_encrypted(ap
     if not (cluster["storage_encrypted"] and cluster["kms_key_id"] == key_arn):
         unencrypted.append("aws_rds_cluster.aurora")
     group = by_type["aws_elasticache_replication_group"][0]["values"]
-    if not (group["at_rest_encryption_enabled"] and group["transit_encryption_enabled"] and group["kms_key_id"] == key_arn):
+    if not (
+        group["at_rest_encryption_enabled"] and group["transit_encryption_enabled"] and group["kms_key_id"] == key_arn
+    ):
         unencrypted.append("aws_elasticache_replication_group.redis")
     assert not unencrypted, unencrypted
     assert len(by_type["aws_cloudwatch_log_group"]) >= 17 and len(by_type["aws_sqs_queue"]) == 21
@@ -255,7 +326,10 @@ def test_dot_state_machine_role_grants_the_distributed_map_exactly_what_it_needs
     assert granted["RunDistributedMapChildren"]["Resource"] == [machine["arn"]]
     execution_prefix = machine["arn"].replace(":stateMachine:", ":execution:")
     assert granted["ManageDistributedMapChildren"]["Resource"] == [f"{execution_prefix}/*"]  # <machine>/<label>:<id>
-    assert sorted(granted["ManageDistributedMapChildren"]["Action"]) == ["states:DescribeExecution", "states:StopExecution"]
+    assert sorted(granted["ManageDistributedMapChildren"]["Action"]) == [
+        "states:DescribeExecution",
+        "states:StopExecution",
+    ]
     assert granted["ReadDriverManifest"]["Resource"] == [f"{bucket}/dot-reports/work/date=*/manifest.json"]
     assert granted["WriteMapRunResults"]["Resource"] == [f"{bucket}/dot-reports/work/map-runs/*"]
     assert granted["UseReportsBucketKey"]["Resource"][0].startswith("arn:aws:kms:")

@@ -1,4 +1,5 @@
 """Plan dev, staging and prod against the emulator: same topology, only capacities differ."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,21 +21,45 @@ FLEET_ZONES = {CITY_BY_NAME[name].time_zone for name in HOME_TERMINALS}
 # Leaf attributes allowed to differ between environments, and why.
 CAPACITY_ATTRIBUTES = {
     # throughput / size
-    "shard_count", "retention_period", "memory_size", "reserved_concurrent_executions", "timeout", "node_type",
-    "num_cache_clusters", "snapshot_retention_limit", "min_capacity", "max_capacity", "backup_retention_period",
-    "batch_size", "parallelization_factor", "buffering_size", "buffering_interval", "visibility_timeout_seconds",
+    "shard_count",
+    "retention_period",
+    "memory_size",
+    "reserved_concurrent_executions",
+    "timeout",
+    "node_type",
+    "num_cache_clusters",
+    "snapshot_retention_limit",
+    "min_capacity",
+    "max_capacity",
+    "backup_retention_period",
+    "batch_size",
+    "parallelization_factor",
+    "buffering_size",
+    "buffering_interval",
+    "visibility_timeout_seconds",
     # retention and archival periods
-    "retention_in_days", "days", "noncurrent_days",
+    "retention_in_days",
+    "days",
+    "noncurrent_days",
     # alarm thresholds derived from the capacities above (and the Kinesis utilisation expression)
-    "threshold", "expression",
+    "threshold",
+    "expression",
     # the DOT Maps' parallelism (dot_map_* per environment, within dot_report's reserved concurrency)
     "MaxConcurrency",
 }
 # Safety switches of stateful resources (dev is disposable, staging/prod are protected) and
 # per-environment labels.
 ENVIRONMENT_ATTRIBUTES = {
-    "deletion_protection", "deletion_protection_enabled", "skip_final_snapshot", "apply_immediately",
-    "force_destroy", "deletion_window_in_days", "recovery_window_in_days", "mode", "LOG_LEVEL", "CostCenter",
+    "deletion_protection",
+    "deletion_protection_enabled",
+    "skip_final_snapshot",
+    "apply_immediately",
+    "force_destroy",
+    "deletion_window_in_days",
+    "recovery_window_in_days",
+    "mode",
+    "LOG_LEVEL",
+    "CostCenter",
 }
 # Values that differ between any two plans, whatever the environment: a fresh random token.
 RANDOM_ATTRIBUTES = {"auth_token", "secret_string"}
@@ -98,7 +123,7 @@ def test_the_plans_differ_only_in_capacity_attributes(plans):
     values = {env: _values(plan, env) for env, plan in plans.items()}
     unexpected = []
     differing_leaves = set()
-    for address, dev in values["dev"].items():
+    for address in values["dev"]:
         flat = {env: _flatten(values[env][address]) for env in ENVS}
         paths = set(flat["dev"]) | set(flat["staging"]) | set(flat["prod"])
         for path in paths:
@@ -111,26 +136,47 @@ def test_the_plans_differ_only_in_capacity_attributes(plans):
                 unexpected.append((address, path, seen))
     assert not unexpected, "\n".join(f"{a} {p} {s}" for a, p, s in unexpected[:40])
     # The capacities really do scale (otherwise this test would pass vacuously).
-    assert {"shard_count", "memory_size", "max_capacity", "node_type", "reserved_concurrent_executions"} <= differing_leaves
+    assert {
+        "shard_count",
+        "memory_size",
+        "max_capacity",
+        "node_type",
+        "reserved_concurrent_executions",
+    } <= differing_leaves
 
 
 def test_prod_capacities_come_from_prod_tfvars(plans):
     streams = {r["values"]["name"]: r["values"] for r in resources(plans["prod"]) if r["type"] == "aws_kinesis_stream"}
     assert {name: s["shard_count"] for name, s in streams.items()} == {
-        "fleettap-prod-diagnostics": 7, "fleettap-prod-hos": 2, "fleettap-prod-gps": 12}
-    assert all(s["encryption_type"] == "KMS" and s["stream_mode_details"][0]["stream_mode"] == "PROVISIONED"
-               for s in streams.values())
+        "fleettap-prod-diagnostics": 7,
+        "fleettap-prod-hos": 2,
+        "fleettap-prod-gps": 12,
+    }
+    assert all(
+        s["encryption_type"] == "KMS" and s["stream_mode_details"][0]["stream_mode"] == "PROVISIONED"
+        for s in streams.values()
+    )
     dev_streams = [r["values"] for r in resources(plans["dev"]) if r["type"] == "aws_kinesis_stream"]
     assert sorted(s["shard_count"] for s in dev_streams) == [1, 1, 1]
 
 
 def test_functions_follow_the_contract(plans):
-    functions = {r["values"]["function_name"]: r["values"] for r in resources(plans["dev"]) if r["type"] == "aws_lambda_function"}
+    functions = {
+        r["values"]["function_name"]: r["values"] for r in resources(plans["dev"]) if r["type"] == "aws_lambda_function"
+    }
     expected = {
-        "processor": "diagnostics_processor", "anomaly": "anomaly_detector", "maintenance": "maintenance_scheduler",
-        "driver-notifier": "driver_notifier", "fleet": "fleet_dashboard", "predictive": "predictive_maintenance",
-        "hos": "hos_processor", "hos-report": "hos_report_writer", "location": "location_tracker",
-        "fuel": "fuel_analytics", "coaching": "coaching_dispatcher", "dot-report": "dot_reporting",
+        "processor": "diagnostics_processor",
+        "anomaly": "anomaly_detector",
+        "maintenance": "maintenance_scheduler",
+        "driver-notifier": "driver_notifier",
+        "fleet": "fleet_dashboard",
+        "predictive": "predictive_maintenance",
+        "hos": "hos_processor",
+        "hos-report": "hos_report_writer",
+        "location": "location_tracker",
+        "fuel": "fuel_analytics",
+        "coaching": "coaching_dispatcher",
+        "dot-report": "dot_reporting",
         "firehose-transform": "firehose_transformer",
     }
     assert sorted(functions) == sorted(f"fleettap-dev-{k}" for k in expected)
@@ -149,18 +195,32 @@ def test_functions_follow_the_contract(plans):
 def test_topics_queues_and_filter_policies_follow_the_contract(plans):
     values = list(resources(plans["dev"]))
     topics = sorted(r["values"]["name"] for r in values if r["type"] == "aws_sns_topic")
-    assert topics == sorted(f"fleettap-dev-{t}" for t in (
-        "vehicle-alerts", "maintenance-required", "hos-violations", "compliance-summary", "geofence-alerts",
-        "driver-coaching", "ops-alarms"))
+    assert topics == sorted(
+        f"fleettap-dev-{t}"
+        for t in (
+            "vehicle-alerts",
+            "maintenance-required",
+            "hos-violations",
+            "compliance-summary",
+            "geofence-alerts",
+            "driver-coaching",
+            "ops-alarms",
+        )
+    )
     queues = sorted(r["values"]["name"] for r in values if r["type"] == "aws_sqs_queue")
     for name in ("maintenance_alerts", "driver_notifications", "fleet_manager_queue", "driver_training_queue"):
         assert f"fleettap-dev-{name}" in queues and f"fleettap-dev-{name}-dlq" in queues
     assert "fleettap-dev-driver_notifier-dlq" in queues and len(queues) == 8 + 13
-    filters = {r["index"]: json.loads(r["values"]["filter_policy"]) for r in values
-               if r["type"] == "aws_sns_topic_subscription" and r["name"] == "alerts_to_queue"}
-    assert filters == {"maintenance": {"severity": ["high", "critical"]},
-                       "driver": {"severity": ["warning", "high", "critical"]},
-                       "fleet": {"severity": ["info", "warning", "high", "critical"]}}
+    filters = {
+        r["index"]: json.loads(r["values"]["filter_policy"])
+        for r in values
+        if r["type"] == "aws_sns_topic_subscription" and r["name"] == "alerts_to_queue"
+    }
+    assert filters == {
+        "maintenance": {"severity": ["high", "critical"]},
+        "driver": {"severity": ["warning", "high", "critical"]},
+        "fleet": {"severity": ["info", "warning", "high", "critical"]},
+    }
     https = [r for r in values if r["type"] == "aws_sns_topic_subscription" and r["values"]["protocol"] == "https"]
     assert https and all(r["values"]["endpoint"].startswith("https://") for r in https)
 
@@ -185,8 +245,9 @@ def test_the_dot_schedule_fires_after_the_report_day_ended_in_every_fleet_zone(p
     """Daily at a fixed UTC minute, every day reported exactly once and at least an hour after it
     ended in every home-terminal zone, over two years of daylight-saving changes."""
     values = list(resources(plans[env]))
-    rule = next(r["values"] for r in values if r["type"] == "aws_cloudwatch_event_rule"
-                and r["name"] == "dot_reporting")
+    rule = next(
+        r["values"] for r in values if r["type"] == "aws_cloudwatch_event_rule" and r["name"] == "dot_reporting"
+    )
     match = re.fullmatch(r"cron\((\d+) (\d+) \* \* \? \*\)", rule["schedule_expression"])
     assert match, f"{env}: the DOT schedule must fire daily at a fixed UTC time: {rule['schedule_expression']}"
     zones = plans[env]["variables"]["fleet_time_zones"]["value"]  # REPORT_TIME_ZONES of the functions

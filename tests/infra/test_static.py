@@ -1,4 +1,5 @@
 """Static checks of infra/: fmt, validate, variables the request names, tfvars copies, checkov."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,12 @@ def _variable_blocks() -> dict[str, str]:
 
 
 def test_fmt_check(tmp_path):
-    result = subprocess.run(["terraform", "fmt", "-check", "-diff", "-recursive", str(INFRA)],
-                            capture_output=True, text=True, env=_terraform_env(tmp_path))
+    result = subprocess.run(
+        ["terraform", "fmt", "-check", "-diff", "-recursive", str(INFRA)],
+        capture_output=True,
+        text=True,
+        env=_terraform_env(tmp_path),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -64,10 +69,17 @@ def test_validate(tmp_path):
     for source in INFRA.glob("*.tf"):
         shutil.copy(source, work)
     env = _terraform_env(tmp_path)
-    init = subprocess.run(["terraform", "init", "-backend=false", "-input=false", "-no-color"], cwd=work,
-                          capture_output=True, text=True, env=env)
+    init = subprocess.run(
+        ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert init.returncode == 0, init.stdout + init.stderr
-    result = subprocess.run(["terraform", "validate", "-json", "-no-color"], cwd=work, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        ["terraform", "validate", "-json", "-no-color"], cwd=work, capture_output=True, text=True, env=env
+    )
     report = json.loads(result.stdout)
     assert report["valid"], report["diagnostics"]
     assert report["warning_count"] == 0, report["diagnostics"]
@@ -88,8 +100,18 @@ def test_every_requested_variable_is_declared_typed_described_and_validated_wher
     for name, body in blocks.items():
         assert re.search(r"^\s*type\s*=", body, re.M), f"variable {name} has no type"
         assert re.search(r'^\s*description\s*=\s*"\S', body, re.M), f"variable {name} has no description"
-    must_validate = ["env", "stream_mode", "billing_mode", "vpc_cidr", "public_subnet_cidrs", "private_subnet_cidrs",
-                     "compliance_schedule_expression", "crawler_schedule", "runtime", "buffer_size_mb"]
+    must_validate = [
+        "env",
+        "stream_mode",
+        "billing_mode",
+        "vpc_cidr",
+        "public_subnet_cidrs",
+        "private_subnet_cidrs",
+        "compliance_schedule_expression",
+        "crawler_schedule",
+        "runtime",
+        "buffer_size_mb",
+    ]
     must_validate += [name for name in REQUESTED_VARIABLES if name.endswith("_memory")]
     unvalidated = [name for name in must_validate if "validation {" not in blocks[name]]
     assert not unvalidated, f"no validation block: {unvalidated}"
@@ -118,6 +140,7 @@ def test_prod_tfvars_follow_the_sizing_arithmetic():
 
     def shards(records_per_s: float, bytes_per_record: int, readers: int) -> int:
         import math
+
         load = records_per_s * bytes_per_record
         return math.ceil(max(records_per_s / 1000, load / mib, readers * load / (2 * mib)) * 1.5)
 
@@ -131,7 +154,9 @@ def test_example_block_at_end_of_tap_stack_equals_the_tfvars_files():
     copies = examples.extract(STACK)
     assert sorted(copies) == sorted(ENVS)
     for env in ENVS:
-        assert copies[env] == (INFRA / f"{env}.tfvars").read_text(), f"{env}.tfvars differs from its copy in tap_stack.tf"
+        assert copies[env] == (INFRA / f"{env}.tfvars").read_text(), (
+            f"{env}.tfvars differs from its copy in tap_stack.tf"
+        )
     assert STACK.rstrip().endswith(examples.END), "the example block must close the file"
 
 
@@ -147,8 +172,12 @@ def test_policy_checker_flags_wildcards():
     assert identity_policy_violations({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"})
     assert not identity_policy_violations({"Effect": "Allow", "Action": ["ec2:DescribeSubnets"], "Resource": "*"})
     assert not identity_policy_violations({"Effect": "Deny", "Action": "*", "Resource": "*"})
-    assert resource_policy_violations({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}, "aws_s3_bucket_policy")
-    assert not resource_policy_violations({"Effect": "Deny", "Principal": "*", "Action": "s3:*"}, "aws_s3_bucket_policy")
+    assert resource_policy_violations(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}, "aws_s3_bucket_policy"
+    )
+    assert not resource_policy_violations(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*"}, "aws_s3_bucket_policy"
+    )
 
 
 def _checkov() -> Path:
@@ -157,15 +186,22 @@ def _checkov() -> Path:
     binary = venv / "bin" / "checkov"
     if not binary.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "-r",
-                        str(REPO_ROOT / "requirements" / "checkov.txt")], check=True, timeout=800)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "--quiet", "-r", str(REPO_ROOT / "requirements" / "checkov.txt")],
+            check=True,
+            timeout=800,
+        )
     return binary
 
 
 @pytest.mark.slow
 def test_checkov_reports_no_failed_check_and_every_skip_has_a_reason():
-    result = subprocess.run([str(_checkov()), "-d", str(INFRA), "--framework", "terraform", "--quiet", "--compact",
-                             "-o", "json"], capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(_checkov()), "-d", str(INFRA), "--framework", "terraform", "--quiet", "--compact", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
     failed = [(c["check_id"], c["resource"]) for r in reports for c in r["results"].get("failed_checks", [])]

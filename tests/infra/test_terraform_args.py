@@ -1,5 +1,6 @@
 """harness.terraform's per-target arguments: the local backend override, the S3 backend config per
 environment, and the alert endpoint a local plan of staging/prod gets in place of the deploy-time one."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """`python -m capacity_planner` against tfvars files written here with the contract's prod numbers."""
+
 import json
 import subprocess
 import sys
@@ -62,7 +63,11 @@ def test_unreadable_tfvars_exits_2(tmp_path, capsys):
 def test_module_entry_point_prints_json(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "capacity_planner", "--tfvars", str(_write(tmp_path, hos=0)), "--json"],
-        cwd=REPO, capture_output=True, text=True, timeout=60)
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     report = json.loads(result.stdout)
     short = [c["item"] for c in report["checks"] if c["status"] == "SHORT"]

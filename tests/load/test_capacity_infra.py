@@ -1,5 +1,6 @@
 """The planner against the repository's own infra/: prod.tfvars carries 234,000 vehicles, and the
 same file with too few shards is flagged. Parallelization comes from tap_stack.tf's locals."""
+
 from pathlib import Path
 
 from capacity_planner.cli import main

@@ -1,10 +1,17 @@
 """Capacity arithmetic against the numbers in docs/contracts.md "Sizing", worked by hand."""
+
 import math
 
 import pytest
 
 from capacity_planner.model import (
-    MIB, NODE_MEMORY_GIB, TelemetryRates, aurora_max_connections, plan, shards_needed, stream_loads,
+    MIB,
+    NODE_MEMORY_GIB,
+    TelemetryRates,
+    aurora_max_connections,
+    plan,
+    shards_needed,
+    stream_loads,
 )
 
 FLEET = TelemetryRates(vehicles=234_000)
@@ -58,17 +65,32 @@ def _status(report, item):
 
 
 def test_lambda_concurrency_is_shards_times_parallelization_factor():
-    report = plan(FLEET, {"gps_shard_count": 12, "diagnostics_shard_count": 7, "hos_shard_count": 2,
-                          "parallelization_factor": 3, "reserved_concurrency": 30})
+    report = plan(
+        FLEET,
+        {
+            "gps_shard_count": 12,
+            "diagnostics_shard_count": 7,
+            "hos_shard_count": 2,
+            "parallelization_factor": 3,
+            "reserved_concurrency": 30,
+        },
+    )
     location = next(c for c in report.checks if c.item == "location concurrency")
     assert location.required == 36 and location.status == "SHORT"
     assert _status(report, "processor concurrency") == "OK"  # 7 x 3 = 21 <= 30
 
 
 def test_reserved_concurrency_map_per_function_and_account_floor():
-    report = plan(FLEET, {"gps_shard_count": 12, "diagnostics_shard_count": 7, "hos_shard_count": 2,
-                          "reserved_concurrency": {"default": 100, "location": 5}},
-                  account_limit=1_000)
+    report = plan(
+        FLEET,
+        {
+            "gps_shard_count": 12,
+            "diagnostics_shard_count": 7,
+            "hos_shard_count": 2,
+            "reserved_concurrency": {"default": 100, "location": 5},
+        },
+        account_limit=1_000,
+    )
     assert _status(report, "location concurrency") == "SHORT"
     # reserved_concurrency applies to all 13 functions: 12 x 100 + 5 = 1,205, + 100 unreserved
     floor = next(c for c in report.checks if c.item == "reserved total + 100 unreserved")
@@ -79,8 +101,7 @@ def test_dynamodb_on_demand_warns_above_initial_throughput_and_provisioned_can_b
     on_demand = plan(FLEET, {"billing_mode": "PAY_PER_REQUEST"})
     assert _status(on_demand, "locations_table writes/s") == "WARN"  # 7,800 > 4,000
     assert _status(on_demand, "diagnostics_table writes/s") == "OK"
-    provisioned = plan(FLEET, {"billing_mode": "PROVISIONED", "wcu": {"default": 6_000,
-                                                                       "locations_table": 11_000}})
+    provisioned = plan(FLEET, {"billing_mode": "PROVISIONED", "wcu": {"default": 6_000, "locations_table": 11_000}})
     assert _status(provisioned, "diagnostics_table wcu") == "OK"  # 3,900 x 1.5 = 5,850
     assert _status(provisioned, "locations_table wcu") == "SHORT"  # 7,800 x 1.5 = 11,700
     # the GSI inherits the table's entry when it has none of its own
@@ -112,8 +133,15 @@ def test_redis_estimate_counts_every_per_vehicle_key_family():
     assert 4_000 < fuel_window / FLEET.vehicles < 5_000  # listpack: ~4.2 KB measured on Redis 7
     marks = next(v for k, v in parts.items() if k.startswith("fuel counted marks"))
     assert marks / FLEET.vehicles < 200  # one small string per vehicle, not one per reading
-    for family in ("geo sets", "rolling windows", "geofence state", "dashboard guards dash:seen",
-                   "coaching marks", "HOS driver-day sets", "alert dedupe state"):
+    for family in (
+        "geo sets",
+        "rolling windows",
+        "geofence state",
+        "dashboard guards dash:seen",
+        "coaching marks",
+        "HOS driver-day sets",
+        "alert dedupe state",
+    ):
         assert any(k.startswith(family) for k in parts), family
     # doubling the fleet doubles every per-vehicle family
     doubled = redis_memory_bytes(TelemetryRates(vehicles=2 * FLEET.vehicles))

@@ -1,9 +1,10 @@
 """The tfvars reader accepts the HCL subset our var files use and rejects the rest loudly."""
+
 import pytest
 
 from capacity_planner.tfvars import TfvarsError, parse_tfvars
 
-SAMPLE = '''
+SAMPLE = """
 # Prod sizing: see docs/contracts.md
 env          = "prod"
 gps_shard_count = 12   // 7,800 rec/s
@@ -22,7 +23,7 @@ common_tags = {
   nested = { a = 1, b = [1, 2] }
 }
 label = "say \\"hi\\" # not a comment"
-'''
+"""
 
 
 def test_parses_scalars_lists_maps_and_comments():
@@ -33,18 +34,20 @@ def test_parses_scalars_lists_maps_and_comments():
     assert values["enable_nat_gateway"] is True
     assert values["snapshot"] is None
     assert values["private_subnet_cidrs"] == ["10.0.1.0/24", "10.0.2.0/24"]
-    assert values["common_tags"] == {"Owner": "fleet-ops", "cost-center": "CC-42",
-                                     "nested": {"a": 1, "b": [1, 2]}}
+    assert values["common_tags"] == {"Owner": "fleet-ops", "cost-center": "CC-42", "nested": {"a": 1, "b": [1, 2]}}
     assert values["label"] == 'say "hi" # not a comment'
 
 
-@pytest.mark.parametrize("text", [
-    'x = var.other\n',           # expressions
-    'x = "${var.a}-b"\n',        # interpolation
-    'x = 1 y = 2\n',             # two assignments on a line
-    'x = [1, 2\n',               # unterminated list
-    'x = <<EOT\nhello\nEOT\n',   # heredoc
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = var.other\n",  # expressions
+        'x = "${var.a}-b"\n',  # interpolation
+        "x = 1 y = 2\n",  # two assignments on a line
+        "x = [1, 2\n",  # unterminated list
+        "x = <<EOT\nhello\nEOT\n",  # heredoc
+    ],
+)
 def test_rejects_syntax_outside_the_subset(text):
     with pytest.raises(TfvarsError):
         parse_tfvars(text)

@@ -1,5 +1,6 @@
 """A load run's workers stop with it: on SIGTERM to `python -m loadtest.load`, and by themselves when
 the run is killed outright (a worker left behind sends for the rest of its --duration)."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,8 @@ import time
 
 import pytest
 
-from harness.processes import start_token
 from harness.config import REPO_ROOT
+from harness.processes import start_token
 from loadtest.sampling import children_map
 
 
@@ -34,10 +35,29 @@ def _wait(predicate, timeout_s: float) -> bool:
 
 def _start_load(tmp_path) -> tuple[subprocess.Popen, list[int]]:
     run = subprocess.Popen(
-        [sys.executable, "-m", "loadtest.load", "--target", "local", "--no-live", "--source", "fixed",
-         "--vehicles", "300", "--workers", "2", "--duration", "300", "--no-e2e",
-         "--report", str(tmp_path / "report.json")],
-        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "loadtest.load",
+            "--target",
+            "local",
+            "--no-live",
+            "--source",
+            "fixed",
+            "--vehicles",
+            "300",
+            "--workers",
+            "2",
+            "--duration",
+            "300",
+            "--no-e2e",
+            "--report",
+            str(tmp_path / "report.json"),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     # the two workers (plus multiprocessing's resource tracker)
     assert _wait(lambda: len(_children(run.pid)) >= 3, 60), "the load run did not start its workers"
     time.sleep(2)  # past the start handshake: the workers are sending
@@ -51,8 +71,9 @@ def test_workers_do_not_outlive_their_load_run(aws_at, tmp_path, how):
         os.kill(run.pid, how)
         code = run.wait(timeout=30)
         assert code == (-signal.SIGKILL if how == signal.SIGKILL else 128 + signal.SIGTERM), code
-        assert _wait(lambda: not any(_alive(pid) for pid in workers), 15), \
+        assert _wait(lambda: not any(_alive(pid) for pid in workers), 15), (
             f"left behind: {[pid for pid in workers if _alive(pid)]}"
+        )
     finally:
         for pid in [run.pid, *workers]:
             if _alive(pid):

@@ -1,25 +1,42 @@
 """Probes of the target stack: runtime status file, SQS depths, canaries in DynamoDB."""
+
 import json
 import time
 
 from loadtest.probe import (
-    CanaryTracker, QueueProbe, read_runtime_status, split_dlq, sqs_messages_done, stream_lag_s,
+    CanaryTracker,
+    QueueProbe,
+    read_runtime_status,
+    split_dlq,
+    sqs_messages_done,
+    stream_lag_s,
     ts_to_epoch_ms,
 )
 from tests.load.conftest import client
 
-STATUS = {"mappings": [
-    {"source": "arn:aws:kinesis:us-east-1:123456789012:stream/fleettap-dev-gps", "shard": "s-0",
-     "function": "arn:aws:lambda:us-east-1:123456789012:function:fleettap-dev-location",
-     "millis_behind_latest": 1500},
-    {"source": "arn:aws:kinesis:us-east-1:123456789012:stream/fleettap-dev-gps", "shard": "s-1",
-     "millis_behind_latest": 4000},
-    {"source": "arn:aws:kinesis:us-east-1:123456789012:stream/fleettap-dev-diagnostics", "shard": "s-0",
-     "millis_behind_latest": 0},
-    {"source": "arn:aws:dynamodb:us-east-1:123456789012:table/x/stream/2026", "millis_behind_latest": 9},
-    {"source": "arn:aws:sqs:us-east-1:123456789012:fleettap-dev-fleet-manager-queue", "messages_deleted": 7},
-    {"source": "arn:aws:sqs:us-east-1:123456789012:fleettap-dev-maintenance_alerts", "messages_deleted": 3},
-]}
+STATUS = {
+    "mappings": [
+        {
+            "source": "arn:aws:kinesis:us-east-1:123456789012:stream/fleettap-dev-gps",
+            "shard": "s-0",
+            "function": "arn:aws:lambda:us-east-1:123456789012:function:fleettap-dev-location",
+            "millis_behind_latest": 1500,
+        },
+        {
+            "source": "arn:aws:kinesis:us-east-1:123456789012:stream/fleettap-dev-gps",
+            "shard": "s-1",
+            "millis_behind_latest": 4000,
+        },
+        {
+            "source": "arn:aws:kinesis:us-east-1:123456789012:stream/fleettap-dev-diagnostics",
+            "shard": "s-0",
+            "millis_behind_latest": 0,
+        },
+        {"source": "arn:aws:dynamodb:us-east-1:123456789012:table/x/stream/2026", "millis_behind_latest": 9},
+        {"source": "arn:aws:sqs:us-east-1:123456789012:fleettap-dev-fleet-manager-queue", "messages_deleted": 7},
+        {"source": "arn:aws:sqs:us-east-1:123456789012:fleettap-dev-maintenance_alerts", "messages_deleted": 3},
+    ]
+}
 
 
 def test_stream_lag_is_worst_shard_per_kinesis_stream():
@@ -56,19 +73,32 @@ def test_queue_depths_split_dlqs(moto_endpoint):
 
 def test_canary_latency_when_the_item_arrives_and_missed_after_timeout(moto_endpoint):
     dynamodb = client("dynamodb", moto_endpoint)
-    dynamodb.create_table(TableName="canary-dev-vehicle_diagnostics", BillingMode="PAY_PER_REQUEST",
-                          KeySchema=[{"AttributeName": "vehicle_id", "KeyType": "HASH"},
-                                     {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-                          AttributeDefinitions=[{"AttributeName": "vehicle_id", "AttributeType": "S"},
-                                                {"AttributeName": "timestamp", "AttributeType": "N"}])
+    dynamodb.create_table(
+        TableName="canary-dev-vehicle_diagnostics",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "vehicle_id", "KeyType": "HASH"},
+            {"AttributeName": "timestamp", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "vehicle_id", "AttributeType": "S"},
+            {"AttributeName": "timestamp", "AttributeType": "N"},
+        ],
+    )
     tracker = CanaryTracker(dynamodb, "canary-dev-", timeout_s=5.0)
     ts = "2026-11-23T15:00:01.250Z"
-    tracker.add([{"kind": "diagnostics", "vehicle_id": "VH-000001", "ts": ts, "sent_at": 100.0},
-                 {"kind": "diagnostics", "vehicle_id": "VH-000002", "ts": ts, "sent_at": 100.0}])
+    tracker.add(
+        [
+            {"kind": "diagnostics", "vehicle_id": "VH-000001", "ts": ts, "sent_at": 100.0},
+            {"kind": "diagnostics", "vehicle_id": "VH-000002", "ts": ts, "sent_at": 100.0},
+        ]
+    )
     tracker.poll_once(now=101.0)
     assert tracker.pending() == 2 and not tracker.latencies
-    dynamodb.put_item(TableName="canary-dev-vehicle_diagnostics",
-                      Item={"vehicle_id": {"S": "VH-000001"}, "timestamp": {"N": str(ts_to_epoch_ms(ts))}})
+    dynamodb.put_item(
+        TableName="canary-dev-vehicle_diagnostics",
+        Item={"vehicle_id": {"S": "VH-000001"}, "timestamp": {"N": str(ts_to_epoch_ms(ts))}},
+    )
     tracker.poll_once(now=101.5)
     assert tracker.latencies == {"diagnostics": [1.5]}
     tracker.poll_once(now=106.0)

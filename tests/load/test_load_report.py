@@ -1,4 +1,5 @@
 """Service-level verdicts and percentiles of the load report, from hand-made worker messages."""
+
 import math
 
 import pytest
@@ -7,9 +8,20 @@ from loadtest.report import LoadAggregate, build_report, percentile
 
 
 def _message(worker, at, sent, generated=None, throttled=0, dropped=0, done=False):
-    return {"worker": worker, "at": at, "done": done, "sent": sent, "sent_bytes_total": 300 * sum(sent.values()),
-            "generated": generated if generated is not None else sent, "throttled": throttled,
-            "retries": 0, "dropped": dropped, "call_ms": [10.0, 20.0], "behind_s": 0.0, "send_s": 1.0}
+    return {
+        "worker": worker,
+        "at": at,
+        "done": done,
+        "sent": sent,
+        "sent_bytes_total": 300 * sum(sent.values()),
+        "generated": generated if generated is not None else sent,
+        "throttled": throttled,
+        "retries": 0,
+        "dropped": dropped,
+        "call_ms": [10.0, 20.0],
+        "behind_s": 0.0,
+        "send_s": 1.0,
+    }
 
 
 def _aggregate(messages, duration=10.0, factor=1.0):
@@ -24,8 +36,9 @@ def _status(report, name):
 
 
 def _report(aggregate, e2e=None, missed=0, dlq_start=None, dlq_end=None):
-    return build_report(aggregate, e2e=e2e, e2e_missed=missed, dlq_start=dlq_start or {},
-                        dlq_end=dlq_end or {}, settings={})
+    return build_report(
+        aggregate, e2e=e2e, e2e_missed=missed, dlq_start=dlq_start or {}, dlq_end=dlq_end or {}, settings={}
+    )
 
 
 def test_percentile_nearest_rank():
@@ -39,8 +52,7 @@ def test_percentile_nearest_rank():
 def test_on_schedule_run_passes():
     messages = [_message(0, 1000.0 + s, {"gps": 100}) for s in range(1, 11)]
     messages[-1]["done"] = True
-    report = _report(_aggregate(messages), e2e={"gps": [0.5, 0.7, 0.9]}, dlq_start={"x-dlq": 2},
-                     dlq_end={"x-dlq": 2})
+    report = _report(_aggregate(messages), e2e={"gps": [0.5, 0.7, 0.9]}, dlq_start={"x-dlq": 2}, dlq_end={"x-dlq": 2})
     assert report["rates"]["target_per_s"] == 100.0
     assert report["rates"]["sent_per_s"] == 100.0
     assert report["passed"], report["slos"]

@@ -3,6 +3,7 @@ every generated record lands in its stream once, and the exit code follows the r
 
 Timing verdicts (sent rate vs schedule) depend on how busy the machine is, so these tests assert
 delivery and accounting; the verdict logic itself is tested on fixed numbers in test_load_report."""
+
 import json
 
 from loadtest import load
@@ -19,8 +20,19 @@ def test_simulator_shards_over_two_workers_deliver_every_record_once(aws_at, tmp
     make_streams(aws_at, "simrun")
     scenario = tmp_path / "small.yaml"
     scenario.write_text("fleet:\n  vehicles: 900\n  fleets: 3\n")
-    code, report = _run(tmp_path, "--scenario", str(scenario), "--project", "simrun",
-                        "--workers", "2", "--duration", "4", "--rate-factor", "2")
+    code, report = _run(
+        tmp_path,
+        "--scenario",
+        str(scenario),
+        "--project",
+        "simrun",
+        "--workers",
+        "2",
+        "--duration",
+        "4",
+        "--rate-factor",
+        "2",
+    )
     assert code == (0 if report["passed"] else 1)
     generated, sent = report["records"]["generated"], report["records"]["sent"]
     assert sent == generated
@@ -40,9 +52,24 @@ def test_simulator_shards_over_two_workers_deliver_every_record_once(aws_at, tmp
 
 def test_machine_shard_sends_only_its_part_of_the_fleet(aws_at, tmp_path):
     make_streams(aws_at, "half")
-    code, report = _run(tmp_path, "--source", "fixed", "--vehicles", "1200", "--project", "half",
-                        "--workers", "1", "--shard", "1/2", "--duration", "2", "--rate-factor", "4",
-                        "--no-e2e")
+    code, report = _run(
+        tmp_path,
+        "--source",
+        "fixed",
+        "--vehicles",
+        "1200",
+        "--project",
+        "half",
+        "--workers",
+        "1",
+        "--shard",
+        "1/2",
+        "--duration",
+        "2",
+        "--rate-factor",
+        "4",
+        "--no-e2e",
+    )
     assert code == (0 if report["passed"] else 1)
     # Fixed source: vehicle v sends GPS at second v % 30; this machine holds odd vehicles only.
     odd_in_first_two_seconds = sum(1 for v in range(1, 1200, 2) if v % 30 in (0, 1))
@@ -51,9 +78,24 @@ def test_machine_shard_sends_only_its_part_of_the_fleet(aws_at, tmp_path):
 
 def test_missing_stream_fails_the_run(aws_at, tmp_path):
     make_streams(aws_at, "broken", {"gps": 1, "diagnostics": 1, "hos": 1})
-    code, report = _run(tmp_path, "--source", "fixed", "--vehicles", "300", "--project", "broken",
-                        "--workers", "1", "--duration", "2", "--rate-factor", "4", "--no-e2e",
-                        "--stream", "gps=does-not-exist")
+    code, report = _run(
+        tmp_path,
+        "--source",
+        "fixed",
+        "--vehicles",
+        "300",
+        "--project",
+        "broken",
+        "--workers",
+        "1",
+        "--duration",
+        "2",
+        "--rate-factor",
+        "4",
+        "--no-e2e",
+        "--stream",
+        "gps=does-not-exist",
+    )
     assert code == 1
     assert not report["passed"]
     assert any("ResourceNotFound" in error for error in report["errors"])

@@ -1,4 +1,5 @@
 """Worker record sources: the simulator's scenario fleet split into disjoint shards."""
+
 import orjson
 
 from loadtest.source import FixedRecordSource, make_source
@@ -17,8 +18,9 @@ def _vehicles(source, seconds=60):
 
 def test_scenario_shards_are_disjoint_and_cover_the_fleet():
     overrides = {"vehicles": 40}
-    shards = [make_source("simulator", scenario="fleet-234k", overrides=overrides, seed=None, shard=(i, 2))
-              for i in range(2)]
+    shards = [
+        make_source("simulator", scenario="fleet-234k", overrides=overrides, seed=None, shard=(i, 2)) for i in range(2)
+    ]
     first, second = (_vehicles(s) for s in shards)
     assert first and second and not first & second
     assert len(first | second) == 40

@@ -1,16 +1,29 @@
 """The sweep's per-size verdict: sustained only with schedule kept, flat lag and every canary in."""
+
 from loadtest.probe import function_lag_s
-from loadtest.sweep import drained, render, summarize
 from loadtest.sampling import cpu_percent
+from loadtest.sweep import drained, render, summarize
 
 
 def _report(lags, sent_status="PASS", missed=0):
-    samples = [{"at": 100.0 + 10 * i, "lag_s": {"gps": lag},
-                "function_lag_s": {"gps -> location": lag, "diag -> predictive": lag / 2}} for i, lag in enumerate(lags)]
-    return {"probe_samples": samples, "slos": [{"name": "sent rate / target", "status": sent_status}],
-            "e2e_s": {"gps": {"p50": 1.0, "p95": 2.5}}, "e2e_missed": missed,
-            "rates": {"target_per_s": 30.0, "sent_per_s": 30.0},
-            "cpu_pct": {"aws": {"p50": 71.0}}, "dlq_growth": {}, "settings": {"loadavg_end": (1, 1, 1)}}
+    samples = [
+        {
+            "at": 100.0 + 10 * i,
+            "lag_s": {"gps": lag},
+            "function_lag_s": {"gps -> location": lag, "diag -> predictive": lag / 2},
+        }
+        for i, lag in enumerate(lags)
+    ]
+    return {
+        "probe_samples": samples,
+        "slos": [{"name": "sent rate / target", "status": sent_status}],
+        "e2e_s": {"gps": {"p50": 1.0, "p95": 2.5}},
+        "e2e_missed": missed,
+        "rates": {"target_per_s": 30.0, "sent_per_s": 30.0},
+        "cpu_pct": {"aws": {"p50": 71.0}},
+        "dlq_growth": {},
+        "settings": {"loadavg_end": (1, 1, 1)},
+    }
 
 
 def test_flat_lag_is_sustained_and_growing_lag_is_not():
@@ -28,9 +41,15 @@ def test_falling_behind_or_lost_canaries_is_not_sustained():
 
 
 def test_function_lag_names_stream_and_consumer():
-    status = {"mappings": [{"source": "arn:aws:kinesis:us-east-1:1:stream/s-gps",
-                            "function": "arn:aws:lambda:us-east-1:1:function:f-location",
-                            "millis_behind_latest": 2500}]}
+    status = {
+        "mappings": [
+            {
+                "source": "arn:aws:kinesis:us-east-1:1:stream/s-gps",
+                "function": "arn:aws:lambda:us-east-1:1:function:f-location",
+                "millis_behind_latest": 2500,
+            }
+        ]
+    }
     assert function_lag_s(status) == {"s-gps -> f-location": 2.5}
 
 
@@ -41,8 +60,16 @@ def test_cpu_percent_between_snapshots():
 
 def test_drained_needs_a_fresh_status_with_no_lag_and_empty_work_queues():
     def status(behind_ms):
-        return {"mappings": [{"source": "arn:aws:kinesis:us-east-1:1:stream/s-gps", "function": "f",
-                              "millis_behind_latest": behind_ms}]}
+        return {
+            "mappings": [
+                {
+                    "source": "arn:aws:kinesis:us-east-1:1:stream/s-gps",
+                    "function": "f",
+                    "millis_behind_latest": behind_ms,
+                }
+            ]
+        }
+
     assert drained(status(0), {"s-alerts": 0})
     assert not drained(status(2500), {"s-alerts": 0})
     assert not drained(status(0), {"s-alerts": 3})

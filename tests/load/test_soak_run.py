@@ -1,5 +1,6 @@
 """`python -m loadtest.soak` for a few seconds against moto: samples memory of the stack's processes
 (here: a stand-in service listed in the pid files), runs the load child, and reports."""
+
 import json
 import os
 import subprocess
@@ -16,11 +17,27 @@ def test_short_soak_reports_flat_memory_of_a_steady_process(aws_at, tmp_path, ca
     (state / "pids").mkdir(parents=True)
     service = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        (state / "pids" / "standin.pid").write_text(json.dumps(
-            {"service": "standin", "pid": service.pid, "start_token": start_token(service.pid)}))
+        (state / "pids" / "standin.pid").write_text(
+            json.dumps({"service": "standin", "pid": service.pid, "start_token": start_token(service.pid)})
+        )
         report_path = tmp_path / "soak.json"
-        code = soak.main(["--duration", "4", "--rate", "50", "--sample-every", "0.5", "--source", "fixed",
-                          "--project", "soak", "--no-live", "--report", str(report_path)])
+        code = soak.main(
+            [
+                "--duration",
+                "4",
+                "--rate",
+                "50",
+                "--sample-every",
+                "0.5",
+                "--source",
+                "fixed",
+                "--project",
+                "soak",
+                "--no-live",
+                "--report",
+                str(report_path),
+            ]
+        )
     finally:
         service.kill()
         service.wait()

@@ -1,19 +1,25 @@
 """Soak measurements: slope test, RSS of a process tree, pid discovery from the state dir."""
+
 import json
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from pathlib import Path
-
+from loadtest.sampling import least_squares_slope, memory_detail, memory_sample, stack_processes, start_token, trend
 from loadtest.soak import evaluate, vehicles_for_rate
-from loadtest.soak_memory import (ENVIRONMENTS_VARIABLE, RUNTIME_DEFAULT_MAX_ENVIRONMENTS, environment_limit,
-                             parse_pg_size_mib, postgres_shared_buffers_mib, render_memory, shm_bounds)
-from loadtest.sampling import (least_squares_slope, memory_detail, memory_sample, stack_processes, start_token,
-                               trend)
+from loadtest.soak_memory import (
+    ENVIRONMENTS_VARIABLE,
+    RUNTIME_DEFAULT_MAX_ENVIRONMENTS,
+    environment_limit,
+    parse_pg_size_mib,
+    postgres_shared_buffers_mib,
+    render_memory,
+    shm_bounds,
+)
 
 
 def test_slope_of_a_line_and_of_noise():
@@ -64,11 +70,19 @@ def test_stack_processes_skip_reused_pids(tmp_path):
 
 
 def test_evaluate_flags_growth_and_dlqs():
-    samples = [{"t": t, "rss_mib": {"emulator": 300 + t}, "dlqs": {"a-dlq": t // 100}, "lag_s": {"s": 0.5}}
-               for t in range(0, 600, 10)]
+    samples = [
+        {"t": t, "rss_mib": {"emulator": 300 + t}, "dlqs": {"a-dlq": t // 100}, "lag_s": {"s": 0.5}}
+        for t in range(0, 600, 10)
+    ]
     verdict = evaluate(samples, {"passed": True, "e2e_timeline": [[t, 0.3] for t in range(60)]})
-    assert verdict["checks"] == {"memory flat": False, "environments bounded": None, "lag flat": True,
-                                 "e2e latency flat": True, "DLQs do not grow": False, "load service levels": True}
+    assert verdict["checks"] == {
+        "memory flat": False,
+        "environments bounded": None,
+        "lag flat": True,
+        "e2e latency flat": True,
+        "DLQs do not grow": False,
+        "load service levels": True,
+    }
     assert not verdict["passed"]
 
 
@@ -76,9 +90,14 @@ def test_explicit_warmup_covers_a_cold_start_burst_but_not_a_later_one():
     # A fleet that starts together: every vehicle's first predictive scoring at minute 20 builds
     # a backlog that clears by minute 26; --warmup 1500 judges the last 30 minutes only.
     def samples(burst_at: float, burst_s: float = 360):
-        return [{"t": t, "rss_mib": {"redis": 50.0},
-                 "lag_s": {"diagnostics -> predictive": 250.0 if burst_at <= t < burst_at + burst_s else 0.1}}
-                for t in range(0, 3300, 15)]
+        return [
+            {
+                "t": t,
+                "rss_mib": {"redis": 50.0},
+                "lag_s": {"diagnostics -> predictive": 250.0 if burst_at <= t < burst_at + burst_s else 0.1},
+            }
+            for t in range(0, 3300, 15)
+        ]
 
     verdict = evaluate(samples(1200), None, warmup_s=1500)
     assert verdict["checks"]["lag flat"]
@@ -118,21 +137,30 @@ def test_memory_judged_after_the_emulator_retention(tmp_path):
 
 # -- the split verdict: emulator process, Lambda environments, shared memory ---------------------
 
+
 def _env(function, mib, started_t):
     return {"function": function, "mib": mib, "started_t": started_t}
 
 
-def _stack_samples(*, emulator=lambda t: 1300.0, environments=None, pg_main=lambda t: 60.0,
-                   pg_shm=lambda t: 0.0, span=1800, every=15):
+def _stack_samples(
+    *, emulator=lambda t: 1300.0, environments=None, pg_main=lambda t: 60.0, pg_shm=lambda t: 0.0, span=1800, every=15
+):
     """Synthetic soak samples: `environments(t)` -> {key: env} for the aws tree."""
     samples = []
     for t in range(0, span + 1, every):
         envs = (environments or (lambda t: {}))(t)
         aws = {"main_mib": emulator(t), "shm_mib": 0.0, "environments": envs}
         pg = {"main_mib": pg_main(t), "shm_mib": pg_shm(t), "environments": {}}
-        samples.append({"t": t, "memory": {"aws": aws, "postgres": pg},
-                        "rss_mib": {"aws": aws["main_mib"] + sum(e["mib"] for e in envs.values()),
-                                    "postgres": pg["main_mib"] + pg["shm_mib"]}})
+        samples.append(
+            {
+                "t": t,
+                "memory": {"aws": aws, "postgres": pg},
+                "rss_mib": {
+                    "aws": aws["main_mib"] + sum(e["mib"] for e in envs.values()),
+                    "postgres": pg["main_mib"] + pg["shm_mib"],
+                },
+            }
+        )
     return samples
 
 
@@ -140,8 +168,14 @@ def _steady_environments(t):
     return {f"{100 + i}-1": _env(f"fn{i}", 60.0 + (t % 2), -5.0) for i in range(9)}
 
 
-PG_BOUND = {"postgres": {"shared_buffers_mib": 128.0, "bound_mib": 160.0, "basis": "shared_buffers 128 MiB + 25%",
-                         "source": "test"}}
+PG_BOUND = {
+    "postgres": {
+        "shared_buffers_mib": 128.0,
+        "bound_mib": 160.0,
+        "basis": "shared_buffers 128 MiB + 25%",
+        "source": "test",
+    }
+}
 
 
 def test_late_cold_starts_of_environments_pass():
@@ -227,16 +261,21 @@ def test_environment_count_growing_without_bound_fails():
     assert env["over_limit"] == {"coaching": 11} and not env["bounded"]
     assert verdict["checks"]["environments bounded"] is False and not verdict["passed"]
     # Many functions, each within the limit: bounded.
-    many = evaluate(_stack_samples(environments=lambda t: {f"{i}-1": _env(f"fn{i}", 60.0, i * 100.0)
-                                                           for i in range(t // 100 + 1)}), None, environment_limit=4)
+    many = evaluate(
+        _stack_samples(environments=lambda t: {f"{i}-1": _env(f"fn{i}", 60.0, i * 100.0) for i in range(t // 100 + 1)}),
+        None,
+        environment_limit=4,
+    )
     assert many["checks"]["environments bounded"]
     # With no known limit, the fallback: the count rises in each third of the judged window.
     unknown = evaluate(_stack_samples(environments=environments), None, environment_limit=None)
     assert unknown["memory"]["aws"]["environments"]["grows_in_each_third"] is True
     assert unknown["checks"]["environments bounded"] is False
-    stepped = evaluate(_stack_samples(environments=lambda t: {f"{i}-1": _env("fn", 60.0, 0.0)
-                                                              for i in range(2 if t < 1500 else 3)}),
-                       None, environment_limit=None)
+    stepped = evaluate(
+        _stack_samples(environments=lambda t: {f"{i}-1": _env("fn", 60.0, 0.0) for i in range(2 if t < 1500 else 3)}),
+        None,
+        environment_limit=None,
+    )
     assert stepped["checks"]["environments bounded"]  # one step up, then holds
 
 
@@ -244,8 +283,12 @@ def test_runtime_environment_limit_default_matches_the_runtime():
     source = (Path(__file__).parents[2] / "harness" / "runtime" / "invoker.py").read_text()
     assert f'os.environ.get("{ENVIRONMENTS_VARIABLE}", "{RUNTIME_DEFAULT_MAX_ENVIRONMENTS}")' in source
     assert environment_limit(None) == RUNTIME_DEFAULT_MAX_ENVIRONMENTS
-    child = subprocess.Popen([sys.executable, "-c", "import time; print(1, flush=True); time.sleep(30)"],
-                             env={**os.environ, ENVIRONMENTS_VARIABLE: "7"}, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; print(1, flush=True); time.sleep(30)"],
+        env={**os.environ, ENVIRONMENTS_VARIABLE: "7"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         child.stdout.readline()  # running: /proc/<pid>/environ is empty while exec is still setting it up
         assert environment_limit(child.pid) == 7
@@ -274,16 +317,20 @@ def test_memory_detail_splits_shared_memory_and_environments(tmp_path):
     code_dir.mkdir()
     fake_worker = tmp_path / "worker_main.py"
     fake_worker.write_text("import sys, time; print(1, flush=True); time.sleep(30)\n")
-    shm_code = ("import mmap, time; m = mmap.mmap(-1, 32 * 2**20); m.write(b'x' * 32 * 2**20); "
-                "b = bytearray(b'y' * 20 * 2**20); print(1, flush=True); time.sleep(30)")
+    shm_code = (
+        "import mmap, time; m = mmap.mmap(-1, 32 * 2**20); m.write(b'x' * 32 * 2**20); "
+        "b = bytearray(b'y' * 20 * 2**20); print(1, flush=True); time.sleep(30)"
+    )
     parent_code = (
         "import subprocess, sys, time\n"
         f"a = subprocess.Popen([sys.executable, '-c', {shm_code!r}], stdout=subprocess.PIPE, text=True)\n"
         f"b = subprocess.Popen([sys.executable, '-I', {str(fake_worker)!r}, {str(code_dir)!r}, 'coach.handler'],"
         " stdout=subprocess.PIPE, text=True)\n"
-        "a.stdout.readline(); b.stdout.readline(); print(1, flush=True); time.sleep(30)\n")
-    parent = subprocess.Popen([sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True,
-                              start_new_session=True)
+        "a.stdout.readline(); b.stdout.readline(); print(1, flush=True); time.sleep(30)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         parent.stdout.readline()
         detail = memory_detail({"tree": parent.pid})["tree"]
@@ -293,7 +340,8 @@ def test_memory_detail_splits_shared_memory_and_environments(tmp_path):
         assert environment["function"] == "coaching" and 1 < environment["mib"] < 200
         assert abs(environment["started"] - time.time()) < 60
         assert detail["total_mib"] == pytest.approx(
-            detail["main_mib"] + detail["shm_mib"] + environment["mib"], abs=0.1)
+            detail["main_mib"] + detail["shm_mib"] + environment["mib"], abs=0.1
+        )
     finally:
         os.killpg(parent.pid, 9)
         parent.wait()

@@ -1,4 +1,5 @@
 """API Gateway logging needs the account CloudWatch role; handlers' external paths are routes."""
+
 from __future__ import annotations
 
 from preflight import api
@@ -10,8 +11,10 @@ SETTINGS = resource("aws_api_gateway_method_settings.external", {"settings": [{"
 
 def test_stage_logging_without_the_account_role_is_a_finding_for_each_logging_resource():
     findings = api.check_account_role(context(plan(STAGE, SETTINGS)))
-    assert sorted(f.address for f in findings) == ["aws_api_gateway_method_settings.external",
-                                                   "aws_api_gateway_stage.external"]
+    assert sorted(f.address for f in findings) == [
+        "aws_api_gateway_method_settings.external",
+        "aws_api_gateway_stage.external",
+    ]
     account = resource("aws_api_gateway_account.this", {}, unknown={"cloudwatch_role_arn": True})
     assert api.check_account_role(context(plan(STAGE, SETTINGS, account))) == []
 
@@ -22,9 +25,11 @@ def test_no_logging_needs_no_account_role():
 
 
 def _routes(routes: list[str]):
-    document = plan(function("driver_notifier", module="driver_notifier"), function("dot_report", module="dot_reporting"),
-                    outputs={"external_api": {"bases": {"TELEMATICS_API_URL": "", "PDF_API_URL": "/fmcsa"},
-                                              "routes": routes}})
+    document = plan(
+        function("driver_notifier", module="driver_notifier"),
+        function("dot_report", module="dot_reporting"),
+        outputs={"external_api": {"bases": {"TELEMATICS_API_URL": "", "PDF_API_URL": "/fmcsa"}, "routes": routes}},
+    )
     return api.check_routes(context(document))
 
 
@@ -32,7 +37,9 @@ def test_paths_the_handlers_call_must_be_routes_of_the_stage():
     # The stack before the fix: POST /notifications and POST /fmcsa only.
     missing = _routes(["POST /notifications", "POST /fmcsa"])
     assert sorted(f.problem.split(" calls ")[1].split(" (")[0] for f in missing) == [
-        "POST /fmcsa/v1/rod-pdf", "POST /v1/notifications"]
+        "POST /fmcsa/v1/rod-pdf",
+        "POST /v1/notifications",
+    ]
     assert _routes(["POST /v1/notifications", "POST /fmcsa/v1/rod-pdf"]) == []
 
 

@@ -1,4 +1,5 @@
 """One remote state key per environment (reads an infra/ directory, here a temporary copy)."""
+
 from __future__ import annotations
 
 from preflight import backend
@@ -13,8 +14,10 @@ def _infra(tmp_path, stack: str, files: dict[str, str]):
     return context(plan(), repo_root=tmp_path)
 
 
-GOOD = {env: f'bucket = "s"\nkey = "fleettap/{env}/terraform.tfstate"\nencrypt = true\nuse_lockfile = true\n'
-        for env in ("dev", "staging", "prod")}
+GOOD = {
+    env: f'bucket = "s"\nkey = "fleettap/{env}/terraform.tfstate"\nencrypt = true\nuse_lockfile = true\n'
+    for env in ("dev", "staging", "prod")
+}
 WITH_BACKEND = 'terraform {\n  required_version = ">= 1.5"\n  backend "s3" {}\n}\n'
 
 

@@ -1,4 +1,5 @@
 """What preflight.code reads from handler source: AWS calls through adapters, HTTP paths."""
+
 from __future__ import annotations
 
 import textwrap
@@ -42,7 +43,12 @@ ADAPTERS = {
 
 
 def test_calls_through_adapters_are_attributed_to_the_setting_the_handler_passes(tmp_path):
-    handlers = _package(tmp_path, {**ADAPTERS, "__init__": "", "fn": """
+    handlers = _package(
+        tmp_path,
+        {
+            **ADAPTERS,
+            "__init__": "",
+            "fn": """
         import urllib3
         from handlers.common import db
         from handlers.common.writer import Writer
@@ -53,13 +59,22 @@ def test_calls_through_adapters_are_attributed_to_the_setting_the_handler_passes
             Writer(get_config().driver_logs_table).flush()
             db.connect()
             http.request("POST", f"{get_config().require('pdf_api_url')}/v1/rod-pdf")
-    """})
+    """,
+        },
+    )
     calls = {(c.service, c.method, c.setting) for c in handlers.aws_calls("fn")}
-    assert calls == {("s3", "put_object", "reports_bucket"), ("dynamodb", "batch_write_item", "driver_logs_table"),
-                     ("secretsmanager", "get_secret_value", "db_secret_arn")}
-    assert [(h.method, h.setting, h.path) for h in handlers.http_calls("fn")] == [("POST", "pdf_api_url", "/v1/rod-pdf")]
+    assert calls == {
+        ("s3", "put_object", "reports_bucket"),
+        ("dynamodb", "batch_write_item", "driver_logs_table"),
+        ("secretsmanager", "get_secret_value", "db_secret_arn"),
+    }
+    assert [(h.method, h.setting, h.path) for h in handlers.http_calls("fn")] == [
+        ("POST", "pdf_api_url", "/v1/rod-pdf")
+    ]
 
 
 def test_a_module_that_imports_no_adapter_makes_no_call(tmp_path):
-    handlers = _package(tmp_path, {**ADAPTERS, "__init__": "", "pure": "def handler(event, context):\n    return event\n"})
+    handlers = _package(
+        tmp_path, {**ADAPTERS, "__init__": "", "pure": "def handler(event, context):\n    return event\n"}
+    )
     assert handlers.aws_calls("pure") == [] and handlers.http_calls("pure") == []

@@ -1,4 +1,5 @@
 """Reserved concurrency vs the account quota; a Step Functions Map's parallelism vs its function."""
+
 from __future__ import annotations
 
 from preflight import concurrency
@@ -25,12 +26,34 @@ def test_no_quota_variable_is_a_finding():
 
 
 def _machine(outer: int, inner: int) -> dict:
-    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": ARN}, "End": True}
-    return {"StartAt": "Gather", "States": {
-        "Gather": {**task, "End": False, "Next": "Drivers"},
-        "Drivers": {"Type": "Map", "MaxConcurrency": outer, "ItemProcessor": {"StartAt": "Batch", "States": {
-            "Batch": {"Type": "Map", "MaxConcurrency": inner, "ItemProcessor": {"StartAt": "Render", "States": {
-                "Render": task}}, "End": True}}}, "End": True}}}
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": ARN},
+        "End": True,
+    }
+    return {
+        "StartAt": "Gather",
+        "States": {
+            "Gather": {**task, "End": False, "Next": "Drivers"},
+            "Drivers": {
+                "Type": "Map",
+                "MaxConcurrency": outer,
+                "ItemProcessor": {
+                    "StartAt": "Batch",
+                    "States": {
+                        "Batch": {
+                            "Type": "Map",
+                            "MaxConcurrency": inner,
+                            "ItemProcessor": {"StartAt": "Render", "States": {"Render": task}},
+                            "End": True,
+                        }
+                    },
+                },
+                "End": True,
+            },
+        },
+    }
 
 
 def _maps(outer: int, inner: int, reserved: int):
@@ -50,7 +73,15 @@ def test_an_unlimited_map_exceeds_any_reservation():
 
 
 def test_a_definition_unknown_at_plan_time_is_a_finding():
-    document = plan(function("dot_report", reserved=5),
-                    {"address": "aws_sfn_state_machine.x", "mode": "managed", "type": "aws_sfn_state_machine",
-                     "name": "x", "values": {}, "_unknown": {"definition": True}})
+    document = plan(
+        function("dot_report", reserved=5),
+        {
+            "address": "aws_sfn_state_machine.x",
+            "mode": "managed",
+            "type": "aws_sfn_state_machine",
+            "name": "x",
+            "values": {},
+            "_unknown": {"definition": True},
+        },
+    )
     assert concurrency.check_maps(context(document))

@@ -1,6 +1,7 @@
 """The preflight over the real plans of dev, staging and prod (planned against an emulator of their
 own): no finding once staging and prod get their deploy-time alert endpoint, and the placeholder a
 local plan uses in their place is found."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,12 @@ DEPLOY_TIME = {"alert_https_endpoint": "https://fleet-ops.acme-logistics.com/hoo
 
 @pytest.fixture(scope="module")
 def plans(emulator):  # noqa: F811
-    return {env: tf.show_plan(env, emulator.info, state_dir=emulator.state_dir,
-                              extra_vars=None if env == "dev" else DEPLOY_TIME) for env in ENVS}
+    return {
+        env: tf.show_plan(
+            env, emulator.info, state_dir=emulator.state_dir, extra_vars=None if env == "dev" else DEPLOY_TIME
+        )
+        for env in ENVS
+    }
 
 
 @pytest.mark.parametrize("env", ENVS)

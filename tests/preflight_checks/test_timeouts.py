@@ -1,5 +1,6 @@
 """Function timeout vs its slowest downstream call (read from the real handler code); SQS visibility
 timeout vs 6x the consumer's timeout."""
+
 from __future__ import annotations
 
 from preflight import timeouts
@@ -26,11 +27,18 @@ def test_a_timeout_below_the_slowest_call_is_a_finding():
 def _queue_plan(visibility: int, timeout: int) -> dict:
     return plan(
         function("fleet", timeout=timeout, module="fleet_dashboard"),
-        resource('aws_sqs_queue.work["fleet"]', {"name": "fleettap-prod-fleet_manager_queue",
-                                                  "visibility_timeout_seconds": visibility}),
-        resource('aws_lambda_event_source_mapping.sqs["fleet"]', {
-            "event_source_arn": "arn:aws:sqs:us-east-1:123456789012:fleettap-prod-fleet_manager_queue",
-            "function_name": "arn:aws:lambda:us-east-1:123456789012:function:fleettap-prod-fleet"}))
+        resource(
+            'aws_sqs_queue.work["fleet"]',
+            {"name": "fleettap-prod-fleet_manager_queue", "visibility_timeout_seconds": visibility},
+        ),
+        resource(
+            'aws_lambda_event_source_mapping.sqs["fleet"]',
+            {
+                "event_source_arn": "arn:aws:sqs:us-east-1:123456789012:fleettap-prod-fleet_manager_queue",
+                "function_name": "arn:aws:lambda:us-east-1:123456789012:function:fleettap-prod-fleet",
+            },
+        ),
+    )
 
 
 def test_visibility_timeout_must_be_six_times_the_consumer_timeout():
@@ -41,6 +49,7 @@ def test_visibility_timeout_must_be_six_times_the_consumer_timeout():
 
 def test_a_mapping_whose_queue_the_plan_does_not_name_is_a_finding():
     document = _queue_plan(540, 90)
-    document["planned_values"]["root_module"]["resources"][2]["values"]["event_source_arn"] = \
+    document["planned_values"]["root_module"]["resources"][2]["values"]["event_source_arn"] = (
         "arn:aws:sqs:us-east-1:123456789012:unknown-queue"
+    )
     assert timeouts.check_queues(context(document))

@@ -2,19 +2,19 @@
 
 The runtime's mapping supervisor re-reads mappings every 2 s; tests call `refresh()` right after
 creating a mapping so they do not wait for that."""
+
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-
-import logging
 
 import harness.runtime as runtime_package
 
@@ -34,8 +34,13 @@ class RuntimeStack:
         self.runtime = runtime
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     def refresh_mappings(self) -> None:
         self.runtime.supervisor.refresh()

@@ -5,12 +5,13 @@ Every invoke appends one JSON line to $OBSERVE_FILE: the ids of the records it r
 `{"fail": "raise"}` raises (whole batch fails), `{"fail": "item"}` is reported in
 `batchItemFailures`, `{"fail": "item_once"}` only on the first attempt, `{"sleep": s}` sleeps.
 """
+
 from __future__ import annotations
 
 import io
 import zipfile
 
-HANDLER_SOURCE = r'''
+HANDLER_SOURCE = r"""
 import base64, json, os, time
 
 def _payload(record):
@@ -54,10 +55,11 @@ def handler(event, context):
         time.sleep(payload.get("sleep", 0))
         if payload.get("fail") == "raise":
             raise RuntimeError(f"record {payload.get('id')} is poison")
-        if payload.get("fail") == "item" or (payload.get("fail") == "item_once" and not _seen_before(payload.get("id"))):
+        fail = payload.get("fail")
+        if fail == "item" or (fail == "item_once" and not _seen_before(payload.get("id"))):
             failures.append({"itemIdentifier": identifier})
     return {"batchItemFailures": failures}
-'''
+"""
 
 
 def function_zip() -> bytes:
@@ -67,8 +69,10 @@ def function_zip() -> bytes:
     return buffer.getvalue()
 
 
-ASSUME_ROLE = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
-               '"Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')
+ASSUME_ROLE = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+    '"Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+)
 
 
 def role_arn(iam_client) -> str:
@@ -81,7 +85,13 @@ def role_arn(iam_client) -> str:
 def deploy(stack, name: str, observe_file: str, timeout: int = 10, extra_env: dict | None = None) -> str:
     environment = {"OBSERVE_FILE": observe_file, **(extra_env or {})}
     response = stack.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.12", Role=role_arn(stack.client("iam")),
-        Handler="fixture_fn.handler", Code={"ZipFile": function_zip()}, Timeout=timeout, MemorySize=256,
-        Environment={"Variables": environment})
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role_arn(stack.client("iam")),
+        Handler="fixture_fn.handler",
+        Code={"ZipFile": function_zip()},
+        Timeout=timeout,
+        MemorySize=256,
+        Environment={"Variables": environment},
+    )
     return response["FunctionArn"]

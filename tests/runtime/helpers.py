@@ -1,11 +1,12 @@
 """Small helpers shared by the runtime tests: unique names, observed invocations, waiting."""
+
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tests.support.waiting import wait_for as wait_for  # one polling helper for every test tier
 
@@ -29,7 +30,9 @@ def create_stream(kinesis, shards: int = 1) -> str:
 def put_json(kinesis, stream_arn: str, payloads: list[dict], key: Callable[[dict], str] = lambda p: "pk") -> list[str]:
     sequence_numbers = []
     for payload in payloads:
-        response = kinesis.put_record(StreamARN=stream_arn, Data=json.dumps(payload).encode(), PartitionKey=key(payload))
+        response = kinesis.put_record(
+            StreamARN=stream_arn, Data=json.dumps(payload).encode(), PartitionKey=key(payload)
+        )
         sequence_numbers.append(response["SequenceNumber"])
     return sequence_numbers
 
@@ -44,8 +47,9 @@ def drain(sqs, url: str, expected: int, timeout_s: float = 20.0) -> list[dict]:
     messages: list[dict] = []
     deadline = time.monotonic() + timeout_s
     while len(messages) < expected and time.monotonic() < deadline:
-        response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                       MessageAttributeNames=["All"])
+        response = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+        )
         for message in response.get("Messages", []):
             messages.append(message)
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

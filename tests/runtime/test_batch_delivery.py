@@ -1,4 +1,5 @@
 """The retry rules of stream batches, without a server (a scripted function)."""
+
 from __future__ import annotations
 
 from harness.runtime.pollers.batch_delivery import DeliveryStats, FetchedRecord, RetryPolicy, deliver
@@ -29,8 +30,15 @@ class ScriptedFunction:
 
 def run(function, batch, policy, now=lambda: 1000.0):
     discarded, stats = [], DeliveryStats()
-    deliver(batch, function, policy, lambda chunk, cond, attempts, _r: discarded.append(
-        ([r.sequence_number for r in chunk], cond, attempts)), stats, now=now, sleep=lambda _s: None)
+    deliver(
+        batch,
+        function,
+        policy,
+        lambda chunk, cond, attempts, _r: discarded.append(([r.sequence_number for r in chunk], cond, attempts)),
+        stats,
+        now=now,
+        sleep=lambda _s: None,
+    )
     return discarded, stats
 
 
@@ -56,8 +64,15 @@ def test_malformed_report_fails_the_whole_batch_until_retries_run_out():
 def test_bisect_splits_without_spending_retries_and_isolates_the_poison_record():
     function = ScriptedFunction(poison={"105"})
     discarded, stats = run(function, records(8), RetryPolicy(bisect_on_error=True, max_retry_attempts=0))
-    assert function.calls == [[str(100 + i) for i in range(8)], ["100", "101", "102", "103"],
-                              ["104", "105", "106", "107"], ["104", "105"], ["104"], ["105"], ["106", "107"]]
+    assert function.calls == [
+        [str(100 + i) for i in range(8)],
+        ["100", "101", "102", "103"],
+        ["104", "105", "106", "107"],
+        ["104", "105"],
+        ["104"],
+        ["105"],
+        ["106", "107"],
+    ]
     assert discarded == [(["105"], "RetryAttemptsExhausted", 1)]
     assert stats.discarded_records == 1
 
@@ -65,7 +80,11 @@ def test_bisect_splits_without_spending_retries_and_isolates_the_poison_record()
 def test_record_age_limit_discards_even_with_infinite_retries():
     clock = iter([1000.0, 1000.5, 1002.0])
     function = ScriptedFunction(poison={"100"})
-    discarded, _ = run(function, records(1, arrival_s=1000.0), RetryPolicy(max_record_age_s=1, max_retry_attempts=-1),
-                       now=lambda: next(clock))
+    discarded, _ = run(
+        function,
+        records(1, arrival_s=1000.0),
+        RetryPolicy(max_record_age_s=1, max_retry_attempts=-1),
+        now=lambda: next(clock),
+    )
     assert len(function.calls) == 3
     assert discarded == [(["100"], "RecordAgeExceeded", 3)]

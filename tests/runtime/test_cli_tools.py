@@ -1,4 +1,5 @@
 """status, logs and trigger command-line tools against the running runtime."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,8 @@ def test_status_lists_functions_mappings_lag_and_queue_depth(runtime_stack, tmp_
     function_arn = fixture_function.deploy(runtime_stack, name, str(observe))
     stream_arn = create_stream(kinesis)
     runtime_stack.client("lambda").create_event_source_mapping(
-        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON")
+        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON"
+    )
     runtime_stack.refresh_mappings()
     put_json(kinesis, stream_arn, [{"id": 1}])
     wait_for(lambda: observed(observe))

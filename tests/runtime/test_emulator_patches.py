@@ -1,6 +1,7 @@
 """Every moto patch lives in harness/emulator/patches (one registry) or harness/runtime/hooks, states
 its Gap/Fix, and can be undone: apply_all() and the hooks, then undo_all() and hooks.undo(), leave
 moto's classes as shipped (checked in a process of its own, so this session's emulator keeps its patches)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -57,8 +58,9 @@ ROUND_TRIP = textwrap.dedent("""
 def test_apply_all_then_undo_all_restores_moto_as_shipped():
     import json
 
-    done = subprocess.run([sys.executable, "-c", ROUND_TRIP], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", ROUND_TRIP], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["changed_by_apply"] == result["count"]

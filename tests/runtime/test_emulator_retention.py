@@ -6,11 +6,12 @@ the next records still held, sequence numbers never restart), items of TTL table
 nothing per request is hoarded. The clock the trimming reads (`retention.now`) is moved forward instead
 of sleeping.
 """
+
 from __future__ import annotations
 
 import socket
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -55,13 +56,15 @@ def endpoint() -> Iterator[str]:
 def aws(endpoint: str):
     """Clients of the test's server; every test starts from empty backends."""
     requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-    return lambda service: boto3.client(service, endpoint_url=endpoint, region_name=REGION,
-                                        aws_access_key_id="test", aws_secret_access_key="test")
+    return lambda service: boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
+    )
 
 
 def _put(kinesis, count: int, tag: str) -> list[str]:
-    response = kinesis.put_records(StreamName="s", Records=[
-        {"Data": f"{tag}-{i}".encode(), "PartitionKey": "k"} for i in range(count)])
+    response = kinesis.put_records(
+        StreamName="s", Records=[{"Data": f"{tag}-{i}".encode(), "PartitionKey": "k"} for i in range(count)]
+    )
     assert response["FailedRecordCount"] == 0
     return [r["SequenceNumber"] for r in response["Records"]]
 
@@ -71,8 +74,9 @@ def _read(kinesis, iterator: str) -> list[str]:
 
 
 def _iterator(kinesis, kind: str, **kwargs) -> str:
-    return kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000", ShardIteratorType=kind,
-                                      **kwargs)["ShardIterator"]
+    return kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000", ShardIteratorType=kind, **kwargs)[
+        "ShardIterator"
+    ]
 
 
 def test_retention_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,13 +144,22 @@ def test_kinesis_retention_off_keeps_everything(clock, aws, monkeypatch: pytest.
 
 def _table(dynamodb, name: str, ttl: bool) -> str:
     dynamodb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "vehicle_id", "KeyType": "HASH"}, {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "vehicle_id", "AttributeType": "S"},
-                              {"AttributeName": "timestamp", "AttributeType": "N"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "vehicle_id", "KeyType": "HASH"},
+            {"AttributeName": "timestamp", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "vehicle_id", "AttributeType": "S"},
+            {"AttributeName": "timestamp", "AttributeType": "N"},
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
     if ttl:
-        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+        )
     return dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
 
 
@@ -161,7 +174,9 @@ def _stream_reader(streams, stream_arn: str):
     shard_id = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
 
     def iterator(kind: str = "TRIM_HORIZON") -> str:
-        return streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType=kind)["ShardIterator"]
+        return streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType=kind)[
+            "ShardIterator"
+        ]
 
     def read(it: str) -> tuple[list[dict], str]:
         response = streams.get_records(ShardIterator=it, Limit=100)
@@ -219,7 +234,7 @@ def test_ttl_table_items_expire_or_leave_memory(clock, aws) -> None:
     stream_arn = _table(dynamodb, "telemetry", ttl=True)
     _table(dynamodb, "reference", ttl=False)
     now = time.time()
-    dynamodb.put_item(TableName="telemetry", Item=_item(1, expires_at=now + 30))    # expires within the retention
+    dynamodb.put_item(TableName="telemetry", Item=_item(1, expires_at=now + 30))  # expires within the retention
     dynamodb.put_item(TableName="telemetry", Item=_item(2, expires_at=now + 86400))  # still live on AWS
     dynamodb.put_item(TableName="reference", Item=_item(1))
     iterator, read = _stream_reader(streams, stream_arn)
@@ -236,7 +251,10 @@ def test_ttl_table_items_expire_or_leave_memory(clock, aws) -> None:
     assert dynamodb.scan(TableName="reference")["Count"] == 2  # no TTL: every item kept
     records, _ = read(position)
     # The expired item is deleted by "TTL" (REMOVE by the service); the live one leaves memory silently.
-    assert [(r["eventName"], r["dynamodb"]["Keys"]["timestamp"]["N"]) for r in records] == [("REMOVE", "1"), ("INSERT", "3")]
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["timestamp"]["N"]) for r in records] == [
+        ("REMOVE", "1"),
+        ("INSERT", "3"),
+    ]
     assert records[0]["userIdentity"] == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 
 
@@ -299,4 +317,6 @@ def test_trimmed_data_is_freed(clock, aws) -> None:
     _put(kinesis, 1, "new")
     dynamodb.put_item(TableName="telemetry", Item=_item(2, expires_at=time.time() + 86400))
     gc.collect()
-    assert [ref() for ref in records + items + stream_records] == [None] * (len(records) + len(items) + len(stream_records))
+    assert [ref() for ref in records + items + stream_records] == [None] * (
+        len(records) + len(items) + len(stream_records)
+    )

@@ -1,8 +1,8 @@
 """Firehose from a Kinesis stream: transformation Lambda, dynamic partitions, Parquet with the Glue schema."""
+
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 
 import pyarrow.parquet as pq
@@ -11,7 +11,7 @@ from harness.runtime import query
 from tests.runtime import fixture_function
 from tests.runtime.helpers import create_stream, put_json, unique, wait_for
 
-TRANSFORM_SOURCE = r'''
+TRANSFORM_SOURCE = r"""
 import base64, json
 
 def handler(event, context):
@@ -30,10 +30,14 @@ def handler(event, context):
                     "data": base64.b64encode((json.dumps(flat) + "\n").encode()).decode(),
                     "metadata": {"partitionKeys": {"vehicle_type": payload["vehicle_type"]}}})
     return {"records": out}
-'''
+"""
 
-COLUMNS = [{"Name": "vehicle_id", "Type": "string"}, {"Name": "coolant_temp_c", "Type": "double"},
-           {"Name": "ts", "Type": "timestamp"}, {"Name": "dtcs", "Type": "array<struct<code:string,spn:int>>"}]
+COLUMNS = [
+    {"Name": "vehicle_id", "Type": "string"},
+    {"Name": "coolant_temp_c", "Type": "double"},
+    {"Name": "ts", "Type": "timestamp"},
+    {"Name": "dtcs", "Type": "array<struct<code:string,spn:int>>"},
+]
 
 
 def _transform_function(stack) -> str:
@@ -41,8 +45,13 @@ def _transform_function(stack) -> str:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("transform.py", TRANSFORM_SOURCE)
     return stack.client("lambda").create_function(
-        FunctionName=unique("transform"), Runtime="python3.12", Role=fixture_function.role_arn(stack.client("iam")),
-        Handler="transform.handler", Code={"ZipFile": buffer.getvalue()}, Timeout=30)["FunctionArn"]
+        FunctionName=unique("transform"),
+        Runtime="python3.12",
+        Role=fixture_function.role_arn(stack.client("iam")),
+        Handler="transform.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Timeout=30,
+    )["FunctionArn"]
 
 
 def test_diagnostics_reach_the_data_lake_as_partitioned_parquet(runtime_stack, monkeypatch):
@@ -53,33 +62,65 @@ def test_diagnostics_reach_the_data_lake_as_partitioned_parquet(runtime_stack, m
     s3.create_bucket(Bucket=bucket)
     database, table = unique("db").replace("-", "_"), "vehicle_diagnostics_lake"
     glue.create_database(DatabaseInput={"Name": database})
-    glue.create_table(DatabaseName=database, TableInput={
-        "Name": table, "StorageDescriptor": {"Columns": COLUMNS, "Location": f"s3://{bucket}/diagnostics/"},
-        "PartitionKeys": [{"Name": "vehicle_type", "Type": "string"}, {"Name": "dt", "Type": "string"}]})
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": table,
+            "StorageDescriptor": {"Columns": COLUMNS, "Location": f"s3://{bucket}/diagnostics/"},
+            "PartitionKeys": [{"Name": "vehicle_type", "Type": "string"}, {"Name": "dt", "Type": "string"}],
+        },
+    )
     role = fixture_function.role_arn(runtime_stack.client("iam"))
     runtime_stack.client("firehose").create_delivery_stream(
-        DeliveryStreamName=unique("diag"), DeliveryStreamType="KinesisStreamAsSource",
+        DeliveryStreamName=unique("diag"),
+        DeliveryStreamType="KinesisStreamAsSource",
         KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
         ExtendedS3DestinationConfiguration={
-            "RoleARN": role, "BucketARN": f"arn:aws:s3:::{bucket}",
+            "RoleARN": role,
+            "BucketARN": f"arn:aws:s3:::{bucket}",
             "Prefix": "diagnostics/vehicle_type=!{partitionKeyFromLambda:vehicle_type}/dt=!{timestamp:yyyy-MM-dd}/",
             "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
             "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
             "DynamicPartitioningConfiguration": {"Enabled": True},
-            "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
-                {"ParameterName": "LambdaArn", "ParameterValue": _transform_function(runtime_stack)}]}]},
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "Lambda",
+                        "Parameters": [
+                            {"ParameterName": "LambdaArn", "ParameterValue": _transform_function(runtime_stack)}
+                        ],
+                    }
+                ],
+            },
             "DataFormatConversionConfiguration": {
                 "Enabled": True,
-                "SchemaConfiguration": {"DatabaseName": database, "TableName": table, "RoleARN": role,
-                                        "Region": "us-east-1"},
+                "SchemaConfiguration": {
+                    "DatabaseName": database,
+                    "TableName": table,
+                    "RoleARN": role,
+                    "Region": "us-east-1",
+                },
                 "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
-                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {"Compression": "SNAPPY"}}}}})
+                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {"Compression": "SNAPPY"}}},
+            },
+        },
+    )
     runtime_stack.runtime._components[3].refresh()  # FirehoseFromKinesis: pick the new stream up now
     payloads = [
-        {"vehicle_id": "VH-1", "vehicle_type": "tractor", "ts": "2026-11-25T10:00:00.000Z",
-         "signals": {"coolant_temp_c": 91.5}, "dtcs": [{"code": "P0217"}]},
-        {"vehicle_id": "VH-2", "vehicle_type": "van", "ts": "2026-11-25T10:00:01.000Z",
-         "signals": {"coolant_temp_c": 88.0}},
+        {
+            "vehicle_id": "VH-1",
+            "vehicle_type": "tractor",
+            "ts": "2026-11-25T10:00:00.000Z",
+            "signals": {"coolant_temp_c": 91.5},
+            "dtcs": [{"code": "P0217"}],
+        },
+        {
+            "vehicle_id": "VH-2",
+            "vehicle_type": "van",
+            "ts": "2026-11-25T10:00:01.000Z",
+            "signals": {"coolant_temp_c": 88.0},
+        },
         {"vehicle_id": "VH-3", "vehicle_type": "van", "drop": True},
         {"vehicle_id": "VH-4", "vehicle_type": "van", "bad": True},
     ]
@@ -101,6 +142,10 @@ def test_diagnostics_reach_the_data_lake_as_partitioned_parquet(runtime_stack, m
     assert row["vehicle_id"] == "VH-1" and row["coolant_temp_c"] == 91.5
     assert row["dtcs"] == [{"code": "P0217", "spn": None}]
 
-    result = query.run_query(f"SELECT vehicle_type, count(*) AS n FROM {table} GROUP BY 1 ORDER BY 1",
-                             runtime_stack.endpoint, "us-east-1", runtime_stack.state_dir / "lake-mirror")
+    result = query.run_query(
+        f"SELECT vehicle_type, count(*) AS n FROM {table} GROUP BY 1 ORDER BY 1",
+        runtime_stack.endpoint,
+        "us-east-1",
+        runtime_stack.state_dir / "lake-mirror",
+    )
     assert result.rows == [("tractor", 1), ("van", 1)]

@@ -1,4 +1,5 @@
 """Lambda Invoke runs the function's own uploaded zip in a local execution environment."""
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,9 @@ def test_updated_code_replaces_the_warm_environment(runtime_stack, tmp_path):
     lambda_client = runtime_stack.client("lambda")
     lambda_client.invoke(FunctionName=name, Payload=b"{}")
     source = fixture_function.HANDLER_SOURCE.replace('"echo": event', '"echo": "v2"')
-    import io, zipfile
+    import io
+    import zipfile
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("fixture_fn.py", source)
@@ -59,11 +62,24 @@ def test_updated_code_replaces_the_warm_environment(runtime_stack, tmp_path):
 
 def test_cold_start_puts_the_local_credentials_into_the_functions_secret(runtime_stack, tmp_path):
     stack_file = runtime_stack.state_dir / "stack.json"
-    stack_file.write_text(json.dumps({"postgres": {"host": "127.0.0.1", "port": 15439, "user": "fleettap",
-                                                   "password": "local-pw", "dbname": "fleettap"}}))
+    stack_file.write_text(
+        json.dumps(
+            {
+                "postgres": {
+                    "host": "127.0.0.1",
+                    "port": 15439,
+                    "user": "fleettap",
+                    "password": "local-pw",
+                    "dbname": "fleettap",
+                }
+            }
+        )
+    )
     try:
         secrets = runtime_stack.client("secretsmanager")
-        arn = secrets.create_secret(Name=f"db-{uuid.uuid4().hex[:6]}", SecretString='{"username": "x", "password": "aws"}')["ARN"]
+        arn = secrets.create_secret(
+            Name=f"db-{uuid.uuid4().hex[:6]}", SecretString='{"username": "x", "password": "aws"}'
+        )["ARN"]
         name = _deploy(runtime_stack, tmp_path, extra_env={"DB_SECRET_ARN": arn})
         runtime_stack.client("lambda").invoke(FunctionName=name, Payload=b"{}")
         value = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])

@@ -1,4 +1,5 @@
 """Kinesis event source mappings polled with Lambda's semantics."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,8 @@ def _function(stack, tmp_path):
 
 def _map(stack, function_arn, stream_arn, **settings):
     mapping = stack.client("lambda").create_event_source_mapping(
-        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", **settings)
+        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", **settings
+    )
     stack.refresh_mappings()
     return mapping
 
@@ -44,7 +46,7 @@ def test_batching_window_gathers_records_into_one_invoke(runtime_stack, tmp_path
     for i in range(6):
         put_json(kinesis, stream_arn, [{"id": i}])
         time.sleep(0.2)
-    batches = wait_for(lambda: observed(observe))
+    wait_for(lambda: observed(observe))
     time.sleep(1.0)
     assert [batch["ids"] for batch in observed(observe)] == [list(range(6))]
 
@@ -75,10 +77,13 @@ def test_reported_item_failure_retries_from_the_lowest_failed_sequence_number(ru
     kinesis = runtime_stack.client("kinesis")
     function_arn, observe = _function(runtime_stack, tmp_path)
     stream_arn = create_stream(kinesis)
-    put_json(kinesis, stream_arn, [{"id": 0}, {"id": 1}, {"id": 2, "fail": "item_once"}, {"id": 3},
-                                   {"id": 4, "fail": "item_once"}])
+    put_json(
+        kinesis,
+        stream_arn,
+        [{"id": 0}, {"id": 1}, {"id": 2, "fail": "item_once"}, {"id": 3}, {"id": 4, "fail": "item_once"}],
+    )
     _map(runtime_stack, function_arn, stream_arn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
-    batches = wait_for(lambda: (b := observed(observe)) and len(b) >= 2 and b)
+    wait_for(lambda: (b := observed(observe)) and len(b) >= 2 and b)
     time.sleep(0.5)
     assert [batch["ids"] for batch in observed(observe)] == [[0, 1, 2, 3, 4], [2, 3, 4]]
 
@@ -89,8 +94,15 @@ def test_bisect_isolates_the_poison_record_and_sends_it_to_the_destination(runti
     stream_arn = create_stream(kinesis)
     destination_url, destination_arn = create_queue(sqs)
     sequence_numbers = put_json(kinesis, stream_arn, [{"id": 0}, {"id": 1}, {"id": 2, "fail": "raise"}, {"id": 3}])
-    _map(runtime_stack, function_arn, stream_arn, BatchSize=10, BisectBatchOnFunctionError=True,
-         MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": destination_arn}})
+    _map(
+        runtime_stack,
+        function_arn,
+        stream_arn,
+        BatchSize=10,
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": destination_arn}},
+    )
     [message] = drain(sqs, destination_url, 1)
     record = json.loads(message["Body"])
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
@@ -107,8 +119,14 @@ def test_retries_exhausted_send_the_batch_to_the_destination_and_the_shard_moves
     stream_arn = create_stream(kinesis)
     destination_url, destination_arn = create_queue(sqs)
     put_json(kinesis, stream_arn, [{"id": 0}, {"id": 1, "fail": "raise"}, {"id": 2}])
-    _map(runtime_stack, function_arn, stream_arn, BatchSize=3, MaximumRetryAttempts=2,
-         DestinationConfig={"OnFailure": {"Destination": destination_arn}})
+    _map(
+        runtime_stack,
+        function_arn,
+        stream_arn,
+        BatchSize=3,
+        MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": destination_arn}},
+    )
     [message] = drain(sqs, destination_url, 1)
     assert json.loads(message["Body"])["KinesisBatchInfo"]["batchSize"] == 3
     put_json(kinesis, stream_arn, [{"id": 10}])
@@ -123,8 +141,14 @@ def test_record_older_than_maximum_age_is_discarded(runtime_stack, tmp_path):
     destination_url, destination_arn = create_queue(sqs)
     put_json(kinesis, stream_arn, [{"id": 0, "fail": "raise"}])
     time.sleep(1.5)
-    _map(runtime_stack, function_arn, stream_arn, MaximumRecordAgeInSeconds=1, MaximumRetryAttempts=-1,
-         DestinationConfig={"OnFailure": {"Destination": destination_arn}})
+    _map(
+        runtime_stack,
+        function_arn,
+        stream_arn,
+        MaximumRecordAgeInSeconds=1,
+        MaximumRetryAttempts=-1,
+        DestinationConfig={"OnFailure": {"Destination": destination_arn}},
+    )
     [message] = drain(sqs, destination_url, 1)
     assert json.loads(message["Body"])["requestContext"]["condition"] == "RecordAgeExceeded"
     assert len(observed(observe)) == 1

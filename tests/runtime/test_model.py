@@ -1,11 +1,11 @@
 """The local predictive model: the artifact matches the handler's features, stays quiet on healthy
 simulated vehicles of every type and regime, and flags the injected degradations in time."""
+
 from __future__ import annotations
 
 import pytest
 
 from handlers.domain.predictive import FEATURE_NAMES, build_features, parse_prediction, to_csv
-
 from harness.model import degradation_data
 from harness.model.serving import answer_invoke_endpoint, load_model
 from sim.injections import Injection
@@ -35,8 +35,12 @@ def healthy_fleet():
 def test_healthy_simulated_fleet_never_reaches_the_publish_threshold(healthy_fleet):
     assert {s.vehicle_type for s in healthy_fleet} == {"tractor", "straight_truck", "van", "reefer"}
     assert len(healthy_fleet) > 6000
-    alerts = [(s.vehicle_id, s.end_ms, p.component, p.confidence)
-              for s in healthy_fleet for p in [_ask(s)[0]] if p.confidence > 0.8]
+    alerts = [
+        (s.vehicle_id, s.end_ms, p.component, p.confidence)
+        for s in healthy_fleet
+        for p in [_ask(s)[0]]
+        if p.confidence > 0.8
+    ]
     assert alerts == []
 
 
@@ -47,8 +51,9 @@ def test_injected_degradations_are_predicted_for_the_right_component_before_fail
         process = list(ramps)[index % 3]
         ramp, peak = ramps[process]
         injections.append(Injection.from_mapping({"type": process, "vehicles": [index], "ramp": ramp, "peak": peak}))
-    samples = degradation_data.fleet_samples(12, 6 * 3600, seed=202, injections=injections, stride_min=10,
-                                             start="2026-11-23T13:00:00Z", keep_ambiguous=True)
+    samples = degradation_data.fleet_samples(
+        12, 6 * 3600, seed=202, injections=injections, stride_min=10, start="2026-11-23T13:00:00Z", keep_ambiguous=True
+    )
     processes = {f"VH-{i + 1:06d}": list(ramps)[i % 3] for i in range(12)}
     for vehicle_id, process in processes.items():
         component = degradation_data.PROCESSES[process]

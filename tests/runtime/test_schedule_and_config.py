@@ -1,4 +1,5 @@
 """Schedule expressions, local endpoint mapping and local secret values."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,10 +11,12 @@ from harness.runtime.local_endpoints import local_overrides
 from harness.runtime.local_secrets import local_secret_values
 from harness.runtime.schedule_expressions import Cron, rate_seconds
 
-UTC = dt.timezone.utc
-STACK = {"redis": {"host": "127.0.0.1", "port": 16389}, "postgres": {
-    "host": "127.0.0.1", "port": 15439, "user": "fleettap", "password": "pw", "dbname": "fleettap"},
-    "mock_api": {"url": "http://127.0.0.1:14580"}}
+UTC = dt.UTC
+STACK = {
+    "redis": {"host": "127.0.0.1", "port": 16389},
+    "postgres": {"host": "127.0.0.1", "port": 15439, "user": "fleettap", "password": "pw", "dbname": "fleettap"},
+    "mock_api": {"url": "http://127.0.0.1:14580"},
+}
 
 
 def test_rate_expressions():
@@ -35,8 +38,13 @@ def test_cron_daily_and_weekday_fields():
 
 
 def test_only_endpoints_the_function_has_are_overridden():
-    deployed = {"REDIS_HOST": "master.prod.cache.amazonaws.com", "REDIS_PORT": "6379", "REDIS_TLS": "true",
-                "TELEMATICS_API_URL": "https://api.example.com", "DIAGNOSTICS_TABLE": "t"}
+    deployed = {
+        "REDIS_HOST": "master.prod.cache.amazonaws.com",
+        "REDIS_PORT": "6379",
+        "REDIS_TLS": "true",
+        "TELEMATICS_API_URL": "https://api.example.com",
+        "DIAGNOSTICS_TABLE": "t",
+    }
     overrides = local_overrides(deployed, STACK, "http://127.0.0.1:4566", "us-east-1")
     assert overrides["REDIS_HOST"] == "127.0.0.1" and overrides["REDIS_PORT"] == "16389"
     assert overrides["REDIS_TLS"] == "false" and overrides["TELEMATICS_API_URL"] == "http://127.0.0.1:14580"

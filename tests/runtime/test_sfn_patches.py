@@ -1,55 +1,87 @@
 """DISTRIBUTED Map in the emulator's Step Functions interpreter (harness/emulator/patches/stepfunctions.py):
 ItemReader from S3, ItemBatcher, Task -> local Lambda in the children, ResultWriter files, and the
 tolerated failure threshold."""
+
 from __future__ import annotations
 
 import json
 
+from harness.emulator.patches.stepfunctions import batch_items, rewrite_definition
 from tests.runtime import fixture_function
 from tests.runtime.helpers import unique, wait_for
-
-from harness.emulator.patches.stepfunctions import batch_items, rewrite_definition
 
 
 def _machine(stack, child_states: dict, bucket: str) -> str:
     # a state before the Map: its ItemReader reads bucket and key from the Map's input, not the execution's
-    definition = {"StartAt": "Locate", "States": {"Locate": {
-        "Type": "Pass", "Parameters": {"bucket.$": "$.loc.b", "key.$": "$.loc.k"}, "Next": "Each"}, "Each": {
-        "Type": "Map",
-        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
-                       "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"}},
-        "ItemBatcher": {"MaxItemsPerBatch": 2},
-        "MaxConcurrency": 2, "ToleratedFailurePercentage": 0,
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                          "StartAt": "Batch", "States": {"Batch": {
-                              "Type": "Map", "ItemsPath": "$.Items", "MaxConcurrency": 2,
-                              "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Step",
-                                                "States": child_states},
-                              "End": True}}},
-        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
-                         "Parameters": {"Bucket": bucket, "Prefix": "runs"}},
-        "ResultPath": "$.map_run", "End": True}}}
+    definition = {
+        "StartAt": "Locate",
+        "States": {
+            "Locate": {"Type": "Pass", "Parameters": {"bucket.$": "$.loc.b", "key.$": "$.loc.k"}, "Next": "Each"},
+            "Each": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON"},
+                    "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"},
+                },
+                "ItemBatcher": {"MaxItemsPerBatch": 2},
+                "MaxConcurrency": 2,
+                "ToleratedFailurePercentage": 0,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Batch",
+                    "States": {
+                        "Batch": {
+                            "Type": "Map",
+                            "ItemsPath": "$.Items",
+                            "MaxConcurrency": 2,
+                            "ItemProcessor": {
+                                "ProcessorConfig": {"Mode": "INLINE"},
+                                "StartAt": "Step",
+                                "States": child_states,
+                            },
+                            "End": True,
+                        }
+                    },
+                },
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {"Bucket": bucket, "Prefix": "runs"},
+                },
+                "ResultPath": "$.map_run",
+                "End": True,
+            },
+        },
+    }
     return stack.client("stepfunctions").create_state_machine(
-        name=unique("dmap"), definition=json.dumps(definition),
-        roleArn=fixture_function.role_arn(stack.client("iam")))["stateMachineArn"]
+        name=unique("dmap"), definition=json.dumps(definition), roleArn=fixture_function.role_arn(stack.client("iam"))
+    )["stateMachineArn"]
 
 
 def _run(stack, machine_arn: str, bucket: str, items: list) -> dict:
     s3, sfn = stack.client("s3"), stack.client("stepfunctions")
     s3.put_object(Bucket=bucket, Key="work/manifest.json", Body=json.dumps(items).encode())
-    execution = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(
-        {"loc": {"b": bucket, "k": "work/manifest.json"}}))["executionArn"]
-    return wait_for(lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d,
-                    timeout_s=60)
+    execution = sfn.start_execution(
+        stateMachineArn=machine_arn, input=json.dumps({"loc": {"b": bucket, "k": "work/manifest.json"}})
+    )["executionArn"]
+    return wait_for(
+        lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, timeout_s=60
+    )
 
 
 def test_distributed_map_reads_s3_batches_invokes_local_lambda_and_writes_results(runtime_stack, tmp_path):
     function_arn = fixture_function.deploy(runtime_stack, unique("fn"), str(tmp_path / "o.jsonl"))
     s3, bucket = runtime_stack.client("s3"), unique("dmap-bucket")
     s3.create_bucket(Bucket=bucket)
-    step = {"Step": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-                     "Parameters": {"FunctionName": function_arn, "Payload": {"step": "echo", "input.$": "$"}},
-                     "ResultSelector": {"driver_id.$": "$.Payload.echo.input.driver_id"}, "End": True}}
+    step = {
+        "Step": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": function_arn, "Payload": {"step": "echo", "input.$": "$"}},
+            "ResultSelector": {"driver_id.$": "$.Payload.echo.input.driver_id"},
+            "End": True,
+        }
+    }
     items = [{"driver_id": f"DR-{i:06d}"} for i in range(5)]
     done = _run(runtime_stack, _machine(runtime_stack, step, bucket), bucket, items)
     assert done["status"] == "SUCCEEDED", done
@@ -72,13 +104,29 @@ def test_a_failed_child_fails_the_map_run_at_zero_tolerance(runtime_stack):
 
 
 def test_definition_rewrite_and_batching():
-    definition = json.dumps({"StartAt": "M", "States": {"M": {
-        "Type": "Map", "ItemBatcher": {"MaxItemsPerBatch": 2}, "ToleratedFailurePercentage": 0,
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "P",
-                          "States": {"P": {"Type": "Pass", "End": True}}}, "End": True}}})
+    definition = json.dumps(
+        {
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "ItemBatcher": {"MaxItemsPerBatch": 2},
+                    "ToleratedFailurePercentage": 0,
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED"},
+                        "StartAt": "P",
+                        "States": {"P": {"Type": "Pass", "End": True}},
+                    },
+                    "End": True,
+                }
+            },
+        }
+    )
     state = json.loads(rewrite_definition(definition))["States"]["M"]
     assert "ItemBatcher" not in state and state["ToleratedFailurePercentage"] == 0.0
     assert isinstance(state["ToleratedFailurePercentage"], float)
     assert rewrite_definition("not json") == "not json"
     assert batch_items([1, 2, 3], {"MaxItemsPerBatch": 2, "BatchInput": {"d.$": "$.day", "k": 1}}, {"day": "x"}) == [
-        {"Items": [1, 2], "BatchInput": {"d": "x", "k": 1}}, {"Items": [3], "BatchInput": {"d": "x", "k": 1}}]
+        {"Items": [1, 2], "BatchInput": {"d": "x", "k": 1}},
+        {"Items": [3], "BatchInput": {"d": "x", "k": 1}},
+    ]

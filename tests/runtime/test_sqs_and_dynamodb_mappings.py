@@ -1,4 +1,5 @@
 """SQS and DynamoDB Streams event source mappings."""
+
 from __future__ import annotations
 
 import json
@@ -17,14 +18,22 @@ def test_sqs_partial_batch_deletes_successes_and_redrives_the_failure_to_the_dlq
     sqs = runtime_stack.client("sqs")
     function_arn, observe = _function(runtime_stack, tmp_path)
     dlq_url, dlq_arn = create_queue(sqs)
-    queue_url, queue_arn = create_queue(sqs, {
-        "VisibilityTimeout": "3",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})})
+    queue_url, queue_arn = create_queue(
+        sqs,
+        {
+            "VisibilityTimeout": "3",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+        },
+    )
     for payload in ({"id": "a"}, {"id": "b", "fail": "item"}, {"id": "c"}):
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(payload))
     runtime_stack.client("lambda").create_event_source_mapping(
-        FunctionName=function_arn, EventSourceArn=queue_arn, BatchSize=10,
-        FunctionResponseTypes=["ReportBatchItemFailures"], ScalingConfig={"MaximumConcurrency": 2})
+        FunctionName=function_arn,
+        EventSourceArn=queue_arn,
+        BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        ScalingConfig={"MaximumConcurrency": 2},
+    )
     runtime_stack.refresh_mappings()
     [dead] = drain(sqs, dlq_url, 1, timeout_s=30)
     assert json.loads(dead["Body"]) == {"id": "b", "fail": "item"}
@@ -39,14 +48,22 @@ def test_sqs_function_error_leaves_the_whole_batch_for_redelivery(runtime_stack,
     sqs = runtime_stack.client("sqs")
     function_arn, observe = _function(runtime_stack, tmp_path)
     dlq_url, dlq_arn = create_queue(sqs)
-    queue_url, queue_arn = create_queue(sqs, {
-        "VisibilityTimeout": "2",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})})
+    queue_url, queue_arn = create_queue(
+        sqs,
+        {
+            "VisibilityTimeout": "2",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"}),
+        },
+    )
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"id": "ok"}))
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"id": "poison", "fail": "raise"}))
     runtime_stack.client("lambda").create_event_source_mapping(
-        FunctionName=function_arn, EventSourceArn=queue_arn, BatchSize=10, MaximumBatchingWindowInSeconds=1,
-        ScalingConfig={"MaximumConcurrency": 2})  # the window gathers both messages into one batch
+        FunctionName=function_arn,
+        EventSourceArn=queue_arn,
+        BatchSize=10,
+        MaximumBatchingWindowInSeconds=1,
+        ScalingConfig={"MaximumConcurrency": 2},
+    )  # the window gathers both messages into one batch
     runtime_stack.refresh_mappings()
     dead = drain(sqs, dlq_url, 2, timeout_s=30)
     assert sorted(json.loads(m["Body"])["id"] for m in dead) == ["ok", "poison"]
@@ -57,21 +74,25 @@ def test_dynamodb_stream_is_polled_and_its_records_stay_readable(runtime_stack, 
     function_arn, observe = _function(runtime_stack, tmp_path)
     table = unique("table")
     description = dynamodb.create_table(
-        TableName=table, BillingMode="PAY_PER_REQUEST",
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["TableDescription"]
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]
     stream_arn = description["LatestStreamArn"]
     runtime_stack.client("lambda").create_event_source_mapping(
-        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="LATEST", BatchSize=10)
+        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="LATEST", BatchSize=10
+    )
     runtime_stack.refresh_mappings()
     for item_id in ("x", "y", "z"):
         dynamodb.put_item(TableName=table, Item={"id": {"S": item_id}})
     wait_for(lambda: sum(len(b["ids"]) for b in observed(observe)) >= 3)
     assert [i for batch in observed(observe) for i in batch["ids"]] == ["x", "y", "z"]
     shard_id = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id,
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
     records = streams.get_records(ShardIterator=iterator)["Records"]
     assert [r["dynamodb"]["Keys"]["id"]["S"] for r in records] == ["x", "y", "z"]
 

@@ -1,15 +1,15 @@
 """Fixtures for the simulator tests: small fleets and a private moto server."""
+
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from moto.server import ThreadedMotoServer
 
 from sim.config import SimConfig
 from sim.fleet import Fleet
-
 from tests.sim.sim_records_support import BUSY_START, decoded, run_records  # noqa: F401 (fixtures use them)
 
 

@@ -1,5 +1,6 @@
 """Record helpers shared by the simulator tests (a module of its own: `conftest` is not an
 importable name when several test folders each have one)."""
+
 from __future__ import annotations
 
 import orjson

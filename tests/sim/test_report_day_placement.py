@@ -1,5 +1,6 @@
 """The DOT scenario's date logic at every hour of a week: the runner places the fleet on the day the
 workflow will report, and that day holds the drivers' logs, whatever the hour the run starts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,13 +15,13 @@ import pytest
 from rich.console import Console
 
 from handlers.domain.hos.report_day import day_bounds, report_day
-from sim.config import parse_utc
-from sim.fleet import Fleet
 from scenario_runner.report_anchor import place_on_report_day
 from scenario_runner.run import RunOptions, _execution_input, place_for_report, prepare
 from scenario_runner.scenario import load
+from sim.config import parse_utc
+from sim.fleet import Fleet
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TAP_STACK = Path(__file__).resolve().parents[2] / "infra" / "tap_stack.tf"
 MAX_RECORD_AGE_S = 7 * 86400  # the pipeline rejects records older than this (handlers.domain.validation)
 
@@ -47,18 +48,21 @@ def _nows() -> list[dt.datetime]:
     return week + around_midnight
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hos_days(start: str, duration_s: int) -> dict[str, set[str]]:
     """Per driver zone: the local dates that hold a duty-status record of the test-size fleet."""
     scenario = load("dot-daily-report", anchor=False).for_test()
-    fleet = Fleet.build(scenario.fleet.replace(start=start, duration_s=duration_s), seed=scenario.seed,
-                        injections=scenario.injections)
+    fleet = Fleet.build(
+        scenario.fleet.replace(start=start, duration_s=duration_s), seed=scenario.seed, injections=scenario.injections
+    )
     days: dict[str, set[str]] = {}
     for batch in fleet.batches():
         for _, data in batch.records["hos"]:
             record = json.loads(data)
             moment = dt.datetime.fromisoformat(record["ts"].replace("Z", "+00:00"))
-            days.setdefault(record["driver_id"], set()).add(moment.astimezone(ZoneInfo(record["time_zone"])).date().isoformat())
+            days.setdefault(record["driver_id"], set()).add(
+                moment.astimezone(ZoneInfo(record["time_zone"])).date().isoformat()
+            )
     return days
 
 
@@ -83,8 +87,11 @@ def test_the_scenario_lands_on_the_day_the_workflow_reports(now):
     assert end <= now.timestamp(), "records from the future are rejected"
     history_s = loaded.fleet.history_days * 86400
     assert now.timestamp() - (start - history_s) < MAX_RECORD_AGE_S - 3600, "backfill older than the pipeline takes"
-    reported = {driver for driver, dates in hos_days(placement.start, loaded.fleet.duration_s).items()
-                if day.isoformat() in dates}
+    reported = {
+        driver
+        for driver, dates in hos_days(placement.start, loaded.fleet.duration_s).items()
+        if day.isoformat() in dates
+    }
     assert reported, f"no driver has a duty-status record on {day}"
 
 
@@ -96,7 +103,11 @@ def test_a_time_of_day_outside_the_report_day_is_refused():
 def test_an_explicit_input_is_kept_and_the_firing_time_added():
     placement = place_on_report_day("2026-11-24T12:00:00Z", 3600, parse_utc("2026-12-02T12:00:00Z"), ZONES)
     sent = json.loads(_execution_input({"input": '{"fleet_id": "FL-001"}'}, placement))
-    assert sent == {"trigger": "scenario", "report_date": "yesterday", "time": "2026-12-02T12:00:00Z",
-                    "fleet_id": "FL-001"}
+    assert sent == {
+        "trigger": "scenario",
+        "report_date": "yesterday",
+        "time": "2026-12-02T12:00:00Z",
+        "fleet_id": "FL-001",
+    }
     assert placement.day == dt.date(2026, 12, 1)
     assert json.loads(_execution_input({}, None)) == {}

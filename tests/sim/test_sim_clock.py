@@ -1,4 +1,5 @@
 """sim.clock: the one clock of the simulator and the runner."""
+
 from __future__ import annotations
 
 import time

@@ -1,15 +1,16 @@
 """Duty schedules: ordinary drivers stay legal for weeks; each breaking pattern breaks its rule."""
+
 from datetime import datetime
 
 import orjson
 import pytest
 
-from tests.sim.sim_records_support import run_records
 from handlers.domain.hos import evaluate_log
 from sim.config import SimConfig
 from sim.duty import VIOLATION_DAYS
 from sim.fleet import Fleet
 from sim.injections import Injection
+from tests.sim.sim_records_support import run_records
 
 START = "2026-11-23T00:00:00Z"
 
@@ -24,16 +25,26 @@ def _logs(fleet: Fleet, duration_s: int) -> dict:
 
 def _violations(records: list[dict], as_of: str) -> list[str]:
     first = records[0]
-    result = evaluate_log([{"status": r["status"], "at": r["ts"]} for r in records],
-                          cycle=first["cycle"], time_zone=first["time_zone"],
-                          exceptions=first["exceptions"], as_of=as_of)
+    result = evaluate_log(
+        [{"status": r["status"], "at": r["ts"]} for r in records],
+        cycle=first["cycle"],
+        time_zone=first["time_zone"],
+        exceptions=first["exceptions"],
+        as_of=as_of,
+    )
     return sorted({violation.rule for violation in result.violations})
 
 
 def test_ordinary_drivers_stay_legal_for_two_weeks():
     # Two days of backfilled history plus two simulated weeks: weekends reset the weekly limits.
-    config = SimConfig(vehicles=40, duration_s=14 * 86400, start=START, gps_interval_s=3600,
-                       diagnostics_interval_s=3600, history_days=2)
+    config = SimConfig(
+        vehicles=40,
+        duration_s=14 * 86400,
+        start=START,
+        gps_interval_s=3600,
+        diagnostics_interval_s=3600,
+        history_days=2,
+    )
     logs = _logs(Fleet.build(config, seed=21), config.duration_s)
     assert len(logs) == 40
     cycles = {records[0]["cycle"] for records in logs.values()}
@@ -46,10 +57,8 @@ def test_ordinary_drivers_stay_legal_for_two_weeks():
 
 @pytest.mark.parametrize("pattern", sorted(VIOLATION_DAYS))
 def test_each_pattern_breaks_exactly_its_rule(pattern):
-    config = SimConfig(vehicles=1, duration_s=18 * 3600, start=START, gps_interval_s=600,
-                       diagnostics_interval_s=600)
-    inject = Injection.from_mapping({"type": "hos_pattern", "vehicles": [0], "pattern": pattern,
-                                     "at": "1h"})
+    config = SimConfig(vehicles=1, duration_s=18 * 3600, start=START, gps_interval_s=600, diagnostics_interval_s=600)
+    inject = Injection.from_mapping({"type": "hos_pattern", "vehicles": [0], "pattern": pattern, "at": "1h"})
     logs = _logs(Fleet.build(config, seed=2, injections=[inject]), config.duration_s)
     (records,) = logs.values()
     assert _violations(records, "2026-11-23T18:00:00Z") == [pattern]
@@ -57,8 +66,7 @@ def test_each_pattern_breaks_exactly_its_rule(pattern):
 
 def test_pattern_history_is_backfilled_at_the_start_and_inside_seven_days():
     config = SimConfig(vehicles=1, duration_s=60, start=START)
-    inject = Injection.from_mapping({"type": "hos_pattern", "vehicles": [0],
-                                     "pattern": "CYCLE_70_8", "at": "1h"})
+    inject = Injection.from_mapping({"type": "hos_pattern", "vehicles": [0], "pattern": "CYCLE_70_8", "at": "1h"})
     fleet = Fleet.build(config, seed=2, injections=[inject])
     first_tick = next(fleet.batches(1))
     backfill = [orjson.loads(data) for _, data in first_tick.records["hos"]]
@@ -73,10 +81,8 @@ def test_a_backfill_longer_than_the_pipeline_window_starts_at_its_edge():
     still long enough to open the first shift, and the pattern still breaks only its rule."""
     from sim.fleet import MAX_BACKFILL_AGE_S
 
-    config = SimConfig(vehicles=1, duration_s=30 * 3600, start=START, gps_interval_s=600,
-                       diagnostics_interval_s=600)
-    inject = Injection.from_mapping({"type": "hos_pattern", "vehicles": [0], "pattern": "CYCLE_70_8",
-                                     "at": "1h"})
+    config = SimConfig(vehicles=1, duration_s=30 * 3600, start=START, gps_interval_s=600, diagnostics_interval_s=600)
+    inject = Injection.from_mapping({"type": "hos_pattern", "vehicles": [0], "pattern": "CYCLE_70_8", "at": "1h"})
     (records,) = _logs(Fleet.build(config, seed=2, injections=[inject]), config.duration_s).values()
     stamps = [datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp() for r in records]
     oldest_allowed = config.start_epoch_s + config.duration_s - MAX_BACKFILL_AGE_S

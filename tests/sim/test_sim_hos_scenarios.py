@@ -1,15 +1,16 @@
 """The rule-set and unassigned-driving scenarios produce the records that should trigger their expected
 outcome, judged by the HOS engine under each record's rule set (the end-to-end run is the runner's job)."""
+
 import collections
 
 import orjson
 
-from sim_records_support import run_records
 from handlers.domain import unassigned
 from handlers.domain.hos import evaluate_log
 from handlers.domain.telemetry import iso_to_epoch_ms
 from sim import scenario
 from sim.fleet import Fleet
+from tests.sim.sim_records_support import run_records
 
 
 def _records(name: str) -> list[dict]:
@@ -29,10 +30,22 @@ def _by_vehicle(records, kind):
 def _hos_rules(name: str) -> dict:
     records = _records(name)
     as_of = max(r["ts"] for r in records)
-    return {vehicle: sorted({v.rule for v in evaluate_log(
-        [{"status": r["status"], "at": r["ts"]} for r in log], cycle=log[0]["cycle"], time_zone=log[0]["time_zone"],
-        exceptions=log[0]["exceptions"], as_of=as_of, ruleset=log[0].get("ruleset")).violations})
-        for vehicle, log in _by_vehicle(records, "hos").items()}
+    return {
+        vehicle: sorted(
+            {
+                v.rule
+                for v in evaluate_log(
+                    [{"status": r["status"], "at": r["ts"]} for r in log],
+                    cycle=log[0]["cycle"],
+                    time_zone=log[0]["time_zone"],
+                    exceptions=log[0]["exceptions"],
+                    as_of=as_of,
+                    ruleset=log[0].get("ruleset"),
+                ).violations
+            }
+        )
+        for vehicle, log in _by_vehicle(records, "hos").items()
+    }
 
 
 def test_passenger_carrier_breaks_the_10_hour_rule_once():

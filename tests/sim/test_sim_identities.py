@@ -6,13 +6,13 @@ from sim.config import SimConfig
 from sim.fleet import Fleet
 from sim.identities import NamePool, build_vehicle
 
-
 _NAME_POOLS = {seed: NamePool(seed) for seed in (5, 6)}
 
 
 def _build(index: int, seed: int = 5):
-    return build_vehicle(index, seed, _NAME_POOLS[seed], fleets=4,
-                         mix=SimConfig().vehicle_mix, cycle_60_7_share=0.2, rng=random.Random())
+    return build_vehicle(
+        index, seed, _NAME_POOLS[seed], fleets=4, mix=SimConfig().vehicle_mix, cycle_60_7_share=0.2, rng=random.Random()
+    )
 
 
 def test_vins_are_valid_unique_and_match_model_year():

@@ -1,14 +1,15 @@
 """The Kinesis sink against a moto server: batching, partition keys, retry of failed records."""
+
 import random
 
 import pytest
 
-from tests.sim.sim_records_support import BUSY_START
 from sim import aws
 from sim.config import SimConfig
 from sim.fleet import Fleet, TickBatch
 from sim.pacing import pump
 from sim.sinks.kinesis import DeliveryFailed, KinesisSink
+from tests.sim.sim_records_support import BUSY_START
 
 
 def _create_streams(kinesis, prefix: str) -> dict:
@@ -22,8 +23,9 @@ def _create_streams(kinesis, prefix: str) -> dict:
 def _read_all(kinesis, stream: str) -> list[tuple[str, bytes]]:
     out = []
     for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         while iterator:
             page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
             out.extend((r["PartitionKey"], r["Data"]) for r in page["Records"])
@@ -36,8 +38,13 @@ def _read_all(kinesis, stream: str) -> list[tuple[str, bytes]]:
 class CountingClient:
     """Wraps a real client: records each PutRecords call; fails chosen records on early calls."""
 
-    def __init__(self, client, fail_first_calls: int = 0, fail_every: int = 3,
-                 code: str = "ProvisionedThroughputExceededException"):
+    def __init__(
+        self,
+        client,
+        fail_first_calls: int = 0,
+        fail_every: int = 3,
+        code: str = "ProvisionedThroughputExceededException",
+    ):
         self.client = client
         self.calls: list[list[bytes]] = []
         self.fail_first_calls = fail_first_calls
@@ -48,12 +55,13 @@ class CountingClient:
         self.calls.append([r["Data"] for r in Records])
         if len(self.calls) > self.fail_first_calls:
             return self.client.put_records(StreamName=StreamName, Records=Records)
-        failing = Records[::self.fail_every]
+        failing = Records[:: self.fail_every]
         passing = [r for i, r in enumerate(Records) if i % self.fail_every]
-        results = iter(self.client.put_records(StreamName=StreamName, Records=passing)["Records"]
-                       if passing else [])
-        out = [{"ErrorCode": self.code, "ErrorMessage": "Rate exceeded"} if i % self.fail_every == 0
-               else next(results) for i in range(len(Records))]
+        results = iter(self.client.put_records(StreamName=StreamName, Records=passing)["Records"] if passing else [])
+        out = [
+            {"ErrorCode": self.code, "ErrorMessage": "Rate exceeded"} if i % self.fail_every == 0 else next(results)
+            for i in range(len(Records))
+        ]
         return {"FailedRecordCount": len(failing), "Records": out}
 
 
@@ -89,8 +97,7 @@ def test_only_failed_records_are_retried_with_backoff(aws_test_env):
     streams = _create_streams(kinesis, "simtest-c")
     client = CountingClient(kinesis, fail_first_calls=2)
     sleeps = []
-    sink = KinesisSink(client, streams, rng=random.Random(1), sleep=sleeps.append,
-                       base_delay_s=0.1)
+    sink = KinesisSink(client, streams, rng=random.Random(1), sleep=sleeps.append, base_delay_s=0.1)
     batch = TickBatch(0, 0)
     batch.records["diagnostics"] = [(f"VH-{i:06d}", b'{"n": %d}' % i) for i in range(90)]
     sink.send(batch)
@@ -116,8 +123,13 @@ def test_gives_up_after_max_attempts_and_reports_failures(aws_test_env):
     with pytest.raises(DeliveryFailed):
         sink.send(batch)
     assert sink.stats.failed == 1 and sink.stats.records == 8
-    lenient = KinesisSink(CountingClient(kinesis, fail_first_calls=100), streams, max_attempts=2,
-                          sleep=lambda s: None, raise_on_failure=False)
+    lenient = KinesisSink(
+        CountingClient(kinesis, fail_first_calls=100),
+        streams,
+        max_attempts=2,
+        sleep=lambda s: None,
+        raise_on_failure=False,
+    )
     lenient.send(batch)
     assert lenient.stats.failed == 1 and lenient.stats.records == 8  # 9 -> 3 refused -> 1
 
@@ -126,7 +138,8 @@ def test_streams_resolved_by_project_env_or_suffix(aws_test_env, monkeypatch):
     kinesis = aws.client("kinesis")
     _create_streams(kinesis, "fleettap-simtest")
     assert aws.resolve_streams(kinesis, "fleettap", "simtest") == {
-        kind: f"fleettap-simtest-{kind}" for kind in aws.STREAM_KINDS}
+        kind: f"fleettap-simtest-{kind}" for kind in aws.STREAM_KINDS
+    }
     with pytest.raises(LookupError):  # several stacks' streams: the suffix is ambiguous
         aws.resolve_streams(kinesis, "nope", "none")
     monkeypatch.setenv("FLEETTAP_ENV", "simtest")

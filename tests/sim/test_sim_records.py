@@ -1,19 +1,22 @@
 """Determinism and schema validity of generated records."""
+
 import orjson
 
-from tests.sim.sim_records_support import BUSY_START, decoded, run_records
 from handlers.domain.telemetry import SCHEMA, iso_to_epoch_ms
 from handlers.domain.validation import validate
 from sim.config import SimConfig, parse_utc
 from sim.fleet import Fleet
 from sim.injections import Injection
+from tests.sim.sim_records_support import BUSY_START, decoded, run_records
 
 
 def _fleet(seed: int, **overrides) -> Fleet:
     config = SimConfig(vehicles=40, duration_s=1800, start=BUSY_START, **overrides)
-    injections = [Injection.from_mapping({"type": "cooling_failure", "vehicles": [1], "ramp": "10m"}),
-                  Injection.from_mapping({"type": "dtc_storm", "vehicles": [2], "ramp": 0}),
-                  Injection.from_mapping({"type": "battery_decline", "vehicles": [3], "ramp": "5m"})]
+    injections = [
+        Injection.from_mapping({"type": "cooling_failure", "vehicles": [1], "ramp": "10m"}),
+        Injection.from_mapping({"type": "dtc_storm", "vehicles": [2], "ramp": 0}),
+        Injection.from_mapping({"type": "battery_decline", "vehicles": [3], "ramp": "5m"}),
+    ]
     return Fleet.build(config, seed=seed, injections=injections)
 
 
@@ -32,7 +35,7 @@ def test_every_record_passes_domain_validation(busy_fleet_records):
     records = busy_fleet_records + run_records(_fleet(seed=9))
     end_ms = (parse_utc(BUSY_START) + 7200) * 1000
     failures = []
-    for kind, key, data in records:
+    for _kind, _key, data in records:
         record = orjson.loads(data)
         result = validate(record, now_ms=end_ms)
         if not result.ok:
@@ -52,8 +55,18 @@ def test_record_envelope_matches_contract(busy_fleet_records):
         assert record["ts"].endswith("Z") and len(record["ts"]) == 24
     diagnostics = decoded(busy_fleet_records, "diagnostics")
     assert set(diagnostics[0]["signals"]) == {
-        "engine_rpm", "coolant_temp_c", "fuel_level_pct", "vehicle_speed_kph", "engine_load_pct",
-        "throttle_pct", "battery_v", "odometer_km", "engine_hours", "fuel_used_l", "fuel_rate_lph"}
+        "engine_rpm",
+        "coolant_temp_c",
+        "fuel_level_pct",
+        "vehicle_speed_kph",
+        "engine_load_pct",
+        "throttle_pct",
+        "battery_v",
+        "odometer_km",
+        "engine_hours",
+        "fuel_used_l",
+        "fuel_rate_lph",
+    }
 
 
 def test_default_rates_per_vehicle(busy_fleet_records):

@@ -1,16 +1,17 @@
 """File, stdout and null sinks, and replay of what they recorded."""
+
 import io
 import sys
 
 import orjson
 
-from tests.sim.sim_records_support import BUSY_START
 from sim.config import SimConfig
 from sim.fleet import Fleet
 from sim.pacing import paced, pump
 from sim.replay import batches_from, read_records
 from sim.sinks import JsonLinesSink, NullSink, ParquetSink, StdoutSink, open_sink
 from sim.sinks.kinesis import chunks
+from tests.sim.sim_records_support import BUSY_START
 
 
 def _fleet():
@@ -18,14 +19,18 @@ def _fleet():
 
 
 def _all(fleet):
-    return [(kind, key, data) for batch in fleet.batches()
-            for kind, items in batch.records.items() for key, data in items]
+    return [
+        (kind, key, data) for batch in fleet.batches() for kind, items in batch.records.items() for key, data in items
+    ]
 
 
 def test_jsonl_and_parquet_files_replay_byte_for_byte(tmp_path):
     expected = _all(_fleet())
-    for sink in (JsonLinesSink(tmp_path / "run.jsonl"), JsonLinesSink(tmp_path / "run.jsonl.gz"),
-                 ParquetSink(tmp_path / "run.parquet")):
+    for sink in (
+        JsonLinesSink(tmp_path / "run.jsonl"),
+        JsonLinesSink(tmp_path / "run.jsonl.gz"),
+        ParquetSink(tmp_path / "run.parquet"),
+    ):
         with sink:
             pump(_fleet().batches(), sink)
         assert sink.stats.records == len(expected)
@@ -81,6 +86,7 @@ def test_pacing_follows_the_real_time_factor():
     class Tick:
         def __init__(self, t):
             self.t = t
+
     list(paced([Tick(t) for t in range(0, 100, 10)], 5.0, clock=lambda: now[0], sleep=sleep))
     assert now[0] == 18.0  # 90 simulated seconds at 5x
     assert list(paced([Tick(0), Tick(1000)], None, clock=lambda: 0.0, sleep=sleep)) != []
@@ -89,6 +95,7 @@ def test_pacing_follows_the_real_time_factor():
 
 def test_replay_command_sends_a_recorded_file(tmp_path, capsys):
     from sim.replay import main
+
     path = tmp_path / "run.parquet"
     with ParquetSink(path) as sink:
         pump(_fleet().batches(), sink)

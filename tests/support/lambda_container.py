@@ -1,6 +1,7 @@
 """Drop every per-container cache, as a fresh Lambda container would (tests repoint env vars).
 
 Test support only: it lives under tests/ so it never ships in the Lambda zip."""
+
 from __future__ import annotations
 
 import sys

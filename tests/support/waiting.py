@@ -1,8 +1,10 @@
 """Polling for an eventual condition in integration tests."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 

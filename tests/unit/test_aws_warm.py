@@ -1,4 +1,5 @@
 """handlers.common.aws.warm: clients made in a function's cold start, never by a plain import."""
+
 from handlers.common import aws
 
 

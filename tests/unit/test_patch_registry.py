@@ -1,5 +1,6 @@
 """The patch utility (harness/emulator/patches/registry.py) on classes of the test's own: apply/undo,
 the original passed first, kinds kept, idempotent double apply, undo order, the moto version guard."""
+
 from __future__ import annotations
 
 import moto

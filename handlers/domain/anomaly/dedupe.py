@@ -4,9 +4,10 @@
 small JSON-able dict the handler keeps under `dedupe_key(vehicle_id, rule)` for STATE_TTL_S.
 `alert_body` is the vehicle-alerts message (contracts.md).
 """
+
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from .model import SEVERITIES, SEVERITY_RANK, Anomaly, alert_id
 
@@ -17,14 +18,19 @@ def dedupe_key(vehicle_id: str, rule: str) -> str:
 
 
 PUBLISH, ESCALATE, SUPPRESS = "publish", "escalate", "suppress"
-DEFAULT_CLEAR_AFTER_S = 900        # quiet this long -> the episode is over, next one alerts again
-DEFAULT_ESCALATE_AFTER_S = 1800    # still firing after this long -> one persistence escalation
+DEFAULT_CLEAR_AFTER_S = 900  # quiet this long -> the episode is over, next one alerts again
+DEFAULT_ESCALATE_AFTER_S = 1800  # still firing after this long -> one persistence escalation
 STATE_TTL_S = DEFAULT_CLEAR_AFTER_S + 60  # Redis EXPIRE for the state key (self-cleaning)
 
 
-def dedupe(prev_state: Optional[Mapping], anomaly: Anomaly, now_ms: int, *,
-           clear_after_s: int = DEFAULT_CLEAR_AFTER_S,
-           escalate_after_s: int = DEFAULT_ESCALATE_AFTER_S) -> tuple[str, dict]:
+def dedupe(
+    prev_state: Mapping | None,
+    anomaly: Anomaly,
+    now_ms: int,
+    *,
+    clear_after_s: int = DEFAULT_CLEAR_AFTER_S,
+    escalate_after_s: int = DEFAULT_ESCALATE_AFTER_S,
+) -> tuple[str, dict]:
     """Decide whether an anomaly is news. Returns (decision, new_state).
 
     - "publish": first firing, or the previous episode went quiet for clear_after_s;
@@ -40,8 +46,13 @@ def dedupe(prev_state: Optional[Mapping], anomaly: Anomaly, now_ms: int, *,
         state = None
     if state is None or now_ms - state["last_ms"] > clear_after_s * 1000:
         return PUBLISH, {
-            "rule": anomaly.rule, "first_ms": now_ms, "last_ms": now_ms, "count": 1,
-            "severity": anomaly.severity, "peak_rank": rank, "persist_escalated": False,
+            "rule": anomaly.rule,
+            "first_ms": now_ms,
+            "last_ms": now_ms,
+            "count": 1,
+            "severity": anomaly.severity,
+            "peak_rank": rank,
+            "persist_escalated": False,
             "episode_start_ms": anomaly.window_start_ms,
             "alert_id": alert_id(anomaly.vehicle_id, anomaly.rule, anomaly.window_start_ms),
         }
@@ -60,22 +71,23 @@ def _escalated(state: dict, anomaly: Anomaly, rank: int) -> dict:
     state["peak_rank"] = max(state["peak_rank"], rank)
     state["severity"] = SEVERITIES[rank]
     # One id per (episode, severity): a redelivered escalation dedupes downstream too.
-    state["alert_id"] = alert_id(anomaly.vehicle_id, f"{anomaly.rule}@{state['severity']}",
-                                 state["episode_start_ms"])
+    state["alert_id"] = alert_id(anomaly.vehicle_id, f"{anomaly.rule}@{state['severity']}", state["episode_start_ms"])
     return state
 
 
 def _state_is_valid(state: Mapping) -> bool:
-    return all(isinstance(state.get(key), int) and not isinstance(state.get(key), bool)
-               for key in ("first_ms", "last_ms", "peak_rank", "episode_start_ms")) \
-        and 0 <= state["peak_rank"] < len(SEVERITIES)
+    return all(
+        isinstance(state.get(key), int) and not isinstance(state.get(key), bool)
+        for key in ("first_ms", "last_ms", "peak_rank", "episode_start_ms")
+    ) and 0 <= state["peak_rank"] < len(SEVERITIES)
 
 
 class AlertDeduper:
     """In-memory `dedupe` for many (vehicle, rule) pairs: simulator and tests."""
 
-    def __init__(self, *, clear_after_s: int = DEFAULT_CLEAR_AFTER_S,
-                 escalate_after_s: int = DEFAULT_ESCALATE_AFTER_S) -> None:
+    def __init__(
+        self, *, clear_after_s: int = DEFAULT_CLEAR_AFTER_S, escalate_after_s: int = DEFAULT_ESCALATE_AFTER_S
+    ) -> None:
         self._states: dict[str, dict] = {}
         self._clear_after_s = clear_after_s
         self._escalate_after_s = escalate_after_s
@@ -83,14 +95,18 @@ class AlertDeduper:
     def check(self, anomaly: Anomaly, now_ms: int) -> tuple[str, dict]:
         """(decision, state) as `dedupe`, keeping the state."""
         key = dedupe_key(anomaly.vehicle_id, anomaly.rule)
-        decision, state = dedupe(self._states.get(key), anomaly, now_ms,
-                                 clear_after_s=self._clear_after_s,
-                                 escalate_after_s=self._escalate_after_s)
+        decision, state = dedupe(
+            self._states.get(key),
+            anomaly,
+            now_ms,
+            clear_after_s=self._clear_after_s,
+            escalate_after_s=self._escalate_after_s,
+        )
         self._states[key] = state
         return decision, state
 
 
-def alert_body(record: Mapping, anomaly: Anomaly, state: Optional[Mapping] = None) -> dict:
+def alert_body(record: Mapping, anomaly: Anomaly, state: Mapping | None = None) -> dict:
     """SNS vehicle-alerts message body (contracts.md). With a dedupe `state`, its alert_id and
     severity (escalations) are used."""
     severity = state.get("severity", anomaly.severity) if state else anomaly.severity

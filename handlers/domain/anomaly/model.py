@@ -4,11 +4,11 @@
 `bucket_start_ms` gives the window start a record maps to, so a redelivered record produces the
 same alert id.
 """
+
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Optional
 
 INFO, WARNING, HIGH, CRITICAL = "info", "warning", "high", "critical"
 SEVERITIES = (INFO, WARNING, HIGH, CRITICAL)
@@ -26,10 +26,11 @@ Point = tuple[int, float]
 @dataclass(frozen=True)
 class Anomaly:
     """One rule firing on one record. `rule` is "<kind>:<metric>" (kind in RULE_*)."""
+
     rule: str
     metric: str
     value: float
-    threshold: Optional[float]
+    threshold: float | None
     severity: str
     message: str
     window_start_ms: int

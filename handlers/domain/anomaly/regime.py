@@ -3,10 +3,11 @@
 An engine signal's own history only means something within one regime (see REGIME_SIGNALS):
 `Regime(signals, windows).same_regime(signal, value, window)` keeps the comparable points.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Mapping, Optional
 
 from .model import Point
 
@@ -16,9 +17,9 @@ from .model import Point
 # therefore compare a reading taken with the engine running (engine_rpm > 0) only with readings
 # taken with the engine running, and coolant only once warm. signal -> lowest "warm" value (None:
 # running is enough). A record without engine_rpm leaves the running gate off (regime unknown).
-RUNNING_RPM = 0.0                 # engine running iff engine_rpm > RUNNING_RPM
-WARM_COOLANT_C = 70.0             # below this the engine is warming up (thermostat still closed)
-REGIME_SIGNALS: dict[str, Optional[float]] = {"coolant_temp_c": WARM_COOLANT_C, "battery_v": None}
+RUNNING_RPM = 0.0  # engine running iff engine_rpm > RUNNING_RPM
+WARM_COOLANT_C = 70.0  # below this the engine is warming up (thermostat still closed)
+REGIME_SIGNALS: dict[str, float | None] = {"coolant_temp_c": WARM_COOLANT_C, "battery_v": None}
 RPM_SIGNAL = "engine_rpm"
 
 
@@ -34,7 +35,7 @@ class Regime:
         # None = unknown (no rpm on the record): the running gate stays off.
         self.running = rpm > RUNNING_RPM if rpm.__class__ in (int, float) else None
         self._rpm_window = windows.get(RPM_SIGNAL)
-        self._running_ts: Optional[set] = None
+        self._running_ts: set | None = None
 
     def same_regime(self, signal: str, value: float, window: list[Point]) -> list[Point]:
         """The points of `window` comparable with the current reading: [] when the current
@@ -52,7 +53,7 @@ class Regime:
             window = [point for point in window if point[1] >= warm]
         return window
 
-    def _running_timestamps(self) -> Optional[set]:
+    def _running_timestamps(self) -> set | None:
         if self._running_ts is None and self._rpm_window:
             running = set()
             for point in self._rpm_window:

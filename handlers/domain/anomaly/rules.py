@@ -13,24 +13,43 @@ Metric names: a signal name ("coolant_temp_c"), a trend on a signal ("fuel_level
 "coolant_temp_c:rise_per_min"), or a trouble code ("dtc:P0217", "dtc:spn110:fmi0", "dtc:spn110",
 "dtc:fmi1", "dtc:*"), whose value is the occurrence count (1 for OBD codes).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
-from typing import Mapping, Optional, Sequence
 
 from .. import dtc as _dtc
-from .model import (INFO, RULE_DTC, RULE_IMPLAUSIBLE, RULE_THRESHOLD, RULE_TREND, RULE_ZSCORE, WARNING, Anomaly,
-                    Point, bucket_start_ms)
+from .model import (
+    INFO,
+    RULE_DTC,
+    RULE_IMPLAUSIBLE,
+    RULE_THRESHOLD,
+    RULE_TREND,
+    RULE_ZSCORE,
+    WARNING,
+    Anomaly,
+    Point,
+    bucket_start_ms,
+)
 from .regime import REGIME_SIGNALS, Regime
 from .thresholds import Threshold, finite_number, plan_for
-from .trends import (MIN_TREND_POINTS, MIN_TREND_SPAN_MS, MIN_ZSCORE_POINTS, ZSCORE_MIN_STDEV, slope_bound,
-                     slope_per_minute, zscore_of_values)
+from .trends import (
+    MIN_TREND_POINTS,
+    MIN_TREND_SPAN_MS,
+    MIN_ZSCORE_POINTS,
+    ZSCORE_MIN_STDEV,
+    slope_bound,
+    slope_per_minute,
+    zscore_of_values,
+)
 from .windows import points_between, time_ordered
 
 
-def evaluate(record: Mapping, thresholds: Mapping[str, Threshold],
-             windows: Optional[Mapping[str, Sequence[Point]]] = None) -> list[Anomaly]:
+def evaluate(
+    record: Mapping, thresholds: Mapping[str, Threshold], windows: Mapping[str, Sequence[Point]] | None = None
+) -> list[Anomaly]:
     """All anomalies for one validated diagnostics record.
 
     `windows`: signal -> recent points from the sorted set; the current reading is merged in if
@@ -82,27 +101,46 @@ def evaluate(record: Mapping, thresholds: Mapping[str, Threshold],
     return found
 
 
-def check_value(found: list, threshold: Threshold, signal: str, value: float,
-                 vehicle_id: str, ts_ms: int) -> bool:
+def check_value(found: list, threshold: Threshold, signal: str, value: float, vehicle_id: str, ts_ms: int) -> bool:
     low, high = threshold.min, threshold.max
     if (low is not None and value < low) or (high is not None and value > high):
-        found.append(Anomaly(f"{RULE_IMPLAUSIBLE}:{signal}", signal, value,
-                             low if low is not None and value < low else high, INFO,
-                             f"{signal}={value} outside plausible band [{low}, {high}]",
-                             bucket_start_ms(ts_ms, threshold.window_s), vehicle_id, ts_ms))
+        found.append(
+            Anomaly(
+                f"{RULE_IMPLAUSIBLE}:{signal}",
+                signal,
+                value,
+                low if low is not None and value < low else high,
+                INFO,
+                f"{signal}={value} outside plausible band [{low}, {high}]",
+                bucket_start_ms(ts_ms, threshold.window_s),
+                vehicle_id,
+                ts_ms,
+            )
+        )
         return False
     hit = threshold.severity_for(value)
     if hit:
         severity, level = hit
         relation = "<=" if threshold.descending else ">="
-        found.append(Anomaly(f"{RULE_THRESHOLD}:{signal}", signal, value, level, severity,
-                             f"{signal}={value} {relation} {severity} level {level}",
-                             bucket_start_ms(ts_ms, threshold.window_s), vehicle_id, ts_ms))
+        found.append(
+            Anomaly(
+                f"{RULE_THRESHOLD}:{signal}",
+                signal,
+                value,
+                level,
+                severity,
+                f"{signal}={value} {relation} {severity} level {level}",
+                bucket_start_ms(ts_ms, threshold.window_s),
+                vehicle_id,
+                ts_ms,
+            )
+        )
     return True
 
 
-def _check_zscore(found: list, threshold: Threshold, signal: str, value: float,
-                  window: list[Point], vehicle_id: str, ts_ms: int) -> None:
+def _check_zscore(
+    found: list, threshold: Threshold, signal: str, value: float, window: list[Point], vehicle_id: str, ts_ms: int
+) -> None:
     z_max = threshold.z_max
     if z_max is None:  # evaluate only calls this for a threshold with a z-score limit
         return
@@ -114,18 +152,34 @@ def _check_zscore(found: list, threshold: Threshold, signal: str, value: float,
     # Only surprises in the harmful direction: a battery jumping to 14 V at engine start or
     # coolant dropping on a downhill is not a fault.
     if score is not None and abs(score) > z_max and score * threshold.bad_sign >= 0:
-        found.append(Anomaly(f"{RULE_ZSCORE}:{signal}", signal, value, z_max, WARNING,
-                             f"{signal}={value} is {score:+.1f} sigma from this vehicle's last "
-                             f"{len(history)} readings", bucket_start_ms(ts_ms, threshold.window_s),
-                             vehicle_id, ts_ms))
+        found.append(
+            Anomaly(
+                f"{RULE_ZSCORE}:{signal}",
+                signal,
+                value,
+                z_max,
+                WARNING,
+                f"{signal}={value} is {score:+.1f} sigma from this vehicle's last {len(history)} readings",
+                bucket_start_ms(ts_ms, threshold.window_s),
+                vehicle_id,
+                ts_ms,
+            )
+        )
 
 
-def _check_trend(found: list, threshold: Threshold, signal: str, value: float, direction: float,
-                 window: list[Point], vehicle_id: str, ts_ms: int) -> None:
+def _check_trend(
+    found: list,
+    threshold: Threshold,
+    signal: str,
+    value: float,
+    direction: float,
+    window: list[Point],
+    vehicle_id: str,
+    ts_ms: int,
+) -> None:
     # For trend metrics min/max gate on the reading itself: coolant rising fast while warming up
     # from cold is normal, the same rise above 90 C is not.
-    if (threshold.min is not None and value < threshold.min) or \
-            (threshold.max is not None and value > threshold.max):
+    if (threshold.min is not None and value < threshold.min) or (threshold.max is not None and value > threshold.max):
         return
     points = points_between(window, ts_ms - threshold.window_s * 1000, ts_ms)
     if len(points) + 1 < MIN_TREND_POINTS or ts_ms - points[0][0] < MIN_TREND_SPAN_MS:
@@ -141,11 +195,21 @@ def _check_trend(found: list, threshold: Threshold, signal: str, value: float, d
     if hit:
         severity, level = hit
         metric = threshold.metric
-        found.append(Anomaly(f"{RULE_TREND}:{metric}", metric, round(rate, 4), level, severity,
-                             f"{signal} {'falling' if direction < 0 else 'rising'} "
-                             f"{abs(slope):.2f}/min over {len(points)} readings "
-                             f"({severity} level {level}/min)",
-                             bucket_start_ms(ts_ms, threshold.window_s), vehicle_id, ts_ms))
+        found.append(
+            Anomaly(
+                f"{RULE_TREND}:{metric}",
+                metric,
+                round(rate, 4),
+                level,
+                severity,
+                f"{signal} {'falling' if direction < 0 else 'rising'} "
+                f"{abs(slope):.2f}/min over {len(points)} readings "
+                f"({severity} level {level}/min)",
+                bucket_start_ms(ts_ms, threshold.window_s),
+                vehicle_id,
+                ts_ms,
+            )
+        )
 
 
 @lru_cache(maxsize=4096)
@@ -155,8 +219,7 @@ def _dtc_metrics(code: _dtc.Dtc) -> tuple[str, ...]:
     return f"dtc:spn{code.spn}:fmi{code.fmi}", f"dtc:spn{code.spn}", f"dtc:fmi{code.fmi}", "dtc:*"
 
 
-def _check_dtc(found: list, thresholds: Mapping[str, Threshold], code: _dtc.Dtc,
-               vehicle_id: str, ts_ms: int) -> None:
+def _check_dtc(found: list, thresholds: Mapping[str, Threshold], code: _dtc.Dtc, vehicle_id: str, ts_ms: int) -> None:
     count = 1 if code.occurrences in (None, 0) else code.occurrences
     for metric in _dtc_metrics(code):
         threshold = thresholds.get(metric)
@@ -166,10 +229,19 @@ def _check_dtc(found: list, thresholds: Mapping[str, Threshold], code: _dtc.Dtc,
         if hit is None:
             return  # the most specific calibration decides; it may deliberately stay quiet
         severity, level = hit
-        found.append(Anomaly(f"{RULE_DTC}:{code.key}", f"dtc:{code.key}", count, level, severity,
-                             f"trouble code {code.key} active ({count} occurrence(s)), "
-                             f"calibration {metric}", bucket_start_ms(ts_ms, threshold.window_s),
-                             vehicle_id, ts_ms))
+        found.append(
+            Anomaly(
+                f"{RULE_DTC}:{code.key}",
+                f"dtc:{code.key}",
+                count,
+                level,
+                severity,
+                f"trouble code {code.key} active ({count} occurrence(s)), calibration {metric}",
+                bucket_start_ms(ts_ms, threshold.window_s),
+                vehicle_id,
+                ts_ms,
+            )
+        )
         return
 
 
@@ -180,6 +252,7 @@ def _record_ts_ms(record: Mapping) -> int:
     ts = record.get("ts")
     if isinstance(ts, str):
         from ..telemetry import iso_to_epoch_ms
+
         try:
             return iso_to_epoch_ms(ts)
         except (ValueError, OverflowError):

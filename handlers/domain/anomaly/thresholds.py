@@ -5,11 +5,13 @@ high, critical, window_s, z_max}`; resolution merges them field by field, the mo
 scope winning: `vehicle#<id>` > `class#<type>` > `default`. `plan_for` turns resolved thresholds
 into the per-signal evaluation plan that `rules.evaluate` walks (cached on `Thresholds`).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 from .model import CRITICAL, HIGH, WARNING
 
@@ -22,14 +24,15 @@ _FIELDS = ("min", "max", "warn", "high", "critical", "window_s", "z_max")
 @dataclass(frozen=True)
 class Threshold:
     """Resolved calibration for one metric (None = that check is off)."""
+
     metric: str
-    min: Optional[float] = None
-    max: Optional[float] = None
-    warn: Optional[float] = None
-    high: Optional[float] = None
-    critical: Optional[float] = None
+    min: float | None = None
+    max: float | None = None
+    warn: float | None = None
+    high: float | None = None
+    critical: float | None = None
     window_s: int = DEFAULT_WINDOW_S
-    z_max: Optional[float] = None
+    z_max: float | None = None
     scope: str = DEFAULT_SCOPE
 
     _descending: bool = field(default=False, init=False, repr=False, compare=False)
@@ -45,9 +48,15 @@ class Threshold:
             object.__setattr__(self, "_bad_sign", -1 if self._descending else 1)
         if present and not self._descending:
             object.__setattr__(self, "_lowest", min(present))
-        object.__setattr__(self, "_levels", tuple(
-            (severity, level) for severity, level in
-            ((CRITICAL, self.critical), (HIGH, self.high), (WARNING, self.warn)) if level is not None))
+        object.__setattr__(
+            self,
+            "_levels",
+            tuple(
+                (severity, level)
+                for severity, level in ((CRITICAL, self.critical), (HIGH, self.high), (WARNING, self.warn))
+                if level is not None
+            ),
+        )
 
     @property
     def descending(self) -> bool:
@@ -65,7 +74,7 @@ class Threshold:
         (fewer than two distinct levels). z-scores only alert in the bad direction."""
         return self._bad_sign
 
-    def severity_for(self, value: float) -> Optional[tuple[str, float]]:
+    def severity_for(self, value: float) -> tuple[str, float] | None:
         """(severity, level crossed) for the worst level `value` reaches, else None."""
         if self._descending:
             for severity, level in self._levels:
@@ -83,9 +92,9 @@ class Thresholds(dict):
     evaluation plan so a handler that caches the resolved thresholds per vehicle pays for the
     plan once."""
 
-    _plan: Optional[dict] = None
+    _plan: dict | None = None
 
-    def __setitem__(self, key: str, value: "Threshold") -> None:
+    def __setitem__(self, key: str, value: Threshold) -> None:
         self._plan = None
         super().__setitem__(key, value)
 
@@ -105,35 +114,30 @@ def _item(scope: str, metric: str, **fields: Any) -> dict:
 # Seed items for the alert_thresholds table. Sources: SAE J1979/J1939 ranges (DOMAIN.md) and
 # common heavy-duty service limits; class rows override only what differs.
 DEFAULT_THRESHOLD_ITEMS: list[dict] = [
-    _item("default", "coolant_temp_c", min=-40, max=150, warn=104, high=110, critical=116,
-          window_s=900, z_max=4.0),
-    _item("default", "coolant_temp_c:rise_per_min", min=90, warn=2.0, high=4.0, critical=8.0,
-          window_s=600),
+    _item("default", "coolant_temp_c", min=-40, max=150, warn=104, high=110, critical=116, window_s=900, z_max=4.0),
+    _item("default", "coolant_temp_c:rise_per_min", min=90, warn=2.0, high=4.0, critical=8.0, window_s=600),
     _item("default", "engine_rpm", min=0, max=4000, warn=2400, high=2800, critical=3200, window_s=300),
     _item("class#van", "engine_rpm", max=8000, warn=5500, high=6200, critical=6800),
-    _item("default", "battery_v", min=8, max=32, warn=12.2, high=11.8, critical=11.0, window_s=900,
-          z_max=5.0),
+    _item("default", "battery_v", min=8, max=32, warn=12.2, high=11.8, critical=11.0, window_s=900, z_max=5.0),
     _item("default", "fuel_level_pct", min=0, max=100, warn=15, high=10, critical=5, window_s=1800),
     _item("default", "fuel_level_pct:drop_per_min", warn=0.5, high=1.0, critical=2.0, window_s=600),
     _item("class#reefer", "fuel_level_pct:drop_per_min", warn=0.7, high=1.3, critical=2.5),
     # No z-score on load: it swings with every hill and would page on terrain, not faults.
     _item("default", "engine_load_pct", min=0, max=125, warn=98, high=110, window_s=900),
-    _item("default", "vehicle_speed_kph", min=0, max=200, warn=113, high=125, critical=140,
-          window_s=300),
+    _item("default", "vehicle_speed_kph", min=0, max=200, warn=113, high=125, critical=140, window_s=300),
     _item("default", "dtc:*", warn=1, window_s=3600),
-    _item("default", "dtc:fmi0", high=1, window_s=3600),     # data valid, above normal: most severe
-    _item("default", "dtc:fmi1", high=1, window_s=3600),     # data valid, below normal: most severe
+    _item("default", "dtc:fmi0", high=1, window_s=3600),  # data valid, above normal: most severe
+    _item("default", "dtc:fmi1", high=1, window_s=3600),  # data valid, below normal: most severe
     _item("default", "dtc:P0217", critical=1, window_s=3600),  # engine over-temperature
     _item("default", "dtc:P0524", critical=1, window_s=3600),  # engine oil pressure too low
     _item("default", "dtc:spn100:fmi1", critical=1, window_s=3600),  # oil pressure very low
     _item("default", "dtc:spn110:fmi0", critical=1, window_s=3600),  # coolant temp very high
     _item("default", "dtc:spn111:fmi1", critical=1, window_s=3600),  # coolant level very low
-    _item("default", "dtc:U0100", high=1, window_s=3600),      # lost communication with ECM
+    _item("default", "dtc:U0100", high=1, window_s=3600),  # lost communication with ECM
 ]
 
 
-def resolve_thresholds(items: Iterable[Mapping], vehicle_id: str,
-                       vehicle_type: Optional[str]) -> "Thresholds":
+def resolve_thresholds(items: Iterable[Mapping], vehicle_id: str, vehicle_type: str | None) -> Thresholds:
     """Merge threshold items into one Threshold per metric for this vehicle.
 
     Field by field, `vehicle#<id>` beats `class#<type>` beats `default`; items for other
@@ -142,8 +146,11 @@ def resolve_thresholds(items: Iterable[Mapping], vehicle_id: str,
     """
     precedence = {DEFAULT_SCOPE: 0, f"class#{vehicle_type}": 1, f"vehicle#{vehicle_id}": 2}
     relevant = sorted(
-        (item for item in items if isinstance(item, Mapping) and item.get("scope") in precedence
-         and isinstance(item.get("metric"), str)),
+        (
+            item
+            for item in items
+            if isinstance(item, Mapping) and item.get("scope") in precedence and isinstance(item.get("metric"), str)
+        ),
         key=lambda item: precedence[item["scope"]],
     )
     merged: dict[str, dict] = {}
@@ -157,7 +164,7 @@ def resolve_thresholds(items: Iterable[Mapping], vehicle_id: str,
     return Thresholds((metric, Threshold(metric=metric, **fields)) for metric, fields in merged.items())
 
 
-def default_thresholds(vehicle_id: str = "", vehicle_type: Optional[str] = None) -> "Thresholds":
+def default_thresholds(vehicle_id: str = "", vehicle_type: str | None = None) -> Thresholds:
     """resolve_thresholds over DEFAULT_THRESHOLD_ITEMS (what an empty table would mean)."""
     return resolve_thresholds(DEFAULT_THRESHOLD_ITEMS, vehicle_id, vehicle_type)
 
@@ -178,11 +185,10 @@ class ThresholdResolver:
             if isinstance(item, Mapping) and isinstance(item.get("scope"), str):
                 self._by_scope.setdefault(item["scope"], []).append(item)
         if DEFAULT_SCOPE not in self._by_scope:
-            self._by_scope[DEFAULT_SCOPE] = [item for item in DEFAULT_THRESHOLD_ITEMS
-                                             if item["scope"] == DEFAULT_SCOPE]
+            self._by_scope[DEFAULT_SCOPE] = [item for item in DEFAULT_THRESHOLD_ITEMS if item["scope"] == DEFAULT_SCOPE]
         self._cache: dict[tuple, Thresholds] = {}
 
-    def for_vehicle(self, vehicle_id: str, vehicle_type: Optional[str]) -> "Thresholds":
+    def for_vehicle(self, vehicle_id: str, vehicle_type: str | None) -> Thresholds:
         """Resolved thresholds (with their evaluation plan) for one vehicle."""
         own = self._by_scope.get(f"vehicle#{vehicle_id}")
         key = (vehicle_id if own else None, vehicle_type)
@@ -190,8 +196,7 @@ class ThresholdResolver:
         if cached is None:
             if len(self._cache) >= 1 << 16:  # only calibrated vehicles add entries; bound them
                 self._cache.clear()
-            items = (self._by_scope[DEFAULT_SCOPE] + self._by_scope.get(f"class#{vehicle_type}", [])
-                     + (own or []))
+            items = self._by_scope[DEFAULT_SCOPE] + self._by_scope.get(f"class#{vehicle_type}", []) + (own or [])
             cached = resolve_thresholds(items, vehicle_id, vehicle_type)
             plan_for(cached)
             self._cache[key] = cached
@@ -224,7 +229,7 @@ def plan_for(thresholds: Mapping[str, Threshold]) -> dict:
     return plan
 
 
-def quiet_band(threshold: Optional[Threshold]) -> tuple[float, float, int, float]:
+def quiet_band(threshold: Threshold | None) -> tuple[float, float, int, float]:
     if threshold is None:
         return -math.inf, math.inf, 1, math.inf
     low = -math.inf if threshold.min is None else threshold.min
@@ -233,11 +238,11 @@ def quiet_band(threshold: Optional[Threshold]) -> tuple[float, float, int, float
     if not alerting:
         return low, high, 1, math.inf
     if threshold.descending:
-        return low, high, -1, -max(alerting)   # quiet iff -v < -top, i.e. v > top level
+        return low, high, -1, -max(alerting)  # quiet iff -v < -top, i.e. v > top level
     return low, high, 1, min(alerting)
 
 
-def finite_number(value: Any) -> Optional[float]:
+def finite_number(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     try:

@@ -2,16 +2,17 @@
 
 Pure functions; None where the statistic says nothing (too few points, no time span, flat history).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from operator import mul
-from typing import Optional, Sequence
 
 from .model import Point
 
 MIN_TREND_POINTS = 3
-MIN_TREND_SPAN_MS = 120_000       # a slope over less than 2 minutes is GPS/sender jitter
+MIN_TREND_SPAN_MS = 120_000  # a slope over less than 2 minutes is GPS/sender jitter
 MIN_ZSCORE_POINTS = 10
 # Smallest standard deviation a z-score divides by, per signal: the sensor's resolution (J1939
 # SPN 110 coolant 1 degC/bit, SPN 168 battery 0.05 V/bit). A warm engine's coolant history is
@@ -19,7 +20,7 @@ MIN_ZSCORE_POINTS = 10
 ZSCORE_MIN_STDEV: dict[str, float] = {"coolant_temp_c": 1.0, "battery_v": 0.05}
 
 
-def slope_per_minute(points: Sequence[Point]) -> Optional[float]:
+def slope_per_minute(points: Sequence[Point]) -> float | None:
     """Least-squares slope in value units per minute; None with < 2 points or zero time span.
     Order-independent (the points need not be sorted)."""
     count = len(points)
@@ -36,20 +37,20 @@ def slope_per_minute(points: Sequence[Point]) -> Optional[float]:
     return (count * sum(map(mul, xs, ys)) - sum_x * sum_y) / denominator
 
 
-def rate_of_change_per_minute(points: Sequence[Point]) -> Optional[float]:
+def rate_of_change_per_minute(points: Sequence[Point]) -> float | None:
     """(last - first) / elapsed minutes; None with < 2 points or zero elapsed time."""
     if len(points) < 2 or points[-1][0] == points[0][0]:
         return None
     return (points[-1][1] - points[0][1]) / ((points[-1][0] - points[0][0]) / 60_000)
 
 
-def zscore(history: Sequence[Point], value: float) -> Optional[float]:
+def zscore(history: Sequence[Point], value: float) -> float | None:
     """(value - mean) / stdev of history (population); None with < MIN_ZSCORE_POINTS points or
     a flat history (stdev ~ 0: any change would be infinitely surprising, which says nothing)."""
     return zscore_of_values([v for _, v in history], value)
 
 
-def zscore_of_values(values: Sequence[float], value: float, min_stdev: float = 0.0) -> Optional[float]:
+def zscore_of_values(values: Sequence[float], value: float, min_stdev: float = 0.0) -> float | None:
     count = len(values)
     if count < MIN_ZSCORE_POINTS:
         return None

@@ -4,11 +4,13 @@ A window is a list of (ts_ms, value) points. `window_key`/`window_member` name t
 its members (score = ts_ms), `parse_window` reads ZRANGE ... WITHSCORES output back, and
 `window_signals` says which signals need a window and for how long.
 """
+
 from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from .model import Point
 from .regime import REGIME_SIGNALS, RPM_SIGNAL
@@ -75,4 +77,4 @@ def time_ordered(window: Sequence[Point]) -> list[Point]:
 
 def points_between(window: list[Point], start_ms: int, end_ms: int) -> list[Point]:
     """Points of a time-sorted window with start_ms <= ts < end_ms (binary search, C speed)."""
-    return window[bisect_left(window, (start_ms,)):bisect_left(window, (end_ms,))]
+    return window[bisect_left(window, (start_ms,)) : bisect_left(window, (end_ms,))]

@@ -10,9 +10,10 @@
 - File data check value (4.4.5.3): the lower 16 bits of the sum of every line data check value; each
   of its two bytes rotated left three times; XOR ``969C``; four hex digits.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def char_value(char: str) -> int:

@@ -9,18 +9,21 @@ command takes it (``{status, at, lat?, lon?, origin?, annotation?}``).
   breaks into spaces (the file has no quoting), at most 60 characters (7.6);
 - latitude/longitude with 2 decimals, or "X" when the event has no position (4.6.1.4(d)).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .output_file import DUTY_STATUS_EVENTS, Annotation, EldOutputError, Event
 
 _ORIGIN = {"auto": 1, "driver": 2, "edit": 2}
 
 
-def duty_status_rows(log: Iterable[Mapping[str, Any]], *, username: str, power_unit_number: str,
-                     first_sequence_id: int = 1) -> tuple[list[Event], list[Annotation]]:
+def duty_status_rows(
+    log: Iterable[Mapping[str, Any]], *, username: str, power_unit_number: str, first_sequence_id: int = 1
+) -> tuple[list[Event], list[Annotation]]:
     entries = sorted((_instant(item["at"]), index, item) for index, item in enumerate(log))
     edited_at = {at for at, _, item in entries if item.get("origin") == "edit"}
     events: list[Event] = []
@@ -33,11 +36,20 @@ def duty_status_rows(log: Iterable[Mapping[str, Any]], *, username: str, power_u
         origin = item.get("origin", "driver")
         sequence_id = first_sequence_id + offset
         superseded = origin != "edit" and at in edited_at
-        events.append(Event(
-            sequence_id=sequence_id, event_type=event_type, event_code=code, at=at, username=username,
-            power_unit_number=power_unit_number, record_status=2 if superseded else 1,
-            record_origin=_ORIGIN.get(origin, 2), lat=_coordinate(item.get("lat")), lon=_coordinate(item.get("lon")),
-        ))
+        events.append(
+            Event(
+                sequence_id=sequence_id,
+                event_type=event_type,
+                event_code=code,
+                at=at,
+                username=username,
+                power_unit_number=power_unit_number,
+                record_status=2 if superseded else 1,
+                record_origin=_ORIGIN.get(origin, 2),
+                lat=_coordinate(item.get("lat")),
+                lon=_coordinate(item.get("lon")),
+            )
+        )
         if origin == "edit":
             annotations.append(Annotation(sequence_id, username, _free_text(item.get("annotation", "")), at))
     return events, annotations

@@ -10,6 +10,7 @@ longitude with 2 decimals (7.31, 7.33; "X", "M" or "E" pass through); vehicle mi
 engine hours one decimal (7.19); event sequence IDs hexadecimal (7.24). A field may not contain a
 comma or a line break: such values raise ``EldOutputError`` rather than shifting the columns.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -86,8 +87,8 @@ class Event:
     at: datetime
     username: str
     power_unit_number: str
-    record_status: int = 1   # 1 active (7.23)
-    record_origin: int = 2   # 1 automatic, 2 driver, 3 other user, 4 unidentified (7.22)
+    record_status: int = 1  # 1 active (7.23)
+    record_origin: int = 2  # 1 automatic, 2 driver, 3 other user, 4 unidentified (7.22)
     miles: float = 0
     engine_hours: float = 0
     lat: str = ""
@@ -121,7 +122,7 @@ class Certification:
 class Malfunction:
     sequence_id: int
     event_code: int  # 1/2 malfunction logged/cleared, 3/4 diagnostic logged/cleared (7.20)
-    code: str        # 7.34, e.g. "P" power compliance, "1" power data diagnostic
+    code: str  # 7.34, e.g. "P" power compliance, "1" power data diagnostic
     at: datetime
     miles: float = 0
     engine_hours: float = 0
@@ -184,65 +185,137 @@ def build_output_file(report: EldReport) -> str:
         lines.append(f"{body},{check}")
 
     h = report.header
-    title("ELD File Header Segment:")                                            # 4.8.2.1.1
+    title("ELD File Header Segment:")  # 4.8.2.1.1
     data(h.driver_last_name, h.driver_first_name, h.driver_username, h.license_state, h.license_number)
     data(h.co_driver_last_name, h.co_driver_first_name, h.co_driver_username)
     data(h.power_unit_number, h.vin, h.trailer_numbers)
     data(h.usdot_number, h.carrier_name, h.multiday_basis, h.period_start_time, fmt.offset(h.current_time))
     data(h.shipping_document, h.exempt_driver)
-    data(fmt.date(h.current_time), fmt.time(h.current_time), h.current_lat, h.current_lon,
-         fmt.miles(h.current_miles), fmt.hours(h.current_engine_hours))
+    data(
+        fmt.date(h.current_time),
+        fmt.time(h.current_time),
+        h.current_lat,
+        h.current_lon,
+        fmt.miles(h.current_miles),
+        fmt.hours(h.current_engine_hours),
+    )
     data(h.eld_registration_id, h.eld_identifier, h.eld_authentication_value, h.output_comment)
-    title("User List:")                                                          # 4.8.2.1.2
+    title("User List:")  # 4.8.2.1.2
     for user in report.users:
         data(user.order, user.account_type, user.last_name, user.first_name)
-    title("CMV List:")                                                           # 4.8.2.1.3
+    title("CMV List:")  # 4.8.2.1.3
     for cmv in report.cmvs:
         data(cmv.order, cmv.power_unit_number, cmv.vin)
-    title("ELD Event List:")                                                     # 4.8.2.1.4
+    title("ELD Event List:")  # 4.8.2.1.4
     for event in report.events:
-        data(*_event_fields(event, fmt)[:13], event.user_order, event.malfunction, event.diagnostic,
-             _event_check(event, fmt))
-    title("ELD Event Annotations or Comments:")                                  # 4.8.2.1.5
+        data(
+            *_event_fields(event, fmt)[:13],
+            event.user_order,
+            event.malfunction,
+            event.diagnostic,
+            _event_check(event, fmt),
+        )
+    title("ELD Event Annotations or Comments:")  # 4.8.2.1.5
     for note in report.annotations:
-        data(fmt.sequence(note.sequence_id), note.username, note.text, fmt.date(note.at), fmt.time(note.at),
-             note.location)
-    title("Driver's Certification/Recertification Actions:")                     # 4.8.2.1.6
+        data(
+            fmt.sequence(note.sequence_id),
+            note.username,
+            note.text,
+            fmt.date(note.at),
+            fmt.time(note.at),
+            note.location,
+        )
+    title("Driver's Certification/Recertification Actions:")  # 4.8.2.1.6
     for cert in report.certifications:
-        data(fmt.sequence(cert.sequence_id), cert.event_code, fmt.date(cert.at), fmt.time(cert.at),
-             fmt.date(cert.certified_date), cert.cmv_order)
-    title("Malfunctions and Data Diagnostic Events:")                            # 4.8.2.1.7
+        data(
+            fmt.sequence(cert.sequence_id),
+            cert.event_code,
+            fmt.date(cert.at),
+            fmt.time(cert.at),
+            fmt.date(cert.certified_date),
+            cert.cmv_order,
+        )
+    title("Malfunctions and Data Diagnostic Events:")  # 4.8.2.1.7
     for item in report.malfunctions:
-        data(fmt.sequence(item.sequence_id), item.event_code, item.code, fmt.date(item.at), fmt.time(item.at),
-             fmt.miles(item.miles), fmt.hours(item.engine_hours), item.cmv_order)
-    title("ELD Login/Logout Report:")                                            # 4.8.2.1.8
+        data(
+            fmt.sequence(item.sequence_id),
+            item.event_code,
+            item.code,
+            fmt.date(item.at),
+            fmt.time(item.at),
+            fmt.miles(item.miles),
+            fmt.hours(item.engine_hours),
+            item.cmv_order,
+        )
+    title("ELD Login/Logout Report:")  # 4.8.2.1.8
     for login in report.logins:
-        data(fmt.sequence(login.sequence_id), login.event_code, login.username, fmt.date(login.at),
-             fmt.time(login.at), fmt.miles(login.miles), fmt.hours(login.engine_hours))
-    title("CMV Engine Power-Up and Shut Down Activity:")                         # 4.8.2.1.9
+        data(
+            fmt.sequence(login.sequence_id),
+            login.event_code,
+            login.username,
+            fmt.date(login.at),
+            fmt.time(login.at),
+            fmt.miles(login.miles),
+            fmt.hours(login.engine_hours),
+        )
+    title("CMV Engine Power-Up and Shut Down Activity:")  # 4.8.2.1.9
     for power in report.engine_power:
-        data(fmt.sequence(power.sequence_id), power.event_code, fmt.date(power.at), fmt.time(power.at),
-             fmt.miles(power.miles), fmt.hours(power.engine_hours), power.lat, power.lon, power.power_unit_number,
-             power.vin, power.trailer_numbers, power.shipping_document)
-    title("Unidentified Driver Profile Records:")                                # 4.8.2.1.10
+        data(
+            fmt.sequence(power.sequence_id),
+            power.event_code,
+            fmt.date(power.at),
+            fmt.time(power.at),
+            fmt.miles(power.miles),
+            fmt.hours(power.engine_hours),
+            power.lat,
+            power.lon,
+            power.power_unit_number,
+            power.vin,
+            power.trailer_numbers,
+            power.shipping_document,
+        )
+    title("Unidentified Driver Profile Records:")  # 4.8.2.1.10
     for event in report.unidentified:
         data(*_event_fields(event, fmt)[:13], event.malfunction, _event_check(event, fmt))
-    title("End of File:")                                                        # 4.8.2.1.11
+    title("End of File:")  # 4.8.2.1.11
     lines.append(file_check_value(checks))
     return NEWLINE.join(lines) + NEWLINE
 
 
-def _event_fields(event: Event, fmt: "_Formats") -> list[object]:
-    return [fmt.sequence(event.sequence_id), event.record_status, event.record_origin, event.event_type,
-            event.event_code, fmt.date(event.at), fmt.time(event.at), fmt.miles(event.miles),
-            fmt.hours(event.engine_hours), event.lat, event.lon, event.distance_since_valid, event.cmv_order]
+def _event_fields(event: Event, fmt: _Formats) -> list[object]:
+    return [
+        fmt.sequence(event.sequence_id),
+        event.record_status,
+        event.record_origin,
+        event.event_type,
+        event.event_code,
+        fmt.date(event.at),
+        fmt.time(event.at),
+        fmt.miles(event.miles),
+        fmt.hours(event.engine_hours),
+        event.lat,
+        event.lon,
+        event.distance_since_valid,
+        event.cmv_order,
+    ]
 
 
-def _event_check(event: Event, fmt: "_Formats") -> str:
+def _event_check(event: Event, fmt: _Formats) -> str:
     # 4.4.5.1 (b): event type, code, date, time, miles, engine hours, lat, lon, power unit, username.
-    return event_check_value([str(event.event_type), str(event.event_code), fmt.date(event.at), fmt.time(event.at),
-                              fmt.miles(event.miles), fmt.hours(event.engine_hours), event.lat, event.lon,
-                              event.power_unit_number, event.username])
+    return event_check_value(
+        [
+            str(event.event_type),
+            str(event.event_code),
+            fmt.date(event.at),
+            fmt.time(event.at),
+            fmt.miles(event.miles),
+            fmt.hours(event.engine_hours),
+            event.lat,
+            event.lon,
+            event.power_unit_number,
+            event.username,
+        ]
+    )
 
 
 def _field(value: object) -> str:

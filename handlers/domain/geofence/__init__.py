@@ -7,13 +7,26 @@
   keeps that state for many vehicles in memory.
 - ``events``: ``ENTER``/``EXIT``/``DWELL`` and ``GeofenceEvent``.
 """
+
 from .events import DWELL, ENTER, EVENT_TYPES, EXIT, GeofenceEvent
 from .index import DEFAULT_MARGIN_M, GeofenceIndex
 from .shapes import MAX_RADIUS_M, MAX_VERTICES, Geofence, InvalidGeofence
 from .tracking import DEFAULT_ENTER_FIXES, DEFAULT_EXIT_FIXES, GeofenceTracker, step
 
 __all__ = [
-    "DEFAULT_ENTER_FIXES", "DEFAULT_EXIT_FIXES", "DEFAULT_MARGIN_M", "DWELL", "ENTER", "EVENT_TYPES", "EXIT",
-    "Geofence", "GeofenceEvent", "GeofenceIndex", "GeofenceTracker", "InvalidGeofence", "MAX_RADIUS_M",
-    "MAX_VERTICES", "step",
+    "DEFAULT_ENTER_FIXES",
+    "DEFAULT_EXIT_FIXES",
+    "DEFAULT_MARGIN_M",
+    "DWELL",
+    "ENTER",
+    "EVENT_TYPES",
+    "EXIT",
+    "Geofence",
+    "GeofenceEvent",
+    "GeofenceIndex",
+    "GeofenceTracker",
+    "InvalidGeofence",
+    "MAX_RADIUS_M",
+    "MAX_VERTICES",
+    "step",
 ]

@@ -1,5 +1,6 @@
 """Planar ring geometry in metres (a fence's local equirectangular projection): point in ring,
 distance to a segment and to a ring. A point within BOUNDARY_TOLERANCE_M of an edge is inside."""
+
 from __future__ import annotations
 
 import math

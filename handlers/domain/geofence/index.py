@@ -4,9 +4,10 @@
 lon, margin_m)` returns the sorted ids of the fences containing the point, for any margin_m up to
 max_margin_m (larger raises ValueError).
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
 
 import pygeohash
 
@@ -14,10 +15,11 @@ from .shapes import Geofence, InvalidGeofence
 
 DEFAULT_MARGIN_M = 50.0  # ~2x typical GPS horizontal error for a truck unit
 _MAX_INDEX_PRECISION = 7
-_MAX_CELLS_PER_FENCE = 32   # tighter candidate lists in dense cities; 10k fences -> <= 320k entries
+_MAX_CELLS_PER_FENCE = 32  # tighter candidate lists in dense cities; 10k fences -> <= 320k entries
 # Geohash cell height/width in degrees per precision (5 bits per char, lon gets the odd bit).
-_CELL_DEG = {p: (180.0 / 2 ** (5 * p // 2), 360.0 / 2 ** ((5 * p + 1) // 2))
-             for p in range(1, _MAX_INDEX_PRECISION + 1)}
+_CELL_DEG = {
+    p: (180.0 / 2 ** (5 * p // 2), 360.0 / 2 ** ((5 * p + 1) // 2)) for p in range(1, _MAX_INDEX_PRECISION + 1)
+}
 
 
 class GeofenceIndex:
@@ -56,15 +58,16 @@ class GeofenceIndex:
         geohash = pygeohash.encode(lat, lon, self._encode_precision)
         hits = []
         for precision in self._levels:
-            for min_lat, min_lon, max_lat, max_lon, contains, fence_id in \
-                    self._cells[precision].get(geohash[:precision], ()):
+            for min_lat, min_lon, max_lat, max_lon, contains, fence_id in self._cells[precision].get(
+                geohash[:precision], ()
+            ):
                 if min_lat <= lat <= max_lat and min_lon <= lon <= max_lon and contains(lat, lon, margin_m):
                     hits.append(fence_id)
         # A fence lives at one precision and cells of one precision are disjoint: no duplicates.
         hits.sort()
         return hits
 
-    def get(self, fence_id: str) -> Optional[Geofence]:
+    def get(self, fence_id: str) -> Geofence | None:
         """The fence with this id, or None."""
         return self._fences.get(fence_id)
 
@@ -84,7 +87,10 @@ def _covering_cells(box: tuple[float, float, float, float]) -> tuple[int, list[s
         rows = range(int((min_lat + 90) // height), int(min(max_lat + 90, 179.9999999) // height) + 1)
         cols = range(int((min_lon + 180) // width), int(min(max_lon + 180, 359.9999999) // width) + 1)
         if len(rows) * len(cols) <= _MAX_CELLS_PER_FENCE or precision == 1:
-            cells = [pygeohash.encode(-90 + (row + 0.5) * height, -180 + (col + 0.5) * width, precision)
-                     for row in rows for col in cols]
+            cells = [
+                pygeohash.encode(-90 + (row + 0.5) * height, -180 + (col + 0.5) * width, precision)
+                for row in rows
+                for col in cols
+            ]
             return precision, cells
     raise AssertionError("unreachable: precision 1 always returns")

@@ -3,17 +3,19 @@
 `Geofence.from_item` raises InvalidGeofence for an item that cannot be a shape; `contains(lat, lon,
 margin_m)` is true on the boundary and within margin_m metres of it; `bbox(margin_m)` bounds it.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from ..geo import haversine_m, metres_per_degree
 from .events import EVENT_TYPES
 from .geometry import distance_to_ring, point_in_ring
 
-MAX_VERTICES = 1000       # AWS Location Service's limit, the common denominator (DOMAIN.md)
+MAX_VERTICES = 1000  # AWS Location Service's limit, the common denominator (DOMAIN.md)
 MAX_RADIUS_M = 500_000.0
 # Planar (equirectangular) distance decides circle containment unless the point is within this
 # relative band of the boundary; valid for small circles away from the poles (error < 0.25 %).
@@ -34,6 +36,7 @@ class Geofence:
     American fleet); containment uses a local equirectangular projection, exact to well under a
     metre for fences up to tens of kilometres.
     """
+
     fence_id: str
     fleet_id: str
     name: str
@@ -43,7 +46,7 @@ class Geofence:
     radius_m: float = 0.0
     vertices: tuple[tuple[float, float], ...] = ()
     alert_on: tuple[str, ...] = EVENT_TYPES
-    dwell_s: Optional[int] = None
+    dwell_s: int | None = None
     _xy: tuple[tuple[float, float], ...] = field(default=(), init=False, repr=False, compare=False)
     _scale: tuple[float, float] = field(default=(1.0, 1.0), init=False, repr=False, compare=False)
 
@@ -72,9 +75,9 @@ class Geofence:
             object.__setattr__(self, "center_lat", center_lat)
             object.__setattr__(self, "center_lon", center_lon)
             object.__setattr__(self, "_scale", (per_lat, per_lon))
-            object.__setattr__(self, "_xy", tuple(((lon - center_lon) * per_lon,
-                                                   (lat - center_lat) * per_lat)
-                                                  for lat, lon in ring))
+            object.__setattr__(
+                self, "_xy", tuple(((lon - center_lon) * per_lon, (lat - center_lat) * per_lat) for lat, lon in ring)
+            )
         else:
             raise _shape_error(self.shape)
         unknown = set(self.alert_on) - set(EVENT_TYPES)
@@ -82,7 +85,7 @@ class Geofence:
             raise InvalidGeofence(f"alert_on has unknown event types {sorted(unknown)}")
 
     @classmethod
-    def from_item(cls, item: Mapping) -> "Geofence":
+    def from_item(cls, item: Mapping) -> Geofence:
         """Build from a `geofences` table item (contracts.md); raises InvalidGeofence.
 
         Numbers may be Decimal (DynamoDB) or numeric strings; alert_on defaults to all events.
@@ -99,15 +102,30 @@ class Geofence:
             alert_types = tuple(alert_on) if alert_on else EVENT_TYPES
             dwell_s = int(_float(dwell)) if dwell not in (None, "", 0) else None
             if shape == "circle":
-                return cls(fence_id=fence_id, fleet_id=fleet_id, name=name, shape="circle",
-                           center_lat=_float(item["center_lat"]), center_lon=_float(item["center_lon"]),
-                           radius_m=_float(item["radius_m"]), alert_on=alert_types, dwell_s=dwell_s)
+                return cls(
+                    fence_id=fence_id,
+                    fleet_id=fleet_id,
+                    name=name,
+                    shape="circle",
+                    center_lat=_float(item["center_lat"]),
+                    center_lon=_float(item["center_lon"]),
+                    radius_m=_float(item["radius_m"]),
+                    alert_on=alert_types,
+                    dwell_s=dwell_s,
+                )
             vertices = tuple((_float(pair[0]), _float(pair[1])) for pair in item.get("vertices") or ())
             if shape != "polygon":
                 # The refusal __post_init__ would make, made here so the constructor is given a str.
                 raise _shape_error(shape)
-            return cls(fence_id=fence_id, fleet_id=fleet_id, name=name, shape="polygon", vertices=vertices,
-                       alert_on=alert_types, dwell_s=dwell_s)
+            return cls(
+                fence_id=fence_id,
+                fleet_id=fleet_id,
+                name=name,
+                shape="polygon",
+                vertices=vertices,
+                alert_on=alert_types,
+                dwell_s=dwell_s,
+            )
         except InvalidGeofence:
             raise
         except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
@@ -115,9 +133,13 @@ class Geofence:
 
     def to_item(self) -> dict:
         """The table item for this fence (inverse of from_item)."""
-        item: dict[str, Any] = {"geofence_id": self.fence_id, "fleet_id": self.fleet_id,
-                                "name": self.name, "shape": self.shape,
-                                "alert_on": list(self.alert_on)}
+        item: dict[str, Any] = {
+            "geofence_id": self.fence_id,
+            "fleet_id": self.fleet_id,
+            "name": self.name,
+            "shape": self.shape,
+            "alert_on": list(self.alert_on),
+        }
         if self.dwell_s:
             item["dwell_s"] = self.dwell_s
         if self.shape == "circle":
@@ -131,8 +153,11 @@ class Geofence:
         if self.shape == "circle":
             reach = self.radius_m + margin_m
             dlon = lon - self.center_lon
-            if reach <= _PLANAR_MAX_REACH_M and -180 < dlon < 180 \
-                    and -_PLANAR_MAX_ABS_LAT < self.center_lat < _PLANAR_MAX_ABS_LAT:
+            if (
+                reach <= _PLANAR_MAX_REACH_M
+                and -180 < dlon < 180
+                and -_PLANAR_MAX_ABS_LAT < self.center_lat < _PLANAR_MAX_ABS_LAT
+            ):
                 per_lat, per_lon = self._scale
                 dx, dy = dlon * per_lon, (lat - self.center_lat) * per_lat
                 squared = dx * dx + dy * dy
@@ -158,20 +183,29 @@ class Geofence:
             widest_lat = min(89.9, abs(self.center_lat) + dlat)
             _, per_lon = metres_per_degree(widest_lat)
             dlon = min(180.0, reach / per_lon)
-            return (max(-90.0, self.center_lat - dlat), max(-180.0, self.center_lon - dlon),
-                    min(90.0, self.center_lat + dlat), min(180.0, self.center_lon + dlon))
+            return (
+                max(-90.0, self.center_lat - dlat),
+                max(-180.0, self.center_lon - dlon),
+                min(90.0, self.center_lat + dlat),
+                min(180.0, self.center_lon + dlon),
+            )
         lats = [lat for lat, _ in self.vertices]
         lons = [lon for _, lon in self.vertices]
         per_lat, _ = self._scale
         _, per_lon = metres_per_degree(min(89.9, max(abs(min(lats)), abs(max(lats)))))
         dlat, dlon = margin_m / per_lat, margin_m / per_lon
-        return (max(-90.0, min(lats) - dlat), max(-180.0, min(lons) - dlon),
-                min(90.0, max(lats) + dlat), min(180.0, max(lons) + dlon))
+        return (
+            max(-90.0, min(lats) - dlat),
+            max(-180.0, min(lons) - dlon),
+            min(90.0, max(lats) + dlat),
+            min(180.0, max(lons) + dlon),
+        )
 
 
 def _check_lat_lon(lat: float, lon: float) -> None:
-    if not (isinstance(lat, (int, float)) and isinstance(lon, (int, float))
-            and -90 <= lat <= 90 and -180 <= lon <= 180):
+    if not (
+        isinstance(lat, (int, float)) and isinstance(lon, (int, float)) and -90 <= lat <= 90 and -180 <= lon <= 180
+    ):
         raise InvalidGeofence(f"invalid position ({lat!r}, {lon!r})")
 
 

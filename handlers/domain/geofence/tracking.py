@@ -7,9 +7,11 @@ Flapping control is a Schmitt trigger plus a debounce:
 so a truck idling on the line, whose GPS wanders +-20 m, never changes state.
 DWELL fires once per visit, `dwell_s` after the confirmed entry.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional, TypeGuard
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeGuard
 
 from .events import DWELL, ENTER, EXIT, GeofenceEvent
 from .index import DEFAULT_MARGIN_M, GeofenceIndex
@@ -19,10 +21,16 @@ DEFAULT_ENTER_FIXES = 2
 DEFAULT_EXIT_FIXES = 2
 
 
-def step(state: Optional[dict], inside_ids: Iterable[str], ts_ms: int,
-         fences: Mapping[str, Geofence], *, near_ids: Optional[Iterable[str]] = None,
-         enter_fixes: int = DEFAULT_ENTER_FIXES, exit_fixes: int = DEFAULT_EXIT_FIXES
-         ) -> tuple[list[GeofenceEvent], dict]:
+def step(
+    state: dict | None,
+    inside_ids: Iterable[str],
+    ts_ms: int,
+    fences: Mapping[str, Geofence],
+    *,
+    near_ids: Iterable[str] | None = None,
+    enter_fixes: int = DEFAULT_ENTER_FIXES,
+    exit_fixes: int = DEFAULT_EXIT_FIXES,
+) -> tuple[list[GeofenceEvent], dict]:
     """Advance one vehicle's geofence state by one GPS fix.
 
     `state`: the previous plain dict (None for a new vehicle); JSON-serializable, stored by the
@@ -48,8 +56,7 @@ def step(state: Optional[dict], inside_ids: Iterable[str], ts_ms: int,
             continue
         entry = old.get(fence_id)
         entry = dict(entry) if _entry_is_valid(entry) else {"in": False, "streak": 0}
-        event_types = _advance(entry, fence_id in inside, fence_id in near, ts_ms, fence,
-                               enter_fixes, exit_fixes)
+        event_types = _advance(entry, fence_id in inside, fence_id in near, ts_ms, fence, enter_fixes, exit_fixes)
         for event in event_types:
             if event.event_type in fence.alert_on:
                 events.append(event)
@@ -71,8 +78,9 @@ def _entry_is_valid(entry: Any) -> TypeGuard[dict[str, Any]]:
     return streak == 0 or isinstance(entry.get("pending_ms"), int)
 
 
-def _advance(entry: dict, is_inside: bool, is_near: bool, ts_ms: int, fence: Geofence,
-             enter_fixes: int, exit_fixes: int) -> list[GeofenceEvent]:
+def _advance(
+    entry: dict, is_inside: bool, is_near: bool, ts_ms: int, fence: Geofence, enter_fixes: int, exit_fixes: int
+) -> list[GeofenceEvent]:
     fired: list[GeofenceEvent] = []
     if not entry["in"]:
         if not is_inside:
@@ -82,8 +90,7 @@ def _advance(entry: dict, is_inside: bool, is_near: bool, ts_ms: int, fence: Geo
         if entry["streak"] == 1:
             entry["pending_ms"] = ts_ms
         if entry["streak"] >= max(1, enter_fixes):
-            entry.update({"in": True, "streak": 0, "entered_ms": entry.pop("pending_ms"),
-                          "dwell_fired": False})
+            entry.update({"in": True, "streak": 0, "entered_ms": entry.pop("pending_ms"), "dwell_fired": False})
             fired.append(GeofenceEvent(fence.fence_id, ENTER, ts_ms, entry["entered_ms"]))
     elif not is_near:
         entry["streak"] += 1
@@ -91,8 +98,11 @@ def _advance(entry: dict, is_inside: bool, is_near: bool, ts_ms: int, fence: Geo
             entry["pending_ms"] = ts_ms
         if entry["streak"] >= max(1, exit_fixes):
             left_ms = entry.pop("pending_ms")
-            fired.append(GeofenceEvent(fence.fence_id, EXIT, ts_ms, entry["entered_ms"],
-                                       max(0, (left_ms - entry["entered_ms"]) // 1000)))
+            fired.append(
+                GeofenceEvent(
+                    fence.fence_id, EXIT, ts_ms, entry["entered_ms"], max(0, (left_ms - entry["entered_ms"]) // 1000)
+                )
+            )
             entry.clear()
             entry.update({"in": False, "streak": 0})
     else:
@@ -108,8 +118,14 @@ def _advance(entry: dict, is_inside: bool, is_near: bool, ts_ms: int, fence: Geo
 class GeofenceTracker:
     """In-memory convenience around `step` for many vehicles (simulator, tests)."""
 
-    def __init__(self, index: GeofenceIndex, *, margin_m: float = DEFAULT_MARGIN_M,
-                 enter_fixes: int = DEFAULT_ENTER_FIXES, exit_fixes: int = DEFAULT_EXIT_FIXES) -> None:
+    def __init__(
+        self,
+        index: GeofenceIndex,
+        *,
+        margin_m: float = DEFAULT_MARGIN_M,
+        enter_fixes: int = DEFAULT_ENTER_FIXES,
+        exit_fixes: int = DEFAULT_EXIT_FIXES,
+    ) -> None:
         self._index = index
         self._margin_m = margin_m
         self._enter_fixes = enter_fixes
@@ -121,15 +137,22 @@ class GeofenceTracker:
         inside = self._index.containing(lat, lon)
         near = self._index.containing(lat, lon, self._margin_m) if self._margin_m else inside
         events, self._states[vehicle_id] = step(
-            self._states.get(vehicle_id), inside, ts_ms, self._index.fences, near_ids=near,
-            enter_fixes=self._enter_fixes, exit_fixes=self._exit_fixes)
+            self._states.get(vehicle_id),
+            inside,
+            ts_ms,
+            self._index.fences,
+            near_ids=near,
+            enter_fixes=self._enter_fixes,
+            exit_fixes=self._exit_fixes,
+        )
         return events
 
-    def state(self, vehicle_id: str) -> Optional[dict]:
+    def state(self, vehicle_id: str) -> dict | None:
         """The plain-dict state kept for a vehicle (what a handler would store)."""
         return self._states.get(vehicle_id)
 
     def inside(self, fence_id: str) -> list[str]:
         """Vehicle ids currently (confirmed) inside the fence, sorted."""
-        return sorted(vehicle for vehicle, state in self._states.items()
-                      if state.get("fences", {}).get(fence_id, {}).get("in"))
+        return sorted(
+            vehicle for vehicle, state in self._states.items() if state.get("fences", {}).get(fence_id, {}).get("in")
+        )

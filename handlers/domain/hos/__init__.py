@@ -18,12 +18,23 @@ Claimed exception names apply to the whole log (objects to one duty period: ``pe
 the 16-hour exception is used for the duty period that needs it (or the current one), at most once
 per 7 days unless a 34-hour restart intervenes.
 """
+
 from .daily_totals import daily_totals
 from .engine import evaluate_log
 from .model import Availability, DutyEvent, DutyStatus, HosInputError, HosResult, Violation
 from .rules import DEFAULT_RULES, HosRules, rules_from_items, severity_for
 
 __all__ = [
-    "Availability", "DEFAULT_RULES", "DutyEvent", "DutyStatus", "HosInputError", "HosResult",
-    "HosRules", "Violation", "daily_totals", "evaluate_log", "rules_from_items", "severity_for",
+    "Availability",
+    "DEFAULT_RULES",
+    "DutyEvent",
+    "DutyStatus",
+    "HosInputError",
+    "HosResult",
+    "HosRules",
+    "Violation",
+    "daily_totals",
+    "evaluate_log",
+    "rules_from_items",
+    "severity_for",
 ]

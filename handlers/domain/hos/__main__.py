@@ -30,6 +30,7 @@ WINDOW_16, DAY_DRIVING_13, DAY_ON_DUTY_14, DAY_OFF_10, CYCLE_1_70_7, CYCLE_2_120
 For the rule sets other than us-property, ``window_s`` is the time left before the tighter of the
 elapsed-window and cumulative on-duty limits. Bad input prints an error on stderr, exit 2.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """The 30-minute break (49 CFR 395.3(a)(3)(ii)): no driving after 8 hours of cumulative driving
 without an interruption of at least 30 consecutive minutes, which may be off duty, sleeper berth,
 on duty not driving, or a combination (2020 rule)."""
+
 from __future__ import annotations
 
 from .duty_window import OverLimit

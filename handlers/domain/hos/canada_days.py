@@ -8,6 +8,7 @@ home terminal (s. 2, "day"; the carrier may designate another hour, not modelled
   the log covers completely (and that ended by as_of) are judged: time before the first event is
   unknown. The 2-hour deferral of s. 16 is not modelled.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -33,10 +34,8 @@ def day_limits(timeline: Timeline, ruleset: RuleSet, zone: ZoneInfo) -> tuple[li
     left = 0
     for day_start, day_end in _days(timeline.log_start, timeline.as_of, zone):
         hi = min(day_end, timeline.as_of)
-        over_limits += beyond(timeline, day_start, hi, driving_limit, timeline.driving_until,
-                               "DAY_DRIVING_13")
-        over_limits += beyond(timeline, day_start, hi, on_duty_limit, timeline.on_duty_until,
-                               "DAY_ON_DUTY_14")
+        over_limits += beyond(timeline, day_start, hi, driving_limit, timeline.driving_until, "DAY_DRIVING_13")
+        over_limits += beyond(timeline, day_start, hi, on_duty_limit, timeline.on_duty_until, "DAY_ON_DUTY_14")
         if day_start >= timeline.log_start and day_end <= timeline.as_of:
             off_s = (day_end - day_start) - (timeline.on_duty_until(day_end) - timeline.on_duty_until(day_start))
             if off_s < off_limit:

@@ -5,6 +5,7 @@ consecutive days"): at any instant the cycle counts on-duty time from local midn
 before today, or from the end of the latest restart if that is later. Time before the first event
 is unknown and counts as nothing, so ``cycle_s`` is an upper bound for logs shorter than the cycle.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right

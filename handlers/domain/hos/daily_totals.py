@@ -1,9 +1,10 @@
 """Hours per duty status inside one day of a driver's log: the totals column of the RODS grid.
 
 Presentation only: limits and violations are the engine's business (``evaluate_log``)."""
+
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 # The four duty statuses of the grid, by their log codes (off duty, sleeper berth, driving,
 # on duty not driving).

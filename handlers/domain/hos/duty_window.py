@@ -2,6 +2,7 @@
 with the sleeper-berth pairing chosen as FMCSA's 2020 split-sleeper FAQ (question 4) says: the
 pairing with no violations, else the fewest and least severe (counted per limit over the whole span,
 not per calculation period), else the one leaving the most time."""
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -51,8 +52,9 @@ class DutyLimits:
     window_rule: str
 
 
-def evaluate_span(timeline: Timeline, span: DutySpan, limits: DutyLimits, rules: HosRules,
-                  driving_rule: str) -> SpanOutcome:
+def evaluate_span(
+    timeline: Timeline, span: DutySpan, limits: DutyLimits, rules: HosRules, driving_rule: str
+) -> SpanOutcome:
     best: SpanOutcome | None = None
     for pairing in pairings(span, rules):
         outcome = _evaluate_pairing(timeline, pairing, limits, driving_rule)
@@ -64,8 +66,7 @@ def evaluate_span(timeline: Timeline, span: DutySpan, limits: DutyLimits, rules:
     return best
 
 
-def _evaluate_pairing(timeline: Timeline, pairing: Pairing, limits: DutyLimits,
-                      driving_rule: str) -> SpanOutcome:
+def _evaluate_pairing(timeline: Timeline, pairing: Pairing, limits: DutyLimits, driving_rule: str) -> SpanOutcome:
     outcome = SpanOutcome()
     for period in pairing.periods:
         window_end = _window_end(period.start, limits.window_s, pairing.excluded)

@@ -1,9 +1,11 @@
 """``evaluate_log``: a driver's duty-status changes in, violations and time left out."""
+
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .break_rule import break_violations
@@ -13,7 +15,14 @@ from .log_input import PreparedLog, prepare_log
 from .model import Availability, DutyEvent, HosInputError, HosResult, Violation, from_epoch, parse_instant
 from .period_exceptions import Claims, adverse_spans, lost_entries, read_claims, short_haul_lost
 from .rules import (
-    CYCLES, DRIVING_11, SHORT_HAUL_150, SIXTEEN_HOUR, WINDOW_14, WINDOW_16, HosRules, severity_for,
+    CYCLES,
+    DRIVING_11,
+    SHORT_HAUL_150,
+    SIXTEEN_HOUR,
+    WINDOW_14,
+    WINDOW_16,
+    HosRules,
+    severity_for,
 )
 from .ruleset_engine import evaluate_ruleset
 from .rulesets import US_PROPERTY, CycleRule, RuleSet, ruleset_named
@@ -87,25 +96,48 @@ def evaluate_log(
         drive_s=min(current.drive_left_s, window_s, cycle_s),
         window_s=window_s,
         cycle_s=cycle_s,
-        break_due_in_s=None if current_exempt
-        else max(0, rules.driving_before_break_s - driving_since_break),
+        break_due_in_s=None if current_exempt else max(0, rules.driving_before_break_s - driving_since_break),
     )
-    return HosResult(violations, available, evaluated_at,
-                     lost_entries(lost, spans, timeline) if claims.has_objects else None, log.edits)
+    return HosResult(
+        violations,
+        available,
+        evaluated_at,
+        lost_entries(lost, spans, timeline) if claims.has_objects else None,
+        log.edits,
+    )
 
 
-def _evaluate_other(timeline: Timeline, table: RuleSet, cycle_rule: CycleRule, zone: ZoneInfo, claims: Claims,
-                    log: PreparedLog, evaluated_at: datetime | None) -> HosResult:
-    over_limits, available, spans = evaluate_ruleset(timeline, table, cycle_rule, zone,
-                                                     lambda spans: adverse_spans(claims, spans))
+def _evaluate_other(
+    timeline: Timeline,
+    table: RuleSet,
+    cycle_rule: CycleRule,
+    zone: ZoneInfo,
+    claims: Claims,
+    log: PreparedLog,
+    evaluated_at: datetime | None,
+) -> HosResult:
+    over_limits, available, spans = evaluate_ruleset(
+        timeline, table, cycle_rule, zone, lambda spans: adverse_spans(claims, spans)
+    )
     lost = short_haul_lost(claims, spans, timeline, log.positions)
     violations = sorted((_violation(over) for over in over_limits), key=lambda v: (v.start, v.rule))
-    return HosResult(violations, available, evaluated_at,
-                     lost_entries(lost, spans, timeline) if claims.has_objects else None, log.edits)
+    return HosResult(
+        violations,
+        available,
+        evaluated_at,
+        lost_entries(lost, spans, timeline) if claims.has_objects else None,
+        log.edits,
+    )
 
 
-def _duty_limits(timeline: Timeline, spans: list[DutySpan], rules: HosRules, claimed: frozenset[str],
-                 zone: ZoneInfo, adverse_periods: set[int]) -> tuple[list[OverLimit], SpanOutcome]:
+def _duty_limits(
+    timeline: Timeline,
+    spans: list[DutySpan],
+    rules: HosRules,
+    claimed: frozenset[str],
+    zone: ZoneInfo,
+    adverse_periods: set[int],
+) -> tuple[list[OverLimit], SpanOutcome]:
     sixteen = _SixteenHourUse(timeline, rules, zone) if SIXTEEN_HOUR in claimed else None
 
     over_limits: list[OverLimit] = []
@@ -148,8 +180,9 @@ class _SixteenHourUse:
 
 
 def _violation(over: OverLimit) -> Violation:
-    return Violation(over.rule, from_epoch(over.first), from_epoch(over.last), severity_for(over.over_s),
-                     int(over.over_s))
+    return Violation(
+        over.rule, from_epoch(over.first), from_epoch(over.last), severity_for(over.over_s), int(over.over_s)
+    )
 
 
 def _zone(name: Any) -> ZoneInfo:

@@ -1,8 +1,9 @@
 """Scans of a timeline's driving against a limit, shared by the rule-set engine and Canada's day limits."""
+
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Callable
+from collections.abc import Callable
 
 from .duty_window import OverLimit
 from .timeline import Timeline
@@ -22,8 +23,9 @@ def driving_pieces(timeline: Timeline, lo: int, hi: int):
             yield start, end
 
 
-def beyond(timeline: Timeline, lo: int, hi: int, limit_s: int, cumulative: Callable[[int], int],
-            rule: str) -> list[OverLimit]:
+def beyond(
+    timeline: Timeline, lo: int, hi: int, limit_s: int, cumulative: Callable[[int], int], rule: str
+) -> list[OverLimit]:
     """Driving in [lo, hi) once ``cumulative`` (driving or on-duty time) since ``lo`` reached ``limit_s``."""
     over: OverLimit | None = None
     for start, end in driving_pieces(timeline, lo, hi):

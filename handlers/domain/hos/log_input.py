@@ -11,10 +11,12 @@
 
 A log of plain ``{status, at}`` objects with the four RODS statuses is passed through untouched.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .model import HosInputError, format_instant, from_epoch, parse_instant
 from .timeline import epoch_of
@@ -108,14 +110,17 @@ def _coordinate(value: Any, name: str, bound: int) -> None:
         raise HosInputError(f"{name} must be decimal degrees within ±{bound}; got {value!r}")
 
 
-def _apply_edits(plain: list[Any], edits: list[tuple[int, int, dict[str, Any]]], positions: list[Position],
-                 as_of: int | None) -> PreparedLog:
+def _apply_edits(
+    plain: list[Any], edits: list[tuple[int, int, dict[str, Any]]], positions: list[Position], as_of: int | None
+) -> PreparedLog:
     by_instant: dict[int, dict[str, Any]] = {}
     for moment, position, edit in edits:
         earlier = by_instant.get(moment)
         if earlier is not None and earlier["status"] != edit["status"]:
-            raise HosInputError(f"events[{position}]: two edits at {format_instant(from_epoch(moment))} "
-                                f"disagree ({earlier['status']} and {edit['status']})")
+            raise HosInputError(
+                f"events[{position}]: two edits at {format_instant(from_epoch(moment))} "
+                f"disagree ({earlier['status']} and {edit['status']})"
+            )
         by_instant[moment] = edit
     replaced: dict[int, list[str]] = {moment: [] for moment in by_instant}
     kept: list[Any] = []
@@ -127,8 +132,10 @@ def _apply_edits(plain: list[Any], edits: list[tuple[int, int, dict[str, Any]]],
         if origin != "edit" and moment in by_instant:
             status = str(entry.get("status")).strip().upper()
             if origin == "auto" and status == "D" and by_instant[moment]["status"] != "D":
-                raise HosInputError(f"edit at {format_instant(from_epoch(moment))} would shorten automatically "
-                                    "recorded driving time (ELD spec 4.3.2.8.2)")
+                raise HosInputError(
+                    f"edit at {format_instant(from_epoch(moment))} would shorten automatically "
+                    "recorded driving time (ELD spec 4.3.2.8.2)"
+                )
             replaced[moment].append(status)
             continue
         kept.append(entry)

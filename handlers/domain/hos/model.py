@@ -1,8 +1,9 @@
 """Value types of the hours-of-service engine: duty statuses in, violations and availability out."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -25,7 +26,7 @@ class DutyStatus(str, Enum):
         return self is DutyStatus.D or self is DutyStatus.ON
 
     @classmethod
-    def parse(cls, raw: Any) -> "DutyStatus":
+    def parse(cls, raw: Any) -> DutyStatus:
         if isinstance(raw, cls):
             return raw
         if isinstance(raw, str):
@@ -132,8 +133,8 @@ def parse_instant(raw: Any, field_name: str) -> datetime:
 
 
 def format_instant(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def from_epoch(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)

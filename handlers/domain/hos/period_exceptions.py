@@ -12,12 +12,14 @@
   ``RETURN_TOLERANCE_AIR_MILES`` for GPS noise; a period whose release has no position cannot show
   the return and loses the exception.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from math import asin, cos, radians, sin, sqrt
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .log_input import Position
 from .model import HosInputError, format_instant, from_epoch, parse_instant
@@ -66,8 +68,9 @@ def read_claims(raw: Iterable[Any], ruleset: RuleSet) -> Claims:
             unknown.append(str(item))
     unknown += [name for name in names if name not in ruleset.exceptions]
     if unknown:
-        raise HosInputError(f"unknown exceptions {sorted(unknown)}; known for {ruleset.name}: "
-                            f"{sorted(ruleset.exceptions)}")
+        raise HosInputError(
+            f"unknown exceptions {sorted(unknown)}; known for {ruleset.name}: {sorted(ruleset.exceptions)}"
+        )
     claims.names = frozenset(names)
     return claims
 
@@ -112,8 +115,9 @@ def adverse_spans(claims: Claims, spans: list[DutySpan]) -> set[int]:
     for at in claims.adverse_at:
         found = [i for i, span in enumerate(spans) if span.start <= at <= span.stop]
         if not found:
-            raise HosInputError(f"adverse_driving at {format_instant(from_epoch(at))} is not inside a duty "
-                                "period of the log")
+            raise HosInputError(
+                f"adverse_driving at {format_instant(from_epoch(at))} is not inside a duty period of the log"
+            )
         chosen.add(found[-1])
     return chosen
 
@@ -137,8 +141,9 @@ def on_duty_start(timeline: Timeline, span: DutySpan) -> int:
     return span.start
 
 
-def short_haul_lost(claims: Claims, spans: list[DutySpan], timeline: Timeline,
-                    positions: list[Position]) -> dict[int, str]:
+def short_haul_lost(
+    claims: Claims, spans: list[DutySpan], timeline: Timeline, positions: list[Position]
+) -> dict[int, str]:
     """Duty period index -> why the short-haul exception does not hold for it."""
     if claims.work_reporting_location is None or timeline.empty:
         return {}
@@ -158,8 +163,10 @@ def short_haul_lost(claims: Claims, spans: list[DutySpan], timeline: Timeline,
         beyond = [(d, p) for d, p in far if d > RADIUS_AIR_MILES]
         if beyond:
             distance, where = beyond[0]
-            lost[index] = (f"beyond {RADIUS_AIR_MILES:.0f} air-miles of the work reporting location at "
-                           f"{format_instant(from_epoch(where.at))} ({distance:.1f} air-miles)")
+            lost[index] = (
+                f"beyond {RADIUS_AIR_MILES:.0f} air-miles of the work reporting location at "
+                f"{format_instant(from_epoch(where.at))} ({distance:.1f} air-miles)"
+            )
         elif until - came_on > RELEASE_WITHIN_S:
             what = "released" if released is not None else "on duty"
             lost[index] = f"{what} {(until - came_on) / 3600:.2f} h after coming on duty (more than 14)"
@@ -182,7 +189,10 @@ def _rest_since(timeline: Timeline, span: DutySpan) -> int | None:
 
 def lost_entries(lost: dict[int, str], spans: list[DutySpan], timeline: Timeline) -> list[dict[str, str]]:
     return [
-        {"type": SHORT_HAUL_150, "duty_period_start": format_instant(from_epoch(on_duty_start(timeline, spans[i]))),
-         "reason": reason}
+        {
+            "type": SHORT_HAUL_150,
+            "duty_period_start": format_instant(from_epoch(on_duty_start(timeline, spans[i]))),
+            "reason": reason,
+        }
         for i, reason in sorted(lost.items())
     ]

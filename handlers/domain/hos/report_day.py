@@ -16,10 +16,11 @@ Contracts:
   skips or repeats a date, or fires less than ``grace`` after the report day ended in some zone.
   An empty list means the schedule matches the definition (DST changes included).
 """
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 ONE_DAY = dt.timedelta(days=1)
@@ -46,14 +47,15 @@ def day_bounds(date: dt.date, zone: str) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime.combine(date + ONE_DAY, dt.time(), tz)
 
 
-def schedule_problems(hour: int, minute: int, zones: Iterable[str], first: dt.date, days: int,
-                      grace: dt.timedelta = dt.timedelta(hours=1)) -> list[str]:
+def schedule_problems(
+    hour: int, minute: int, zones: Iterable[str], first: dt.date, days: int, grace: dt.timedelta = dt.timedelta(hours=1)
+) -> list[str]:
     """Firings of a daily ``hour:minute`` UTC schedule that do not fit ``report_day``."""
     names = list(zones)
     problems: list[str] = []
     previous: dt.date | None = None
     for offset in range(days):
-        fired = dt.datetime.combine(first + offset * ONE_DAY, dt.time(hour, minute), dt.timezone.utc)
+        fired = dt.datetime.combine(first + offset * ONE_DAY, dt.time(hour, minute), dt.UTC)
         day = report_day(fired, names)
         if previous is not None and day != previous + ONE_DAY:
             problems.append(f"{fired.isoformat()}: reports {day} after {previous} (a day skipped or repeated)")

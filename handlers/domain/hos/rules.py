@@ -4,11 +4,13 @@ The limits live in data so the HOS Lambda can load them from the DynamoDB ``comp
 table (rule_set ``property``); ``DEFAULT_RULES`` is the seed content of that table and the
 fallback for any item that is absent.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .model import HosInputError
 
@@ -59,30 +61,54 @@ class HosRules:
 
 # rule_code -> (HosRules field, CFR section, description)
 _TABLE: dict[str, tuple[str, str, str]] = {
-    DRIVING_11: ("driving_s", "49 CFR 395.3(a)(3)(i)",
-                 "No driving after 11 hours of driving since the last 10 hours off duty."),
-    WINDOW_14: ("window_s", "49 CFR 395.3(a)(2)",
-                "No driving after the 14th hour after coming on duty."),
-    WINDOW_16: ("window_16_s", "49 CFR 395.1(o)",
-                "16-hour window, once per 7 days or after a 34-hour restart; 11 hours still apply."),
-    BREAK_30: ("driving_before_break_s", "49 CFR 395.3(a)(3)(ii)",
-               "No driving after 8 hours of cumulative driving without a 30-minute interruption."),
-    "BREAK_LENGTH": ("break_length_s", "49 CFR 395.3(a)(3)(ii)",
-                     "Consecutive non-driving time that counts as the required interruption."),
-    CYCLE_60_7: ("cycle_60_7_s", "49 CFR 395.3(b)(1)",
-                 "No driving after 60 hours on duty in 7 consecutive days."),
-    CYCLE_70_8: ("cycle_70_8_s", "49 CFR 395.3(b)(2)",
-                 "No driving after 70 hours on duty in 8 consecutive days."),
-    "RESTART_34": ("restart_s", "49 CFR 395.3(c)",
-                   "34 consecutive hours off duty or in the sleeper berth restart the cycle."),
-    "REST_10": ("reset_rest_s", "49 CFR 395.3(a)(1)",
-                "10 consecutive hours off duty or in the sleeper berth start a new duty period."),
-    "SPLIT_SLEEPER_LONG": ("split_sleeper_long_s", "49 CFR 395.1(g)(1)(ii)",
-                           "Split sleeper: one period of at least 7 consecutive hours in the berth."),
-    "SPLIT_SHORT": ("split_short_s", "49 CFR 395.1(g)(1)(ii)",
-                    "Split sleeper: the other period at least 2 consecutive hours off duty or in the berth."),
-    "ADVERSE_EXTENSION": ("adverse_extension_s", "49 CFR 395.1(b)(1)",
-                          "Adverse driving conditions add up to 2 hours to driving and to the window."),
+    DRIVING_11: (
+        "driving_s",
+        "49 CFR 395.3(a)(3)(i)",
+        "No driving after 11 hours of driving since the last 10 hours off duty.",
+    ),
+    WINDOW_14: ("window_s", "49 CFR 395.3(a)(2)", "No driving after the 14th hour after coming on duty."),
+    WINDOW_16: (
+        "window_16_s",
+        "49 CFR 395.1(o)",
+        "16-hour window, once per 7 days or after a 34-hour restart; 11 hours still apply.",
+    ),
+    BREAK_30: (
+        "driving_before_break_s",
+        "49 CFR 395.3(a)(3)(ii)",
+        "No driving after 8 hours of cumulative driving without a 30-minute interruption.",
+    ),
+    "BREAK_LENGTH": (
+        "break_length_s",
+        "49 CFR 395.3(a)(3)(ii)",
+        "Consecutive non-driving time that counts as the required interruption.",
+    ),
+    CYCLE_60_7: ("cycle_60_7_s", "49 CFR 395.3(b)(1)", "No driving after 60 hours on duty in 7 consecutive days."),
+    CYCLE_70_8: ("cycle_70_8_s", "49 CFR 395.3(b)(2)", "No driving after 70 hours on duty in 8 consecutive days."),
+    "RESTART_34": (
+        "restart_s",
+        "49 CFR 395.3(c)",
+        "34 consecutive hours off duty or in the sleeper berth restart the cycle.",
+    ),
+    "REST_10": (
+        "reset_rest_s",
+        "49 CFR 395.3(a)(1)",
+        "10 consecutive hours off duty or in the sleeper berth start a new duty period.",
+    ),
+    "SPLIT_SLEEPER_LONG": (
+        "split_sleeper_long_s",
+        "49 CFR 395.1(g)(1)(ii)",
+        "Split sleeper: one period of at least 7 consecutive hours in the berth.",
+    ),
+    "SPLIT_SHORT": (
+        "split_short_s",
+        "49 CFR 395.1(g)(1)(ii)",
+        "Split sleeper: the other period at least 2 consecutive hours off duty or in the berth.",
+    ),
+    "ADVERSE_EXTENSION": (
+        "adverse_extension_s",
+        "49 CFR 395.1(b)(1)",
+        "Adverse driving conditions add up to 2 hours to driving and to the window.",
+    ),
 }
 
 _DEFAULTS = HosRules()

@@ -10,6 +10,7 @@ comment next to it says so. Not modelled (a rest must be one consecutive period 
 duty period): the sleeper splits of 395.1(g)(3) (passenger), 37 TAC 4.12(a)(2)(A)-(D) (Texas) and
 SOR/2005-313 ss. 18-19 (Canada), and the Canadian deferral of daily off-duty time (s. 16).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,14 +42,14 @@ class RuleSet:
 
     name: str
     source: str
-    reset_rest_s: int                     # consecutive rest that starts a new duty period
-    driving_s: int                        # driving per duty period
+    reset_rest_s: int  # consecutive rest that starts a new duty period
+    driving_s: int  # driving per duty period
     driving_rule: str
-    window_s: int | None = None           # elapsed time after coming on duty
+    window_s: int | None = None  # elapsed time after coming on duty
     window_rule: str = ""
-    on_duty_s: int | None = None          # cumulative on-duty time (off-duty time does not count)
+    on_duty_s: int | None = None  # cumulative on-duty time (off-duty time does not count)
     on_duty_rule: str = ""
-    adverse_s: int = 2 * HOUR             # adverse driving conditions: extra driving ...
+    adverse_s: int = 2 * HOUR  # adverse driving conditions: extra driving ...
     adverse_extends: tuple[str, ...] = ("driving", "window", "on_duty")  # ... and which limits it extends
     cycles: dict[str, CycleRule] = field(default_factory=dict)
     default_cycle: str = ""
@@ -72,9 +73,13 @@ _US_RESTART = 34 * HOUR
 
 # 49 CFR 395.3 (property). Limits themselves live in rules.HosRules; only the cycles are named here.
 PROPERTY = RuleSet(
-    name=US_PROPERTY, source="49 CFR 395.3",
-    reset_rest_s=10 * HOUR, driving_s=11 * HOUR, driving_rule="DRIVING_11",
-    window_s=14 * HOUR, window_rule="WINDOW_14",
+    name=US_PROPERTY,
+    source="49 CFR 395.3",
+    reset_rest_s=10 * HOUR,
+    driving_s=11 * HOUR,
+    driving_rule="DRIVING_11",
+    window_s=14 * HOUR,
+    window_rule="WINDOW_14",
     cycles={
         "60/7": CycleRule(CYCLE_60_7, 7, 60 * HOUR, _US_RESTART, "49 CFR 395.3(b)(1), (c)"),
         "70/8": CycleRule(CYCLE_70_8, 8, 70 * HOUR, _US_RESTART, "49 CFR 395.3(b)(2), (c)"),
@@ -89,9 +94,13 @@ PROPERTY = RuleSet(
 # Adverse driving (395.1(b)(1)): 2 more hours of driving and of the 15-hour on-duty limit, as read by
 # J. J. Keller's summary of the 2020 rule (secondary source).
 PASSENGER = RuleSet(
-    name=US_PASSENGER, source="49 CFR 395.5",
-    reset_rest_s=8 * HOUR, driving_s=10 * HOUR, driving_rule="DRIVING_10",
-    on_duty_s=15 * HOUR, on_duty_rule="ON_DUTY_15",
+    name=US_PASSENGER,
+    source="49 CFR 395.5",
+    reset_rest_s=8 * HOUR,
+    driving_s=10 * HOUR,
+    driving_rule="DRIVING_10",
+    on_duty_s=15 * HOUR,
+    on_duty_rule="ON_DUTY_15",
     cycles={
         "60/7": CycleRule(CYCLE_60_7, 7, 60 * HOUR, None, "49 CFR 395.5(b)(1)"),
         "70/8": CycleRule(CYCLE_70_8, 8, 70 * HOUR, None, "49 CFR 395.5(b)(2)"),
@@ -105,9 +114,13 @@ PASSENGER = RuleSet(
 # the code WINDOW_15. 70 hours in 7 days with a 34-hour restart: 37 TAC 4.12 (the restart confirmed
 # from Motive's Texas FAQ, a secondary source).
 TEXAS = RuleSet(
-    name=US_TEXAS, source="37 TAC 4.12",
-    reset_rest_s=8 * HOUR, driving_s=12 * HOUR, driving_rule="DRIVING_12",
-    on_duty_s=15 * HOUR, on_duty_rule="WINDOW_15",
+    name=US_TEXAS,
+    source="37 TAC 4.12",
+    reset_rest_s=8 * HOUR,
+    driving_s=12 * HOUR,
+    driving_rule="DRIVING_12",
+    on_duty_s=15 * HOUR,
+    on_duty_rule="WINDOW_15",
     cycles={"70/7": CycleRule("CYCLE_70_7", 7, 70 * HOUR, _US_RESTART, "37 TAC 4.12")},
     default_cycle="70/7",
 )
@@ -117,9 +130,13 @@ TEXAS = RuleSet(
 # (a)(5) a 34-hour off-duty period ends the 8 days. 13 CCR 1212(b)(1): adverse conditions add 2 hours
 # of driving only (14 in the aggregate); the 16th-hour limit is not extended.
 CALIFORNIA = RuleSet(
-    name=US_CALIFORNIA, source="13 CCR 1212.5",
-    reset_rest_s=10 * HOUR, driving_s=12 * HOUR, driving_rule="DRIVING_12",
-    window_s=16 * HOUR, window_rule="WINDOW_16",
+    name=US_CALIFORNIA,
+    source="13 CCR 1212.5",
+    reset_rest_s=10 * HOUR,
+    driving_s=12 * HOUR,
+    driving_rule="DRIVING_12",
+    window_s=16 * HOUR,
+    window_rule="WINDOW_16",
     adverse_extends=("driving",),
     cycles={"80/8": CycleRule("CYCLE_80_8", 8, 80 * HOUR, _US_RESTART, "13 CCR 1212.5(a)(4), (a)(5)")},
     default_cycle="80/8",
@@ -136,18 +153,26 @@ CALIFORNIA = RuleSet(
 # of ss. 25/26 holds which cycle is from memory of the text, not verified. Adverse driving (s. 76)
 # extends driving, on-duty and elapsed time by 2 hours: not checked against the text either.
 CANADA = RuleSet(
-    name=CANADA_SOUTH, source="SOR/2005-313 ss. 12-16, 24-29",
-    reset_rest_s=8 * HOUR, driving_s=13 * HOUR, driving_rule="DRIVING_13",
-    window_s=16 * HOUR, window_rule="WINDOW_16",
-    on_duty_s=14 * HOUR, on_duty_rule="ON_DUTY_14",
+    name=CANADA_SOUTH,
+    source="SOR/2005-313 ss. 12-16, 24-29",
+    reset_rest_s=8 * HOUR,
+    driving_s=13 * HOUR,
+    driving_rule="DRIVING_13",
+    window_s=16 * HOUR,
+    window_rule="WINDOW_16",
+    on_duty_s=14 * HOUR,
+    on_duty_rule="ON_DUTY_14",
     cycles={
         "cycle-1": CycleRule("CYCLE_1_70_7", 7, 70 * HOUR, 36 * HOUR, "SOR/2005-313 ss. 25, 28(a)"),
         "cycle-2": CycleRule("CYCLE_2_120_14", 14, 120 * HOUR, 72 * HOUR, "SOR/2005-313 ss. 26, 28(b)"),
     },
     default_cycle="cycle-1",
     exceptions=frozenset({"adverse_driving"}),
-    day_driving_s=13 * HOUR, day_on_duty_s=14 * HOUR, day_off_s=10 * HOUR,
-    cycle_2_off_after_s=70 * HOUR, cycle_2_off_s=24 * HOUR,
+    day_driving_s=13 * HOUR,
+    day_on_duty_s=14 * HOUR,
+    day_off_s=10 * HOUR,
+    cycle_2_off_after_s=70 * HOUR,
+    cycle_2_off_s=24 * HOUR,
 )
 
 RULESETS: dict[str, RuleSet] = {rs.name: rs for rs in (PROPERTY, PASSENGER, TEXAS, CALIFORNIA, CANADA)}

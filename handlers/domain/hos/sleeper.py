@@ -12,11 +12,12 @@ pair (395.1(g)(1)(ii)(E)); both members are excluded from the 14-hour window (39
 Each stretch of work is judged by the earliest calculation period that covers it, which is the
 strictest one and so also checks "the work before and after each rest together".
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Iterator
 
 from .rules import HosRules
 from .timeline import RestRun, Timeline
@@ -67,8 +68,7 @@ def qualifies(first: RestRun, second: RestRun, rules: HosRules) -> bool:
     long_first = first.longest_sleeper_s >= rules.split_sleeper_long_s
     long_second = second.longest_sleeper_s >= rules.split_sleeper_long_s
     return (
-        (long_first and second.length >= rules.split_short_s)
-        or (long_second and first.length >= rules.split_short_s)
+        (long_first and second.length >= rules.split_short_s) or (long_second and first.length >= rules.split_short_s)
     ) and first.length + second.length >= rules.reset_rest_s
 
 
@@ -80,10 +80,7 @@ def pairings(span: DutySpan, rules: HosRules) -> list[Pairing]:
         rests.append(span.closing_rest)
     if len(rests) < 2:
         return [_periods(span, rests, [])]
-    pair_ok = {
-        (a, b): qualifies(rests[a], rests[b], rules)
-        for a in range(inner) for b in range(a + 1, len(rests))
-    }
+    pair_ok = {(a, b): qualifies(rests[a], rests[b], rules) for a in range(inner) for b in range(a + 1, len(rests))}
     options = list(islice(_pair_sets(0, inner, len(rests), pair_ok), MAX_PAIRINGS + 1))
     if len(options) > MAX_PAIRINGS:
         options = [[], _chained(inner, len(rests), pair_ok)]

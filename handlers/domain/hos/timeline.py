@@ -8,12 +8,14 @@ Choices (documented in the package docstring):
 - events after ``as_of`` are ignored; duplicates collapse; two different statuses at the same
   instant keep the most on-duty one (D > ON > SB > OFF) so the result never depends on input order.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from .model import DutyEvent, DutyStatus, HosInputError, parse_instant
 
@@ -75,8 +77,12 @@ def read_events(events: Iterable[DutyEvent | Mapping[str, Any]]) -> list[tuple[i
         raise HosInputError("events must be a list of {status, at} objects")
     parsed: list[tuple[int, int]] = []
     for position, event in enumerate(events):
-        if type(event) is dict and type(event.get("at")) is str and type(event.get("status")) is str \
-                and event["status"] in _FAST_CODES:
+        if (
+            type(event) is dict
+            and type(event.get("at")) is str
+            and type(event.get("status")) is str
+            and event["status"] in _FAST_CODES
+        ):
             # Fast path for the common JSON shape; anything unusual takes the checked path below.
             try:
                 moment = datetime.fromisoformat(event["at"])
@@ -161,14 +167,24 @@ def _index(starts: list[int], ends: list[int], codes: list[int], log_start: int,
                 longest_sleeper = max(longest_sleeper, end - start)
     if rest_start is not None:
         rest_runs.append(RestRun(rest_start, ends[-1], longest_sleeper))
-    return Timeline(starts, ends, codes, log_start, as_of, rest_runs, driving,
-                    [start for start, _ in driving], on_duty_before, driving_before)
+    return Timeline(
+        starts,
+        ends,
+        codes,
+        log_start,
+        as_of,
+        rest_runs,
+        driving,
+        [start for start, _ in driving],
+        on_duty_before,
+        driving_before,
+    )
 
 
 # Calendar arithmetic on home-terminal days needs room on both sides; an RODS outside these years is
 # a data error, reported as such rather than as an OverflowError deep in the cycle clock.
-_EARLIEST = int(datetime(1971, 1, 1, tzinfo=timezone.utc).timestamp())
-_LATEST = int(datetime(2200, 1, 1, tzinfo=timezone.utc).timestamp())
+_EARLIEST = int(datetime(1971, 1, 1, tzinfo=UTC).timestamp())
+_LATEST = int(datetime(2200, 1, 1, tzinfo=UTC).timestamp())
 
 
 def _epoch(moment: datetime) -> int:

@@ -7,16 +7,55 @@
 - ``schedule``: window and interval constants, ``scoring_span_min``, ``maybe_scored``, ``blocks``
   and ``ScoredMemory`` (at most one prediction per vehicle per interval of event time).
 """
+
 from .features import FEATURE_NAMES, HISTORY_SIGNALS, build_features
-from .payload import (ACCEPT, COMPONENTS, CONTENT_TYPE, DEFAULT_CONFIDENCE_THRESHOLD, Prediction,
-                      PredictionUnparsable, parse_prediction, should_publish, to_csv)
-from .schedule import (LOOKBACK_MS, MAX_FIRST_SCORE_SPREAD_MIN, MIN_WINDOW_SPAN_MIN, PREDICTION_INTERVAL_MS,
-                       WINDOW_MS, ScoredMemory, blocks, first_scoring_span_min, maybe_scored, scoring_span_min,
-                       window_spans)
+from .payload import (
+    ACCEPT,
+    COMPONENTS,
+    CONTENT_TYPE,
+    DEFAULT_CONFIDENCE_THRESHOLD,
+    Prediction,
+    PredictionUnparsable,
+    parse_prediction,
+    should_publish,
+    to_csv,
+)
+from .schedule import (
+    LOOKBACK_MS,
+    MAX_FIRST_SCORE_SPREAD_MIN,
+    MIN_WINDOW_SPAN_MIN,
+    PREDICTION_INTERVAL_MS,
+    WINDOW_MS,
+    ScoredMemory,
+    blocks,
+    first_scoring_span_min,
+    maybe_scored,
+    scoring_span_min,
+    window_spans,
+)
 
 __all__ = [
-    "ACCEPT", "COMPONENTS", "CONTENT_TYPE", "DEFAULT_CONFIDENCE_THRESHOLD", "FEATURE_NAMES", "HISTORY_SIGNALS",
-    "LOOKBACK_MS", "MAX_FIRST_SCORE_SPREAD_MIN", "MIN_WINDOW_SPAN_MIN", "PREDICTION_INTERVAL_MS", "Prediction",
-    "PredictionUnparsable", "ScoredMemory", "WINDOW_MS", "blocks", "build_features", "first_scoring_span_min",
-    "maybe_scored", "parse_prediction", "scoring_span_min", "should_publish", "to_csv", "window_spans",
+    "ACCEPT",
+    "COMPONENTS",
+    "CONTENT_TYPE",
+    "DEFAULT_CONFIDENCE_THRESHOLD",
+    "FEATURE_NAMES",
+    "HISTORY_SIGNALS",
+    "LOOKBACK_MS",
+    "MAX_FIRST_SCORE_SPREAD_MIN",
+    "MIN_WINDOW_SPAN_MIN",
+    "PREDICTION_INTERVAL_MS",
+    "Prediction",
+    "PredictionUnparsable",
+    "ScoredMemory",
+    "WINDOW_MS",
+    "blocks",
+    "build_features",
+    "first_scoring_span_min",
+    "maybe_scored",
+    "parse_prediction",
+    "scoring_span_min",
+    "should_publish",
+    "to_csv",
+    "window_spans",
 ]

@@ -4,10 +4,12 @@ Contract (docs/telemetry.md, "SageMaker payload"): `build_features` returns exac
 in order, as floats, NaN for a missing input; it never raises on malformed records (they are
 skipped). HISTORY_SIGNALS are the signals of a reading that the window keeps (vehicle_history).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from .. import dtc as _dtc
 from ..anomaly import slope_per_minute
@@ -15,8 +17,15 @@ from ..telemetry import VEHICLE_TYPES, iso_to_epoch_ms
 
 # The signals of each reading kept in the vehicle's window (vehicle_history columns); the
 # training data (harness/model) reduces its windows to the same ones.
-HISTORY_SIGNALS: tuple[str, ...] = ("engine_hours", "odometer_km", "engine_rpm", "coolant_temp_c", "battery_v",
-                                    "engine_load_pct", "fuel_rate_lph")
+HISTORY_SIGNALS: tuple[str, ...] = (
+    "engine_hours",
+    "odometer_km",
+    "engine_rpm",
+    "coolant_temp_c",
+    "battery_v",
+    "engine_load_pct",
+    "fuel_rate_lph",
+)
 
 # The model is trained on exactly these columns in exactly this order: append only, never
 # reorder or rename (docs/telemetry.md, "SageMaker payload").
@@ -89,11 +98,9 @@ def build_features(recent: list[dict], history: Mapping[str, Any]) -> dict[str, 
     features = {
         "age_days": _or_nan(_finite(history.get("age_days"))),
         "odometer_km": _or_nan(odometer),
-        "km_since_service": NAN if odometer is None or last_service is None
-        else max(0.0, odometer - last_service),
+        "km_since_service": NAN if odometer is None or last_service is None else max(0.0, odometer - last_service),
         "prior_failures": _or_nan(_finite(history.get("prior_failures"))),
-        "engine_hours": _or_nan(_max_of(_last(series, "engine_hours"),
-                                        _finite(history.get("engine_hours")))),
+        "engine_hours": _or_nan(_max_of(_last(series, "engine_hours"), _finite(history.get("engine_hours")))),
         "coolant_temp_mean_c": _mean(series, "coolant_temp_c"),
         "coolant_temp_max_c": _max(series, "coolant_temp_c"),
         "coolant_temp_slope_c_per_h": NAN if slope is None else slope * 60,
@@ -114,7 +121,7 @@ def build_features(recent: list[dict], history: Mapping[str, Any]) -> dict[str, 
     return {name: float(features[name]) for name in FEATURE_NAMES}
 
 
-def _finite(value: Any) -> Optional[float]:
+def _finite(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -124,7 +131,7 @@ def _finite(value: Any) -> Optional[float]:
     return number if math.isfinite(number) else None
 
 
-def _ts_ms(record: Mapping) -> Optional[int]:
+def _ts_ms(record: Mapping) -> int | None:
     value = _finite(record.get("ts_ms", record.get("timestamp")))
     if value is not None:
         return int(value)
@@ -156,15 +163,15 @@ def _min(series: dict, name: str) -> float:
     return min(values) if values else NAN
 
 
-def _last(series: dict, name: str) -> Optional[float]:
+def _last(series: dict, name: str) -> float | None:
     points = series.get(name)
     return max(points)[1] if points else None
 
 
-def _max_of(*values: Optional[float]) -> Optional[float]:
+def _max_of(*values: float | None) -> float | None:
     present = [value for value in values if value is not None]
     return max(present) if present else None
 
 
-def _or_nan(value: Optional[float]) -> float:
+def _or_nan(value: float | None) -> float:
     return NAN if value is None else value

@@ -5,10 +5,12 @@ content type text/csv, missing values as empty fields. Response: JSON
 `{"component": str, "confidence": float in [0,1], "horizon_days": number}` (also accepted:
 `{"predictions": [{...}]}` and a CSV line `component,confidence,horizon_days`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import orjson
 
@@ -19,8 +21,17 @@ ACCEPT = "application/json"
 DEFAULT_CONFIDENCE_THRESHOLD = 0.8
 
 
-COMPONENTS = ("none", "cooling_system", "battery_electrical", "fuel_system", "engine",
-              "turbocharger", "aftertreatment", "brakes", "transmission")
+COMPONENTS = (
+    "none",
+    "cooling_system",
+    "battery_electrical",
+    "fuel_system",
+    "engine",
+    "turbocharger",
+    "aftertreatment",
+    "brakes",
+    "transmission",
+)
 
 
 class PredictionUnparsable(ValueError):
@@ -35,9 +46,13 @@ class Prediction:
 
     def to_item(self, vehicle_id: str, predicted_at_ms: int) -> dict:
         """predicted_failures item (contracts.md); floats (the handler converts to Decimal)."""
-        return {"vehicle_id": vehicle_id, "predicted_at": int(predicted_at_ms),
-                "component": self.component, "confidence": self.confidence,
-                "horizon_days": self.horizon_days}
+        return {
+            "vehicle_id": vehicle_id,
+            "predicted_at": int(predicted_at_ms),
+            "component": self.component,
+            "confidence": self.confidence,
+            "horizon_days": self.horizon_days,
+        }
 
 
 def to_csv(features: Mapping[str, float]) -> str:
@@ -65,8 +80,7 @@ def parse_prediction(body: bytes | str | Mapping) -> Prediction:
             parsed = _csv_prediction(text)
     else:
         parsed = body
-    if isinstance(parsed, Mapping) and isinstance(parsed.get("predictions"), list) \
-            and parsed["predictions"]:
+    if isinstance(parsed, Mapping) and isinstance(parsed.get("predictions"), list) and parsed["predictions"]:
         parsed = parsed["predictions"][0]
     if not isinstance(parsed, Mapping):
         raise PredictionUnparsable(f"expected a JSON object, got {type(parsed).__name__}")

@@ -8,13 +8,14 @@ ts - predicted_at < PREDICTION_INTERVAL_MS (`blocks`; a later prediction blocks 
 `maybe_scored` tells from the stored readings alone whether a blocking prediction can exist;
 `ScoredMemory` is a container's bounded memory of the predictions it knows of. Times are epoch ms.
 """
+
 from __future__ import annotations
 
 import zlib
 from collections import OrderedDict
-from typing import Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
 
-WINDOW_MS = 30 * 60_000            # the model was trained on 30-minute windows
+WINDOW_MS = 30 * 60_000  # the model was trained on 30-minute windows
 PREDICTION_INTERVAL_MS = 3_600_000
 MIN_WINDOW_SPAN_MIN = 20
 # A vehicle is first scored when its window spans MIN_WINDOW_SPAN_MIN plus its own share of
@@ -58,8 +59,9 @@ def blocks(predicted_at_ms: int, ts_ms: int) -> bool:
     return ts_ms - predicted_at_ms < PREDICTION_INTERVAL_MS
 
 
-def maybe_scored(ts_ms: int, times_ms: Sequence[int], ids: Sequence[str], inserted: set[str],
-                 span_min: float = MIN_WINDOW_SPAN_MIN) -> bool:
+def maybe_scored(
+    ts_ms: int, times_ms: Sequence[int], ids: Sequence[str], inserted: set[str], span_min: float = MIN_WINDOW_SPAN_MIN
+) -> bool:
     """Could a prediction that blocks scoring the reading at ts_ms exist, judged from the vehicle's
     readings since ts_ms - LOOKBACK_MS (`times_ms` ascending, their record_`ids`)?
 
@@ -99,7 +101,7 @@ class ScoredMemory:
         cached = self._scored.get(vehicle_id)
         return cached is not None and cached != ts_ms and 0 <= ts_ms - cached < PREDICTION_INTERVAL_MS
 
-    def get(self, vehicle_id: str, default: Optional[int] = None) -> Optional[int]:
+    def get(self, vehicle_id: str, default: int | None = None) -> int | None:
         """The remembered predicted_at of the vehicle, else default."""
         return self._scored.get(vehicle_id, default)
 

@@ -18,6 +18,7 @@ docstring, and test the behaviour through boto3 against the emulator (tests/runt
 
 Local data retention (FLEETTAP_LOCAL_RETENTION_S) is described in `retention`.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -33,11 +34,33 @@ from harness.emulator.patches.registry import (
 )
 
 # Applied in this order. `core` first: it stops moto tracking model instances before others make any.
-SERVICE_MODULES = ("core", "cloudwatch", "dynamodb", "dynamodbstreams", "elasticache", "kinesis", "lambda_",
-                   "rds", "s3", "sns", "sqs", "stepfunctions")
+SERVICE_MODULES = (
+    "core",
+    "cloudwatch",
+    "dynamodb",
+    "dynamodbstreams",
+    "elasticache",
+    "kinesis",
+    "lambda_",
+    "rds",
+    "s3",
+    "sns",
+    "sqs",
+    "stepfunctions",
+)
 
-__all__ = ["EMULATOR_PATCHES", "SERVICE_MODULES", "SUPPORTED_MOTO", "Patch", "PatchSet", "UnsupportedMotoVersion",
-           "apply_all", "load_all", "patch", "undo_all"]
+__all__ = [
+    "EMULATOR_PATCHES",
+    "SERVICE_MODULES",
+    "SUPPORTED_MOTO",
+    "Patch",
+    "PatchSet",
+    "UnsupportedMotoVersion",
+    "apply_all",
+    "load_all",
+    "patch",
+    "undo_all",
+]
 
 
 def load_all() -> PatchSet:

@@ -1,4 +1,5 @@
 """CloudWatch: datapoints kept only within the local retention (see `retention`)."""
+
 from __future__ import annotations
 
 from collections import deque

@@ -1,4 +1,5 @@
 """moto core and server: model instance tracking and request dispatch."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """DynamoDB tables: TTL expiry within the local retention, and Query reading one partition."""
+
 from __future__ import annotations
 
 import inspect

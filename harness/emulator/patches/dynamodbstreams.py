@@ -4,6 +4,7 @@ AWS keeps stream records 24 h; the emulator keeps them min(local retention, 24 h
 One lock, STREAMS_LOCK, covers trims, appends and reads: moto numbers a record
 `starting_sequence_number + len(items)`, which a trim changes in two steps.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,7 +29,8 @@ def trim_dynamodb_stream(stream_shard: Any, now: float | None = None) -> int:
     what they were (moto numbers a record `starting_sequence_number + its index`).
     """
     cutoff = (now if now is not None else retention.now()) - retention.effective_retention_s(
-        DYNAMODB_STREAMS_RETENTION_S)
+        DYNAMODB_STREAMS_RETENTION_S
+    )
     items = stream_shard.items
     dropped = 0
     while dropped < len(items) and getattr(items[dropped], "fleettap_created_at", cutoff) < cutoff:
@@ -72,12 +74,13 @@ def get_from_oldest_held(fn: Any, self: StreamShard, start: int, quantity: int) 
     with STREAMS_LOCK:
         trim_dynamodb_stream(self)
         offset = max(0, int(start) - self.starting_sequence_number)
-        return [record.to_json() for record in self.items[offset:offset + quantity]]
+        return [record.to_json() for record in self.items[offset : offset + quantity]]
 
 
 @patch(target=streams.ShardIterator.__init__)
-def self_describing_iterator(fn: Any, self: Any, streams_backend: Any, stream_shard: Any, shard_iterator_type: str,
-                             sequence_number: Any = None) -> None:
+def self_describing_iterator(
+    fn: Any, self: Any, streams_backend: Any, stream_shard: Any, shard_iterator_type: str, sequence_number: Any = None
+) -> None:
     """DynamoDB Streams GetShardIterator: the iterator id encodes its position.
 
     Gap: each iterator gets a 632-character random id and is stored in a dict that is never pruned
@@ -89,8 +92,13 @@ def self_describing_iterator(fn: Any, self: Any, streams_backend: Any, stream_sh
     with STREAMS_LOCK:
         if shard_iterator_type in ("TRIM_HORIZON", "LATEST"):
             trim_dynamodb_stream(stream_shard)
-        fn(self, streams_backend, stream_shard, shard_iterator_type,
-           int(sequence_number) if sequence_number is not None else None)
+        fn(
+            self,
+            streams_backend,
+            stream_shard,
+            shard_iterator_type,
+            int(sequence_number) if sequence_number is not None else None,
+        )
     self.id = base64.urlsafe_b64encode(f"{_ITERATOR_PREFIX}:{self.sequence_number}".encode()).decode()
 
 
@@ -121,7 +129,8 @@ def _ignore_assignment(self: Any, value: Any) -> None:
 
 
 patch(streams.DynamoDBStreamsBackend, "shard_iterators", pass_target=False)(
-    property(_no_stored_iterators, _ignore_assignment))
+    property(_no_stored_iterators, _ignore_assignment)
+)
 
 
 @patch(streams.DynamoDBStreamsBackend, "get_records", pass_target=False)

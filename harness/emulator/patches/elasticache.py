@@ -1,4 +1,5 @@
 """ElastiCache: replication group member clusters, and DeleteCacheSubnetGroup."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,6 +10,7 @@ from moto.elasticache.models import ElastiCacheBackend
 from moto.elasticache.responses import ElastiCacheResponse
 
 from harness.emulator.patches.registry import patch
+
 
 @patch(target=ElastiCacheBackend.create_replication_group)
 def create_member_clusters(fn: Any, self: ElastiCacheBackend, **kwargs: Any) -> Any:
@@ -31,36 +33,52 @@ def create_member_clusters(fn: Any, self: ElastiCacheBackend, **kwargs: Any) -> 
     while len(group.member_clusters) < wanted:
         index = len(group.member_clusters)
         cluster_id = f"{group.replication_group_id}-{index + 1:0>3}"
-        node_group["node_group_members"].append({
-            "cache_cluster_id": cluster_id,
-            "cache_node_id": node_group["node_group_id"],
-            "read_endpoint": {"address": f"{cluster_id}.{domain}", "port": group.port},
-            "preferred_availability_zone": azs[index] if index < len(azs) else "us-east-1b",
-            "current_role": "replica",
-        })
+        node_group["node_group_members"].append(
+            {
+                "cache_cluster_id": cluster_id,
+                "cache_node_id": node_group["node_group_id"],
+                "read_endpoint": {"address": f"{cluster_id}.{domain}", "port": group.port},
+                "preferred_availability_zone": azs[index] if index < len(azs) else "us-east-1b",
+                "current_role": "replica",
+            }
+        )
         group.member_clusters.append(cluster_id)
     for index, cluster_id in enumerate(group.member_clusters):
         if cluster_id in self.cache_clusters:
             continue
         member = node_group["node_group_members"][index]
         cluster = self.create_cache_cluster(
-            cache_cluster_id=cluster_id, replication_group_id=group.replication_group_id,
-            az_mode="single-az", preferred_availability_zone=member.get("preferred_availability_zone"),
-            num_cache_nodes=1, cache_node_type=group.cache_node_type, engine=group.engine,
+            cache_cluster_id=cluster_id,
+            replication_group_id=group.replication_group_id,
+            az_mode="single-az",
+            preferred_availability_zone=member.get("preferred_availability_zone"),
+            num_cache_nodes=1,
+            cache_node_type=group.cache_node_type,
+            engine=group.engine,
             engine_version=kwargs.get("engine_version"),
             cache_parameter_group_name=kwargs.get("cache_parameter_group_name"),
             cache_subnet_group_name=kwargs.get("cache_subnet_group_name"),
-            transit_encryption_enabled=group.transit_encryption_enabled, network_type=group.network_type,
-            ip_discovery=group.ip_discovery, snapshot_name=None,
-            preferred_maintenance_window=kwargs.get("preferred_maintenance_window"), port=group.port,
+            transit_encryption_enabled=group.transit_encryption_enabled,
+            network_type=group.network_type,
+            ip_discovery=group.ip_discovery,
+            snapshot_name=None,
+            preferred_maintenance_window=kwargs.get("preferred_maintenance_window"),
+            port=group.port,
             notification_topic_arn=kwargs.get("notification_topic_arn"),
             auto_minor_version_upgrade=kwargs.get("auto_minor_version_upgrade"),
             snapshot_retention_limit=kwargs.get("snapshot_retention_limit"),
-            snapshot_window=kwargs.get("snapshot_window"), auth_token=kwargs.get("auth_token"),
-            outpost_mode=None, preferred_outpost_arn=None, preferred_availability_zones=[],
+            snapshot_window=kwargs.get("snapshot_window"),
+            auth_token=kwargs.get("auth_token"),
+            outpost_mode=None,
+            preferred_outpost_arn=None,
+            preferred_availability_zones=[],
             cache_security_group_names=kwargs.get("cache_security_group_names") or [],
-            security_group_ids=kwargs.get("security_group_ids") or [], tags=[], snapshot_arns=[],
-            preferred_outpost_arns=[], log_delivery_configurations=[], cache_node_ids_to_remove=[],
+            security_group_ids=kwargs.get("security_group_ids") or [],
+            tags=[],
+            snapshot_arns=[],
+            preferred_outpost_arns=[],
+            log_delivery_configurations=[],
+            cache_node_ids_to_remove=[],
             cache_node_ids_to_reboot=[],
         )
         # Shapes the DescribeCacheClusters serializer reads (structures, not plain names).
@@ -68,15 +86,17 @@ def create_member_clusters(fn: Any, self: ElastiCacheBackend, **kwargs: Any) -> 
             "CacheParameterGroupName": kwargs.get("cache_parameter_group_name") or "default.redis7",
             "ParameterApplyStatus": "in-sync",
         }
-        cluster.security_groups = [{"SecurityGroupId": sg, "Status": "active"}
-                                   for sg in kwargs.get("security_group_ids") or []]
+        cluster.security_groups = [
+            {"SecurityGroupId": sg, "Status": "active"} for sg in kwargs.get("security_group_ids") or []
+        ]
         cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
     return group
 
 
 @patch(target=ElastiCacheBackend.delete_replication_group)
-def delete_with_members(fn: Any, self: ElastiCacheBackend, replication_group_id: str,
-                        retain_primary_cluster: bool | None) -> Any:
+def delete_with_members(
+    fn: Any, self: ElastiCacheBackend, replication_group_id: str, retain_primary_cluster: bool | None
+) -> Any:
     """ElastiCache DeleteReplicationGroup: the group and its members go at once.
 
     Gap: moto only flips the group's status to `deleting` and never removes it (nor the member

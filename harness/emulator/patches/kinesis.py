@@ -4,6 +4,7 @@ One lock, KINESIS_LOCK, covers trims and every write and read of a stream: moto'
 reads the last sequence number and then inserts, so two concurrent PutRecords calls could otherwise
 hand out the same number.
 """
+
 from __future__ import annotations
 
 import threading
@@ -35,6 +36,7 @@ def create_stream_with_tags(fn: Any, self: KinesisResponse) -> Any:
 
 
 # ------------------------------------------------------------------------------------ retention
+
 
 def trim_kinesis_shard(shard: Any, retention_s: float, now: float | None = None) -> int:
     """Drop the shard's records older than `retention_s`; returns how many were dropped.
@@ -88,8 +90,9 @@ def put_record_after_trim_horizon(fn: Any, self: Shard, partition_key: str, data
 
 
 @patch(target=KinesisBackend.put_record)
-def put_record_trims(fn: Any, self: KinesisBackend, stream_arn: str, stream_name: str, *args: Any,
-                     **kwargs: Any) -> Any:
+def put_record_trims(
+    fn: Any, self: KinesisBackend, stream_arn: str, stream_name: str, *args: Any, **kwargs: Any
+) -> Any:
     """Kinesis PutRecord: records older than the retention are trimmed first.
 
     Gap: moto keeps every record forever (AWS trims after RetentionPeriodHours), so a long run grows
@@ -113,8 +116,9 @@ def put_records_trims(fn: Any, self: KinesisBackend, stream_arn: str, stream_nam
 
 
 @patch(target=KinesisBackend.get_shard_iterator)
-def get_shard_iterator_after_trim(fn: Any, self: KinesisBackend, stream_arn: str | None, stream_name: str | None,
-                                  *args: Any, **kwargs: Any) -> Any:
+def get_shard_iterator_after_trim(
+    fn: Any, self: KinesisBackend, stream_arn: str | None, stream_name: str | None, *args: Any, **kwargs: Any
+) -> Any:
     """Kinesis GetShardIterator: TRIM_HORIZON is the oldest record still inside the retention.
 
     Gap: moto keeps every record forever, so TRIM_HORIZON would start at records AWS no longer has.
@@ -126,8 +130,9 @@ def get_shard_iterator_after_trim(fn: Any, self: KinesisBackend, stream_arn: str
 
 
 @patch(target=KinesisBackend.get_records)
-def get_records_after_trim(fn: Any, self: KinesisBackend, stream_arn: str | None, shard_iterator: str,
-                           limit: int | None) -> Any:
+def get_records_after_trim(
+    fn: Any, self: KinesisBackend, stream_arn: str | None, shard_iterator: str, limit: int | None
+) -> Any:
     """Kinesis GetRecords: an iterator before the oldest record held reads from that record on.
 
     Gap: moto keeps every record forever, so a reader could get records AWS has trimmed. Fix: trim
@@ -141,6 +146,7 @@ def get_records_after_trim(fn: Any, self: KinesisBackend, stream_arn: str | None
 
 
 # ------------------------------------------------------------------------------------ shard reads
+
 
 @patch(target=Shard.get_max_sequence_number, pass_target=False)
 def last_sequence_number(self: Shard) -> int:

@@ -4,6 +4,7 @@ moto neither stores nor returns DeadLetterConfig (the async-invoke DLQ every fun
 LoggingConfig (JSON logs into the function's KMS-encrypted log group), and ignores updates of
 TracingConfig and KMSKeyArn, so every plan would show a diff on all functions.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,9 @@ from harness.emulator.patches.registry import patch
 
 
 @patch(target=LambdaFunction.__init__)
-def keep_dead_letter_and_logging_config(fn: Any, self: LambdaFunction, account_id: str, spec: dict[str, Any],
-                                        region: str, version: Any = 1) -> None:
+def keep_dead_letter_and_logging_config(
+    fn: Any, self: LambdaFunction, account_id: str, spec: dict[str, Any], region: str, version: Any = 1
+) -> None:
     """Lambda CreateFunction: DeadLetterConfig and LoggingConfig are stored.
 
     Gap: moto drops both from the CreateFunction request. Fix: keep them on the function.

@@ -1,4 +1,5 @@
 """RDS: Serverless v1 scaling info only where it applies, and Performance Insights settings kept."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -41,9 +42,12 @@ def create_with_performance_insights(fn: Any, self: DBInstance, *args: Any, **kw
     fn(self, *args, **kwargs)
     if not hasattr(self, "performance_insights_enabled"):
         self.performance_insights_enabled = False
-    _set_performance_insights(self, kwargs.get("enable_performance_insights"),
-                              kwargs.get("performance_insights_kms_key_id"),
-                              kwargs.get("performance_insights_retention_period"))
+    _set_performance_insights(
+        self,
+        kwargs.get("enable_performance_insights"),
+        kwargs.get("performance_insights_kms_key_id"),
+        kwargs.get("performance_insights_retention_period"),
+    )
 
 
 @patch(target=DBInstance.update)
@@ -53,7 +57,10 @@ def modify_performance_insights(fn: Any, self: DBInstance, *args: Any, **kwargs:
     Gap: moto ignores (and cannot take) `enable_performance_insights` on update. Fix: apply the
     Performance Insights settings, then let moto apply the rest.
     """
-    _set_performance_insights(self, kwargs.pop("enable_performance_insights", None),
-                              kwargs.get("performance_insights_kms_key_id"),
-                              kwargs.get("performance_insights_retention_period"))
+    _set_performance_insights(
+        self,
+        kwargs.pop("enable_performance_insights", None),
+        kwargs.get("performance_insights_kms_key_id"),
+        kwargs.get("performance_insights_retention_period"),
+    )
     fn(self, *args, **kwargs)

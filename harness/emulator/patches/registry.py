@@ -24,13 +24,14 @@ Every patch is written against one moto minor version, `SUPPORTED_MOTO`. `PatchS
 the installed moto once per process (`ensure_supported_moto`) and refuses another version with
 `UnsupportedMotoVersion` before any patch is applied, rather than patching code it was not written for.
 """
+
 from __future__ import annotations
 
 import importlib
 import inspect
 import threading
-from collections.abc import MutableMapping
-from typing import Any, Callable
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 SUPPORTED_MOTO = "5.2."  # every patch module was written against moto 5.2.x (requirements pin 5.2.5)
 
@@ -49,7 +50,8 @@ def check_moto_version(version: str) -> None:
         raise UnsupportedMotoVersion(
             f"the fleettap emulator patches (harness/emulator/patches) target moto {SUPPORTED_MOTO}x, "
             f"found moto {version}: they replace moto internals by name, so install moto {SUPPORTED_MOTO}x "
-            f"(requirements) or port every patch module to {version} and update SUPPORTED_MOTO")
+            f"(requirements) or port every patch module to {version} and update SUPPORTED_MOTO"
+        )
 
 
 def ensure_supported_moto() -> None:
@@ -99,10 +101,18 @@ class Patch:
     original's kind (staticmethod, classmethod, property getter); `self.new` is the value installed.
     """
 
-    applied_patches: list["Patch"] = []
+    applied_patches: list[Patch] = []
 
-    def __init__(self, owner: Any, name: str, new: Any, *, pass_target: bool = False, doc: str | None = None,
-                 on_apply: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        owner: Any,
+        name: str,
+        new: Any,
+        *,
+        pass_target: bool = False,
+        doc: str | None = None,
+        on_apply: Callable[[], None] | None = None,
+    ) -> None:
         self.owner, self.name = owner, name
         self.replacement, self.pass_target = new, pass_target
         self.doc = doc if doc is not None else getattr(new, "__doc__", None)
@@ -115,7 +125,7 @@ class Patch:
         owner = getattr(self.owner, "__qualname__", None) or getattr(self.owner, "__name__", type(self.owner).__name__)
         return f"Patch({owner}.{self.name}, {'applied' if self.is_applied else 'not applied'})"
 
-    def apply(self) -> "Patch":
+    def apply(self) -> Patch:
         """Install the replacement; a no-op when this patch is already applied (idempotent)."""
         with _lock:
             if self.is_applied:
@@ -132,14 +142,16 @@ class Patch:
             self.on_apply()
         return self
 
-    def undo(self) -> "Patch":
+    def undo(self) -> Patch:
         """Restore the original (remove the attribute if the patch added it); a no-op when not applied."""
         with _lock:
             if not self.is_applied:
                 return self
             if _read(self.owner, self.name) is not self.new:
-                raise RuntimeError(f"{self!r}: the attribute was replaced again after this patch was applied; "
-                                   "undo the later patch first")
+                raise RuntimeError(
+                    f"{self!r}: the attribute was replaced again after this patch was applied; "
+                    "undo the later patch first"
+                )
             if self.old is _MISSING:
                 _remove(self.owner, self.name)
             else:
@@ -155,8 +167,9 @@ def _defining_owner(target: Any) -> tuple[Any, str]:
     qualname = getattr(function, "__qualname__", None)
     module_name = getattr(function, "__module__", None)
     if not qualname or not module_name or "<locals>" in qualname:
-        raise TypeError(f"cannot tell which class defines {target!r}: pass the owner and the name, "
-                        "@patch(Owner, 'name')")
+        raise TypeError(
+            f"cannot tell which class defines {target!r}: pass the owner and the name, @patch(Owner, 'name')"
+        )
     owner: Any = importlib.import_module(module_name)
     *path, name = qualname.split(".")
     for part in path:
@@ -174,6 +187,7 @@ def _replacement(raw: Any, fn: Any, pass_target: bool) -> Any:
         original = raw
     function: Any = fn
     if pass_target:
+
         def function(*args: Any, **kwargs: Any) -> Any:
             return fn(original, *args, **kwargs)
 
@@ -203,8 +217,14 @@ class PatchSet:
         self.patches.append(patch)
         return patch
 
-    def patch(self, target: Any, name: str | None = None, *, pass_target: bool = True,
-              on_apply: Callable[[], None] | None = None) -> Callable[[Any], Any]:
+    def patch(
+        self,
+        target: Any,
+        name: str | None = None,
+        *,
+        pass_target: bool = True,
+        on_apply: Callable[[], None] | None = None,
+    ) -> Callable[[Any], Any]:
         """Decorator registering a patch (applied by `apply()`, not at import): see the module docstring.
 
         `patch(Class.method)` replaces the method where it is defined; `patch(Owner, "name")` replaces
@@ -212,11 +232,13 @@ class PatchSet:
         original first; adding a missing attribute requires `pass_target=False`. The decorated
         object is returned unchanged; a function also gets a `.patch` attribute (its `Patch`).
         """
+
         def decorate(fn: Any) -> Any:
             owner, attribute = (target, name) if name is not None else _defining_owner(target)
             if pass_target and _inherited(owner, attribute) is _MISSING:
-                raise AttributeError(f"{owner!r} has no attribute {attribute!r} to pass to {fn!r}: "
-                                     "use pass_target=False to add it")
+                raise AttributeError(
+                    f"{owner!r} has no attribute {attribute!r} to pass to {fn!r}: use pass_target=False to add it"
+                )
             registered = self.add(Patch(owner, attribute, fn, pass_target=pass_target, on_apply=on_apply))
             try:
                 fn.patch = registered

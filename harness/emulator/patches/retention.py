@@ -26,6 +26,7 @@ periods and every item, as plain moto does). With it:
 Trimming is done lazily, on the writes and reads of the resource concerned (O(1) per call when
 nothing is due), so there is no background thread; an idle resource keeps its data until touched.
 """
+
 from __future__ import annotations
 
 import os

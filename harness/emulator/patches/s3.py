@@ -1,4 +1,5 @@
 """S3: bucket policy checks that read IAM's shapes and conditions."""
+
 from __future__ import annotations
 
 import fnmatch

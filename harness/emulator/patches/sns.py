@@ -1,4 +1,5 @@
 """SNS: bounded published-message history, and one signing certificate per region."""
+
 from __future__ import annotations
 
 import base64
@@ -55,8 +56,14 @@ def one_signing_key_per_region(fn: Any, self: Subscription) -> Any:
         return _keys[region]
 
 
-def _first_envelope(original: Any, subscription: Subscription, message: str, message_id: str, subject: str | None,
-                    message_attributes: dict[str, Any] | None) -> dict[str, Any]:
+def _first_envelope(
+    original: Any,
+    subscription: Subscription,
+    message: str,
+    message_id: str,
+    subject: str | None,
+    message_attributes: dict[str, Any] | None,
+) -> dict[str, Any]:
     """moto's own envelope, pointing at the region's one certificate; remembered as the template."""
     post_data = original(subscription, message, message_id, subject, message_attributes)
     region = subscription.topic.sns_backend.region_name
@@ -67,14 +74,19 @@ def _first_envelope(original: Any, subscription: Subscription, message: str, mes
         sns_backends[DEFAULT_ACCOUNT_ID][region]._message_public_keys.pop(name, None)
         post_data["SigningCertURL"] = f"{url_base}/{canonical}"
     with _signing_lock:
-        _templates[subscription.arn] = {k: v for k, v in post_data.items()
-                                        if k not in ("Subject", "MessageAttributes")}
+        _templates[subscription.arn] = {k: v for k, v in post_data.items() if k not in ("Subject", "MessageAttributes")}
     return post_data
 
 
 @patch(target=Subscription.get_post_data)
-def signed_envelope_from_template(fn: Any, self: Subscription, message: str, message_id: str, subject: str | None,
-                                  message_attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+def signed_envelope_from_template(
+    fn: Any,
+    self: Subscription,
+    message: str,
+    message_id: str,
+    subject: str | None,
+    message_attributes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """SNS delivery envelope: built from the subscription's first one instead of a new certificate.
 
     Gap: moto builds and signs a new X.509 certificate for every delivery, which was most of the
@@ -86,11 +98,18 @@ def signed_envelope_from_template(fn: Any, self: Subscription, message: str, mes
     if template is None or template.get("SignatureVersion") != "2" or template.get("TopicArn") != self.topic.arn:
         return _first_envelope(fn, self, message, message_id, subject, message_attributes)
     timestamp = iso_8601_datetime_with_milliseconds()
-    string_to_sign = (f"Message\n{message}\nMessageId\n{message_id}\nTimestamp\n{timestamp}\n"
-                      f"TopicArn\n{self.topic.arn}\nType\nNotification\n")
+    string_to_sign = (
+        f"Message\n{message}\nMessageId\n{message_id}\nTimestamp\n{timestamp}\n"
+        f"TopicArn\n{self.topic.arn}\nType\nNotification\n"
+    )
     signature = self.private_key().sign(string_to_sign.encode("UTF-8"), padding.PKCS1v15(), hashes.SHA256())
-    post_data = dict(template, MessageId=message_id, Message=message, Timestamp=timestamp,
-                     Signature=base64.b64encode(signature).decode("utf-8"))
+    post_data = dict(
+        template,
+        MessageId=message_id,
+        Message=message,
+        Timestamp=timestamp,
+        Signature=base64.b64encode(signature).decode("utf-8"),
+    )
     if subject:
         post_data["Subject"] = subject
     if message_attributes:

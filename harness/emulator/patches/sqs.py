@@ -1,4 +1,5 @@
 """SQS: queue attributes as the provider compares them, and bounded deleted-handle history."""
+
 from __future__ import annotations
 
 import json

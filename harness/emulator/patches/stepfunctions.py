@@ -4,6 +4,7 @@ The interpreter patches (a port of LocalStack's interpreter, as moto's is) let t
 workflow's DISTRIBUTED Map run locally as it does on AWS. They only change how the interpreter parses
 and evaluates a definition; the definition stored and returned by DescribeStateMachine is untouched.
 """
+
 from __future__ import annotations
 
 import base64
@@ -36,8 +37,10 @@ BATCHER_MARKER = " fleettap-item-batcher:"  # then base64(JSON): the grammar kee
 
 # ------------------------------------------------------------------------------------ control plane
 
+
 def asl_diagnostics(definition: str) -> list[dict[str, str]]:
     """Structural ASL checks (the subset the provider relies on): JSON, StartAt, transitions."""
+
     def error(code: str, message: str, location: str = "/") -> dict[str, str]:
         return {"severity": "ERROR", "code": code, "message": message, "location": location}
 
@@ -50,8 +53,9 @@ def asl_diagnostics(definition: str) -> list[dict[str, str]]:
         return [error("SCHEMA_VALIDATION_FAILED", "States must be a non-empty object", "/States")]
     found = []
     if document.get("StartAt") not in states:
-        found.append(error("MISSING_TRANSITION_TARGET", f"StartAt {document.get('StartAt')!r} is not a state",
-                           "/StartAt"))
+        found.append(
+            error("MISSING_TRANSITION_TARGET", f"StartAt {document.get('StartAt')!r} is not a state", "/StartAt")
+        )
     for name, state in states.items():
         targets = [state.get("Next")] + [c.get("Next") for c in state.get("Catch", []) + state.get("Choices", [])]
         targets.append(state.get("Default"))
@@ -86,12 +90,13 @@ def list_state_machine_versions(self: StepFunctionResponse) -> Any:
     """
     machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
     versions = sorted(getattr(machine, "versions", {}).values(), key=lambda v: v.version, reverse=True)
-    return ActionResult({"stateMachineVersions": [
-        {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in versions
-    ]})
+    return ActionResult(
+        {"stateMachineVersions": [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in versions]}
+    )
 
 
 # ------------------------------------------------------------------------------------ interpreter
+
 
 def rewrite_definition(definition: str) -> str:
     """The definition moto can parse: ItemBatcher moved into the ItemProcessor comment, integer
@@ -118,8 +123,11 @@ def _rewrite_states(machine: dict) -> bool:
             processor = state.get("ItemProcessor") or state.get("Iterator")
             batcher = state.pop("ItemBatcher", None)
             if batcher is not None and isinstance(processor, dict):
-                processor["Comment"] = (processor.get("Comment") or "") + BATCHER_MARKER + base64.b64encode(
-                    json.dumps(batcher).encode()).decode()
+                processor["Comment"] = (
+                    (processor.get("Comment") or "")
+                    + BATCHER_MARKER
+                    + base64.b64encode(json.dumps(batcher).encode()).decode()
+                )
                 changed = True
             if isinstance(processor, dict):
                 changed = _rewrite_states(processor) or changed
@@ -165,8 +173,11 @@ def batch_items(items: list, batcher: dict, state_input: Any) -> list[dict]:
     batches: list[list] = []
     for item in items:
         current = batches[-1] if batches else None
-        if current is None or len(current) >= size or (
-                max_bytes and len(json.dumps(current + [item])) > int(max_bytes)):
+        if (
+            current is None
+            or len(current) >= size
+            or (max_bytes and len(json.dumps(current + [item])) > int(max_bytes))
+        ):
             batches.append([item])
         else:
             current.append(item)
@@ -186,12 +197,20 @@ def fail_beyond_tolerance(env: Any, eval_input: Any) -> None:
     if failed <= count or (total and failed * 100.0 / total <= percentage):
         return
     error_name = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
-    cause = (f"The number of failed items ({failed} of {total}) exceeds the tolerated failure threshold "
-             f"({count} items, {percentage}%).")
-    raise FailureEventException(failure_event=FailureEvent(
-        env=env, error_name=error_name, event_type=HistoryEventType.MapRunFailed,
-        event_details=EventDetails(mapRunFailedEventDetails=MapRunFailedEventDetails(
-            error=error_name.error_name, cause=cause))))
+    cause = (
+        f"The number of failed items ({failed} of {total}) exceeds the tolerated failure threshold "
+        f"({count} items, {percentage}%)."
+    )
+    raise FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=error_name,
+            event_type=HistoryEventType.MapRunFailed,
+            event_details=EventDetails(
+                mapRunFailedEventDetails=MapRunFailedEventDetails(error=error_name.error_name, cause=cause)
+            ),
+        )
+    )
 
 
 @patch(target=DistributedIterationComponent._map_run)
@@ -224,8 +243,7 @@ def result_writer_files(env: Any, resource_runtime_part: Any, state_credentials:
     """
     parameters = dict(env.stack.pop())
     results = env.stack.pop()
-    s3 = ResourceEvalS3._get_s3_client(resource_runtime_part=resource_runtime_part,
-                                       state_credentials=state_credentials)
+    s3 = ResourceEvalS3._get_s3_client(resource_runtime_part=resource_runtime_part, state_credentials=state_credentials)
     record = env.map_run_record_pool_manager.get_all()[-1]
     map_run_uuid = record.map_run_arn.split(":")[-1]
     prefix = parameters.get("Prefix") or ""
@@ -237,12 +255,19 @@ def result_writer_files(env: Any, resource_runtime_part: Any, state_credentials:
     records: dict[str, list] = {"FAILED": [], "SUCCEEDED": []}
     for index, output in enumerate(results if isinstance(results, list) else []):
         status = "FAILED" if output is None else "SUCCEEDED"  # moto's output of a failed child
-        records[status].append({
-            "ExecutionArn": f"{execution_prefix}:{index}", "Name": str(index), "Input": "{}",
-            "InputDetails": {"Included": True}, "RedriveCount": 0, "RedriveStatus": "NOT_REDRIVABLE",
-            "StateMachineArn": record.map_state_machine_arn, "Status": status,
-            **({"Output": json.dumps(output), "OutputDetails": {"Included": True}} if output is not None else {}),
-        })
+        records[status].append(
+            {
+                "ExecutionArn": f"{execution_prefix}:{index}",
+                "Name": str(index),
+                "Input": "{}",
+                "InputDetails": {"Included": True},
+                "RedriveCount": 0,
+                "RedriveStatus": "NOT_REDRIVABLE",
+                "StateMachineArn": record.map_state_machine_arn,
+                "Status": status,
+                **({"Output": json.dumps(output), "OutputDetails": {"Included": True}} if output is not None else {}),
+            }
+        )
     for status, rows in records.items():
         if rows:
             result_key = f"{prefix}{map_run_uuid}/{status}_0.json"

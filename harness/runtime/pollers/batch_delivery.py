@@ -11,12 +11,14 @@ The rules Lambda applies to Kinesis and DynamoDB Streams mappings:
   record is older than `MaximumRecordAgeInSeconds` (-1 = never); the batch then goes to the
   on-failure destination (if any) and the shard moves on.
 """
+
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from harness.runtime.workers import InvocationResult
 
@@ -25,7 +27,7 @@ from harness.runtime.workers import InvocationResult
 class FetchedRecord:
     sequence_number: str
     partition_key: str
-    arrival_s: float          # epoch seconds the record entered the stream
+    arrival_s: float  # epoch seconds the record entered the stream
     event_record: dict = field(repr=False)
 
 
@@ -66,9 +68,16 @@ def index_of_lowest_failure(batch: list[FetchedRecord], payload: Any) -> int | N
     return min(indexes)
 
 
-def deliver(batch: list[FetchedRecord], invoke: Invoke, policy: RetryPolicy, discard: Discard,
-            stats: DeliveryStats, now: Callable[[], float] = time.time,
-            sleep: Callable[[float], None] = time.sleep, stopping: Callable[[], bool] = lambda: False) -> None:
+def deliver(
+    batch: list[FetchedRecord],
+    invoke: Invoke,
+    policy: RetryPolicy,
+    discard: Discard,
+    stats: DeliveryStats,
+    now: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    stopping: Callable[[], bool] = lambda: False,
+) -> None:
     pending: deque[tuple[list[FetchedRecord], int]] = deque([(batch, 0)])
     while pending:
         records, retries = pending.popleft()
@@ -98,7 +107,7 @@ def deliver(batch: list[FetchedRecord], invoke: Invoke, policy: RetryPolicy, dis
                 stats.discarded_records += len(failed)
                 discard(failed, condition, retries + 1, result)
             continue
-        sleep(min(0.05 * (2 ** retries), 1.0))
+        sleep(min(0.05 * (2**retries), 1.0))
         pending.appendleft((failed, retries + 1))
 
 

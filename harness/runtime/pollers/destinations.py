@@ -1,5 +1,6 @@
 """On-failure destinations of stream mappings: the invocation record Lambda sends to SQS or SNS
 when it gives up on a batch (the record describes the batch; it does not contain the data)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,9 @@ from harness.runtime.aws_clients import client
 log = logging.getLogger(__name__)
 
 
-def invocation_record(function_arn: str, batch_info: dict[str, Any], condition: str, attempts: int,
-                      result: Any) -> dict[str, Any]:
+def invocation_record(
+    function_arn: str, batch_info: dict[str, Any], condition: str, attempts: int, result: Any
+) -> dict[str, Any]:
     return {
         "requestContext": {
             "requestId": str(uuid.uuid4()),
@@ -28,13 +30,14 @@ def invocation_record(function_arn: str, batch_info: dict[str, Any], condition: 
             "functionError": getattr(result, "function_error", None) or "",
         },
         "version": "1.0",
-        "timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         **batch_info,
     }
 
 
-def send_to_on_failure_destination(mapping: Any, batch_info: dict[str, Any], condition: str, attempts: int,
-                                   result: Any, endpoint: str, region: str) -> None:
+def send_to_on_failure_destination(
+    mapping: Any, batch_info: dict[str, Any], condition: str, attempts: int, result: Any, endpoint: str, region: str
+) -> None:
     destination = mapping.on_failure_destination
     if not destination:
         return

@@ -2,6 +2,7 @@
 own EventBridge matcher). Lambda matches Kinesis patterns against the `kinesis` record properties
 with `data` decoded as JSON, SQS patterns against the record with `body` decoded as JSON, and
 DynamoDB patterns against the whole stream record. Several filters are OR-ed; no filter keeps all."""
+
 from __future__ import annotations
 
 import base64

@@ -1,5 +1,6 @@
 """The settings of one event source mapping, read live from moto's Lambda backend object, with the
 defaults AWS applies when Terraform leaves a setting out."""
+
 from __future__ import annotations
 
 import calendar

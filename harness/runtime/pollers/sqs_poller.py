@@ -11,12 +11,14 @@ moves them to the DLQ after `maxReceiveCount` receives. Messages dropped by `Fil
 deleted, as Lambda does. Several pollers run per mapping (`ScalingConfig.MaximumConcurrency`,
 default 2 locally).
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from harness.runtime.aws_clients import client
 from harness.runtime.pollers.filter_criteria import RecordFilter
@@ -75,8 +77,10 @@ class SqsPoller:
         self._queue_url = self._sqs.get_queue_url(QueueName=arn[5], QueueOwnerAWSAccountId=arn[4])["QueueUrl"]
         self._stop = threading.Event()
         concurrency = mapping.maximum_concurrency or DEFAULT_LOCAL_CONCURRENCY
-        self._threads = [threading.Thread(target=self._run, daemon=True, name=f"sqs-{mapping.uuid[:8]}-{i}")
-                         for i in range(concurrency)]
+        self._threads = [
+            threading.Thread(target=self._run, daemon=True, name=f"sqs-{mapping.uuid[:8]}-{i}")
+            for i in range(concurrency)
+        ]
         self.messages_deleted = 0
         self.invocations = 0
         self.function_errors = 0
@@ -125,8 +129,12 @@ class SqsPoller:
                 self._stop.wait(remaining)
                 wait_s = 0
             response = self._sqs.receive_message(
-                QueueUrl=self._queue_url, MaxNumberOfMessages=min(10, batch_size - len(batch)),
-                WaitTimeSeconds=wait_s, AttributeNames=["All"], MessageAttributeNames=["All"])
+                QueueUrl=self._queue_url,
+                MaxNumberOfMessages=min(10, batch_size - len(batch)),
+                WaitTimeSeconds=wait_s,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
             messages = response.get("Messages", [])
             batch.extend(sqs_event_record(m, self.mapping.event_source_arn, self._region) for m in messages)
             if not batch or wait_s == 0:
@@ -144,7 +152,11 @@ class SqsPoller:
             self.function_errors += int(result.failed)
             to_delete += succeeded_messages(kept, result, self.mapping.report_batch_item_failures)
         for start in range(0, len(to_delete), 10):
-            chunk = to_delete[start:start + 10]
-            self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=[
-                {"Id": str(index), "ReceiptHandle": message["receiptHandle"]} for index, message in enumerate(chunk)])
+            chunk = to_delete[start : start + 10]
+            self._sqs.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["receiptHandle"]} for index, message in enumerate(chunk)
+                ],
+            )
         self.messages_deleted += len(to_delete)

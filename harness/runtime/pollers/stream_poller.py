@@ -10,6 +10,7 @@ lane, so its records stay in order), deliver the lanes concurrently with
 processed or discarded its records. The mapping object is re-read every loop, so
 UpdateEventSourceMapping (batch size, enabled, ...) takes effect without a restart.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,9 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from harness.runtime.pollers.batch_delivery import DeliveryStats, FetchedRecord, RetryPolicy, deliver
 from harness.runtime.pollers.destinations import send_to_on_failure_destination
@@ -40,8 +42,9 @@ TIMINGS_KEPT = 256  # batches whose timings the status file summarises
 
 
 class StreamShardPoller:
-    def __init__(self, mapping: MappingView, source: Any, invoke: Callable[[str, dict], Any],
-                 endpoint: str, region: str) -> None:
+    def __init__(
+        self, mapping: MappingView, source: Any, invoke: Callable[[str, dict], Any], endpoint: str, region: str
+    ) -> None:
         self.mapping = mapping
         self.source = source
         self._invoke = invoke
@@ -58,8 +61,7 @@ class StreamShardPoller:
         # Per delivered batch: (records, oldest record's age when the poller first saw the batch,
         # time spent gathering it (batching window), time until every lane had processed it), ms.
         self.timings: deque[tuple[int, float, float, float]] = deque(maxlen=TIMINGS_KEPT)
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name=f"esm-{mapping.uuid[:8]}-{source.shard_id}")
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"esm-{mapping.uuid[:8]}-{source.shard_id}")
 
     def start(self) -> None:
         self._thread.start()
@@ -79,8 +81,9 @@ class StreamShardPoller:
                     self._stop.wait(IDLE_POLL_S)
                     continue
                 if iterator is None:
-                    iterator = self.source.iterator(self.mapping.starting_position, self.mapping.created_s,
-                                                    self.mapping.starting_position_timestamp)
+                    iterator = self.source.iterator(
+                        self.mapping.starting_position, self.mapping.created_s, self.mapping.starting_position_timestamp
+                    )
                 batch, iterator = self._gather(iterator)
                 if not batch:
                     self._stop.wait(self._poll_wait_s)
@@ -133,8 +136,14 @@ class StreamShardPoller:
             future.result()
         self.records_delivered += len(kept)
         oldest = min(record.arrival_s for record in batch)
-        self.timings.append((len(kept), (self._first_seen_s - oldest) * 1000,
-                             (started - self._first_seen_s) * 1000, (time.time() - started) * 1000))
+        self.timings.append(
+            (
+                len(kept),
+                (self._first_seen_s - oldest) * 1000,
+                (started - self._first_seen_s) * 1000,
+                (time.time() - started) * 1000,
+            )
+        )
 
     def timing_summary(self) -> dict[str, float]:
         """p50/p95 (ms) over the last batches: `seen` = age of a batch's oldest record when the
@@ -142,8 +151,10 @@ class StreamShardPoller:
         rows = list(self.timings)
         if not rows:
             return {}
-        summary: dict[str, float] = {"batches": len(rows),
-                                     "records_per_batch": round(sum(r[0] for r in rows) / len(rows), 1)}
+        summary: dict[str, float] = {
+            "batches": len(rows),
+            "records_per_batch": round(sum(r[0] for r in rows) / len(rows), 1),
+        }
         for index, name in ((1, "seen"), (2, "gather"), (3, "deliver")):
             ordered = sorted(r[index] for r in rows)
             summary[f"{name}_p50_ms"] = round(ordered[len(ordered) // 2], 1)
@@ -162,10 +173,21 @@ class StreamShardPoller:
             return self._invoke(self.mapping.function_arn, {"Records": [r.event_record for r in chunk]})
 
         def discard(chunk: list[FetchedRecord], condition: str, attempts: int, result: Any) -> None:
-            log.warning("%s: discarding %d records of %s (%s)", self.mapping.function_arn, len(chunk),
-                        self.source.shard_id, condition)
+            log.warning(
+                "%s: discarding %d records of %s (%s)",
+                self.mapping.function_arn,
+                len(chunk),
+                self.source.shard_id,
+                condition,
+            )
             send_to_on_failure_destination(
-                self.mapping, {self.source.batch_info_key: self.source.batch_info(chunk)},
-                condition, attempts, result, self._endpoint, self._region)
+                self.mapping,
+                {self.source.batch_info_key: self.source.batch_info(chunk)},
+                condition,
+                attempts,
+                result,
+                self._endpoint,
+                self._region,
+            )
 
         deliver(records, invoke, policy, discard, self.stats, stopping=self._stop.is_set)

@@ -1,5 +1,6 @@
 """Reading Kinesis and DynamoDB Streams shards through the emulator's API, and shaping the records
 into the Lambda event each service sends (field names as in the AWS Lambda developer guide)."""
+
 from __future__ import annotations
 
 import base64
@@ -17,11 +18,12 @@ def _epoch(value: Any) -> float:
 
 
 def _iso(epoch_s: float) -> str:
-    return dt.datetime.fromtimestamp(epoch_s, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class _ShardSource:
     """One shard of a stream, read through `service`'s API (the subclasses' `kind` and field names)."""
+
     service = ""
 
     def __init__(self, stream_arn: str, shard_id: str, endpoint: str, region: str) -> None:
@@ -41,13 +43,14 @@ class KinesisSource(_ShardSource):
         shards = client("kinesis", endpoint, region).list_shards(StreamARN=stream_arn)["Shards"]
         return [shard["ShardId"] for shard in shards]
 
-    def iterator(self, starting_position: str, mapping_created_s: float,
-                 starting_timestamp: Any = None) -> str:
+    def iterator(self, starting_position: str, mapping_created_s: float, starting_timestamp: Any = None) -> str:
         if starting_position == "TRIM_HORIZON":
             args: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
         else:
             # LATEST means "from when the mapping was created"; the poller may start later than that.
-            when = starting_timestamp if starting_position == "AT_TIMESTAMP" and starting_timestamp else mapping_created_s
+            when = (
+                starting_timestamp if starting_position == "AT_TIMESTAMP" and starting_timestamp else mapping_created_s
+            )
             args = {"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": _epoch(when)}
         return self._client.get_shard_iterator(StreamARN=self.arn, ShardId=self.shard_id, **args)["ShardIterator"]
 
@@ -101,8 +104,9 @@ class DynamoDBStreamSource(_ShardSource):
         # Streams have no AT_TIMESTAMP: read from the start and skip what predates the mapping.
         if starting_position != "TRIM_HORIZON":
             self._skip_before_s = mapping_created_s
-        return self._client.get_shard_iterator(StreamArn=self.arn, ShardId=self.shard_id,
-                                               ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        return self._client.get_shard_iterator(
+            StreamArn=self.arn, ShardId=self.shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
 
     def fetch(self, iterator: str, limit: int) -> tuple[list[FetchedRecord], str | None, int]:
         response = self._client.get_records(ShardIterator=iterator, Limit=min(limit, 1000))

@@ -1,4 +1,5 @@
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers.domain import anomaly
 from handlers.domain.anomaly import AlertDeduper, Anomaly, dedupe
@@ -8,8 +9,17 @@ T0 = 1_795_629_600_000
 
 
 def hot(ts_ms, severity="high", value=112.0):
-    return Anomaly("threshold:coolant_temp_c", "coolant_temp_c", value, 110.0, severity, "hot",
-                   anomaly.bucket_start_ms(ts_ms, 900), "VH-000123", ts_ms)
+    return Anomaly(
+        "threshold:coolant_temp_c",
+        "coolant_temp_c",
+        value,
+        110.0,
+        severity,
+        "hot",
+        anomaly.bucket_start_ms(ts_ms, 900),
+        "VH-000123",
+        ts_ms,
+    )
 
 
 def test_an_hour_of_overheating_is_one_alert_and_one_escalation():
@@ -46,17 +56,26 @@ def test_redelivered_first_record_gives_same_alert_id():
     _, first = dedupe(None, hot(T0 + 5000), T0 + 5000)
     _, again = dedupe(None, hot(T0 + 5000), T0 + 5000)
     assert first["alert_id"] == again["alert_id"]
-    assert first["alert_id"] == anomaly.alert_id("VH-000123", "threshold:coolant_temp_c",
-                                                 anomaly.bucket_start_ms(T0 + 5000, 900))
+    assert first["alert_id"] == anomaly.alert_id(
+        "VH-000123", "threshold:coolant_temp_c", anomaly.bucket_start_ms(T0 + 5000, 900)
+    )
 
 
 def test_alert_id_is_deterministic_and_discriminating():
     base = anomaly.alert_id("VH-1", "threshold:battery_v", 1000)
     assert base == anomaly.alert_id("VH-1", "threshold:battery_v", 1000)
     assert base.startswith("al-") and len(base) == 27
-    assert len({base, anomaly.alert_id("VH-2", "threshold:battery_v", 1000),
+    assert (
+        len(
+            {
+                base,
+                anomaly.alert_id("VH-2", "threshold:battery_v", 1000),
                 anomaly.alert_id("VH-1", "threshold:coolant_temp_c", 1000),
-                anomaly.alert_id("VH-1", "threshold:battery_v", 2000)}) == 4
+                anomaly.alert_id("VH-1", "threshold:battery_v", 2000),
+            }
+        )
+        == 4
+    )
 
 
 def test_malformed_state_is_treated_as_absent():
@@ -65,8 +84,11 @@ def test_malformed_state_is_treated_as_absent():
 
 
 @settings(deadline=None)  # a loaded CI box must not turn into flaky failures
-@given(st.lists(st.tuples(st.integers(min_value=0, max_value=28), st.sampled_from(anomaly.SEVERITIES)),
-                min_size=1, max_size=200))
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=28), st.sampled_from(anomaly.SEVERITIES)), min_size=1, max_size=200
+    )
+)
 def test_dedupe_bounds_alert_count(events):
     """However the severity moves, a continuous episode alerts at most once per severity level
     plus one persistence escalation."""
@@ -74,7 +96,7 @@ def test_dedupe_bounds_alert_count(events):
     loud = 0
     ts = T0
     for gap, severity in events:
-        ts += gap * 30_000   # gaps of at most 14 minutes: the episode never goes quiet
+        ts += gap * 30_000  # gaps of at most 14 minutes: the episode never goes quiet
         decision, state = dedupe(state, hot(ts, severity), ts)
         loud += decision != "suppress"
     assert loud <= len(anomaly.SEVERITIES) + 1

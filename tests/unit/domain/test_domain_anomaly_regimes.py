@@ -1,12 +1,12 @@
 """z-score and trend rules compare like with like: engine running and warm. A healthy vehicle's
 cold start, idle-to-drive warm-up and engine stop raise nothing; real faults still alert."""
+
 import collections
 
 import pytest
 
 from handlers.domain import anomaly
 from handlers.domain.anomaly import evaluate
-
 from tests.unit.domain.domain_records import NOW_MS, build_record
 
 MINUTE = 60_000
@@ -33,28 +33,29 @@ def replay(samples, thresholds=None):
         for signal, span in spans.items():
             if signal not in signals:
                 continue
-            windows[signal] = [p for p in windows[signal] if p[0] >= ts_ms - span * 1000] \
-                + [(ts_ms, float(signals[signal]))]
+            windows[signal] = [p for p in windows[signal] if p[0] >= ts_ms - span * 1000] + [
+                (ts_ms, float(signals[signal]))
+            ]
         found.extend(evaluate(diag(ts_ms, signals), thresholds, windows))
     return found
 
 
 def healthy_day():
     """Parked overnight, cold start, idle warm-up, drive, stop for lunch, restart warm, drive, stop."""
-    samples = [(0.0, AMBIENT_C, 12.6)] * 30                       # parked, cold, resting battery
+    samples = [(0.0, AMBIENT_C, 12.6)] * 30  # parked, cold, resting battery
     coolant = AMBIENT_C
-    for minute in range(90):                                        # cold start, 1.5 degC/min max
-        target = 83.0 if minute < 10 else 90.0                      # idle, then load
+    for minute in range(90):  # cold start, 1.5 degC/min max
+        target = 83.0 if minute < 10 else 90.0  # idle, then load
         coolant = min(target, coolant + 1.5) if coolant < target else coolant
         rpm = 650.0 + (minute % 3) * 5 if minute < 10 else 1250.0 + (minute % 4) * 20
         samples.append((rpm, round(coolant), 14.1 + ((minute % 5) - 2) * 0.05))
-    for minute in range(40):                                        # engine stop: cools, 12.6 V
+    for _ in range(40):  # engine stop: cools, 12.6 V
         coolant = coolant - (coolant - AMBIENT_C) * 0.025
         samples.append((0.0, round(coolant), 12.6))
-    for minute in range(60):                                        # restart while still warm
+    for minute in range(60):  # restart while still warm
         coolant = min(90.0, coolant + 1.5)
         samples.append((1250.0 + (minute % 4) * 20, round(coolant), 14.1 + ((minute % 5) - 2) * 0.05))
-    for minute in range(30):                                        # stop for the night
+    for _ in range(30):  # stop for the night
         coolant = coolant - (coolant - AMBIENT_C) * 0.025
         samples.append((0.0, round(coolant), 12.6))
     return samples
@@ -73,7 +74,7 @@ def test_same_day_without_the_regime_gate_would_page():
     start = NOW_MS - len(samples) * MINUTE
     for i, (_, coolant, battery) in enumerate(samples):
         ts_ms = start + i * MINUTE
-        signals = {"coolant_temp_c": coolant, "battery_v": battery}   # regime unknown: no gate
+        signals = {"coolant_temp_c": coolant, "battery_v": battery}  # regime unknown: no gate
         for signal, value in signals.items():
             windows[signal] = [p for p in windows[signal] if p[0] >= ts_ms - 900_000] + [(ts_ms, value)]
         without_rpm.extend(evaluate(diag(ts_ms, signals), thresholds, windows))

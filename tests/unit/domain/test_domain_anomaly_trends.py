@@ -1,13 +1,19 @@
 import math
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers.domain import anomaly
-from handlers.domain.anomaly import (evaluate, parse_window, rate_of_change_per_minute,
-                                     slope_per_minute, window_member, zscore)
+from handlers.domain.anomaly import (
+    evaluate,
+    parse_window,
+    rate_of_change_per_minute,
+    slope_per_minute,
+    window_member,
+    zscore,
+)
 from handlers.domain.anomaly.trends import slope_bound
-
 from tests.unit.domain.domain_records import NOW_MS, build_record
 
 MINUTE = 60_000
@@ -20,8 +26,14 @@ def diag(signals):
 
 
 def test_window_member_round_trip_with_bytes_and_junk():
-    members = [(window_member(2000, 13.5).encode(), 2000.0), (window_member(1000, 0.1), 1000.0),
-               (b"garbage", 5.0), ("3000:nan", 3000.0), ("x:1", 1.0), (window_member(1000, 0.2), 1000.0)]
+    members = [
+        (window_member(2000, 13.5).encode(), 2000.0),
+        (window_member(1000, 0.1), 1000.0),
+        (b"garbage", 5.0),
+        ("3000:nan", 3000.0),
+        ("x:1", 1.0),
+        (window_member(1000, 0.2), 1000.0),
+    ]
     assert parse_window(members) == [(1000, 0.2), (2000, 13.5)]
     assert parse_window([window_member(5, 1.0)]) == [(5, 1.0)]
 
@@ -42,15 +54,18 @@ def test_slope_and_rate_known_values():
 
 
 @settings(deadline=None)  # a loaded CI box must not turn into flaky failures
-@given(st.floats(min_value=-100, max_value=100), st.floats(min_value=-1000, max_value=1000),
-       st.integers(min_value=2, max_value=30))
+@given(
+    st.floats(min_value=-100, max_value=100),
+    st.floats(min_value=-1000, max_value=1000),
+    st.integers(min_value=2, max_value=30),
+)
 def test_slope_recovers_exact_line(slope, intercept, count):
     points = [(i * 30_000, intercept + slope * i * 0.5) for i in range(count)]
     assert slope_per_minute(points) == pytest.approx(slope, abs=1e-6)
 
 
 def test_zscore_needs_history_and_spread():
-    history = [(i * MINUTE, 90.0 + (i % 2)) for i in range(10)]   # mean 90.5, stdev 0.5
+    history = [(i * MINUTE, 90.0 + (i % 2)) for i in range(10)]  # mean 90.5, stdev 0.5
     assert zscore(history, 92.5) == pytest.approx(4.0)
     assert zscore(history[:9], 99.0) is None
     assert zscore([(i, 90.0) for i in range(20)], 120.0) is None
@@ -58,18 +73,21 @@ def test_zscore_needs_history_and_spread():
 
 def test_zscore_rule_against_own_history():
     history = [(NOW_MS - (20 - i) * MINUTE, 88.0 + (i % 3) * 0.5) for i in range(15)]
-    found = evaluate(diag({"coolant_temp_c": 97.0}), anomaly.default_thresholds("VH-000123", "tractor"),
-                     {"coolant_temp_c": history})
+    found = evaluate(
+        diag({"coolant_temp_c": 97.0}), anomaly.default_thresholds("VH-000123", "tractor"), {"coolant_temp_c": history}
+    )
     assert [(a.rule, a.severity) for a in found] == [("zscore:coolant_temp_c", "warning")]
-    calm = evaluate(diag({"coolant_temp_c": 88.5}), anomaly.default_thresholds("VH-000123", "tractor"),
-                    {"coolant_temp_c": history})
+    calm = evaluate(
+        diag({"coolant_temp_c": 88.5}), anomaly.default_thresholds("VH-000123", "tractor"), {"coolant_temp_c": history}
+    )
     assert calm == []
 
 
 def test_zscore_ignores_history_outside_window():
     old = [(NOW_MS - 3 * 3600_000 + i * MINUTE, 88.0 + (i % 3) * 0.5) for i in range(15)]
-    found = evaluate(diag({"coolant_temp_c": 97.0}), anomaly.default_thresholds("VH-000123", "tractor"),
-                     {"coolant_temp_c": old})
+    found = evaluate(
+        diag({"coolant_temp_c": 97.0}), anomaly.default_thresholds("VH-000123", "tractor"), {"coolant_temp_c": old}
+    )
     assert found == []
 
 
@@ -81,8 +99,11 @@ def fuel_window(drop_per_min, minutes=8):
 def test_fuel_drop_trend_levels(drop, severity):
     window = fuel_window(drop)
     current = 60.0 - drop * 8
-    found = evaluate(diag({"fuel_level_pct": current}), anomaly.default_thresholds("VH-000123", "tractor"),
-                     {"fuel_level_pct": window})
+    found = evaluate(
+        diag({"fuel_level_pct": current}),
+        anomaly.default_thresholds("VH-000123", "tractor"),
+        {"fuel_level_pct": window},
+    )
     trend = [(a.severity, a.metric) for a in found if a.rule.startswith("trend:")]
     assert trend == ([(severity, "fuel_level_pct:drop_per_min")] if severity else [])
 
@@ -96,8 +117,9 @@ def test_reefer_class_tolerates_faster_fuel_drop():
 
 def test_trend_needs_enough_points_and_span():
     short = [(NOW_MS - 30_000, 62.0)]
-    found = evaluate(diag({"fuel_level_pct": 50.0}), anomaly.default_thresholds("VH-000123", "tractor"),
-                     {"fuel_level_pct": short})
+    found = evaluate(
+        diag({"fuel_level_pct": 50.0}), anomaly.default_thresholds("VH-000123", "tractor"), {"fuel_level_pct": short}
+    )
     assert not [a for a in found if a.rule.startswith("trend:")]
 
 
@@ -106,15 +128,15 @@ def test_window_including_current_point_gives_same_result():
     current = 60.0 - 1.5 * 8
     thresholds = anomaly.default_thresholds("VH-000123", "tractor")
     before = evaluate(diag({"fuel_level_pct": current}), thresholds, {"fuel_level_pct": window})
-    after = evaluate(diag({"fuel_level_pct": current}), thresholds,
-                     {"fuel_level_pct": window + [(NOW_MS, current)]})
+    after = evaluate(diag({"fuel_level_pct": current}), thresholds, {"fuel_level_pct": window + [(NOW_MS, current)]})
     assert before == after and before
 
 
 def test_coolant_rise_trend():
     window = [(NOW_MS - (6 - i) * MINUTE, 80.0 + 5 * i) for i in range(6)]
-    found = evaluate(diag({"coolant_temp_c": 110.0}), anomaly.default_thresholds("VH-000123", "tractor"),
-                     {"coolant_temp_c": window})
+    found = evaluate(
+        diag({"coolant_temp_c": 110.0}), anomaly.default_thresholds("VH-000123", "tractor"), {"coolant_temp_c": window}
+    )
     assert ("trend:coolant_temp_c:rise_per_min", "high") in [(a.rule, a.severity) for a in found]
 
 
@@ -129,22 +151,29 @@ signal_values = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
 
 @settings(deadline=None)  # a loaded CI box must not turn into flaky failures
-@given(st.dictionaries(st.sampled_from(["coolant_temp_c", "battery_v", "fuel_level_pct", "engine_rpm",
-                                        "engine_load_pct", "vehicle_speed_kph"]), signal_values),
-       st.lists(st.tuples(st.integers(min_value=NOW_MS - 3600_000, max_value=NOW_MS), signal_values),
-                max_size=30))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["coolant_temp_c", "battery_v", "fuel_level_pct", "engine_rpm", "engine_load_pct", "vehicle_speed_kph"]
+        ),
+        signal_values,
+    ),
+    st.lists(st.tuples(st.integers(min_value=NOW_MS - 3600_000, max_value=NOW_MS), signal_values), max_size=30),
+)
 def test_evaluate_never_raises_and_severities_are_valid(signals, window):
-    found = evaluate(diag(signals), anomaly.default_thresholds("VH-000123", "tractor"),
-                     {name: window for name in signals})
+    found = evaluate(
+        diag(signals), anomaly.default_thresholds("VH-000123", "tractor"), {name: window for name in signals}
+    )
     for item in found:
         assert item.severity in anomaly.SEVERITIES
         assert math.isfinite(item.value)
 
 
 def test_coolant_rise_is_gated_below_ninety_degrees():
-    warming = [(NOW_MS - (6 - i) * MINUTE, 40.0 + 5 * i) for i in range(6)]   # cold start
-    found = evaluate(diag({"coolant_temp_c": 70.0}), anomaly.default_thresholds("VH-000123", "tractor"),
-                     {"coolant_temp_c": warming})
+    warming = [(NOW_MS - (6 - i) * MINUTE, 40.0 + 5 * i) for i in range(6)]  # cold start
+    found = evaluate(
+        diag({"coolant_temp_c": 70.0}), anomaly.default_thresholds("VH-000123", "tractor"), {"coolant_temp_c": warming}
+    )
     assert not [a for a in found if a.rule.startswith("trend:")]
 
 
@@ -155,15 +184,21 @@ def test_zscore_alerts_only_in_the_harmful_direction():
     assert engine_started == []
     sagging = evaluate(diag({"battery_v": 12.3}), thresholds, {"battery_v": parked})
     assert [(a.rule, a.severity) for a in sagging] == [("zscore:battery_v", "warning")]
-    single_level = anomaly.resolve_thresholds(
-        [{"scope": "default", "metric": "battery_v", "z_max": 4}], "VH-1", None)
-    assert [a.rule for a in evaluate(diag({"battery_v": 14.2}), single_level, {"battery_v": parked})] \
-        == ["zscore:battery_v"]
+    single_level = anomaly.resolve_thresholds([{"scope": "default", "metric": "battery_v", "z_max": 4}], "VH-1", None)
+    assert [a.rule for a in evaluate(diag({"battery_v": 14.2}), single_level, {"battery_v": parked})] == [
+        "zscore:battery_v"
+    ]
 
 
 @settings(deadline=None)
-@given(st.lists(st.tuples(st.integers(min_value=0, max_value=3_600_000), st.floats(min_value=-1e4, max_value=1e4)),
-                min_size=2, max_size=40, unique_by=lambda p: p[0]))
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=3_600_000), st.floats(min_value=-1e4, max_value=1e4)),
+        min_size=2,
+        max_size=40,
+        unique_by=lambda p: p[0],
+    )
+)
 def test_slope_bound_is_an_upper_bound(points):
     points = sorted(points)
     slope = slope_per_minute(points)

@@ -1,5 +1,6 @@
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers.domain import fuel
 from handlers.domain.fuel import DEFAULT_BENCHMARKS, Benchmark, assess
@@ -17,8 +18,16 @@ def highway_trip(minutes=120, speed=96.0, l_per_100km=36.0):
     samples = []
     for m in range(minutes + 1):
         km = speed * m / 60
-        samples.append(sample(m, engine_rpm=1400, vehicle_speed_kph=speed, odometer_km=1000 + km,
-                              fuel_used_l=5000 + km * l_per_100km / 100, fuel_rate_lph=speed * l_per_100km / 100))
+        samples.append(
+            sample(
+                m,
+                engine_rpm=1400,
+                vehicle_speed_kph=speed,
+                odometer_km=1000 + km,
+                fuel_used_l=5000 + km * l_per_100km / 100,
+                fuel_rate_lph=speed * l_per_100km / 100,
+            )
+        )
     return samples
 
 
@@ -33,15 +42,19 @@ def test_mpg_from_odometer_and_fuel_used():
     result = assess(highway_trip(l_per_100km=36.0), TRACTOR)
     assert result.fuel_method == "fuel_used"
     assert result.distance_km == pytest.approx(192.0)
-    assert result.mpg == pytest.approx(235.2146 / 36.0, rel=1e-4)   # 6.53 MPG
+    assert result.mpg == pytest.approx(235.2146 / 36.0, rel=1e-4)  # 6.53 MPG
     assert result.efficiency_ratio == pytest.approx(result.mpg / 6.5)
     assert result.idle_pct == 0.0 and result.patterns == [] and result.coaching == []
 
 
 def test_mpg_from_fuel_rate_when_counters_missing():
-    samples = [{"ts_ms": s["ts_ms"], "signals": {k: v for k, v in s["signals"].items()
-                                                 if k not in ("fuel_used_l", "odometer_km")}}
-               for s in highway_trip()]
+    samples = [
+        {
+            "ts_ms": s["ts_ms"],
+            "signals": {k: v for k, v in s["signals"].items() if k not in ("fuel_used_l", "odometer_km")},
+        }
+        for s in highway_trip()
+    ]
     result = assess(samples, TRACTOR)
     assert result.fuel_method == "fuel_rate"
     assert result.distance_km == pytest.approx(192.0)
@@ -55,10 +68,12 @@ def test_no_fuel_information_gives_none():
 
 
 def test_counter_reset_is_not_a_negative_distance():
-    samples = [sample(0, odometer_km=5000, fuel_used_l=100, vehicle_speed_kph=60, engine_rpm=1200),
-               sample(1, odometer_km=10, fuel_used_l=101, vehicle_speed_kph=60, engine_rpm=1200)]
+    samples = [
+        sample(0, odometer_km=5000, fuel_used_l=100, vehicle_speed_kph=60, engine_rpm=1200),
+        sample(1, odometer_km=10, fuel_used_l=101, vehicle_speed_kph=60, engine_rpm=1200),
+    ]
     result = assess(samples, TRACTOR)
-    assert result.distance_km == pytest.approx(1.0)   # fell back to speed x time
+    assert result.distance_km == pytest.approx(1.0)  # fell back to speed x time
 
 
 def test_excess_idling_pattern_and_coaching():
@@ -110,7 +125,7 @@ def test_sparse_samples_never_claim_harsh_acceleration():
 
 
 def test_low_mpg_against_class_benchmark_only_with_benchmark():
-    samples = highway_trip(l_per_100km=50.0)           # 4.7 MPG vs 6.5
+    samples = highway_trip(l_per_100km=50.0)  # 4.7 MPG vs 6.5
     result = assess(samples, TRACTOR)
     assert [p.code for p in result.patterns] == [fuel.LOW_MPG]
     assert result.coaching[0].est_fuel_saving_l > 0
@@ -120,15 +135,21 @@ def test_low_mpg_against_class_benchmark_only_with_benchmark():
 
 
 def test_gaps_count_for_nothing_and_order_does_not_matter():
-    samples = [sample(0, engine_rpm=700, vehicle_speed_kph=0), sample(1, engine_rpm=700, vehicle_speed_kph=0),
-               sample(120, engine_rpm=1500, vehicle_speed_kph=80), sample(121, engine_rpm=1500, vehicle_speed_kph=80)]
+    samples = [
+        sample(0, engine_rpm=700, vehicle_speed_kph=0),
+        sample(1, engine_rpm=700, vehicle_speed_kph=0),
+        sample(120, engine_rpm=1500, vehicle_speed_kph=80),
+        sample(121, engine_rpm=1500, vehicle_speed_kph=80),
+    ]
     result = assess(list(reversed(samples)), TRACTOR)
     assert result.running_s == 120 and result.idle_s == 60
 
 
 def test_flat_and_iso_samples_are_accepted():
-    flat = [{"ts": "2026-11-25T18:00:00.000Z", "engine_rpm": 700, "vehicle_speed_kph": 0},
-            {"ts": "2026-11-25T18:01:00.000Z", "engine_rpm": 700, "vehicle_speed_kph": 0}]
+    flat = [
+        {"ts": "2026-11-25T18:00:00.000Z", "engine_rpm": 700, "vehicle_speed_kph": 0},
+        {"ts": "2026-11-25T18:01:00.000Z", "engine_rpm": 700, "vehicle_speed_kph": 0},
+    ]
     assert assess(flat, TRACTOR).idle_s == 60
 
 
@@ -143,6 +164,7 @@ def test_benchmark_redis_mapping_round_trip_and_fallbacks():
 
 def test_to_dict_is_json_ready():
     import json
+
     result = assess(highway_trip(l_per_100km=50.0), TRACTOR)
     assert json.loads(json.dumps(result.to_dict()))["patterns"][0]["code"] == fuel.LOW_MPG
 
@@ -151,11 +173,25 @@ junk = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.floats(), st.
 
 
 @settings(deadline=None)  # a loaded CI box must not turn into flaky failures
-@given(st.lists(st.one_of(junk, st.fixed_dictionaries(
-    {"ts_ms": st.integers(min_value=T0, max_value=T0 + 86_400_000)},
-    optional={"signals": st.dictionaries(st.sampled_from(["engine_rpm", "vehicle_speed_kph", "odometer_km",
-                                                          "fuel_used_l", "fuel_rate_lph"]),
-                                         st.floats(min_value=-10, max_value=1e5) | junk)})), max_size=40))
+@given(
+    st.lists(
+        st.one_of(
+            junk,
+            st.fixed_dictionaries(
+                {"ts_ms": st.integers(min_value=T0, max_value=T0 + 86_400_000)},
+                optional={
+                    "signals": st.dictionaries(
+                        st.sampled_from(
+                            ["engine_rpm", "vehicle_speed_kph", "odometer_km", "fuel_used_l", "fuel_rate_lph"]
+                        ),
+                        st.floats(min_value=-10, max_value=1e5) | junk,
+                    )
+                },
+            ),
+        ),
+        max_size=40,
+    )
+)
 def test_assess_never_raises_and_stays_sane(samples):
     result = assess(samples, TRACTOR)
     assert result.idle_pct is None or 0 <= result.idle_pct <= 100
@@ -171,8 +207,11 @@ def test_unknown_distance_gives_no_mpg_but_parked_idling_gives_zero():
 
 
 def test_huge_integers_are_not_readings():
-    huge = 10 ** 400   # float() of this overflows
-    samples = [{"ts_ms": huge, "signals": {"engine_rpm": 700}},
-               sample(0, engine_rpm=huge, vehicle_speed_kph=0), sample(1, engine_rpm=700, vehicle_speed_kph=0)]
+    huge = 10**400  # float() of this overflows
+    samples = [
+        {"ts_ms": huge, "signals": {"engine_rpm": 700}},
+        sample(0, engine_rpm=huge, vehicle_speed_kph=0),
+        sample(1, engine_rpm=700, vehicle_speed_kph=0),
+    ]
     result = assess(samples, TRACTOR)
-    assert result.idle_s == 0 and result.running_s == 0     # the first interval has no rpm reading
+    assert result.idle_s == 0 and result.running_s == 0  # the first interval has no rpm reading

@@ -1,7 +1,8 @@
 import json
 import random
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers.domain.geofence import Geofence, GeofenceIndex, GeofenceTracker, step
 
@@ -29,8 +30,7 @@ def drive(tracker, distances, start=T0, every=30_000, vehicle="VH-1"):
 def test_enter_needs_two_fixes_and_exit_two_fixes_beyond_margin():
     tracker = GeofenceTracker(GeofenceIndex([yard()]))
     events = drive(tracker, [1000, 500, 200, 100, 0, 0, 400, 500, 600])
-    assert [(e.event_type, e.ts_ms) for e in events] == [
-        ("enter", T0 + 3 * 30_000), ("exit", T0 + 7 * 30_000)]
+    assert [(e.event_type, e.ts_ms) for e in events] == [("enter", T0 + 3 * 30_000), ("exit", T0 + 7 * 30_000)]
     enter, leave = events
     assert enter.entered_ms == T0 + 2 * 30_000
     assert leave.dwell_s == (T0 + 6 * 30_000 - enter.entered_ms) // 1000
@@ -55,7 +55,7 @@ def test_single_stray_fix_does_not_enter_or_exit():
 
 def test_dwell_fires_once_after_dwell_s():
     tracker = GeofenceTracker(GeofenceIndex([yard(dwell_s=600)]))
-    events = drive(tracker, [0] * 40)               # 20 minutes inside at 30 s fixes
+    events = drive(tracker, [0] * 40)  # 20 minutes inside at 30 s fixes
     kinds = [e.event_type for e in events]
     assert kinds == ["enter", "dwell"]
     dwell = events[1]
@@ -126,8 +126,12 @@ def test_events_alternate_and_balance(path):
 
 
 @settings(deadline=None)
-@given(st.dictionaries(st.sampled_from(["in", "streak", "entered_ms", "pending_ms", "dwell_fired"]),
-                       st.none() | st.booleans() | st.integers(min_value=-5, max_value=T0) | st.text(max_size=3)))
+@given(
+    st.dictionaries(
+        st.sampled_from(["in", "streak", "entered_ms", "pending_ms", "dwell_fired"]),
+        st.none() | st.booleans() | st.integers(min_value=-5, max_value=T0) | st.text(max_size=3),
+    )
+)
 def test_corrupt_state_entries_restart_tracking(entry):
     fences = {"gf-yard": yard()}
     for inside in ([], ["gf-yard"]):

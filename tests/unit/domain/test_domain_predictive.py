@@ -1,10 +1,18 @@
 import math
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from handlers.domain.predictive import (FEATURE_NAMES, Prediction, PredictionUnparsable, build_features,
-                                        parse_prediction, should_publish, to_csv)
+from handlers.domain.predictive import (
+    FEATURE_NAMES,
+    Prediction,
+    PredictionUnparsable,
+    build_features,
+    parse_prediction,
+    should_publish,
+    to_csv,
+)
 
 T0 = 1_795_629_600_000
 
@@ -17,20 +25,42 @@ def test_feature_names_are_the_documented_fixed_order():
     assert FEATURE_NAMES[:5] == ("age_days", "odometer_km", "km_since_service", "prior_failures", "engine_hours")
     assert len(FEATURE_NAMES) == len(set(FEATURE_NAMES)) == 23
     from pathlib import Path
+
     doc = (Path(__file__).resolve().parents[3] / "docs" / "telemetry.md").read_text()
-    doc = doc[doc.index("SageMaker payload contract"):]
+    doc = doc[doc.index("SageMaker payload contract") :]
     positions = [doc.index(f"`{name}`") for name in FEATURE_NAMES]
     assert positions == sorted(positions), "docs/telemetry.md must list features in payload order"
 
 
 def test_build_features_values():
     recent = [
-        diag(0, coolant_temp_c=90, engine_rpm=1200, battery_v=13.9, odometer_km=400_000, engine_hours=9000,
-             engine_load_pct=50, fuel_rate_lph=30),
-        diag(30, coolant_temp_c=95, engine_rpm=1600, battery_v=13.1, odometer_km=400_050, engine_hours=9000.5,
-             dtcs=[{"spn": 110, "fmi": 0, "oc": 2}, {"code": "P0420"}]),
-        diag(60, coolant_temp_c=100, engine_rpm=1400, battery_v=13.5, odometer_km=400_100,
-             dtcs=[{"code": "P0420"}, {"code": "bogus"}]),
+        diag(
+            0,
+            coolant_temp_c=90,
+            engine_rpm=1200,
+            battery_v=13.9,
+            odometer_km=400_000,
+            engine_hours=9000,
+            engine_load_pct=50,
+            fuel_rate_lph=30,
+        ),
+        diag(
+            30,
+            coolant_temp_c=95,
+            engine_rpm=1600,
+            battery_v=13.1,
+            odometer_km=400_050,
+            engine_hours=9000.5,
+            dtcs=[{"spn": 110, "fmi": 0, "oc": 2}, {"code": "P0420"}],
+        ),
+        diag(
+            60,
+            coolant_temp_c=100,
+            engine_rpm=1400,
+            battery_v=13.5,
+            odometer_km=400_100,
+            dtcs=[{"code": "P0420"}, {"code": "bogus"}],
+        ),
     ]
     history = {"age_days": 1200, "odometer_km": 399_000, "last_service_km": 380_000, "prior_failures": 2}
     features = build_features(recent, history)
@@ -64,28 +94,43 @@ def test_csv_preserves_precision_and_order():
     assert [float(c) for c in cells] == [features[name] for name in FEATURE_NAMES]
 
 
-@pytest.mark.parametrize("body", [
-    b'{"component": "cooling_system", "confidence": 0.91, "horizon_days": 14}',
-    '{"predictions": [{"label": "cooling_system", "score": 0.91, "horizon_days": 14}]}',
-    "cooling_system,0.91,14\n",
-    {"component": "cooling_system", "confidence": "0.91", "horizon_days": 14},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"component": "cooling_system", "confidence": 0.91, "horizon_days": 14}',
+        '{"predictions": [{"label": "cooling_system", "score": 0.91, "horizon_days": 14}]}',
+        "cooling_system,0.91,14\n",
+        {"component": "cooling_system", "confidence": "0.91", "horizon_days": 14},
+    ],
+)
 def test_parse_prediction_forms(body):
     assert parse_prediction(body) == Prediction("cooling_system", 0.91, 14.0)
 
 
-@pytest.mark.parametrize("body", [b"\xff", "", "[]", '{"component": "x"}', '{"component": "", "confidence": 0.5, "horizon_days": 1}',
-                                  '{"component": "x", "confidence": 1.5, "horizon_days": 1}',
-                                  '{"component": "x", "confidence": 0.5, "horizon_days": -1}',
-                                  '{"component": "x", "confidence": NaN, "horizon_days": 1}', "a,b",
-                                  '{"predictions": []}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff",
+        "",
+        "[]",
+        '{"component": "x"}',
+        '{"component": "", "confidence": 0.5, "horizon_days": 1}',
+        '{"component": "x", "confidence": 1.5, "horizon_days": 1}',
+        '{"component": "x", "confidence": 0.5, "horizon_days": -1}',
+        '{"component": "x", "confidence": NaN, "horizon_days": 1}',
+        "a,b",
+        '{"predictions": []}',
+    ],
+)
 def test_parse_prediction_rejects(body):
     with pytest.raises(PredictionUnparsable):
         parse_prediction(body)
 
 
-@pytest.mark.parametrize("confidence, expected", [(0.8, False), (0.8000001, True), (0.79, False), (1.0, True),
-                                                  (float("nan"), False), (None, False), ("0.9", True)])
+@pytest.mark.parametrize(
+    "confidence, expected",
+    [(0.8, False), (0.8000001, True), (0.79, False), (1.0, True), (float("nan"), False), (None, False), ("0.9", True)],
+)
 def test_should_publish_strictly_greater(confidence, expected):
     assert should_publish(confidence) is expected
 
@@ -93,13 +138,20 @@ def test_should_publish_strictly_greater(confidence, expected):
 def test_should_publish_custom_threshold_and_item():
     assert should_publish(0.85, threshold=0.9) is False
     item = Prediction("battery_electrical", 0.93, 7).to_item("VH-000123", T0)
-    assert item == {"vehicle_id": "VH-000123", "predicted_at": T0, "component": "battery_electrical",
-                    "confidence": 0.93, "horizon_days": 7}
+    assert item == {
+        "vehicle_id": "VH-000123",
+        "predicted_at": T0,
+        "component": "battery_electrical",
+        "confidence": 0.93,
+        "horizon_days": 7,
+    }
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                           max_leaves=15)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=15,
+)
 
 
 @settings(deadline=None)  # a loaded CI box must not turn into flaky failures

@@ -2,7 +2,6 @@ import pytest
 
 from handlers.domain import validation as v
 from handlers.domain.validation import validate
-
 from tests.unit.domain.domain_records import NOW_MS, build_record
 
 
@@ -36,28 +35,31 @@ def test_rejected_result_has_no_record():
     assert ("KIND_INVALID", "kind") in codes(result)
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    ({"schema": "fleettap.telemetry/2"}, ("SCHEMA_UNSUPPORTED", "schema")),
-    ({"record_id": ""}, ("FIELD_TYPE", "record_id")),
-    ({"record_id": None}, ("FIELD_MISSING", "record_id")),
-    ({"vehicle_id": "VH000123"}, ("ID_FORMAT", "vehicle_id")),
-    ({"fleet_id": 1}, ("ID_FORMAT", "fleet_id")),
-    ({"driver_id": "DR-12a"}, ("ID_FORMAT", "driver_id")),
-    ({"vehicle_type": "bus"}, ("VEHICLE_TYPE_INVALID", "vehicle_type")),
-    ({"vin": "1M8GDM9A1KP042788"}, ("VIN_CHECK_DIGIT", "vin")),
-    ({"vin": "1M8GDM9AXKP04278"}, ("VIN_LENGTH", "vin")),
-    ({"vin": None}, ("VIN_MISSING", "vin")),
-    ({"ts": "2026-11-25 17:59:30"}, ("TS_INVALID", "ts")),
-    ({"ts": None}, ("FIELD_MISSING", "ts")),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"schema": "fleettap.telemetry/2"}, ("SCHEMA_UNSUPPORTED", "schema")),
+        ({"record_id": ""}, ("FIELD_TYPE", "record_id")),
+        ({"record_id": None}, ("FIELD_MISSING", "record_id")),
+        ({"vehicle_id": "VH000123"}, ("ID_FORMAT", "vehicle_id")),
+        ({"fleet_id": 1}, ("ID_FORMAT", "fleet_id")),
+        ({"driver_id": "DR-12a"}, ("ID_FORMAT", "driver_id")),
+        ({"vehicle_type": "bus"}, ("VEHICLE_TYPE_INVALID", "vehicle_type")),
+        ({"vin": "1M8GDM9A1KP042788"}, ("VIN_CHECK_DIGIT", "vin")),
+        ({"vin": "1M8GDM9AXKP04278"}, ("VIN_LENGTH", "vin")),
+        ({"vin": None}, ("VIN_MISSING", "vin")),
+        ({"ts": "2026-11-25 17:59:30"}, ("TS_INVALID", "ts")),
+        ({"ts": None}, ("FIELD_MISSING", "ts")),
+    ],
+)
 def test_common_field_reasons(overrides, expected):
     assert expected in codes(validate(build_record(**overrides), now_ms=NOW_MS))
 
 
 def test_timestamp_skew_and_age_limits():
-    just_ahead = build_record(ts="2026-11-25T18:05:00.000Z")       # +300 s: allowed
+    just_ahead = build_record(ts="2026-11-25T18:05:00.000Z")  # +300 s: allowed
     too_far = build_record(ts="2026-11-25T18:05:00.001Z")
-    oldest = build_record(ts="2026-11-18T18:00:00.000Z")           # exactly 7 days
+    oldest = build_record(ts="2026-11-18T18:00:00.000Z")  # exactly 7 days
     too_old = build_record(ts="2026-11-18T17:59:59.999Z")
     assert validate(just_ahead, now_ms=NOW_MS).ok
     assert codes(validate(too_far, now_ms=NOW_MS)) == [("TS_IN_FUTURE", "ts")]
@@ -73,19 +75,22 @@ def test_driver_required_only_for_hos():
     assert ("FIELD_MISSING", "driver_id") in codes(validate(build_record("hos", driver_id=None), now_ms=NOW_MS))
 
 
-@pytest.mark.parametrize("signal, low, high", [
-    ("engine_rpm", 0, 8031.875),
-    ("coolant_temp_c", -40, 215),
-    ("fuel_level_pct", 0, 100),
-    ("vehicle_speed_kph", 0, 255),
-    ("engine_load_pct", 0, 125),
-    ("throttle_pct", 0, 100),
-    ("battery_v", 0, 36),
-    ("odometer_km", 0, 526_385_151.875),
-    ("engine_hours", 0, 210_554_060.75),
-    ("fuel_used_l", 0, 2_105_540_607.5),
-    ("fuel_rate_lph", 0, 3212.75),
-])
+@pytest.mark.parametrize(
+    "signal, low, high",
+    [
+        ("engine_rpm", 0, 8031.875),
+        ("coolant_temp_c", -40, 215),
+        ("fuel_level_pct", 0, 100),
+        ("vehicle_speed_kph", 0, 255),
+        ("engine_load_pct", 0, 125),
+        ("throttle_pct", 0, 100),
+        ("battery_v", 0, 36),
+        ("odometer_km", 0, 526_385_151.875),
+        ("engine_hours", 0, 210_554_060.75),
+        ("fuel_used_l", 0, 2_105_540_607.5),
+        ("fuel_rate_lph", 0, 3212.75),
+    ],
+)
 def test_signal_range_boundaries(signal, low, high):
     for value in (low, high):
         assert validate(build_record(signals={signal: value}), now_ms=NOW_MS).ok, (signal, value)
@@ -106,11 +111,11 @@ def test_signal_type_checks(value):
 
 def test_unknown_signal_and_container_types():
     assert ("SIGNAL_UNKNOWN", "signals.oil_temp_f") in codes(
-        validate(build_record(signals={"oil_temp_f": 200}), now_ms=NOW_MS))
+        validate(build_record(signals={"oil_temp_f": 200}), now_ms=NOW_MS)
+    )
     assert ("FIELD_TYPE", "signals") in codes(validate(build_record(signals=[1]), now_ms=NOW_MS))
     assert ("DTC_LIST_TYPE", "dtcs") in codes(validate(build_record(dtcs="P0217"), now_ms=NOW_MS))
-    assert ("DIAGNOSTICS_EMPTY", "signals") in codes(
-        validate(build_record(signals={}, dtcs=[]), now_ms=NOW_MS))
+    assert ("DIAGNOSTICS_EMPTY", "signals") in codes(validate(build_record(signals={}, dtcs=[]), now_ms=NOW_MS))
     bare = build_record()
     del bare["signals"], bare["dtcs"]
     assert codes(validate(bare, now_ms=NOW_MS)) == [("DIAGNOSTICS_EMPTY", "signals")]
@@ -120,23 +125,25 @@ def test_unknown_signal_and_container_types():
 
 
 def test_dtc_reasons_carry_index():
-    result = validate(build_record(dtcs=[{"code": "P0217"}, {"code": "Z9999"}, {"spn": 1, "fmi": 40}]),
-                      now_ms=NOW_MS)
+    result = validate(build_record(dtcs=[{"code": "P0217"}, {"code": "Z9999"}, {"spn": 1, "fmi": 40}]), now_ms=NOW_MS)
     assert codes(result) == [("DTC_CODE_INVALID", "dtcs[1]"), ("DTC_FMI_INVALID", "dtcs[2]")]
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    ({"status": "DRIVING"}, ("HOS_STATUS_INVALID", "status")),
-    ({"cycle": "80/8"}, ("HOS_CYCLE_INVALID", "cycle")),
-    ({"time_zone": "Mars/Olympus"}, ("HOS_TIME_ZONE_INVALID", "time_zone")),
-    ({"time_zone": "CST"}, ("HOS_TIME_ZONE_INVALID", "time_zone")),
-    ({"time_zone": ["America/Chicago"]}, ("HOS_TIME_ZONE_INVALID", "time_zone")),
-    ({"exceptions": ["personal_conveyance"]}, ("HOS_EXCEPTION_INVALID", "exceptions[0]")),
-    ({"exceptions": "adverse_driving"}, ("FIELD_TYPE", "exceptions")),
-    ({"status": None}, ("FIELD_MISSING", "status")),
-    ({"lat": 90.5}, ("LAT_OUT_OF_RANGE", "lat")),
-    ({"odometer_km": -1}, ("ODOMETER_OUT_OF_RANGE", "odometer_km")),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"status": "DRIVING"}, ("HOS_STATUS_INVALID", "status")),
+        ({"cycle": "80/8"}, ("HOS_CYCLE_INVALID", "cycle")),
+        ({"time_zone": "Mars/Olympus"}, ("HOS_TIME_ZONE_INVALID", "time_zone")),
+        ({"time_zone": "CST"}, ("HOS_TIME_ZONE_INVALID", "time_zone")),
+        ({"time_zone": ["America/Chicago"]}, ("HOS_TIME_ZONE_INVALID", "time_zone")),
+        ({"exceptions": ["personal_conveyance"]}, ("HOS_EXCEPTION_INVALID", "exceptions[0]")),
+        ({"exceptions": "adverse_driving"}, ("FIELD_TYPE", "exceptions")),
+        ({"status": None}, ("FIELD_MISSING", "status")),
+        ({"lat": 90.5}, ("LAT_OUT_OF_RANGE", "lat")),
+        ({"odometer_km": -1}, ("ODOMETER_OUT_OF_RANGE", "odometer_km")),
+    ],
+)
 def test_hos_reasons(overrides, expected):
     assert expected in codes(validate(build_record("hos", **overrides), now_ms=NOW_MS))
 
@@ -146,14 +153,17 @@ def test_every_hos_status_is_accepted(status):
     assert validate(build_record("hos", status=status, cycle="60/7", exceptions=[]), now_ms=NOW_MS).ok
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    ({"lat": -90.0001}, ("LAT_OUT_OF_RANGE", "lat")),
-    ({"lon": 180.5}, ("LON_OUT_OF_RANGE", "lon")),
-    ({"lat": "41.8"}, ("FIELD_TYPE", "lat")),
-    ({"speed_kph": -3}, ("SPEED_OUT_OF_RANGE", "speed_kph")),
-    ({"heading_deg": 360}, ("HEADING_OUT_OF_RANGE", "heading_deg")),
-    ({"heading_deg": "N"}, ("FIELD_TYPE", "heading_deg")),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"lat": -90.0001}, ("LAT_OUT_OF_RANGE", "lat")),
+        ({"lon": 180.5}, ("LON_OUT_OF_RANGE", "lon")),
+        ({"lat": "41.8"}, ("FIELD_TYPE", "lat")),
+        ({"speed_kph": -3}, ("SPEED_OUT_OF_RANGE", "speed_kph")),
+        ({"heading_deg": 360}, ("HEADING_OUT_OF_RANGE", "heading_deg")),
+        ({"heading_deg": "N"}, ("FIELD_TYPE", "heading_deg")),
+    ],
+)
 def test_gps_reasons(overrides, expected):
     assert expected in codes(validate(build_record("gps", **overrides), now_ms=NOW_MS))
 
@@ -167,20 +177,24 @@ def test_decode_and_validate_maps_decode_errors_to_reasons():
     result = v.decode_and_validate(b"{oops", now_ms=NOW_MS)
     assert not result.ok and result.reason_code == "MALFORMED_JSON"
     from handlers.domain.telemetry import encode
+
     assert v.decode_and_validate(encode(build_record("gps")), now_ms=NOW_MS).ok
 
 
 def test_every_reason_code_is_documented():
     from pathlib import Path
+
     doc = (Path(__file__).resolve().parents[3] / "docs" / "telemetry.md").read_text()
     missing = [code for code in v.ALL_REASON_CODES if f"`{code}`" not in doc]
     assert not missing
 
 
-@pytest.mark.parametrize("kind, field", [("diagnostics", "signals"), ("hos", "odometer_km"),
-                                         ("gps", "speed_kph"), ("gps", "lat"), ("gps", "heading_deg")])
+@pytest.mark.parametrize(
+    "kind, field",
+    [("diagnostics", "signals"), ("hos", "odometer_km"), ("gps", "speed_kph"), ("gps", "lat"), ("gps", "heading_deg")],
+)
 def test_integers_too_large_to_print_are_reported_not_raised(kind, field):
-    huge = 10 ** 5000   # repr() of this raises ValueError since Python 3.11
+    huge = 10**5000  # repr() of this raises ValueError since Python 3.11
     value = {"engine_rpm": huge} if field == "signals" else huge
     result = validate(build_record(kind, **{field: value}), now_ms=NOW_MS)
     assert not result.ok and "too large" in result.reasons[0].detail

@@ -1,11 +1,12 @@
 """Property tests: nothing raises on arbitrary JSON, and accepted records really are in range."""
+
 import math
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers.domain import telemetry
 from handlers.domain.validation import SIGNAL_RANGES, ValidationResult, decode_and_validate, validate
-
 from tests.unit.domain.domain_records import NOW_MS, build_record
 
 json_values = st.recursive(
@@ -13,9 +14,10 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
     max_leaves=25,
 )
-field_names = st.sampled_from(list(build_record("diagnostics")) + ["status", "cycle", "time_zone",
-                                                                  "exceptions", "lat", "lon",
-                                                                  "speed_kph", "heading_deg"])
+field_names = st.sampled_from(
+    list(build_record("diagnostics"))
+    + ["status", "cycle", "time_zone", "exceptions", "lat", "lon", "speed_kph", "heading_deg"]
+)
 
 
 @settings(deadline=None)  # a loaded CI box must not turn into flaky failures
@@ -44,12 +46,19 @@ def test_mutating_valid_records_never_raises(kind, overrides):
 
 
 @settings(deadline=None, max_examples=300)
-@given(st.dictionaries(st.sampled_from(sorted(SIGNAL_RANGES)),
-                       st.floats(allow_nan=True, allow_infinity=True) | st.integers(), min_size=1))
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(SIGNAL_RANGES)),
+        st.floats(allow_nan=True, allow_infinity=True) | st.integers(),
+        min_size=1,
+    )
+)
 def test_accepted_signals_are_finite_and_in_range(signals):
     result = validate(build_record(signals=signals, dtcs=[]), now_ms=NOW_MS)
-    all_in_range = all(math.isfinite(value) and SIGNAL_RANGES[name].low <= value <= SIGNAL_RANGES[name].high
-                       for name, value in signals.items())
+    all_in_range = all(
+        math.isfinite(value) and SIGNAL_RANGES[name].low <= value <= SIGNAL_RANGES[name].high
+        for name, value in signals.items()
+    )
     assert result.ok == all_in_range
     if result.ok:
         assert result.record["signals"] == signals

@@ -1,4 +1,5 @@
 """The moving run behind unassigned driving (ELD spec 4.6.1.5: over 5 mph for more than a minute)."""
+
 from handlers.domain.unassigned import MAX_GAP_MS, MovingRun, step
 
 

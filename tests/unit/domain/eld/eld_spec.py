@@ -1,14 +1,17 @@
 """The data check values of the ELD output file (49 CFR 395 subpart B, Appendix A, 4.4.5), written here
 from the text of the specification, independently of handlers/domain/eld: the tests recompute every
 check value of a file with these (tests/unit/domain/eld, tests/handlers/test_dot_eld.py)."""
+
 from __future__ import annotations
 
 # --- Independent reading of Appendix A 4.4.5 and Table 3 -------------------------------------------------
 # Table 3 lists the decimal value of each character: digits 1-9 are 1-9, A-Z 17-42, a-z 49-74, and every
 # other character (0, punctuation, space) is 0.
-TABLE_3 = {**{str(d): d for d in range(1, 10)},
-           **{chr(ord("A") + i): 17 + i for i in range(26)},
-           **{chr(ord("a") + i): 49 + i for i in range(26)}}
+TABLE_3 = {
+    **{str(d): d for d in range(1, 10)},
+    **{chr(ord("A") + i): 17 + i for i in range(26)},
+    **{chr(ord("a") + i): 49 + i for i in range(26)},
+}
 
 
 def rotate_left_three_times(byte: int) -> int:
@@ -37,7 +40,6 @@ def spec_file_check(line_checks: list[str]) -> str:
     high, low = divmod(checksum, 256)
     rotated = rotate_left_three_times(high) * 256 + rotate_left_three_times(low)
     return format(rotated ^ 38556, "04X")
-
 
 
 def check_file(text: str, username: str, power_unit_numbers: set[str]) -> int:

@@ -1,37 +1,63 @@
 """The ELD output file (49 CFR 395 subpart B, Appendix A, 4.8.2), its every check value recomputed by an
 implementation written here from the text of section 4.4.5, independently of handlers/domain/eld."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from handlers.domain.eld import (
-    Annotation, Certification, Cmv, EldOutputError, EldReport, EnginePower, Event, Header, Login, Malfunction, User,
-    build_output_file, duty_status_rows, file_check_value, line_check_value,
+    Annotation,
+    Certification,
+    Cmv,
+    EldOutputError,
+    EldReport,
+    EnginePower,
+    Event,
+    Header,
+    Login,
+    Malfunction,
+    User,
+    build_output_file,
+    duty_status_rows,
+    file_check_value,
+    line_check_value,
 )
-
-from eld_spec import spec_event_check, spec_file_check, spec_line_check
+from tests.unit.domain.eld.eld_spec import spec_event_check, spec_file_check, spec_line_check
 
 # --- A report of one driver's day --------------------------------------------------------------------------
 CDT = "America/Chicago"
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def report() -> EldReport:
     header = Header(
-        driver_last_name="Kowalczyk", driver_first_name="Nora", driver_username="nkowal", license_state="IL",
-        license_number="K12345678", power_unit_number="PU-1187", vin="1FUJGLDR5CLBP8834", usdot_number="1234567",
-        carrier_name="FLEETTAP FREIGHT LLC", current_time=at("2024-04-03T01:00:00"),
-        eld_registration_id="FT01", eld_identifier="FT0001", eld_authentication_value="A1B2C3D4E5F6",
-        current_lat="41.88", current_lon="-87.63", current_miles=120345, current_engine_hours=8812.4,
+        driver_last_name="Kowalczyk",
+        driver_first_name="Nora",
+        driver_username="nkowal",
+        license_state="IL",
+        license_number="K12345678",
+        power_unit_number="PU-1187",
+        vin="1FUJGLDR5CLBP8834",
+        usdot_number="1234567",
+        carrier_name="FLEETTAP FREIGHT LLC",
+        current_time=at("2024-04-03T01:00:00"),
+        eld_registration_id="FT01",
+        eld_identifier="FT0001",
+        eld_authentication_value="A1B2C3D4E5F6",
+        current_lat="41.88",
+        current_lon="-87.63",
+        current_miles=120345,
+        current_engine_hours=8812.4,
     )
     common = {"username": "nkowal", "power_unit_number": "PU-1187", "lat": "41.88", "lon": "-87.63"}
     return EldReport(
-        header=header, time_zone=CDT,
+        header=header,
+        time_zone=CDT,
         users=[User(1, "D", "Kowalczyk", "Nora")],
         cmvs=[Cmv(1, "PU-1187", "1FUJGLDR5CLBP8834")],
         events=[
@@ -44,17 +70,42 @@ def report() -> EldReport:
         certifications=[Certification(5, at("2024-04-03T00:30:00"), at("2024-04-02T12:00:00"))],
         malfunctions=[Malfunction(6, 3, "1", at("2024-04-02T15:00:00"), 120150, 8804.2)],
         logins=[Login(7, 1, "nkowal", at("2024-04-02T10:55:00"), 120000, 8800.0)],
-        engine_power=[EnginePower(8, 1, at("2024-04-02T10:58:00"), "PU-1187", "1FUJGLDR5CLBP8834", 120000, 8800.0,
-                                  "41.88", "-87.63")],
-        unidentified=[Event(9, 1, 3, at("2024-04-02T08:00:00"), username="", power_unit_number="PU-1187",
-                            record_origin=4, miles=119990, engine_hours=8799.5, lat="41.87", lon="-87.62")],
+        engine_power=[
+            EnginePower(
+                8, 1, at("2024-04-02T10:58:00"), "PU-1187", "1FUJGLDR5CLBP8834", 120000, 8800.0, "41.88", "-87.63"
+            )
+        ],
+        unidentified=[
+            Event(
+                9,
+                1,
+                3,
+                at("2024-04-02T08:00:00"),
+                username="",
+                power_unit_number="PU-1187",
+                record_origin=4,
+                miles=119990,
+                engine_hours=8799.5,
+                lat="41.87",
+                lon="-87.62",
+            )
+        ],
     )
 
 
-TITLES = ["ELD File Header Segment:", "User List:", "CMV List:", "ELD Event List:",
-          "ELD Event Annotations or Comments:", "Driver's Certification/Recertification Actions:",
-          "Malfunctions and Data Diagnostic Events:", "ELD Login/Logout Report:",
-          "CMV Engine Power-Up and Shut Down Activity:", "Unidentified Driver Profile Records:", "End of File:"]
+TITLES = [
+    "ELD File Header Segment:",
+    "User List:",
+    "CMV List:",
+    "ELD Event List:",
+    "ELD Event Annotations or Comments:",
+    "Driver's Certification/Recertification Actions:",
+    "Malfunctions and Data Diagnostic Events:",
+    "ELD Login/Logout Report:",
+    "CMV Engine Power-Up and Shut Down Activity:",
+    "Unidentified Driver Profile Records:",
+    "End of File:",
+]
 
 
 def sections(text: str) -> dict[str, list[str]]:
@@ -92,8 +143,7 @@ class TestCheckValuesFromTheSpecification:
             for line in parts[title]:
                 fields = line.split(",")
                 event_type, code, date, time, miles, hours, lat, lon = fields[3:11]
-                expected = spec_event_check([event_type, code, date, time, miles, hours, lat, lon, "PU-1187",
-                                             username])
+                expected = spec_event_check([event_type, code, date, time, miles, hours, lat, lon, "PU-1187", username])
                 assert fields[-2] == expected, line
 
     def test_hand_worked_values(self):
@@ -119,8 +169,21 @@ class TestLayout:
 
     def test_event_row_columns(self):
         events = sections(build_output_file(report()))["ELD Event List:"]
-        assert events[1].split(",")[:13] == ["2", "1", "2", "1", "3", "040224", "063000", "120001", "8800.5",
-                                             "41.88", "-87.63", "0", "1"]
+        assert events[1].split(",")[:13] == [
+            "2",
+            "1",
+            "2",
+            "1",
+            "3",
+            "040224",
+            "063000",
+            "120001",
+            "8800.5",
+            "41.88",
+            "-87.63",
+            "0",
+            "1",
+        ]
         assert len(events[1].split(",")) == 18  # 17 columns of 4.8.2.1.4 and the line check value
 
     def test_commas_in_values_are_refused(self):
@@ -142,7 +205,12 @@ class TestFromAnHosLog:
     def test_rows_statuses_origins_and_the_edit(self):
         events, notes = duty_status_rows(self.LOG, username="nkowal", power_unit_number="PU-1187", first_sequence_id=16)
         assert [(e.event_type, e.event_code, e.record_origin, e.record_status) for e in events] == [
-            (1, 4, 1, 1), (1, 3, 1, 1), (1, 1, 2, 2), (1, 4, 2, 1), (3, 1, 2, 1)]
+            (1, 4, 1, 1),
+            (1, 3, 1, 1),
+            (1, 1, 2, 2),
+            (1, 4, 2, 1),
+            (3, 1, 2, 1),
+        ]
         assert [e.sequence_id for e in events] == [16, 17, 18, 19, 20]
         assert (events[0].lat, events[0].lon, events[1].lat) == ("41.88", "-87.63", "X")
         assert [(n.sequence_id, n.text) for n in notes] == [(19, "unloading; not rest")]
@@ -150,8 +218,11 @@ class TestFromAnHosLog:
     def test_their_file_passes_the_check_value_reading(self):
         events, notes = duty_status_rows(self.LOG, username="nkowal", power_unit_number="PU-1187")
         base = report()
-        text = build_output_file(EldReport(header=base.header, time_zone=CDT, users=base.users, cmvs=base.cmvs,
-                                           events=events, annotations=notes))
+        text = build_output_file(
+            EldReport(
+                header=base.header, time_zone=CDT, users=base.users, cmvs=base.cmvs, events=events, annotations=notes
+            )
+        )
         parts = sections(text)
         checks = []
         for title, lines in parts.items():
@@ -161,4 +232,15 @@ class TestFromAnHosLog:
                 checks.append(check)
         assert parts["End of File:"] == [spec_file_check(checks)]
         assert parts["ELD Event List:"][1].split(",")[:11] == [
-            "2", "1", "1", "1", "3", "040224", "063000", "0", "0.0", "X", "X"]
+            "2",
+            "1",
+            "1",
+            "1",
+            "3",
+            "040224",
+            "063000",
+            "0",
+            "0.0",
+            "X",
+            "X",
+        ]

@@ -1,7 +1,8 @@
 """Builds duty-status logs for the HOS tests from (status, hours) steps in a home-terminal zone."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 HOUR = 3600
@@ -17,7 +18,7 @@ def steps_log(start: str, steps: list[tuple[str, float]], zone: str = "America/C
     Durations are elapsed time (added in UTC), so a step across a DST change lasts what it says.
     """
     zone_info = ZoneInfo(zone)
-    moment = local(start, zone).astimezone(timezone.utc)
+    moment = local(start, zone).astimezone(UTC)
     events = []
     for status, hours in steps:
         events.append({"status": status, "at": moment.astimezone(zone_info).isoformat()})

@@ -1,4 +1,5 @@
 """``python -m handlers.domain.hos`` as compliance staff run it: JSON in on stdin, JSON out."""
+
 from __future__ import annotations
 
 import io
@@ -17,38 +18,52 @@ REPO = Path(__file__).resolve().parents[4]
 
 
 def run_cli(stdin: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "handlers.domain.hos"], input=stdin, capture_output=True,
-                          text=True, cwd=REPO, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "handlers.domain.hos"], input=stdin, capture_output=True, text=True, cwd=REPO, timeout=60
+    )
 
 
 def test_prints_violations_and_availability():
     log = {
-        "cycle": "70/8", "time_zone": "America/Chicago", "exceptions": [],
-        "events": [{"status": "OFF", "at": "2024-04-01T20:00:00-05:00"},
-                   {"status": "ON", "at": "2024-04-02T06:00:00-05:00"},
-                   {"status": "D", "at": "2024-04-02T07:00:00-05:00"},
-                   {"status": "ON", "at": "2024-04-02T14:00:00-05:00"},
-                   {"status": "D", "at": "2024-04-02T14:30:00-05:00"},
-                   {"status": "OFF", "at": "2024-04-02T19:00:00-05:00"}],
+        "cycle": "70/8",
+        "time_zone": "America/Chicago",
+        "exceptions": [],
+        "events": [
+            {"status": "OFF", "at": "2024-04-01T20:00:00-05:00"},
+            {"status": "ON", "at": "2024-04-02T06:00:00-05:00"},
+            {"status": "D", "at": "2024-04-02T07:00:00-05:00"},
+            {"status": "ON", "at": "2024-04-02T14:00:00-05:00"},
+            {"status": "D", "at": "2024-04-02T14:30:00-05:00"},
+            {"status": "OFF", "at": "2024-04-02T19:00:00-05:00"},
+        ],
         "as_of": "2024-04-02T20:00:00-05:00",
     }
     completed = run_cli(json.dumps(log))
     assert completed.returncode == 0, completed.stderr
     output = json.loads(completed.stdout)
-    assert output["violations"] == [{"rule": "DRIVING_11", "start": "2024-04-02T23:30:00Z",
-                                     "end": "2024-04-03T00:00:00Z", "severity": "normal", "over_s": 1800}]
-    assert output["available"] == {"drive_s": 0, "window_s": 0, "cycle_s": (70 - 13) * 3600,
-                                   "break_due_in_s": 8 * 3600}
+    assert output["violations"] == [
+        {
+            "rule": "DRIVING_11",
+            "start": "2024-04-02T23:30:00Z",
+            "end": "2024-04-03T00:00:00Z",
+            "severity": "normal",
+            "over_s": 1800,
+        }
+    ]
+    assert output["available"] == {"drive_s": 0, "window_s": 0, "cycle_s": (70 - 13) * 3600, "break_due_in_s": 8 * 3600}
 
 
-@pytest.mark.parametrize("stdin, message", [
-    ("not json", "not valid JSON"),
-    ("[]", "JSON object"),
-    ('{"cycle": "70/8"}', "'events'"),
-    ('{"events": [{"status": "D", "at": "2024-04-02T06:00:00"}]}', "UTC offset"),
-    ('{"events": [], "cycle": "99/9"}', "cycle"),
-    ('{"events": [], "timezone": "UTC"}', "unknown fields"),
-])
+@pytest.mark.parametrize(
+    "stdin, message",
+    [
+        ("not json", "not valid JSON"),
+        ("[]", "JSON object"),
+        ('{"cycle": "70/8"}', "'events'"),
+        ('{"events": [{"status": "D", "at": "2024-04-02T06:00:00"}]}', "UTC offset"),
+        ('{"events": [], "cycle": "99/9"}', "cycle"),
+        ('{"events": [], "timezone": "UTC"}', "unknown fields"),
+    ],
+)
 def test_bad_input_exits_2_with_a_clear_error(stdin, message):
     completed = run_cli(stdin)
     assert completed.returncode == 2
@@ -58,13 +73,21 @@ def test_bad_input_exits_2_with_a_clear_error(stdin, message):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
     | st.sampled_from(["D", "OFF", "70/8", "UTC", "2024-04-02T06:00:00Z", "sixteen_hour"]),
-    lambda inner: st.lists(inner, max_size=5) | st.fixed_dictionaries(
-        {"status": inner, "at": st.sampled_from(["2024-04-02T06:00:00Z", "2024-04-02T07:00:00+01:00"])}
-    ) | st.dictionaries(
-        st.sampled_from(["events", "status", "at", "cycle", "time_zone", "exceptions", "as_of"]), inner,
-        max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.fixed_dictionaries(
+            {"status": inner, "at": st.sampled_from(["2024-04-02T06:00:00Z", "2024-04-02T07:00:00+01:00"])}
+        )
+        | st.dictionaries(
+            st.sampled_from(["events", "status", "at", "cycle", "time_zone", "exceptions", "as_of"]), inner, max_size=6
+        )
+    ),
     max_leaves=25,
 )
 

@@ -1,4 +1,5 @@
 """hos.daily_totals: hours per duty status inside one day (the RODS grid's totals column)."""
+
 from __future__ import annotations
 
 from handlers.domain import hos
@@ -38,6 +39,7 @@ def test_order_does_not_matter_and_unknown_statuses_add_nothing():
 
 def test_empty_log_and_rounding():
     assert hos.daily_totals([], DAY0, DAY1) == {s: 0.0 for s in GRID_STATUSES}
-    totals = hos.daily_totals([{"event_time": DAY0, "status": "ON"}, {"event_time": DAY0 + 1000, "status": "OFF"}],
-                              DAY0, DAY1)
+    totals = hos.daily_totals(
+        [{"event_time": DAY0, "status": "ON"}, {"event_time": DAY0 + 1000, "status": "OFF"}], DAY0, DAY1
+    )
     assert totals["ON"] == 0.0 and totals["OFF"] == 24.0

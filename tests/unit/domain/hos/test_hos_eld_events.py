@@ -1,4 +1,5 @@
 """ELD-shaped events: personal conveyance and yard moves, positions, annotated edits (49 CFR 395.30)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -48,9 +49,14 @@ class TestPositions:
         events[1].update(lat=41.88, lon=-87.63)
         assert evaluate(events, end).violations == []
 
-    @pytest.mark.parametrize("extra, message", [
-        ({"lat": 41.0}, "together"), ({"lat": 91.0, "lon": 0.0}, "lat"), ({"lat": 0.0, "lon": "x"}, "lon"),
-    ])
+    @pytest.mark.parametrize(
+        "extra, message",
+        [
+            ({"lat": 41.0}, "together"),
+            ({"lat": 91.0, "lon": 0.0}, "lat"),
+            ({"lat": 0.0, "lon": "x"}, "lon"),
+        ],
+    )
     def test_bad_positions_are_input_errors(self, extra, message):
         events, end = log([("ON", 1), ("D", 2)])
         events[2].update(extra)
@@ -63,12 +69,19 @@ class TestEdits:
         # The driver logged 12 h of driving; the carrier edits the last hour to on duty (a yard wait).
         events, end = log([("ON", 1), ("D", 7), ("ON", 0.5), ("D", 5), ("OFF", 1)])
         assert rules_of(evaluate(events, end)) == ["DRIVING_11"]
-        events.append({"status": "ON", "at": local("2024-04-02T18:30").isoformat(), "origin": "edit",
-                       "annotation": "waited at the yard gate"})
+        events.append(
+            {
+                "status": "ON",
+                "at": local("2024-04-02T18:30").isoformat(),
+                "origin": "edit",
+                "annotation": "waited at the yard gate",
+            }
+        )
         result = evaluate(events, end)
         assert result.violations == []
-        assert result.edits == [{"at": "2024-04-02T23:30:00Z", "status": "ON",
-                                 "annotation": "waited at the yard gate", "replaced": []}]
+        assert result.edits == [
+            {"at": "2024-04-02T23:30:00Z", "status": "ON", "annotation": "waited at the yard gate", "replaced": []}
+        ]
         assert result.to_dict()["edits"] == result.edits
 
     def test_edit_at_the_instant_of_a_recorded_event_replaces_it(self):
@@ -98,8 +111,10 @@ class TestEdits:
     def test_conflicting_edits_at_one_instant(self):
         events, end = log([("ON", 1), ("D", 2)])
         at = events[2]["at"]
-        events += [{"status": "ON", "at": at, "origin": "edit", "annotation": "first view"},
-                   {"status": "OFF", "at": at, "origin": "edit", "annotation": "second view"}]
+        events += [
+            {"status": "ON", "at": at, "origin": "edit", "annotation": "first view"},
+            {"status": "OFF", "at": at, "origin": "edit", "annotation": "second view"},
+        ]
         with pytest.raises(HosInputError, match="disagree"):
             evaluate(events, end)
 

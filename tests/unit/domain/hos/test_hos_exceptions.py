@@ -1,5 +1,6 @@
 """Claimed exceptions: adverse driving (395.1(b)(1)), 150 air-mile short haul (395.1(e)(1)),
 16-hour (395.1(o))."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,8 +1,9 @@
 """How the engine reads a log: duplicates, order, gaps, as_of, and refusal of bad input."""
+
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -30,7 +31,8 @@ class TestDuplicatesAndOrder:
         events, end = baseline()
         repeat = {"status": "D", "at": (local("2024-04-02T13:00")).isoformat()}  # inside the D stint
         assert evaluate_log(events + [repeat], time_zone=ZONE, as_of=end) == evaluate_log(
-            events, time_zone=ZONE, as_of=end)
+            events, time_zone=ZONE, as_of=end
+        )
 
     def test_conflicting_statuses_at_one_instant_keep_the_most_on_duty(self):
         at = "2024-04-02T08:00:00-05:00"
@@ -51,10 +53,15 @@ class TestGapsAndAsOf:
 
     def test_time_before_the_first_event_is_not_assumed_to_be_rest(self):
         # The log opens with 3 h off: the window starts at the first event, not after it.
-        events = [{"status": "OFF", "at": "2024-04-02T03:00:00Z"}, {"status": "ON", "at": "2024-04-02T06:00:00Z"},
-                  {"status": "D", "at": "2024-04-02T07:00:00Z"}, {"status": "OFF", "at": "2024-04-02T11:00:00Z"},
-                  {"status": "D", "at": "2024-04-02T16:30:00Z"}, {"status": "OFF", "at": "2024-04-02T17:30:00Z"}]
-        assert only(evaluate_log(events), "WINDOW_14").start == datetime(2024, 4, 2, 17, tzinfo=timezone.utc)
+        events = [
+            {"status": "OFF", "at": "2024-04-02T03:00:00Z"},
+            {"status": "ON", "at": "2024-04-02T06:00:00Z"},
+            {"status": "D", "at": "2024-04-02T07:00:00Z"},
+            {"status": "OFF", "at": "2024-04-02T11:00:00Z"},
+            {"status": "D", "at": "2024-04-02T16:30:00Z"},
+            {"status": "OFF", "at": "2024-04-02T17:30:00Z"},
+        ]
+        assert only(evaluate_log(events), "WINDOW_14").start == datetime(2024, 4, 2, 17, tzinfo=UTC)
 
     def test_a_logged_ten_hour_rest_at_the_start_opens_a_fresh_period(self):
         events = [{"status": "OFF", "at": "2024-04-01T20:00:00Z"}, {"status": "ON", "at": "2024-04-02T06:00:00Z"}]
@@ -65,48 +72,62 @@ class TestGapsAndAsOf:
         events, end = baseline()
         later = [{"status": "D", "at": (end + timedelta(hours=1)).isoformat()}]
         assert evaluate_log(events + later, time_zone=ZONE, as_of=end) == evaluate_log(
-            events, time_zone=ZONE, as_of=end)
+            events, time_zone=ZONE, as_of=end
+        )
 
     def test_as_of_defaults_to_the_latest_event(self):
         events, end = baseline()
-        assert evaluate_log(events, time_zone=ZONE) == evaluate_log(events[:-1] + events[-1:], time_zone=ZONE,
-                                                                    as_of=events[-1]["at"])
+        assert evaluate_log(events, time_zone=ZONE) == evaluate_log(
+            events[:-1] + events[-1:], time_zone=ZONE, as_of=events[-1]["at"]
+        )
 
     def test_no_events_means_nothing_used(self):
         result = evaluate_log([], cycle="60/7")
         assert result.violations == []
-        assert result.available.to_dict() == {"drive_s": 11 * HOUR, "window_s": 14 * HOUR,
-                                              "cycle_s": 60 * HOUR, "break_due_in_s": 8 * HOUR}
+        assert result.available.to_dict() == {
+            "drive_s": 11 * HOUR,
+            "window_s": 14 * HOUR,
+            "cycle_s": 60 * HOUR,
+            "break_due_in_s": 8 * HOUR,
+        }
 
 
 class TestAcceptedForms:
     def test_duty_events_and_aware_datetimes_and_z_suffix_are_accepted(self):
-        start = datetime(2024, 4, 2, 6, tzinfo=timezone.utc)
+        start = datetime(2024, 4, 2, 6, tzinfo=UTC)
         as_dicts = [{"status": "d", "at": "2024-04-02T06:00:00Z"}, {"status": "OFF", "at": "2024-04-02T18:00:00Z"}]
         as_objects = [DutyEvent(DutyStatus.D, start), DutyEvent("OFF", start + timedelta(hours=12))]
         assert evaluate_log(as_dicts) == evaluate_log(as_objects)
 
 
 class TestRefusals:
-    @pytest.mark.parametrize("events, message", [
-        ([{"status": "D", "at": "2024-04-02T06:00:00"}], "UTC offset"),
-        ([{"status": "DRIVING", "at": "2024-04-02T06:00:00Z"}], "status"),
-        ([{"status": ["D"], "at": "2024-04-02T06:00:00Z"}], "status"),
-        ([{"status": "D", "at": "yesterday"}], "ISO-8601"),
-        ([{"status": "D"}], "needs 'status' and 'at'"),
-        ([["D", "2024-04-02T06:00:00Z"]], "expected an object"),
-        ("D", "list"),
-        ([{"status": "D", "at": "9999-12-31T23:00:00+00:00"}], r"events\[0\]: timestamp .* outside"),
-    ])
+    @pytest.mark.parametrize(
+        "events, message",
+        [
+            ([{"status": "D", "at": "2024-04-02T06:00:00"}], "UTC offset"),
+            ([{"status": "DRIVING", "at": "2024-04-02T06:00:00Z"}], "status"),
+            ([{"status": ["D"], "at": "2024-04-02T06:00:00Z"}], "status"),
+            ([{"status": "D", "at": "yesterday"}], "ISO-8601"),
+            ([{"status": "D"}], "needs 'status' and 'at'"),
+            ([["D", "2024-04-02T06:00:00Z"]], "expected an object"),
+            ("D", "list"),
+            ([{"status": "D", "at": "9999-12-31T23:00:00+00:00"}], r"events\[0\]: timestamp .* outside"),
+        ],
+    )
     def test_bad_events_name_the_problem(self, events, message):
         with pytest.raises(HosInputError, match=message):
             evaluate_log(events)
 
-    @pytest.mark.parametrize("kwargs, message", [
-        ({"cycle": "80/8"}, "cycle"), ({"time_zone": "Mars/Olympus"}, "time_zone"),
-        ({"exceptions": "adverse_driving"}, "list"), ({"as_of": "2024-04-02T06:00:00"}, "as_of"),
-        ({"as_of": "0001-01-01T00:00:00+00:00"}, "outside"),
-    ])
+    @pytest.mark.parametrize(
+        "kwargs, message",
+        [
+            ({"cycle": "80/8"}, "cycle"),
+            ({"time_zone": "Mars/Olympus"}, "time_zone"),
+            ({"exceptions": "adverse_driving"}, "list"),
+            ({"as_of": "2024-04-02T06:00:00"}, "as_of"),
+            ({"as_of": "0001-01-01T00:00:00+00:00"}, "outside"),
+        ],
+    )
     def test_bad_parameters_are_refused(self, kwargs, message):
         with pytest.raises(HosInputError, match=message):
             evaluate_log([], **kwargs)
@@ -117,6 +138,12 @@ class TestRefusals:
 
 def test_an_edit_without_a_time_is_an_input_error():
     from handlers.domain.hos import HosInputError, evaluate_log
+
     with pytest.raises(HosInputError, match="an edit needs 'at'"):
-        evaluate_log([{"status": "ON", "at": "2024-04-02T06:00:00Z"},
-                      {"status": "D", "origin": "edit", "annotation": "forgot to log"}], time_zone="UTC")
+        evaluate_log(
+            [
+                {"status": "ON", "at": "2024-04-02T06:00:00Z"},
+                {"status": "D", "origin": "edit", "annotation": "forgot to log"},
+            ],
+            time_zone="UTC",
+        )

@@ -1,5 +1,6 @@
 """One test group per limit of 49 CFR 395.3: 11 hours, 14-hour window, 30-minute break, 60/7 and
 70/8, the 34-hour restart, and the severity grading of the over-limit time."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -36,7 +37,10 @@ class TestDriving11:
         result = evaluate([("D", 7), ("ON", 0.5), ("D", 4.5), ("ON", 0.5), ("D", 1), ("OFF", 1)])
         violation = only(result, "DRIVING_11")
         assert (violation.start, violation.end, violation.over_s) == (
-            local("2024-04-02T17:30"), local("2024-04-02T19:30"), 5400)
+            local("2024-04-02T17:30"),
+            local("2024-04-02T19:30"),
+            5400,
+        )
 
     def test_ten_hours_off_reset_the_driving_limit(self):
         result = evaluate([("D", 7), ("ON", 0.5), ("D", 4), ("OFF", 10), ("D", 7)])
@@ -85,8 +89,7 @@ class TestBreak30:
         assert result.violations == []
 
     def test_each_episode_without_a_break_is_its_own_violation(self):
-        result = evaluate([("D", 8.5), ("ON", 0.25), ("D", 0.5), ("OFF", 0.5), ("D", 1), ("OFF", 10),
-                           ("D", 8.25)])
+        result = evaluate([("D", 8.5), ("ON", 0.25), ("D", 0.5), ("OFF", 0.5), ("D", 1), ("OFF", 10), ("D", 8.25)])
         breaks = [v for v in result.violations if v.rule == "BREAK_30"]
         assert [v.over_s for v in breaks] == [1800 + 1800, 900]
 
@@ -149,10 +152,16 @@ class TestCycle:
 
 
 class TestSeverity:
-    @pytest.mark.parametrize("over_s, expected", [
-        (1, "nominal"), (14 * 60 + 59, "nominal"), (15 * 60, "normal"), (3 * HOUR, "normal"),
-        (3 * HOUR + 1, "out_of_service"),
-    ])
+    @pytest.mark.parametrize(
+        "over_s, expected",
+        [
+            (1, "nominal"),
+            (14 * 60 + 59, "nominal"),
+            (15 * 60, "normal"),
+            (3 * HOUR, "normal"),
+            (3 * HOUR + 1, "out_of_service"),
+        ],
+    )
     def test_grades_follow_the_fmcsa_split_sleeper_faq(self, over_s, expected):
         assert severity_for(over_s) == expected
 

@@ -1,5 +1,6 @@
 """Exception objects for one duty period: adverse driving (49 CFR 395.1(b)(1)) and the 150 air-mile
 short haul checked from event positions (395.1(e)(1); an air mile is a nautical mile, 395.2)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,8 +13,8 @@ from tests.unit.domain.hos.hos_log_builder import local, only, rules_of, steps_l
 
 ZONE = "America/Chicago"
 HOME = {"lat": 41.8781, "lon": -87.6298}  # Chicago
-NEAR = (42.0, -88.0)        # about 18 air-miles away
-FAR = (39.7684, -86.1581)   # Indianapolis, about 141 air-miles: inside
+NEAR = (42.0, -88.0)  # about 18 air-miles away
+FAR = (39.7684, -86.1581)  # Indianapolis, about 141 air-miles: inside
 BEYOND = (38.627, -90.1994)  # St. Louis, about 225 air-miles: outside
 SHORT_HAUL = {"type": "short_haul_150", "work_reporting_location": HOME}
 
@@ -57,9 +58,13 @@ class TestShortHaulObject:
         result = evaluate_log(events, time_zone=ZONE, as_of=end, exceptions=[SHORT_HAUL])
         assert [v.rule for v in result.violations] == ["BREAK_30"]
         assert result.violations[0].start == local("2024-04-02T14:30")  # the first period's
-        assert result.exceptions_lost == [{
-            "type": "short_haul_150", "duty_period_start": "2024-04-02T11:00:00Z",
-            "reason": result.exceptions_lost[0]["reason"]}]
+        assert result.exceptions_lost == [
+            {
+                "type": "short_haul_150",
+                "duty_period_start": "2024-04-02T11:00:00Z",
+                "reason": result.exceptions_lost[0]["reason"],
+            }
+        ]
         assert "beyond 150 air-miles" in result.exceptions_lost[0]["reason"]
 
     def test_released_after_14_hours_loses_it(self):
@@ -85,10 +90,16 @@ class TestShortHaulObject:
         events, end = two_days(DAY, DAY)
         assert evaluate_log(events, time_zone=ZONE, as_of=end, exceptions=["short_haul_150"]).violations == []
 
-    @pytest.mark.parametrize("entry", [
-        {"type": "short_haul_150"}, {"type": "short_haul_150", "work_reporting_location": {"lat": 95, "lon": 0}},
-        {"type": "sixteen_hour"}, {"type": "adverse_driving"}, {"type": "adverse_driving", "at": "soon"},
-    ])
+    @pytest.mark.parametrize(
+        "entry",
+        [
+            {"type": "short_haul_150"},
+            {"type": "short_haul_150", "work_reporting_location": {"lat": 95, "lon": 0}},
+            {"type": "sixteen_hour"},
+            {"type": "adverse_driving"},
+            {"type": "adverse_driving", "at": "soon"},
+        ],
+    )
     def test_malformed_objects_are_input_errors(self, entry):
         with pytest.raises(HosInputError, match=r"exceptions\[0\]"):
             evaluate_log([], exceptions=[entry])
@@ -117,8 +128,9 @@ class TestAdverseDrivingObject:
         events, end = steps_log("2024-04-02T06:00", steps, ZONE)
         events.insert(0, {"status": "OFF", "at": local("2024-04-01T20:00").isoformat()})
         claim = {"type": "adverse_driving", "at": local("2024-04-02T12:00").isoformat()}
-        assert evaluate_log(events, time_zone=ZONE, as_of=end, ruleset="us-passenger",
-                            exceptions=[claim]).violations == []
+        assert (
+            evaluate_log(events, time_zone=ZONE, as_of=end, ruleset="us-passenger", exceptions=[claim]).violations == []
+        )
 
 
 def test_the_checked_object_wins_over_the_name():

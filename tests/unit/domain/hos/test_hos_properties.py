@@ -1,7 +1,8 @@
 """Property tests: any order, any mix of statuses, the engine answers and stays consistent."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -9,19 +10,22 @@ from hypothesis import strategies as st
 from handlers.domain.hos import HosRules, evaluate_log
 from handlers.domain.hos.timeline import build_timeline, read_events
 
-START = datetime(2024, 3, 1, tzinfo=timezone.utc)
+START = datetime(2024, 3, 1, tzinfo=UTC)
 STATUSES = ["OFF", "SB", "D", "ON"]
 
 durations = st.lists(
     # Zero-minute steps put two statuses on one instant, the conflicting-duplicate case.
     st.tuples(st.sampled_from(STATUSES), st.integers(min_value=0, max_value=20 * 60)),
-    min_size=0, max_size=60,
+    min_size=0,
+    max_size=60,
 )
-options = st.fixed_dictionaries({
-    "cycle": st.sampled_from(["70/8", "60/7"]),
-    "time_zone": st.sampled_from(["UTC", "America/Chicago", "America/St_Johns", "Asia/Kolkata"]),
-    "exceptions": st.sets(st.sampled_from(["adverse_driving", "short_haul_150", "sixteen_hour"])).map(sorted),
-})
+options = st.fixed_dictionaries(
+    {
+        "cycle": st.sampled_from(["70/8", "60/7"]),
+        "time_zone": st.sampled_from(["UTC", "America/Chicago", "America/St_Johns", "Asia/Kolkata"]),
+        "exceptions": st.sets(st.sampled_from(["adverse_driving", "short_haul_150", "sixteen_hour"])).map(sorted),
+    }
+)
 
 
 def to_events(steps):
@@ -46,8 +50,9 @@ def test_any_order_with_duplicates_gives_the_same_answer(steps, kwargs, rnd):
 def test_the_offset_a_timestamp_is_written_in_does_not_matter(steps, kwargs, offset_h):
     events, end = to_events(steps)
     shifted = timezone(timedelta(hours=offset_h))
-    rewritten = [{"status": e["status"], "at": datetime.fromisoformat(e["at"]).astimezone(shifted).isoformat()}
-                 for e in events]
+    rewritten = [
+        {"status": e["status"], "at": datetime.fromisoformat(e["at"]).astimezone(shifted).isoformat()} for e in events
+    ]
     assert evaluate_log(rewritten, as_of=end, **kwargs) == evaluate_log(events, as_of=end, **kwargs)
 
 
@@ -69,17 +74,41 @@ def test_results_are_well_formed(steps, kwargs, as_of_shift_min):
 
 # Minimal counterexamples hypothesis found to the unqualified property (see the two split-sleeper
 # cases in the body), plus the one that exposed the pairing-choice bug fixed in duty_window.
-@example(steps=[("OFF", 180), ("D", 662), ("ON", 600), ("D", 1), ("SB", 420)],
-         kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []}, data=None).via("regression")
-@example(steps=[("OFF", 181), ("ON", 419), ("D", 1), ("SB", 420), ("D", 420)],
-         kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []}, data=None).via("regression")
-@example(steps=[("SB", 481), ("ON", 119), ("D", 1), ("OFF", 120), ("D", 720)],
-         kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []}, data=None).via("regression")
-@example(steps=[("OFF", 120), ("ON", 480), ("ON", 26), ("OFF", 119), ("D", 840), ("SB", 480), ("D", 36),
-                ("OFF", 120), ("D", 625)],
-         kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []}, data=None).via("regression")
-@example(steps=[("ON", 178), ("D", 662), ("OFF", 176), ("D", 1), ("SB", 424), ("D", 1)],
-         kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []}, data=None).via("regression")
+@example(
+    steps=[("OFF", 180), ("D", 662), ("ON", 600), ("D", 1), ("SB", 420)],
+    kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []},
+    data=None,
+).via("regression")
+@example(
+    steps=[("OFF", 181), ("ON", 419), ("D", 1), ("SB", 420), ("D", 420)],
+    kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []},
+    data=None,
+).via("regression")
+@example(
+    steps=[("SB", 481), ("ON", 119), ("D", 1), ("OFF", 120), ("D", 720)],
+    kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []},
+    data=None,
+).via("regression")
+@example(
+    steps=[
+        ("OFF", 120),
+        ("ON", 480),
+        ("ON", 26),
+        ("OFF", 119),
+        ("D", 840),
+        ("SB", 480),
+        ("D", 36),
+        ("OFF", 120),
+        ("D", 625),
+    ],
+    kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []},
+    data=None,
+).via("regression")
+@example(
+    steps=[("ON", 178), ("D", 662), ("OFF", 176), ("D", 1), ("SB", 424), ("D", 1)],
+    kwargs={"cycle": "70/8", "time_zone": "UTC", "exceptions": []},
+    data=None,
+).via("regression")
 @settings(max_examples=300, deadline=None)
 @given(durations, options, st.data())
 def test_turning_on_duty_time_into_off_duty_never_adds_a_violation(steps, kwargs, data):
@@ -108,6 +137,7 @@ def test_turning_on_duty_time_into_off_duty_never_adds_a_violation(steps, kwargs
         # recalculated from the same pair, so their over-limit driving together must not grow.
         def driving_and_window(result):
             return over_s(result, "DRIVING_11") + over_s(result, "WINDOW_14")  # WINDOW_16 included
+
         assert driving_and_window(after) <= driving_and_window(before), "DRIVING_11+WINDOW"
         rules -= {"DRIVING_11", "WINDOW_14", "WINDOW_16"}
     # A reset can split one violation into two, so compare over-limit driving time per rule.
@@ -130,8 +160,11 @@ def adds_a_split_sleeper_candidate(steps, rested):
     hos = HosRules()
     original, changed = timeline_of(steps), timeline_of(rested)
     old_rests = {(r.start, r.end) for r in original.rest_runs}
-    new_candidates = [r for r in changed.rest_runs if (r.start, r.end) not in old_rests
-                      and hos.split_short_s <= r.length < hos.reset_rest_s]
+    new_candidates = [
+        r
+        for r in changed.rest_runs
+        if (r.start, r.end) not in old_rests and hos.split_short_s <= r.length < hos.reset_rest_s
+    ]
     has_long_berth_stay = any(r.longest_sleeper_s >= hos.split_sleeper_long_s for r in original.rest_runs)
     return bool(new_candidates) and has_long_berth_stay
 
@@ -191,7 +224,8 @@ def test_a_ten_hour_berth_rest_at_the_log_start_does_not_pair_with_a_later_break
     assert violations_of(split) == [("DRIVING_11", timedelta(hours=23), 3660)]
     reset = evaluate_steps([("SB", 481), ("OFF", 119)] + tail)
     assert violations_of(reset) == [
-        ("DRIVING_11", timedelta(hours=23), 3660), ("WINDOW_14", timedelta(hours=24), 60),
+        ("DRIVING_11", timedelta(hours=23), 3660),
+        ("WINDOW_14", timedelta(hours=24), 60),
     ]
 
 
@@ -201,8 +235,9 @@ def test_a_pairing_is_not_rejected_for_splitting_a_violation_into_calculation_pe
     # the 2-hour break (395.1(g)(1)(ii)) leaves 3 h 37 over 11 hours and 3 h 01 past the window; not
     # pairing leaves 14 h 01 and 13 h 26. The pairing used to lose because its last minute over 11 h
     # falls in a second calculation period and was counted as one more (nominal) violation.
-    result = evaluate_steps([("OFF", 600), ("ON", 26), ("OFF", 119), ("D", 840), ("SB", 480), ("D", 36),
-                             ("OFF", 120), ("D", 625)])
+    result = evaluate_steps(
+        [("OFF", 600), ("ON", 26), ("OFF", 119), ("D", 840), ("SB", 480), ("D", 36), ("OFF", 120), ("D", 625)]
+    )
     assert over_s(result, "DRIVING_11") == 3 * 3600 + 37 * 60
     assert over_s(result, "WINDOW_14") == 3 * 3600 + 60
 

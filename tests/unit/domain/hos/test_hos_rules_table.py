@@ -1,4 +1,5 @@
 """The compliance_rules table items: defaults with CFR citations, and loading limits from items."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -34,8 +35,10 @@ def test_limits_loaded_from_dynamodb_items_are_used():
 
 
 def test_other_rule_sets_and_unknown_codes_are_ignored():
-    items = [{"rule_set": "passenger", "rule_code": "DRIVING_11", "limit_s": 10 * HOUR},
-             {"rule_set": "property", "rule_code": "YARD_MOVES", "limit_s": 5}]
+    items = [
+        {"rule_set": "passenger", "rule_code": "DRIVING_11", "limit_s": 10 * HOUR},
+        {"rule_set": "property", "rule_code": "YARD_MOVES", "limit_s": 5},
+    ]
     assert rules_from_items(items) == HosRules()
 
 

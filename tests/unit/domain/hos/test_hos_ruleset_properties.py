@@ -1,23 +1,30 @@
 """Property tests for the additions of issue 21: every rule set answers any log, well formed and order-free;
 PC and YM are exactly OFF and ON; an edit gives the answer of the log it produces."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers.domain.hos import evaluate_log
 
-START = datetime(2024, 3, 1, tzinfo=timezone.utc)
+START = datetime(2024, 3, 1, tzinfo=UTC)
 RULESETS = {
-    "us-property": ["60/7", "70/8"], "us-passenger": ["60/7", "70/8"], "us-texas-intrastate": ["70/7"],
-    "us-california-intrastate": ["80/8"], "canada-south": ["cycle-1", "cycle-2"],
+    "us-property": ["60/7", "70/8"],
+    "us-passenger": ["60/7", "70/8"],
+    "us-texas-intrastate": ["70/7"],
+    "us-california-intrastate": ["80/8"],
+    "canada-south": ["cycle-1", "cycle-2"],
 }
-steps = st.lists(st.tuples(st.sampled_from(["OFF", "SB", "D", "ON", "PC", "YM"]),
-                           st.integers(min_value=0, max_value=20 * 60)), max_size=50)
+steps = st.lists(
+    st.tuples(st.sampled_from(["OFF", "SB", "D", "ON", "PC", "YM"]), st.integers(min_value=0, max_value=20 * 60)),
+    max_size=50,
+)
 choice = st.sampled_from(sorted(RULESETS)).flatmap(
-    lambda name: st.tuples(st.just(name), st.sampled_from(RULESETS[name])))
+    lambda name: st.tuples(st.just(name), st.sampled_from(RULESETS[name]))
+)
 zones = st.sampled_from(["UTC", "America/Chicago", "America/Toronto"])
 
 
@@ -50,8 +57,9 @@ def test_pc_is_off_and_ym_is_on(plan, ruleset_cycle):
     ruleset, cycle = ruleset_cycle
     events, end = to_events(plan)
     plain = [{**e, "status": {"PC": "OFF", "YM": "ON"}.get(e["status"], e["status"])} for e in events]
-    assert evaluate_log(events, ruleset=ruleset, cycle=cycle, as_of=end) == \
-        evaluate_log(plain, ruleset=ruleset, cycle=cycle, as_of=end)
+    assert evaluate_log(events, ruleset=ruleset, cycle=cycle, as_of=end) == evaluate_log(
+        plain, ruleset=ruleset, cycle=cycle, as_of=end
+    )
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,4 +1,5 @@
 """Rule sets other than us-property, each test citing the section it checks (limits: hos/rulesets.py)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,10 +26,17 @@ def evaluate(ruleset, steps, start="2024-04-02T06:00", rest_before=36, zone=ZONE
 
 
 class TestRulesetInput:
-    @pytest.mark.parametrize("ruleset, cycle", [
-        ("us-property", "70/7"), ("us-property", "80/8"), ("us-passenger", "cycle-1"),
-        ("us-texas-intrastate", "70/8"), ("us-california-intrastate", "70/8"), ("canada-south", "70/8"),
-    ])
+    @pytest.mark.parametrize(
+        "ruleset, cycle",
+        [
+            ("us-property", "70/7"),
+            ("us-property", "80/8"),
+            ("us-passenger", "cycle-1"),
+            ("us-texas-intrastate", "70/8"),
+            ("us-california-intrastate", "70/8"),
+            ("canada-south", "70/8"),
+        ],
+    )
     def test_a_cycle_of_another_rule_set_is_an_input_error(self, ruleset, cycle):
         with pytest.raises(HosInputError, match="cycle"):
             evaluate_log([], ruleset=ruleset, cycle=cycle)
@@ -37,10 +45,15 @@ class TestRulesetInput:
         with pytest.raises(HosInputError, match="ruleset"):
             evaluate_log([], ruleset="us-alaska")
 
-    @pytest.mark.parametrize("ruleset, cycle_s", [
-        ("us-passenger", 70 * HOUR), ("us-texas-intrastate", 70 * HOUR),
-        ("us-california-intrastate", 80 * HOUR), ("canada-south", 70 * HOUR),
-    ])
+    @pytest.mark.parametrize(
+        "ruleset, cycle_s",
+        [
+            ("us-passenger", 70 * HOUR),
+            ("us-texas-intrastate", 70 * HOUR),
+            ("us-california-intrastate", 80 * HOUR),
+            ("canada-south", 70 * HOUR),
+        ],
+    )
     def test_default_cycle_per_rule_set(self, ruleset, cycle_s):
         assert evaluate_log([], ruleset=ruleset).available.cycle_s == cycle_s
 
@@ -149,8 +162,10 @@ class TestCaliforniaIntrastate:
 
     def test_adverse_driving_extends_driving_not_the_sixteenth_hour(self):
         # 1212(b)(1)(A)-(B): 14 hours driving in the aggregate, still no driving after the 16th hour.
-        assert evaluate("us-california-intrastate", [("D", 14), ("OFF", 1)],
-                        exceptions=["adverse_driving"]).violations == []
+        assert (
+            evaluate("us-california-intrastate", [("D", 14), ("OFF", 1)], exceptions=["adverse_driving"]).violations
+            == []
+        )
         steps = [("ON", 3), ("D", 14), ("OFF", 1)]
         assert rules_of(evaluate("us-california-intrastate", steps, exceptions=["adverse_driving"])) == ["WINDOW_16"]
 

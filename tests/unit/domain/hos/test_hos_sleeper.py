@@ -1,4 +1,5 @@
 """Sleeper-berth split, 49 CFR 395.1(g)(1)(ii), and the pairing choice of FMCSA's 2020 FAQ."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,16 +26,29 @@ def rest(hours: float, sleeper_hours: float = 0.0) -> RestRun:
 
 
 class TestQualifyingPair:
-    @pytest.mark.parametrize("first, second", [
-        (rest(7, 7), rest(3)), (rest(8, 8), rest(2)), (rest(3), rest(7, 7)), (rest(2, 2), rest(8, 8)),
-        (rest(7.5, 7.5), rest(2.5, 2.5)),
-    ])
+    @pytest.mark.parametrize(
+        "first, second",
+        [
+            (rest(7, 7), rest(3)),
+            (rest(8, 8), rest(2)),
+            (rest(3), rest(7, 7)),
+            (rest(2, 2), rest(8, 8)),
+            (rest(7.5, 7.5), rest(2.5, 2.5)),
+        ],
+    )
     def test_seven_in_the_berth_plus_two_making_ten_qualifies(self, first, second):
         assert qualifies(first, second, RULES)
 
-    @pytest.mark.parametrize("first, second", [
-        (rest(6, 6), rest(4)), (rest(7, 7), rest(2)), (rest(7), rest(3)), (rest(8, 6.5), rest(2)),
-    ], ids=["no-7h-berth", "only-9h", "7h-off-not-berth", "berth-part-under-7h"])
+    @pytest.mark.parametrize(
+        "first, second",
+        [
+            (rest(6, 6), rest(4)),
+            (rest(7, 7), rest(2)),
+            (rest(7), rest(3)),
+            (rest(8, 6.5), rest(2)),
+        ],
+        ids=["no-7h-berth", "only-9h", "7h-off-not-berth", "berth-part-under-7h"],
+    )
     def test_other_splits_do_not_qualify(self, first, second):
         assert not qualifies(first, second, RULES)
 

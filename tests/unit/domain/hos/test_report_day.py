@@ -1,4 +1,5 @@
 """The DOT report day (49 CFR 395.8: a driver's day is the home terminal's calendar day)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,7 @@ import pytest
 
 from handlers.domain.hos.report_day import day_bounds, report_day, schedule_problems
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 US = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles"]
 
 
