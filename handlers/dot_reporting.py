@@ -16,7 +16,8 @@ object-lock retention. Steps (input -> output):
   395.8; see handlers.domain.hos.report_day), fleet_id?, driver_ids?} -> {report_date, bucket,
   key (the manifest: a JSON array of {driver_id, report_date}), count}
 - render_pdf {report_date, driver_id} -> {... , pdf_key (staging), sha256, status, violation_count}
-- upload {..., pdf_key, sha256} -> {..., report_key}
+- upload {..., pdf_key, sha256} -> {..., report_key, eld_key} (also writes the driver's ELD output file,
+  eld/<report_date>/<driver_id>.csv: handlers.dot_eld)
 - update_status {..., report_key, status, violation_count} -> {driver_id, report_date, fleet_id, status,
   violation_count, violation_rules, report_key} (compact: it is what the map run results keep)
 - publish_summary {report_date, count, map_run: {ResultWriterDetails: {Bucket, Key}}} (or inline
@@ -35,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 import urllib3
 
+from handlers import dot_eld
 from handlers.common import db
 from handlers.common.aws import client, from_item, to_item
 from handlers.common.config import MissingSetting, get_config
@@ -93,7 +95,7 @@ def _drivers(report_date: str, fleet_id: str | None, driver_ids: list | None) ->
     """Active drivers from Aurora, plus drivers the HOS processor saw that day (Redis set) who are
     not registered there yet: a log on the road must be reported even before onboarding caught up.
     For those, fleet, time zone and cycle come from their latest duty-status record."""
-    sql = "SELECT driver_id, fleet_id, name, home_time_zone, cycle FROM drivers WHERE active"
+    sql = "SELECT driver_id, fleet_id, name, home_time_zone, ruleset, cycle FROM drivers WHERE active"
     params: list = []
     if fleet_id:
         sql += " AND fleet_id = %s"
@@ -111,6 +113,7 @@ def _drivers(report_date: str, fleet_id: str | None, driver_ids: list | None) ->
                 "fleet_id": latest.get("fleet_id"),
                 "name": driver_id,
                 "home_time_zone": latest.get("time_zone") or "UTC",
+                "ruleset": latest.get("ruleset") or "us-property",
                 "cycle": latest.get("cycle") or "70/8",
             }
     return [drivers[k] for k in sorted(drivers)]
@@ -161,6 +164,7 @@ def gather_driver(driver: dict, report_date: str) -> dict:
         cycle=driver["cycle"],
         time_zone=zone,
         as_of=min(end, dt.datetime.now(dt.UTC)),
+        ruleset=driver.get("ruleset"),
     )
     violations = [v.to_dict() for v in result.violations if v.end > start and v.start < end]
     inspections = db.execute(
@@ -278,9 +282,12 @@ def report_key(report_date: str, driver_id: str) -> str:
 def upload(event: dict) -> dict:
     report_date, driver_id, pdf_key, sha = _require(event, "report_date", "driver_id", "pdf_key", "sha256")
     cfg, s3, key = get_config(), client("s3"), report_key(report_date, driver_id)
+    # The ELD output file of the last 8 days goes next to the PDF (handlers.dot_eld: same bytes on a retry).
+    doc = json.loads(_get(_work_key(report_date, f"{driver_id}.json")))
+    eld_file = dot_eld.write_eld_file(report_date, driver_id, doc)
     existing = head(cfg.reports_bucket, key)
     if existing is not None and existing.get("Metadata", {}).get("sha256") == sha:
-        return {**event, "report_key": key}  # already uploaded by an earlier attempt
+        return {**event, "report_key": key, "eld_key": eld_file}  # already uploaded by an earlier attempt
     body = _get(pdf_key)
     if hashlib.sha256(body).hexdigest() != sha:
         raise RuntimeError(f"staged PDF {pdf_key} does not match the rendered checksum")
@@ -294,7 +301,7 @@ def upload(event: dict) -> dict:
         ChecksumAlgorithm="SHA256",
         ObjectLockRetainUntilDate=dt.datetime.now(dt.UTC) + dt.timedelta(days=cfg.report_retention_days),
     )
-    return {**event, "report_key": key}
+    return {**event, "report_key": key, "eld_key": eld_file}
 
 
 def update_status(event: dict) -> dict:

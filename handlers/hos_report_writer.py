@@ -1,6 +1,8 @@
 """hos-violations (SNS) -> one JSON report per violation in the compliance bucket, object-locked.
 
-Key: fleet_id=<id>/date=<yyyy-mm-dd>/<violation_id>.json. The object is written once, in
+Key: fleet_id=<id>/date=<yyyy-mm-dd>/<violation_id>.json; the rule's source and limit come from the
+violation's rule set (`ruleset`, default us-property). Messages with event_type unassigned_driving are not
+violations and are skipped. The object is written once, in
 COMPLIANCE mode for REPORT_RETENTION_DAYS (nobody, not even root, can delete it before then);
 a redelivered message finds the key and writes nothing, so no extra locked versions pile up.
 A message that cannot become a report goes to the function's DLQ; AWS errors raise, so SNS's
@@ -20,8 +22,15 @@ from handlers.common.errors import PoisonRecord, poison_reason
 from handlers.common.events import sns_message
 from handlers.common.s3 import head
 from handlers.domain.hos import DEFAULT_RULES
+from handlers.domain.hos.ruleset_items import RULESET_ITEMS
+from handlers.domain.hos.rulesets import US_PROPERTY
 
-_RULE_INFO = {r["rule_code"]: r for r in DEFAULT_RULES}
+# (rule set, rule code) -> compliance_rules item; us-property's are the DEFAULT_RULES.
+_RULE_INFO = {
+    **{(US_PROPERTY, r["rule_code"]): r for r in DEFAULT_RULES},
+    **{(r["rule_set"], r["rule_code"]): r for r in RULESET_ITEMS},
+}
+NOT_REPORTED = frozenset({"unassigned_driving"})  # events the topic also carries that are not violations
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
@@ -36,7 +45,7 @@ def report_key(message: dict) -> str:
 
 
 def report(message: dict, attrs: dict, now: dt.datetime) -> dict:
-    rule = _RULE_INFO.get(message.get("rule"), {})
+    rule = _RULE_INFO.get((message.get("ruleset") or US_PROPERTY, message.get("rule")), {})
     return {
         "report_type": "hos_violation",
         "schema": "fleettap.hos-report/1",
@@ -55,6 +64,8 @@ def report(message: dict, attrs: dict, now: dt.datetime) -> dict:
 def write_report(raw_record: dict) -> str | None:
     cfg = get_config()
     message, attrs = sns_message(raw_record)
+    if attrs.get("event_type") in NOT_REPORTED:
+        return None  # an unassigned-driving event is for the fleet to assign, not a violation report
     key = report_key(message)
     bucket = cfg.require("reports_bucket")
     if head(bucket, key) is not None:

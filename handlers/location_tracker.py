@@ -8,6 +8,7 @@ Redis holds `geo:fleet:<fleet_id>` / `geo:all` (GEOADD) and the per-vehicle trac
 `geo:state:<vehicle_id>` from handlers.domain.geofence.step. A fix at or before the state's last
 fix is stale or redelivered: it is stored but neither moves the vehicle on the map nor emits
 events. Events are published before the state is saved (same deterministic event_id on retry).
+Each fresh fix also feeds the unassigned-driving check (handlers.unassigned_driving).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 
 from aws_lambda_powertools import Logger
 
+from handlers import unassigned_driving
 from handlers.common import batch
 from handlers.common.aws import client, from_item, warm
 from handlers.common.cache import TTLCache
@@ -116,7 +118,7 @@ def process_record(raw: dict, writer: DynamoBatchWriter) -> int:
             geofence_id=ev.fence_id,
         )
     r.set(state_key, json.dumps(new_state), ex=STATE_TTL_S)
-    return len(events)
+    return len(events) + unassigned_driving.check_fix(r, record)
 
 
 def handler(event, context):

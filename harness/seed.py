@@ -17,6 +17,7 @@ from handlers.common.aws import to_item
 from handlers.domain import anomaly, fuel
 from handlers.domain.geofence import Geofence
 from handlers.domain.hos import DEFAULT_RULES
+from handlers.domain.hos.ruleset_items import RULESET_ITEMS
 
 
 def table_names(project: str, env: str) -> dict[str, str]:
@@ -37,7 +38,7 @@ def seed(ddb, redis_client, tables: dict[str, str], geofences: Iterable[dict] = 
         Geofence.from_item(item)  # refuse to seed a fence the location tracker would skip
     counts = {
         "alert_thresholds": _put_all(ddb, tables["alert_thresholds"], anomaly.DEFAULT_THRESHOLD_ITEMS),
-        "compliance_rules": _put_all(ddb, tables["compliance_rules"], DEFAULT_RULES),
+        "compliance_rules": _put_all(ddb, tables["compliance_rules"], [*DEFAULT_RULES, *RULESET_ITEMS]),
         "geofences": _put_all(ddb, tables["geofences"], fences),
         "fuel_benchmarks": 0,
     }

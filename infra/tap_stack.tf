@@ -2165,6 +2165,8 @@ locals {
       { sid = "ReadGeofences", actions = local.ddb_read_actions, targets = ["GEOFENCES_TABLE"] },
       local.stmt_redis_secret,
       { sid = "PublishGeofenceAlerts", actions = ["sns:Publish"], targets = ["GEOFENCE_TOPIC_ARN"] },
+      # unassigned-driving events go on the hos-violations topic (handlers/unassigned_driving.py)
+      { sid = "PublishUnassignedDriving", actions = ["sns:Publish"], targets = ["VIOLATIONS_TOPIC_ARN"] },
     ]
     fuel = [
       local.stmt_diag_stream,

@@ -345,11 +345,18 @@ def _apply_injections(state: VehicleState, injections: list[Injection]) -> None:
             state.idle_when_stopped = True
         elif injection.type == "aggressive_driving":
             state.aggressive = True
-        elif injection.type not in ("hos_pattern", "duty_plan"):
+        elif injection.type not in ("hos_pattern", "duty_plan", "ruleset"):
             state.conditions.append(injection.condition())
 
 
 def _with_cycle_override(vehicle, injections: list[Injection]):
+    """The driver's rule set and cycle as the scenario sets them (a `ruleset` injection wins)."""
+    for injection in injections:
+        if injection.type == "ruleset":
+            ruleset, cycle = injection.ruleset()
+            return dataclasses.replace(
+                vehicle, driver=dataclasses.replace(vehicle.driver, ruleset=ruleset, cycle=cycle)
+            )
     for injection in injections:
         cycle = injection.params.get("cycle")
         if injection.type == "hos_pattern" and injection.params.get("pattern") == "CYCLE_70_8":

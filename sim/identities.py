@@ -41,9 +41,10 @@ class Driver:
     name: str
     licence_number: str
     licence_state: str
-    cycle: str  # "70/8" or "60/7"
+    cycle: str  # one of the rule set's cycles: "70/8" or "60/7" for us-property
     time_zone: str  # the home terminal's zone: the log's day boundaries
     exceptions: tuple[str, ...]
+    ruleset: str = "us-property"  # handlers.domain.hos.rulesets; a scenario's `ruleset` injection sets others
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ inject:
   - {type: duty_plan, vehicles: [3], at: 0, plan: [[ON, pretrip, 15m], [D, drive, 2h]]}
   - {type: route, vehicles: [3], waypoints: [Dallas, [32.5, -96.9]]}
   - {type: excess_idle, share: 0.05}
+  - {type: ruleset, vehicles: [4], ruleset: us-texas-intrastate, cycle: 70/7}   # cycle optional
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.domain.hos.rulesets import RULESETS
 from sim import degradation
 from sim.config import parse_duration
 from sim.duty import PATTERN_HISTORY, VIOLATION_DAYS
 
-TYPES = (*degradation.KINDS, "hos_pattern", "duty_plan", "route")
+TYPES = (*degradation.KINDS, "hos_pattern", "duty_plan", "route", "ruleset")
 _COMMON_KEYS = {"type", "vehicles", "share"}
 
 
@@ -55,6 +57,8 @@ class Injection:
             self.duty_plan()
         if self.type == "route" and not self.params.get("waypoints"):
             raise ValueError("route needs waypoints")
+        if self.type == "ruleset":
+            self.ruleset()
 
     def selects(self, index: int) -> bool:
         if self.vehicles is not None:
@@ -82,6 +86,16 @@ class Injection:
         if not plan:
             raise ValueError("duty_plan needs a non-empty plan")
         return plan
+
+    def ruleset(self) -> tuple[str, str]:
+        """(rule set, cycle) the selected vehicles' drivers work under; the cycle defaults to the rule set's."""
+        name, cycle = self.params.get("ruleset"), self.params.get("cycle")
+        if name not in RULESETS:
+            raise ValueError(f"ruleset needs ruleset in {sorted(RULESETS)}; got {name!r}")
+        cycle = RULESETS[name].default_cycle if cycle is None else str(cycle)
+        if cycle not in RULESETS[name].cycles:
+            raise ValueError(f"ruleset {name}: cycle must be one of {sorted(RULESETS[name].cycles)}; got {cycle!r}")
+        return name, cycle
 
     def pattern_days(self) -> list[list[tuple[str, str, int]]]:
         pattern = self.params["pattern"]

@@ -1,6 +1,6 @@
 """Telemetry record building (schema fleettap.telemetry/1, docs/contracts.md).
 
-The fields that never change for a vehicle (schema, kind, ids, VIN, type, driver, HOS cycle...)
+The fields that never change for a vehicle (schema, kind, ids, VIN, type, driver, HOS rule set, cycle...)
 are serialised once per vehicle into a JSON prefix; a record is that prefix plus the orjson
 encoding of its changing fields with the opening brace dropped. The result is the same JSON
 object `handlers.domain.telemetry.encode` would produce, at a fraction of the cost.
@@ -12,6 +12,8 @@ import orjson
 
 from handlers.domain.telemetry import SCHEMA, epoch_ms_to_iso
 from sim.identities import Vehicle
+
+DEFAULT_RULESET = "us-property"
 
 
 class RecordPrefixes:
@@ -29,10 +31,13 @@ class RecordPrefixes:
         driver = vehicle.driver
         self.gps = _prefix({"kind": "gps", **common})
         self.diagnostics = _prefix({"kind": "diagnostics", **common})
+        # `ruleset` only when it is not the default, so default drivers' records stay byte for byte the same.
+        ruleset = {} if driver.ruleset == DEFAULT_RULESET else {"ruleset": driver.ruleset}
         self.hos = _prefix(
             {
                 "kind": "hos",
                 **common,
+                **ruleset,
                 "cycle": driver.cycle,
                 "time_zone": driver.time_zone,
                 "exceptions": list(driver.exceptions),

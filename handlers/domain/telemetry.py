@@ -18,9 +18,19 @@ import orjson
 SCHEMA = "fleettap.telemetry/1"
 KINDS = ("diagnostics", "hos", "gps")
 VEHICLE_TYPES = ("tractor", "straight_truck", "van", "reefer")
-HOS_STATUSES = ("OFF", "SB", "D", "ON")
-HOS_CYCLES = ("70/8", "60/7")
+HOS_STATUSES = ("OFF", "SB", "D", "ON", "PC", "YM")  # PC personal conveyance, YM yard move
+HOS_RULESETS = ("us-property", "us-passenger", "us-texas-intrastate", "us-california-intrastate", "canada-south")
+# The cycles each rule set allows (handlers.domain.hos.rulesets); a record without `ruleset` is us-property.
+HOS_RULESET_CYCLES = {
+    "us-property": ("70/8", "60/7"),
+    "us-passenger": ("70/8", "60/7"),
+    "us-texas-intrastate": ("70/7",),
+    "us-california-intrastate": ("80/8",),
+    "canada-south": ("cycle-1", "cycle-2"),
+}
+HOS_CYCLES = tuple(dict.fromkeys(c for cycles in HOS_RULESET_CYCLES.values() for c in cycles))
 HOS_EXCEPTIONS = ("adverse_driving", "short_haul_150", "sixteen_hour")
+HOS_ORIGINS = ("driver", "auto", "edit")  # who recorded the duty status (ELD spec 7.22); an edit is annotated
 SIGNAL_NAMES = (
     "engine_rpm",
     "coolant_temp_c",

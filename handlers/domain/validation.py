@@ -16,6 +16,8 @@ from typing import Any
 from . import dtc as _dtc
 from . import telemetry as _t
 from . import vin as _vin
+from .hos import period_exceptions as _hos_claims
+from .hos import rulesets as _hos_rulesets
 
 # ---- reason codes -------------------------------------------------------------------------
 MALFORMED_JSON = _t.MALFORMED_JSON
@@ -53,6 +55,9 @@ HOS_STATUS_INVALID = "HOS_STATUS_INVALID"
 HOS_CYCLE_INVALID = "HOS_CYCLE_INVALID"
 HOS_TIME_ZONE_INVALID = "HOS_TIME_ZONE_INVALID"
 HOS_EXCEPTION_INVALID = "HOS_EXCEPTION_INVALID"
+HOS_RULESET_INVALID = "HOS_RULESET_INVALID"
+HOS_ORIGIN_INVALID = "HOS_ORIGIN_INVALID"
+HOS_ANNOTATION_INVALID = "HOS_ANNOTATION_INVALID"
 ODOMETER_OUT_OF_RANGE = "ODOMETER_OUT_OF_RANGE"
 
 ALL_REASON_CODES = tuple(
@@ -298,8 +303,23 @@ def _check_hos(record: dict, out: dict, reasons: list[Reason]) -> None:
     _require(record, _KIND_FIELDS["hos"], reasons)
     if "status" in record and record["status"] not in _t.HOS_STATUSES:
         reasons.append(Reason(HOS_STATUS_INVALID, "status", _short(record["status"])))
-    if "cycle" in record and record["cycle"] not in _t.HOS_CYCLES:
-        reasons.append(Reason(HOS_CYCLE_INVALID, "cycle", _short(record["cycle"])))
+    ruleset = record.get("ruleset")
+    if ruleset is not None and (not isinstance(ruleset, str) or ruleset not in _t.HOS_RULESET_CYCLES):
+        reasons.append(Reason(HOS_RULESET_INVALID, "ruleset", _short(ruleset)))
+        ruleset = None  # the cycle and exceptions are then checked against no rule set
+    elif ruleset is None:
+        ruleset = _hos_rulesets.US_PROPERTY
+    if "cycle" in record and record["cycle"] is not None:
+        cycle = record["cycle"]
+        allowed = _t.HOS_RULESET_CYCLES[ruleset] if ruleset is not None else _t.HOS_CYCLES
+        if not isinstance(cycle, str) or cycle not in allowed:
+            reasons.append(
+                Reason(
+                    HOS_CYCLE_INVALID,
+                    "cycle",
+                    f"{_short(cycle)} not in {list(allowed)}" + (f" for {ruleset}" if ruleset else ""),
+                )
+            )
     if "time_zone" in record and not _is_time_zone(record["time_zone"]):
         reasons.append(Reason(HOS_TIME_ZONE_INVALID, "time_zone", _short(record["time_zone"])))
     exceptions = record.get("exceptions", [])
@@ -308,10 +328,12 @@ def _check_hos(record: dict, out: dict, reasons: list[Reason]) -> None:
     if not isinstance(exceptions, list):
         reasons.append(Reason(FIELD_TYPE, "exceptions", "array expected"))
     else:
-        for index, name in enumerate(exceptions):
-            if name not in _t.HOS_EXCEPTIONS:
-                reasons.append(Reason(HOS_EXCEPTION_INVALID, f"exceptions[{index}]", _short(name)))
+        for index, claim in enumerate(exceptions):
+            problem = _exception_problem(claim, ruleset)
+            if problem:
+                reasons.append(Reason(HOS_EXCEPTION_INVALID, f"exceptions[{index}]", problem))
         out["exceptions"] = exceptions
+    _check_origin(record, reasons)
     _check_position(record, reasons)
     if "odometer_km" in record and record["odometer_km"] is not None:
         odometer = record["odometer_km"]
@@ -320,6 +342,40 @@ def _check_hos(record: dict, out: dict, reasons: list[Reason]) -> None:
             reasons.append(Reason(FIELD_TYPE, "odometer_km", _short(odometer)))
         elif not limits.low <= odometer <= limits.high:
             reasons.append(Reason(ODOMETER_OUT_OF_RANGE, "odometer_km", _short(odometer)))
+
+
+def _exception_problem(claim: Any, ruleset: str | None) -> str:
+    """Empty when the claim is valid for the rule set: a name, or an object for one duty period
+    (handlers.domain.hos.period_exceptions, which gives the exact error)."""
+    if isinstance(claim, dict):
+        if ruleset is None:
+            return "no valid ruleset to check the exception against"
+        try:
+            _hos_claims.read_claims([claim], _hos_rulesets.ruleset_named(ruleset))
+        except ValueError as exc:  # HosInputError
+            return str(exc).removeprefix("exceptions[0]: ")[:120]
+        return ""
+    if not isinstance(claim, str) or claim not in _t.HOS_EXCEPTIONS:
+        return _short(claim)
+    if ruleset is not None and claim not in _hos_rulesets.ruleset_named(ruleset).exceptions:
+        return f"{claim!r} does not apply to {ruleset}"
+    return ""
+
+
+def _check_origin(record: dict, reasons: list[Reason]) -> None:
+    """`origin` driver/auto/edit (absent: driver); an edit carries an `annotation` of 4-60 characters
+    (49 CFR 395.30(c)(2), ELD spec 7.6), and an annotation without an edit is refused too."""
+    origin = record.get("origin")
+    if origin is not None and origin not in _t.HOS_ORIGINS:
+        reasons.append(Reason(HOS_ORIGIN_INVALID, "origin", _short(origin)))
+    annotation = record.get("annotation")
+    if origin == "edit" and annotation is None:
+        reasons.append(Reason(HOS_ANNOTATION_INVALID, "annotation", "an edit needs an annotation"))
+    elif annotation is not None:
+        if origin != "edit":
+            reasons.append(Reason(HOS_ANNOTATION_INVALID, "annotation", "only an edit carries an annotation"))
+        elif not isinstance(annotation, str) or not 4 <= len(annotation.strip()) <= 60:
+            reasons.append(Reason(HOS_ANNOTATION_INVALID, "annotation", f"4-60 characters; got {_short(annotation)}"))
 
 
 def _check_gps(record: dict, out: dict, reasons: list[Reason]) -> None:

@@ -24,44 +24,7 @@ from handlers.domain.eld import (
     file_check_value,
     line_check_value,
 )
-
-# --- Independent reading of Appendix A 4.4.5 and Table 3 -------------------------------------------------
-# Table 3 lists the decimal value of each character: digits 1-9 are 1-9, A-Z 17-42, a-z 49-74, and every
-# other character (0, punctuation, space) is 0.
-TABLE_3 = {
-    **{str(d): d for d in range(1, 10)},
-    **{chr(ord("A") + i): 17 + i for i in range(26)},
-    **{chr(ord("a") + i): 49 + i for i in range(26)},
-}
-
-
-def rotate_left_three_times(byte: int) -> int:
-    """'Three consecutive circular shift left (rotate no carry - left) operations' on an 8-bit value."""
-    bits = format(byte, "08b")
-    for _ in range(3):
-        bits = bits[1:] + bits[0]
-    return int(bits, 2)
-
-
-def spec_line_check(text: str) -> str:
-    # 4.4.5.2: sum Table 3 values of the line's characters, keep the lower 8 bits, rotate, XOR 96 hex.
-    checksum = sum(TABLE_3.get(char, 0) for char in text) % 256
-    return format(rotate_left_three_times(checksum) ^ 0b10010110, "02X")
-
-
-def spec_event_check(elements: list[str]) -> str:
-    # 4.4.5.1: the same over the listed event elements, XOR C3 hex (decimal 195).
-    checksum = sum(TABLE_3.get(char, 0) for char in "".join(elements)) % 256
-    return format(rotate_left_three_times(checksum) ^ 195, "02X")
-
-
-def spec_file_check(line_checks: list[str]) -> str:
-    # 4.4.5.3: sum all line check values, keep the lower two bytes, rotate each byte three times, XOR 969C.
-    checksum = sum(int(value, 16) for value in line_checks) % 65536
-    high, low = divmod(checksum, 256)
-    rotated = rotate_left_three_times(high) * 256 + rotate_left_three_times(low)
-    return format(rotated ^ 38556, "04X")
-
+from tests.unit.domain.eld.eld_spec import spec_event_check, spec_file_check, spec_line_check
 
 # --- A report of one driver's day --------------------------------------------------------------------------
 CDT = "America/Chicago"
