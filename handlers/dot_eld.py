@@ -19,8 +19,9 @@ import datetime as dt
 import hashlib
 from dataclasses import replace
 
-from handlers.common.aws import client, from_item
+from handlers.common.aws import client
 from handlers.common.config import get_config
+from handlers.common.driver_logs import read_log
 from handlers.domain import eld
 from handlers.domain.hos.report_day import day_bounds
 
@@ -32,25 +33,6 @@ ELD_IDENTIFIER = "FTAP01"  # 7.15: 6 characters
 
 def eld_key(report_date: str, driver_id: str) -> str:
     return f"eld/{report_date}/{driver_id}.csv"
-
-
-def _log(driver_id: str, start_ms: int, end_ms: int) -> list[dict]:
-    ddb, items, kwargs = client("dynamodb"), [], {}
-    while True:
-        resp = ddb.query(
-            TableName=get_config().driver_logs_table,
-            KeyConditionExpression="driver_id = :d AND event_time BETWEEN :a AND :b",
-            ExpressionAttributeValues={
-                ":d": {"S": driver_id},
-                ":a": {"N": str(start_ms)},
-                ":b": {"N": str(end_ms - 1)},
-            },
-            **kwargs,
-        )
-        items += [from_item(i) for i in resp["Items"]]
-        if "LastEvaluatedKey" not in resp:
-            return sorted(items, key=lambda i: i["event_time"])
-        kwargs = {"ExclusiveStartKey": resp["LastEvaluatedKey"]}
 
 
 def _instant(ms: int) -> dt.datetime:
@@ -129,7 +111,7 @@ def write_eld_file(report_date: str, driver_id: str, doc: dict) -> str:
     day = dt.date.fromisoformat(report_date)
     start, _ = day_bounds(day - dt.timedelta(days=ELD_DAYS - 1), zone)
     _, end = day_bounds(day, zone)
-    items = _log(driver_id, int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+    items = read_log(driver_id, int(start.timestamp() * 1000), int(end.timestamp() * 1000))
     key = eld_key(report_date, driver_id)
     client("s3").put_object(
         Bucket=get_config().require("reports_bucket"),

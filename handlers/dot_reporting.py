@@ -40,6 +40,7 @@ from handlers import dot_eld
 from handlers.common import db
 from handlers.common.aws import client, from_item, to_item
 from handlers.common.config import MissingSetting, get_config
+from handlers.common.driver_logs import read_log
 from handlers.common.idempotency import stable_id
 from handlers.common.keys import hos_drivers_key
 from handlers.common.redis_client import get_redis
@@ -130,30 +131,11 @@ def _latest_log(driver_id: str) -> dict | None:
     return from_item(resp["Items"][0]) if resp["Items"] else None
 
 
-def _log(driver_id: str, start_ms: int, end_ms: int) -> list[dict]:
-    ddb, cfg, items, kwargs = client("dynamodb"), get_config(), [], {}
-    while True:
-        resp = ddb.query(
-            TableName=cfg.driver_logs_table,
-            KeyConditionExpression="driver_id = :d AND event_time BETWEEN :a AND :b",
-            ExpressionAttributeValues={
-                ":d": {"S": driver_id},
-                ":a": {"N": str(start_ms)},
-                ":b": {"N": str(end_ms - 1)},
-            },
-            **kwargs,
-        )
-        items += [from_item(i) for i in resp["Items"]]
-        if "LastEvaluatedKey" not in resp:
-            return items
-        kwargs = {"ExclusiveStartKey": resp["LastEvaluatedKey"]}
-
-
 def gather_driver(driver: dict, report_date: str) -> dict:
     zone = driver["home_time_zone"]
     start, end = day_bounds(dt.date.fromisoformat(report_date), zone)
     start_ms, end_ms = _ms(start), _ms(end)
-    log = _log(driver["driver_id"], start_ms - LOOKBACK_DAYS * 86_400_000, end_ms)
+    log = read_log(driver["driver_id"], start_ms - LOOKBACK_DAYS * 86_400_000, end_ms)
     day_events = [e for e in log if e["event_time"] >= start_ms]
     prior = [e for e in log if e["event_time"] < start_ms][-1:]
     result = hos.evaluate_log(

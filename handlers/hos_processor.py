@@ -24,6 +24,7 @@ from handlers.common import batch, vehicle_duty
 from handlers.common.aws import client, from_item, is_conditional_failure, to_item, warm
 from handlers.common.cache import TTLCache
 from handlers.common.config import get_config
+from handlers.common.driver_logs import read_log
 from handlers.common.errors import PoisonRecord
 from handlers.common.idempotency import already_done, mark_done, stable_id
 from handlers.common.keys import hos_drivers_key
@@ -126,21 +127,6 @@ def store_log(item: dict) -> bool:
         raise
 
 
-def driver_log(driver_id: str, start_ms: int, end_ms: int) -> list[dict]:
-    items, kwargs = [], {}
-    while True:
-        resp = client("dynamodb").query(
-            TableName=get_config().driver_logs_table,
-            KeyConditionExpression="driver_id = :d AND event_time BETWEEN :a AND :b",
-            ExpressionAttributeValues={":d": {"S": driver_id}, ":a": {"N": str(start_ms)}, ":b": {"N": str(end_ms)}},
-            **kwargs,
-        )
-        items += [from_item(i) for i in resp["Items"]]
-        if "LastEvaluatedKey" not in resp:
-            return items
-        kwargs = {"ExclusiveStartKey": resp["LastEvaluatedKey"]}
-
-
 def violation_message(record: dict, v: hos.Violation) -> dict:
     zone = ZoneInfo(record["time_zone"])
     body = v.to_dict()
@@ -166,7 +152,7 @@ def violation_message(record: dict, v: hos.Violation) -> dict:
 def process_record(raw: dict) -> int:
     record = telemetry_from_kinesis(raw, "hos")
     store_log(log_item(record))
-    events = driver_log(record["driver_id"], record["ts_ms"] - LOOKBACK_DAYS * 86_400_000, record["ts_ms"])
+    events = read_log(record["driver_id"], record["ts_ms"] - LOOKBACK_DAYS * 86_400_000, record["ts_ms"] + 1)
     as_of = dt.datetime.fromtimestamp(record["ts_ms"] / 1000, dt.UTC)
     limits = rules()  # a malformed compliance_rules item raises here: a config error, not this record's fault
     try:

@@ -14,7 +14,11 @@ DLQ_AND_KEY = [
     {"sid": "UseDataKey", "actions": ["kms:Decrypt", "kms:GenerateDataKey"], "targets": ["KMS_KEY"]},
 ]
 RULES = {"sid": "ReadRules", "actions": ["dynamodb:Query"], "targets": ["COMPLIANCE_RULES_TABLE"]}
-LOGS = {"sid": "WriteDriverLogs", "actions": ["dynamodb:Query", "dynamodb:PutItem"], "targets": ["DRIVER_LOGS_TABLE"]}
+LOGS = {
+    "sid": "WriteDriverLogs",
+    "actions": ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"],
+    "targets": ["DRIVER_LOGS_TABLE"],
+}
 PUBLISH = {"sid": "PublishViolations", "actions": ["sns:Publish"], "targets": ["VIOLATIONS_TOPIC_ARN"]}
 REDIS = {"sid": "RedisAuthToken", "actions": ["secretsmanager:GetSecretValue"], "targets": ["REDIS_AUTH_SECRET_ARN"]}
 
