@@ -8,7 +8,7 @@ import orjson
 from handlers.domain import unassigned
 from handlers.domain.hos import evaluate_log
 from handlers.domain.telemetry import iso_to_epoch_ms
-from sim import scenario
+from scenario_runner import scenario
 from sim.fleet import Fleet
 from tests.sim.sim_records_support import run_records
 
