@@ -5,11 +5,13 @@ seeded data (harness.reset), so their order does not matter."""
 
 from __future__ import annotations
 
+import boto3
 import pytest
 
 from harness import seed
 from scenario_runner import scenario
 from scenario_runner.run import RunOptions, prepare, run_scenario
+from tests.unit.domain.eld.eld_spec import check_file
 
 IN_MAKE_TEST = [name for name in scenario.available() if scenario.load(name).in_make_test]
 
@@ -38,3 +40,27 @@ def test_scenario_meets_its_expected_outcomes(name, seeded_stack, tmp_path):
     options = RunOptions(test_size=True, manage_stack=False, report_dir=tmp_path, show_progress=False)
     result = run_scenario(prepare(name, options), options)
     assert result.passed, [f"{o.name}: {o.detail}" for o in result.outcomes if not o.ok]
+    if name == "dot-daily-report":
+        assert eld_files_checked() >= 1
+
+
+def eld_files_checked() -> int:
+    """Every ELD output file the DOT report left in the reports bucket passes the specification's line,
+    event and file check values (recomputed by tests/unit/domain/eld/eld_spec.py, not the handler's code)."""
+    s3 = boto3.client("s3")
+    checked = 0
+    for bucket in [b["Name"] for b in s3.list_buckets()["Buckets"] if "report" in b["Name"]]:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="eld/"):
+            for item in page.get("Contents", []):
+                text = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("ascii")
+                units = {row.split(",")[1] for row in _section(text, "CMV List:")}
+                assert check_file(text, item["Key"].rsplit("/", 1)[1].removesuffix(".csv"), units) > 0, item["Key"]
+                checked += 1
+    return checked
+
+
+def _section(text: str, title: str) -> list[str]:
+    lines = text.split("\r\n")
+    start = lines.index(title) + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].endswith(":"))
+    return lines[start:end]
