@@ -6,24 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-# Actions AWS does not authorise per resource (the service reference lists no resource type for
-# them), so "Resource": "*" is the only way to grant them.
-NO_RESOURCE_LEVEL_ACTIONS = {
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-}
+from preflight.iam import NO_RESOURCE_LEVEL_ACTIONS  # "*" is the only Resource AWS accepts for these
 
 IDENTITY_POLICY_TYPES = {"aws_iam_role_policy": "policy", "aws_iam_policy": "policy"}
 RESOURCE_POLICY_TYPES = {
