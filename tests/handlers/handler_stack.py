@@ -264,7 +264,7 @@ def make_ctx(resources, stack, monkeypatch):
 @pytest.fixture
 def dedicated_pg():
     """A migrated PostgreSQL of its own, which the test may stop and start."""
-    from handler_servers import DedicatedPostgres
+    from tests.handlers.handler_servers import DedicatedPostgres
 
     pg = DedicatedPostgres()
     try:
