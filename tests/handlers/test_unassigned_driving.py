@@ -125,9 +125,8 @@ def test_no_event_when_a_driver_is_on_duty_or_pc_or_the_stop_breaks_the_run(make
 def test_report_writer_skips_unassigned_driving_and_cites_the_rule_set_of_a_violation(make_ctx):
     import json
 
-    from tests.handlers.handler_events import sns_event
-
     from handlers import hos_report_writer
+    from tests.handlers.handler_events import sns_event
 
     ctx = make_ctx("hos_report")
     topic = ctx.env["VIOLATIONS_TOPIC_ARN"]
