@@ -18,6 +18,7 @@ import importlib
 import json
 import logging
 import os
+import resource
 import sys
 import time
 import traceback
@@ -59,11 +60,14 @@ def max_memory_used_mb() -> int:
 
     Not getrusage's ru_maxrss: Linux keeps that across exec, so it would report the peak of the
     (much larger) parent process this worker was forked from."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
-    return 0
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:  # no procfs (not Linux): the rusage figure, in bytes there
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 * 1024)
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ zip, taken from moto's backend and extracted once per code hash.
 Memory: the environment's peak resident memory (the worker process's VmHWM, what Lambda reports as
 "Max Memory Used") is read while an invoke runs and when it returns; above the function's
 MemorySize the invoke fails with Runtime.OutOfMemory, the environment is killed, and the function
-log says so with both figures, as Lambda does when its sandbox exceeds its memory.
+log says so with both figures, as Lambda does when its sandbox exceeds its memory. (The figure
+comes from Linux's procfs; where there is none, the cold start's log says memory is not enforced.)
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ class ExecutionEnvironment:
         if not ready or not ready.get("ready"):
             self.kill("init did not finish")
             raise RuntimeError(f"{self.spec.name}: execution environment failed to start")
+        if peak_memory_mb(self._process.pid) is None:
+            with open(self._log_path, "ab") as log:
+                log.write(f"{_stamp()} runtime: no /proc/<pid>/status here: memory is not enforced\n".encode())
 
     def _read_replies(self, process: subprocess.Popen) -> None:
         for line in process.stdout:
