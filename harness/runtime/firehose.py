@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.runtime.aws_clients import client
+from harness.runtime.concurrency import Throttled
 from harness.runtime.firehose_format import (
     default_prefix,
     extract_query_keys,
@@ -37,6 +38,7 @@ from harness.runtime.firehose_format import (
 log = logging.getLogger(__name__)
 
 REFRESH_S = 5.0
+TRANSFORM_THROTTLE_RETRIES = 3
 POLL_S = 1.0  # Firehose buffers for >= 60 s anyway; polling less leaves the emulator to the functions
 
 
@@ -191,7 +193,9 @@ class DeliveryStreamRunner:
                 for row in rows
             ],
         }
-        result = self._functions.invoke(function_arn, event)
+        result = self._invoke_transform(function_arn, event)
+        if result is None:  # still throttled after Firehose's retries: the records failed processing
+            return [], [dict(row, error="Lambda.TooManyRequestsException") for row in rows]
         if result.failed or not isinstance(result.payload, dict):
             log.warning("firehose %s: transformation failed: %s", self.name, result.payload)
             return [], [dict(row, error="Lambda.FunctionError") for row in rows]
@@ -208,6 +212,17 @@ class DeliveryStreamRunner:
             elif answer.get("result") == "ProcessingFailed":
                 failed.append(dict(row, error="Lambda.ProcessingFailed"))
         return kept, failed
+
+    def _invoke_transform(self, function_arn: str, event: dict) -> Any:
+        """The transform's result; None when every attempt was throttled (Firehose retries a
+        throttled invoke three times, then treats the batch as failed processing)."""
+        for attempt in range(1 + TRANSFORM_THROTTLE_RETRIES):
+            try:
+                return self._functions.invoke(function_arn, event)
+            except Throttled:
+                if attempt < TRANSFORM_THROTTLE_RETRIES:
+                    self._stop.wait(0.2 * 2**attempt)
+        return None
 
     def _write(self, rows: list[dict]) -> None:
         now = dt.datetime.now(dt.UTC)

@@ -29,6 +29,7 @@ from typing import Any
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
+from moto.core.exceptions import JsonRESTError
 from moto.core.utils import iso_8601_datetime_with_milliseconds, utcnow
 from moto.moto_api._internal import mock_random
 from moto.sagemakerruntime.models import SageMakerRuntimeBackend
@@ -36,6 +37,8 @@ from moto.sns.models import Subscription
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from harness.emulator.patches.registry import Patch, PatchSet
+from harness.runtime.concurrency import Throttled
+from harness.runtime.payload_limits import request_too_large
 
 log = logging.getLogger(__name__)
 
@@ -117,19 +120,49 @@ def invoke_locally(self: LambdaFunction, body: Any, request_headers: Any, respon
     """Lambda Invoke runs the function's uploaded zip in a local execution environment.
 
     RequestResponse waits for the result (a function error sets x-amz-function-error), Event is
-    queued to the function's asynchronous invocation, DryRun does nothing.
+    queued to the function's asynchronous invocation, DryRun does nothing. Lambda's limits refuse
+    the call as AWS does: a request over the payload limit with 413 RequestEntityTooLargeException
+    (`payload_limits`), a synchronous invoke beyond reserved or account concurrency with 429
+    TooManyRequestsException and its Reason (`concurrency`).
     """
-    event = json.loads(body) if body else {}
     invocation_type = _header(request_headers, "x-amz-invocation-type") or "RequestResponse"
+    too_large = request_too_large(invocation_type, body)
+    if too_large is not None:
+        raise RequestEntityTooLarge(too_large)
+    event = json.loads(body) if body else {}
     if invocation_type == "DryRun":
         return b""
     if invocation_type == "Event":
         _local_functions().invoke_async(self, event)
         return b""
-    result = _local_functions().invoke_function(self, event)
+    try:
+        result = _local_functions().invoke_function(self, event)
+    except Throttled as throttled:
+        raise TooManyRequests(throttled) from None
     if result.failed:
         response_headers["x-amz-function-error"] = result.function_error
     return json.dumps(result.payload).encode("utf-8")
+
+
+class TooManyRequests(JsonRESTError):
+    """Lambda's throttling error: 429, with the Reason AWS gives (which limit was reached)."""
+
+    code = 429
+
+    def __init__(self, throttled: Throttled) -> None:
+        super().__init__(throttled.error_type, throttled.message)
+        self.description = json.dumps(
+            {"Reason": throttled.reason, "Type": "User", "message": throttled.message, "__type": throttled.error_type}
+        )
+
+
+class RequestEntityTooLarge(JsonRESTError):
+    """Lambda's error for an Invoke request over the payload limit: 413."""
+
+    code = 413
+
+    def __init__(self, message: str) -> None:
+        super().__init__("RequestEntityTooLargeException", message)
 
 
 # With {"lambda": {"use_docker": False}} moto answers from a canned queue instead of the function.

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,16 +18,23 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction, lambda_backends
 
 from harness.config import read_stack_data
+from harness.runtime.concurrency import ConcurrencyLimits, Throttled
 from harness.runtime.local_endpoints import local_overrides
+from harness.runtime.payload_limits import response_too_large
 from harness.runtime.workers import EnvironmentPool, FunctionSpec, InvocationResult
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ACCOUNT = "123456789012"
 # How many environments one function may run at once. Lambda scales far wider; two cores do not.
+# A machine limit, not Lambda's: an invoke beyond it waits (reserved and account concurrency
+# throttle, `concurrency`).
 MAX_ENVIRONMENTS_PER_FUNCTION = int(os.environ.get("FLEETTAP_LAMBDA_MAX_ENVIRONMENTS", "4"))
-# Lambda retries a failed asynchronous invoke twice.
+# Lambda retries a failed asynchronous invoke twice; a throttled one is retried (not counted) until
+# the event is older than the maximum event age, 6 hours by default.
 ASYNC_RETRIES = 2
+ASYNC_MAX_EVENT_AGE_S = 6 * 3600
+THROTTLE_BACKOFF_MAX_S = 5.0
 
 
 class LocalLambda:
@@ -41,6 +49,7 @@ class LocalLambda:
         # Called before an execution environment starts (e.g. local credentials into its secrets).
         self.cold_start_hooks: list[Callable[[FunctionSpec], None]] = []
         self.code_root = self.state_dir / "runtime" / "code"
+        self.concurrency = ConcurrencyLimits(reservations)
 
     def set_endpoint(self, endpoint: str) -> None:
         self.endpoint = endpoint
@@ -89,19 +98,38 @@ class LocalLambda:
         return self.invoke_function(self.find_function(name_or_arn), event)
 
     def invoke_function(self, function: LambdaFunction, event: Any) -> InvocationResult:
+        """Run one invoke; raises `concurrency.Throttled` beyond reserved or account concurrency."""
         spec = self.spec_for(function)
-        result = self._pool(spec.name).invoke(spec, event)
+        scope = f"{function.account_id}:{function.region}"
+        with self.concurrency.slot(scope, spec.name, spec.reserved_concurrency):
+            result = self._pool(spec.name).invoke(spec, event)
+        too_large = None if result.failed else response_too_large(result.payload)
+        if too_large is not None:
+            result.payload, result.function_error = too_large, "Unhandled"
         if result.failed:
             log.info("%s failed: %s", spec.name, str(result.payload)[:300])
         return result
 
     def invoke_async(self, function: LambdaFunction, event: Any) -> None:
-        """InvocationType=Event: queued, retried twice on error, as Lambda does."""
+        """InvocationType=Event: queued, retried twice on error, as Lambda does; a throttled attempt is
+        retried with backoff without counting as one of those, until the event's maximum age."""
 
         def run() -> None:
-            for _attempt in range(1 + ASYNC_RETRIES):
-                if not self.invoke_function(function, event).failed:
+            queued = time.monotonic()
+            attempt, throttles = 0, 0
+            while attempt <= ASYNC_RETRIES:
+                try:
+                    failed = self.invoke_function(function, event).failed
+                except Throttled:
+                    throttles += 1
+                    if time.monotonic() - queued > ASYNC_MAX_EVENT_AGE_S:
+                        log.warning("async invoke of %s dropped: throttled past its max age", function.function_name)
+                        return
+                    time.sleep(min(THROTTLE_BACKOFF_MAX_S, 0.1 * 2 ** min(throttles, 6)))
+                    continue
+                if not failed:
                     return
+                attempt += 1
             log.warning("async invoke of %s failed after %d retries", function.function_name, ASYNC_RETRIES)
 
         self._async.submit(run)
@@ -129,3 +157,14 @@ class LocalLambda:
             for pool in self._pools.values():
                 pool.shutdown()
             self._pools.clear()
+
+
+def reservations(scope: str) -> dict[str, int]:
+    """{function name: reserved concurrency} of the functions with a reservation in `scope` ("account:region")."""
+    account, region = scope.split(":", 1)
+    backend = lambda_backends[account][region]
+    return {
+        function.function_name: int(function.reserved_concurrency)
+        for function in list(backend.list_functions())
+        if function.reserved_concurrency not in (None, "")
+    }

@@ -114,6 +114,7 @@ class MappingSupervisor:
                     records_delivered=poller.records_delivered,
                     invocations=poller.stats.invocations,
                     function_errors=poller.stats.function_errors,
+                    throttles=poller.stats.throttles,
                     discarded_records=poller.stats.discarded_records,
                     batch_timings=poller.timing_summary(),
                 )
@@ -121,6 +122,7 @@ class MappingSupervisor:
                 row.update(
                     invocations=poller.invocations,
                     function_errors=poller.function_errors,
+                    throttles=poller.throttles,
                     messages_deleted=poller.messages_deleted,
                 )
             rows.append(row)

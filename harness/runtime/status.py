@@ -101,7 +101,8 @@ def render(status: dict[str, Any]) -> str:
                 lines.append(
                     f"      {p['shard']:<24} lag {p['millis_behind_latest']:>7} ms  delivered "
                     f"{p['records_delivered']:>7}  invokes {p['invocations']:>6}  errors "
-                    f"{p['function_errors']:>4}  discarded {p['discarded_records']:>4}"
+                    f"{p['function_errors']:>4}  discarded {p['discarded_records']:>4}  "
+                    f"throttled {p.get('throttles', 0):>4}"
                 )
                 t = p.get("batch_timings") or {}
                 if t:
@@ -114,7 +115,7 @@ def render(status: dict[str, Any]) -> str:
             else:
                 lines.append(
                     f"      queue poller  invokes {p['invocations']:>6}  errors {p['function_errors']:>4}"
-                    f"  deleted {p['messages_deleted']:>7}"
+                    f"  deleted {p['messages_deleted']:>7}  throttled {p.get('throttles', 0):>4}"
                 )
     lines.append(f"\nqueues ({len(status['queues'])})")
     for q in sorted(status["queues"], key=lambda q: q["name"]):

@@ -55,6 +55,21 @@ def error_document(exc: BaseException) -> dict:
     }
 
 
+def max_memory_used_mb() -> int:
+    """This environment's peak resident memory (VmHWM), Lambda's "Max Memory Used".
+
+    Not getrusage's ru_maxrss: Linux keeps that across exec, so it would report the peak of the
+    (much larger) parent process this worker was forked from."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:  # no procfs (not Linux): the rusage figure, in bytes there
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 * 1024)
+
+
 def main() -> None:
     code_dir, handler_string = sys.argv[1], sys.argv[2]
     # Keep the protocol channel private: handler output must not corrupt it.
@@ -96,7 +111,7 @@ def main() -> None:
                 reply = {"ok": False, "error": error_document(exc)}
         duration_ms = (time.monotonic() - started) * 1000
         print(f"END RequestId: {request_id}", file=sys.stderr)
-        max_used_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        max_used_mb = max_memory_used_mb()
         print(
             f"REPORT RequestId: {request_id} Duration: {duration_ms:.1f} ms "
             f"Memory Size: {os.environ.get('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '?')} MB "

@@ -1,9 +1,15 @@
 """Local Lambda execution environments: one long-lived child process each.
 
 An environment is created on the first invoke (cold start), reused while idle (warm), and killed
-and discarded when an invoke runs past the function's timeout (the next invoke cold-starts a new
-one), which is how Lambda treats a timed-out sandbox. The code is the function's own zip, taken
-from moto's backend and extracted once per code hash.
+and discarded when an invoke runs past the function's timeout or its memory (the next invoke
+cold-starts a new one), which is how Lambda treats such a sandbox. The code is the function's own
+zip, taken from moto's backend and extracted once per code hash.
+
+Memory: the environment's peak resident memory (the worker process's VmHWM, what Lambda reports as
+"Max Memory Used") is read while an invoke runs and when it returns; above the function's
+MemorySize the invoke fails with Runtime.OutOfMemory, the environment is killed, and the function
+log says so with both figures, as Lambda does when its sandbox exceeds its memory. (The figure
+comes from Linux's procfs; where there is none, the cold start's log says memory is not enforced.)
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 WORKER_SCRIPT = Path(__file__).with_name("worker_main.py")
 INIT_TIMEOUT_S = 30.0
+MEMORY_POLL_S = 0.1  # how often a running invoke's peak memory is read
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,18 @@ class InvocationResult:
 
 def error_payload(error_type: str, message: str) -> dict[str, Any]:
     return {"errorType": error_type, "errorMessage": message, "stackTrace": []}
+
+
+def peak_memory_mb(pid: int) -> float | None:
+    """Peak resident memory (VmHWM) of process `pid` in MB, None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 class ExecutionEnvironment:
@@ -116,6 +135,9 @@ class ExecutionEnvironment:
         if not ready or not ready.get("ready"):
             self.kill("init did not finish")
             raise RuntimeError(f"{self.spec.name}: execution environment failed to start")
+        if peak_memory_mb(self._process.pid) is None:
+            with open(self._log_path, "ab") as log:
+                log.write(f"{_stamp()} runtime: no /proc/<pid>/status here: memory is not enforced\n".encode())
 
     def _read_replies(self, process: subprocess.Popen) -> None:
         for line in process.stdout:
@@ -144,8 +166,10 @@ class ExecutionEnvironment:
             return InvocationResult(
                 error_payload("Runtime.ExitError", "execution environment exited"), "Unhandled", 0.0
             )
-        reply = self._next_reply(self.spec.timeout_s)
+        reply, peak_mb = self._await_reply(self.spec.timeout_s)
         duration_ms = (time.monotonic() - started) * 1000
+        if peak_mb is not None and peak_mb > self.spec.memory_mb:
+            return self._out_of_memory(request["request_id"], peak_mb, duration_ms)
         if reply is None:
             timed_out = self.alive
             self.kill(f"timed out after {self.spec.timeout_s:g} s" if timed_out else "process exited")
@@ -158,6 +182,32 @@ class ExecutionEnvironment:
         if reply.get("ok"):
             return InvocationResult(reply.get("payload"), None, duration_ms)
         return InvocationResult(reply["error"], "Unhandled", duration_ms)
+
+    def _await_reply(self, timeout_s: float) -> tuple[dict | None, float | None]:
+        """The worker's reply (None at the timeout or when it exited) and its peak memory in MB;
+        returns early, without a reply, as soon as the peak exceeds the function's memory."""
+        deadline = time.monotonic() + timeout_s
+        pid = self._process.pid
+        while True:
+            reply = self._next_reply(max(0.0, min(MEMORY_POLL_S, deadline - time.monotonic())))
+            peak_mb = peak_memory_mb(pid)
+            if reply is not None or (peak_mb is not None and peak_mb > self.spec.memory_mb):
+                return reply, peak_mb
+            if time.monotonic() >= deadline or not self.alive:
+                return self._next_reply(0.05), peak_mb
+
+    def _out_of_memory(self, request_id: str, peak_mb: float, duration_ms: float) -> InvocationResult:
+        memory = self.spec.memory_mb
+        with open(self._log_path, "ab") as log_file:
+            log_file.write(
+                f"{_stamp()} runtime: RequestId: {request_id} Error: Runtime exited with error: signal: killed "
+                f"Runtime.OutOfMemory (Max Memory Used: {peak_mb:.0f} MB > Memory Size: {memory} MB)\n"
+                f"REPORT RequestId: {request_id} Duration: {duration_ms:.1f} ms Memory Size: {memory} MB "
+                f"Max Memory Used: {peak_mb:.0f} MB Status: error Error Type: Runtime.OutOfMemory\n".encode()
+            )
+        self.kill(f"out of memory: {peak_mb:.0f} MB used, {memory} MB configured")
+        message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+        return InvocationResult(error_payload("Runtime.OutOfMemory", message), "Unhandled", duration_ms)
 
     def kill(self, reason: str) -> None:
         if self._process is None:
@@ -204,7 +254,9 @@ class EnvironmentPool:
             self._release(environment)
 
     def _acquire(self, spec: FunctionSpec) -> tuple[ExecutionEnvironment, bool]:
-        limit = min(self._limit, spec.reserved_concurrency or self._limit)
+        # `limit` is the machine's, not Lambda's: beyond it an invoke waits for a free environment.
+        # Reserved and account concurrency are enforced before (`concurrency`), by refusing.
+        limit = self._limit
         with self._condition:
             while True:
                 for stale in [env for env in self._idle if env.spec.identity != spec.identity or not env.alive]:

@@ -4,6 +4,8 @@ Every invoke appends one JSON line to $OBSERVE_FILE: the ids of the records it r
 `id`), so a test can see batches, retries and ordering. Behaviour is chosen per record payload:
 `{"fail": "raise"}` raises (whole batch fails), `{"fail": "item"}` is reported in
 `batchItemFailures`, `{"fail": "item_once"}` only on the first attempt, `{"sleep": s}` sleeps.
+A direct (non-batch) invoke may also ask for `{"allocate_mb": n}` (n MB held during the invoke)
+or `{"response_mb": n}` (a response of n MB).
 """
 
 from __future__ import annotations
@@ -38,11 +40,14 @@ def _seen_before(record_id):
 def handler(event, context):
     records = event.get("Records")
     if records is None:
+        held = "x" * (event.get("allocate_mb", 0) * 1024 * 1024)  # written, so resident
+        if event.get("response_mb"):
+            return "y" * (event["response_mb"] * 1024 * 1024)
         if event.get("sleep"):
             time.sleep(event["sleep"])
         if event.get("fail") == "raise":
             raise ValueError("asked to fail")
-        return {"echo": event, "function": context.function_name,
+        return {"echo": event, "function": context.function_name, "held": len(held),
                 "memory": context.memory_limit_in_mb, "greeting": os.environ.get("GREETING")}
     payloads = [_payload(r) for r in records]
     with open(os.environ["OBSERVE_FILE"], "a") as observed:
@@ -82,7 +87,9 @@ def role_arn(iam_client) -> str:
         return iam_client.create_role(RoleName="fixture-fn", AssumeRolePolicyDocument=ASSUME_ROLE)["Role"]["Arn"]
 
 
-def deploy(stack, name: str, observe_file: str, timeout: int = 10, extra_env: dict | None = None) -> str:
+def deploy(
+    stack, name: str, observe_file: str, timeout: int = 10, extra_env: dict | None = None, memory: int = 256
+) -> str:
     environment = {"OBSERVE_FILE": observe_file, **(extra_env or {})}
     response = stack.client("lambda").create_function(
         FunctionName=name,
@@ -91,7 +98,7 @@ def deploy(stack, name: str, observe_file: str, timeout: int = 10, extra_env: di
         Handler="fixture_fn.handler",
         Code={"ZipFile": function_zip()},
         Timeout=timeout,
-        MemorySize=256,
+        MemorySize=memory,
         Environment={"Variables": environment},
     )
     return response["FunctionArn"]

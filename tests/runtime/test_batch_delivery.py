@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.runtime.concurrency import Throttled
 from harness.runtime.pollers.batch_delivery import DeliveryStats, FetchedRecord, RetryPolicy, deliver
 from harness.runtime.workers import InvocationResult
 
@@ -88,3 +89,33 @@ def test_record_age_limit_discards_even_with_infinite_retries():
     )
     assert len(function.calls) == 3
     assert discarded == [(["100"], "RecordAgeExceeded", 3)]
+
+
+class ThrottledFirst:
+    """Refused (reserved concurrency reached) `throttles` times, then fails the batch like `inner`."""
+
+    def __init__(self, throttles: int, inner):
+        self.throttles, self.inner, self.calls = throttles, inner, 0
+
+    def __call__(self, batch):
+        self.calls += 1
+        if self.calls <= self.throttles:
+            raise Throttled("fn", "ReservedFunctionConcurrentInvocationLimitExceeded", 1)
+        return self.inner(batch)
+
+
+def test_throttled_invokes_neither_count_as_retries_nor_bisect():
+    poisoned = ScriptedFunction(poison={"101"})
+    function = ThrottledFirst(5, poisoned)
+    policy = RetryPolicy(bisect_on_error=True, max_retry_attempts=0)
+    discarded, stats = run(function, records(2), policy)
+    assert stats.throttles == 5 and stats.invocations == len(poisoned.calls)
+    assert poisoned.calls[0] == ["100", "101"]  # the whole batch once capacity was back, then bisected
+    assert discarded == [(["101"], "RetryAttemptsExhausted", 1)]
+
+
+def test_a_batch_throttled_past_its_maximum_record_age_is_discarded():
+    function = ThrottledFirst(10**6, ScriptedFunction())
+    clock = iter(range(1000, 10**7, 10))
+    discarded, stats = run(function, records(2), RetryPolicy(max_record_age_s=60), now=lambda: float(next(clock)))
+    assert discarded == [(["100", "101"], "RecordAgeExceeded", 0)] and stats.invocations == 0

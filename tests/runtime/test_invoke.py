@@ -19,7 +19,7 @@ def test_invoke_runs_the_uploaded_handler_with_its_environment(runtime_stack, tm
     response = runtime_stack.client("lambda").invoke(FunctionName=name, Payload=json.dumps({"x": 1}).encode())
     payload = json.loads(response["Payload"].read())
     assert "FunctionError" not in response
-    assert payload == {"echo": {"x": 1}, "function": name, "memory": 256, "greeting": "hello"}
+    assert payload == {"echo": {"x": 1}, "function": name, "held": 0, "memory": 256, "greeting": "hello"}
     log_text = (runtime_stack.state_dir / "logs" / f"{name}.log").read_text()
     assert "cold start" in log_text and "REPORT RequestId" in log_text
 

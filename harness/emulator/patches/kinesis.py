@@ -1,4 +1,5 @@
-"""Kinesis: CreateStream tags, record retention (see `retention`), and constant-time shard reads.
+"""Kinesis: CreateStream tags, record retention (see `retention`), constant-time shard reads, and
+PutRecord's 1 MiB record limit.
 
 One lock, KINESIS_LOCK, covers trims and every write and read of a stream: moto's Shard.put_record
 reads the last sequence number and then inserts, so two concurrent PutRecords calls could otherwise
@@ -7,9 +8,11 @@ hand out the same number.
 
 from __future__ import annotations
 
+import base64
 import threading
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
 from moto.kinesis.models import KinesisBackend, Record, Shard
 from moto.kinesis.responses import KinesisResponse
 from moto.kinesis.utils import decompose_shard_iterator
@@ -18,6 +21,7 @@ from harness.emulator.patches import retention
 from harness.emulator.patches.registry import patch
 
 KINESIS_LOCK = threading.RLock()
+KINESIS_MAX_RECORD_BYTES = 1_048_576  # data blob (before base64) plus partition key
 
 
 @patch(target=KinesisResponse.create_stream)
@@ -33,6 +37,24 @@ def create_stream_with_tags(fn: Any, self: KinesisResponse) -> Any:
     if tags:
         self.kinesis_backend.add_tags_to_stream(None, self._get_param("StreamName"), tags)
     return result
+
+
+@patch(target=KinesisResponse.put_record)
+def put_record_size_limit(fn: Any, self: KinesisResponse) -> Any:
+    """Kinesis PutRecord: a record (data blob plus partition key) is at most 1 MiB.
+
+    Gap: moto enforces the 1 MiB record limit in PutRecords only; PutRecord stores a record of any size.
+    Fix: refuse it with the ValidationException PutRecords gives, before anything is stored.
+    """
+    data = self._get_param("Data") or ""
+    size = len(base64.b64decode(data)) + len((self._get_param("PartitionKey") or "").encode("utf-8"))
+    if size > KINESIS_MAX_RECORD_BYTES:
+        raise JsonRESTError(
+            "ValidationException",
+            "1 validation error detected: Value at 'data' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {KINESIS_MAX_RECORD_BYTES}",
+        )
+    return fn(self)
 
 
 # ------------------------------------------------------------------------------------ retention

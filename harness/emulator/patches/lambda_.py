@@ -1,4 +1,5 @@
-"""Lambda: DeadLetterConfig, LoggingConfig, TracingConfig and KMSKeyArn as AWS stores them.
+"""Lambda: DeadLetterConfig, LoggingConfig, TracingConfig and KMSKeyArn as AWS stores them, and the
+account concurrency quota that reservations must leave room in.
 
 moto neither stores nor returns DeadLetterConfig (the async-invoke DLQ every function has) nor
 LoggingConfig (JSON logs into the function's KMS-encrypted log group), and ignores updates of
@@ -9,9 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 from harness.emulator.patches.registry import patch
+from harness.runtime.concurrency import account_concurrency_from_env
+
+UNRESERVED_MINIMUM = 100  # of the account quota, which no reservation may take
 
 
 @patch(target=LambdaFunction.__init__)
@@ -60,3 +65,28 @@ def update_all_configuration(fn: Any, self: LambdaFunction, config_updates: dict
     if "KMSKeyArn" in config_updates:
         self.kms_key_arn = config_updates["KMSKeyArn"]
     return fn(self, config_updates)
+
+
+@patch(target=LambdaBackend.put_function_concurrency)
+def reservation_leaves_unreserved_minimum(
+    fn: Any, self: LambdaBackend, function_name: str, reserved_concurrency: str
+) -> str:
+    """Lambda PutFunctionConcurrency: a reservation must leave 100 of the account quota unreserved.
+
+    Gap: moto checks that only when MOTO_LAMBDA_CONCURRENCY_QUOTA is set, so any reservation is
+    accepted where AWS refuses it. Fix: check against the account quota the local runtime throttles
+    at (FLEETTAP_LAMBDA_ACCOUNT_CONCURRENCY, default AWS's 1000), with AWS's
+    InvalidParameterValueException.
+    """
+    name = self.get_function(function_name).function_name
+    others = sum(
+        int(other.reserved_concurrency)
+        for other in self.list_functions()
+        if other.reserved_concurrency not in (None, "") and other.function_name != name
+    )
+    if account_concurrency_from_env() - int(reserved_concurrency) - others < UNRESERVED_MINIMUM:
+        raise InvalidParameterValueException(
+            "Specified ReservedConcurrentExecutions for function decreases account's "
+            f"UnreservedConcurrentExecution below its minimum value of [{UNRESERVED_MINIMUM}]."
+        )
+    return fn(self, function_name, reserved_concurrency)

@@ -1,4 +1,5 @@
-"""SNS: bounded published-message history, and one signing certificate per region."""
+"""SNS: bounded published-message history, one signing certificate per region, and the 256 KiB
+message limit measured as AWS measures it."""
 
 from __future__ import annotations
 
@@ -9,9 +10,18 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from moto.core.utils import iso_8601_datetime_with_milliseconds
-from moto.sns.models import DEFAULT_ACCOUNT_ID, Subscription, Topic, sns_backends
+from moto.sns.exceptions import InvalidParameterValue, SNSException
+from moto.sns.models import DEFAULT_ACCOUNT_ID, SNSBackend, Subscription, Topic, sns_backends
 
+from harness.emulator.patches.payload_size import message_size
 from harness.emulator.patches.registry import patch
+
+SNS_MAX_MESSAGE_BYTES = 262_144  # 256 KiB: one message, and all messages of one PublishBatch together
+
+
+class BatchRequestTooLong(SNSException):
+    code = "BatchRequestTooLong"
+
 
 SNS_HISTORY_PER_TOPIC = 1000
 
@@ -115,3 +125,37 @@ def signed_envelope_from_template(
     if message_attributes:
         post_data["MessageAttributes"] = message_attributes
     return post_data
+
+
+@patch(target=SNSBackend.publish)
+def publish_size_in_bytes_with_attributes(
+    fn: Any, self: SNSBackend, message: str, arn: Any, *args: Any, **kwargs: Any
+) -> str:
+    """SNS Publish: the 256 KiB limit is held against the message's UTF-8 bytes plus its attributes.
+
+    Gap: moto compares the message's length in characters, without its attributes, so a message AWS
+    refuses ("Invalid parameter: Message too long") is published. Fix: measure as AWS does
+    (`payload_size.message_size`) for topic publishes (SMS keeps moto's own limit).
+    """
+    if arn and not kwargs.get("phone_number"):
+        attributes = kwargs.get("message_attributes")
+        if message_size(message, attributes) > SNS_MAX_MESSAGE_BYTES:
+            raise InvalidParameterValue("Invalid parameter: Message too long")
+    return fn(self, message, arn, *args, **kwargs)
+
+
+@patch(target=SNSBackend.publish_batch)
+def publish_batch_total_size(fn: Any, self: SNSBackend, topic_arn: str, publish_batch_request_entries: list) -> Any:
+    """SNS PublishBatch: all messages of one request together are at most 256 KiB.
+
+    Gap: moto checks each entry on its own, so a batch of ten 200 KiB messages is published where AWS
+    refuses the whole request with BatchRequestTooLong. Fix: sum the entries' sizes first.
+    """
+    total = sum(
+        message_size(entry.get("Message"), entry.get("MessageAttributes")) for entry in publish_batch_request_entries
+    )
+    if total > SNS_MAX_MESSAGE_BYTES:
+        raise BatchRequestTooLong(
+            f"The length of all the messages put together is more than the limit ({SNS_MAX_MESSAGE_BYTES} bytes)."
+        )
+    return fn(self, topic_arn, publish_batch_request_entries)

@@ -1,4 +1,5 @@
-"""SQS: queue attributes as the provider compares them, and bounded deleted-handle history."""
+"""SQS: queue attributes as the provider compares them, bounded deleted-handle history, and the
+message size limit measured as AWS measures it."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from collections import OrderedDict
 from typing import Any
 
+from moto.sqs.exceptions import InvalidParameterValue
 from moto.sqs.models import Queue, SQSBackend
 
+from harness.emulator.patches.payload_size import message_size
 from harness.emulator.patches.registry import patch
 
 SQS_DELETED_HANDLES_PER_QUEUE = 10_000
@@ -80,3 +83,29 @@ def bounded_deleted_handles(fn: Any, self: Queue, *args: Any, **kwargs: Any) -> 
     """
     fn(self, *args, **kwargs)
     self.deleted_messages = RecentSet(SQS_DELETED_HANDLES_PER_QUEUE)
+
+
+@patch(target=SQSBackend.send_message)
+def message_size_in_bytes_with_attributes(
+    fn: Any,
+    self: SQSBackend,
+    queue_name: str,
+    message_body: str,
+    message_attributes: Any = None,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """SQS SendMessage / SendMessageBatch: the queue's MaximumMessageSize is held against the message's
+    UTF-8 bytes plus its attributes.
+
+    Gap: moto compares the body's length in characters, without the message attributes, so a body of
+    multi-byte characters, or one whose attributes take it over the limit, is accepted where AWS
+    refuses it. Fix: measure as AWS does (`payload_size.message_size`) and refuse with moto's (AWS's)
+    InvalidParameterValue; moto's own checks still run.
+    """
+    limit = int(self.get_queue(queue_name).maximum_message_size)
+    if message_size(message_body, message_attributes) > limit:
+        raise InvalidParameterValue(
+            f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes."
+        )
+    return fn(self, queue_name, message_body, message_attributes, *args, **kwargs)

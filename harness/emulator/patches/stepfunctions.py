@@ -11,6 +11,7 @@ import base64
 import json
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -33,6 +34,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from harness.emulator.patches.registry import patch
 
 BATCHER_MARKER = " fleettap-item-batcher:"  # then base64(JSON): the grammar keeps escapes
+MAX_EXECUTION_INPUT_BYTES = 262_144  # StartExecution `input`: 256 KiB of UTF-8
 
 
 # ------------------------------------------------------------------------------------ control plane
@@ -93,6 +95,24 @@ def list_state_machine_versions(self: StepFunctionResponse) -> Any:
     return ActionResult(
         {"stateMachineVersions": [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in versions]}
     )
+
+
+@patch(target=StepFunctionResponse.start_execution)
+def execution_input_size_limit(fn: Any, self: StepFunctionResponse) -> Any:
+    """Step Functions StartExecution: an input over 256 KiB (UTF-8 bytes) is refused.
+
+    Gap: moto starts the execution and fails it at its first state with States.DataLimitExceeded,
+    where AWS refuses the call (the API's length constraint on `input`), so a caller that checks
+    StartExecution's answer sees success locally. Fix: refuse it with AWS's ValidationException.
+    """
+    execution_input = self._get_param("input") or ""
+    if len(execution_input.encode("utf-8")) > MAX_EXECUTION_INPUT_BYTES:
+        raise JsonRESTError(
+            "ValidationException",
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_EXECUTION_INPUT_BYTES}",
+        )
+    return fn(self)
 
 
 # ------------------------------------------------------------------------------------ interpreter

@@ -7,6 +7,9 @@ The rules Lambda applies to Kinesis and DynamoDB Streams mappings:
   fails the whole batch);
 - a function error with `BisectBatchOnFunctionError`: the batch is split in two halves, each retried
   on its own (a split does not count as a retry); a one-record batch is retried;
+- a throttled invoke (`concurrency.Throttled`: reserved or account concurrency reached) is retried
+  with backoff, the same records again; it is neither a function error nor a retry, and does not
+  split the batch (only the record age limit still applies);
 - retries stop after `MaximumRetryAttempts` (-1 = until the record expires) or when the oldest
   record is older than `MaximumRecordAgeInSeconds` (-1 = never); the batch then goes to the
   on-failure destination (if any) and the shard moves on.
@@ -20,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.runtime.workers import InvocationResult
+from harness.runtime.concurrency import Throttled
+from harness.runtime.workers import InvocationResult, error_payload
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,11 @@ class DeliveryStats:
     function_errors: int = 0
     discarded_batches: int = 0
     discarded_records: int = 0
+    throttles: int = 0
 
+
+# What the on-failure destination is told about records that expired while throttled.
+_THROTTLED = InvocationResult(error_payload("TooManyRequestsException", "Rate Exceeded."), None, 0.0)
 
 Invoke = Callable[[list[FetchedRecord]], InvocationResult]
 Discard = Callable[[list[FetchedRecord], str, int, InvocationResult], None]
@@ -79,9 +87,25 @@ def deliver(
     stopping: Callable[[], bool] = lambda: False,
 ) -> None:
     pending: deque[tuple[list[FetchedRecord], int]] = deque([(batch, 0)])
+    throttled_in_a_row = 0
     while pending:
         records, retries = pending.popleft()
-        result = invoke(records)
+        try:
+            result = invoke(records)
+        except Throttled:
+            stats.throttles += 1
+            throttled_in_a_row += 1
+            condition = _record_age_exceeded(records, policy, now())
+            if condition or stopping():
+                if condition:
+                    stats.discarded_batches += 1
+                    stats.discarded_records += len(records)
+                    discard(records, condition, retries, _THROTTLED)
+                continue
+            sleep(min(0.1 * (2 ** min(throttled_in_a_row, 5)), 2.0))
+            pending.appendleft((records, retries))
+            continue
+        throttled_in_a_row = 0
         stats.invocations += 1
         if result.failed:
             stats.function_errors += 1
@@ -111,11 +135,17 @@ def deliver(
         pending.appendleft((failed, retries + 1))
 
 
-def _give_up_condition(failed: list[FetchedRecord], retries: int, policy: RetryPolicy, now_s: float) -> str | None:
+def _record_age_exceeded(records: list[FetchedRecord], policy: RetryPolicy, now_s: float) -> str | None:
     if policy.max_record_age_s is not None and policy.max_record_age_s >= 0:
-        oldest = min(record.arrival_s for record in failed)
+        oldest = min(record.arrival_s for record in records)
         if now_s - oldest > policy.max_record_age_s:
             return "RecordAgeExceeded"
+    return None
+
+
+def _give_up_condition(failed: list[FetchedRecord], retries: int, policy: RetryPolicy, now_s: float) -> str | None:
+    if _record_age_exceeded(failed, policy, now_s):
+        return "RecordAgeExceeded"
     if policy.max_retry_attempts is not None and policy.max_retry_attempts >= 0:
         if retries >= policy.max_retry_attempts:
             return "RetryAttemptsExhausted"

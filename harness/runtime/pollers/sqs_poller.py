@@ -8,7 +8,10 @@ everything on success, everything but the reported `batchItemFailures` with
 `ReportBatchItemFailures`, nothing on a function error. Messages left behind become visible again
 when their visibility timeout ends, and the queue's redrive policy (moto applies it on receive)
 moves them to the DLQ after `maxReceiveCount` receives. Messages dropped by `FilterCriteria` are
-deleted, as Lambda does. Several pollers run per mapping (`ScalingConfig.MaximumConcurrency`,
+deleted, as Lambda does. A throttled invoke (`concurrency.Throttled`) is retried with backoff while
+the batch is still invisible (the queue's visibility timeout, which is why AWS asks for 6x the
+function's timeout); after that its messages are left to become visible again, and each such
+receive counts toward `maxReceiveCount` as on AWS. Several pollers run per mapping (`ScalingConfig.MaximumConcurrency`,
 default 2 locally).
 """
 
@@ -21,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.runtime.aws_clients import client
+from harness.runtime.concurrency import Throttled
 from harness.runtime.pollers.filter_criteria import RecordFilter
 from harness.runtime.pollers.mapping_view import MappingView
 
@@ -81,7 +85,13 @@ class SqsPoller:
             threading.Thread(target=self._run, daemon=True, name=f"sqs-{mapping.uuid[:8]}-{i}")
             for i in range(concurrency)
         ]
+        self._visibility_timeout_s = int(
+            self._sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["VisibilityTimeout"])[
+                "Attributes"
+            ]["VisibilityTimeout"]
+        )
         self.messages_deleted = 0
+        self.throttles = 0
         self.invocations = 0
         self.function_errors = 0
 
@@ -141,16 +151,31 @@ class SqsPoller:
                 break
         return batch
 
+    def _invoke_unless_throttled(self, event: dict[str, Any]) -> Any:
+        """The invoke's result; None when it stayed throttled until the batch's visibility timeout ran out."""
+        invisible_until = time.monotonic() + self._visibility_timeout_s
+        throttled = 0
+        while True:
+            try:
+                return self._invoke(self.mapping.function_arn, event)
+            except Throttled:
+                throttled += 1
+                self.throttles += 1
+                backoff = min(0.1 * 2 ** min(throttled, 5), 2.0)
+                if time.monotonic() + backoff >= invisible_until or self._stop.wait(backoff):
+                    return None
+
     def _process(self, batch: list[dict[str, Any]]) -> None:
         record_filter = RecordFilter(self.mapping.filter_patterns, "sqs")
         kept = [message for message in batch if record_filter.matches(message)]
         dropped = [message for message in batch if message not in kept]
         to_delete = list(dropped)
         if kept:
-            result = self._invoke(self.mapping.function_arn, {"Records": kept})
-            self.invocations += 1
-            self.function_errors += int(result.failed)
-            to_delete += succeeded_messages(kept, result, self.mapping.report_batch_item_failures)
+            result = self._invoke_unless_throttled({"Records": kept})
+            if result is not None:
+                self.invocations += 1
+                self.function_errors += int(result.failed)
+                to_delete += succeeded_messages(kept, result, self.mapping.report_batch_item_failures)
         for start in range(0, len(to_delete), 10):
             chunk = to_delete[start : start + 10]
             self._sqs.delete_message_batch(
