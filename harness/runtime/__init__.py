@@ -84,11 +84,12 @@ def _current_functions() -> Any:
 def install(state_dir: str | Path) -> LocalRuntime:
     """Patch moto in this process (idempotent); call before the server accepts requests."""
     global _runtime
-    from harness.emulator import patches
+    from harness.emulator import kms_requirements, patches
     from harness.model.serving import answer_invoke_endpoint
 
     with _lock:
         patches.apply_all()  # first: checks the moto version the hooks are written against too
+        kms_requirements.install()  # the KMS permissions and key policies authorize() also checks
         from harness.runtime import hooks
 
         if _runtime is None:
