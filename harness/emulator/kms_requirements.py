@@ -74,7 +74,7 @@ def kms_requirements(
         return []
     kms_actions, code = wanted
     service = action.split(":")[0].lower()
-    located = _resource_key(service, action, resource, account, region, context or {})
+    located = resource_key(service, action, resource, account, region, context or {})
     if located is None:
         return []
     key_arn, encryption_context = located
@@ -142,7 +142,7 @@ def _lookup(action: str) -> tuple[tuple[str, ...], str] | None:
     return None
 
 
-def _resource_key(
+def resource_key(
     service: str, action: str, resource: str, account: str, region: str, context: Mapping[str, Any]
 ) -> tuple[str, dict[str, str]] | None:
     """(key ARN, encryption context) of the resource, or None when it has no customer managed key."""

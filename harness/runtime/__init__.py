@@ -44,6 +44,7 @@ class LocalRuntime:
         self.supervisor = None
 
     def start(self, endpoint: str) -> None:
+        from harness.runtime import service_roles
         from harness.runtime.firehose import FirehoseFromKinesis
         from harness.runtime.local_secrets import LocalSecrets
         from harness.runtime.mappings import MappingSupervisor
@@ -51,6 +52,7 @@ class LocalRuntime:
         from harness.runtime.status_file import StatusWriter
 
         self.functions.set_endpoint(endpoint)
+        service_roles.set_log_dir(self.functions.log_dir)  # refused service-role calls go to function logs
         # moto's Step Functions interpreter calls Lambda through this port (moto.settings.moto_server_port).
         os.environ["MOTO_PORT"] = endpoint.rsplit(":", 1)[1].rstrip("/")
         self.supervisor = MappingSupervisor(self.functions.invoke, endpoint, self.region)
