@@ -17,6 +17,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction, lambda_backends
 
 from harness.config import read_stack_data
+from harness.runtime.async_dead_letter import send_to_dead_letter_queue
 from harness.runtime.local_endpoints import local_overrides
 from harness.runtime.workers import EnvironmentPool, FunctionSpec, InvocationResult
 
@@ -96,13 +97,17 @@ class LocalLambda:
         return result
 
     def invoke_async(self, function: LambdaFunction, event: Any) -> None:
-        """InvocationType=Event: queued, retried twice on error, as Lambda does."""
+        """InvocationType=Event: queued, retried twice on error, then sent to the function's dead-letter
+        queue (DeadLetterConfig), as Lambda does."""
 
         def run() -> None:
             for _attempt in range(1 + ASYNC_RETRIES):
-                if not self.invoke_function(function, event).failed:
+                result = self.invoke_function(function, event)
+                if not result.failed:
                     return
             log.warning("async invoke of %s failed after %d retries", function.function_name, ASYNC_RETRIES)
+            if self.endpoint:  # then to its DeadLetterConfig target, with its role (async_dead_letter)
+                send_to_dead_letter_queue(function, event, result, self.endpoint, self.region)
 
         self._async.submit(run)
 

@@ -190,3 +190,21 @@ def test_rule_target_role_must_allow_starting_the_state_machine(runtime_stack, t
     grant(runtime_stack, events_role, allow("states:StartExecution", machine_arn))
     [fired] = fire_rule(rule, runtime_stack.endpoint, "us-east-1")
     assert fired["execution"].startswith("arn:aws:states:")
+
+
+def test_async_failure_goes_to_the_dead_letter_queue_only_with_the_role_s_grant(runtime_stack, tmp_path):
+    sqs, lam = runtime_stack.client("sqs"), runtime_stack.client("lambda")
+    dlq_url, dlq_arn = create_queue(sqs)
+    role_arn = make_role(runtime_stack)  # no sqs:SendMessage on the DLQ yet
+    function_arn = fixture_function.deploy(runtime_stack, unique("fn"), str(tmp_path / "o.jsonl"), role=role_arn)
+    lam.update_function_configuration(FunctionName=function_arn, DeadLetterConfig={"TargetArn": dlq_arn})
+    lam.invoke(FunctionName=function_arn, InvocationType="Event", Payload=json.dumps({"fail": "raise", "n": 1}))
+    log = runtime_stack.state_dir / "logs" / f"{function_arn.split(':')[-1]}.log"
+    wait_for(lambda: log.exists() and "sqs:SendMessage" in log.read_text(), timeout_s=30)
+    assert f"on resource: {dlq_arn}" in log.read_text()
+    assert drain(sqs, dlq_url, 1, timeout_s=1) == []
+    grant(runtime_stack, role_arn, allow("sqs:SendMessage", dlq_arn))
+    lam.invoke(FunctionName=function_arn, InvocationType="Event", Payload=json.dumps({"fail": "raise", "n": 2}))
+    [message] = drain(sqs, dlq_url, 1, timeout_s=30)
+    assert json.loads(message["Body"]) == {"fail": "raise", "n": 2}
+    assert "asked to fail" in message["MessageAttributes"]["ErrorMessage"]["StringValue"]
