@@ -35,6 +35,7 @@ from typing import Any
 from harness.config import state_dir
 from harness.runtime.aws_clients import client
 from harness.runtime.cli_support import resolve_endpoint
+from harness.runtime.delivery_policies import allow_topic_to_send
 from harness.runtime.status_file import status_path
 from harness.runtime.telemetry_samples import diagnostics
 
@@ -119,6 +120,7 @@ def measure_latency(endpoint: str, region: str, count: int, rate: float) -> dict
     topic_arn = find_topic(sns, "-vehicle-alerts")
     queue_url = sqs.create_queue(QueueName=f"bench-alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    allow_topic_to_send(sqs, queue_url, queue_arn, topic_arn)
     subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True)[
         "SubscriptionArn"
     ]

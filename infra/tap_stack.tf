@@ -2883,12 +2883,23 @@ resource "aws_iam_role_policy" "events" {
   role = aws_iam_role.events.id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
-      Sid      = "StartDotReporting"
-      Effect   = "Allow"
-      Action   = ["states:StartExecution"]
-      Resource = [aws_sfn_state_machine.dot_reporting.arn]
-    }]
+    Statement = [
+      {
+        Sid      = "StartDotReporting"
+        Effect   = "Allow"
+        Action   = ["states:StartExecution"]
+        Resource = [aws_sfn_state_machine.dot_reporting.arn]
+      },
+      {
+        # The state machine is encrypted with the stack key: starting an execution encrypts its input
+        # with a data key under the state machine's encryption context.
+        Sid       = "EncryptExecutionInput"
+        Effect    = "Allow"
+        Action    = ["kms:GenerateDataKey"]
+        Resource  = [aws_kms_key.main.arn]
+        Condition = { StringEquals = { "kms:EncryptionContext:aws:states:stateMachineArn" = local.dot_machine_arn } }
+      },
+    ]
   })
 }
 

@@ -16,23 +16,58 @@ not in `context`) counts as satisfied in an `Allow` and as not satisfied in a `D
 answer errs toward allowing only where the emulator has no way to tell (docs/contracts.md).
 
 Checks beyond the identity policy (the KMS key a resource is encrypted with, for example) register
-in `RELATED_CHECKS`: each gets the action and resource and returns further (action, resource) pairs
-that the same principal must also be allowed, evaluated the same way.
+in `RELATED_CHECKS`: each gets the action, resource, account and region (and the request context too
+when the callable has `takes_context = True`) and returns further `Requirement`s (action, resource,
+optional error code and extra condition keys), or plain (action, resource) pairs, that the same
+principal must also be allowed, evaluated the same way.
+
+Resource-based policies: a resource whose own policy must also allow the principal (a KMS key policy)
+is found through `RESOURCE_POLICY_LOOKUPS`; `authorize` then applies AWS's rule for it (an explicit
+deny in either policy wins; the key policy must allow the principal itself, or the account, in which
+case IAM policies decide). `evaluate_resource_policy` is the same evaluation for a resource policy's
+`Principal`/`NotPrincipal`, usable with a service principal ("sns.amazonaws.com") as the caller:
+the local runtime asks it for the deliveries AWS services make (SNS to an SQS queue).
+
+`enforcement_enabled()` is the one switch: `FLEETTAP_IAM_ENFORCEMENT=off` turns every check off.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-# (action, resource, account, region) -> further (action, resource) pairs the principal needs.
-RelatedCheck = Callable[[str, str, str, str], list[tuple[str, str]]]
+ENFORCEMENT_VARIABLE = "FLEETTAP_IAM_ENFORCEMENT"
+
+
+def enforcement_enabled() -> bool:
+    """Whether IAM/KMS/resource-policy checks run: on unless FLEETTAP_IAM_ENFORCEMENT is off/0/false/no."""
+    return os.environ.get(ENFORCEMENT_VARIABLE, "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+class Requirement(NamedTuple):
+    """A further permission an action needs: `code` is the error code the service answers with when it
+    is missing (None: the caller's AccessDenied), `context` adds condition keys (kms:ViaService ...)."""
+
+    action: str
+    resource: str
+    code: str | None = None
+    context: Mapping[str, Any] | None = None
+
+
+# (action, resource, account, region[, context]) -> further requirements (or (action, resource) pairs).
+RelatedCheck = Callable[..., list[Requirement] | list[tuple[str, str]]]
 RELATED_CHECKS: list[RelatedCheck] = []
+
+# (action, resource, account, region) -> the resource's own policy document that must allow the
+# principal too (a KMS key policy), or None when the resource has none that AWS requires.
+ResourcePolicyLookup = Callable[[str, str, str, str], Mapping[str, Any] | str | None]
+RESOURCE_POLICY_LOOKUPS: list[ResourcePolicyLookup] = []
 
 
 @dataclass(frozen=True)
@@ -60,24 +95,43 @@ class Principal:
 
 
 class AccessDenied(Exception):
-    """AWS's AccessDenied for an identity-based policy, with AWS's message (principal, action, resource)."""
+    """AWS's AccessDenied with AWS's message (principal, action, resource, which kind of policy).
 
-    def __init__(self, principal: Principal, action: str, resource: str, explicit: bool) -> None:
+    `code` is the error code the service answers with when it is not plain AccessDenied (SQS answers a
+    missing KMS permission with KMS.AccessDeniedException, Kinesis with KMSAccessDeniedException...);
+    the emulator's HTTP layer uses it when set. `policy_kind` is "identity-based" or "resource-based".
+    """
+
+    def __init__(
+        self,
+        principal: Principal | str,
+        action: str,
+        resource: str,
+        explicit: bool,
+        code: str | None = None,
+        policy_kind: str = "identity-based",
+    ) -> None:
         self.principal = principal
         self.action = action
         self.resource = resource
         self.explicit = explicit
+        self.code = code
+        self.policy_kind = policy_kind
         super().__init__(self.message)
+
+    @property
+    def principal_arn(self) -> str:
+        return self.principal.arn if isinstance(self.principal, Principal) else self.principal
 
     @property
     def message(self) -> str:
         why = (
-            "with an explicit deny in an identity-based policy"
+            f"with an explicit deny in a {self.policy_kind} policy"
             if self.explicit
-            else f"because no identity-based policy allows the {self.action} action"
+            else f"because no {self.policy_kind} policy allows the {self.action} action"
         )
         return (
-            f"User: {self.principal.arn} is not authorized to perform: {self.action} on resource: {self.resource} {why}"
+            f"User: {self.principal_arn} is not authorized to perform: {self.action} on resource: {self.resource} {why}"
         )
 
 
@@ -118,17 +172,125 @@ def authorize(
     context: Mapping[str, Any] | None = None,
     policies: list[Mapping[str, Any] | str] | None = None,
 ) -> None:
-    """Raise `AccessDenied` unless the principal may do `action` on `resource` (and what it implies)."""
+    """Raise `AccessDenied` unless the principal may do `action` on `resource` (and what it implies:
+    `RELATED_CHECKS`, each judged with the resource policies `RESOURCE_POLICY_LOOKUPS` find)."""
     if policies is None:
         policies = role_policy_documents(principal.account, principal.role_name, principal.partition)
-    decision = evaluate(policies, action, resource, context)
-    if not decision.allowed:
-        raise AccessDenied(principal, action, resource, decision.explicit_deny)
+    context = dict(context or {})
+    _authorize_one(principal, policies, Requirement(action, resource), region, context)
     for check in RELATED_CHECKS:
-        for related_action, related_resource in check(action, resource, principal.account, region):
-            related = evaluate(policies, related_action, related_resource, context)
-            if not related.allowed:
-                raise AccessDenied(principal, related_action, related_resource, related.explicit_deny)
+        arguments = (action, resource, principal.account, region)
+        found_all = check(*arguments, context) if getattr(check, "takes_context", False) else check(*arguments)
+        for found in found_all:
+            requirement = found if isinstance(found, Requirement) else Requirement(*found)
+            _authorize_one(principal, policies, requirement, region, {**context, **(requirement.context or {})})
+
+
+def _authorize_one(
+    principal: Principal,
+    policies: list[Mapping[str, Any] | str],
+    requirement: Requirement,
+    region: str,
+    context: Mapping[str, Any],
+) -> None:
+    action, resource, code = requirement.action, requirement.resource, requirement.code
+    identity = evaluate(policies, action, resource, context)
+    resource_policy = next(
+        (found for lookup in RESOURCE_POLICY_LOOKUPS if (found := lookup(action, resource, principal.account, region))),
+        None,
+    )
+    if resource_policy is None:
+        if not identity.allowed:
+            raise AccessDenied(principal, action, resource, identity.explicit_deny, code)
+        return
+    # A resource policy AWS requires (a KMS key policy): an explicit deny anywhere wins; it must
+    # allow the principal itself, or the account (the root delegation), and then IAM must allow too.
+    grant = evaluate_resource_policy([resource_policy], principal, action, resource, context)
+    if grant.explicit_deny:
+        raise AccessDenied(principal, action, resource, True, code, "resource-based")
+    if identity.explicit_deny:
+        raise AccessDenied(principal, action, resource, True, code)
+    if not grant.allowed:
+        raise AccessDenied(principal, action, resource, False, code, "resource-based")
+    if not grant.direct and not identity.allowed:
+        raise AccessDenied(principal, action, resource, False, code)
+
+
+@dataclass(frozen=True)
+class ResourceDecision:
+    allowed: bool
+    explicit_deny: bool = False
+    direct: bool = False  # an Allow names the principal itself, not only its account
+    matched: tuple[str, ...] = field(default=(), compare=False)
+
+
+def evaluate_resource_policy(
+    policies: Iterable[Mapping[str, Any] | str],
+    caller: Principal | str,
+    action: str,
+    resource: str,
+    context: Mapping[str, Any] | None = None,
+) -> ResourceDecision:
+    """AWS's decision of resource-based policies (queue, topic, bucket, key policies) for one caller.
+
+    `caller` is a role session (`Principal`) or a service principal ("sns.amazonaws.com"). A statement
+    applies when its `Principal` names the caller (`"*"`, `{"AWS": "*"}`, the role ARN, the session
+    ARN, or, for a role, its account: `arn:aws:iam::<account>:root` or the bare account id) or its
+    `NotPrincipal` does not, and the action, resource and conditions match as in `evaluate`.
+    `direct` is set when an Allow names the caller itself rather than its account (for a KMS key
+    policy: the account form delegates to IAM policies, which must then allow too).
+    """
+    context = context or {}
+    allows: list[str] = []
+    direct = False
+    for document in policies:
+        parsed = json.loads(document) if isinstance(document, str) else document
+        statements = parsed.get("Statement", [])
+        if isinstance(statements, Mapping):
+            statements = [statements]
+        for index, statement in enumerate(statements):
+            if "NotPrincipal" in statement:
+                match = _principal_match(statement["NotPrincipal"], caller)
+                if match is not None:
+                    continue
+                match = "direct"
+            else:
+                match = _principal_match(statement.get("Principal"), caller)
+                if match is None:
+                    continue
+            if not _applies(statement, action, resource, context):
+                continue
+            label = str(statement.get("Sid") or index)
+            if statement.get("Effect") == "Deny":
+                return ResourceDecision(False, True, False, (label,))
+            if statement.get("Effect") == "Allow":
+                allows.append(label)
+                direct = direct or match == "direct"
+    return ResourceDecision(bool(allows), False, direct, tuple(allows))
+
+
+def _principal_match(principal_element: Any, caller: Principal | str) -> str | None:
+    """ "direct" when the element names the caller, "account" when only its account, else None."""
+    if principal_element is None:
+        return None
+    if principal_element == "*":
+        return "direct"
+    if not isinstance(principal_element, Mapping):
+        return None
+    found: str | None = None
+    for kind, values in principal_element.items():
+        for value in [values] if isinstance(values, str) else list(values):
+            if isinstance(caller, str):  # a service principal
+                if kind == "Service" and value == caller:
+                    return "direct"
+                continue
+            if kind != "AWS":
+                continue
+            if value in ("*", caller.role_arn, caller.arn):
+                return "direct"
+            if value in (f"arn:{caller.partition}:iam::{caller.account}:root", caller.account):
+                found = "account"
+    return found
 
 
 def role_policy_documents(account: str, role_name: str, partition: str = "aws") -> list[str]:

@@ -44,6 +44,7 @@ class LocalRuntime:
         self.supervisor = None
 
     def start(self, endpoint: str) -> None:
+        from harness.runtime import service_roles
         from harness.runtime.firehose import FirehoseFromKinesis
         from harness.runtime.local_secrets import LocalSecrets
         from harness.runtime.mappings import MappingSupervisor
@@ -51,6 +52,7 @@ class LocalRuntime:
         from harness.runtime.status_file import StatusWriter
 
         self.functions.set_endpoint(endpoint)
+        service_roles.set_log_dir(self.functions.log_dir)  # refused service-role calls go to function logs
         # moto's Step Functions interpreter calls Lambda through this port (moto.settings.moto_server_port).
         os.environ["MOTO_PORT"] = endpoint.rsplit(":", 1)[1].rstrip("/")
         self.supervisor = MappingSupervisor(self.functions.invoke, endpoint, self.region)
@@ -84,11 +86,12 @@ def _current_functions() -> Any:
 def install(state_dir: str | Path) -> LocalRuntime:
     """Patch moto in this process (idempotent); call before the server accepts requests."""
     global _runtime
-    from harness.emulator import patches
+    from harness.emulator import kms_requirements, patches
     from harness.model.serving import answer_invoke_endpoint
 
     with _lock:
         patches.apply_all()  # first: checks the moto version the hooks are written against too
+        kms_requirements.install()  # the KMS permissions and key policies authorize() also checks
         from harness.runtime import hooks
 
         if _runtime is None:

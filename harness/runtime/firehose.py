@@ -10,6 +10,15 @@ created (Firehose starts at LATEST), buffer until `BufferingHints` size or inter
 3. `DataFormatConversionConfiguration`: Parquet written with the Glue table's columns (pyarrow);
 4. failed records to `ErrorOutputPrefix` as JSON lines.
 `FLEETTAP_FIREHOSE_MAX_BUFFER_S` (unset by default) caps the buffering interval for tests only.
+
+Firehose acts with the delivery stream's roles (`harness.runtime.service_roles`): the source role
+must allow kinesis:DescribeStream(Summary), GetShardIterator, GetRecords and ListShards on the stream
+(and kms:Decrypt on its key), else nothing is read and the records stay in the stream; the
+destination role must allow s3:PutObject in the bucket (kms:GenerateDataKey on its key) and, for
+Parquet, glue:GetTable/GetTableVersion(s) on the catalog, database and table, else the buffer is kept
+and delivery retried (as Firehose retries S3 and schema errors); and lambda:InvokeFunction and
+GetFunctionConfiguration on the transformation function, else the batch goes to the error prefix as
+`Lambda.InvokeAccessDenied`. Each refusal is logged with the role, action and resource.
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from harness.emulator.authorization import AccessDenied
+from harness.runtime import service_roles
 from harness.runtime.aws_clients import client
 from harness.runtime.concurrency import Throttled
 from harness.runtime.firehose_format import (
@@ -40,6 +51,13 @@ log = logging.getLogger(__name__)
 REFRESH_S = 5.0
 TRANSFORM_THROTTLE_RETRIES = 3
 POLL_S = 1.0  # Firehose buffers for >= 60 s anyway; polling less leaves the emulator to the functions
+SOURCE_ACTIONS = [
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetShardIterator",
+    "kinesis:GetRecords",
+    "kinesis:ListShards",
+]
 
 
 def _parameters(processor: dict[str, Any]) -> dict[str, str]:
@@ -54,7 +72,9 @@ class DeliveryStreamRunner:
         self.arn = description["DeliveryStreamARN"]
         source = description["Source"]["KinesisStreamSourceDescription"]
         self.stream_arn = source["KinesisStreamARN"]
+        self.source_role = source.get("RoleARN", "")
         self.destination = description["Destinations"][0]["ExtendedS3DestinationDescription"]
+        self.role = self.destination.get("RoleARN", "")
         self.version = description.get("VersionId", "1")
         created = description.get("CreateTimestamp")
         self.created_s = created.timestamp() if isinstance(created, dt.datetime) else time.time()
@@ -100,6 +120,9 @@ class DeliveryStreamRunner:
         iterators: dict[str, str] = {}
         while not self._stop.is_set():
             try:
+                if self._refused("source", self.source_role, [(a, self.stream_arn) for a in SOURCE_ACTIONS]):
+                    self._stop.wait(POLL_S)
+                    continue
                 for shard in self._kinesis.list_shards(StreamARN=self.stream_arn)["Shards"]:
                     shard_id = shard["ShardId"]
                     if shard_id not in iterators:
@@ -131,7 +154,31 @@ class DeliveryStreamRunner:
         self._buffer_bytes += len(record["Data"])
 
     # -- delivery -----------------------------------------------------------------------------
+    def _refused(self, what: str, role_arn: str, actions: list[tuple[str, str]]) -> AccessDenied | None:
+        denied = service_roles.allowed(role_arn, actions, self._region, session_name="firehose")
+        if denied is not None:
+            service_roles.record_denial(f"firehose:{self.name}:{what}", denied)
+        return denied
+
+    def _delivery_actions(self) -> list[tuple[str, str]]:
+        """What writing the buffer needs of the destination role: the object, and the Glue schema."""
+        literal_prefix = (self.destination.get("Prefix") or "").split("!{")[0]
+        actions = [("s3:PutObject", f"arn:aws:s3:::{self.bucket}/{literal_prefix}")]
+        conversion = self.destination.get("DataFormatConversionConfiguration") or {}
+        if str(conversion.get("Enabled", "false")).lower() == "true":
+            schema = conversion["SchemaConfiguration"]
+            region = schema.get("Region") or self._region
+            account = self.arn.split(":")[4]
+            base = f"arn:aws:glue:{region}:{account}"
+            database, table = schema["DatabaseName"], schema["TableName"]
+            for action in ("glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"):
+                for resource in (f"{base}:catalog", f"{base}:database/{database}", f"{base}:table/{database}/{table}"):
+                    actions.append((action, resource))
+        return actions
+
     def flush(self) -> None:
+        if self._buffer and self._refused("destination", self.role, self._delivery_actions()):
+            return  # kept in the buffer: Firehose retries delivery
         batch, self._buffer, self._buffer_bytes, self._first_buffered_at = self._buffer, [], 0, None
         if not batch:
             return
@@ -171,6 +218,9 @@ class DeliveryStreamRunner:
         return rows, []
 
     def _transform(self, function_arn: str, rows: list[dict], batch: list[dict]) -> tuple[list[dict], list[dict]]:
+        lambda_actions = [("lambda:InvokeFunction", function_arn), ("lambda:GetFunctionConfiguration", function_arn)]
+        if self._refused("transformation", self.role, lambda_actions):
+            return [], [dict(row, error="Lambda.InvokeAccessDenied") for row in rows]
         by_id = {row["recordId"]: row for row in rows}
         event = {
             "invocationId": str(uuid.uuid4()),

@@ -11,7 +11,11 @@ would do inline, or answer with canned data, to the local runtime. They use the 
 - Step Functions executions run in moto's ASL interpreter (unnamed executions get a UUID name);
 - SageMaker runtime InvokeEndpoint answers from the local model (`harness.model`);
 - SNS -> Lambda subscriptions get a faithful SNS event and are invoked asynchronously, as SNS does;
-  HTTP(S) subscriptions are delivered asynchronously too, so an unreachable endpoint cannot fail Publish.
+  HTTP(S) subscriptions are delivered asynchronously too, so an unreachable endpoint cannot fail Publish;
+  SNS -> SQS deliveries happen only when the queue's policy (and its key's policy) allow SNS
+  (`harness.runtime.delivery_policies`);
+- Step Functions' execution role is checked where the interpreter calls other services
+  (`harness.runtime.sfn_role`).
 
 `install(functions, answer_inference)` applies them (idempotent); `undo()` takes them out again.
 """
@@ -57,12 +61,18 @@ def install(functions: Callable[[], Any], answer_inference: Callable[[str, str],
     """Apply every runtime hook (idempotent). `functions()` returns the current `invoker.LocalLambda`;
     `answer_inference(endpoint_name, body)` returns (body, content type)."""
     global _functions, _answer_inference
+    from harness.runtime.sfn_role import SFN_ROLE_HOOKS
+
     _functions, _answer_inference = functions, answer_inference
     RUNTIME_HOOKS.apply()
+    SFN_ROLE_HOOKS.apply()  # the execution role's permissions, where the interpreter calls services
 
 
 def undo() -> None:
     """Take every runtime hook out again (moto then invokes mapped functions itself, and so on)."""
+    from harness.runtime.sfn_role import SFN_ROLE_HOOKS
+
+    SFN_ROLE_HOOKS.undo()
     RUNTIME_HOOKS.undo()
 
 
@@ -243,6 +253,8 @@ def deliver_sns(
     if self.protocol in ("http", "https"):
         _HTTP_DELIVERY.submit(_deliver_http, fn, self, message, message_id, subject, message_attributes, kwargs)
         return None
+    if self.protocol == "sqs" and _sqs_delivery_refused(self, message, message_attributes):
+        return None
     if self.protocol != "lambda":
         return fn(self, message, message_id, subject=subject, message_attributes=message_attributes, **kwargs)
     if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(message_attributes, message):
@@ -253,6 +265,19 @@ def deliver_sns(
     local = _local_functions()
     local.invoke_async(local.find_function(self.endpoint), event)
     return None
+
+
+def _sqs_delivery_refused(subscription: Subscription, message: str, message_attributes: Any) -> bool:
+    """SNS -> SQS needs the queue policy (and its key's policy) to allow SNS: else dropped and logged."""
+    from harness.runtime import delivery_policies, service_roles
+
+    matcher = subscription._filter_policy_matcher
+    if matcher is not None and not matcher.matches(message_attributes, message):
+        return False  # filtered out: no delivery is attempted
+    denied = delivery_policies.sqs_delivery_denied(subscription.topic.arn, subscription.endpoint)
+    if denied is not None:
+        service_roles.record_denial(f"sns:{subscription.arn}", denied, effect="message not delivered")
+    return denied is not None
 
 
 def _deliver_http(

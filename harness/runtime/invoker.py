@@ -18,6 +18,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction, lambda_backends
 
 from harness.config import read_stack_data
+from harness.runtime.async_dead_letter import send_to_dead_letter_queue
 from harness.runtime.concurrency import ConcurrencyLimits, Throttled
 from harness.runtime.local_endpoints import local_overrides
 from harness.runtime.payload_limits import response_too_large
@@ -111,15 +112,16 @@ class LocalLambda:
         return result
 
     def invoke_async(self, function: LambdaFunction, event: Any) -> None:
-        """InvocationType=Event: queued, retried twice on error, as Lambda does; a throttled attempt is
-        retried with backoff without counting as one of those, until the event's maximum age."""
+        """InvocationType=Event: queued, retried twice on error, then sent to the function's dead-letter
+        queue (DeadLetterConfig), as Lambda does; a throttled attempt is retried with backoff without
+        counting as one of those, until the event's maximum age."""
 
         def run() -> None:
             queued = time.monotonic()
-            attempt, throttles = 0, 0
+            attempt, throttles, result = 0, 0, None
             while attempt <= ASYNC_RETRIES:
                 try:
-                    failed = self.invoke_function(function, event).failed
+                    result = self.invoke_function(function, event)
                 except Throttled:
                     throttles += 1
                     if time.monotonic() - queued > ASYNC_MAX_EVENT_AGE_S:
@@ -127,10 +129,12 @@ class LocalLambda:
                         return
                     time.sleep(min(THROTTLE_BACKOFF_MAX_S, 0.1 * 2 ** min(throttles, 6)))
                     continue
-                if not failed:
+                if not result.failed:
                     return
                 attempt += 1
             log.warning("async invoke of %s failed after %d retries", function.function_name, ASYNC_RETRIES)
+            if self.endpoint:  # then to its DeadLetterConfig target, with its role (async_dead_letter)
+                send_to_dead_letter_queue(function, event, result, self.endpoint, self.region)
 
         self._async.submit(run)
 

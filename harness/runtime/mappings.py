@@ -106,6 +106,7 @@ class MappingSupervisor:
                 "shard": shard,
                 "function": poller.mapping.function_arn,
                 "enabled": poller.mapping.enabled,
+                "state_reason": poller.access.reason,  # an AccessDenied that stops it, as AWS's LastProcessingResult
             }
             if isinstance(poller, StreamShardPoller):
                 row.update(

@@ -97,6 +97,8 @@ def render(status: dict[str, Any]) -> str:
     for m in sorted(status["mappings"], key=lambda m: m["function"]):
         lines.append(f"  {m['source']:<40} -> {m['function']:<32} {m['state'] or '':<8} batch {m['batch_size']}")
         for p in m["pollers"]:
+            if p.get("state_reason"):
+                lines.append(f"      {p['shard']:<24} {p['state_reason']}")
             if "millis_behind_latest" in p:
                 lines.append(
                     f"      {p['shard']:<24} lag {p['millis_behind_latest']:>7} ms  delivered "

@@ -19,6 +19,7 @@ import uuid
 import pytest
 
 from harness import terraform
+from harness.runtime.delivery_policies import allow_topic_to_send
 from harness.runtime.telemetry_samples import diagnostics, gps
 from tests.support.waiting import wait_for
 
@@ -58,6 +59,7 @@ def test_mis_wired_mapping_breaks_the_local_run(broken_stack):
     topic = next(
         t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f"{PROJECT}-dev-vehicle-alerts")
     )
+    allow_topic_to_send(sqs, alerts_url, alerts_arn, topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=alerts_arn)
     now = dt.datetime.now(dt.UTC)
     overheating = diagnostics(777_001, now, coolant_temp_c=121.0)

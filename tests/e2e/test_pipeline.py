@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from handlers.domain.hos.report_day import report_day
+from harness.runtime.delivery_policies import allow_topic_to_send
 from harness.runtime.rule_targets import fire_rule
 from harness.runtime.telemetry_samples import diagnostics, gps, hos
 from scenario_runner.run import deployed_report_zones
@@ -42,6 +43,7 @@ def observe(deployed_stack):
     def subscribe(topic_suffix: str):
         url = sqs.create_queue(QueueName=f"e2e-observer-{uuid.uuid4().hex[:8]}")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        allow_topic_to_send(sqs, url, arn, deployed_stack.topic_arn(topic_suffix))
         subscription = sns.subscribe(
             TopicArn=deployed_stack.topic_arn(topic_suffix), Protocol="sqs", Endpoint=arn, ReturnSubscriptionArn=True
         )["SubscriptionArn"]

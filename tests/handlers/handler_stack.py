@@ -15,6 +15,7 @@ import pytest
 import redis
 
 from harness import migrate
+from harness.runtime.delivery_policies import allow_topic_to_send
 from tests.support.lambda_container import reset_all
 
 TABLES = {
@@ -202,6 +203,7 @@ class Ctx:
     def subscribe(self, topic_var: str) -> TopicTap:
         url = self.sqs.create_queue(QueueName=f"tap-{uuid.uuid4().hex[:12]}")["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        allow_topic_to_send(self.sqs, url, arn, self.env[topic_var])
         self.sns.subscribe(TopicArn=self.env[topic_var], Protocol="sqs", Endpoint=arn)
         return TopicTap(self, url)
 

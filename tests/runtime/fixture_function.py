@@ -80,21 +80,34 @@ ASSUME_ROLE = (
 )
 
 
+# The runtime tests exercise the runtime's mechanics with one role allowed everything (service-role
+# enforcement is tested with roles of its own in test_service_roles.py).
+ALLOW_ALL = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+
+
 def role_arn(iam_client) -> str:
     try:
         return iam_client.get_role(RoleName="fixture-fn")["Role"]["Arn"]
     except iam_client.exceptions.NoSuchEntityException:
-        return iam_client.create_role(RoleName="fixture-fn", AssumeRolePolicyDocument=ASSUME_ROLE)["Role"]["Arn"]
+        arn = iam_client.create_role(RoleName="fixture-fn", AssumeRolePolicyDocument=ASSUME_ROLE)["Role"]["Arn"]
+        iam_client.put_role_policy(RoleName="fixture-fn", PolicyName="allow-all", PolicyDocument=ALLOW_ALL)
+        return arn
 
 
 def deploy(
-    stack, name: str, observe_file: str, timeout: int = 10, extra_env: dict | None = None, memory: int = 256
+    stack,
+    name: str,
+    observe_file: str,
+    timeout: int = 10,
+    extra_env: dict | None = None,
+    memory: int = 256,
+    role: str | None = None,
 ) -> str:
     environment = {"OBSERVE_FILE": observe_file, **(extra_env or {})}
     response = stack.client("lambda").create_function(
         FunctionName=name,
         Runtime="python3.12",
-        Role=role_arn(stack.client("iam")),
+        Role=role or role_arn(stack.client("iam")),
         Handler="fixture_fn.handler",
         Code={"ZipFile": function_zip()},
         Timeout=timeout,

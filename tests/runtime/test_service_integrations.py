@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from harness.runtime.delivery_policies import allow_topic_to_send
 from harness.runtime.rule_targets import fire_rule
 from harness.runtime.scheduler import RuleScheduler
 from tests.runtime import fixture_function
@@ -19,6 +20,8 @@ def test_sns_filter_policy_on_message_attributes_selects_the_sqs_subscribers(run
     topic_arn = sns.create_topic(Name=unique("alerts"))["TopicArn"]
     severe_url, severe_arn = create_queue(sqs)
     all_url, all_arn = create_queue(sqs)
+    allow_topic_to_send(sqs, severe_url, severe_arn, topic_arn)
+    allow_topic_to_send(sqs, all_url, all_arn, topic_arn)
     sns.subscribe(
         TopicArn=topic_arn,
         Protocol="sqs",
@@ -161,6 +164,7 @@ def test_unreachable_https_subscriber_does_not_fail_publish(runtime_stack):
     topic_arn = sns.create_topic(Name=unique("ops"))["TopicArn"]
     queue_url, queue_arn = create_queue(sqs)
     sns.subscribe(TopicArn=topic_arn, Protocol="https", Endpoint="https://hooks.invalid/fleettap")
+    allow_topic_to_send(sqs, queue_url, queue_arn, topic_arn)
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     sns.publish(TopicArn=topic_arn, Message="still delivered")
     assert [json.loads(m["Body"])["Message"] for m in drain(sqs, queue_url, 1)] == ["still delivered"]
@@ -211,6 +215,7 @@ def test_sns_envelopes_are_signed_with_one_reusable_certificate(runtime_stack):
     sns, sqs = runtime_stack.client("sns"), runtime_stack.client("sqs")
     topic_arn = sns.create_topic(Name=unique("signed"))["TopicArn"]
     queue_url, queue_arn = create_queue(sqs)
+    allow_topic_to_send(sqs, queue_url, queue_arn, topic_arn)
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     started = time.monotonic()
     for i in range(20):

@@ -27,6 +27,7 @@ from harness.runtime.aws_clients import client
 from harness.runtime.concurrency import Throttled
 from harness.runtime.pollers.filter_criteria import RecordFilter
 from harness.runtime.pollers.mapping_view import MappingView
+from harness.runtime.pollers.source_access import RECHECK_S, SourceAccess
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class SqsPoller:
         self.mapping = mapping
         self._invoke = invoke
         self._region = region
+        self.access = SourceAccess(mapping, region)  # the function's role may receive and delete?
         self._sqs = client("sqs", endpoint, region)
         arn = mapping.event_source_arn.split(":")
         self._queue_url = self._sqs.get_queue_url(QueueName=arn[5], QueueOwnerAWSAccountId=arn[4])["QueueUrl"]
@@ -112,6 +114,9 @@ class SqsPoller:
             try:
                 if not self.mapping.enabled:
                     self._stop.wait(0.5)
+                    continue
+                if self.access.denied() is not None:  # AccessDenied: nothing is received, messages stay
+                    self._stop.wait(RECHECK_S)
                     continue
                 batch = self._gather(window_started)
                 if batch:

@@ -26,6 +26,7 @@ from harness.runtime.pollers.batch_delivery import DeliveryStats, FetchedRecord,
 from harness.runtime.pollers.destinations import send_to_on_failure_destination
 from harness.runtime.pollers.filter_criteria import RecordFilter
 from harness.runtime.pollers.mapping_view import MappingView
+from harness.runtime.pollers.source_access import RECHECK_S, SourceAccess
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class StreamShardPoller:
         self._invoke = invoke
         self._endpoint = endpoint
         self._region = region
+        self.access = SourceAccess(mapping, region)  # the function's role may read the stream?
         self._stop = threading.Event()
         self.stats = DeliveryStats()
         self.millis_behind = 0
@@ -79,6 +81,9 @@ class StreamShardPoller:
             try:
                 if not self.mapping.enabled:
                     self._stop.wait(IDLE_POLL_S)
+                    continue
+                if self.access.denied() is not None:  # AccessDenied: nothing is read, records stay
+                    self._stop.wait(RECHECK_S)
                     continue
                 if iterator is None:
                     iterator = self.source.iterator(
@@ -180,6 +185,9 @@ class StreamShardPoller:
                 self.source.shard_id,
                 condition,
             )
+            destination = self.mapping.on_failure_destination
+            if destination and self.access.destination_denied(destination) is not None:
+                return
             send_to_on_failure_destination(
                 self.mapping,
                 {self.source.batch_info_key: self.source.batch_info(chunk)},
