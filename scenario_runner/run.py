@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.config import read_stack, read_stack_data
-from scenario_runner import report
+from harness.config import read_stack, read_stack_data, state_dir
+from scenario_runner import access_denials, report
 from scenario_runner.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
 from scenario_runner.observers import TopicObservers
 from scenario_runner.outcomes import Observed, Outcome, check, passed
@@ -159,6 +159,7 @@ def run_scenario(
         kinesis = aws.client("kinesis")
         sink = KinesisSink(kinesis, aws.resolve_streams(kinesis, env=options.env))
     observers = TopicObservers.from_environment(env=options.env)
+    log_mark = None
     try:
         arns = observers.start()
         console.print(f"observing {len(arns)} topics: {', '.join(sorted(arns))}")
@@ -167,6 +168,8 @@ def run_scenario(
         seeded = seed_scenario(loaded, env=options.env)
         if seeded:
             console.print(f"seeded {seeded}")
+        # Function logs from here on are this run's: scanned at the end for calls AWS would refuse.
+        log_mark = access_denials.LogMark.take(state_dir() / "logs") if options.target == "local" else None
         fleet = Fleet.build(loaded.fleet, seed=loaded.seed, injections=loaded.injections)
         tracks, sent_at, send_s = _send(fleet, sink, loaded, observers, options, console)
         if after_send is not None:
@@ -197,6 +200,9 @@ def run_scenario(
     finally:
         observers.stop()
     outcomes = check(loaded.expect, observed) + action_outcomes
+    if log_mark is not None:
+        denials = access_denials.scan(log_mark, aws.client("sqs"), stack_queue_prefix(env=options.env))
+        outcomes.append(access_denials.outcome(denials))
     if not settled:
         outcomes.append(Outcome("pipeline drained", False, f"still busy after {loaded.drain_timeout_s} s"))
     result = RunResult(

@@ -19,7 +19,7 @@ import signal
 import threading
 from pathlib import Path
 
-from harness.emulator import patches
+from harness.emulator import iam_enforcement, patches
 from harness.emulator.patches import retention
 from harness.emulator.retry_replay import ReplayingMotoServer
 
@@ -56,7 +56,18 @@ def main() -> None:
     # What the emulator keeps (FLEETTAP_LOCAL_RETENTION_S, harness/emulator/patches/retention.py), for
     # tools that judge its memory, such as the soak.
     (state_dir / EMULATOR_SETTINGS).write_text(
-        json.dumps({"local_retention_s": retention.local_retention_s(), "retention_env": retention.RETENTION_ENV})
+        json.dumps(
+            {
+                "local_retention_s": retention.local_retention_s(),
+                "retention_env": retention.RETENTION_ENV,
+                # Read by `make status`: whether function calls are authorized (harness.emulator.iam_enforcement).
+                "iam_enforcement": iam_enforcement.enabled(),
+            }
+        )
+    )
+    log.info(
+        "IAM enforcement for the functions' role credentials: %s",
+        "on" if iam_enforcement.enabled() else f"OFF ({iam_enforcement.ENFORCEMENT_ENV})",
     )
     log.info(
         "local data retention: %s",

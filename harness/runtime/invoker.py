@@ -20,9 +20,10 @@ from moto.awslambda.models import LambdaFunction, lambda_backends
 from harness.config import read_stack_data
 from harness.runtime.async_dead_letter import send_to_dead_letter_queue
 from harness.runtime.concurrency import ConcurrencyLimits, Throttled
+from harness.runtime.credentials import RoleCredentials, RoleNotAssumable
 from harness.runtime.local_endpoints import local_overrides
 from harness.runtime.payload_limits import response_too_large
-from harness.runtime.workers import EnvironmentPool, FunctionSpec, InvocationResult
+from harness.runtime.workers import EnvironmentPool, FunctionSpec, InvocationResult, error_payload
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class LocalLambda:
         self.cold_start_hooks: list[Callable[[FunctionSpec], None]] = []
         self.code_root = self.state_dir / "runtime" / "code"
         self.concurrency = ConcurrencyLimits(reservations)
+        # Each function runs with its execution role's session credentials, as on Lambda.
+        self.credentials = RoleCredentials(region)
 
     def set_endpoint(self, endpoint: str) -> None:
         self.endpoint = endpoint
@@ -79,7 +82,11 @@ class LocalLambda:
             }
         )
         endpoint = self.endpoint or os.environ.get("AWS_ENDPOINT_URL", "")
-        environment.update(local_overrides(deployed_env, read_stack_data(self.state_dir), endpoint, function.region))
+        stack = read_stack_data(self.state_dir)
+        credentials = self.credentials.for_function(
+            function.function_name, function.role, str(stack.get("generation") or "")
+        )
+        environment.update(local_overrides(deployed_env, stack, endpoint, function.region, credentials))
         code_bytes = function.code_bytes or b""
         reserved = function.reserved_concurrency
         return FunctionSpec(
@@ -100,7 +107,13 @@ class LocalLambda:
 
     def invoke_function(self, function: LambdaFunction, event: Any) -> InvocationResult:
         """Run one invoke; raises `concurrency.Throttled` beyond reserved or account concurrency."""
-        spec = self.spec_for(function)
+        try:
+            spec = self.spec_for(function)
+        except RoleNotAssumable as refused:
+            # No execution environment can start without the role's credentials: the invoke fails
+            # with the reason, in the function's log as well as in the answer.
+            self._log_refusal(function.function_name, str(refused))
+            return InvocationResult(error_payload("Runtime.RoleNotAssumable", str(refused)), "Unhandled", 0.0, True)
         scope = f"{function.account_id}:{function.region}"
         with self.concurrency.slot(scope, spec.name, spec.reserved_concurrency):
             result = self._pool(spec.name).invoke(spec, event)
@@ -137,6 +150,13 @@ class LocalLambda:
                 send_to_dead_letter_queue(function, event, result, self.endpoint, self.region)
 
         self._async.submit(run)
+
+    def _log_refusal(self, function_name: str, message: str) -> None:
+        log.warning("%s", message)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        with open(self.log_dir / f"{function_name}.log", "a") as log_file:
+            log_file.write(f"{stamp} runtime: cold start of {function_name} refused: {message}\n")
 
     def _run_cold_start_hooks(self, spec: FunctionSpec) -> None:
         for hook in self.cold_start_hooks:

@@ -12,7 +12,8 @@ region listed here, taken from `<state_dir>/stack.json` (written by `make up`):
 | `DB_HOST`, `DB_PORT` | stack.json `postgres.host`, `postgres.port` |
 | `TELEMATICS_API_URL`, `PDF_API_URL` | stack.json `mock_api.url` (one mock serves both) |
 | `AWS_ENDPOINT_URL` | the emulator's endpoint (boto3 honours it for every service) |
-| `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_DEFAULT_REGION` | emulator credentials (`test`/`test`) |
+| `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | the function's execution-role session (`credentials`, from `harness.runtime.credentials`), as Lambda sets them; the emulator authorizes every call made with them against the role's policies. Without `credentials` (tools, not functions) the admin `test`/`test` |
+| `AWS_REGION`, `AWS_DEFAULT_REGION` | the stack's region |
 | `FLEETTAP_STACK_GENERATION` | stack.json `generation`, bumped by `harness.reset`: the changed environment replaces every warm execution environment, as a redeploy does on AWS, so no in-memory cache (fences, thresholds, rules) outlives a reset |
 
 Only variables the function already has are overridden (a function without `DB_HOST` does not get
@@ -25,14 +26,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.runtime.credentials import SessionCredentials
 
-def local_overrides(function_env: dict[str, str], stack: dict[str, Any], endpoint: str, region: str) -> dict[str, str]:
+ADMIN = SessionCredentials("test", "test", "test")
+
+
+def local_overrides(
+    function_env: dict[str, str],
+    stack: dict[str, Any],
+    endpoint: str,
+    region: str,
+    credentials: SessionCredentials = ADMIN,
+) -> dict[str, str]:
     """Environment entries that replace the deployed ones for a locally run function."""
     overrides: dict[str, str] = {
         "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_SESSION_TOKEN": "test",
+        "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+        "AWS_SESSION_TOKEN": credentials.session_token,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
     }

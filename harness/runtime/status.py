@@ -70,8 +70,11 @@ def collect(explicit_state_dir: str | None = None, endpoint: str | None = None) 
             }
         )
     age = time.time() - pollers["written_at"] if pollers.get("written_at") else None
+    settings_file = state_dir(explicit_state_dir) / "emulator.json"
+    settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
     return {
         "endpoint": endpoint,
+        "iam_enforcement": settings.get("iam_enforcement"),
         "functions": functions,
         "mappings": mappings,
         "queues": queues,
@@ -89,6 +92,14 @@ def render(status: dict[str, Any]) -> str:
             if age is None
             else f"status written {age:.0f} s ago" + (" (STALE)" if age > 10 else "")
         )
+    )
+    enforcement = status.get("iam_enforcement")
+    lines.append(
+        "IAM enforcement: "
+        + {
+            True: "on (each function runs with its execution role's credentials; its calls are authorized)",
+            False: "OFF (FLEETTAP_IAM_ENFORCEMENT=off: role credentials, nothing authorized)",
+        }.get(enforcement, "unknown (emulator started before it was recorded)")
     )
     lines.append(f"\nfunctions ({len(status['functions'])})")
     for f in sorted(status["functions"], key=lambda f: f["name"]):

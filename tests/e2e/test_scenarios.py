@@ -64,3 +64,27 @@ def _section(text: str, title: str) -> list[str]:
     start = lines.index(title) + 1
     end = next(i for i in range(start, len(lines)) if lines[i].endswith(":"))
     return lines[start:end]
+
+
+def test_a_refused_call_fails_the_run_and_its_summary_names_role_action_and_resource(seeded_stack, tmp_path):
+    """A Deny put on a function's role in the running emulator (as a user would, `aws iam
+    put-role-policy`) fails the scenario, and the run's summary names the role, action and resource."""
+    import json
+
+    iam = seeded_stack.client("iam")
+    role = seeded_stack.client("lambda").get_function(FunctionName="fleettap-dev-anomaly")["Configuration"]["Role"]
+    role_name = role.rsplit("/", 1)[1]
+    topic = seeded_stack.topic_arn("vehicle-alerts")
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sns:Publish", "Resource": topic}]}
+    iam.put_role_policy(RoleName=role_name, PolicyName="user-deny", PolicyDocument=json.dumps(deny))
+    try:
+        options = RunOptions(
+            test_size=True, manage_stack=False, report_dir=tmp_path, show_progress=False, duration_s=1800, quiet_s=5
+        )
+        result = run_scenario(prepare("engine-overheat", options), options)
+    finally:
+        iam.delete_role_policy(RoleName=role_name, PolicyName="user-deny")
+    refused = next(o for o in result.outcomes if o.name == "no AWS call refused (IAM)")
+    assert not result.passed and not refused.ok
+    assert f"role {role_name} (fleettap-dev-anomaly) may not sns:Publish on {topic}" in refused.detail
+    assert refused.detail in result.report_path.read_text().replace("&#x27;", "'")

@@ -40,6 +40,7 @@ SERVICE_MODULES = (
     "dynamodb",
     "dynamodbstreams",
     "elasticache",
+    "iam",
     "kinesis",
     "lambda_",
     "rds",
