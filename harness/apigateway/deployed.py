@@ -6,7 +6,8 @@ every stage of every REST API in the emulator's account and region: GetRestApis,
 stage its deployment's routes (GetDeployment with `embed=apisummary`: what the API held when it was
 deployed, as AWS serves it), with the credentials `client_factory` gives (the stack's admin
 credentials). `method(match)` -> the matched method as GetResources (`embed=methods`) describes it
-now, integration included (moto keeps integrations per API, not per deployment).
+now, integration included (moto keeps integrations per API, not per deployment). An emulator that
+returns no `apiSummary` (LocalStack under `harness.compose`) is read as the API is now instead.
 
 A request path names only the stage (`/<stage>/...`), not the API, which on AWS is the host name;
 locally a path is served if any REST API has a stage of that name serving it.
@@ -77,7 +78,12 @@ class DeployedStages:
 
     def _routes(self, api_id: str, deployment_id: str) -> tuple[Resource, ...]:
         deployment = self._client.get_deployment(restApiId=api_id, deploymentId=deployment_id, embed=["apisummary"])
-        return tuple(Resource(path, dict(methods)) for path, methods in (deployment.get("apiSummary") or {}).items())
+        if "apiSummary" not in deployment:  # an emulator without the summary (LocalStack via compose): the API now
+            return tuple(
+                Resource(item["path"], dict(item.get("resourceMethods") or {}))
+                for item in self._paginate("get_resources", restApiId=api_id, embed=["methods"])
+            )
+        return tuple(Resource(path, dict(methods)) for path, methods in deployment["apiSummary"].items())
 
     def method(self, found: Match) -> dict:
         """The matched method with its integration, as the API describes it now ({} when gone)."""
