@@ -147,7 +147,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/health" or path.startswith("/admin/"):
             self._control(method, path)
             return
-        # Read before answering, as API Gateway does, so a keep-alive connection stays in step.
+        # Read the body even when refusing: an unread body would be taken for the next request on a
+        # keep-alive connection (urllib3 pools them).
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             route = _stages.match(method, self.path) if _stages is not None else None
