@@ -1,28 +1,43 @@
-"""Local stand-ins for the two external HTTP APIs the handlers call.
+"""Local stand-ins for the two external HTTP APIs the handlers call, served through the routes of
+the API Gateway stages deployed in the emulator.
 
-`python -m harness.mock_api --host 127.0.0.1 --port 4580`
+`python -m harness.mock_api --host 127.0.0.1 --port 4580 --aws-endpoint http://127.0.0.1:4566`
 
-- External telematics API (in-cab notifications, behind API Gateway in AWS):
-  POST /v1/notifications records the call; GET /v1/notifications lists what was received.
+On AWS the handlers call the REST API stage `infra/tap_stack.tf` deploys (MOCK integrations); locally
+their URLs point here with the same stage path (`harness.runtime.local_endpoints`). A request
+`<method> /<stage>/<path>` is answered only when a stage of a REST API in the emulator serves that
+method and path (`harness.apigateway`: resources, `{param}` and `{proxy+}` parts, ANY, as API Gateway
+matches them); anything else gets API Gateway's 403 `{"message": "Missing Authentication Token"}`.
+A served route then gets the vendor behaviour below when its resource path ends with the vendor's
+path (the stage mounts each vendor API under a base path, e.g. `/fmcsa`), else what its MOCK
+integration is configured to answer.
+
+- External telematics API (in-cab notifications): POST <base>/v1/notifications records the call.
   Honours the `Idempotency-Key` header: a repeated key is acknowledged but stored once, as the
   real API promises, so tests can tell "delivered twice" from "recorded twice".
-- FMCSA record-of-duty-status PDF API: POST /v1/rod-pdf returns a real PDF (fpdf2) built from
+- FMCSA record-of-duty-status PDF API: POST <base>/v1/rod-pdf returns a real PDF (fpdf2) built from
   the JSON it is given.
-- Admin (tests only): POST /admin/faults {"fail": N, "status": 503, "delay_s": 0.5} makes the
-  next N notification calls fail (or all with "fail": -1) and/or respond slowly;
-  POST /admin/reset clears state and faults.
+- The mock's own controls, outside any stage (so a stage named `admin` or `health` is not served):
+  GET /health; GET /admin/notifications lists what was received; POST /admin/faults {"fail": N,
+  "status": 503, "delay_s": 0.5} makes the next N notification calls fail (or all with "fail": -1)
+  and/or respond slowly; POST /admin/reset clears state and faults.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness.apigateway.deployed import DeployedStages, EmulatorUnavailable
+from harness.apigateway.mock_integration import canned_response
+
+MISSING_TOKEN = {"message": "Missing Authentication Token"}
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
 
@@ -34,6 +49,7 @@ def _reset() -> None:
 
 
 _reset()
+_stages: DeployedStages | None = None  # set by serve(); None (never served) answers every route 403
 
 
 def render_rod_pdf(doc: dict) -> bytes:
@@ -98,68 +114,114 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet: tests run thousands of calls
         pass
 
-    def _send(self, status: int, body: bytes | dict | list, ctype: str = "application/json") -> None:
+    def _send(
+        self, status: int, body: bytes | dict | list, ctype: str = "application/json", headers: dict | None = None
+    ) -> None:
         if not isinstance(body, bytes):
             body = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-    def _json(self) -> Any:
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        return json.loads(raw or b"{}")
-
     def do_GET(self) -> None:  # noqa: N802
-        path = self.path.split("?")[0]
-        if path == "/health":
-            self._send(200, {"status": "ok"})
-        elif path == "/v1/notifications":
-            with _lock:
-                self._send(
-                    200,
-                    {
-                        "notifications": list(_state["notifications"]),
-                        "attempts": _state["attempts"],
-                        "pdfs": _state["pdfs"],
-                    },
-                )
-        else:
-            self._send(404, {"error": "not found"})
+        self._dispatch("GET")
 
     def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
         path = self.path.split("?")[0]
-        try:
-            body = self._json()
-        except ValueError:
-            self._send(400, {"error": "invalid json"})
+        if path == "/health" or path.startswith("/admin/"):
+            self._control(method, path)
             return
-        if path == "/v1/notifications":
+        # Read the body even when refusing: an unread body would be taken for the next request on a
+        # keep-alive connection (urllib3 pools them).
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            route = _stages.match(method, self.path) if _stages is not None else None
+        except EmulatorUnavailable as error:
+            self._send(502, {"message": str(error)})
+            return
+        if route is None:
+            self._send(403, MISSING_TOKEN, headers={"x-amzn-ErrorType": "MissingAuthenticationTokenException"})
+            return
+        resource = route.resource.path
+        if method == "POST" and resource.endswith("/v1/notifications"):
             self._notify(body)
-        elif path == "/v1/rod-pdf":
+        elif method == "POST" and resource.endswith("/v1/rod-pdf"):
+            self._rod_pdf(body)
+        else:
             try:
-                pdf = render_rod_pdf(body)
-            except Exception as exc:  # report, don't kill the server thread
-                self._send(422, {"error": str(exc)})
+                status, content_type, canned = canned_response(_stages.method(route))
+            except EmulatorUnavailable as error:
+                self._send(502, {"message": str(error)})
                 return
+            self._send(status, canned, content_type)
+
+    def _control(self, method: str, path: str) -> None:
+        if method == "GET" and path == "/health":
+            self._send(200, {"status": "ok"})
+        elif method == "GET" and path == "/admin/notifications":
             with _lock:
-                _state["pdfs"] += 1
-            self._send(200, pdf, "application/pdf")
-        elif path == "/admin/faults":
+                received = {
+                    "notifications": list(_state["notifications"]),
+                    "attempts": _state["attempts"],
+                    "pdfs": _state["pdfs"],
+                }
+            self._send(200, received)
+        elif method == "POST" and path == "/admin/faults":
+            body = self._json(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            if body is None:
+                return
             with _lock:
                 _state["fail"] = int(body.get("fail", 0))
                 _state["fail_status"] = int(body.get("status", 503))
                 _state["delay_s"] = float(body.get("delay_s", 0.0))
             self._send(200, {"ok": True})
-        elif path == "/admin/reset":
+        elif method == "POST" and path == "/admin/reset":
             _reset()
             self._send(200, {"ok": True})
         else:
             self._send(404, {"error": "not found"})
 
-    def _notify(self, body: dict) -> None:
+    def _json(self, raw: bytes) -> Any:
+        """The parsed body, or None after answering 400."""
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            self._send(400, {"error": "invalid json"})
+            return None
+
+    def _rod_pdf(self, raw: bytes) -> None:
+        doc = self._json(raw)
+        if doc is None:
+            return
+        try:
+            pdf = render_rod_pdf(doc)
+        except Exception as exc:  # report, don't kill the server thread
+            self._send(422, {"error": str(exc)})
+            return
+        with _lock:
+            _state["pdfs"] += 1
+        self._send(200, pdf, "application/pdf")
+
+    def _notify(self, raw: bytes) -> None:
+        body = self._json(raw)
+        if body is None:
+            return
         key = self.headers.get("Idempotency-Key") or body.get("alert_id")
         with _lock:
             _state["attempts"] += 1
@@ -182,7 +244,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200 if duplicate else 201, {"accepted": True, "duplicate": duplicate})
 
 
-def serve(host: str, port: int) -> ThreadingHTTPServer:
+def apigateway_client(endpoint: str, region: str) -> Any:
+    """A client of the emulator's API Gateway with the stack's admin credentials (from the environment
+    the harness starts this process with: `StackInfo.env()`), bound to `endpoint` so it never reaches AWS."""
+    import boto3
+
+    return boto3.session.Session(region_name=region).client("apigateway", endpoint_url=endpoint)
+
+
+def serve(host: str, port: int, aws_endpoint: str, region: str) -> ThreadingHTTPServer:
+    """Serve on host:port, answering the routes of the stages deployed in the emulator at aws_endpoint."""
+    global _stages
+    _stages = DeployedStages(lambda: apigateway_client(aws_endpoint, region))
     server = ThreadingHTTPServer((host, port), _Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -193,8 +266,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="fleettap external API mock")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4580)
+    parser.add_argument("--aws-endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="the emulator")
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     args = parser.parse_args()
-    server = serve(args.host, args.port)
+    if not args.aws_endpoint or not args.region:
+        parser.error("name the emulator to read stages from: --aws-endpoint, --region (or AWS_ENDPOINT_URL/AWS_REGION)")
+    server = serve(args.host, args.port, args.aws_endpoint, args.region)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -178,7 +178,10 @@ def _start_emulator(state: Path, info: StackInfo) -> subprocess.Popen:
 
 def _start_mock_api(state: Path, info: StackInfo) -> subprocess.Popen:
     port = service_port(info, "mock_api")
-    return _start_python_module(state, info, "mock_api", "harness.mock_api", ["--host", LOOPBACK, "--port", str(port)])
+    # It answers only the routes of the API Gateway stages deployed in the emulator, which it reads
+    # when asked (the emulator starts after it).
+    argv = ["--host", LOOPBACK, "--port", str(port), "--aws-endpoint", info.aws_endpoint, "--region", info.region]
+    return _start_python_module(state, info, "mock_api", "harness.mock_api", argv)
 
 
 LAUNCHERS = {"postgres": postgres.start, "redis": _start_redis, "aws": _start_emulator, "mock_api": _start_mock_api}

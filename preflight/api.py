@@ -1,6 +1,7 @@
 """API Gateway: stage logging needs the account's CloudWatch role; every external API path the
-handlers call is a route the deployed stage serves (the harness's own mock answers any path, so a
-local run cannot show a missing one).
+handlers call is a route the deployed stage serves (read from the code and the plan, before any
+apply; a local run shows the same defect later, as the mock answers only the stage's routes with
+API Gateway's 403 otherwise: docs/contracts.md, "External APIs locally").
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ region listed here, taken from `<state_dir>/stack.json` (written by `make up`):
 | `REDIS_TLS` | `false` (the local Redis speaks plain TCP) |
 | `REDIS_AUTH_SECRET_ARN` | empty when the local Redis has no password (no AUTH), else kept |
 | `DB_HOST`, `DB_PORT` | stack.json `postgres.host`, `postgres.port` |
-| `TELEMATICS_API_URL`, `PDF_API_URL` | stack.json `mock_api.url` (one mock serves both) |
+| `TELEMATICS_API_URL`, `PDF_API_URL` | stack.json `mock_api.url` plus the deployed URL's path (`/<stage>/<base>`): the mock answers the stage's routes only (`harness.mock_api`) |
 | `AWS_ENDPOINT_URL` | the emulator's endpoint (boto3 honours it for every service) |
 | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | the function's execution-role session (`credentials`, from `harness.runtime.credentials`), as Lambda sets them; the emulator authorizes every call made with them against the role's policies. Without `credentials` (tools, not functions) the admin `test`/`test` |
 | `AWS_REGION`, `AWS_DEFAULT_REGION` | the stack's region |
@@ -25,6 +25,7 @@ one), except the AWS ones, which every execution environment has. The secrets na
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.runtime.credentials import SessionCredentials
 
@@ -60,10 +61,19 @@ def local_overrides(
         "REDIS_AUTH_SECRET_ARN": None if (redis.get("password") or not redis) else "",
         "DB_HOST": postgres.get("host"),
         "DB_PORT": postgres.get("port"),
-        "TELEMATICS_API_URL": mock_api.get("url"),
-        "PDF_API_URL": mock_api.get("url"),
+        "TELEMATICS_API_URL": _on_mock(function_env.get("TELEMATICS_API_URL"), mock_api.get("url")),
+        "PDF_API_URL": _on_mock(function_env.get("PDF_API_URL"), mock_api.get("url")),
     }
     for name, value in candidates.items():
         if name in function_env and value is not None:
             overrides[name] = str(value)
     return overrides
+
+
+def _on_mock(deployed_url: str | None, mock_url: str | None) -> str | None:
+    """The deployed API URL moved onto the mock, path kept: the stage invoke URL
+    `https://<api>.execute-api.<region>.amazonaws.com/dev` + base `/fmcsa` becomes `<mock>/dev/fmcsa`,
+    so the handlers request the same paths as in the cloud and the mock can check them against the stage."""
+    if not mock_url or deployed_url is None:
+        return None
+    return mock_url.rstrip("/") + urlsplit(deployed_url).path.rstrip("/")

@@ -89,7 +89,7 @@ def test_overheating_alert_becomes_work_order_dashboard_counters_and_driver_noti
     import urllib.request
 
     def notified():
-        with urllib.request.urlopen(f"{info.mock_api_url}/v1/notifications") as response:
+        with urllib.request.urlopen(f"{info.mock_api_url}/admin/notifications") as response:
             received = json.loads(response.read())
         calls = received if isinstance(received, list) else received.get("notifications", [])
         return [c for c in calls if vehicle_id in json.dumps(c)]

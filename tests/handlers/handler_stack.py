@@ -16,6 +16,7 @@ import redis
 
 from harness import migrate
 from harness.runtime.delivery_policies import allow_topic_to_send
+from tests.handlers.handler_api import deploy_handler_api
 from tests.support.lambda_container import reset_all
 
 TABLES = {
@@ -135,6 +136,8 @@ def resources(stack, aws_session_env) -> Resources:
         SecretString=json.dumps({"username": stack.postgres_user, "password": stack.postgres_password}),
     )
     res.env["DB_SECRET_ARN"] = secret["ARN"]
+    # The mock answers only routes of a deployed stage, so the handlers call it through one.
+    deploy_handler_api(boto3.client("apigateway"), f"{prefix}-external", "test")
     migrate.apply(stack.postgres_dsn)
     res.env.update(
         {
@@ -148,8 +151,8 @@ def resources(stack, aws_session_env) -> Resources:
             "DB_HOST": stack.postgres_host,
             "DB_PORT": str(stack.postgres_port),
             "DB_NAME": stack.postgres_dbname,
-            "TELEMATICS_API_URL": stack.mock_api_url,
-            "PDF_API_URL": stack.mock_api_url,
+            "TELEMATICS_API_URL": f"{stack.mock_api_url}/test",
+            "PDF_API_URL": f"{stack.mock_api_url}/test",
             "REPORT_RETENTION_DAYS": "30",
             "REPORT_TIME_ZONES": "America/New_York,America/Chicago,America/Denver,America/Los_Angeles",
             "PREDICTION_CONFIDENCE_THRESHOLD": "0.8",

@@ -80,8 +80,9 @@ def test_postgres_down_fails_batch_then_nothing_lost(make_ctx, dedicated_pg, res
 
 # ---- driver notifier ---------------------------------------------------------------------
 def _mock(ctx, path, body=None):
+    """The mock's own controls (/admin/...), outside the API stage."""
     req = urllib.request.Request(
-        ctx.env["TELEMATICS_API_URL"] + path,
+        ctx.stack.mock_api_url + path,
         method="POST" if body is not None else "GET",
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json"},
@@ -91,7 +92,7 @@ def _mock(ctx, path, body=None):
 
 
 def _delivered(ctx, ids):
-    return [n for n in _mock(ctx, "/v1/notifications")["notifications"] if n["idempotency_key"] in ids]
+    return [n for n in _mock(ctx, "/admin/notifications")["notifications"] if n["idempotency_key"] in ids]
 
 
 @pytest.fixture
@@ -160,6 +161,18 @@ def test_client_error_goes_to_dlq(make_ctx, api_faults):
     _mock(ctx, "/admin/faults", {"fail": 1, "status": 400})
     assert driver_notifier.handler(sqs_event([alert()]), None) == {"batchItemFailures": []}
     assert [m["reason"] for m in ctx.dlq()] == ["API_REJECTED"]
+
+
+def test_a_path_the_stage_does_not_serve_is_rejected_as_api_gateway_rejects_it(make_ctx, stack, api_faults):
+    # The API URL one base path off (as if Terraform mounted the telematics API under /telematics and
+    # the handler still called /v1/notifications at the stage root): API Gateway's 403, a poison record.
+    ctx = make_ctx("driver_notifier", TELEMATICS_API_URL=f"{stack.mock_api_url}/test/telematics")
+    a = alert()
+    assert driver_notifier.handler(sqs_event([a]), None) == {"batchItemFailures": []}
+    [rejected] = ctx.dlq()
+    assert rejected["reason"] == "API_REJECTED" and "HTTP 403" in rejected["detail"]
+    assert "Missing Authentication Token" in rejected["detail"]
+    assert _delivered(ctx, {a["alert_id"]}) == []
 
 
 # ---- fleet dashboard ---------------------------------------------------------------------

@@ -42,12 +42,16 @@ def test_only_endpoints_the_function_has_are_overridden():
         "REDIS_HOST": "master.prod.cache.amazonaws.com",
         "REDIS_PORT": "6379",
         "REDIS_TLS": "true",
-        "TELEMATICS_API_URL": "https://api.example.com",
+        "TELEMATICS_API_URL": "https://a1b2c3.execute-api.us-east-1.amazonaws.com/prod",
+        "PDF_API_URL": "https://a1b2c3.execute-api.us-east-1.amazonaws.com/prod/fmcsa",
         "DIAGNOSTICS_TABLE": "t",
     }
     overrides = local_overrides(deployed, STACK, "http://127.0.0.1:4566", "us-east-1")
     assert overrides["REDIS_HOST"] == "127.0.0.1" and overrides["REDIS_PORT"] == "16389"
-    assert overrides["REDIS_TLS"] == "false" and overrides["TELEMATICS_API_URL"] == "http://127.0.0.1:14580"
+    assert overrides["REDIS_TLS"] == "false"
+    # The stage path stays: the handlers request the stage's routes, which the mock checks.
+    assert overrides["TELEMATICS_API_URL"] == "http://127.0.0.1:14580/prod"
+    assert overrides["PDF_API_URL"] == "http://127.0.0.1:14580/prod/fmcsa"
     assert "DB_HOST" not in overrides and "DIAGNOSTICS_TABLE" not in overrides
     assert overrides["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
 

@@ -36,6 +36,7 @@ from harness.emulator.patches.registry import (
 # Applied in this order. `core` first: it stops moto tracking model instances before others make any.
 SERVICE_MODULES = (
     "core",
+    "apigateway",
     "cloudwatch",
     "dynamodb",
     "dynamodbstreams",
