@@ -17,6 +17,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction, lambda_backends
 
 from harness.config import read_stack_data
+from harness.runtime import metrics
 from harness.runtime.local_endpoints import local_overrides
 from harness.runtime.workers import EnvironmentPool, FunctionSpec, InvocationResult
 
@@ -91,6 +92,7 @@ class LocalLambda:
     def invoke_function(self, function: LambdaFunction, event: Any) -> InvocationResult:
         spec = self.spec_for(function)
         result = self._pool(spec.name).invoke(spec, event)
+        metrics.record_invocation(spec, event, result)  # AWS/Lambda metrics, as Lambda publishes them
         if result.failed:
             log.info("%s failed: %s", spec.name, str(result.payload)[:300])
         return result
