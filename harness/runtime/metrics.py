@@ -41,7 +41,8 @@ class MetricBuffer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stats: dict[tuple[int, str, Key], list[float]] = {}  # (second, region, key) -> sum,min,max,n
+        # (second, region, key) -> [sum, min, max, count, time of the latest sample]
+        self._stats: dict[tuple[int, str, Key], list[float]] = {}
         self._values: list[tuple[float, str, Key, float]] = []
         self._flushed_at = time.time()
 
@@ -51,12 +52,13 @@ class MetricBuffer:
         with self._lock:
             slot = self._stats.get((int(now), region, key))
             if slot is None:
-                self._stats[(int(now), region, key)] = [value, value, value, 1.0]
+                self._stats[(int(now), region, key)] = [value, value, value, 1.0, now]
             else:
                 slot[0] += value
                 slot[1] = min(slot[1], value)
                 slot[2] = max(slot[2], value)
                 slot[3] += 1
+                slot[4] = now
         self._flush_if_due(now)
 
     def add_value(
@@ -77,10 +79,11 @@ class MetricBuffer:
             values, self._values = self._values, []
             self._flushed_at = time.time()
         by_target: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for (second, region, (namespace, name, dims, unit)), (total, low, high, count) in stats.items():
+        for (_second, region, (namespace, name, dims, unit)), (total, low, high, count, at) in stats.items():
+            # Stamped with its latest sample, so a set is never older than what it holds.
             by_target.setdefault((region, namespace), []).append(
                 {
-                    **_datum(name, dims, unit, float(second)),
+                    **_datum(name, dims, unit, at),
                     "StatisticValues": {"Sum": total, "Minimum": low, "Maximum": high, "SampleCount": count},
                 }
             )
