@@ -76,7 +76,8 @@ def dead_letter_text(sqs, queue_prefix: str) -> str:
         if not url.endswith("-dlq"):
             continue
         for _ in range(5):  # a few receives: SQS samples, and DLQs of a short run are small
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+            answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+            messages = answer.get("Messages", [])
             bodies.extend(json.dumps(m.get("Body", "")) for m in messages)
             if not messages:
                 break

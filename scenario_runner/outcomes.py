@@ -17,6 +17,8 @@ to a list of pass/fail outcomes. No AWS here; the runner gathers `Observed`.
       none_on: [vehicle-alerts]                       # topics that must stay silent
       allow: [compliance-summary]                     # topics that may fire without expectations
       strict: true                                    # default: any other topic firing is a miss
+      alarms: ["*-dot-reporting-failed"]              # alarms that must go to ALARM (no other may):
+                                                      # scenario_runner.alarms
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Observed:
     s3: dict = field(default_factory=dict)  # prefix -> count
     sink: dict = field(default_factory=dict)  # counter -> value
     dead_letters: dict | None = None  # DLQ short name -> messages; None: not looked at
+    alarms: list = field(default_factory=list)  # CloudWatch alarm state changes (scenario_runner.alarms)
 
 
 @dataclass

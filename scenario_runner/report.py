@@ -1,5 +1,6 @@
 """The run report: one self-contained HTML page (inline SVG, no external assets) with the
-summary, the outcome checks, a map of vehicle tracks and geofences, and a timeline of alerts."""
+summary, the outcome checks, the CloudWatch alarm state changes, a map of vehicle tracks and
+geofences, and a timeline of alerts."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def render(result) -> str:
         f"<p>{_e(scenario.description)}</p>",
         _summary(result),
         _outcomes(result),
+        _alarms(result),
         "<h2>Tracks and geofences</h2>",
         map_svg(result.tracks, scenario.geofences),
         "<h2>Alerts over time</h2>",
@@ -77,6 +79,21 @@ def _outcomes(result) -> str:
         for o in result.outcomes
     )
     return f"<h2>Expected outcomes</h2><table>{body}</table>"
+
+
+def _alarms(result) -> str:
+    changes = getattr(result.observed, "alarms", None) or []
+    if not changes:
+        return "<h2>Alarm state changes</h2><p>No CloudWatch alarm changed state during the run.</p>"
+    body = "".join(
+        f"<tr class='{'fail' if c['new'] == 'ALARM' else 'pass'}'><td>{_e(c['at'] or '')}</td>"
+        f"<td>{_e(c['alarm'])}</td><td>{_e(c['old'])} &rarr; {_e(c['new'])}</td><td>{_e(c['reason'])}</td></tr>"
+        for c in changes
+    )
+    return (
+        "<h2>Alarm state changes</h2><table><tr><th>at</th><th>alarm</th><th>change</th><th>reason</th></tr>"
+        f"{body}</table>"
+    )
 
 
 def map_svg(tracks: dict, geofences: list) -> str:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.config import read_stack, read_stack_data, state_dir
-from scenario_runner import access_denials, report
+from scenario_runner import access_denials, alarms, report
 from scenario_runner.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
 from scenario_runner.observers import TopicObservers
 from scenario_runner.outcomes import Observed, Outcome, check, passed
@@ -203,6 +203,9 @@ def run_scenario(
     if log_mark is not None:
         denials = access_denials.scan(log_mark, aws.client("sqs"), stack_queue_prefix(env=options.env))
         outcomes.append(access_denials.outcome(denials))
+    alarm_outcome = alarms.outcome(loaded.expect, observed.alarms)
+    if alarm_outcome is not None:
+        outcomes.append(alarm_outcome)
     if not settled:
         outcomes.append(Outcome("pipeline drained", False, f"still busy after {loaded.drain_timeout_s} s"))
     result = RunResult(
@@ -327,7 +330,8 @@ def _after_send_action(action: dict, console, timeout_s: float, placement: Repor
 
 
 def gather(loaded: Scenario, observers: TopicObservers, sink, options: RunOptions) -> Observed:
-    observed = Observed(topics=dict(observers.messages), sink=_stats_dict(sink.stats))
+    topics, alarm_changes = alarms.split(observers.messages)
+    observed = Observed(topics=topics, sink=_stats_dict(sink.stats), alarms=alarm_changes)
     expect = loaded.expect
     if expect.get("dynamodb"):
         client = aws.client("dynamodb")
@@ -446,6 +450,15 @@ def print_summary(result: RunResult, console) -> None:
         for name, count in sorted(getattr(result.observed, section).items()):
             summary.add_row(f"{section} {name}", str(count))
     console.print(summary)
+    if result.observed.alarms:
+        changes = Table(title="alarm state changes")
+        for column in ("at", "alarm", "change", "reason"):
+            changes.add_column(column)
+        for change in result.observed.alarms:
+            changes.add_row(
+                change["at"] or "", change["alarm"], f"{change['old']} -> {change['new']}", change["reason"][:160]
+            )
+        console.print(changes)
     checks = Table(title="expected outcomes")
     for column in ("", "check", "detail"):
         checks.add_column(column)

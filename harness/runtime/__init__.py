@@ -7,8 +7,8 @@ The emulator process (`python -m harness.emulator`) calls:
   moto's ASL interpreter, SageMaker runtime answers from `harness.model`, SNS -> Lambda events;
   and turns off werkzeug's per-request access log (`FLEETTAP_EMULATOR_ACCESS_LOG=1` keeps it);
 - `start(state_dir, endpoint)` once it listens: event source mapping pollers, the EventBridge
-  scheduler, Firehose delivery from Kinesis, local credentials in the functions' secrets, and a
-  status file for `python -m harness.runtime.status`;
+  scheduler, Firehose delivery from Kinesis, local credentials in the functions' secrets, the
+  CloudWatch alarm evaluator (`alarms`), and a status file for `python -m harness.runtime.status`;
 - `stop()` on shutdown (kills the execution environments).
 """
 
@@ -42,9 +42,10 @@ class LocalRuntime:
         self.functions = LocalLambda(self.state_dir, None, self.region)
         self._components: list[Any] = []
         self.supervisor = None
+        self.alarms = None
 
     def start(self, endpoint: str) -> None:
-        from harness.runtime import service_roles
+        from harness.runtime import alarms, service_roles
         from harness.runtime.firehose import FirehoseFromKinesis
         from harness.runtime.local_secrets import LocalSecrets
         from harness.runtime.mappings import MappingSupervisor
@@ -58,11 +59,13 @@ class LocalRuntime:
         self.supervisor = MappingSupervisor(self.functions.invoke, endpoint, self.region)
         secrets = LocalSecrets(self.state_dir, endpoint, self.region)
         self.functions.cold_start_hooks.append(secrets.before_cold_start)
+        self.alarms = alarms.start_for(self.state_dir, self.region)
         self._components = [
             secrets,
             self.supervisor,
             RuleScheduler(self.state_dir, endpoint, self.region),
             FirehoseFromKinesis(self.state_dir, endpoint, self.region, self.functions),
+            self.alarms,
             StatusWriter(self.state_dir, self),
         ]
         for component in self._components:

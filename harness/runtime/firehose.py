@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.emulator.authorization import AccessDenied
-from harness.runtime import service_roles
+from harness.runtime import metrics, service_roles
 from harness.runtime.aws_clients import client
 from harness.runtime.concurrency import Throttled
 from harness.runtime.firehose_format import (
@@ -291,7 +291,12 @@ class DeliveryStreamRunner:
         for resolved, group in groups.items():
             body, extension = self._serialize(group)
             key = f"{resolved}{self.name}-{self.version}-{now.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}{extension}"
-            self._s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+            try:
+                self._s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+            except Exception:
+                metrics.record_s3_delivery(self.arn, False, len(group))  # AWS/Firehose success ratio
+                raise
+            metrics.record_s3_delivery(self.arn, True, len(group))
             self.objects_written += 1
             self.records_delivered += len(group)
             log.info("firehose %s: wrote %d records to s3://%s/%s", self.name, len(group), self.bucket, key)

@@ -8,7 +8,8 @@ would do inline, or answer with canned data, to the local runtime. They use the 
   records then stay readable through the Streams API);
 - Lambda Invoke (API, SNS, the Step Functions interpreter, which calls the API) runs the function's
   own uploaded zip in a local execution environment (`harness.runtime.invoker`);
-- Step Functions executions run in moto's ASL interpreter (unnamed executions get a UUID name);
+- Step Functions executions run in moto's ASL interpreter (unnamed executions get a UUID name) and
+  count in AWS/States metrics (`harness.runtime.metrics`);
 - SageMaker runtime InvokeEndpoint answers from the local model (`harness.model`);
 - SNS -> Lambda subscriptions get a faithful SNS event and are invoked asynchronously, as SNS does;
   HTTP(S) subscriptions are delivered asynchronously too, so an unreachable endpoint cannot fail Publish;
@@ -38,6 +39,7 @@ from moto.core.utils import iso_8601_datetime_with_milliseconds, utcnow
 from moto.moto_api._internal import mock_random
 from moto.sagemakerruntime.models import SageMakerRuntimeBackend
 from moto.sns.models import Subscription
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from harness.emulator.patches.registry import Patch, PatchSet
@@ -214,6 +216,31 @@ def start_named_execution(
     with ExecutionAlreadyExists.
     """
     return fn(self, state_machine_arn, name or str(mock_random.uuid4()), execution_input, trace_header)
+
+
+@hook(target=Execution.start)
+def count_started_execution(fn: Any, self: Execution) -> None:
+    """A started execution counts in AWS/States ExecutionsStarted, as Step Functions publishes it."""
+    fn(self)
+    _count_execution(self)
+
+
+@hook(target=BaseExecutionWorkerCommunication.terminated)
+def count_ended_execution(fn: Any, self: BaseExecutionWorkerCommunication) -> None:
+    """An ended execution counts in AWS/States ExecutionsSucceeded/Failed/TimedOut/Aborted."""
+    fn(self)
+    _count_execution(self.execution)
+
+
+def _count_execution(execution: Any) -> None:
+    from harness.runtime import metrics
+
+    try:
+        status = getattr(execution.exec_status, "value", execution.exec_status)
+        machine = execution.state_machine
+        metrics.record_execution(getattr(machine, "source_arn", None) or machine.arn, str(status))
+    except Exception:  # a metric must never fail an execution
+        log.exception("counting execution %s failed", getattr(execution, "exec_arn", "?"))
 
 
 # ------------------------------------------------------------------------------ SageMaker

@@ -18,6 +18,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction, lambda_backends
 
 from harness.config import read_stack_data
+from harness.runtime import metrics
 from harness.runtime.async_dead_letter import send_to_dead_letter_queue
 from harness.runtime.concurrency import ConcurrencyLimits, Throttled
 from harness.runtime.credentials import RoleCredentials, RoleNotAssumable
@@ -115,11 +116,16 @@ class LocalLambda:
             self._log_refusal(function.function_name, str(refused))
             return InvocationResult(error_payload("Runtime.RoleNotAssumable", str(refused)), "Unhandled", 0.0, True)
         scope = f"{function.account_id}:{function.region}"
-        with self.concurrency.slot(scope, spec.name, spec.reserved_concurrency):
-            result = self._pool(spec.name).invoke(spec, event)
+        try:
+            with self.concurrency.slot(scope, spec.name, spec.reserved_concurrency):
+                result = self._pool(spec.name).invoke(spec, event)
+        except Throttled:
+            metrics.record_throttle(spec)  # Throttles only, not Invocations, as Lambda counts them
+            raise
         too_large = None if result.failed else response_too_large(result.payload)
         if too_large is not None:
             result.payload, result.function_error = too_large, "Unhandled"
+        metrics.record_invocation(spec, event, result)  # AWS/Lambda metrics, as Lambda publishes them
         if result.failed:
             log.info("%s failed: %s", spec.name, str(result.payload)[:300])
         return result

@@ -3,8 +3,10 @@
 Functions (from the Lambda API), event source mappings with the poller numbers the emulator
 writes to `<state_dir>/runtime/status.json` (lag per shard as MillisBehindLatest, invocations,
 function errors, discarded records, and where the last batches' time went: age of a batch's
-oldest record when the poller saw it, batching window spent, invoke), and every queue's depth
-(visible / in flight).
+oldest record when the poller saw it, batching window spent, invoke), every queue's depth
+(visible / in flight), and the CloudWatch alarms (DescribeAlarms: state, since when, reason) with
+the local evaluator's notes (time compression, alarms it cannot evaluate or whose metric has no
+local source) and its latest state changes.
 The foundation's `harness status` can call `collect()` or `main()`.
 """
 
@@ -72,7 +74,20 @@ def collect(explicit_state_dir: str | None = None, endpoint: str | None = None) 
     age = time.time() - pollers["written_at"] if pollers.get("written_at") else None
     settings_file = state_dir(explicit_state_dir) / "emulator.json"
     settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
+    cloudwatch = client("cloudwatch", endpoint, region)
+    alarms = [
+        {
+            "name": a["AlarmName"],
+            "state": a["StateValue"],
+            "since": a.get("StateUpdatedTimestamp"),
+            "reason": a.get("StateReason", ""),
+        }
+        for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"])
+        for a in page["MetricAlarms"]
+    ]
     return {
+        "alarms": alarms,
+        "alarm_evaluation": pollers.get("alarms") or {},
         "endpoint": endpoint,
         "iam_enforcement": settings.get("iam_enforcement"),
         "functions": functions,
@@ -133,7 +148,27 @@ def render(status: dict[str, Any]) -> str:
     lines.append(f"\nqueues ({len(status['queues'])})")
     for q in sorted(status["queues"], key=lambda q: q["name"]):
         lines.append(f"  {q['name']:<48} visible {q['visible']:>6}  in flight {q['in_flight']:>6}")
+    lines.extend(render_alarms(status.get("alarms") or [], status.get("alarm_evaluation") or {}))
     return "\n".join(lines)
+
+
+def render_alarms(alarms: list[dict[str, Any]], evaluation: dict[str, Any]) -> list[str]:
+    compression = evaluation.get("time_compression", 1)
+    clock = "real time" if compression in (1, 1.0) else f"time compressed x{compression}"
+    lines = [f"\nalarms ({len(alarms)}, evaluated locally, {clock})"]
+    notes = evaluation.get("notes") or {}
+    for alarm in sorted(alarms, key=lambda a: a["name"]):
+        since = alarm["since"].strftime("%H:%M:%S") if hasattr(alarm["since"], "strftime") else ""
+        lines.append(f"  {alarm['name']:<48} {alarm['state']:<17} since {since}")
+        lines.append(f"      {alarm['reason'][:150]}")
+        if alarm["name"] in notes:
+            lines.append(f"      local: {notes[alarm['name']]}")
+    changes = evaluation.get("changes") or []
+    if changes:
+        lines.append("  recent state changes")
+        for change in changes[-10:]:
+            lines.append(f"    {change['at'][11:19]}  {change['alarm']:<48} {change['old']} -> {change['new']}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,6 @@
 """Writes `<state_dir>/runtime/status.json` every few seconds: what the pollers inside the emulator
-know (lag per shard, invocations, errors) for `python -m harness.runtime.status` in another process."""
+know (lag per shard, invocations, errors, alarm evaluation) for `python -m harness.runtime.status` in
+another process."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class StatusWriter:
             "written_at": time.time(),
             "pid": os.getpid(),
             "mappings": self._runtime.supervisor.snapshot() if self._runtime.supervisor else [],
+            "alarms": self._runtime.alarms.snapshot() if getattr(self._runtime, "alarms", None) else {},
         }
         tmp = self._path.with_suffix(".tmp")
         tmp.write_text(json.dumps(document, indent=1, default=str))

@@ -24,7 +24,7 @@ def test_every_emulator_patch_states_its_gap_and_fix():
 def test_every_runtime_hook_states_what_it_wires():
     from harness.runtime import hooks
 
-    assert len(hooks.RUNTIME_HOOKS.patches) == 7
+    assert len(hooks.RUNTIME_HOOKS.patches) == 9  # 7 + AWS/States execution counts (start, end)
     assert [repr(p) for p in hooks.RUNTIME_HOOKS.patches if not (p.doc or "").strip()] == []
 
 
