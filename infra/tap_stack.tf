@@ -2101,6 +2101,7 @@ locals {
       REDIS_AUTH_SECRET_ARN    = aws_secretsmanager_secret.redis_auth.arn
       DB_SECRET_ARN            = local.db_secret_arn
       SAGEMAKER_ENDPOINT_NAME  = local.predictive_endpoint_arn
+      REPORTS_BUCKET           = aws_s3_bucket.this["reports"].arn
       REPORTS_BUCKET_OBJECTS   = "${aws_s3_bucket.this["reports"].arn}/*"
       KMS_KEY                  = aws_kms_key.main.arn
     },
@@ -2158,6 +2159,8 @@ locals {
     ]
     hos_report = [
       { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], targets = ["REPORTS_BUCKET_OBJECTS"] },
+      # HeadObject of a report not yet written: without ListBucket S3 answers 403, not 404.
+      { sid = "ProbeReports", actions = ["s3:ListBucket"], targets = ["REPORTS_BUCKET"] },
     ]
     location = [
       { sid = "ReadGpsStream", actions = local.kinesis_read_actions, targets = ["GPS_STREAM"] },
@@ -2186,6 +2189,8 @@ locals {
       { sid = "ReadDriverLogs", actions = local.ddb_read_actions, targets = ["DRIVER_LOGS_TABLE"] },
       { sid = "WriteComplianceStatus", actions = local.ddb_write_actions, targets = ["COMPLIANCE_STATUS_TABLE"] },
       { sid = "WriteReports", actions = ["s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"], targets = ["REPORTS_BUCKET_OBJECTS"] },
+      # HeadObject of a report not yet written: without ListBucket S3 answers 403, not 404.
+      { sid = "ProbeReports", actions = ["s3:ListBucket"], targets = ["REPORTS_BUCKET"] },
       { sid = "PublishSummary", actions = ["sns:Publish"], targets = ["SUMMARY_TOPIC_ARN"] },
     ]
     firehose_transform = []

@@ -20,6 +20,9 @@ SERVICE_PREFIX = {"sagemaker-runtime": "sagemaker"}
 ACTION_OVERRIDES = {("s3", "head_object"): "s3:GetObject"}
 # Object-level S3 actions act on <bucket>/*, so the bucket setting maps to the objects target.
 OBJECT_TARGETS = {"REPORTS_BUCKET": "REPORTS_BUCKET_OBJECTS"}
+# Calls that probe for a key that may be missing: S3 answers 404 only to a caller with s3:ListBucket on
+# the bucket, 403 AccessDenied to any other (the emulator too, harness/emulator/request_resources.py).
+PROBE_METHODS = {"head_object"}
 UNENCRYPTED_TARGETS = {"SAGEMAKER_ENDPOINT_NAME"}
 WRITE_PREFIXES = ("Put", "Send", "Publish", "BatchWrite", "Update", "Delete")
 # Calls whose resource the code takes from its input, declared here with the reason.
@@ -67,6 +70,8 @@ def needs(call: AwsCall) -> list[tuple[str, str]]:
     out = [(granted, target)]
     if call.service == "s3" and call.method == "put_object" and "ObjectLockRetainUntilDate" in call.keywords:
         out.append(("s3:PutObjectRetention", target))
+    if call.service == "s3" and call.method in PROBE_METHODS:
+        out.append(("s3:ListBucket", setting.upper()))
     if target not in UNENCRYPTED_TARGETS:
         out.append(("kms:Decrypt", "KMS_KEY"))
         if granted.split(":")[1].startswith(WRITE_PREFIXES):

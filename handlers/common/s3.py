@@ -6,9 +6,9 @@ from botocore.exceptions import ClientError
 
 from handlers.common.aws import client
 
-# Without s3:ListBucket, S3 answers HEAD on a missing key with 403 instead of 404. Treating it as
-# "absent" is safe: if the role really lacks access, the PutObject that follows fails loudly.
-_ABSENT = ("404", "NoSuchKey", "NotFound", "403", "Forbidden", "AccessDenied")
+# A missing key is 404 only for a role with s3:ListBucket on the bucket (the report writers' roles have
+# it; make preflight checks); a 403 is a real refusal and is raised.
+_ABSENT = ("404", "NoSuchKey", "NotFound")
 
 
 def head(bucket: str, key: str) -> dict | None:
