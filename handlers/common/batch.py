@@ -2,7 +2,7 @@
 
 A record handler raises PoisonRecord/RecordRejected -> the record goes to DLQ_URL and counts as
 processed. A dependency error aborts the whole invocation (retry later, nothing dropped). Any
-other error -> that record is listed in batchItemFailures.
+other error -> that record is listed in batchItemFailures and the error is logged.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ class Processor(BatchProcessor):
         if isinstance(exc, DEPENDENCY_ERRORS):
             # Abort: the remaining records would fail the same way, and Lambda must retry all.
             raise DependencyUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        # The reason goes to the function's log (Powertools keeps it only in memory): an AccessDenied
+        # names the role, the action and the resource there, as on CloudWatch Logs.
+        logger.warning("record failed, retried by its event source", extra={"error": f"{type(exc).__name__}: {exc}"})
         return super().failure_handler(record, exception)
 
 

@@ -126,7 +126,7 @@ class AccessDenied(Exception):
     @property
     def message(self) -> str:
         why = (
-            f"with an explicit deny in a {self.policy_kind} policy"
+            f"with an explicit deny in {'an' if self.policy_kind[0] in 'aeiou' else 'a'} {self.policy_kind} policy"
             if self.explicit
             else f"because no {self.policy_kind} policy allows the {self.action} action"
         )

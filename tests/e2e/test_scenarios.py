@@ -78,9 +78,7 @@ def test_a_refused_call_fails_the_run_and_its_summary_names_role_action_and_reso
     deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sns:Publish", "Resource": topic}]}
     iam.put_role_policy(RoleName=role_name, PolicyName="user-deny", PolicyDocument=json.dumps(deny))
     try:
-        options = RunOptions(
-            test_size=True, manage_stack=False, report_dir=tmp_path, show_progress=False, duration_s=1800, quiet_s=5
-        )
+        options = RunOptions(test_size=True, manage_stack=False, report_dir=tmp_path, show_progress=False)
         result = run_scenario(prepare("engine-overheat", options), options)
     finally:
         iam.delete_role_policy(RoleName=role_name, PolicyName="user-deny")
