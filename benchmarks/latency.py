@@ -201,14 +201,14 @@ def measure_throughput(endpoint: str, region: str, count: int, status_file) -> d
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument("--records", type=int, default=1000, help="0 skips the latency run")
     parser.add_argument("--rate", type=float, default=50.0, help="records/s for the latency run")
     parser.add_argument("--throughput-records", type=int, default=3000, help="0 skips the throughput run")
     parser.add_argument("--state-dir")
     parser.add_argument("--endpoint")
     args = parser.parse_args(argv)
     endpoint, region = resolve_endpoint(args.state_dir, args.endpoint)
-    summary = {"latency": measure_latency(endpoint, region, args.records, args.rate)}
+    summary = {"latency": measure_latency(endpoint, region, args.records, args.rate)} if args.records else {}
     if args.throughput_records:
         summary["throughput"] = measure_throughput(
             endpoint, region, args.throughput_records, status_path(state_dir(args.state_dir))

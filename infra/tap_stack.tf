@@ -3357,9 +3357,11 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
     }
   }
 
+  # DynamoDB publishes a throttle metric only in minutes with throttles: without FILL, a minute with
+  # write throttles and no read throttles would add up to no value, and the alarm would never fire.
   metric_query {
     id          = "throttles"
-    expression  = "dw + dr + lw + lr"
+    expression  = "FILL(dw, 0) + FILL(dr, 0) + FILL(lw, 0) + FILL(lr, 0)"
     label       = "Throttle events per minute"
     return_data = true
   }
@@ -3442,17 +3444,34 @@ resource "aws_cloudwatch_metric_alarm" "sqs_oldest_message" {
 resource "aws_cloudwatch_metric_alarm" "sfn_failures" {
   alarm_name          = "${local.prefix}-dot-reporting-failed"
   alarm_description   = "DOT reporting execution failed, timed out or was aborted"
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsFailed"
-  dimensions          = { StateMachineArn = aws_sfn_state_machine.dot_reporting.arn }
-  statistic           = "Sum"
-  period              = 300
   evaluation_periods  = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   threshold           = 1
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.this["ops"].arn]
   ok_actions          = [aws_sns_topic.this["ops"].arn]
+
+  # Each of the three is published only when it happens (FILL: one alone still adds up).
+  dynamic "metric_query" {
+    for_each = { failed = "ExecutionsFailed", timed_out = "ExecutionsTimedOut", aborted = "ExecutionsAborted" }
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/States"
+        metric_name = metric_query.value
+        period      = 300
+        stat        = "Sum"
+        dimensions  = { StateMachineArn = aws_sfn_state_machine.dot_reporting.arn }
+      }
+    }
+  }
+
+  metric_query {
+    id          = "unsuccessful"
+    expression  = "FILL(failed, 0) + FILL(timed_out, 0) + FILL(aborted, 0)"
+    label       = "DOT executions failed, timed out or aborted"
+    return_data = true
+  }
 }
 
 # 8. Firehose errors. DeliveryToS3.Success is the fraction of successful PutObject calls; below

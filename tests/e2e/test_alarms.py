@@ -1,5 +1,6 @@
 """The deployed stack's CloudWatch alarms evaluate locally: a failed DOT reporting execution puts
-the stack's `dot-reporting-failed` alarm (AWS/States ExecutionsFailed >= 1 in 300 s) in ALARM, and
+the stack's `dot-reporting-failed` alarm (AWS/States executions failed, timed out or aborted, a metric
+math sum with FILL, >= 1 in 300 s) in ALARM, and
 CloudWatch's notification reaches a subscriber of the stack's ops-alarms topic.
 
 Real time (no compression): the alarm's single 300 s period ends at each evaluation, so the failure
@@ -86,9 +87,11 @@ def test_a_failed_dot_execution_fires_the_stack_alarm_and_notifies_the_ops_topic
         assert (message["OldStateValue"], message["NewStateValue"]) == (before["StateValue"], "ALARM")
         assert message["NewStateReason"] == alarm["StateReason"]
         assert message["AlarmArn"] == alarm["AlarmArn"]
-        assert message["Trigger"]["Namespace"] == "AWS/States"
-        assert message["Trigger"]["MetricName"] == "ExecutionsFailed"
-        assert message["Trigger"]["Dimensions"] == [{"value": machine_arn, "name": "StateMachineArn"}]
+        queries = {query["Id"]: query for query in message["Trigger"]["Metrics"]}
+        failed = queries["failed"]["MetricStat"]
+        assert (failed["Metric"]["Namespace"], failed["Metric"]["MetricName"]) == ("AWS/States", "ExecutionsFailed")
+        assert failed["Metric"]["Dimensions"] == [{"value": machine_arn, "name": "StateMachineArn"}]
+        assert queries["unsuccessful"]["ReturnData"] and "FILL(failed, 0)" in queries["unsuccessful"]["Expression"]
         assert message["Trigger"]["Period"] == 300 and message["Trigger"]["EvaluationPeriods"] == 1
         assert message["Trigger"]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert message["Trigger"]["TreatMissingData"] == "notBreaching"

@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from harness.runtime import alarms
+from harness.runtime.delivery_policies import allow_topic_to_send
 from tests.runtime import fixture_function
 from tests.runtime.helpers import create_queue, unique, wait_for
 
@@ -28,6 +29,7 @@ def _observed_topic(stack) -> tuple[str, str]:
     sns, sqs = stack.client("sns"), stack.client("sqs")
     topic_arn = sns.create_topic(Name=unique("alarm-topic"))["TopicArn"]
     url, queue_arn = create_queue(sqs)
+    allow_topic_to_send(sqs, url, queue_arn, topic_arn)  # the queue policy SNS needs, as on AWS
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     return topic_arn, url
 

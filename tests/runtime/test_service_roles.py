@@ -4,6 +4,7 @@ shows a call AWS would refuse being refused locally (and the same call going thr
 from __future__ import annotations
 
 import json
+import time
 
 from harness.runtime.delivery_policies import allow_topic_to_send, topic_may_send_policy
 from harness.runtime.rule_targets import fire_rule
@@ -11,15 +12,20 @@ from tests.runtime import fixture_function
 from tests.runtime.helpers import create_queue, drain, observed, unique, wait_for
 
 ACCOUNT = "123456789012"
-ASSUME = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
+LAMBDA = "lambda.amazonaws.com"
 
 
-def make_role(stack, *statements: dict) -> str:
+def assume(service: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def make_role(stack, *statements: dict, service: str = "states.amazonaws.com") -> str:
+    """A role `service` may assume (a state machine's by default; a function's needs lambda.amazonaws.com)."""
     iam, name = stack.client("iam"), unique("role")
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(ASSUME))["Role"]["Arn"]
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(assume(service)))["Role"]["Arn"]
     grant(stack, arn, *statements)
     return arn
 
@@ -148,31 +154,56 @@ def test_sns_to_sqs_needs_the_queue_policy_and_the_queue_key_policy(runtime_stac
     assert [json.loads(m["Body"])["Message"] for m in drain(sqs, encrypted_url, 1)] == ["key policy with SNS"]
 
 
-def test_sqs_mapping_without_receive_leaves_messages_and_says_why(runtime_stack, tmp_path):
+def test_a_mapping_whose_role_cannot_read_its_source_is_refused_at_creation(runtime_stack, tmp_path):
+    """Lambda's CreateEventSourceMapping checks the execution role, so a mis-wired mapping fails the apply."""
+    sqs, kinesis = runtime_stack.client("sqs"), runtime_stack.client("kinesis")
+    _, queue_arn = create_queue(sqs)
+    stream = unique("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    stream_arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+    partial = allow(["sqs:DeleteMessage", "sqs:GetQueueAttributes"], queue_arn)
+    role_arn = make_role(runtime_stack, partial, service=LAMBDA)
+    function_arn = fixture_function.deploy(runtime_stack, unique("fn"), str(tmp_path / "o.jsonl"), role=role_arn)
+    lambda_ = runtime_stack.client("lambda")
+    for source, message in [
+        (queue_arn, "The provided execution role does not have permissions to call ReceiveMessage on SQS"),
+        (stream_arn, f"Cannot access stream {stream_arn}. Please ensure the role can perform the GetRecords"),
+    ]:
+        try:
+            lambda_.create_event_source_mapping(EventSourceArn=source, FunctionName=function_arn, BatchSize=10)
+        except lambda_.exceptions.InvalidParameterValueException as refused:
+            assert message in str(refused)
+        else:
+            raise AssertionError(f"a mapping of {source} was created for a role that cannot read it")
+    assert lambda_.list_event_source_mappings(FunctionName=function_arn)["EventSourceMappings"] == []
+
+
+def test_sqs_mapping_whose_role_loses_receive_leaves_messages_and_says_why(runtime_stack, tmp_path):
     sqs = runtime_stack.client("sqs")
     url, queue_arn = create_queue(sqs)
-    role_arn = make_role(runtime_stack, allow(["sqs:DeleteMessage", "sqs:GetQueueAttributes"], queue_arn))
+    consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    role_arn = make_role(runtime_stack, allow(consume, queue_arn), service=LAMBDA)
     observe = tmp_path / "o.jsonl"
     function_arn = fixture_function.deploy(runtime_stack, unique("fn"), str(observe), role=role_arn)
     runtime_stack.client("lambda").create_event_source_mapping(
         EventSourceArn=queue_arn, FunctionName=function_arn, BatchSize=10
     )
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": "m1"}))
+    grant(runtime_stack, role_arn, allow(["sqs:DeleteMessage", "sqs:GetQueueAttributes"], queue_arn))
     runtime_stack.refresh_mappings()
 
     def reason():
         rows = [r for r in runtime_stack.runtime.supervisor.snapshot() if r["source"] == queue_arn]
         return rows[0]["state_reason"] if rows and rows[0]["state_reason"] else None
 
-    why = wait_for(reason, timeout_s=10)
+    why = wait_for(reason, timeout_s=10)  # the poller has seen the revoked grant before anything is sent
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": "m1"}))
     assert f"sqs:ReceiveMessage on resource: {queue_arn}" in why and role_arn.split("/")[-1] in why
     log = (runtime_stack.state_dir / "logs" / f"{function_arn.split(':')[-1]}.log").read_text()
     assert "AccessDenied" in log and "sqs:ReceiveMessage" in log
+    time.sleep(2)  # two polling rounds: the message must stay
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1" and observed(observe) == []
-    grant(
-        runtime_stack, role_arn, allow(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], queue_arn)
-    )
+    grant(runtime_stack, role_arn, allow(consume, queue_arn))
     assert wait_for(lambda: observed(observe), timeout_s=15)[0]["ids"] == ["m1"]
 
 
@@ -195,7 +226,7 @@ def test_rule_target_role_must_allow_starting_the_state_machine(runtime_stack, t
 def test_async_failure_goes_to_the_dead_letter_queue_only_with_the_role_s_grant(runtime_stack, tmp_path):
     sqs, lam = runtime_stack.client("sqs"), runtime_stack.client("lambda")
     dlq_url, dlq_arn = create_queue(sqs)
-    role_arn = make_role(runtime_stack)  # no sqs:SendMessage on the DLQ yet
+    role_arn = make_role(runtime_stack, service=LAMBDA)  # no sqs:SendMessage on the DLQ yet
     function_arn = fixture_function.deploy(runtime_stack, unique("fn"), str(tmp_path / "o.jsonl"), role=role_arn)
     lam.update_function_configuration(FunctionName=function_arn, DeadLetterConfig={"TargetArn": dlq_arn})
     lam.invoke(FunctionName=function_arn, InvocationType="Event", Payload=json.dumps({"fail": "raise", "n": 1}))

@@ -1,5 +1,6 @@
-"""Lambda: DeadLetterConfig, LoggingConfig, TracingConfig and KMSKeyArn as AWS stores them, and the
-account concurrency quota that reservations must leave room in.
+"""Lambda: DeadLetterConfig, LoggingConfig, TracingConfig and KMSKeyArn as AWS stores them, the
+account concurrency quota that reservations must leave room in, and the execution role's access to
+an event source mapping's source and destination, which AWS checks when the mapping is created.
 
 moto neither stores nor returns DeadLetterConfig (the async-invoke DLQ every function has) nor
 LoggingConfig (JSON logs into the function's KMS-encrypted log group), and ignores updates of
@@ -14,7 +15,9 @@ from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 from harness.emulator.patches.registry import patch
+from harness.runtime import service_roles
 from harness.runtime.concurrency import account_concurrency_from_env
+from harness.runtime.pollers.source_access import DESTINATION_ACTIONS, SOURCE_ACTIONS
 
 UNRESERVED_MINIMUM = 100  # of the account quota, which no reservation may take
 
@@ -90,3 +93,47 @@ def reservation_leaves_unreserved_minimum(
             f"UnreservedConcurrentExecution below its minimum value of [{UNRESERVED_MINIMUM}]."
         )
     return fn(self, function_name, reserved_concurrency)
+
+
+# What Lambda answers when the role cannot read the source (CreateEventSourceMapping), per source.
+SOURCE_REFUSALS = {
+    "kinesis": "Cannot access stream {arn}. Please ensure the role can perform the GetRecords, "
+    "GetShardIterator, DescribeStream, and ListShards Actions on your stream in IAM.",
+    "dynamodb": "Cannot access stream {arn}. Please ensure the role can perform the GetRecords, "
+    "GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.",
+    "sqs": "The provided execution role does not have permissions to call {action} on SQS",
+}
+DESTINATION_SERVICES = {"sqs": "SQS", "sns": "SNS"}
+
+
+@patch(target=LambdaBackend.create_event_source_mapping)
+def mapping_role_can_use_its_source(fn: Any, self: LambdaBackend, spec: dict[str, Any]) -> Any:
+    """Lambda CreateEventSourceMapping: the function's execution role must be able to read the source
+    and write the on-failure destination.
+
+    Gap: moto creates any mapping; AWS refuses one whose role lacks the poller's permissions with
+    InvalidParameterValueException ("Cannot access stream ...", "The provided execution role does
+    not have permissions to call ReceiveMessage on SQS"), so a mis-wired mapping fails the apply.
+    Fix: evaluate the role's policies (`harness.runtime.service_roles`, the same evaluator as every
+    other check; off with FLEETTAP_IAM_ENFORCEMENT=off) for the actions the local pollers need
+    (`pollers.source_access`; the key of an encrypted source too, through the evaluator's KMS
+    rules), and answer as AWS does.
+    """
+    function = self.get_function(spec.get("FunctionName", ""))
+    source = spec.get("EventSourceArn", "")
+    service = source.split(":")[2] if source.count(":") >= 5 else ""
+    needed = [(action, source) for action in SOURCE_ACTIONS.get(service, [])]
+    denied = service_roles.allowed(function.role, needed, self.region_name)
+    if denied is not None:
+        action = denied.action.split(":")[1]
+        raise InvalidParameterValueException(SOURCE_REFUSALS[service].format(arn=source, action=action))
+    destination = ((spec.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination", "")
+    target = destination.split(":")[2] if destination.count(":") >= 5 else ""
+    if target in DESTINATION_ACTIONS:
+        denied = service_roles.allowed(function.role, [(DESTINATION_ACTIONS[target], destination)], self.region_name)
+        if denied is not None:
+            raise InvalidParameterValueException(
+                f"The provided execution role does not have permissions to call "
+                f"{DESTINATION_ACTIONS[target].split(':')[1]} on {DESTINATION_SERVICES[target]}"
+            )
+    return fn(self, spec)

@@ -191,9 +191,12 @@ def _replacement(raw: Any, fn: Any, pass_target: bool) -> Any:
         def function(*args: Any, **kwargs: Any) -> Any:
             return fn(original, *args, **kwargs)
 
-        # Name and docstring only: no __wrapped__, so inspect.signature does not report `fn`'s parameter.
-        for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
-            setattr(function, attribute, getattr(fn, attribute, None))
+        # Where the original lives (so a patch declared on the attribute after this one was applied still
+        # finds the class that defines it) and `fn`'s docstring; no __wrapped__, so inspect.signature
+        # does not report `fn`'s parameter.
+        for attribute in ("__module__", "__name__", "__qualname__"):
+            setattr(function, attribute, getattr(original, attribute, getattr(fn, attribute, None)))
+        function.__doc__ = getattr(fn, "__doc__", None)
     if isinstance(raw, property) and not isinstance(function, property):
         return property(function, raw.fset, raw.fdel, getattr(fn, "__doc__", None))
     if isinstance(raw, staticmethod) and not isinstance(function, staticmethod):
