@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 
+from harness.runtime.delivery_policies import allow_topic_to_send
 from scenario_runner.outcomes import Message
 from sim import aws
 
@@ -57,25 +58,7 @@ class TopicObservers:
             queue_arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
                 "QueueArn"
             ]
-            self.sqs.set_queue_attributes(
-                QueueUrl=url,
-                Attributes={
-                    "Policy": json.dumps(
-                        {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Principal": {"Service": "sns.amazonaws.com"},
-                                    "Action": "sqs:SendMessage",
-                                    "Resource": queue_arn,
-                                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-                                }
-                            ],
-                        }
-                    )
-                },
-            )
+            allow_topic_to_send(self.sqs, url, queue_arn, topic_arn)
             subscription = self.sns.subscribe(
                 TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True
             )

@@ -37,7 +37,7 @@ import fnmatch
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -148,20 +148,26 @@ def evaluate(
     """AWS's decision for one action on one resource under these identity-based policy documents."""
     context = context or {}
     allows: list[str] = []
+    for label, statement in _statements(policies):
+        if not _applies(statement, action, resource, context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return Decision(False, True, (label,))
+        if statement.get("Effect") == "Allow":
+            allows.append(label)
+    return Decision(bool(allows), False, tuple(allows))
+
+
+def _statements(policies: Iterable[Mapping[str, Any] | str]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(label, statement) of every statement of the documents (JSON text or parsed), in order; the
+    label is the statement's Sid, or its index in its document."""
     for document in policies:
         parsed = json.loads(document) if isinstance(document, str) else document
         statements = parsed.get("Statement", [])
         if isinstance(statements, Mapping):
             statements = [statements]
         for index, statement in enumerate(statements):
-            if not _applies(statement, action, resource, context):
-                continue
-            label = str(statement.get("Sid") or index)
-            if statement.get("Effect") == "Deny":
-                return Decision(False, True, (label,))
-            if statement.get("Effect") == "Allow":
-                allows.append(label)
-    return Decision(bool(allows), False, tuple(allows))
+            yield str(statement.get("Sid") or index), statement
 
 
 def authorize(
@@ -243,29 +249,23 @@ def evaluate_resource_policy(
     context = context or {}
     allows: list[str] = []
     direct = False
-    for document in policies:
-        parsed = json.loads(document) if isinstance(document, str) else document
-        statements = parsed.get("Statement", [])
-        if isinstance(statements, Mapping):
-            statements = [statements]
-        for index, statement in enumerate(statements):
-            if "NotPrincipal" in statement:
-                match = _principal_match(statement["NotPrincipal"], caller)
-                if match is not None:
-                    continue
-                match = "direct"
-            else:
-                match = _principal_match(statement.get("Principal"), caller)
-                if match is None:
-                    continue
-            if not _applies(statement, action, resource, context):
+    for label, statement in _statements(policies):
+        if "NotPrincipal" in statement:
+            match = _principal_match(statement["NotPrincipal"], caller)
+            if match is not None:
                 continue
-            label = str(statement.get("Sid") or index)
-            if statement.get("Effect") == "Deny":
-                return ResourceDecision(False, True, False, (label,))
-            if statement.get("Effect") == "Allow":
-                allows.append(label)
-                direct = direct or match == "direct"
+            match = "direct"
+        else:
+            match = _principal_match(statement.get("Principal"), caller)
+            if match is None:
+                continue
+        if not _applies(statement, action, resource, context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return ResourceDecision(False, True, False, (label,))
+        if statement.get("Effect") == "Allow":
+            allows.append(label)
+            direct = direct or match == "direct"
     return ResourceDecision(bool(allows), False, direct, tuple(allows))
 
 

@@ -214,11 +214,17 @@ def _s3(request: ApiRequest, lookups: Lookups) -> list[Need]:
 # -- Secrets Manager --------------------------------------------------------------------------
 
 
-def _secret(request: ApiRequest, lookups: Lookups, secret_id: str) -> str:
-    found = lookups.secret_arn(request.account, request.region, secret_id)
+def _arn_of(found: str | None, request: ApiRequest, identifier: str, service: str, resource: str) -> str:
+    """The ARN the emulator found for an identifier, else the identifier if it is an ARN, else the
+    ARN AWS would build from it (`service`, `resource`)."""
     if found:
         return found
-    return secret_id if secret_id.startswith("arn:") else request.arn("secretsmanager", f"secret:{secret_id}")
+    return identifier if identifier.startswith("arn:") else request.arn(service, resource)
+
+
+def _secret(request: ApiRequest, lookups: Lookups, secret_id: str) -> str:
+    found = lookups.secret_arn(request.account, request.region, secret_id)
+    return _arn_of(found, request, secret_id, "secretsmanager", f"secret:{secret_id}")
 
 
 def _secretsmanager(request: ApiRequest, lookups: Lookups) -> list[Need]:
@@ -333,9 +339,7 @@ def _athena(request: ApiRequest, lookups: Lookups) -> list[Need]:
 
 def _kms_key(request: ApiRequest, lookups: Lookups, key_id: str) -> str:
     found = lookups.kms_key_arn(request.account, request.region, key_id)
-    if found:
-        return found
-    return key_id if key_id.startswith("arn:") else request.arn("kms", f"key/{key_id}")
+    return _arn_of(found, request, key_id, "kms", f"key/{key_id}")
 
 
 def _kms(request: ApiRequest, lookups: Lookups) -> list[Need]:

@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 
+from harness.runtime.delivery_policies import allow_topic_to_send
 from tests.support.waiting import wait_for
 
 ALARM = "fleettap-dev-dot-reporting-failed"
@@ -28,19 +29,7 @@ def _subscribe_queue(stack, topic_arn: str) -> tuple[str, str]:
     sqs, sns = stack.client("sqs"), stack.client("sns")
     url = sqs.create_queue(QueueName=f"alarm-observer-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            }
-        ],
-    }
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    allow_topic_to_send(sqs, url, queue_arn, topic_arn)
     subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True)
     return url, subscription["SubscriptionArn"]
 

@@ -106,16 +106,7 @@ def test_lambda_metrics_reach_cloudwatch_with_aws_names_and_dimensions(runtime_s
     now = dt.datetime.now(dt.UTC)
 
     def total(metric: str, stat: str = "Sum") -> float | None:
-        points = cloudwatch.get_metric_statistics(
-            Namespace="AWS/Lambda",
-            MetricName=metric,
-            Dimensions=[{"Name": "FunctionName", "Value": function}],
-            StartTime=now - dt.timedelta(minutes=5),
-            EndTime=now + dt.timedelta(minutes=5),
-            Period=600,
-            Statistics=[stat],
-        )["Datapoints"]
-        return points[0][stat] if points else None
+        return _statistic(cloudwatch, "AWS/Lambda", metric, {"FunctionName": function}, stat, now)
 
     wait_for(lambda: total("Invocations") == 3.0, timeout_s=20)  # the evaluator flushes every pass
     assert total("Errors") == 1.0
@@ -130,17 +121,21 @@ def test_queue_gauges_are_sampled_each_minute(runtime_stack, compressed):
     cloudwatch = runtime_stack.client("cloudwatch")
 
     def latest(metric: str) -> float | None:
-        now = dt.datetime.now(dt.UTC)
-        points = cloudwatch.get_metric_statistics(
-            Namespace="AWS/SQS",
-            MetricName=metric,
-            Dimensions=[{"Name": "QueueName", "Value": queue_name}],
-            StartTime=now - dt.timedelta(minutes=5),
-            EndTime=now + dt.timedelta(minutes=5),
-            Period=600,
-            Statistics=["Maximum"],
-        )["Datapoints"]
-        return points[0]["Maximum"] if points else None
+        return _statistic(cloudwatch, "AWS/SQS", metric, {"QueueName": queue_name}, "Maximum", dt.datetime.now(dt.UTC))
 
     wait_for(lambda: (latest("ApproximateAgeOfOldestMessage") or 0) >= 1.0, timeout_s=20)
     assert latest("ApproximateNumberOfMessagesVisible") == 1.0
+
+
+def _statistic(cloudwatch, namespace: str, metric: str, dimensions: dict, stat: str, now: dt.datetime) -> float | None:
+    """`stat` of the metric over the ten minutes around `now` (one 600 s period), or None without data."""
+    points = cloudwatch.get_metric_statistics(
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": name, "Value": value} for name, value in dimensions.items()],
+        StartTime=now - dt.timedelta(minutes=5),
+        EndTime=now + dt.timedelta(minutes=5),
+        Period=600,
+        Statistics=[stat],
+    )["Datapoints"]
+    return points[0][stat] if points else None
