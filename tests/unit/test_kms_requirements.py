@@ -5,6 +5,7 @@ the caller, and the key policy that must allow the caller too."""
 from __future__ import annotations
 
 import json
+import os
 
 import boto3
 import pytest
@@ -31,7 +32,11 @@ ROOT_DELEGATION = {
 
 
 @pytest.fixture
-def aws():
+def aws(monkeypatch):
+    # moto in this process: an AWS_ENDPOINT_URL another test's stack left in the environment would send
+    # these clients to that stack instead.
+    for variable in [v for v in os.environ if v.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(variable)
     with mock_aws():
         kms_requirements.install()
         try:

@@ -78,8 +78,11 @@ def _first_envelope(
     post_data = original(subscription, message, message_id, subject, message_attributes)
     region = subscription.topic.sns_backend.region_name
     url_base, _, name = post_data["SigningCertURL"].rpartition("/")
+    stored = sns_backends[DEFAULT_ACCOUNT_ID][region]._message_public_keys
     with _signing_lock:
-        canonical = _certificate_names.setdefault(region, name)
+        canonical = _certificate_names.get(region)
+        if canonical is None or canonical not in stored:  # first, or moto's backends were reset since
+            canonical = _certificate_names[region] = name
     if name != canonical:  # a certificate for the same key: keep only the first one
         sns_backends[DEFAULT_ACCOUNT_ID][region]._message_public_keys.pop(name, None)
         post_data["SigningCertURL"] = f"{url_base}/{canonical}"
