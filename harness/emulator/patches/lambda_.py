@@ -17,6 +17,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 from harness.emulator.patches.registry import patch
 from harness.runtime import service_roles
 from harness.runtime.concurrency import account_concurrency_from_env
+from harness.runtime.invoker import reservations
 from harness.runtime.pollers.source_access import DESTINATION_ACTIONS, SOURCE_ACTIONS
 
 UNRESERVED_MINIMUM = 100  # of the account quota, which no reservation may take
@@ -82,11 +83,8 @@ def reservation_leaves_unreserved_minimum(
     InvalidParameterValueException.
     """
     name = self.get_function(function_name).function_name
-    others = sum(
-        int(other.reserved_concurrency)
-        for other in self.list_functions()
-        if other.reserved_concurrency not in (None, "") and other.function_name != name
-    )
+    reserved = reservations(f"{self.account_id}:{self.region_name}")
+    others = sum(count for function, count in reserved.items() if function != name)
     if account_concurrency_from_env() - int(reserved_concurrency) - others < UNRESERVED_MINIMUM:
         raise InvalidParameterValueException(
             "Specified ReservedConcurrentExecutions for function decreases account's "
