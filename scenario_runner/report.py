@@ -1,44 +1,75 @@
-"""The run report: one self-contained HTML page (inline SVG, no external assets) with the
-summary, the outcome checks, the CloudWatch alarm state changes, a map of vehicle tracks and
-geofences, and a timeline of alerts."""
+"""The run report: one self-contained HTML page (inline SVG and CSS, nothing fetched at view time)
+with the summary, the outcome checks, the CloudWatch alarm state changes, for HOS runs a 24-hour
+duty-status grid per driver (report_eld), a map of what location_tracker stored with geofences,
+alert markers and an offline basemap (report_map), the latency distribution per alert topic
+(report_latency), the alert timeline on a UTC clock axis (report_timeline) and the send rate and
+consumer lag over the run (report_chart.line_chart).
+
+`render(result)` takes a scenario_runner.run.RunResult; `result.stored` (report_data.StoredData,
+read from the stack after the run) and `result.series` (report_data.RunSeries) may be None, then
+their charts say so.
+"""
 
 from __future__ import annotations
 
-import html
-import math
 from pathlib import Path
 
-TOPIC_COLOURS = {
-    "vehicle-alerts": "#d62728",
-    "maintenance-required": "#ff7f0e",
-    "hos-violations": "#9467bd",
-    "compliance-summary": "#2ca02c",
-    "geofence-alerts": "#1f77b4",
-    "driver-coaching": "#8c564b",
-    "ops-alarms": "#7f7f7f",
-}
-MAP_W, MAP_H = 900, 520
-TIMELINE_W, ROW_H = 900, 28
+from scenario_runner import report_chart, report_eld, report_map
+from scenario_runner.report_chart import clock_label, esc, line_chart
+from scenario_runner.report_data import (
+    RunSeries,
+    StoredData,
+    alerts_from_topics,
+    latency_samples,
+    violations_by_driver,
+)
+from scenario_runner.report_latency import latency_svg
+from scenario_runner.report_timeline import timeline_svg
 
 
 def render(result) -> str:
     """HTML for a scenario_runner.run.RunResult."""
     scenario = result.scenario
+    stored: StoredData = getattr(result, "stored", None) or StoredData(notes=["nothing was read from the stack"])
+    series: RunSeries = getattr(result, "series", None) or RunSeries()
+    topics = result.observed.topics
+    alerts = alerts_from_topics(topics)
+    placed = report_map.place_alerts(alerts, stored.positions)
+    css = "\n".join((report_chart.CSS, report_eld.CSS, report_map.CSS))
     parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>fleettap run: "
-        f"{_e(scenario.name)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Scenario {_e(scenario.name)} "
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>fleettap run: "
+        f"{esc(scenario.name)}</title><style>{css}</style></head><body>",
+        f"<h1>Scenario {esc(scenario.name)} "
         f"<span class='{'pass' if result.passed else 'fail'}'>"
         f"{'PASSED' if result.passed else 'FAILED'}</span></h1>",
-        f"<p>{_e(scenario.description)}</p>",
+        f"<p>{esc(scenario.description)}</p>",
         _summary(result),
         _outcomes(result),
         _alarms(result),
-        "<h2>Tracks and geofences</h2>",
-        map_svg(result.tracks, scenario.geofences),
+        _duty_grids(result, stored),
+        "<h2>Stored positions, geofences and alerts</h2>",
+        report_map.map_svg(stored.positions, scenario.geofences, placed),
+        _map_caption(stored, placed),
+        "<h2>Latency per alert topic</h2>",
+        latency_svg(
+            latency_samples(
+                result.observed.topics,
+                getattr(result, "sent_at", None) or {},
+                scenario.fleet.start_epoch_s,
+                scenario.fleet.tick_s,
+            )
+        ),
         "<h2>Alerts over time</h2>",
-        timeline_svg(result.observed.topics, result.sent_span_s),
-        "</body></html>",
+        timeline_svg(
+            {topic: [(a["received_at"], a["label"]) for a in alerts if a["topic"] == topic] for topic in topics},
+            series.samples[0][0] if series.samples else None,
+        ),
+        "<h2>Send rate and consumer lag</h2>",
+        "<figure><figcaption>records sent per second (UTC)</figcaption>",
+        line_chart("send-rate", {"records/s": series.send_rate()}, y_unit="rec/s", x_label=clock_label),
+        "</figure><figure><figcaption>consumer lag per stream, seconds behind the newest record (UTC)</figcaption>",
+        line_chart("lag", series.lag(), y_unit="s", x_label=clock_label),
+        "</figure></body></html>",
     ]
     return "".join(parts)
 
@@ -48,6 +79,36 @@ def write(result, directory: Path) -> Path:
     path = directory / f"{result.scenario.name}-{result.stamp}.html"
     path.write_text(render(result))
     return path
+
+
+def _duty_grids(result, stored: StoredData) -> str:
+    if not stored.driver_logs:
+        return ""
+    fleet = result.scenario.fleet
+    start, end = fleet.start_epoch_s, fleet.start_epoch_s + fleet.duration_s
+    violations = violations_by_driver(result.observed.topics)
+    grids = []
+    for driver, events in sorted(stored.driver_logs.items()):
+        vehicle = next((v for _, _, v in reversed(events) if v), None)
+        statuses = [(at, status) for at, status, _ in events]
+        for day in report_eld.days_covering(start, end):
+            intervals = report_eld.day_intervals(statuses, day, until_s=end)
+            if intervals:
+                grids.append(report_eld.eld_grid_svg(driver, day, intervals, violations.get(driver, []), vehicle))
+    return (
+        "<h2>Duty status (ELD graph grid)</h2><p class='muted'>The statuses hos_processor stored "
+        "(driver_logs), drawn through the end of the simulated period; red marks where a violation "
+        "starts.</p>" + "".join(grids)
+    )
+
+
+def _map_caption(stored: StoredData, placed: list) -> str:
+    unplaced = sum(1 for alert in placed if not alert["placed"])
+    notes = [f"{stored.positions_total} positions stored by location_tracker", f"{len(placed)} alerts"]
+    if unplaced:
+        notes.append(f"{unplaced} alerts with no position (no coordinates and no stored position of their vehicle)")
+    notes += stored.notes
+    return f"<p class='muted'>{esc('; '.join(notes))}</p>"
 
 
 def _summary(result) -> str:
@@ -68,14 +129,14 @@ def _summary(result) -> str:
     for section in ("dynamodb", "aurora", "s3"):
         for name, count in sorted(getattr(result.observed, section).items()):
             rows.append((f"{section} {name}", count))
-    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    return f"<h2>Summary</h2><table>{body}</table>"
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f"<h2>Summary</h2><table id='summary'>{body}</table>"
 
 
 def _outcomes(result) -> str:
     body = "".join(
         f"<tr class='{'pass' if o.ok else 'fail'}'><td>{'✓' if o.ok else '✗'}</td>"
-        f"<td>{_e(o.name)}</td><td>{_e(o.detail)}</td></tr>"
+        f"<td>{esc(o.name)}</td><td>{esc(o.detail)}</td></tr>"
         for o in result.outcomes
     )
     return f"<h2>Expected outcomes</h2><table>{body}</table>"
@@ -86,97 +147,11 @@ def _alarms(result) -> str:
     if not changes:
         return "<h2>Alarm state changes</h2><p>No CloudWatch alarm changed state during the run.</p>"
     body = "".join(
-        f"<tr class='{'fail' if c['new'] == 'ALARM' else 'pass'}'><td>{_e(c['at'] or '')}</td>"
-        f"<td>{_e(c['alarm'])}</td><td>{_e(c['old'])} &rarr; {_e(c['new'])}</td><td>{_e(c['reason'])}</td></tr>"
+        f"<tr class='{'fail' if c['new'] == 'ALARM' else 'pass'}'><td>{esc(c['at'] or '')}</td>"
+        f"<td>{esc(c['alarm'])}</td><td>{esc(c['old'])} &rarr; {esc(c['new'])}</td><td>{esc(c['reason'])}</td></tr>"
         for c in changes
     )
     return (
         "<h2>Alarm state changes</h2><table><tr><th>at</th><th>alarm</th><th>change</th><th>reason</th></tr>"
         f"{body}</table>"
     )
-
-
-def map_svg(tracks: dict, geofences: list) -> str:
-    """Vehicle tracks (lat/lon lists) and geofences on an equirectangular projection of their extent."""
-    points = [p for track in tracks.values() for p in track]
-    for fence in geofences:
-        if fence.get("shape") == "circle":
-            points.append((fence["center_lat"], fence["center_lon"]))
-        points.extend(tuple(v) for v in fence.get("vertices") or [])
-    if not points:
-        return "<p>No positions recorded.</p>"
-    lats, lons = [p[0] for p in points], [p[1] for p in points]
-    south, north, west, east = min(lats), max(lats), min(lons), max(lons)
-    pad_lat, pad_lon = max((north - south) * 0.08, 0.02), max((east - west) * 0.08, 0.02)
-    south, north, west, east = south - pad_lat, north + pad_lat, west - pad_lon, east + pad_lon
-    aspect = math.cos(math.radians((south + north) / 2))
-    scale = min(MAP_W / ((east - west) * aspect), MAP_H / (north - south))
-
-    def xy(lat, lon):
-        return (round((lon - west) * aspect * scale, 1), round((north - lat) * scale, 1))
-
-    shapes = []
-    for fence in geofences:
-        label = _e(f"{fence.get('name', fence.get('geofence_id'))} ({', '.join(fence.get('alert_on', []))})")
-        if fence.get("shape") == "circle":
-            x, y = xy(fence["center_lat"], fence["center_lon"])
-            radius = fence["radius_m"] / 111_320 * scale
-            shapes.append(
-                f"<circle cx='{x}' cy='{y}' r='{max(radius, 2):.1f}' class='fence'><title>{label}</title></circle>"
-            )
-        else:
-            corners = " ".join(f"{x},{y}" for x, y in (xy(*v) for v in fence["vertices"]))
-            shapes.append(f"<polygon points='{corners}' class='fence'><title>{label}</title></polygon>")
-    for index, (vehicle, track) in enumerate(sorted(tracks.items())):
-        colour = f"hsl({index * 47 % 360},70%,40%)"
-        line = " ".join(f"{x},{y}" for x, y in (xy(lat, lon) for lat, lon in track))
-        shapes.append(
-            f"<polyline points='{line}' fill='none' stroke='{colour}' stroke-width='1.5'>"
-            f"<title>{_e(vehicle)}</title></polyline>"
-        )
-        if track:
-            x, y = xy(*track[-1])
-            shapes.append(f"<circle cx='{x}' cy='{y}' r='3' fill='{colour}'><title>{_e(vehicle)}</title></circle>")
-    return f"<svg width='{MAP_W}' height='{MAP_H}' viewBox='0 0 {MAP_W} {MAP_H}' class='map'>{''.join(shapes)}</svg>"
-
-
-def timeline_svg(topics: dict, span_s: float) -> str:
-    """One row per topic; a dot per message at its arrival time since sending began."""
-    rows = [(topic, messages) for topic, messages in sorted(topics.items()) if messages]
-    if not rows:
-        return "<p>No alerts were published.</p>"
-    first = min(m.received_at for _, messages in rows for m in messages)
-    last = max(m.received_at for _, messages in rows for m in messages)
-    width = max(last - first, span_s, 1.0)
-    label_w = 170
-    items = []
-    for row, (topic, messages) in enumerate(rows):
-        y = row * ROW_H + ROW_H / 2
-        colour = TOPIC_COLOURS.get(topic, "#444")
-        items.append(f"<text x='4' y='{y + 4}'>{_e(topic)} ({len(messages)})</text>")
-        for message in messages:
-            x = label_w + (message.received_at - first) / width * (TIMELINE_W - label_w - 10)
-            items.append(
-                f"<circle cx='{x:.1f}' cy='{y}' r='4' fill='{colour}' opacity='0.7'>"
-                f"<title>{_e(str(message.body)[:300])}</title></circle>"
-            )
-    height = len(rows) * ROW_H + 20
-    items.append(
-        f"<text x='{label_w}' y='{height - 4}'>0 s</text><text x='{TIMELINE_W - 60}' "
-        f"y='{height - 4}'>{width:.0f} s</text>"
-    )
-    return (
-        f"<svg width='{TIMELINE_W}' height='{height}' viewBox='0 0 {TIMELINE_W} {height}' "
-        f"class='timeline'>{''.join(items)}</svg>"
-    )
-
-
-def _e(value) -> str:
-    return html.escape(str(value), quote=True)
-
-
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;
-margin-bottom:1em}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;font-size:14px}
-.pass{color:#2ca02c}.fail{color:#d62728}.map{background:#f4f7fa;border:1px solid #ccc}
-.fence{fill:rgba(31,119,180,.15);stroke:#1f77b4;stroke-width:1.5}.timeline{border:1px solid #ccc}
-text{font-size:12px}"""

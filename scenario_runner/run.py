@@ -33,6 +33,7 @@ from scenario_runner.drain import queue_backlog, queue_depths, stack_queue_prefi
 from scenario_runner.observers import TopicObservers
 from scenario_runner.outcomes import Observed, Outcome, check, passed
 from scenario_runner.report_anchor import ReportDayPlacement, place_on_report_day
+from scenario_runner.report_data import RunSeries, StoredData, latency_samples
 from scenario_runner.scenario import Scenario, load
 from scenario_runner.seeding import seed_scenario
 from sim import aws, clock
@@ -81,6 +82,9 @@ class RunResult:
     sent_span_s: float = 0.0
     settled: bool = True
     report_path: Path | None = None
+    sent_at: dict = field(default_factory=dict)  # simulated second -> wall time it was sent
+    series: RunSeries | None = None  # send rate and lag over the run
+    stored: StoredData | None = None  # what the stack stored (driver logs, positions) for the report
 
     @property
     def passed(self) -> bool:
@@ -171,15 +175,20 @@ def run_scenario(
         # Function logs from here on are this run's: scanned at the end for calls AWS would refuse.
         log_mark = access_denials.LogMark.take(state_dir() / "logs") if options.target == "local" else None
         fleet = Fleet.build(loaded.fleet, seed=loaded.seed, injections=loaded.injections)
-        tracks, sent_at, send_s = _send(fleet, sink, loaded, observers, options, console)
+        series = RunSeries(state_dir() if options.target == "local" else None)
+        tracks, sent_at, send_s = _send(fleet, sink, loaded, observers, options, console, series)
         if after_send is not None:
             after_send(loaded)
         began = time.monotonic()
         sqs = aws.client("sqs")
 
+        def poll() -> int:
+            series.sample(sink.stats.records)
+            return observers.poll()
+
         def drained() -> bool:
             return wait_until_settled(
-                observers.poll,
+                poll,
                 lambda: queue_backlog(sqs, stack_queue_prefix(env=options.env)),
                 quiet_s=options.quiet_s,
                 timeout_s=loaded.drain_timeout_s,
@@ -197,6 +206,7 @@ def run_scenario(
             settled = drained() and settled
         drain_s = time.monotonic() - began
         observed = gather(loaded, observers, sink, options)
+        stored = _stored_for_report(loaded, options, console)
     finally:
         observers.stop()
     outcomes = check(loaded.expect, observed) + action_outcomes
@@ -221,6 +231,9 @@ def run_scenario(
         drain_s,
         send_s,
         settled,
+        sent_at=sent_at,
+        series=series,
+        stored=stored,
     )
     result.report_path = report.write(result, options.report_dir)
     print_summary(result, console)
@@ -239,7 +252,20 @@ def _reset_local_state(env: str, console) -> None:
     )
 
 
-def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console):
+def _stored_for_report(loaded: Scenario, options: RunOptions, console) -> StoredData:
+    """What the stack stored in the simulated period, for the report's grid and map; a failure to
+    read it is a note in the report, not a failed run."""
+    from scenario_runner.report_data import collect
+
+    start = loaded.fleet.start_epoch_s
+    try:
+        return collect(options.env, start, start + loaded.fleet.duration_s)
+    except Exception as error:  # the report must still be written
+        console.print(f"[yellow]report: could not read stored data: {error}[/]")
+        return StoredData(notes=[f"stored data not read: {error}"])
+
+
+def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console, series: RunSeries | None = None):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     tracked = fleet.states[:TRACK_VEHICLES]
@@ -248,6 +274,8 @@ def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console):
     began = time.monotonic()
     last_poll = began
     duration = loaded.fleet.duration_s
+    series = series or RunSeries()
+    series.sample(0)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -264,11 +292,13 @@ def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console):
                 for state in tracked:
                     tracks[state.vehicle.vehicle_id].append((round(state.lat, 5), round(state.lon, 5)))
             if time.monotonic() - last_poll > POLL_EVERY_WALL_S:
+                series.sample(sink.stats.records)
                 observers.poll()
                 last_poll = time.monotonic()
                 seen = sum(len(m) for m in observers.messages.values())
                 bar.update(task, completed=batch.t + 1, stats=f"{sink.stats.records} records, {seen} alerts")
         bar.update(task, completed=duration, stats=f"{sink.stats.records} records")
+    series.sample(sink.stats.records)
     return tracks, sent_at, time.monotonic() - began
 
 
@@ -387,35 +417,10 @@ def _aurora_counts(tables: list[str]) -> dict:
 
 def latencies(observed: Observed, sent_at: dict, start_epoch_s: int, tick_s: int = 1) -> dict:
     """Per topic: p50/max seconds from sending the record a message names (by its ts) to seeing it."""
-    result = {}
-    for topic, messages in observed.topics.items():
-        delays = []
-        for message in messages:
-            t = _simulated_second(message.body, start_epoch_s)
-            if t is not None:
-                t -= t % tick_s  # the tick that carried the record
-            if t in sent_at:
-                delays.append(message.received_at - sent_at[t])
-        if delays:
-            delays.sort()
-            result[topic] = f"p50 {delays[len(delays) // 2]:.1f} s, max {delays[-1]:.1f} s (n={len(delays)})"
-    return result
-
-
-def _simulated_second(body, start_epoch_s: int) -> int | None:
-    if not isinstance(body, dict):
-        return None
-    if isinstance(body.get("ts_ms"), (int, float)):
-        return int(body["ts_ms"] // 1000) - start_epoch_s
-    ts = body.get("ts")
-    if isinstance(ts, str):
-        from handlers.domain.telemetry import iso_to_epoch_ms
-
-        try:
-            return iso_to_epoch_ms(ts) // 1000 - start_epoch_s
-        except ValueError:
-            return None
-    return None
+    return {
+        topic: f"p50 {delays[len(delays) // 2]:.1f} s, max {delays[-1]:.1f} s (n={len(delays)})"
+        for topic, delays in latency_samples(observed.topics, sent_at, start_epoch_s, tick_s).items()
+    }
 
 
 def _stats_dict(stats) -> dict:
