@@ -4,12 +4,23 @@ The snapshot keeps the view free of run logic: `load.py` and `soak.py` build it,
 Keys used (all optional): title, elapsed_s, streams {kind: {rate, sent, generated}}, throttled,
 dropped, behind_s, lag {stream: seconds}, queues {name: depth}, dlqs {name: depth}, alert_rate,
 e2e_p95_s, e2e_pending, rss_mib {process: MiB}.
+
+With FLEETTAP_LIVE_SNAPSHOT=path in the environment, every update also writes the snapshot there as
+JSON (at most once a second, replaced atomically), enabled or not: a soak reads its load run's
+send rate and latency from it for the live page.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
+
+SNAPSHOT_VARIABLE = "FLEETTAP_LIVE_SNAPSHOT"
+SNAPSHOT_EVERY_S = 1.0
 
 
 def _number(value: Any, digits: int = 0) -> str:
@@ -57,6 +68,9 @@ class LiveView(AbstractContextManager):
 
     def __init__(self, enabled: bool = True, refresh_per_second: float = 2.0) -> None:
         self._live = None
+        given = os.environ.get(SNAPSHOT_VARIABLE)
+        self._snapshot_path = Path(given) if given else None
+        self._snapshot_at = 0.0
         if enabled:
             try:
                 from rich.live import Live
@@ -72,7 +86,24 @@ class LiveView(AbstractContextManager):
     def update(self, snapshot: dict[str, Any]) -> None:
         if self._live:
             self._live.update(render(snapshot))
+        if self._snapshot_path and time.monotonic() - self._snapshot_at >= SNAPSHOT_EVERY_S:
+            self._snapshot_at = time.monotonic()
+            write_snapshot(self._snapshot_path, snapshot)
 
     def __exit__(self, *exc: Any) -> None:
         if self._live:
             self._live.__exit__(*exc)
+
+
+def write_snapshot(path: Path, snapshot: dict[str, Any]) -> None:
+    """The snapshot's public keys (not the `_`-prefixed working state) as JSON, atomically."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps({k: v for k, v in snapshot.items() if not k.startswith("_")}, default=str))
+    partial.replace(path)
+
+
+def read_snapshot(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None

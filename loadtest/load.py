@@ -368,7 +368,12 @@ def _refresh(snapshot: dict[str, Any], aggregate: LoadAggregate, tracker: Canary
     )
     if tracker:
         values = [v for vs in tracker.latencies.values() for v in vs]
-        snapshot.update(e2e_p95_s=percentile(values, 95), e2e_pending=tracker.pending())
+        snapshot.update(
+            e2e_p50_s=percentile(values, 50),
+            e2e_p95_s=percentile(values, 95),
+            e2e_p99_s=percentile(values, 99),
+            e2e_pending=tracker.pending(),
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,12 @@
 
     python -m loadtest.soak --duration 1800 [--rate 190] [--sample-every 10] [--warmup SECONDS]
         [--scenario soak] [--workers N] [--target local] [--report PATH] [--no-live]
+        [--web-port PORT | --no-web] [--html-dir reports]
+
+While it runs, a live web page (loadtest.live_page; its address is printed) shows the send rate
+against the target, consumer lag per mapping, end-to-end latency percentiles, memory per process
+with the fitted slope and the tolerance that decides the verdict, errors and DLQ depth; at the end
+the same charts and the verdict are written to `reports/soak-<time>.html` (--html-dir).
 
 Runs `python -m loadtest.load` in a child process at a fleet size giving `--rate` records/s, and every
 `--sample-every` seconds samples: memory (PSS) of the stack's processes with their children, split
@@ -31,17 +37,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
 from harness import config
 from harness.config import REPO_ROOT
+from loadtest import live_charts
 from loadtest.lifeline import exit_on_sigterm
-from loadtest.live_view import LiveView
-from loadtest.probe import QueueProbe, read_runtime_status, split_dlq, stream_lag_s
+from loadtest.live_page import LivePage
+from loadtest.live_view import SNAPSHOT_VARIABLE, LiveView, read_snapshot
+from loadtest.probe import QueueProbe, function_lag_s, read_runtime_status, split_dlq, stream_lag_s
 from loadtest.report import publish, render_summary
 from loadtest.sampling import memory_detail, stack_processes, trend
 from loadtest.soak_memory import (
@@ -113,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint")
     parser.add_argument("--report", type=Path)
     parser.add_argument("--no-live", action="store_true")
+    parser.add_argument("--web-port", type=int, default=0, help="port of the live page (default: a free one)")
+    parser.add_argument("--no-web", action="store_true", help="no live web page")
+    parser.add_argument(
+        "--html-dir", type=Path, default=REPO_ROOT / "reports", help="where the HTML report goes (default reports/)"
+    )
     return parser
 
 
@@ -180,7 +195,30 @@ def sample_stack(
     status = read_runtime_status(state_dir)
     if status:
         sample["lag_s"] = stream_lag_s(status)
+        sample["mapping_lag_s"] = function_lag_s(status)
     return sample
+
+
+def load_figures(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The load run's live figures (its LiveView snapshot): total send rate, e2e percentiles,
+    throttled and dropped records."""
+    if not snapshot:
+        return None
+    rates = [s.get("rate") for s in (snapshot.get("streams") or {}).values() if s.get("rate") is not None]
+    figures = {"rate": sum(rates) if rates else None}
+    for key in ("e2e_p50_s", "e2e_p95_s", "e2e_p99_s", "throttled", "dropped"):
+        figures[key] = snapshot.get(key)
+    return figures
+
+
+def live_memory_verdict(
+    samples: list[dict[str, Any]], args: argparse.Namespace, retention_s: float | None, bounds, limit
+):
+    """judge_memory over the samples so far, with the warm-up the final verdict uses."""
+    if len(samples) < 2:
+        return {}
+    warmup = max(memory_warmup_fraction(samples, retention_s), explicit_warmup_fraction(samples, args.warmup))
+    return judge_memory(samples, warmup, bounds, limit)
 
 
 def emulator_retention_s(state_dir: Path | None) -> float | None:
@@ -274,10 +312,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out_dir = (state_dir or config.state_dir()) / "soak"
     out_dir.mkdir(parents=True, exist_ok=True)
     load_report_path = out_dir / f"load-{int(time.time())}.json"
+    snapshot_path = load_report_path.with_suffix(".live.json")
+    retention_s = emulator_retention_s(state_dir)
+    page = None if args.no_web else LivePage(f"soak {args.rate:g} rec/s", port=args.web_port).start()
     started = time.time()
     child = subprocess.Popen(
         _load_command(args, load_report_path),
         cwd=REPO_ROOT,
+        env={**os.environ, SNAPSHOT_VARIABLE: str(snapshot_path)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -288,7 +330,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with LiveView(enabled=not args.no_live) as view:
             while child.poll() is None and time.time() < deadline:
                 sample = sample_stack(state_dir, queues, processes, started)
+                figures = load_figures(read_snapshot(snapshot_path))
+                if figures:
+                    sample["load"] = figures
                 samples.append(sample)
+                if page:
+                    page.publish(
+                        live_charts.sections(
+                            samples, args.rate, live_memory_verdict(samples, args, retention_s, bounds, limit)
+                        )
+                    )
                 view.update(
                     {
                         "title": f"soak {args.rate:g} rec/s",
@@ -309,14 +360,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     verdict = evaluate(
         samples,
         load_report,
-        emulator_retention_s(state_dir),
+        retention_s,
         shm_bounds=bounds,
         environment_limit=limit,
         warmup_s=args.warmup,
     )
+    if page:
+        page.publish(live_charts.sections(samples, args.rate, verdict["memory"]), finished=True)
     return {
+        "live_page": page.url if page else None,
         "settings": {
-            **{k: v for k, v in vars(args).items() if k != "report"},
+            **{k: v for k, v in vars(args).items() if k not in ("report", "html_dir")},
             "vehicles": vehicles_for_rate(args.rate),
             "processes": processes,
         },
@@ -388,9 +442,34 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     exit_on_sigterm()
     report = run(args)
+    html = write_html(report, args.html_dir)
+    print(f"HTML report: {html}", file=sys.stderr)
     return publish(
         report, args.report or Path(report["load_report"]).with_name(f"soak-{int(time.time())}.json"), render(report)
     )
+
+
+def write_html(report: dict[str, Any], directory: Path) -> Path:
+    """The soak's charts and verdict as one self-contained page under `directory` (reports/)."""
+    checks = "".join(
+        f"<tr class='{'' if ok is None else ('pass' if ok else 'fail')}'><td>{name}</td>"
+        f"<td>{'n/a' if ok is None else ('PASS' if ok else 'FAIL')}</td></tr>"
+        for name, ok in report["checks"].items()
+    )
+    verdict = (
+        f"<p class='{'pass' if report['passed'] else 'fail'}' id='verdict'>{'PASS' if report['passed'] else 'FAIL'}</p>"
+        f"<table id='checks'>{checks}</table><pre>{html_escape(render(report))}</pre>"
+    )
+    settings = report["settings"]
+    page = live_charts.report_html(
+        f"soak {settings['rate']:g} rec/s for {settings['duration']:g} s",
+        live_charts.sections(report["samples"], settings["rate"], report["memory"]),
+        verdict,
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"soak-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.html"
+    path.write_text(page)
+    return path
 
 
 if __name__ == "__main__":

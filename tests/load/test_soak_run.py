@@ -34,6 +34,9 @@ def test_short_soak_reports_flat_memory_of_a_steady_process(aws_at, tmp_path, ca
                 "--project",
                 "soak",
                 "--no-live",
+                "--no-web",
+                "--html-dir",
+                str(tmp_path / "html"),
                 "--report",
                 str(report_path),
             ]
@@ -58,3 +61,5 @@ def test_short_soak_reports_flat_memory_of_a_steady_process(aws_at, tmp_path, ca
     assert load["rates"]["sent_per_s"] > 0 and sum(load["records"]["sent"].values()) > 0
     assert not set(soak.LOAD_SERIES) & set(load)
     assert "load run:" in out and "records sent: " in out
+    (html,) = (tmp_path / "html").glob("soak-*.html")  # the charts and verdict as a page
+    assert "id='verdict'" in html.read_text() and "Memory per process" in html.read_text()

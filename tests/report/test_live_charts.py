@@ -1,0 +1,52 @@
+"""Unit tests of the load/soak page's pure parts: the memory fit and tolerance band, the figures
+read from the load run's snapshot, the snapshot file."""
+
+from __future__ import annotations
+
+import pytest
+
+from loadtest import live_charts, soak
+from loadtest.live_view import LiveView, read_snapshot, write_snapshot
+from loadtest.soak_memory import judge_memory
+from tests.report.soak_fixture import TARGET, samples
+
+
+def test_the_memory_fit_has_the_verdicts_slope_and_the_band_its_tolerance():
+    run = samples(40, growth_mib_per_s=0.5)
+    verdict = judge_memory(run, 0.2)["aws"]
+    points = live_charts.judged_memory_points(run, "aws")
+    (x0, y0, x1, y1), (bx0, bx1, low, high) = live_charts.memory_fit(points, verdict)
+    assert x0 == min(t for t, _ in points if t >= verdict["judged_from_t"]) and x1 == run[-1]["t"]
+    assert (y1 - y0) == pytest.approx(verdict["growth"], rel=1e-3)  # the fitted growth the verdict judges
+    assert (bx0, bx1, low) == (x0, x1, y0) and high - low == pytest.approx(verdict["tolerance"])
+    assert not verdict["flat"] and (y1 > high)  # growing: the fit leaves the band
+
+
+def test_judged_points_fall_back_to_the_tree_without_a_split():
+    assert live_charts.judged_memory_points([{"t": 1.0, "rss_mib": {"a": 5.0}}], "a") == [(1.0, 5.0)]
+
+
+def test_sections_show_the_latest_figures():
+    run = samples(10)
+    parts = live_charts.sections(run, TARGET, judge_memory(run, 0.2))
+    assert list(parts) == ["numbers", "rate", "lag", "e2e", "memory", "errors"]
+    assert f"data-key='target_rate' data-value='{TARGET}'" in parts["numbers"]
+    assert "data-reference='target'" in parts["rate"] and "id='memory-verdict'" in parts["memory"]
+    assert "No data" in live_charts.sections([{"t": 0.0}])["rate"]
+
+
+def test_load_figures_sum_the_stream_rates():
+    snapshot = {"streams": {"gps": {"rate": 100.0}, "hos": {"rate": 2.5}, "x": {"rate": None}}, "e2e_p95_s": 1.2}
+    figures = soak.load_figures(snapshot)
+    assert figures["rate"] == 102.5 and figures["e2e_p95_s"] == 1.2 and figures["e2e_p99_s"] is None
+    assert soak.load_figures(None) is None
+
+
+def test_the_live_view_writes_its_snapshot_when_asked(tmp_path, monkeypatch):
+    path = tmp_path / "live.json"
+    monkeypatch.setenv("FLEETTAP_LIVE_SNAPSHOT", str(path))
+    with LiveView(enabled=False) as view:
+        view.update({"elapsed_s": 1.0, "_recent": {"gps": []}})
+    assert read_snapshot(path) == {"elapsed_s": 1.0}
+    write_snapshot(path, {"a": 1})
+    assert read_snapshot(path) == {"a": 1} and read_snapshot(tmp_path / "none.json") is None
