@@ -115,5 +115,6 @@ class LivePage:
             }
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for a serve_forever() that must be running
+            self._server.shutdown()
         self._server.server_close()

@@ -64,10 +64,15 @@ def render(snapshot: dict[str, Any]) -> Any:
 
 
 class LiveView(AbstractContextManager):
-    """rich.live.Live when enabled and rich is importable; silent otherwise."""
+    """rich.live.Live when enabled and rich is importable; silent otherwise. With `page` (a
+    loadtest.live_page.LivePage), every update also becomes a sample the web page draws
+    (`samples`, kept for the HTML report at the end)."""
 
-    def __init__(self, enabled: bool = True, refresh_per_second: float = 2.0) -> None:
+    def __init__(self, enabled: bool = True, refresh_per_second: float = 2.0, page=None, target_rate=None) -> None:
         self._live = None
+        self.page, self.target_rate = page, target_rate
+        self.samples: list[dict[str, Any]] = []
+        self._sampled_at = 0.0
         given = os.environ.get(SNAPSHOT_VARIABLE)
         self._snapshot_path = Path(given) if given else None
         self._snapshot_at = 0.0
@@ -89,6 +94,12 @@ class LiveView(AbstractContextManager):
         if self._snapshot_path and time.monotonic() - self._snapshot_at >= SNAPSHOT_EVERY_S:
             self._snapshot_at = time.monotonic()
             write_snapshot(self._snapshot_path, snapshot)
+        if self.page is not None and time.monotonic() - self._sampled_at >= SNAPSHOT_EVERY_S:
+            from loadtest import live_charts
+
+            self._sampled_at = time.monotonic()
+            self.samples.append(sample_of(snapshot))
+            self.page.publish(live_charts.sections(self.samples, self.target_rate))
 
     def __exit__(self, *exc: Any) -> None:
         if self._live:
@@ -107,3 +118,18 @@ def read_snapshot(path: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def sample_of(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A load run's snapshot as a sample of loadtest.live_charts (its time series point)."""
+    rates = [s.get("rate") for s in (snapshot.get("streams") or {}).values() if s.get("rate") is not None]
+    return {
+        "t": round(float(snapshot.get("elapsed_s") or 0.0), 2),
+        "load": {
+            "rate": sum(rates) if rates else None,
+            **{k: snapshot.get(k) for k in ("e2e_p50_s", "e2e_p95_s", "e2e_p99_s", "throttled", "dropped")},
+        },
+        "lag_s": dict(snapshot.get("lag") or {}),
+        "dlqs": dict(snapshot.get("dlqs") or {}),
+        "rss_mib": dict(snapshot.get("rss_mib") or {}),
+    }

@@ -21,8 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.config import state_dir
+from harness.config import REPO_ROOT, state_dir
+from loadtest import live_charts
 from loadtest.lifeline import exit_on_sigterm, exit_with_parent
+from loadtest.live_page import LivePage
 from loadtest.live_view import LiveView
 from loadtest.probe import (
     CanaryTracker,
@@ -108,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--probe-every", type=float, default=2.0, help="seconds between stack probes")
     parser.add_argument("--no-e2e", action="store_true", help="skip canary end-to-end latency")
     parser.add_argument("--no-live", action="store_true", help="no live view (CI, logs)")
+    parser.add_argument("--web-port", type=int, default=0, help="port of the live web page (default: a free one)")
+    parser.add_argument("--no-web", action="store_true", help="no live web page and no HTML report")
+    parser.add_argument(
+        "--html-dir", type=Path, default=REPO_ROOT / "reports", help="where the HTML report goes (default reports/)"
+    )
     parser.add_argument("--report", type=Path, help="report JSON path (default <state>/load/...)")
     return parser
 
@@ -234,7 +241,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     deadline = start_value.value + args.duration / args.rate_factor * 3 + 60
     next_probe = 0.0
     snapshot: dict[str, Any] = {"title": f"load {args.scenario} -> {args.target}"}
-    with LiveView(enabled=not args.no_live) as view:
+    page = None if args.no_web else LivePage(f"load {args.scenario} -> {args.target}", port=args.web_port).start()
+    with LiveView(enabled=not args.no_live, page=page) as view:
         while len(aggregate.done_workers) < len(specs) and time.time() < deadline:
             _drain(reports, aggregate, tracker, errors, snapshot)
             if errors or not any(p.is_alive() for p in processes):
@@ -291,7 +299,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ]
     if errors or len(aggregate.done_workers) < len(specs):
         report["passed"] = False
+    if page is not None:
+        report["html_report"] = str(write_html(report, view.samples, args.html_dir, page))
     return report
+
+
+def write_html(report: dict[str, Any], samples: list[dict[str, Any]], directory: Path, page: LivePage) -> Path:
+    """The live page's charts and the printed summary as reports/load-<time>.html; the live page
+    shows the run as finished."""
+    from html import escape
+
+    parts = live_charts.sections(samples)
+    page.publish(parts, finished=True)
+    verdict = (
+        f"<p class='{'pass' if report['passed'] else 'fail'}' id='verdict'>{'PASS' if report['passed'] else 'FAIL'}</p>"
+        f"<pre>{escape(render_summary(report))}</pre>"
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"load-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.html"
+    path.write_text(live_charts.report_html(page.title, parts, verdict))
+    return path
 
 
 def _stream_names(target: Target) -> dict[str, str]:

@@ -50,7 +50,7 @@ from harness.config import REPO_ROOT
 from loadtest import live_charts
 from loadtest.lifeline import exit_on_sigterm
 from loadtest.live_page import LivePage
-from loadtest.live_view import SNAPSHOT_VARIABLE, LiveView, read_snapshot
+from loadtest.live_view import SNAPSHOT_VARIABLE, LiveView, read_snapshot, sample_of
 from loadtest.probe import QueueProbe, function_lag_s, read_runtime_status, split_dlq, stream_lag_s
 from loadtest.report import publish, render_summary
 from loadtest.sampling import memory_detail, stack_processes, trend
@@ -153,6 +153,7 @@ def _load_command(args: argparse.Namespace, load_report: Path) -> list[str]:
         "--env",
         args.env,
         "--no-live",
+        "--no-web",
         "--report",
         str(load_report),
     ]
@@ -202,13 +203,7 @@ def sample_stack(
 def load_figures(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
     """The load run's live figures (its LiveView snapshot): total send rate, e2e percentiles,
     throttled and dropped records."""
-    if not snapshot:
-        return None
-    rates = [s.get("rate") for s in (snapshot.get("streams") or {}).values() if s.get("rate") is not None]
-    figures = {"rate": sum(rates) if rates else None}
-    for key in ("e2e_p50_s", "e2e_p95_s", "e2e_p99_s", "throttled", "dropped"):
-        figures[key] = snapshot.get(key)
-    return figures
+    return sample_of(snapshot)["load"] if snapshot else None
 
 
 def live_memory_verdict(

@@ -12,7 +12,9 @@ from tests.load.conftest import count_stream_records, make_streams
 
 def _run(tmp_path, *extra):
     report_path = tmp_path / "report.json"
-    code = load.main(["--target", "local", "--no-live", "--report", str(report_path), *extra])
+    code = load.main(
+        ["--target", "local", "--no-live", "--html-dir", str(tmp_path / "html"), "--report", str(report_path), *extra]
+    )
     return code, json.loads(report_path.read_text())
 
 
@@ -36,6 +38,8 @@ def test_simulator_shards_over_two_workers_deliver_every_record_once(aws_at, tmp
     assert code == (0 if report["passed"] else 1)
     generated, sent = report["records"]["generated"], report["records"]["sent"]
     assert sent == generated
+    html = (tmp_path / "html" / report["html_report"].rsplit("/", 1)[-1]).read_text()  # the charts, kept
+    assert "id='verdict'" in html and "Send rate vs target" in html
     # 900 vehicles: GPS every 30 s and diagnostics every 60 s, phases spread by vehicle index, so
     # 4 simulated seconds carry 4/30 and 4/60 of the fleet; each driver's initial HOS status once.
     assert generated["gps"] == 900 * 4 // 30

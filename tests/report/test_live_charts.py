@@ -50,3 +50,30 @@ def test_the_live_view_writes_its_snapshot_when_asked(tmp_path, monkeypatch):
     assert read_snapshot(path) == {"elapsed_s": 1.0}
     write_snapshot(path, {"a": 1})
     assert read_snapshot(path) == {"a": 1} and read_snapshot(tmp_path / "none.json") is None
+
+
+def test_a_load_runs_live_view_feeds_the_page_one_sample_per_update():
+    from loadtest.live_page import LivePage
+    from loadtest.live_view import sample_of
+
+    snapshot = {"elapsed_s": 3.25, "streams": {"gps": {"rate": 40.0}}, "lag": {"gps": 0.4}, "dlqs": {"q-dlq": 2}}
+    assert sample_of(snapshot) == {
+        "t": 3.25,
+        "load": {
+            "rate": 40.0,
+            "e2e_p50_s": None,
+            "e2e_p95_s": None,
+            "e2e_p99_s": None,
+            "throttled": None,
+            "dropped": None,
+        },
+        "lag_s": {"gps": 0.4},
+        "dlqs": {"q-dlq": 2},
+        "rss_mib": {},
+    }
+    page = LivePage("load")  # not started: publish only stores
+    with LiveView(enabled=False, page=page) as view:
+        view.update(snapshot)
+    assert len(view.samples) == 1 and page._data["version"] == 1
+    assert "data-last='40.0'" in page._data["sections"]["rate"]
+    page.stop()
