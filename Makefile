@@ -133,6 +133,6 @@ checkov: ## Terraform static analysis (checkov in its own venv: its pins clash w
 	@test -x .venv-checkov/bin/checkov || { $(PYTHON) -m venv .venv-checkov && .venv-checkov/bin/pip install --quiet -r requirements/checkov.txt; }
 	.venv-checkov/bin/checkov --quiet --compact -d infra --framework terraform
 
-clean: ## stop the stack, remove build/ and the local state (.local)
+clean: ## stop the stack, remove build/ and the local state (.local); keeps reports/
 	-@test -x $(PY) && $(PY) -m harness down
 	rm -rf build $(STATE_DIR) .pytest_cache .benchmarks

@@ -17,6 +17,7 @@ from scenario_runner.report_chart import colour, esc
 OUTLINES = Path(__file__).with_name("basemap") / "outlines.json"
 MAP_W, MAP_H = 900, 520
 EARTH_M_PER_DEG = 111_320
+MIN_FENCE_PX = 6  # a fence smaller than this at the map's scale is drawn this size, so it shows
 TOPIC_MARKS = {
     "vehicle-alerts": "#d62728",
     "maintenance-required": "#ff7f0e",
@@ -132,11 +133,25 @@ def map_svg(
             cx, cy = projection.xy(fence["center_lat"], fence["center_lon"])
             radius = fence["radius_m"] * projection.scale / EARTH_M_PER_DEG
             parts.append(
-                f"<circle cx='{cx}' cy='{cy}' r='{max(radius, 2):.1f}' class='fence'><title>{label}</title></circle>"
+                f"<circle cx='{cx}' cy='{cy}' r='{max(radius, MIN_FENCE_PX):.1f}' class='fence'>"
+                f"<title>{label}</title></circle>"
             )
         elif fence.get("vertices"):
-            corners = " ".join(f"{x},{y}" for x, y in (projection.xy(*v) for v in fence["vertices"]))
-            parts.append(f"<polygon points='{corners}' class='fence'><title>{label}</title></polygon>")
+            corners = [projection.xy(*v) for v in fence["vertices"]]
+            cx = round(sum(x for x, _ in corners) / len(corners), 1)
+            cy = round(sum(y for _, y in corners) / len(corners), 1)
+            if max(x for x, _ in corners) - min(x for x, _ in corners) < 2 * MIN_FENCE_PX:  # too small to see
+                parts.append(
+                    f"<circle cx='{cx}' cy='{cy}' r='{MIN_FENCE_PX}' class='fence'><title>{label}</title></circle>"
+                )
+            else:
+                points = " ".join(f"{x},{y}" for x, y in corners)
+                parts.append(f"<polygon points='{points}' class='fence'><title>{label}</title></polygon>")
+        else:
+            continue
+        parts.append(
+            f"<text x='{cx + MIN_FENCE_PX + 3}' y='{cy + 4}' class='fence-label'>{esc(fence.get('name', ''))}</text>"
+        )
     stored = 0
     for index, (vehicle, track) in enumerate(sorted(positions.items())):
         stroke = colour(index)
@@ -175,5 +190,6 @@ def map_svg(
 
 CSS = """.map{border:1px solid #bbb}.sea{fill:#eef3f7}.outline-countries{fill:none;stroke:#9aa7b1;stroke-width:1}
 .outline-states{fill:none;stroke:#b7c1c9;stroke-width:.8;stroke-dasharray:3 2}.fence{fill:rgba(31,119,180,.15);
-stroke:#1f77b4;stroke-width:1.5}.alert-marker{stroke:#fff;stroke-width:1}.scale-bar line{stroke:#222;
+stroke:#1f77b4;stroke-width:1.5}.fence-label{fill:#1f4e79;font-size:11px;paint-order:stroke;stroke:#fff;
+stroke-width:3px}.alert-marker{stroke:#fff;stroke-width:1}.scale-bar line{stroke:#222;
 stroke-width:1.5}.attribution{font-size:9px;fill:#777}"""
