@@ -301,6 +301,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report["passed"] = False
     if page is not None:
         report["html_report"] = str(write_html(report, view.samples, args.html_dir, page))
+        page.stop()  # the report holds the charts now; a sweep runs many loads in one process
     return report
 
 
