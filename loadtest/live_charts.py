@@ -40,6 +40,30 @@ def _load_series(samples: list[dict], *names: str) -> dict[str, list[tuple[float
     return series
 
 
+def send_rate(samples: list[dict]) -> list[tuple[float, float]]:
+    """Records/s sent: from the load run's cumulative `sent` between consecutive samples when the
+    samples carry it (steady however often the load's workers report), else its own `rate`."""
+    with_sent = [(s["t"], s["load"]["sent"]) for s in samples if isinstance((s.get("load") or {}).get("sent"), int)]
+    if len(with_sent) >= 2:
+        return [
+            (t1, (n1 - n0) / (t1 - t0)) for (t0, n0), (t1, n1) in zip(with_sent, with_sent[1:], strict=False) if t1 > t0
+        ]
+    return _load_series(samples, "rate").get("rate", [])
+
+
+def short_names(series: dict[str, list]) -> dict[str, list]:
+    """Series renamed without the `<project>-<env>-` prefix every resource name shares."""
+    words = [w for name in series for w in name.replace(" -> ", " ").split()]
+    if len(words) < 2:
+        return series
+    common = words[0]
+    for word in words[1:]:
+        while not word.startswith(common):
+            common = common[:-1]
+    prefix = common[: common.rfind("-") + 1]
+    return {name.replace(prefix, "") if prefix else name: points for name, points in series.items()}
+
+
 def judged_memory_points(samples: list[dict], process: str) -> list[tuple[float, float]]:
     """The series soak_memory judges for a process: its own memory (main_mib) when the sample
     splits it out, else the whole tree (rss_mib)."""
@@ -86,7 +110,7 @@ def _memory_section(samples: list[dict], verdict: dict[str, dict] | None) -> str
                 {process: points},
                 height=170,
                 y_unit="MiB",
-                x_label=lambda x, span: f"{x:.0f} s",
+                x_label=seconds,
                 fits={process: fit[0]} if fit else None,
                 bands={process: fit[1]} if fit else None,
             )
@@ -110,12 +134,17 @@ def _memory_section(samples: list[dict], verdict: dict[str, dict] | None) -> str
     return table + "".join(charts)
 
 
+def seconds(x: float, span: float) -> str:
+    return f"{x:.0f} s" if span >= 10 else f"{x:.1f} s"
+
+
 def _numbers(samples: list[dict], target_rate: float | None) -> dict[str, Any]:
     last = samples[-1] if samples else {}
     load = last.get("load") or {}
+    rates = send_rate(samples)
     return {
         "elapsed_s": last.get("t"),
-        "rate": load.get("rate"),
+        "rate": rates[-1][1] if rates else None,
         "target_rate": target_rate,
         "e2e_p95_s": load.get("e2e_p95_s"),
         "max_lag_s": max((last.get("lag_s") or {}).values(), default=None),
@@ -145,14 +174,13 @@ def sections(
             ("throttled", "throttled", numbers["throttled"]),
         )
     )
-    seconds = lambda x, span: f"{x:.0f} s"  # noqa: E731
-    mapping_lag = _series(samples, "mapping_lag_s") or _series(samples, "lag_s")
+    mapping_lag = short_names(_series(samples, "mapping_lag_s") or _series(samples, "lag_s"))
     return {
         "numbers": f"<div class='numbers'>{cells}</div>",
         "rate": "<h2>Send rate vs target</h2>"
         + line_chart(
             "rate",
-            {"sent records/s": _load_series(samples, "rate").get("rate", [])},
+            {"sent records/s": send_rate(samples)},
             y_unit="rec/s",
             x_label=seconds,
             reference={"target": target_rate} if target_rate else None,
@@ -175,7 +203,7 @@ def sections(
         "errors": "<h2>Errors and DLQ depth</h2>"
         + line_chart(
             "dlq",
-            {**_series(samples, "dlqs"), **_load_series(samples, "throttled", "dropped")},
+            {**short_names(_series(samples, "dlqs")), **_load_series(samples, "throttled", "dropped")},
             y_unit="messages",
             x_label=seconds,
         ),

@@ -127,6 +127,7 @@ def sample_of(snapshot: dict[str, Any]) -> dict[str, Any]:
         "t": round(float(snapshot.get("elapsed_s") or 0.0), 2),
         "load": {
             "rate": sum(rates) if rates else None,
+            "sent": sum(int(s.get("sent") or 0) for s in (snapshot.get("streams") or {}).values()),
             **{k: snapshot.get(k) for k in ("e2e_p50_s", "e2e_p95_s", "e2e_p99_s", "throttled", "dropped")},
         },
         "lag_s": dict(snapshot.get("lag") or {}),

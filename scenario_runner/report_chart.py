@@ -152,6 +152,8 @@ def line_chart(
                 f"<line x1='{px(x0)}' y1='{py(y0)}' x2='{px(x1)}' y2='{py(y1)}' stroke='{stroke}' "
                 f"stroke-dasharray='6 3' stroke-width='2' class='fit' data-series='{esc(name)}'/>"
             )
+        end_x, end_y = px(points[-1][0]), py(last)
+        parts.append(f"<circle cx='{end_x}' cy='{end_y}' r='2.5' fill='{stroke}'/>")  # shows a lone point too
         parts.append(
             f"<rect x='{width - right + 8}' y='{legend_y - 8}' width='10' height='10' fill='{stroke}'/>"
             f"<text x='{width - right + 22}' y='{legend_y + 1}'>{esc(_short(name))} {esc(format_number(last))}</text>"
@@ -170,7 +172,7 @@ def line_chart(
     )
 
 
-def _short(name: str, limit: int = 22) -> str:
+def _short(name: str, limit: int = 26) -> str:
     return name if len(name) <= limit else "…" + name[-(limit - 1) :]
 
 

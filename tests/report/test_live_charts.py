@@ -61,6 +61,7 @@ def test_a_load_runs_live_view_feeds_the_page_one_sample_per_update():
         "t": 3.25,
         "load": {
             "rate": 40.0,
+            "sent": 0,
             "e2e_p50_s": None,
             "e2e_p95_s": None,
             "e2e_p99_s": None,
@@ -77,3 +78,15 @@ def test_a_load_runs_live_view_feeds_the_page_one_sample_per_update():
     assert len(view.samples) == 1 and page._data["version"] == 1
     assert "data-last='40.0'" in page._data["sections"]["rate"]
     page.stop()
+
+
+def test_send_rate_comes_from_the_cumulative_count_when_the_samples_carry_it():
+    run = [{"t": 0.0, "load": {"sent": 0}}, {"t": 10.0, "load": {"sent": 1900, "rate": None}}, {"t": 20.0}]
+    assert live_charts.send_rate(run) == [(10.0, 190.0)]
+    assert live_charts.send_rate([{"t": 1.0, "load": {"rate": 5.0}}]) == [(1.0, 5.0)]
+
+
+def test_series_names_lose_the_shared_resource_prefix():
+    names = {"fleettap-dev-gps -> fleettap-dev-location": [], "fleettap-dev-hos -> fleettap-dev-hos": []}
+    assert sorted(live_charts.short_names(names)) == ["gps -> location", "hos -> hos"]
+    assert live_charts.short_names({"only": []}) == {"only": []}

@@ -53,7 +53,8 @@ def test_the_live_page_shows_the_run_and_follows_it(live):
     )
     verdict = judge_memory(first, 0.2)
     assert figures["target"] == TARGET and figures["rate"] == first[-1]["load"]["rate"]
-    assert sorted(figures["mappings"]) == sorted(first[-1]["mapping_lag_s"])
+    assert sorted(figures["mappings"]) == sorted(live_charts.short_names(first[-1]["mapping_lag_s"]))
+    assert sorted(figures["mappings"]) == ["gps -> location", "hos -> hos"]
     assert dict(figures["e2e"]) == {"p50": 0.8, "p95": pytest.approx(1.79), "p99": 2.4}
     assert sorted(figures["verdict"]) == sorted([p, v["slope_per_hour"], v["tolerance"]] for p, v in verdict.items())
     assert dict((p, s) for p, s, _ in figures["verdict"])["aws"] == pytest.approx(1800, rel=0.02)  # 0.5 MiB/s
