@@ -140,7 +140,8 @@ def seconds(x: float, span: float) -> str:
 
 def _numbers(samples: list[dict], target_rate: float | None) -> dict[str, Any]:
     last = samples[-1] if samples else {}
-    load = last.get("load") or {}
+    # the load run's latest figures (the soak's last sample comes after its load run ended)
+    load = next((s["load"] for s in reversed(samples) if s.get("load")), {})
     rates = send_rate(samples)
     return {
         "elapsed_s": last.get("t"),

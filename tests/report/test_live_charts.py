@@ -90,3 +90,9 @@ def test_series_names_lose_the_shared_resource_prefix():
     names = {"fleettap-dev-gps -> fleettap-dev-location": [], "fleettap-dev-hos -> fleettap-dev-hos": []}
     assert sorted(live_charts.short_names(names)) == ["gps -> location", "hos -> hos"]
     assert live_charts.short_names({"only": []}) == {"only": []}
+
+
+def test_the_numbers_keep_the_load_runs_last_figures_after_it_ended():
+    run = samples(5) + [{"t": 60.0, "dlqs": {}}]
+    numbers = live_charts.sections(run, TARGET)["numbers"]
+    assert "data-key='e2e_p95_s' data-value='1.64" in numbers and "data-key='elapsed_s' data-value='60.0'" in numbers
