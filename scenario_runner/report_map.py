@@ -18,6 +18,7 @@ OUTLINES = Path(__file__).with_name("basemap") / "outlines.json"
 MAP_W, MAP_H = 900, 520
 EARTH_M_PER_DEG = 111_320
 MIN_FENCE_PX = 6  # a fence smaller than this at the map's scale is drawn this size, so it shows
+PAD = 0.25  # of the extent on each side: enough context for the nearest state borders
 TOPIC_MARKS = {
     "vehicle-alerts": "#d62728",
     "maintenance-required": "#ff7f0e",
@@ -39,7 +40,7 @@ class Projection:
 
     def __init__(self, lats: Sequence[float], lons: Sequence[float], width: int = MAP_W, height: int = MAP_H):
         south, north, west, east = min(lats), max(lats), min(lons), max(lons)
-        pad_lat, pad_lon = max((north - south) * 0.1, 0.05), max((east - west) * 0.1, 0.05)
+        pad_lat, pad_lon = max((north - south) * PAD, 0.05), max((east - west) * PAD, 0.05)
         self.south, self.north = south - pad_lat, north + pad_lat
         self.west, self.east = west - pad_lon, east + pad_lon
         self.aspect = math.cos(math.radians((self.south + self.north) / 2))
