@@ -184,3 +184,94 @@ def test_function_keys_become_deployed_names():
     assert function_name("anomaly", "dev", "fleettap") == "fleettap-dev-anomaly"
     assert function_name("driver_notifier", "prod", "fleettap") == "fleettap-prod-driver-notifier"
     assert function_name("fleettap-staging-hos", "dev", "fleettap") == "fleettap-staging-hos"
+
+
+class FakeSqs:
+    def __init__(self, bodies: list[str]) -> None:
+        self.messages = {f"m{i}": body for i, body in enumerate(bodies)}
+        self.hidden: set[str] = set()
+        self.deleted: list[str] = []
+        self.released: list[str] = []
+
+    def get_queue_url(self, QueueName, QueueOwnerAWSAccountId):
+        return {"QueueUrl": f"https://sqs/{QueueName}"}
+
+    def receive_message(self, QueueUrl, MaxNumberOfMessages, VisibilityTimeout, WaitTimeSeconds):
+        visible = [m for m in self.messages if m not in self.hidden][:MaxNumberOfMessages]
+        self.hidden |= set(visible)
+        return {"Messages": [{"MessageId": m, "ReceiptHandle": m, "Body": self.messages[m]} for m in visible]}
+
+    def delete_message(self, QueueUrl, ReceiptHandle):
+        self.deleted.append(ReceiptHandle)
+        del self.messages[ReceiptHandle]
+        self.hidden.discard(ReceiptHandle)
+
+    def change_message_visibility(self, QueueUrl, ReceiptHandle, VisibilityTimeout):
+        self.released.append(ReceiptHandle)
+        self.hidden.discard(ReceiptHandle)
+
+
+class FakePayload:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def read(self) -> bytes:
+        return self._body
+
+
+class FakeLambda:
+    """One Kinesis mapping; the invoke fails (batchItemFailures) for events holding sequence `fail_on`."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.fail_on = fail_on
+        self.invoked: list[list[str]] = []
+
+    def get_function_configuration(self, FunctionName):
+        return {"FunctionArn": FUNCTION, "Role": "arn:aws:iam::123456789012:role/location"}
+
+    def get_paginator(self, name):
+        mapping = {
+            "UUID": "u1",
+            "EventSourceArn": STREAM,
+            "DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:location-dlq"}},
+        }
+        return type("P", (), {"paginate": lambda self, **kw: [{"EventSourceMappings": [mapping]}]})()
+
+    def invoke(self, FunctionName, InvocationType, Payload):
+        sequences = [r["kinesis"]["sequenceNumber"] for r in json.loads(Payload)["Records"]]
+        self.invoked.append(sequences)
+        failures = [{"itemIdentifier": s} for s in sequences if s == self.fail_on]
+        return {"StatusCode": 200, "Payload": FakePayload(json.dumps({"batchItemFailures": failures}).encode())}
+
+
+def run_drain(bodies: list[str], fail_on: str | None = None, dry_run: bool = False):
+    sqs, lam = FakeSqs(bodies), FakeLambda(fail_on)
+    kinesis = FakeKinesis(list(range(100, 120)), page=100)
+    clients = drain.Clients(lam, sqs, kinesis, None, "us-east-1")
+    outcomes = drain.Drain(clients, "fleettap-dev-location", dry_run=dry_run, read_pause_s=0).run()
+    return outcomes, sqs, lam
+
+
+def test_the_drain_replays_in_sequence_order_and_deletes_only_what_succeeded():
+    later = json.dumps(invocation_record("KinesisBatchInfo", STREAM, "110", "112"))
+    earlier = json.dumps(invocation_record("KinesisBatchInfo", STREAM, "100", "102"))
+    dead_letter = json.dumps({"reason": "MALFORMED_JSON", "record": {}})
+    outcomes, sqs, lam = run_drain([later, dead_letter, earlier], fail_on="111")
+    assert lam.invoked == [["100", "101", "102"], ["110", "111", "112"]]  # shard order, not queue order
+    assert [o.status for o in outcomes] == ["replayed", "failed"]
+    assert sqs.deleted == ["m2"]  # only the replayed batch's message
+    assert set(sqs.messages) == {"m0", "m1"} and not sqs.hidden  # the failed one and the dead letter stay, visible
+
+
+def test_a_dry_run_invokes_and_deletes_nothing():
+    outcomes, sqs, lam = run_drain(
+        [json.dumps(invocation_record("KinesisBatchInfo", STREAM, "100", "102"))], dry_run=True
+    )
+    assert [(o.status, o.records) for o in outcomes] == [("would-replay", 3)]
+    assert lam.invoked == [] and sqs.deleted == [] and not sqs.hidden
+
+
+def test_another_functions_or_streams_batches_are_left_alone():
+    other = invocation_record("KinesisBatchInfo", STREAM.replace("gps", "hos"), "100", "102")
+    outcomes, sqs, lam = run_drain([json.dumps(other)])
+    assert outcomes == [] and lam.invoked == [] and sqs.deleted == [] and not sqs.hidden
