@@ -117,7 +117,6 @@ class Drain:
         configuration = self.clients.lambda_.get_function_configuration(FunctionName=self.function_name)
         self._function_arn = configuration["FunctionArn"]
         self._role_arn = configuration.get("Role", "")
-        # By ARN: AWS takes a name or an ARN here, moto matches what the mapping was created with (an ARN).
         mappings = stream_mappings(self.clients.lambda_, self._function_arn)
         if not mappings:
             raise LookupError(f"{self.function_name} has no Kinesis or DynamoDB Streams event source mapping")

@@ -11,7 +11,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.runtime.helpers import unique
+from tests.runtime import fixture_function
+from tests.runtime.helpers import create_stream, unique
 
 
 def athena(runtime_stack, action: str, body: dict) -> dict:
@@ -95,3 +96,17 @@ def test_update_work_group_changes_the_configuration_in_place(runtime_stack):
     )
     group = athena(runtime_stack, "GetWorkGroup", {"WorkGroup": name})["WorkGroup"]
     assert "BytesScannedCutoffPerQuery" not in group["Configuration"]
+
+
+def test_a_functions_mappings_are_listed_by_its_name_or_its_arn(runtime_stack, tmp_path):
+    """harness/emulator/patches/lambda_.py: a mapping created with the function's ARN, as Terraform does."""
+    lam = runtime_stack.client("lambda")
+    name = unique("fn")
+    arn = fixture_function.deploy(runtime_stack, name, str(tmp_path / "observed.jsonl"))
+    stream_arn = create_stream(runtime_stack.client("kinesis"))
+    created = lam.create_event_source_mapping(FunctionName=arn, EventSourceArn=stream_arn, StartingPosition="LATEST")
+    lam.update_event_source_mapping(UUID=created["UUID"], Enabled=False)
+    for function in (arn, name):
+        listed = lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]
+        assert [m["UUID"] for m in listed] == [created["UUID"]], function
+    assert lam.list_event_source_mappings(FunctionName="no-such-function")["EventSourceMappings"] == []
