@@ -12,6 +12,8 @@ anomaly DLQ) the batch's shard and sequence numbers only. Then:
    notification each appear once;
 3. the same destination message sent again (a replay whose delete was lost) and replayed again
    changes none of them.
+The Kinesis path the same way: a Deny on the processor's dynamodb:BatchWriteItem fails its diagnostics
+batch (KinesisBatchInfo); replayed, the reading is stored once and its alert becomes one work order.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ DENY_POLICY = "e2e-deny-publish"
 SETTLE_S = 8  # after the replay: long enough for a doubled effect to show, if there were one
 
 
-def replay_failures(stack, *extra: str) -> subprocess.CompletedProcess:
-    """`make replay-failures FN=anomaly` (the command it runs), against the test's stack."""
+def replay_failures(stack, *extra: str, function: str = "anomaly") -> subprocess.CompletedProcess:
+    """`make replay-failures FN=<function>` (the command it runs), against the test's stack."""
     env = dict(os.environ, FLEETTAP_STATE_DIR=stack.info.state_dir)
     env.pop("AWS_ENDPOINT_URL", None)
     return subprocess.run(
@@ -52,7 +54,7 @@ def replay_failures(stack, *extra: str) -> subprocess.CompletedProcess:
             "-m",
             "operations.replay",
             "--function",
-            "anomaly",
+            function,
             "--env",
             "dev",
             "--target",
@@ -163,3 +165,64 @@ def test_failed_stream_batch_is_replayed_once(deployed_stack, observe):  # noqa:
     assert again.returncode == 0 and f"{len(failed)} replayed" in again.stdout, again.stdout + again.stderr
     time.sleep(SETTLE_S)
     assert effects() == once
+
+
+def test_failed_kinesis_batch_is_replayed_once(deployed_stack):
+    lam, iam, sqs = deployed_stack.client("lambda"), deployed_stack.client("iam"), deployed_stack.client("sqs")
+    configuration = lam.get_function_configuration(FunctionName="fleettap-dev-processor")
+    role_name = configuration["Role"].rsplit("/", 1)[1]
+    destination_arn = next(
+        m["DestinationConfig"]["OnFailure"]["Destination"]
+        for m in lam.list_event_source_mappings(FunctionName=configuration["FunctionArn"])["EventSourceMappings"]
+        if ":kinesis:" in m["EventSourceArn"]
+    )
+    queue_url = sqs.get_queue_url(QueueName=destination_arn.rsplit(":", 1)[1])["QueueUrl"]
+    empty(sqs, queue_url)
+    index = 100_000 + uuid.uuid4().int % 800_000
+    vehicle_id = f"VH-{index:06d}"
+    table = deployed_stack.client("dynamodb")
+    diagnostics_table = next(t for t in table.list_tables()["TableNames"] if t == "fleettap-dev-vehicle_diagnostics")
+
+    def stored() -> int:
+        return table.query(
+            TableName=diagnostics_table,
+            KeyConditionExpression="vehicle_id = :v",
+            ExpressionAttributeValues={":v": {"S": vehicle_id}},
+            Select="COUNT",
+        )["Count"]
+
+    def work_orders() -> int:
+        with psycopg.connect(deployed_stack.info.postgres_dsn, autocommit=True) as pg:
+            return pg.execute(
+                "SELECT count(*) FROM maintenance_schedule WHERE vehicle_id = %s", (vehicle_id,)
+            ).fetchone()[0]
+
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName=DENY_POLICY,
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "dynamodb:BatchWriteItem", "Resource": "*"}],
+            }
+        ),
+    )
+    try:
+        put(deployed_stack, "diagnostics", [diagnostics(index, dt.datetime.now(dt.UTC), coolant_temp_c=121.0)])
+        failed = wait_for(lambda: destination_batches(deployed_stack, queue_url), 90, 0.5, "on-failure record")
+        assert all(batch.source_kind == "kinesis" for batch, _ in failed)
+        assert stored() == 0
+    finally:
+        iam.delete_role_policy(RoleName=role_name, PolicyName=DENY_POLICY)
+
+    replayed = replay_failures(deployed_stack, function="processor")
+    assert replayed.returncode == 0 and f"{len(failed)} replayed" in replayed.stdout, replayed.stdout + replayed.stderr
+    assert destination_batches(deployed_stack, queue_url) == []
+    wait_for(lambda: stored() == 1 and work_orders() == 1, 90, 0.5, "reading stored, one work order")
+
+    for _, body in failed:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+    again = replay_failures(deployed_stack, function="processor")
+    assert again.returncode == 0 and f"{len(failed)} replayed" in again.stdout, again.stdout + again.stderr
+    time.sleep(SETTLE_S)
+    assert (stored(), work_orders()) == (1, 1)
