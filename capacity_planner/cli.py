@@ -177,10 +177,11 @@ def main(argv: list[str] | None = None) -> int:
 def monthly_cost_table(args: argparse.Namespace, rates: TelemetryRates, tfvars: dict) -> str:
     """The sizing's monthly cost from list prices (capacity_planner.cost)."""
     from capacity_planner import cost, prices
+    from capacity_planner.stack_facts import stack_facts
 
     text = args.stack.read_text(encoding="utf-8") if args.stack.exists() else ""
     env = str(tfvars.get("env") or args.env)
-    facts = cost.stack_facts(text, stack_capacity_locals(text, env) if text else {}, tfvars)
+    facts = stack_facts(text, stack_capacity_locals(text, env) if text else {}, tfvars)
     title = (
         f"monthly cost of {env} for {rates.vehicles:,} vehicles ({prices.REGION} list prices of {prices.PRICES_AS_OF})"
     )

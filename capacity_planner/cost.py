@@ -5,14 +5,14 @@ read from tap_stack.tf (`StackFacts`) in, priced lines out. Demand is the steady
 without its shift-change peak factor: a month bills the average), and every figure that is not a
 price or a configured capacity is a named constant below with where it comes from. The choices the
 arithmetic makes (DynamoDB capacity mode per table, the Aurora reader) come back with their
-reasons (`CostReport.choices`), so tfvars can be checked against them.
+reasons (`CostReport.choices`), so tfvars can be checked against them. What it needs from
+tap_stack.tf comes from `capacity_planner.stack_facts`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +27,7 @@ from capacity_planner.model import (
     TelemetryRates,
     stream_loads,
 )
+from capacity_planner.stack_facts import StackFacts
 
 TB = 1024 * GIB
 DAYS_PER_MONTH = p.HOURS_PER_MONTH / 24
@@ -108,20 +109,6 @@ REPORT_OBJECTS_PER_DRIVER_DAY = 3  # DOT PDF, ELD file, work JSON
 # the FMCSA PDFs (~50 KB per driver a day) through the API stage.
 NOTIFICATION_BYTES = 2048
 PDF_BYTES = 50 * 1024
-
-
-@dataclass(frozen=True)
-class StackFacts:
-    """What the cost needs from tap_stack.tf beyond tfvars."""
-
-    kinesis_batch_size: int = 100
-    batching_window_s: float = 1.0
-    parallelization_factor: int = 1
-    sqs_batch_size: int = 10
-    interface_endpoints: tuple[str, ...] = ()
-    availability_zones: int = 2
-    aurora_readers: int = 1
-    reader_follows_writer: bool = False  # promotion tier 0-1: a Serverless v2 reader scales with the writer
 
 
 @dataclass(frozen=True)
@@ -494,43 +481,6 @@ def monthly_cost(rates: TelemetryRates, tfvars: Mapping[str, Any], facts: StackF
         f"WARNING {line.service} {line.item}: {line.note}" for line in report.lines if "NO LIST PRICE" in line.note
     ]
     return report
-
-
-# --- facts read from tap_stack.tf --------------------------------------------------------------
-
-
-def interface_endpoint_services(stack_text: str) -> tuple[str, ...]:
-    """The services of `resource "aws_vpc_endpoint" "interface"`'s for_each list."""
-    match = re.search(
-        r'resource "aws_vpc_endpoint" "interface" \{.*?for_each\s*=\s*toset\(\[(.*?)\]\)', stack_text, re.S
-    )
-    return tuple(re.findall(r'"([^"]+)"', match.group(1))) if match else ()
-
-
-def reader_follows_writer(stack_text: str) -> bool:
-    """Serverless v2 readers in promotion tier 0-1 (the default, 0) scale with the writer."""
-    match = re.search(r'resource "aws_rds_cluster_instance" "aurora" \{(.*?)\n\}', stack_text, re.S)
-    if not match:
-        return False
-    line = re.search(r"promotion_tier\s*=\s*([^\n]*)", match.group(1))
-    if line is None:
-        return True  # AWS's default tier is 1
-    # `count.index == 0 ? 0 : 2`: the reader (count.index 1) takes the value after the colon.
-    value = line.group(1).rsplit(":", 1)[-1] if "?" in line.group(1) else line.group(1)
-    return int(re.search(r"\d+", value).group(0)) <= 1
-
-
-def stack_facts(stack_text: str, capacity_locals: Mapping[str, Any], tfvars: Mapping[str, Any]) -> StackFacts:
-    return StackFacts(
-        kinesis_batch_size=int(capacity_locals.get("kinesis_batch_size", 100)),
-        batching_window_s=float(capacity_locals.get("kinesis_batching_window", 1)),
-        parallelization_factor=int(capacity_locals.get("parallelization_factor", 1)),
-        sqs_batch_size=int(capacity_locals.get("sqs_batch_size", 10)),
-        interface_endpoints=interface_endpoint_services(stack_text),
-        availability_zones=len(tfvars.get("private_subnet_cidrs") or [None, None]),
-        aurora_readers=1,
-        reader_follows_writer=reader_follows_writer(stack_text),
-    )
 
 
 def render(report: CostReport, title: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from capacity_planner.cost import interface_endpoint_services
+from capacity_planner.stack_facts import interface_endpoint_services
 
 REPO = Path(__file__).resolve().parents[2]
 GATEWAY = {"dynamodb", "s3"}

@@ -10,6 +10,7 @@ import pytest
 from capacity_planner import cost
 from capacity_planner import prices as p
 from capacity_planner.model import TelemetryRates
+from capacity_planner.stack_facts import StackFacts, reader_follows_writer, stack_facts
 from capacity_planner.tfvars import load_tfvars, stack_capacity_locals
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
@@ -61,7 +62,7 @@ def test_bursty_and_idle_tables_stay_on_demand():
 
 
 def test_a_tfvars_mode_that_disagrees_is_named():
-    report = cost.monthly_cost(FLEET, {"table_billing_modes": {"diagnostics": "PAY_PER_REQUEST"}}, cost.StackFacts())
+    report = cost.monthly_cost(FLEET, {"table_billing_modes": {"diagnostics": "PAY_PER_REQUEST"}}, StackFacts())
     line = next(c for c in report.choices if c.startswith("DynamoDB diagnostics"))
     assert line.endswith("-> PROVISIONED; tfvars deploy PAY_PER_REQUEST")
     # the line is priced as deployed: on demand
@@ -84,7 +85,7 @@ def test_elasticache_and_an_unknown_node_type():
     assert line.monthly == pytest.approx(3 * 730 * 0.437)  # $957.03
     (unknown,) = cost.elasticache_lines({"node_type": "cache.x9.huge"})
     assert unknown.monthly == 0 and "NO LIST PRICE" in unknown.note
-    report = cost.monthly_cost(FLEET, {"node_type": "cache.x9.huge"}, cost.StackFacts())
+    report = cost.monthly_cost(FLEET, {"node_type": "cache.x9.huge"}, StackFacts())
     assert any(c.startswith("WARNING elasticache 1 x cache.x9.huge") for c in report.choices)
 
 
@@ -92,8 +93,8 @@ def test_the_aurora_reader_doubles_compute_only_in_promotion_tier_0_or_1():
     tfvars = {"min_capacity": 2, "max_capacity": 32}
     writer = (3_900 + 19.5) / 500 + 3_900 / 2_000  # 9.789 ACU
     assert cost.aurora_writer_acu(FLEET, tfvars) == pytest.approx(writer)
-    idle, _ = cost.aurora_lines(FLEET, tfvars, cost.StackFacts(reader_follows_writer=False))
-    follows, _ = cost.aurora_lines(FLEET, tfvars, cost.StackFacts(reader_follows_writer=True))
+    idle, _ = cost.aurora_lines(FLEET, tfvars, StackFacts(reader_follows_writer=False))
+    follows, _ = cost.aurora_lines(FLEET, tfvars, StackFacts(reader_follows_writer=True))
     assert idle[0].quantity == pytest.approx((writer + 2) * 730)
     assert follows[0].quantity == pytest.approx(2 * writer * 730)
     # I/O: 2 rows per diagnostics record x 0.5 I/O x 2,628,000 s = 10,249.2 M I/Os x $0.20
@@ -108,7 +109,7 @@ def test_firehose_bills_every_record_as_5_kb():
 
 
 def test_interface_endpoints_are_priced_per_az_hour():
-    facts = cost.StackFacts(interface_endpoints=("sns", "sqs", "secretsmanager"), availability_zones=2)
+    facts = StackFacts(interface_endpoints=("sns", "sqs", "secretsmanager"), availability_zones=2)
     line = cost.network_lines(FLEET, {"enable_nat_gateway": False}, facts)[-1]
     assert line.monthly == pytest.approx(3 * 2 * 730 * 0.01)  # $43.80
 
@@ -122,13 +123,13 @@ def test_interface_endpoints_are_priced_per_az_hour():
     ],
 )
 def test_reader_promotion_tier_is_read_from_the_stack(snippet, follows):
-    assert cost.reader_follows_writer(snippet) is follows
+    assert reader_follows_writer(snippet) is follows
 
 
 def test_the_prod_total_is_the_sum_of_its_lines_and_prices_carry_their_date():
     text = (INFRA / "tap_stack.tf").read_text()
     tfvars = load_tfvars(INFRA / "prod.tfvars")
-    report = cost.monthly_cost(FLEET, tfvars, cost.stack_facts(text, stack_capacity_locals(text, "prod"), tfvars))
+    report = cost.monthly_cost(FLEET, tfvars, stack_facts(text, stack_capacity_locals(text, "prod"), tfvars))
     assert report.total == pytest.approx(sum(line.quantity * line.unit_price for line in report.lines))
     assert sum(report.by_service().values()) == pytest.approx(report.total)
     assert p.PRICES_AS_OF and p.REGION == "us-east-1"
