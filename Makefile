@@ -26,7 +26,7 @@ SIM_ARGS ?=
 LOCAL_ENDPOINT = $(PY) -c 'from harness.config import read_stack; print(read_stack().aws_endpoint)'
 
 .PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
-	reset sim replay load soak capacity query test bench lint format checkov preflight clean
+	reset sim replay replay-failures load soak capacity query test bench lint format checkov preflight clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -96,6 +96,11 @@ replay: $(STAMP) ## replay a recorded JSON Lines/Parquet file into Kinesis (FILE
 	@test -n "$(FILE)" || { echo "make replay needs FILE=path/to/records.jsonl" >&2; exit 1; }
 	@$(MAKE) --no-print-directory up
 	$(PY) -m sim.replay --endpoint-url "$$($(LOCAL_ENDPOINT))" $(FILE)
+
+FN ?=
+replay-failures: $(STAMP) ## replay FN's failed stream batches from its on-failure destination (ENV TARGET; DRY_RUN=1 lists)
+	@test -n "$(FN)" || { echo "make replay-failures needs FN=<function key or name>, e.g. FN=anomaly" >&2; exit 1; }
+	$(PY) -m operations.replay --function $(FN) --env $(ENV) --target $(TARGET) $(if $(DRY_RUN),--dry-run)
 
 load: $(STAMP) ## load test with loadtest.load (SCENARIO=fleet-234k TARGET=local|aws)
 	$(if $(filter local,$(TARGET)),$(MAKE) --no-print-directory up)

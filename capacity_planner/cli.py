@@ -166,10 +166,26 @@ def main(argv: list[str] | None = None) -> int:
     rates = rates_from_args(args)
     report = plan(rates, tfvars, headroom=args.headroom, account_limit=args.account_concurrency)
     print(report_as_json(report, str(path)) if args.json else render_table(report, str(path)))
+    if not args.json:
+        print("\n" + monthly_cost_table(args, rates, tfvars))
     if args.max_vehicles:
         largest = largest_fleet(args, rates, tfvars)
         print(f"largest fleet with nothing SHORT: {largest:,} vehicles")
     return 0 if report.ok else 1
+
+
+def monthly_cost_table(args: argparse.Namespace, rates: TelemetryRates, tfvars: dict) -> str:
+    """The sizing's monthly cost from list prices (capacity_planner.cost)."""
+    from capacity_planner import cost, prices
+    from capacity_planner.stack_facts import stack_facts
+
+    text = args.stack.read_text(encoding="utf-8") if args.stack.exists() else ""
+    env = str(tfvars.get("env") or args.env)
+    facts = stack_facts(text, stack_capacity_locals(text, env) if text else {}, tfvars)
+    title = (
+        f"monthly cost of {env} for {rates.vehicles:,} vehicles ({prices.REGION} list prices of {prices.PRICES_AS_OF})"
+    )
+    return cost.render(cost.monthly_cost(rates, tfvars, facts), title)
 
 
 def largest_fleet(args: argparse.Namespace, rates: TelemetryRates, tfvars: dict, ceiling: int = 10_000_000) -> int:

@@ -299,12 +299,32 @@ def _dynamodb_writes(rates: TelemetryRates, loads: dict[str, StreamLoad]) -> dic
     }
 
 
+def table_mode(tfvars: Mapping[str, Any], table_key: str) -> str:
+    """A table's capacity mode: `table_billing_modes[key]`, else `billing_mode` (infra/tap_stack.tf)."""
+    modes = tfvars.get("table_billing_modes") or {}
+    mode = modes.get(table_key) if isinstance(modes, Mapping) else None
+    return str(mode or tfvars.get("billing_mode", "PAY_PER_REQUEST")).upper()
+
+
+def _provisioned_write_max(tfvars: Mapping[str, Any], table: str, table_key: str) -> Any:
+    """The most write units a PROVISIONED table (or GSI) can reach: its autoscaling maximum
+    (`table_capacity[key].write_max`), else the fixed `wcu` (a number or a map by table)."""
+    capacity = tfvars.get("table_capacity") or {}
+    if isinstance(capacity, Mapping) and isinstance(capacity.get(table_key), Mapping):
+        return capacity[table_key].get("write_max")
+    wcu = _per_key(tfvars.get("wcu"), table)
+    if wcu is None and table != table_key:  # a GSI without its own entry gets the table's
+        wcu = _per_key(tfvars.get("wcu"), table_key)
+    return wcu
+
+
 def _dynamodb_checks(
     rates: TelemetryRates, loads: dict[str, StreamLoad], tfvars: Mapping[str, Any], headroom: float
 ) -> list[Check]:
     checks: list[Check] = []
-    mode = str(tfvars.get("billing_mode", "PAY_PER_REQUEST")).upper()
     for table, (writes, why) in _dynamodb_writes(rates, loads).items():
+        table_key = table.split()[0]
+        mode = table_mode(tfvars, table_key.removesuffix("_table"))
         if mode == "PAY_PER_REQUEST":
             fits = writes <= ON_DEMAND_INITIAL_WRITES_PER_S
             checks.append(
@@ -320,11 +340,8 @@ def _dynamodb_checks(
             )
         else:
             required = math.ceil(writes * headroom)
-            table_key = table.split()[0]
-            wcu = _per_key(tfvars.get("wcu"), table)
-            if wcu is None and table != table_key:  # a GSI without its own entry gets the table's
-                wcu = _per_key(tfvars.get("wcu"), table_key)
-            checks.append(_compare("dynamodb", f"{table} wcu", required, wcu, "WCU", why))
+            wcu = _provisioned_write_max(tfvars, table, table_key.removesuffix("_table"))
+            checks.append(_compare("dynamodb", f"{table} wcu", required, wcu, "WCU", why + "; autoscaling max"))
     return checks
 
 

@@ -45,6 +45,7 @@ PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
 # the account id, which ARNs need; skip_requesting_account_id is deliberately not set).
 EMULATED_SERVICES = (
     "apigateway",
+    "applicationautoscaling",
     "athena",
     "cloudwatch",
     "dynamodb",

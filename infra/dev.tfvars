@@ -71,6 +71,20 @@ lambda_account_concurrency_limit = 1000
 dot_map_max_concurrency          = 1
 dot_map_driver_concurrency       = 5
 
+# DynamoDB capacity mode per table: the same in every environment (make capacity ENV=prod prices both
+# modes: steady telemetry tables are provisioned with autoscaling, bursty and idle ones on demand);
+# dev's bounds are small.
+table_billing_modes = {
+  diagnostics = "PROVISIONED"
+  locations   = "PROVISIONED"
+  predictions = "PROVISIONED"
+}
+table_capacity = {
+  diagnostics = { read_min = 5, read_max = 50, write_min = 5, write_max = 100 }
+  locations   = { read_min = 5, read_max = 50, write_min = 5, write_max = 100 }
+  predictions = { read_min = 1, read_max = 10, write_min = 1, write_max = 10 }
+}
+
 node_type                = "cache.t4g.micro"
 num_cache_clusters       = 2
 snapshot_retention_limit = 1

@@ -13,8 +13,7 @@
 # Lambda concurrency: gps 12 shards x parallelization 4 = 48 concurrent location invocations;
 #   per-function reserved_concurrency below (sum 355 of the default 1,000 leaves 645 unreserved;
 #   raise the account limit before adding functions).
-# DynamoDB on demand: 7,800 location + 3,900 diagnostics writes/s are within on-demand scaling;
-#   PAY_PER_REQUEST avoids capacity alarms for the shift-change bursts.
+# DynamoDB: per-table capacity modes below (provisioned + autoscaling for the steady telemetry tables).
 # Aurora: one connection per concurrent writer Lambda; 32 ACUs (~64 GiB) -> max_connections 5,000 (cap).
 aws_region  = "us-east-1"
 env         = "prod"
@@ -84,6 +83,22 @@ reserved_concurrency = {
 lambda_account_concurrency_limit = 1000
 dot_map_max_concurrency          = 10
 dot_map_driver_concurrency       = 10
+
+# DynamoDB capacity mode per table (make capacity ENV=prod, capacity_planner.cost): steady telemetry
+# on demand costs ~2.8x provisioned with autoscaling at 80 % (diagnostics 3,900 writes/s, locations
+# 7,800 + 7,800 GSI): PROVISIONED for diagnostics, locations (table and GSI) and predictions (39/s);
+# driver_logs (20x at shift change), compliance_status (daily burst) and the reference tables stay on
+# demand. Minimums near the steady average / 0.8; maximums >= 1.5x the average (make capacity checks).
+table_billing_modes = {
+  diagnostics = "PROVISIONED"
+  locations   = "PROVISIONED"
+  predictions = "PROVISIONED"
+}
+table_capacity = {
+  diagnostics = { read_min = 50, read_max = 1000, write_min = 4000, write_max = 12000 }
+  locations   = { read_min = 50, read_max = 2000, write_min = 8000, write_max = 24000 }
+  predictions = { read_min = 10, read_max = 200, write_min = 50, write_max = 500 }
+}
 
 node_type                = "cache.r7g.xlarge"
 num_cache_clusters       = 3

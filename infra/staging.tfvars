@@ -68,6 +68,19 @@ lambda_account_concurrency_limit = 1000
 dot_map_max_concurrency          = 5
 dot_map_driver_concurrency       = 10
 
+# DynamoDB capacity mode per table (as prod): diagnostics 975 writes/s, locations 1,950 (+ 1,950 GSI),
+# predictions ~10, at the 80 % autoscaling target: 1,219 / 2,438 / 13 units; max >= 1.5x the average.
+table_billing_modes = {
+  diagnostics = "PROVISIONED"
+  locations   = "PROVISIONED"
+  predictions = "PROVISIONED"
+}
+table_capacity = {
+  diagnostics = { read_min = 10, read_max = 250, write_min = 1000, write_max = 3000 }
+  locations   = { read_min = 10, read_max = 500, write_min = 2000, write_max = 6000 }
+  predictions = { read_min = 5, read_max = 50, write_min = 10, write_max = 150 }
+}
+
 node_type                = "cache.r7g.large"
 num_cache_clusters       = 2
 snapshot_retention_limit = 3

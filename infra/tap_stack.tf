@@ -309,6 +309,49 @@ variable "billing_mode" {
   }
 }
 
+variable "table_billing_modes" {
+  description = "DynamoDB capacity mode per table key (diagnostics, thresholds, predictions, driver_logs, compliance_rules, locations, geofences, compliance_status); a table not named uses billing_mode. `make capacity` (capacity_planner.cost) prices both modes per table: PROVISIONED with autoscaling for steady high-volume tables, on demand for bursty or idle ones. The same modes in every environment (only capacities scale)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for mode in values(var.table_billing_modes) : contains(["PAY_PER_REQUEST", "PROVISIONED"], mode)])
+    error_message = "table_billing_modes values must be PAY_PER_REQUEST or PROVISIONED."
+  }
+
+  validation {
+    condition     = alltrue([for table in keys(var.table_billing_modes) : contains(["diagnostics", "thresholds", "predictions", "driver_logs", "compliance_rules", "locations", "geofences", "compliance_status"], table)])
+    error_message = "table_billing_modes keys must be table keys: diagnostics, thresholds, predictions, driver_logs, compliance_rules, locations, geofences, compliance_status."
+  }
+}
+
+variable "table_capacity" {
+  description = "Autoscaling bounds (capacity units) of each PROVISIONED table, applied to the table and to each of its GSIs. A PROVISIONED table without an entry gets rcu/wcu, fixed."
+  type = map(object({
+    read_min  = number
+    read_max  = number
+    write_min = number
+    write_max = number
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for c in values(var.table_capacity) : c.read_min >= 1 && c.write_min >= 1 && c.read_max >= c.read_min && c.write_max >= c.write_min])
+    error_message = "table_capacity: minimums must be at least 1 and maximums at least the minimums."
+  }
+}
+
+variable "dynamodb_autoscaling_target" {
+  description = "Target utilization (percent) of the provisioned tables' target-tracking autoscaling (capacity_planner.cost prices the tables at this utilization)."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.dynamodb_autoscaling_target >= 20 && var.dynamodb_autoscaling_target <= 90
+    error_message = "dynamodb_autoscaling_target must be between 20 and 90 (AWS's range for DynamoDB target tracking)."
+  }
+}
+
 variable "rcu" {
   description = "Read capacity units per table and GSI (PROVISIONED only)."
   type        = number
@@ -819,6 +862,17 @@ variable "lifecycle_archive_days" {
   }
 }
 
+variable "lake_query_window_days" {
+  description = "Days the data lake stays queryable by Athena: until then objects move only between Athena-readable classes (Standard, then Glacier Instant Retrieval after lifecycle_archive_days); after it, to Glacier Flexible Retrieval, which Athena cannot read."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.lake_query_window_days >= 30
+    error_message = "lake_query_window_days must be at least 30."
+  }
+}
+
 variable "report_retention_days" {
   description = "Object Lock retention of compliance reports (49 CFR 395.8(k): 6 months)."
   type        = number
@@ -902,6 +956,17 @@ variable "workgroup_name" {
   description = "Athena workgroup name (null: <project>-<env>-analytics)."
   type        = string
   default     = null
+}
+
+variable "athena_bytes_scanned_cutoff" {
+  description = "Per-query bytes-scanned limit of the Athena workgroup (Athena cancels a query past it; $5 per TB scanned). Default 200 GiB (about $1 a query): two months of the prod lake's Parquet, so partition-pruned queries pass and an accidental full scan stops."
+  type        = number
+  default     = 214748364800
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff >= 10485760
+    error_message = "athena_bytes_scanned_cutoff must be at least 10 MB (Athena's minimum)."
+  }
 }
 
 variable "output_bucket" {
@@ -1042,6 +1107,30 @@ locals {
     }
   }
 
+  # Capacity mode per table (table_billing_modes, else billing_mode) and, for PROVISIONED tables,
+  # the autoscaling bounds (table_capacity, else rcu/wcu fixed).
+  table_billing = { for key, table in local.tables : key => lookup(var.table_billing_modes, key, var.billing_mode) }
+  table_capacity = {
+    for key, mode in local.table_billing : key => lookup(var.table_capacity, key, {
+      read_min = var.rcu, read_max = var.rcu, write_min = var.wcu, write_max = var.wcu
+    }) if mode == "PROVISIONED"
+  }
+  # One scalable target + target-tracking policy per (provisioned table or its GSI) x (read, write).
+  dynamodb_scaling = merge([
+    for key, capacity in local.table_capacity : merge([
+      for scope in concat(["table"], local.tables[key].geohash_gsi ? ["index"] : []) : {
+        for io in ["read", "write"] : "${key}-${scope}-${io}" => {
+          table     = key
+          scope     = scope
+          dimension = "dynamodb:${scope}:${io == "read" ? "Read" : "Write"}CapacityUnits"
+          metric    = "DynamoDB${io == "read" ? "Read" : "Write"}CapacityUtilization"
+          min       = io == "read" ? capacity.read_min : capacity.write_min
+          max       = io == "read" ? capacity.read_max : capacity.write_max
+        }
+      }
+    ]...)
+  ]...)
+
   topics = {
     alerts      = coalesce(var.alerts_topic, "${local.prefix}-vehicle-alerts")
     maintenance = coalesce(var.maintenance_topic, "${local.prefix}-maintenance-required")
@@ -1081,6 +1170,13 @@ locals {
     datalake = coalesce(var.data_lake_bucket, "${local.prefix}-data-lake-${local.account_id}")
     athena   = coalesce(var.output_bucket, "${local.prefix}-athena-results-${local.account_id}")
     logs     = "${local.prefix}-access-logs-${local.account_id}"
+  }
+
+  lifecycle_transitions = {
+    for key in keys(local.buckets) : key => key == "datalake" ? [
+      { days = var.lifecycle_archive_days, storage_class = "GLACIER_IR" },
+      { days = var.lake_query_window_days, storage_class = "GLACIER" },
+    ] : [{ days = var.lifecycle_archive_days, storage_class = "GLACIER" }]
   }
 
   cluster_identifier       = coalesce(var.cluster_identifier, "${local.prefix}-aurora")
@@ -1422,7 +1518,11 @@ resource "aws_vpc_endpoint" "gateway" {
 }
 
 resource "aws_vpc_endpoint" "interface" {
-  for_each            = toset(["kinesis-streams", "sns", "sqs", "sagemaker.runtime", "secretsmanager", "kms", "logs", "states"])
+  # What the VPC functions call (tests/infra/test_static.py checks the handlers' clients against it):
+  # sns, sqs, sagemaker.runtime, secretsmanager. kinesis-streams is the request's (R35): no handler
+  # calls Kinesis, its mappings read outside the VPC. No kms (the services call KMS for the
+  # functions), logs (Lambda ships logs outside the VPC) or states (no handler calls Step Functions).
+  for_each            = toset(["kinesis-streams", "sns", "sqs", "sagemaker.runtime", "secretsmanager"])
   vpc_id              = aws_vpc.main.id
   service_name        = "com.amazonaws.${local.region}.${each.key}"
   vpc_endpoint_type   = "Interface"
@@ -1462,9 +1562,9 @@ resource "aws_dynamodb_table" "this" {
   for_each = local.tables
 
   name             = each.value.name
-  billing_mode     = var.billing_mode
-  read_capacity    = var.billing_mode == "PROVISIONED" ? var.rcu : null
-  write_capacity   = var.billing_mode == "PROVISIONED" ? var.wcu : null
+  billing_mode     = local.table_billing[each.key]
+  read_capacity    = local.table_billing[each.key] == "PROVISIONED" ? local.table_capacity[each.key].read_min : null
+  write_capacity   = local.table_billing[each.key] == "PROVISIONED" ? local.table_capacity[each.key].write_min : null
   hash_key         = each.value.hash
   range_key        = each.value.range
   stream_enabled   = each.value.stream
@@ -1501,8 +1601,8 @@ resource "aws_dynamodb_table" "this" {
       hash_key        = "geohash"
       range_key       = "timestamp"
       projection_type = "ALL"
-      read_capacity   = var.billing_mode == "PROVISIONED" ? var.rcu : null
-      write_capacity  = var.billing_mode == "PROVISIONED" ? var.wcu : null
+      read_capacity   = local.table_billing[each.key] == "PROVISIONED" ? local.table_capacity[each.key].read_min : null
+      write_capacity  = local.table_billing[each.key] == "PROVISIONED" ? local.table_capacity[each.key].write_min : null
     }
   }
 
@@ -1525,7 +1625,40 @@ resource "aws_dynamodb_table" "this" {
     kms_key_arn = aws_kms_key.main.arn
   }
 
+  # Autoscaling owns the provisioned capacity once the table exists (the values above are its start).
+  lifecycle {
+    ignore_changes = [read_capacity, write_capacity]
+  }
+
   tags = { Name = each.value.name }
+}
+
+# Target tracking for the PROVISIONED tables and their GSIs (DynamoDB uses its service-linked role).
+resource "aws_appautoscaling_target" "dynamodb" {
+  for_each = local.dynamodb_scaling
+
+  service_namespace  = "dynamodb"
+  resource_id        = each.value.scope == "table" ? "table/${aws_dynamodb_table.this[each.value.table].name}" : "table/${aws_dynamodb_table.this[each.value.table].name}/index/geohash-index"
+  scalable_dimension = each.value.dimension
+  min_capacity       = each.value.min
+  max_capacity       = each.value.max
+}
+
+resource "aws_appautoscaling_policy" "dynamodb" {
+  for_each = local.dynamodb_scaling
+
+  name               = "${local.prefix}-${each.key}"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.dynamodb[each.key].service_namespace
+  resource_id        = aws_appautoscaling_target.dynamodb[each.key].resource_id
+  scalable_dimension = aws_appautoscaling_target.dynamodb[each.key].scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value = var.dynamodb_autoscaling_target
+    predefined_metric_specification {
+      predefined_metric_type = each.value.metric
+    }
+  }
 }
 
 ###############################################################################
@@ -1649,9 +1782,14 @@ resource "aws_rds_cluster" "aurora" {
 }
 
 # Writer + one reader in a second AZ in every environment (same topology); ACUs scale per env.
+# Nothing reads from the reader: every handler connects to the writer endpoint (DB_HOST). It is kept
+# as the failover target (Multi-AZ: a failover promotes it in about 30 s instead of recreating the
+# writer), in promotion tier 2 so that, idle, it runs at min_capacity: Serverless v2 readers in
+# tiers 0-1 scale with the writer, which doubled the compute bill (audit D3, make capacity ENV=prod).
 resource "aws_rds_cluster_instance" "aurora" {
   count                        = 2
   identifier                   = "${local.cluster_identifier}-${count.index}"
+  promotion_tier               = count.index == 0 ? 0 : 2
   cluster_identifier           = aws_rds_cluster.aurora.id
   engine                       = aws_rds_cluster.aurora.engine
   engine_version               = aws_rds_cluster.aurora.engine_version
@@ -1929,18 +2067,34 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     status = "Enabled"
     filter {}
 
-    transition {
-      days          = var.lifecycle_archive_days
-      storage_class = "GLACIER"
+    # The data lake stays Athena-readable for lake_query_window_days: Glacier Instant Retrieval
+    # after lifecycle_archive_days (Athena reads it), Glacier Flexible Retrieval (Athena cannot)
+    # only after the window. The other buckets go to Glacier after lifecycle_archive_days.
+    dynamic "transition" {
+      for_each = local.lifecycle_transitions[each.key]
+      content {
+        days          = transition.value.days
+        storage_class = transition.value.storage_class
+      }
     }
 
-    noncurrent_version_transition {
-      noncurrent_days = var.lifecycle_archive_days
-      storage_class   = "GLACIER"
+    dynamic "noncurrent_version_transition" {
+      for_each = local.lifecycle_transitions[each.key]
+      content {
+        noncurrent_days = noncurrent_version_transition.value.days
+        storage_class   = noncurrent_version_transition.value.storage_class
+      }
     }
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.lake_query_window_days > var.lifecycle_archive_days
+      error_message = "lake_query_window_days must exceed lifecycle_archive_days (the lake leaves Athena-readable storage only after the window)."
     }
   }
 
@@ -3193,6 +3347,7 @@ resource "aws_athena_workgroup" "analytics" {
   configuration {
     enforce_workgroup_configuration    = true
     publish_cloudwatch_metrics_enabled = true
+    bytes_scanned_cutoff_per_query     = var.athena_bytes_scanned_cutoff
 
     result_configuration {
       output_location = "s3://${aws_s3_bucket.this["athena"].bucket}/results/"
@@ -3759,6 +3914,20 @@ output "external_api" {
 # dot_map_max_concurrency          = 1
 # dot_map_driver_concurrency       = 5
 #
+# # DynamoDB capacity mode per table: the same in every environment (make capacity ENV=prod prices both
+# # modes: steady telemetry tables are provisioned with autoscaling, bursty and idle ones on demand);
+# # dev's bounds are small.
+# table_billing_modes = {
+#   diagnostics = "PROVISIONED"
+#   locations   = "PROVISIONED"
+#   predictions = "PROVISIONED"
+# }
+# table_capacity = {
+#   diagnostics = { read_min = 5, read_max = 50, write_min = 5, write_max = 100 }
+#   locations   = { read_min = 5, read_max = 50, write_min = 5, write_max = 100 }
+#   predictions = { read_min = 1, read_max = 10, write_min = 1, write_max = 10 }
+# }
+#
 # node_type                = "cache.t4g.micro"
 # num_cache_clusters       = 2
 # snapshot_retention_limit = 1
@@ -3844,6 +4013,19 @@ output "external_api" {
 # dot_map_max_concurrency          = 5
 # dot_map_driver_concurrency       = 10
 #
+# # DynamoDB capacity mode per table (as prod): diagnostics 975 writes/s, locations 1,950 (+ 1,950 GSI),
+# # predictions ~10, at the 80 % autoscaling target: 1,219 / 2,438 / 13 units; max >= 1.5x the average.
+# table_billing_modes = {
+#   diagnostics = "PROVISIONED"
+#   locations   = "PROVISIONED"
+#   predictions = "PROVISIONED"
+# }
+# table_capacity = {
+#   diagnostics = { read_min = 10, read_max = 250, write_min = 1000, write_max = 3000 }
+#   locations   = { read_min = 10, read_max = 500, write_min = 2000, write_max = 6000 }
+#   predictions = { read_min = 5, read_max = 50, write_min = 10, write_max = 150 }
+# }
+#
 # node_type                = "cache.r7g.large"
 # num_cache_clusters       = 2
 # snapshot_retention_limit = 3
@@ -3874,8 +4056,7 @@ output "external_api" {
 # # Lambda concurrency: gps 12 shards x parallelization 4 = 48 concurrent location invocations;
 # #   per-function reserved_concurrency below (sum 355 of the default 1,000 leaves 645 unreserved;
 # #   raise the account limit before adding functions).
-# # DynamoDB on demand: 7,800 location + 3,900 diagnostics writes/s are within on-demand scaling;
-# #   PAY_PER_REQUEST avoids capacity alarms for the shift-change bursts.
+# # DynamoDB: per-table capacity modes below (provisioned + autoscaling for the steady telemetry tables).
 # # Aurora: one connection per concurrent writer Lambda; 32 ACUs (~64 GiB) -> max_connections 5,000 (cap).
 # aws_region  = "us-east-1"
 # env         = "prod"
@@ -3945,6 +4126,22 @@ output "external_api" {
 # lambda_account_concurrency_limit = 1000
 # dot_map_max_concurrency          = 10
 # dot_map_driver_concurrency       = 10
+#
+# # DynamoDB capacity mode per table (make capacity ENV=prod, capacity_planner.cost): steady telemetry
+# # on demand costs ~2.8x provisioned with autoscaling at 80 % (diagnostics 3,900 writes/s, locations
+# # 7,800 + 7,800 GSI): PROVISIONED for diagnostics, locations (table and GSI) and predictions (39/s);
+# # driver_logs (20x at shift change), compliance_status (daily burst) and the reference tables stay on
+# # demand. Minimums near the steady average / 0.8; maximums >= 1.5x the average (make capacity checks).
+# table_billing_modes = {
+#   diagnostics = "PROVISIONED"
+#   locations   = "PROVISIONED"
+#   predictions = "PROVISIONED"
+# }
+# table_capacity = {
+#   diagnostics = { read_min = 50, read_max = 1000, write_min = 4000, write_max = 12000 }
+#   locations   = { read_min = 50, read_max = 2000, write_min = 8000, write_max = 24000 }
+#   predictions = { read_min = 10, read_max = 200, write_min = 50, write_max = 500 }
+# }
 #
 # node_type                = "cache.r7g.xlarge"
 # num_cache_clusters       = 3

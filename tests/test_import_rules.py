@@ -3,7 +3,7 @@ imported, so a rule holds for code paths no test runs):
 
 - sim/ (the simulator library) imports none of harness, scenario_runner, loadtest, capacity_planner;
 - handlers/ (what ships to Lambda) imports none of harness, sim, scenario_runner, loadtest,
-  capacity_planner, benchmarks or preflight;
+  capacity_planner, benchmarks, preflight or operations;
 - handlers/domain/ (the pure core) imports none of boto3, botocore, redis, psycopg,
   aws_lambda_powertools, handlers.common.
 
@@ -22,7 +22,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 RULES = {
     "sim": ("harness", "scenario_runner", "loadtest", "capacity_planner"),
-    "handlers": ("harness", "sim", "scenario_runner", "loadtest", "capacity_planner", "benchmarks", "preflight"),
+    "handlers": (
+        "harness",
+        "sim",
+        "scenario_runner",
+        "loadtest",
+        "capacity_planner",
+        "benchmarks",
+        "preflight",
+        "operations",
+    ),
     "handlers/domain": ("boto3", "botocore", "redis", "psycopg", "aws_lambda_powertools", "handlers.common"),
 }
 

@@ -32,6 +32,8 @@ CAPACITY_ATTRIBUTES = {
     "min_capacity",
     "max_capacity",
     "backup_retention_period",
+    "read_capacity",  # PROVISIONED DynamoDB tables: autoscaling starts (table_capacity per env)
+    "write_capacity",
     "batch_size",
     "parallelization_factor",
     "buffering_size",
@@ -103,6 +105,12 @@ def _values(plan: dict, env: str) -> dict[str, dict]:
         values = dict(r.get("values", {}))
         if r["type"] == "aws_sfn_state_machine" and values.get("definition"):
             values["definition"] = json.loads(values["definition"])  # compare the states, not one string
+        if r["type"] == "aws_s3_bucket_lifecycle_configuration":
+            # Transitions are a set, ordered by a hash of their values (days differ per environment):
+            # compare them in storage-class order.
+            for rule in values.get("rule", []):
+                for key in ("transition", "noncurrent_version_transition"):
+                    rule[key] = sorted(rule.get(key) or [], key=lambda t: t.get("storage_class") or "")
         out[r["address"]] = _normalise(values, env)
     return out
 
@@ -262,3 +270,37 @@ def test_schedule_and_alarms(plans):
     assert rule["schedule_expression"] == "cron(0 9 * * ? *)"
     alarms = [r for r in values if r["type"] == "aws_cloudwatch_metric_alarm"]
     assert len(alarms) == 8
+
+
+def test_cost_choices_reach_the_plan(plans):
+    """make capacity ENV=prod's choices (capacity_planner.cost) as deployed, in every environment."""
+    for env, plan in plans.items():
+        by_type: dict[str, list[dict]] = {}
+        for r in resources(plan):
+            by_type.setdefault(r["type"], []).append(r)
+        tables = {r["index"]: r["values"] for r in by_type["aws_dynamodb_table"]}
+        provisioned = {key for key, t in tables.items() if t["billing_mode"] == "PROVISIONED"}
+        assert provisioned == {"diagnostics", "locations", "predictions"}, env
+        # every provisioned table, and the locations GSI, scales reads and writes by target tracking
+        targets = {
+            (r["values"]["resource_id"], r["values"]["scalable_dimension"])
+            for r in by_type["aws_appautoscaling_target"]
+        }
+        for key in provisioned:
+            for io in ("Read", "Write"):
+                assert (f"table/{tables[key]['name']}", f"dynamodb:table:{io}CapacityUnits") in targets, (env, key)
+        gsi = f"table/{tables['locations']['name']}/index/geohash-index"
+        assert {(gsi, "dynamodb:index:ReadCapacityUnits"), (gsi, "dynamodb:index:WriteCapacityUnits")} <= targets
+        assert len(by_type["aws_appautoscaling_policy"]) == len(targets) == 8
+        # the reader idles (promotion tier 2) instead of following the writer's ACUs
+        tiers = sorted(r["values"]["promotion_tier"] for r in by_type["aws_rds_cluster_instance"])
+        assert tiers == [0, 2], env
+        # the lake stays Athena-readable (Standard, Glacier IR) inside the query window
+        lake = next(r["values"] for r in by_type["aws_s3_bucket_lifecycle_configuration"] if r["index"] == "datalake")
+        transitions = sorted((t["days"], t["storage_class"]) for t in lake["rule"][0]["transition"])
+        assert [c for _, c in transitions] == ["GLACIER_IR", "GLACIER"], env
+        assert transitions[1][0] >= 365
+        workgroup = by_type["aws_athena_workgroup"][0]["values"]
+        assert workgroup["configuration"][0]["bytes_scanned_cutoff_per_query"] == 200 * 1024**3
+        endpoints = {r["index"] for r in by_type["aws_vpc_endpoint"] if r["values"]["vpc_endpoint_type"] == "Interface"}
+        assert endpoints == {"kinesis-streams", "sns", "sqs", "sagemaker.runtime", "secretsmanager"}, env

@@ -37,6 +37,8 @@ from harness.emulator.patches.registry import (
 SERVICE_MODULES = (
     "core",
     "apigateway",
+    "applicationautoscaling",
+    "athena",
     "cloudwatch",
     "dynamodb",
     "dynamodbstreams",

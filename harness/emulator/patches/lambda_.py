@@ -135,3 +135,22 @@ def mapping_role_can_use_its_source(fn: Any, self: LambdaBackend, spec: dict[str
                 f"{DESTINATION_ACTIONS[target].split(':')[1]} on {DESTINATION_SERVICES[target]}"
             )
     return fn(self, spec)
+
+
+@patch(target=LambdaBackend.list_event_source_mappings)
+def mappings_by_function_name_or_arn(fn: Any, self: LambdaBackend, event_source_arn: Any, function_name: Any) -> Any:
+    """Lambda ListEventSourceMappings: FunctionName may be the name or the ARN, as on AWS.
+
+    Gap: moto keeps only the mappings whose FunctionName equals the string the mapping was created
+    with. Terraform creates them with the function's ARN, so ListEventSourceMappings(FunctionName=
+    <name>), which AWS answers with the function's mappings, found none locally.
+    Fix: resolve FunctionName to the function (name, ARN or partial ARN) and keep the mappings whose
+    FunctionArn is that function's; an unknown function lists none.
+    """
+    if not function_name:
+        return fn(self, event_source_arn, function_name)
+    try:
+        wanted = self.get_function(function_name).function_arn
+    except Exception:  # moto's UnknownFunctionException: AWS answers an empty list for a name
+        return []
+    return [esm for esm in fn(self, event_source_arn, None) if esm.function_arn == wanted]

@@ -1,0 +1,5 @@
+import sys
+
+from operations.replay.cli import main
+
+sys.exit(main())
