@@ -292,3 +292,94 @@ def test_the_switch_reads_the_environment_at_each_call(monkeypatch):
     monkeypatch.delenv(fast_responses.FAST_PATHS_ENV)
     assert fast_responses.enabled()
     assert os.environ.get(fast_responses.FAST_PATHS_ENV) is None
+
+
+# ------------------------------------------------------------------ the runtime's direct reads
+
+
+def _http_kinesis_page(kinesis, arn: str, iterator: str) -> dict:
+    page = kinesis.get_records(StreamARN=arn, ShardIterator=iterator, Limit=1000)
+    page.pop("ResponseMetadata")
+    for record in page["Records"]:
+        record["ApproximateArrivalTimestamp"] = record["ApproximateArrivalTimestamp"].timestamp()
+    return page
+
+
+def test_a_direct_kinesis_read_gives_what_the_api_gives(runtime_stack):
+    from harness.runtime.pollers import direct_reads
+
+    kinesis = runtime_stack.client("kinesis")
+    arn = _stream(kinesis)
+    shard = kinesis.list_shards(StreamARN=arn)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    assert direct_reads.kinesis_get_records(arn, iterator, 1000) == _http_kinesis_page(kinesis, arn, iterator)
+    kinesis.put_records(
+        StreamARN=arn, Records=[{"Data": BINARY[i:] + b"\n", "PartitionKey": f"k{i}"} for i in range(300)]
+    )
+    direct = direct_reads.kinesis_get_records(arn, iterator, 1000)
+    assert len(direct["Records"]) == 300 and direct["Records"][5]["Data"] == BINARY[5:] + b"\n"
+    assert direct == _http_kinesis_page(kinesis, arn, iterator)
+    page = direct_reads.kinesis_get_records(arn, iterator, 100)
+    assert len(page["Records"]) == 100
+    assert page["Records"] == direct["Records"][:100]
+    nxt = direct_reads.kinesis_get_records(arn, page["NextShardIterator"], 1000)
+    assert [r["SequenceNumber"] for r in nxt["Records"]] == [r["SequenceNumber"] for r in direct["Records"][100:]]
+
+
+def test_a_direct_stream_read_gives_what_the_api_gives(runtime_stack):
+    from harness.runtime.pollers import direct_reads
+
+    dynamodb = runtime_stack.client("dynamodb")
+    table = _table(dynamodb, stream=True)
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    streams = runtime_stack.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    assert direct_reads.dynamodb_stream_get_records(arn, iterator, 1000)["Records"] == []
+    dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": _item(i)}} for i in range(20)]})
+    dynamodb.put_item(TableName=table, Item=_item(4))  # a MODIFY with an old image
+    direct = direct_reads.dynamodb_stream_get_records(arn, iterator, 1000)
+    http = streams.get_records(ShardIterator=iterator, Limit=1000)
+
+    def as_event(value):  # botocore's datetimes as the epoch seconds the pollers use
+        if isinstance(value, dict):
+            return {k: as_event(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [as_event(v) for v in value]
+        if hasattr(value, "timestamp"):
+            return value.timestamp()
+        return value
+
+    assert len(direct["Records"]) == 21
+    expected = as_event(http["Records"])
+    for mine, theirs in zip(direct["Records"], expected):
+        for key in set(mine) | set(theirs):
+            if key != "dynamodb":
+                assert mine.get(key) == theirs.get(key), key
+        for key in set(mine["dynamodb"]) | set(theirs["dynamodb"]):
+            assert mine["dynamodb"].get(key) == theirs["dynamodb"].get(key), key
+    assert direct["Records"] == expected
+    assert direct["Records"][0]["dynamodb"]["NewImage"]["raw"]["B"] == BINARY[:16]
+    # The backend's own records are untouched (copies down to the `dynamodb` map).
+    again = direct_reads.dynamodb_stream_get_records(arn, iterator, 1000)
+    assert again["Records"] == direct["Records"]
+
+
+def test_direct_reads_step_aside_when_off_or_for_a_stream_this_process_does_not_hold(runtime_stack, monkeypatch):
+    from harness.runtime.pollers import direct_reads
+
+    kinesis = runtime_stack.client("kinesis")
+    arn = _stream(kinesis)
+    shard = kinesis.list_shards(StreamARN=arn)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    assert direct_reads.kinesis_get_records(arn, iterator, 10) is not None
+    other = arn.replace(":stream/", ":stream/not-held-")
+    assert direct_reads.kinesis_get_records(other, iterator, 10) is None
+    missing = "arn:aws:dynamodb:us-east-1:123456789012:table/not-held/stream/2026-01-01T00:00:00.000"
+    assert direct_reads.dynamodb_stream_get_records(missing, "x", 10) is None
+    monkeypatch.setenv(fast_responses.FAST_PATHS_ENV, "off")
+    assert direct_reads.kinesis_get_records(arn, iterator, 10) is None
