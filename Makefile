@@ -16,6 +16,8 @@ STACK ?= embedded
 SCENARIO ?= hos-violation
 # `make load` defaults to the fleet-scale scenario unless SCENARIO is given on the command line.
 LOAD_SCENARIO := $(if $(filter command line,$(origin SCENARIO)),$(SCENARIO),fleet-234k)
+# `make load` on the local stack with neither SCENARIO nor VEHICLES: find the ceiling (a sweep).
+LOAD_SWEEP := $(if $(filter local,$(TARGET)),$(if $(filter command line,$(origin SCENARIO))$(VEHICLES),,1))
 DURATION ?= 1800
 RATE ?=
 FILE ?=
@@ -102,9 +104,9 @@ replay-failures: $(STAMP) ## replay FN's failed stream batches from its on-failu
 	@test -n "$(FN)" || { echo "make replay-failures needs FN=<function key or name>, e.g. FN=anomaly" >&2; exit 1; }
 	$(PY) -m operations.replay --function $(FN) --env $(ENV) --target $(TARGET) $(if $(DRY_RUN),--dry-run)
 
-load: $(STAMP) ## load test with loadtest.load (SCENARIO=fleet-234k TARGET=local|aws)
+load: $(STAMP) ## local, no SCENARIO/VEHICLES: sweep to the ceiling (loadtest.sweep); else loadtest.load (SCENARIO=fleet-234k TARGET=local|aws VEHICLES=n)
 	$(if $(filter local,$(TARGET)),$(MAKE) --no-print-directory up)
-	$(PY) -m loadtest.load --scenario $(LOAD_SCENARIO) --target $(TARGET)
+	$(if $(LOAD_SWEEP),$(PY) -m loadtest.sweep --target local,$(PY) -m loadtest.load --scenario $(LOAD_SCENARIO) --target $(TARGET)$(if $(VEHICLES), --vehicles $(VEHICLES)))
 
 soak: $(STAMP) ## steady-rate soak with loadtest.soak on the local stack (DURATION seconds at RATE records/s)
 	@test -n "$(RATE)" || { echo "make soak needs RATE=records/s (the rate the stack sustains: docs/benchmarks.md)" >&2; exit 1; }

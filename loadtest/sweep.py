@@ -1,7 +1,13 @@
 """Find the largest fleet a stack sustains in real time: load runs at growing fleet sizes.
 
-    python -m loadtest.sweep --sizes 100,200,400,800 [--duration 120] [--scenario fleet-234k]
+    python -m loadtest.sweep [--sizes 100,200,400,800] [--duration 120] [--scenario fleet-234k]
         [--workers 1] [--target local] [--report PATH]
+
+Without --sizes the ladder is DEFAULT_SIZES (2,000 vehicles, about 100 records/s, up to the whole
+234,000-vehicle fleet): `make load` on the local stack runs this, so it finds the stack's ceiling
+instead of sending the whole fleet at a stack that cannot take it (`make load TARGET=aws`, or a
+SCENARIO or VEHICLES given, runs loadtest.load as before). The last line printed is the ceiling:
+the largest sustained size and the records/s it was sent at.
 
 Before each size the stack is left to drain (runtime lag 0 and work queues empty, bounded by
 --drain-timeout). A size is *sustained* when the workers kept the schedule (sent >= 95% of
@@ -26,12 +32,19 @@ from loadtest.probe import QueueProbe, read_runtime_status, split_dlq, stream_la
 from loadtest.sampling import trend
 from loadtest.target import resolve_target
 
+# Vehicles; at the default rates a vehicle sends about 0.05 records/s (5,257 vehicles: 263.6/s).
+DEFAULT_SIZES = (2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 60_000, 100_000, 160_000, 234_000)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m loadtest.sweep", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", required=True, help="comma-separated fleet sizes, ascending")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(str(size) for size in DEFAULT_SIZES),
+        help="comma-separated fleet sizes, ascending (default: %(default)s)",
+    )
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--scenario", default="fleet-234k")
     parser.add_argument("--workers", type=int, default=1)
@@ -162,10 +175,24 @@ def main(argv: list[str] | None = None) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rows, indent=2, default=str))
     print(render(rows))
-    sustained = [r["vehicles"] for r in rows if r["sustained"]]
-    print(f"largest sustained fleet: {max(sustained):,} vehicles" if sustained else "no size sustained")
+    sustained = [r for r in rows if r["sustained"]]
     print(f"report: {path}")
+    print(ceiling_line(rows))
     return 0 if sustained else 1
+
+
+def ceiling_line(rows: list[dict[str, Any]]) -> str:
+    """The sweep's verdict: the largest sustained size, its rate, and the first size that was not."""
+    sustained = [r for r in rows if r["sustained"]]
+    failed = next((r for r in rows if not r["sustained"]), None)
+    beyond = f"; {failed['vehicles']:,} vehicles ({failed['sent_per_s']} records/s sent) was not" if failed else ""
+    if not sustained:
+        return f"ceiling: below {rows[0]['vehicles']:,} vehicles (no size sustained){beyond}" if rows else "no size run"
+    best = max(sustained, key=lambda r: r["vehicles"])
+    return (
+        f"ceiling: {best['vehicles']:,} vehicles sustained, {best['sent_per_s']} records/s "
+        f"(e2e p95 {best['e2e_p95_max_s']} s){beyond}"
+    )
 
 
 if __name__ == "__main__":

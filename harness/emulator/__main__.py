@@ -4,8 +4,9 @@ Boot order matters: the emulator's patches (`harness.emulator.patches`) and the 
 (`harness.runtime.install`) are installed into moto's backends before the server accepts a request;
 the runtime's pollers start (`harness.runtime.start`) once the server listens. With `--no-runtime`, or
 when the `harness.runtime` package is not importable, the emulator serves moto + its patches only.
-The server answers an SDK's retry of a call it already executed with the first answer
-(`harness.emulator.retry_replay`), so a lost response never turns a create into a conflict.
+The server (`harness.emulator.keepalive_server`: cheroot, keep-alive) answers an SDK's retry of a
+call it already executed with the first answer (`harness.emulator.retry_replay`), so a lost
+response never turns a create into a conflict.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import threading
 from pathlib import Path
 
 from harness.emulator import iam_enforcement, patches
+from harness.emulator.keepalive_server import emulator_server
 from harness.emulator.patches import retention
-from harness.emulator.retry_replay import ReplayingMotoServer
 
 log = logging.getLogger("harness.emulator")
 STOP_TIMEOUT_S = 15.0
@@ -79,7 +80,7 @@ def main() -> None:
     if runtime is not None:
         runtime.install(state_dir)
 
-    server = ReplayingMotoServer(ip_address=args.host, port=args.port, verbose=False)
+    server = emulator_server(args.host, args.port)
     server.start()
     if runtime is not None:
         runtime.start(state_dir, endpoint)

@@ -45,6 +45,7 @@ from harness.runtime.firehose_format import (
     resolve_prefix,
     to_parquet,
 )
+from harness.runtime.pollers import direct_reads
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +133,11 @@ class DeliveryStreamRunner:
                             ShardIteratorType="AT_TIMESTAMP",
                             Timestamp=self.created_s,
                         )["ShardIterator"]
-                    response = self._kinesis.get_records(
-                        ShardIterator=iterators[shard_id], Limit=10000, StreamARN=self.stream_arn
-                    )
+                    response = direct_reads.kinesis_get_records(self.stream_arn, iterators[shard_id], 10000)
+                    if response is None:
+                        response = self._kinesis.get_records(
+                            ShardIterator=iterators[shard_id], Limit=10000, StreamARN=self.stream_arn
+                        )
                     iterators[shard_id] = response["NextShardIterator"]
                     for record in response["Records"]:
                         self._add(shard_id, record)

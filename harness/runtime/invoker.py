@@ -22,6 +22,7 @@ from harness.runtime import metrics
 from harness.runtime.async_dead_letter import send_to_dead_letter_queue
 from harness.runtime.concurrency import ConcurrencyLimits, Throttled
 from harness.runtime.credentials import RoleCredentials, RoleNotAssumable
+from harness.runtime.lambda_sdk_config import sdk_config_overrides
 from harness.runtime.local_endpoints import local_overrides
 from harness.runtime.payload_limits import response_too_large
 from harness.runtime.workers import EnvironmentPool, FunctionSpec, InvocationResult, error_payload
@@ -88,6 +89,7 @@ class LocalLambda:
             function.function_name, function.role, str(stack.get("generation") or "")
         )
         environment.update(local_overrides(deployed_env, stack, endpoint, function.region, credentials))
+        environment.update(sdk_config_overrides(self.state_dir))  # SDK parameter validation off, locally only
         code_bytes = function.code_bytes or b""
         reserved = function.reserved_concurrency
         return FunctionSpec(

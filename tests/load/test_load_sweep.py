@@ -75,3 +75,16 @@ def test_drained_needs_a_fresh_status_with_no_lag_and_empty_work_queues():
     assert not drained(status(0), {"s-alerts": 3})
     assert not drained(None, {"s-alerts": 0})  # stale or missing status: not evidence of a drained stack
     assert not drained(status(0), None)  # queue depths unreadable
+
+
+def test_the_ceiling_line_names_the_largest_sustained_size_and_the_first_that_failed():
+    from loadtest.sweep import DEFAULT_SIZES, build_parser, ceiling_line
+
+    flat = summarize(600, _report([0.5, 1.0] * 4), lag_tolerance=2.0)
+    growing = summarize(1200, _report([0, 5, 10, 15, 20, 25, 30, 35]), lag_tolerance=2.0)
+    line = ceiling_line([flat, growing])
+    assert line.startswith("ceiling: 600 vehicles sustained, 30.0 records/s (e2e p95 2.5 s)")
+    assert "1,200 vehicles (30.0 records/s sent) was not" in line
+    assert ceiling_line([growing]).startswith("ceiling: below 1,200 vehicles")
+    sizes = [int(s) for s in build_parser().parse_args([]).sizes.split(",")]
+    assert sizes == list(DEFAULT_SIZES) == sorted(DEFAULT_SIZES) and sizes[-1] == 234_000

@@ -1,4 +1,5 @@
-"""DynamoDB tables: TTL expiry within the local retention, and Query reading one partition."""
+"""DynamoDB tables: TTL expiry within the local retention, Query reading one partition, and the hot
+writes (BatchWriteItem, PutItem) answered without moto's serializer."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import threading
 from collections import deque
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
+from harness.emulator import fast_responses
 from harness.emulator.patches import retention
 from harness.emulator.patches.dynamodbstreams import STREAMS_LOCK
 from harness.emulator.patches.registry import patch
@@ -130,3 +134,35 @@ def partition_scoped_query(fn: Any, self: Table, *args: Any, **kwargs: Any) -> A
         return fn(self, *args, **kwargs)
     finally:
         _query_scope.partition = None
+
+
+# ------------------------------------------------------------------------------------ fast answers
+
+
+def _fast_json(fn: Any, self: DynamoHandler) -> Any:
+    result = fn(self)
+    if type(result) not in (ActionResult, DynamoResult) or not fast_responses.enabled():
+        return result
+    return fast_responses.json_answer(result.result, fast_responses.JSON_1_0)
+
+
+@patch(target=DynamoHandler.batch_write_item)
+def batch_write_item_fast_answer(fn: Any, self: DynamoHandler) -> Any:
+    """DynamoDB BatchWriteItem: the answer is encoded with json.dumps (`harness.emulator.fast_responses`).
+
+    Gap: every answer goes through moto's shape-driven serializer, paid on each of the processor's
+    and location tracker's batches. Fix: the same result encoded in one json.dumps (moto's CRC32
+    header is still computed over it); errors still go through moto's serializer.
+    """
+    return _fast_json(fn, self)
+
+
+@patch(target=DynamoHandler.put_item)
+def put_item_fast_answer(fn: Any, self: DynamoHandler) -> Any:
+    """DynamoDB PutItem: the answer is encoded with json.dumps (`harness.emulator.fast_responses`).
+
+    Gap: as for BatchWriteItem, moto's serializer walks the (mostly empty) output shape of every
+    conditional HOS write. Fix: the same result (ConsumedCapacity, ALL_OLD attributes) encoded in
+    one json.dumps; a failed condition still goes through moto's serializer.
+    """
+    return _fast_json(fn, self)

@@ -1,4 +1,5 @@
-"""DynamoDB Streams: records expire after the retention, shard iterators are not hoarded.
+"""DynamoDB Streams: records expire after the retention, shard iterators are not hoarded, GetRecords
+is answered without moto's serializer.
 
 AWS keeps stream records 24 h; the emulator keeps them min(local retention, 24 h) (see `retention`).
 One lock, STREAMS_LOCK, covers trims, appends and reads: moto numbers a record
@@ -11,9 +12,12 @@ import base64
 import threading
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 from moto.dynamodbstreams import models as streams
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
+from harness.emulator import fast_responses
 from harness.emulator.patches import retention
 from harness.emulator.patches.registry import patch
 
@@ -153,3 +157,18 @@ def get_records_by_position(self: Any, iterator_arn: str, limit: int) -> dict[st
     table = self._get_table_from_arn(iterator_arn)
     iterator = streams.ShardIterator(self, table.stream_shard, "AT_SEQUENCE_NUMBER", int(sequence))
     return iterator.get(limit)
+
+
+@patch(target=DynamoDBStreamsHandler.get_records)
+def get_records_fast_answer(fn: Any, self: DynamoDBStreamsHandler) -> Any:
+    """DynamoDB Streams GetRecords: the answer is encoded with json.dumps (`harness.emulator.fast_responses`).
+
+    Gap: moto's shape-driven serializer makes about 244 look-ups per record for the AttributeValue
+    shapes: 1.5-2.2 ms of CPU per record, about 99 % of the call and the largest single cost of a
+    diagnostics record in the local pipeline. Fix: the same records (creation time in epoch seconds)
+    encoded in one json.dumps, 25-50x cheaper; errors still go through moto's serializer.
+    """
+    result = fn(self)
+    if type(result) is not ActionResult or not fast_responses.enabled():
+        return result
+    return fast_responses.json_answer(result.result, fast_responses.JSON_1_0)

@@ -1,5 +1,5 @@
-"""Kinesis: CreateStream tags, record retention (see `retention`), constant-time shard reads, and
-PutRecord's 1 MiB record limit.
+"""Kinesis: CreateStream tags, record retention (see `retention`), constant-time shard reads,
+PutRecord's 1 MiB record limit, and GetRecords/PutRecords answered without moto's serializer.
 
 One lock, KINESIS_LOCK, covers trims and every write and read of a stream: moto's Shard.put_record
 reads the last sequence number and then inserts, so two concurrent PutRecords calls could otherwise
@@ -13,10 +13,12 @@ import threading
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
 from moto.kinesis.models import KinesisBackend, Record, Shard
 from moto.kinesis.responses import KinesisResponse
 from moto.kinesis.utils import decompose_shard_iterator
 
+from harness.emulator import fast_responses
 from harness.emulator.patches import retention
 from harness.emulator.patches.registry import patch
 
@@ -212,3 +214,35 @@ def shard_records_from_position(fn: Any, self: Shard, last_sequence_id: str, lim
         return [], int(last_sequence_id), 0
     behind_s = self.records[final].created_at - results[-1].created_at
     return results, results[-1].sequence_number, int(behind_s * 1000)
+
+
+# ------------------------------------------------------------------------------------ fast answers
+
+
+def _fast_json(fn: Any, self: KinesisResponse) -> Any:
+    result = fn(self)
+    if type(result) is not ActionResult or not fast_responses.enabled():
+        return result
+    return fast_responses.json_answer(result.result, fast_responses.JSON_1_1)
+
+
+@patch(target=KinesisResponse.get_records)
+def get_records_fast_answer(fn: Any, self: KinesisResponse) -> Any:
+    """Kinesis GetRecords: the answer is encoded with json.dumps (`harness.emulator.fast_responses`).
+
+    Gap: moto's shape-driven serializer is 78 % of a GetRecords call's time (about 60-80 µs per
+    record), paid by every reader of every shard. Fix: the same result (Data base64, arrival time in
+    epoch seconds) encoded in one json.dumps; errors still go through moto's serializer.
+    """
+    return _fast_json(fn, self)
+
+
+@patch(target=KinesisResponse.put_records)
+def put_records_fast_answer(fn: Any, self: KinesisResponse) -> Any:
+    """Kinesis PutRecords: the answer is encoded with json.dumps (`harness.emulator.fast_responses`).
+
+    Gap: serializing the 500 {SequenceNumber, ShardId} results is 66 % of a PutRecords x500 call in
+    moto. Fix: the same result encoded in one json.dumps; the 1 MiB and 500-record limits, KMS and
+    IAM checks run before, as before; errors still go through moto's serializer.
+    """
+    return _fast_json(fn, self)

@@ -1,5 +1,6 @@
-"""Reading Kinesis and DynamoDB Streams shards through the emulator's API, and shaping the records
-into the Lambda event each service sends (field names as in the AWS Lambda developer guide)."""
+"""Reading Kinesis and DynamoDB Streams shards through the emulator's API (records straight from the
+backend when the emulator is this process: `direct_reads`), and shaping the records into the Lambda
+event each service sends (field names as in the AWS Lambda developer guide)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from harness.runtime.aws_clients import client
+from harness.runtime.pollers import direct_reads
 from harness.runtime.pollers.batch_delivery import FetchedRecord
 
 
@@ -55,7 +57,9 @@ class KinesisSource(_ShardSource):
         return self._client.get_shard_iterator(StreamARN=self.arn, ShardId=self.shard_id, **args)["ShardIterator"]
 
     def fetch(self, iterator: str, limit: int) -> tuple[list[FetchedRecord], str | None, int]:
-        response = self._client.get_records(ShardIterator=iterator, Limit=min(limit, 10000), StreamARN=self.arn)
+        response = direct_reads.kinesis_get_records(self.arn, iterator, min(limit, 10000))
+        if response is None:
+            response = self._client.get_records(ShardIterator=iterator, Limit=min(limit, 10000), StreamARN=self.arn)
         records = [self._record(raw) for raw in response["Records"]]
         return records, response.get("NextShardIterator"), int(response.get("MillisBehindLatest") or 0)
 
@@ -109,7 +113,9 @@ class DynamoDBStreamSource(_ShardSource):
         )["ShardIterator"]
 
     def fetch(self, iterator: str, limit: int) -> tuple[list[FetchedRecord], str | None, int]:
-        response = self._client.get_records(ShardIterator=iterator, Limit=min(limit, 1000))
+        response = direct_reads.dynamodb_stream_get_records(self.arn, iterator, min(limit, 1000))
+        if response is None:
+            response = self._client.get_records(ShardIterator=iterator, Limit=min(limit, 1000))
         records = []
         for raw in response["Records"]:
             created = _epoch(raw["dynamodb"].get("ApproximateCreationDateTime"))
