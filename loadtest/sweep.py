@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 "--source",
                 args.source,
                 "--no-live",
+                # one step of many: no live page or HTML report per step (the sweep prints its table)
+                "--no-web",
                 *[item for setting in args.set for item in ("--set", setting)],
             ]
         )
