@@ -31,15 +31,16 @@ _RULE_INFO = {
     **{(r["rule_set"], r["rule_code"]): r for r in RULESET_ITEMS},
 }
 NOT_REPORTED = frozenset({"unassigned_driving"})  # events the topic also carries that are not violations
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SAFE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Matched whole (fullmatch) and ASCII only: no trailing newline or Unicode digit reaches an S3 key.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_SAFE = re.compile(r"[A-Za-z0-9._-]{1,128}", re.ASCII)
 
 
 def report_key(message: dict) -> str:
     fleet, date, vid = message.get("fleet_id"), message.get("report_date"), message.get("violation_id")
-    if not (isinstance(fleet, str) and _SAFE.match(fleet) and isinstance(vid, str) and _SAFE.match(vid)):
+    if not (isinstance(fleet, str) and _SAFE.fullmatch(fleet) and isinstance(vid, str) and _SAFE.fullmatch(vid)):
         raise PoisonRecord("FIELD_INVALID", "fleet_id/violation_id missing or not key-safe")
-    if not (isinstance(date, str) and _DATE.match(date)):
+    if not (isinstance(date, str) and _DATE.fullmatch(date)):
         raise PoisonRecord("FIELD_INVALID", "report_date must be yyyy-mm-dd")
     return f"fleet_id={fleet}/date={date}/{vid}.json"
 
