@@ -28,8 +28,8 @@ import math
 from handlers.common import batch, db
 from handlers.common.aws import warm
 from handlers.common.config import get_config
-from handlers.common.errors import DEPENDENCY_ERRORS, poison_reason
 from handlers.common.idempotency import MARK_TTL_S, already_done, incr_if_newer, mark_done, stable_id
+from handlers.common.ordering import VehicleHeld, ordered_per_vehicle  # noqa: F401 (VehicleHeld: re-export)
 from handlers.common.records import telemetry_from_kinesis
 from handlers.common.redis_client import get_redis
 from handlers.common.sns import publish
@@ -54,10 +54,6 @@ SAMPLE_FIELDS: tuple[tuple[str, int], ...] = (
     ("fuel_rate_lph", 2),
 )
 COUNTED_TTL_S = MARK_TTL_S  # one key per vehicle; outlives any redelivery (Kinesis retention <= 7 d)
-
-
-class VehicleHeld(RuntimeError):
-    """An earlier record of this vehicle failed in this invocation: fail this one untouched too."""
 
 
 _INSERT = """
@@ -187,36 +183,5 @@ def process_reading(record: dict) -> dict:
     return {"mpg": result.mpg, "patterns": [p.code for p in result.patterns]}
 
 
-def _partition_key(raw: dict) -> str | None:
-    return (raw.get("kinesis") or {}).get("partitionKey")
-
-
-def ordered_per_vehicle(record_fn):
-    """A batch record function for one invocation: parses the raw Kinesis record and calls
-    `record_fn(record)`; after a record of a vehicle fails with an ordinary error, every later
-    record with the same partition key or vehicle_id raises VehicleHeld before any side effect, so
-    the vehicle's high-water mark never passes a reading Lambda will retry."""
-    held: set[str] = set()
-
-    def run(raw: dict):
-        ids = {_partition_key(raw)} - {None}
-        if ids & held:
-            raise VehicleHeld(f"an earlier record of {sorted(ids & held)[0]} failed in this batch")
-        try:
-            record = telemetry_from_kinesis(raw, "diagnostics")
-            ids.add(record["vehicle_id"])
-            if ids & held:
-                raise VehicleHeld(f"an earlier record of {record['vehicle_id']} failed in this batch")
-            return record_fn(record)
-        except VehicleHeld:
-            raise
-        except Exception as exc:
-            if poison_reason(exc) is None and not isinstance(exc, DEPENDENCY_ERRORS):
-                held.update(ids)
-            raise
-
-    return run
-
-
 def handler(event, context):
-    return batch.run(event, context, processor, ordered_per_vehicle(process_reading))
+    return batch.run(event, context, processor, ordered_per_vehicle("diagnostics", process_reading))
