@@ -2196,6 +2196,19 @@ locals {
     firehose_transform = []
   }
 
+  # Stream mappings retry a failed batch until its oldest record is 6 h old, however many attempts that
+  # takes: a dependency outage (Redis, Aurora, an AWS endpoint: the handlers fail the whole invocation)
+  # shorter than that is ridden out with nothing discarded. 3 attempts / 1 h discarded whole batches to
+  # a metadata-only destination after a Redis outage of a minute. Poison records never reach this (the
+  # handlers dead-letter them with their content); bisect still isolates a record that crashes or
+  # times out the function, which then waits out the 6 h alone. 6 h < the 24 h minimum stream
+  # retention, so a discarded batch can still be re-read from its stream (docs/contracts.md).
+  stream_retry = {
+    bisect_batch_on_function_error = true
+    maximum_retry_attempts         = -1
+    maximum_record_age_in_seconds  = 21600
+  }
+
   kinesis_mappings = {
     processor  = "diagnostics"
     predictive = "diagnostics"
@@ -2343,9 +2356,9 @@ resource "aws_lambda_event_source_mapping" "kinesis" {
   batch_size                         = local.cap.kinesis_batch_size
   maximum_batching_window_in_seconds = local.cap.kinesis_batching_window
   parallelization_factor             = local.cap.parallelization_factor
-  bisect_batch_on_function_error     = true
-  maximum_retry_attempts             = 3
-  maximum_record_age_in_seconds      = 3600
+  bisect_batch_on_function_error     = local.stream_retry.bisect_batch_on_function_error
+  maximum_retry_attempts             = local.stream_retry.maximum_retry_attempts
+  maximum_record_age_in_seconds      = local.stream_retry.maximum_record_age_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
   destination_config {
@@ -2363,9 +2376,9 @@ resource "aws_lambda_event_source_mapping" "diagnostics_table" {
   batch_size                         = local.cap.kinesis_batch_size
   maximum_batching_window_in_seconds = local.cap.kinesis_batching_window
   parallelization_factor             = local.cap.parallelization_factor
-  bisect_batch_on_function_error     = true
-  maximum_retry_attempts             = 3
-  maximum_record_age_in_seconds      = 3600
+  bisect_batch_on_function_error     = local.stream_retry.bisect_batch_on_function_error
+  maximum_retry_attempts             = local.stream_retry.maximum_retry_attempts
+  maximum_record_age_in_seconds      = local.stream_retry.maximum_record_age_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
   destination_config {
