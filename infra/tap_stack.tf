@@ -2073,6 +2073,7 @@ locals {
     TELEMATICS_API_URL                = "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["TELEMATICS_API_URL"]}"
     PDF_API_URL                       = "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["PDF_API_URL"]}"
     REPORTS_BUCKET                    = aws_s3_bucket.this["reports"].bucket
+    DEAD_LETTER_BUCKET                = aws_s3_bucket.this["datalake"].bucket
     REPORT_RETENTION_DAYS             = tostring(var.report_retention_days)
     REPORT_TIME_ZONES                 = join(",", var.fleet_time_zones)
     PREDICTION_CONFIDENCE_THRESHOLD   = "0.8"
@@ -2103,6 +2104,7 @@ locals {
       SAGEMAKER_ENDPOINT_NAME  = local.predictive_endpoint_arn
       REPORTS_BUCKET           = aws_s3_bucket.this["reports"].arn
       REPORTS_BUCKET_OBJECTS   = "${aws_s3_bucket.this["reports"].arn}/*"
+      DEAD_LETTER_OBJECTS      = "${aws_s3_bucket.this["datalake"].arn}/dead-letter/*"
       KMS_KEY                  = aws_kms_key.main.arn
     },
   )
@@ -2115,6 +2117,8 @@ locals {
   # queue, topic, table, stream, bucket and secret it touches (Decrypt to read, GenerateDataKey to write).
   base_statements = [
     { sid = "OwnDeadLetterQueue", actions = ["sqs:SendMessage", "sqs:GetQueueAttributes"], targets = ["DLQ_URL"] },
+    # A rejected record too large for an SQS message is kept whole in S3 (claim check, handlers.common.dlq).
+    { sid = "DeadLetterClaimChecks", actions = ["s3:PutObject"], targets = ["DEAD_LETTER_OBJECTS"] },
     { sid = "UseDataKey", actions = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], targets = ["KMS_KEY"] },
   ]
 
