@@ -28,7 +28,8 @@ import math
 from handlers.common import batch, db
 from handlers.common.aws import warm
 from handlers.common.config import get_config
-from handlers.common.idempotency import MARK_TTL_S, already_done, incr_if_newer, mark_done, stable_id
+from handlers.common.idempotency import MARK_TTL_S, incr_if_newer, mark_done, stable_id
+from handlers.common.leases import claim_once
 from handlers.common.ordering import VehicleHeld, ordered_per_vehicle  # noqa: F401 (VehicleHeld: re-export)
 from handlers.common.records import telemetry_from_kinesis
 from handlers.common.redis_client import get_redis
@@ -176,10 +177,12 @@ def process_reading(record: dict) -> dict:
         bucket = record["ts_ms"] - record["ts_ms"] % COACHING_BUCKET_MS
         coaching_id = f"fc-{stable_id(record['vehicle_id'], record.get('driver_id'), bucket)}"
         mark = f"fuel:coached:{coaching_id}"
-        if not already_done(r, mark):
-            message = coaching_message(record, result, bench, coaching_id)
-            publish(get_config().require("coaching_topic_arn"), message, message["severity"], EVENT_TYPE)
-            mark_done(r, mark)
+        # Claim before acting: the same hour's coaching may come from two lanes' redeliveries at once.
+        with claim_once(r, mark) as mine:
+            if mine:
+                message = coaching_message(record, result, bench, coaching_id)
+                publish(get_config().require("coaching_topic_arn"), message, message["severity"], EVENT_TYPE)
+                mark_done(r, mark)
     return {"mpg": result.mpg, "patterns": [p.code for p in result.patterns]}
 
 

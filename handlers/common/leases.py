@@ -44,3 +44,19 @@ def lease(r: redis.Redis, key: str, lease_ms: int = DEFAULT_LEASE_MS, wait_s: fl
         yield
     finally:
         r.eval(_RELEASE, 1, key, token)
+
+
+@contextlib.contextmanager
+def claim_once(r: redis.Redis, mark: str, lease_ms: int = DEFAULT_LEASE_MS) -> Iterator[bool]:
+    """Claim-before-act for a side effect done once per `mark` (a deterministic id's marker key).
+
+    Yields False when the effect is already done (the mark exists), True when this invocation holds
+    the claim and must act; the caller marks done (idempotency.mark_done) after the act succeeded,
+    inside the block. A concurrent copy waits for the claim (lease) and then finds the mark; one that
+    cannot get it in time raises LeaseBusy and is retried by its event source.
+    """
+    if r.exists(mark):
+        yield False
+        return
+    with lease(r, f"{mark}:claim", lease_ms):
+        yield not r.exists(mark)
