@@ -14,7 +14,8 @@ from handlers.common.config import get_config
 from handlers.common.dlq import send_to_dlq
 from handlers.common.errors import PoisonRecord, poison_reason
 from handlers.common.events import sns_message
-from handlers.common.idempotency import already_done, mark_done
+from handlers.common.idempotency import mark_done
+from handlers.common.leases import claim_once
 from handlers.common.redis_client import get_redis
 from handlers.domain import fuel
 
@@ -80,17 +81,19 @@ def dispatch(raw_record: dict) -> bool:
     message = training_message(coaching)
     r = get_redis()
     mark = f"coach:sent:{message['assignment_id']}"
-    if already_done(r, mark):
-        return False
-    client("sqs").send_message(
-        QueueUrl=get_config().require("training_queue_url"),
-        MessageBody=json.dumps(message, default=str),
-        MessageAttributes={
-            "driver_id": {"DataType": "String", "StringValue": message["driver_id"]},
-            "severity": {"DataType": "String", "StringValue": attrs.get("severity", "info")},
-        },
-    )
-    mark_done(r, mark)
+    # Claim before acting: SNS may deliver a message twice at once (two async invokes).
+    with claim_once(r, mark) as mine:
+        if not mine:
+            return False
+        client("sqs").send_message(
+            QueueUrl=get_config().require("training_queue_url"),
+            MessageBody=json.dumps(message, default=str),
+            MessageAttributes={
+                "driver_id": {"DataType": "String", "StringValue": message["driver_id"]},
+                "severity": {"DataType": "String", "StringValue": attrs.get("severity", "info")},
+            },
+        )
+        mark_done(r, mark)
     return True
 
 

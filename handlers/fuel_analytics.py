@@ -28,8 +28,9 @@ import math
 from handlers.common import batch, db
 from handlers.common.aws import warm
 from handlers.common.config import get_config
-from handlers.common.errors import DEPENDENCY_ERRORS, poison_reason
-from handlers.common.idempotency import MARK_TTL_S, already_done, incr_if_newer, mark_done, stable_id
+from handlers.common.idempotency import MARK_TTL_S, incr_if_newer, mark_done, stable_id
+from handlers.common.leases import claim_once
+from handlers.common.ordering import VehicleHeld, ordered_per_vehicle  # noqa: F401 (VehicleHeld: re-export)
 from handlers.common.records import telemetry_from_kinesis
 from handlers.common.redis_client import get_redis
 from handlers.common.sns import publish
@@ -54,10 +55,6 @@ SAMPLE_FIELDS: tuple[tuple[str, int], ...] = (
     ("fuel_rate_lph", 2),
 )
 COUNTED_TTL_S = MARK_TTL_S  # one key per vehicle; outlives any redelivery (Kinesis retention <= 7 d)
-
-
-class VehicleHeld(RuntimeError):
-    """An earlier record of this vehicle failed in this invocation: fail this one untouched too."""
 
 
 _INSERT = """
@@ -180,43 +177,14 @@ def process_reading(record: dict) -> dict:
         bucket = record["ts_ms"] - record["ts_ms"] % COACHING_BUCKET_MS
         coaching_id = f"fc-{stable_id(record['vehicle_id'], record.get('driver_id'), bucket)}"
         mark = f"fuel:coached:{coaching_id}"
-        if not already_done(r, mark):
-            message = coaching_message(record, result, bench, coaching_id)
-            publish(get_config().require("coaching_topic_arn"), message, message["severity"], EVENT_TYPE)
-            mark_done(r, mark)
+        # Claim before acting: the same hour's coaching may come from two lanes' redeliveries at once.
+        with claim_once(r, mark) as mine:
+            if mine:
+                message = coaching_message(record, result, bench, coaching_id)
+                publish(get_config().require("coaching_topic_arn"), message, message["severity"], EVENT_TYPE)
+                mark_done(r, mark)
     return {"mpg": result.mpg, "patterns": [p.code for p in result.patterns]}
 
 
-def _partition_key(raw: dict) -> str | None:
-    return (raw.get("kinesis") or {}).get("partitionKey")
-
-
-def ordered_per_vehicle(record_fn):
-    """A batch record function for one invocation: parses the raw Kinesis record and calls
-    `record_fn(record)`; after a record of a vehicle fails with an ordinary error, every later
-    record with the same partition key or vehicle_id raises VehicleHeld before any side effect, so
-    the vehicle's high-water mark never passes a reading Lambda will retry."""
-    held: set[str] = set()
-
-    def run(raw: dict):
-        ids = {_partition_key(raw)} - {None}
-        if ids & held:
-            raise VehicleHeld(f"an earlier record of {sorted(ids & held)[0]} failed in this batch")
-        try:
-            record = telemetry_from_kinesis(raw, "diagnostics")
-            ids.add(record["vehicle_id"])
-            if ids & held:
-                raise VehicleHeld(f"an earlier record of {record['vehicle_id']} failed in this batch")
-            return record_fn(record)
-        except VehicleHeld:
-            raise
-        except Exception as exc:
-            if poison_reason(exc) is None and not isinstance(exc, DEPENDENCY_ERRORS):
-                held.update(ids)
-            raise
-
-    return run
-
-
 def handler(event, context):
-    return batch.run(event, context, processor, ordered_per_vehicle(process_reading))
+    return batch.run(event, context, processor, ordered_per_vehicle("diagnostics", process_reading))

@@ -7,7 +7,9 @@ TTL attribute, so DynamoDB deletes the fixes after the retention, like vehicle_d
 Redis holds `geo:fleet:<fleet_id>` / `geo:all` (GEOADD) and the per-vehicle tracker state
 `geo:state:<vehicle_id>` from handlers.domain.geofence.step. A fix at or before the state's last
 fix is stale or redelivered: it is stored but neither moves the vehicle on the map nor emits
-events. Events are published before the state is saved (same deterministic event_id on retry).
+events. Events are published before the state is saved (same deterministic event_id on retry), and a
+fix that fails holds the vehicle's later fixes of the batch (handlers.common.ordering), so its retry
+is not stale and no enter/exit is lost.
 Each fresh fix also feeds the unassigned-driving check (handlers.unassigned_driving).
 """
 
@@ -24,7 +26,7 @@ from handlers.common.cache import TTLCache
 from handlers.common.config import get_config
 from handlers.common.ddb_writer import DynamoBatchWriter
 from handlers.common.idempotency import stable_id
-from handlers.common.records import telemetry_from_kinesis
+from handlers.common.ordering import ordered_per_vehicle
 from handlers.common.redis_client import get_redis
 from handlers.common.sns import publish
 from handlers.domain import geo, geofence
@@ -89,8 +91,7 @@ def event_message(record: dict, ev: geofence.GeofenceEvent, fence: geofence.Geof
     }
 
 
-def process_record(raw: dict, writer: DynamoBatchWriter) -> int:
-    record = telemetry_from_kinesis(raw, "gps")
+def process_fix(record: dict, writer: DynamoBatchWriter) -> int:
     writer.add(location_item(record, get_config().locations_ttl_days))
     r = get_redis()
     vehicle_id, ts_ms = record["vehicle_id"], record["ts_ms"]
@@ -123,6 +124,10 @@ def process_record(raw: dict, writer: DynamoBatchWriter) -> int:
 
 def handler(event, context):
     writer = DynamoBatchWriter(get_config().locations_table, ("vehicle_id", "timestamp"))
-    response = batch.run(event, context, processor, lambda raw: process_record(raw, writer))
+    # A failed fix holds the vehicle's later fixes of the batch (handlers.common.ordering): saving their
+    # tracker state would make the retried fix stale, and the events it carries would be lost.
+    response = batch.run(
+        event, context, processor, ordered_per_vehicle("gps", lambda record: process_fix(record, writer))
+    )
     writer.flush()
     return response

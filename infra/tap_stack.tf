@@ -2227,6 +2227,7 @@ locals {
     TELEMATICS_API_URL                = "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["TELEMATICS_API_URL"]}"
     PDF_API_URL                       = "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["PDF_API_URL"]}"
     REPORTS_BUCKET                    = aws_s3_bucket.this["reports"].bucket
+    DEAD_LETTER_BUCKET                = aws_s3_bucket.this["datalake"].bucket
     REPORT_RETENTION_DAYS             = tostring(var.report_retention_days)
     REPORT_TIME_ZONES                 = join(",", var.fleet_time_zones)
     PREDICTION_CONFIDENCE_THRESHOLD   = "0.8"
@@ -2257,6 +2258,7 @@ locals {
       SAGEMAKER_ENDPOINT_NAME  = local.predictive_endpoint_arn
       REPORTS_BUCKET           = aws_s3_bucket.this["reports"].arn
       REPORTS_BUCKET_OBJECTS   = "${aws_s3_bucket.this["reports"].arn}/*"
+      DEAD_LETTER_OBJECTS      = "${aws_s3_bucket.this["datalake"].arn}/dead-letter/*"
       KMS_KEY                  = aws_kms_key.main.arn
     },
   )
@@ -2269,6 +2271,8 @@ locals {
   # queue, topic, table, stream, bucket and secret it touches (Decrypt to read, GenerateDataKey to write).
   base_statements = [
     { sid = "OwnDeadLetterQueue", actions = ["sqs:SendMessage", "sqs:GetQueueAttributes"], targets = ["DLQ_URL"] },
+    # A rejected record too large for an SQS message is kept whole in S3 (claim check, handlers.common.dlq).
+    { sid = "DeadLetterClaimChecks", actions = ["s3:PutObject"], targets = ["DEAD_LETTER_OBJECTS"] },
     { sid = "UseDataKey", actions = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], targets = ["KMS_KEY"] },
   ]
 
@@ -2348,6 +2352,19 @@ locals {
       { sid = "PublishSummary", actions = ["sns:Publish"], targets = ["SUMMARY_TOPIC_ARN"] },
     ]
     firehose_transform = []
+  }
+
+  # Stream mappings retry a failed batch until its oldest record is 6 h old, however many attempts that
+  # takes: a dependency outage (Redis, Aurora, an AWS endpoint: the handlers fail the whole invocation)
+  # shorter than that is ridden out with nothing discarded. 3 attempts / 1 h discarded whole batches to
+  # a metadata-only destination after a Redis outage of a minute. Poison records never reach this (the
+  # handlers dead-letter them with their content); bisect still isolates a record that crashes or
+  # times out the function, which then waits out the 6 h alone. 6 h < the 24 h minimum stream
+  # retention, so a discarded batch can still be re-read from its stream (docs/contracts.md).
+  stream_retry = {
+    bisect_batch_on_function_error = true
+    maximum_retry_attempts         = -1
+    maximum_record_age_in_seconds  = 21600
   }
 
   kinesis_mappings = {
@@ -2497,9 +2514,9 @@ resource "aws_lambda_event_source_mapping" "kinesis" {
   batch_size                         = local.cap.kinesis_batch_size
   maximum_batching_window_in_seconds = local.cap.kinesis_batching_window
   parallelization_factor             = local.cap.parallelization_factor
-  bisect_batch_on_function_error     = true
-  maximum_retry_attempts             = 3
-  maximum_record_age_in_seconds      = 3600
+  bisect_batch_on_function_error     = local.stream_retry.bisect_batch_on_function_error
+  maximum_retry_attempts             = local.stream_retry.maximum_retry_attempts
+  maximum_record_age_in_seconds      = local.stream_retry.maximum_record_age_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
   destination_config {
@@ -2517,9 +2534,9 @@ resource "aws_lambda_event_source_mapping" "diagnostics_table" {
   batch_size                         = local.cap.kinesis_batch_size
   maximum_batching_window_in_seconds = local.cap.kinesis_batching_window
   parallelization_factor             = local.cap.parallelization_factor
-  bisect_batch_on_function_error     = true
-  maximum_retry_attempts             = 3
-  maximum_record_age_in_seconds      = 3600
+  bisect_batch_on_function_error     = local.stream_retry.bisect_batch_on_function_error
+  maximum_retry_attempts             = local.stream_retry.maximum_retry_attempts
+  maximum_record_age_in_seconds      = local.stream_retry.maximum_record_age_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
   destination_config {

@@ -19,7 +19,7 @@ SERVICE_PREFIX = {"sagemaker-runtime": "sagemaker"}
 # boto3 methods whose IAM action is not the CamelCase of the method name.
 ACTION_OVERRIDES = {("s3", "head_object"): "s3:GetObject"}
 # Object-level S3 actions act on <bucket>/*, so the bucket setting maps to the objects target.
-OBJECT_TARGETS = {"REPORTS_BUCKET": "REPORTS_BUCKET_OBJECTS"}
+OBJECT_TARGETS = {"REPORTS_BUCKET": "REPORTS_BUCKET_OBJECTS", "DEAD_LETTER_BUCKET": "DEAD_LETTER_OBJECTS"}
 # Calls that probe for a key that may be missing: S3 answers 404 only to a caller with s3:ListBucket on
 # the bucket, 403 AccessDenied to any other (the emulator too, harness/emulator/request_resources.py).
 PROBE_METHODS = {"head_object"}
@@ -137,13 +137,14 @@ def check_functions(ctx: Context, handlers: Handlers) -> list[Finding]:
 
 def check_unused(ctx: Context, handlers: Handlers) -> list[Finding]:
     """Least privilege the other way round: a grant on a target no handler call and no event source
-    mapping of the function uses (the base statements, DLQ_URL and KMS_KEY, are every function's)."""
+    mapping of the function uses (the base statements, DLQ_URL, DEAD_LETTER_OBJECTS and KMS_KEY, are every
+    function's)."""
     grants = ctx.output("iam_grants") or {}
     sources = grants.get("event_sources") or {}
     findings = []
     for function, module in sorted((grants.get("function_modules") or {}).items()):
         used = {target for call in handlers.aws_calls(module) for _, target in needs(call)}
-        used |= set(sources.get(function, [])) | {"DLQ_URL", "KMS_KEY", "*"}
+        used |= set(sources.get(function, [])) | {"DLQ_URL", "DEAD_LETTER_OBJECTS", "KMS_KEY", "*"}
         for statement in grants["functions"].get(function, []):
             for target in statement.get("targets", []):
                 if target not in used:

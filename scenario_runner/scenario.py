@@ -98,7 +98,24 @@ def load(name: str, *, anchor: bool = True, now: float | None = None) -> Scenari
     path = scenario_path(name)
     if not path.exists():
         raise FileNotFoundError(f"no scenario {name!r}; available: {', '.join(available())}")
-    raw: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
+    return load_path(path, anchor=anchor, now=now)
+
+
+def load_path(path: Path, *, anchor: bool = True, now: float | None = None) -> Scenario:
+    """`load` of a file anywhere. Content that is not a valid scenario raises ValueError naming the
+    file (wrong YAML, wrong types or values anywhere in it), never another error."""
+    try:
+        return _parse(path, anchor=anchor, now=now)
+    except ValueError:
+        raise
+    except (yaml.YAMLError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+        raise ValueError(f"{path.name}: not a valid scenario: {type(exc).__name__}: {exc}") from exc
+
+
+def _parse(path: Path, *, anchor: bool, now: float | None) -> Scenario:
+    raw: Any = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path.name}: a scenario is a mapping, not {type(raw).__name__}")
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
         raise ValueError(f"{path.name}: unknown keys {unknown}")

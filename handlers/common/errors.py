@@ -30,6 +30,7 @@ class DependencyUnavailable(RuntimeError):
 DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    redis.exceptions.ReadOnlyError,  # a replica answering during an ElastiCache failover: retry the batch
     psycopg.OperationalError,
     psycopg.InterfaceError,
     botocore.exceptions.EndpointConnectionError,

@@ -18,17 +18,30 @@ def kinesis_data(raw_record: dict) -> bytes:
 
 
 def dynamodb_new_image(raw_record: dict) -> dict | None:
-    """The NewImage as plain values, or None for REMOVE events (TTL expiry)."""
-    image = raw_record.get("dynamodb", {}).get("NewImage")
-    return from_item(image) if image else None
+    """The NewImage as plain values, or None for REMOVE events (TTL expiry); PoisonRecord
+    (MALFORMED_IMAGE) for an image that is not DynamoDB's attribute-value JSON."""
+    stream = raw_record.get("dynamodb") if isinstance(raw_record, dict) else None
+    image = stream.get("NewImage") if isinstance(stream, dict) else None
+    if not image:
+        return None
+    if not isinstance(image, dict):
+        raise PoisonRecord("MALFORMED_IMAGE", f"NewImage is {type(image).__name__}")
+    try:
+        return from_item(image)
+    except (TypeError, ValueError, AttributeError, KeyError, ArithmeticError) as exc:
+        raise PoisonRecord("MALFORMED_IMAGE", f"NewImage is not DynamoDB JSON: {exc}") from exc
 
 
 def _attrs_from_sns(attrs: dict | None) -> dict[str, str]:
-    return {k: v.get("Value") for k, v in (attrs or {}).items() if isinstance(v, dict)}
+    if not isinstance(attrs, dict):
+        return {}  # attributes are optional; malformed ones are ignored, the message still decides
+    return {k: v.get("Value") for k, v in attrs.items() if isinstance(v, dict)}
 
 
 def _attrs_from_sqs(attrs: dict | None) -> dict[str, str]:
-    return {k: v.get("stringValue") for k, v in (attrs or {}).items() if isinstance(v, dict)}
+    if not isinstance(attrs, dict):
+        return {}
+    return {k: v.get("stringValue") for k, v in attrs.items() if isinstance(v, dict)}
 
 
 def sqs_message(raw_record: dict) -> tuple[dict, dict[str, str]]:

@@ -54,7 +54,11 @@ MALFORMED_JSON = "MALFORMED_JSON"
 NOT_AN_OBJECT = "NOT_AN_OBJECT"
 TOO_LARGE = "TOO_LARGE"
 
-_ISO_TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$")
+_ISO_TS = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})",
+    re.ASCII,
+)  # ASCII digits, matched whole (fullmatch)
 
 
 class RecordRejected(ValueError):
@@ -118,7 +122,7 @@ def iso_to_epoch_ms(ts: str) -> int:
         fast = _canonical_to_epoch_ms(ts)
         if fast is not None:
             return fast
-    match = _ISO_TS.match(ts)
+    match = _ISO_TS.fullmatch(ts)
     if not match:
         raise ValueError(f"not an ISO-8601 timestamp with zone: {ts[:40]!r}")
     year, month, day, hour, minute, second, fraction, zone = match.groups()

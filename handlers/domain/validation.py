@@ -99,13 +99,14 @@ SIGNAL_RANGES: dict[str, SignalRange] = {
 _RANGE_BOUNDS = {name: (bounds.low, bounds.high) for name, bounds in SIGNAL_RANGES.items()}
 MAX_GPS_SPEED_KPH = 255.0
 
+# ASCII digits only, matched whole (fullmatch: `$` would let a trailing newline through).
 _ID_PATTERNS = {
-    "vehicle_id": re.compile(r"^VH-\d{1,9}$"),
-    "fleet_id": re.compile(r"^FL-\d{1,9}$"),
-    "driver_id": re.compile(r"^DR-\d{1,9}$"),
+    "vehicle_id": re.compile(r"VH-[0-9]{1,9}", re.ASCII),
+    "fleet_id": re.compile(r"FL-[0-9]{1,9}", re.ASCII),
+    "driver_id": re.compile(r"DR-[0-9]{1,9}", re.ASCII),
 }
 _RECORD_ID_MAX = 128
-_TIME_ZONE_SHAPE = re.compile(r"^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$")
+_TIME_ZONE_SHAPE = re.compile(r"(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})", re.ASCII)
 _KIND_FIELDS = {
     "diagnostics": (),
     "hos": ("status", "cycle", "time_zone", "lat", "lon"),
@@ -214,7 +215,7 @@ def _identity_reasons(
             # a parked truck still reports diagnostics and position without a driver
             if name != "driver_id" or driver_required:
                 reasons.append(Reason(FIELD_MISSING, name))
-        elif not isinstance(value, str) or not _ID_PATTERNS[name].match(value):
+        elif not isinstance(value, str) or not _ID_PATTERNS[name].fullmatch(value):
             reasons.append(Reason(ID_FORMAT, name, _short(value)))
     if vehicle_type not in _t.VEHICLE_TYPES:
         reasons.append(Reason(VEHICLE_TYPE_INVALID, "vehicle_type", _short(vehicle_type)))
@@ -422,7 +423,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_time_zone(name: Any) -> bool:
-    return isinstance(name, str) and bool(_TIME_ZONE_SHAPE.match(name)) and _zone_exists(name)
+    return isinstance(name, str) and bool(_TIME_ZONE_SHAPE.fullmatch(name)) and _zone_exists(name)
 
 
 @lru_cache(maxsize=512)

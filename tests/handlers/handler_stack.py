@@ -131,6 +131,17 @@ def resources(stack, aws_session_env) -> Resources:
     bucket = f"{prefix}-compliance-reports"
     s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     res.env["REPORTS_BUCKET"] = bucket
+    # Claim checks of oversized DLQ bodies, SSE-KMS by default as the data lake bucket is deployed.
+    lake = f"{prefix}-data-lake"
+    s3.create_bucket(Bucket=lake)
+    key_id = boto3.client("kms").create_key(Description=f"{prefix} data lake")["KeyMetadata"]["Arn"]
+    s3.put_bucket_encryption(
+        Bucket=lake,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}}]
+        },
+    )
+    res.env["DEAD_LETTER_BUCKET"] = lake
     secret = sm.create_secret(
         Name=f"{prefix}/aurora",
         SecretString=json.dumps({"username": stack.postgres_user, "password": stack.postgres_password}),

@@ -74,3 +74,34 @@ def test_failed_write_fails_the_whole_invocation_for_retry(make_ctx):
     with pytest.raises(ClientError, match="ResourceNotFound"):
         diagnostics_processor.handler(kinesis_event([diagnostics(vid, now_ms() - 1000), b"junk"]), None)
     assert [m["reason"] for m in ctx.dlq()] == ["MALFORMED_JSON"]  # poison still parked, valid one retried
+
+
+def test_an_oversized_record_is_dead_lettered_whole_through_a_claim_check_and_replayable(make_ctx):
+    """Issue 18 #5: a record whose DLQ body exceeds SQS's 256 KiB is kept whole in S3 (KMS) and the
+    DLQ message points to it; original_record gives back the exact record for a replay."""
+    import base64
+
+    from handlers.common import dlq
+
+    ctx = make_ctx("processor")
+    payload = b'{"kind": "diagnostics", "pad": "' + b"x" * (300 * 1024) + b'"}'
+    raw = {
+        "eventSource": "aws:kinesis",
+        "eventID": "shardId-000000000000:1",
+        "kinesis": {
+            "partitionKey": "VH-000001",
+            "sequenceNumber": "49590338271490256608559692538361571095921575989136588801",
+            "data": base64.b64encode(payload).decode(),
+            "approximateArrivalTimestamp": 1_700_000_000.0,
+        },
+    }
+    assert diagnostics_processor.handler({"Records": [raw]}, None) == {"batchItemFailures": []}
+    (message,) = ctx.dlq()
+    import json
+
+    assert len(json.dumps(message).encode()) <= 256 * 1024  # SQS's limit (the local emulator does not refuse more)
+    assert message["reason"] == "TOO_LARGE" and "record" not in message
+    ref = message["record_ref"]
+    head = ctx.s3.head_object(Bucket=ref["bucket"], Key=ref["key"])
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert dlq.original_record(message, ctx.s3) == raw

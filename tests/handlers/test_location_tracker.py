@@ -127,3 +127,26 @@ def test_location_items_carry_the_ttl_attribute(make_ctx, ttl_days):
     assert sorted((i["timestamp"], i["expires_at"]) for i in items) == [
         (t0 + i * 30_000, (t0 + i * 30_000) // 1000 + days * 86_400) for i in range(3)
     ]
+
+
+def test_a_failed_enter_publish_holds_the_later_fixes_so_the_retry_loses_no_event(fleet_with_depot, make_ctx):
+    """Issue 18 #3: a short visit (2 fixes in, 2 out) whose enter publish fails. The later fixes of
+    the vehicle must not move its tracker state past the failed fix, or the retry skips it as stale
+    and both the enter and the exit are lost."""
+    ctx, fleet, fence_id = fleet_with_depot
+    tap = ctx.subscribe("GEOFENCE_TOPIC_ARN")
+    vid, t0 = unique_vehicle(), now_ms() - 600_000
+    path = [(41.90, -87.70), (41.8501, -87.6501), (41.8500, -87.6500), (41.95, -87.80), (41.96, -87.81)]
+    recs = [gps(vid, lat, lon, t0 + i * 30_000, fleet_id=fleet) for i, (lat, lon) in enumerate(path)]
+    event = kinesis_event(recs, stream="gps")
+    # The topic is unreachable for this invocation only (a real SNS NotFound, not a mock).
+    missing = ctx.env["GEOFENCE_TOPIC_ARN"] + "-missing"
+    make_ctx("location", GEOFENCE_TOPIC_ARN=missing)
+    failed = location_tracker.handler(event, None)["batchItemFailures"]
+    seqs = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+    assert [f["itemIdentifier"] for f in failed] == seqs[2:]  # the enter fix and every later fix of the vehicle
+    make_ctx("location")
+    retry = {"Records": event["Records"][2:]}  # Kinesis retries from the lowest failed sequence number
+    assert location_tracker.handler(retry, None) == {"batchItemFailures": []}
+    got = [(m["message"]["event_type"], m["message"]["geofence_id"]) for m in tap.messages()]
+    assert got == [("enter", fence_id), ("exit", fence_id)]

@@ -309,3 +309,41 @@ def test_redis_auth_token_comes_from_secrets_manager(make_ctx, resources):
 def test_migrate_cli_against_a_dsn(stack, resources, capsys):
     assert migrate.main(["--dsn", stack.postgres_dsn]) == 0
     assert "schema up to date" in capsys.readouterr().out
+
+
+class _LambdaContext:
+    """The part of Lambda's context object the handlers read: a real deadline on the monotonic clock."""
+
+    def __init__(self, remaining_s: float) -> None:
+        import time
+
+        self._deadline = time.monotonic() + remaining_s
+        self.function_name = "fleettap-test-driver-notifier"
+        self.aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        import time
+
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def test_a_hung_api_never_runs_the_batch_past_the_functions_timeout(make_ctx, api_faults):
+    """Issue 18 #7: each call is bounded by the invocation's remaining time (minus a margin); the
+    records not reached are reported failed for SQS to redeliver, none is dead-lettered."""
+    ctx = make_ctx("driver_notifier")
+    alerts = [alert() for _ in range(3)]
+    event = sqs_event(alerts)
+    _mock(ctx, "/admin/faults", {"fail": 0, "delay_s": 6})
+    context = _LambdaContext(remaining_s=9)
+    try:
+        failed = [f["itemIdentifier"] for f in driver_notifier.handler(event, context)["batchItemFailures"]]
+    except BatchProcessingError:  # Powertools raises when every record failed: SQS redelivers all
+        failed = [r["messageId"] for r in event["Records"]]
+    assert context.get_remaining_time_in_millis() > 0, "the batch outlived the function's timeout"
+    assert failed == [r["messageId"] for r in event["Records"]]
+    assert ctx.dlq() == []
+    _mock(ctx, "/admin/faults", {"fail": 0, "delay_s": 0})
+    assert driver_notifier.handler(event, _LambdaContext(remaining_s=60)) == {"batchItemFailures": []}
+    assert {n["idempotency_key"] for n in _delivered(ctx, {a["alert_id"] for a in alerts})} == {
+        a["alert_id"] for a in alerts
+    }

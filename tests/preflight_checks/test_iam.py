@@ -11,6 +11,7 @@ from tests.preflight_checks.fragments import REPO_ROOT, context, plan, resource,
 
 DLQ_AND_KEY = [
     {"sid": "OwnDeadLetterQueue", "actions": ["sqs:SendMessage"], "targets": ["DLQ_URL"]},
+    {"sid": "DeadLetterClaimChecks", "actions": ["s3:PutObject"], "targets": ["DEAD_LETTER_OBJECTS"]},
     {"sid": "UseDataKey", "actions": ["kms:Decrypt", "kms:GenerateDataKey"], "targets": ["KMS_KEY"]},
 ]
 RULES = {"sid": "ReadRules", "actions": ["dynamodb:Query"], "targets": ["COMPLIANCE_RULES_TABLE"]}
@@ -49,7 +50,7 @@ def test_a_grant_on_another_resource_does_not_count():
 
 
 def test_writes_to_encrypted_resources_need_the_data_key():
-    no_generate = [DLQ_AND_KEY[0], dict(DLQ_AND_KEY[1], actions=["kms:Decrypt"])]
+    no_generate = [*DLQ_AND_KEY[:2], dict(DLQ_AND_KEY[2], actions=["kms:Decrypt"])]
     grants = {
         "functions": {"hos": no_generate + [RULES, LOGS, PUBLISH, REDIS]},
         "function_modules": {"hos": "hos_processor"},

@@ -20,7 +20,12 @@ def dedupe_key(vehicle_id: str, rule: str) -> str:
 PUBLISH, ESCALATE, SUPPRESS = "publish", "escalate", "suppress"
 DEFAULT_CLEAR_AFTER_S = 900  # quiet this long -> the episode is over, next one alerts again
 DEFAULT_ESCALATE_AFTER_S = 1800  # still firing after this long -> one persistence escalation
-STATE_TTL_S = DEFAULT_CLEAR_AFTER_S + 60  # Redis EXPIRE for the state key (self-cleaning)
+# Redis EXPIRE for the state key. Decisions use event time, so the state must outlive any replay of
+# the readings it decided: Kinesis retention (at most 7 d, and the processor rejects readings older
+# than 7 d) plus a day, like the other idempotency marks (handlers.common.idempotency.MARK_TTL_S).
+# A 960 s state let a reading redelivered 16 minutes later open a new episode under a new alert_id.
+REPLAY_HORIZON_S = 8 * 86400
+STATE_TTL_S = REPLAY_HORIZON_S
 
 
 def dedupe(
@@ -36,7 +41,8 @@ def dedupe(
     - "publish": first firing, or the previous episode went quiet for clear_after_s;
     - "escalate": severity rose above the episode's, or the episode has lasted escalate_after_s
       (once; the escalation raises severity one level, capped at critical);
-    - "suppress": anything else (state's count/last_ms updated).
+    - "suppress": anything else (state's count/last_ms updated), and a reading older than the
+      current episode's first (a replay of an earlier episode: the state is returned unchanged).
     new_state["alert_id"] / ["severity"] are what the handler publishes on publish/escalate.
     The state is a small JSON-able dict; a malformed prev_state counts as none.
     """
@@ -44,6 +50,10 @@ def dedupe(
     state = dict(prev_state) if isinstance(prev_state, Mapping) else None
     if state is not None and not _state_is_valid(state):
         state = None
+    if state is not None and now_ms < state["first_ms"]:
+        # A reading from before this episode (a replay or redelivery of an earlier one): that
+        # episode was decided when the reading first arrived; it changes nothing now.
+        return SUPPRESS, state
     if state is None or now_ms - state["last_ms"] > clear_after_s * 1000:
         return PUBLISH, {
             "rule": anomaly.rule,

@@ -53,3 +53,38 @@ def bucket_start_ms(ts_ms: int, window_s: int) -> int:
     so a redelivered record maps to the same alert."""
     span = max(1, int(window_s)) * 1000
     return ts_ms - ts_ms % span
+
+
+# One record may carry hundreds of DTCs (a 64 KiB record fits ~3,800): each would be an SNS alert, a
+# work order and an in-cab notification. A record raises at most MAX_ALERTS_PER_RECORD anomalies: the
+# most severe MAX_ALERTS_PER_RECORD - 1 in record order, then one summary standing for the rest.
+MAX_ALERTS_PER_RECORD = 16
+SUMMARY_RULE = "capped:alerts"
+_SUMMARY_LISTED = 20  # rules named in the summary's message
+
+
+def cap_alerts(found: list[Anomaly], vehicle_id: str, ts_ms: int) -> list[Anomaly]:
+    """`found` itself when within the cap; otherwise the most severe (stable) plus one summary
+    anomaly (rule SUMMARY_RULE, value = how many it stands for, severity = theirs at most, window =
+    the record's instant, so a redelivery maps to the same alert id)."""
+    if len(found) <= MAX_ALERTS_PER_RECORD:
+        return found
+    ranked = sorted(range(len(found)), key=lambda i: -SEVERITY_RANK.get(found[i].severity, 0))
+    keep = sorted(ranked[: MAX_ALERTS_PER_RECORD - 1])
+    kept = set(keep)
+    rest = [a for i, a in enumerate(found) if i not in kept]
+    worst = max(rest, key=lambda a: SEVERITY_RANK.get(a.severity, 0)).severity
+    listed = ", ".join(a.rule for a in rest[:_SUMMARY_LISTED])
+    more = f" and {len(rest) - _SUMMARY_LISTED} more" if len(rest) > _SUMMARY_LISTED else ""
+    summary = Anomaly(
+        SUMMARY_RULE,
+        "alerts",
+        float(len(rest)),
+        float(MAX_ALERTS_PER_RECORD - 1),
+        worst,
+        f"{len(rest)} more anomalies in this reading omitted (cap {MAX_ALERTS_PER_RECORD} per record): {listed}{more}",
+        ts_ms,
+        vehicle_id,
+        ts_ms,
+    )
+    return [found[i] for i in keep] + [summary]

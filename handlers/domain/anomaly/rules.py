@@ -32,6 +32,7 @@ from .model import (
     Anomaly,
     Point,
     bucket_start_ms,
+    cap_alerts,
 )
 from .regime import REGIME_SIGNALS, Regime
 from .thresholds import Threshold, finite_number, plan_for
@@ -98,7 +99,7 @@ def evaluate(
             parsed = _dtc.parse_dtc(entry)
             if not isinstance(parsed, str):
                 _check_dtc(found, thresholds, parsed, vehicle_id, ts_ms)
-    return found
+    return cap_alerts(found, vehicle_id, ts_ms)
 
 
 def check_value(found: list, threshold: Threshold, signal: str, value: float, vehicle_id: str, ts_ms: int) -> bool:

@@ -131,7 +131,7 @@ def deliver(
                 stats.discarded_records += len(failed)
                 discard(failed, condition, retries + 1, result)
             continue
-        sleep(min(0.05 * (2**retries), 1.0))
+        sleep(min(0.05 * (2 ** min(retries, 5)), 1.0))  # bounded exponent: MaximumRetryAttempts -1 retries for hours
         pending.appendleft((failed, retries + 1))
 
 
