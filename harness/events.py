@@ -132,7 +132,13 @@ def generate(lam, function_name: str, count: int, env: str | None = None) -> dic
     """The event for that function, from its (first) event source mapping."""
     configuration = resolve_function(lam, function_name, env)
     name = configuration["FunctionName"]
-    mappings = lam.list_event_source_mappings(FunctionName=name).get("EventSourceMappings", [])
+    # By ARN: moto 5.2.5 matches FunctionName against the ARN only (AWS takes a name as well).
+    arn = configuration["FunctionArn"]
+    mappings = [
+        mapping
+        for page in lam.get_paginator("list_event_source_mappings").paginate(FunctionName=arn)
+        for mapping in page["EventSourceMappings"]
+    ]
     region = configuration["FunctionArn"].split(":")[3]
     for mapping in mappings:
         source = mapping["EventSourceArn"]

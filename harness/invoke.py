@@ -15,6 +15,7 @@ import argparse
 import base64
 import json
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         info = read_stack()
         lam = admin_client("lambda", info)
         name = resolve_function(lam, args.function, args.env)["FunctionName"]
+        log = Path(info.state_dir) / "logs" / f"{name}.log"
+        log_offset = log.stat().st_size if log.exists() else 0
         response = lam.invoke(
             FunctionName=name, InvocationType="RequestResponse", LogType="Tail", Payload=json.dumps(payload)
         )
@@ -52,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     body = response["Payload"].read().decode("utf-8", errors="replace")
     if response.get("LogResult"):
         print(base64.b64decode(response["LogResult"]).decode("utf-8", errors="replace"), file=sys.stderr)
+    elif log.exists():  # the local runtime writes the function's log to <state>/logs/<name>.log
+        with log.open("r", errors="replace") as handle:
+            handle.seek(log_offset)
+            print(handle.read().rstrip(), file=sys.stderr)
     try:
         print(json.dumps(json.loads(body), indent=2))
     except ValueError:
