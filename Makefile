@@ -71,7 +71,7 @@ logs: ## last lines of every service and function log (FN=name: follow that func
 	@ls $(STATE_DIR)/logs/*.log >/dev/null 2>&1 || { echo "no logs under $(STATE_DIR)/logs: run make up" >&2; exit 1; }
 	@$(if $(FN),$(PY) -m harness.runtime.logs --follow --exact $(FN),tail -n 40 $(STATE_DIR)/logs/*.log)
 
-env: $(STAMP) ## shell exports for the running stack: eval "$$(make -s env)" (AWS CLI/SDKs, psql)
+env: $(STAMP) ## shell exports for the running stack: eval "$(make -s env)" (AWS CLI/SDKs, psql)
 	@$(PY) -m harness env
 
 psql: $(STAMP) ## psql on the local Postgres (Aurora stand-in)
