@@ -4,8 +4,10 @@ event for one deployed function, like `sam local generate-event`, built from the
 The function's event source mapping says what feeds it: a Kinesis stream gets a Kinesis event of
 the simulator's records of that stream's kind (diagnostics, hos or gps), as the local runtime would
 deliver them; the DynamoDB stream of the diagnostics table gets INSERT records of the items the
-diagnostics processor writes for such records. Functions fed otherwise (SQS queues, SNS, Step
-Functions) are named with their source and refused (exit 2): no generator for those yet.
+diagnostics processor writes for such records; a work queue subscribed to vehicle-alerts gets SNS
+notifications of overheat alerts built from simulated diagnostics by the anomaly rules. Functions
+fed otherwise (the coaching queue, SNS, Step Functions) are named with their source and refused
+(exit 2): no generator for those yet.
 
 Exit status: 0 written, 2 no such function or no generator for its source, 3 the stack is not up.
 """
@@ -122,13 +124,90 @@ def dynamodb_stream_event(stream_arn: str, records: list[tuple[str, bytes]], reg
     return {"Records": events}
 
 
+def overheat_alerts(count: int) -> list[dict]:
+    """vehicle-alerts bodies as the anomaly function publishes them: the simulator's diagnostics
+    records with the coolant at 5 degrees over its critical level, through the pipeline's own rules
+    (default thresholds) and alert builder. Critical, so every work queue's severity filter passes."""
+    from handlers.diagnostics_processor import diagnostics_item
+    from handlers.domain import anomaly
+    from handlers.domain.anomaly.thresholds import default_thresholds
+    from handlers.domain.telemetry import decode, iso_to_epoch_ms
+
+    bodies = []
+    for _key, data in simulated_records("diagnostics", count):
+        record = decode(data)
+        record.setdefault("ts_ms", iso_to_epoch_ms(record["ts"]))
+        item = diagnostics_item(record, ttl_days=30)
+        thresholds = default_thresholds(item["vehicle_id"], item.get("vehicle_type"))
+        item["signals"] = dict(item["signals"], coolant_temp_c=thresholds["coolant_temp_c"].critical + 5)
+        for found in anomaly.evaluate(item, thresholds, {}):
+            _decision, state = anomaly.dedupe(None, found, found.ts_ms)
+            bodies.append(anomaly.alert_body(item, found, state))
+    return bodies[:count]
+
+
+def sqs_event_from_topic(queue_arn: str, topic_arn: str, bodies: list[dict], attributes: dict, region: str) -> dict:
+    """An SQS event whose messages are SNS notifications (raw delivery off), as Lambda gets them."""
+    import hashlib
+    import uuid
+
+    now_ms = int(time.time() * 1000)
+    records = []
+    for body in bodies:
+        attrs = {
+            name: {"Type": "String", "Value": str(body.get(field, value))}
+            for name, (field, value) in attributes.items()
+        }
+        notification = json.dumps(
+            {
+                "Type": "Notification",
+                "MessageId": str(uuid.uuid4()),
+                "TopicArn": topic_arn,
+                "Message": json.dumps(body, separators=(",", ":")),
+                "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now_ms / 1000)),
+                "SignatureVersion": "1",
+                "Signature": "",
+                "SigningCertURL": "",
+                "UnsubscribeURL": "",
+                "MessageAttributes": attrs,
+            }
+        )
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": uuid.uuid4().hex,
+                "body": notification,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(now_ms),
+                    "SenderId": "AIDAIT2UOQQY3AUEKVGXU",
+                    "ApproximateFirstReceiveTimestamp": str(now_ms),
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(notification.encode()).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+        )
+    return {"Records": records}
+
+
+def _topic_feeding(sns, queue_arn: str) -> str | None:
+    for page in sns.get_paginator("list_subscriptions").paginate():
+        for subscription in page["Subscriptions"]:
+            if subscription["Protocol"] == "sqs" and subscription["Endpoint"] == queue_arn:
+                return subscription["TopicArn"]
+    return None
+
+
 def _decimal(text: str):
     from decimal import Decimal
 
     return Decimal(text)
 
 
-def generate(lam, function_name: str, count: int, env: str | None = None) -> dict:
+def generate(lam, function_name: str, count: int, env: str | None = None, sns=None) -> dict:
     """The event for that function, from its (first) event source mapping."""
     configuration = resolve_function(lam, function_name, env)
     name = configuration["FunctionName"]
@@ -150,6 +229,11 @@ def generate(lam, function_name: str, count: int, env: str | None = None) -> dic
             return kinesis_event(source, simulated_records(kind, count), region)
         if ":dynamodb:" in source and "/stream/" in source and "diagnostics" in source:
             return dynamodb_stream_event(source, simulated_records("diagnostics", count), region)
+        if source.startswith("arn:aws:sqs:") and sns is not None:
+            topic = _topic_feeding(sns, source)
+            if topic is not None and topic.endswith("-vehicle-alerts"):
+                attributes = {"severity": ("severity", ""), "event_type": ("", "anomaly"), "rule": ("rule", "")}
+                return sqs_event_from_topic(source, topic, overheat_alerts(count), attributes, region)
     sources = (
         ", ".join(m["EventSourceArn"] for m in mappings) or "no event source mapping (SNS, Step Functions or direct)"
     )
@@ -172,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         info = read_stack()
         lam = admin_client("lambda", info)
-        event = generate(lam, args.function, args.records, args.env)
+        event = generate(lam, args.function, args.records, args.env, admin_client("sns", info))
     except (LookupError, NoGenerator) as error:
         print(f"harness.events: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2
