@@ -366,7 +366,9 @@ def _run_json(command: list[str], cwd: Path, env: dict[str, str], timeout: int, 
     started = time.monotonic()
     errors: list[str] = []
     other: list[str] = []
-    process = subprocess.Popen(command, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # stderr joins stdout (one pipe read to the end: a full second pipe cannot block Terraform);
+    # its lines are the ones that are not JSON.
+    process = subprocess.Popen(command, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         for line in process.stdout:
             try:
@@ -381,15 +383,14 @@ def _run_json(command: list[str], cwd: Path, env: dict[str, str], timeout: int, 
             if time.monotonic() - started > timeout:
                 process.kill()
                 raise subprocess.TimeoutExpired(command, timeout)
-        stderr = process.stderr.read()
         process.wait(timeout=max(1, timeout - (time.monotonic() - started)))
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    result = Result(command, process.returncode, "", stderr, time.monotonic() - started)
+    result = Result(command, process.returncode, "", "\n".join(other), time.monotonic() - started)
     if process.returncode not in ok_codes:
-        said = "\n".join(errors[-10:] + other[-20:] + stderr.strip().splitlines()[-20:])
+        said = "\n".join(errors[-10:] + other[-40:])
         raise TerraformError(f"{' '.join(command)} failed in {cwd} (exit {process.returncode})\n{said}")
     return result
 

@@ -44,3 +44,28 @@ def test_the_silent_refresh_reports_every_fifty():
     progress = ApplyProgress()
     shown = [progress.feed({"type": "refresh_complete"}) for _ in range(100)]
     assert [line for line in shown if line] == ["refreshed 50 resources", "refreshed 100 resources"]
+
+
+def test_a_failing_json_run_carries_the_error_diagnostics_and_other_output(tmp_path):
+    """_run_json with a stand-in `terraform` script (the process plumbing is under test, not Terraform)."""
+    import os
+
+    import pytest
+
+    from harness.terraform import TerraformError, _run_json
+
+    script = tmp_path / "terraform"
+    script.write_text(
+        "#!/bin/sh\n"
+        'echo \'{"type":"planned_change","change":{"resource":{"addr":"a.x"},"action":"create"}}\'\n'
+        'echo \'{"type":"diagnostic","diagnostic":{"severity":"error","summary":"boom","detail":"AccessDenied"}}\'\n'
+        "echo 'panic: provider crashed' >&2\n"
+        "exit 1\n"
+    )
+    script.chmod(0o755)
+    seen = []
+    env = dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}")
+    with pytest.raises(TerraformError) as failed:
+        _run_json([str(script), "apply", "-json"], tmp_path, env, 30, (0,), seen.append)
+    assert [event["type"] for event in seen] == ["planned_change", "diagnostic"]
+    assert "Error: boom\nAccessDenied" in str(failed.value) and "panic: provider crashed" in str(failed.value)
