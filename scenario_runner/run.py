@@ -131,18 +131,23 @@ def ensure_local_stack(env: str, console=None) -> None:
 
     say = console.print if console is not None else (lambda text: print(text, file=sys.stderr))
     try:
+        step = time.monotonic()
         info = services.up()
         os.environ.update(info.env())  # boto3 here and in child processes points at this stack
+        say(f"services up ({time.monotonic() - step:.1f} s)")
+        step = time.monotonic()
         terraform.init(env, info)
         decision = terraform.ensure_applied(env, info, on_progress=lambda line: say(f"  terraform: {line}"))
     except (services.ServiceError, StackNotRunning, ConfigError, terraform.TerraformError) as error:
         raise StackFailed(str(error)) from None
-    say(f"infra: {decision.action} ({decision.reason})")
+    say(f"infra: {decision.action} ({decision.reason}; {time.monotonic() - step:.1f} s)")
+    step = time.monotonic()
     migrate.apply(info.postgres_dsn)
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the result (--json)
         seeded = seed.main(["--env", env])
     if seeded not in (0, None):
         raise StackFailed("seeding the reference data failed (see above)")
+    say(f"migrations and reference data ({time.monotonic() - step:.1f} s)")
 
 
 def use_local_stack() -> None:
@@ -165,9 +170,11 @@ def run_scenario(
     from rich.console import Console
 
     console = console or Console(stderr=True)
+    step = time.monotonic()
     if options.target == "local" and options.manage_stack:
         console.print("[bold]Bringing up and applying the local stack[/]")
         ensure_local_stack(options.env, console)
+        console.print(f"stack ready ({time.monotonic() - step:.1f} s)")
     elif options.target == "local":
         use_local_stack()
     if loaded.anchor == "report-day" and not options.start:
@@ -180,10 +187,13 @@ def run_scenario(
     observers = TopicObservers.from_environment(env=options.env)
     log_mark = None
     try:
+        step = time.monotonic()
         arns = observers.start()
-        console.print(f"observing {len(arns)} topics: {', '.join(sorted(arns))}")
+        console.print(f"observing {len(arns)} topics ({time.monotonic() - step:.1f} s): {', '.join(sorted(arns))}")
         if options.target == "local" and options.fresh_state:
+            step = time.monotonic()
             _reset_local_state(options.env, console)
+            console.print(f"  ({time.monotonic() - step:.1f} s)")
         seeded = seed_scenario(loaded, env=options.env)
         if seeded:
             console.print(f"seeded {seeded}")
