@@ -30,8 +30,8 @@ def _invoke_log(deployed_stack, function: str) -> str:
     name = next(
         f["FunctionName"] for f in lam.list_functions()["Functions"] if f["FunctionName"].endswith(f"-{function}")
     )
-    response = lam.invoke(FunctionName=name, Payload=json.dumps({"Records": []}))
-    assert "FunctionError" not in response, response["Payload"].read()
+    # The answer does not matter (Powertools refuses an empty batch): the marker prints at import.
+    lam.invoke(FunctionName=name, Payload=json.dumps({"Records": []}))
     log = deployed_stack.info.state_dir + f"/logs/{name}.log"
     with open(log, errors="replace") as handle:
         return handle.read()
