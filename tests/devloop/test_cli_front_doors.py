@@ -94,3 +94,24 @@ def test_simulated_events_are_kinesis_records_of_the_streams_kind():
         body = json.loads(base64.b64decode(record["kinesis"]["data"]))
         assert body["kind"] == "hos" and record["kinesis"]["partitionKey"] == body["vehicle_id"]
         assert record["eventSource"] == "aws:kinesis" and record["eventSourceARN"].endswith("/fleettap-dev-hos")
+
+
+def test_work_queue_events_carry_sns_notifications_of_critical_alerts():
+    import json
+
+    from harness.events import overheat_alerts, sqs_event_from_topic
+
+    alerts = overheat_alerts(2)
+    assert len(alerts) == 2 and {a["severity"] for a in alerts} == {"critical"}
+    assert alerts[0]["rule"] == "threshold:coolant_temp_c"
+    attributes = {"severity": ("severity", ""), "event_type": ("", "anomaly"), "rule": ("rule", "")}
+    queue = "arn:aws:sqs:us-east-1:123456789012:fleettap-dev-maintenance_alerts"
+    topic = "arn:aws:sns:us-east-1:123456789012:fleettap-dev-vehicle-alerts"
+    event = sqs_event_from_topic(queue, topic, alerts, attributes, "us-east-1")
+    record = event["Records"][0]
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"] == queue
+    envelope = json.loads(record["body"])
+    assert envelope["Type"] == "Notification" and envelope["TopicArn"] == topic
+    assert json.loads(envelope["Message"]) == alerts[0]
+    assert envelope["MessageAttributes"]["severity"] == {"Type": "String", "Value": "critical"}
+    assert envelope["MessageAttributes"]["event_type"]["Value"] == "anomaly"
