@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -39,7 +40,14 @@ def timed_sim(scenario: str) -> dict:
         raise SystemExit(f"make sim printed no result (exit {result.returncode}):\n{result.stderr[-3000:]}")
     printed = json.loads(result.stdout[start:])
     decision = next((line for line in result.stderr.splitlines() if line.startswith("infra: ")), "infra: ?")
+    # The runner's step lines end in "(<seconds> s)" or "; <seconds> s)": services, apply decision,
+    # migrations and seed, observers, reset.
+    text = " ".join(result.stderr.split())
+    steps = {
+        name: float(match.group(1)) for name, pattern in STEP_PATTERNS.items() if (match := re.search(pattern, text))
+    }
     return {
+        "steps": steps,
         "first_record_s": printed["first_record_sent_at"] - began,
         "total_s": end - began,
         "passed": printed["passed"],
@@ -47,8 +55,21 @@ def timed_sim(scenario: str) -> dict:
     }
 
 
+STEP_PATTERNS = {
+    "services": r"services up \(([\d.]+) s\)",
+    "apply decision": r"infra: \w[\w-]* \(.*?; ([\d.]+) s\)",
+    "migrate+seed": r"migrations and reference data \(([\d.]+) s\)",
+    "observers": r"observing \d+ topics \(([\d.]+) s\)",
+    "reset": r"reference re-seeded \(([\d.]+) s\)",
+}
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def _steps(figures: dict) -> str:
+    return ", ".join(f"{name} {seconds:.1f}" for name, seconds in figures["steps"].items()) or "-"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         figures = timed_sim(args.scenario)
         print(
             f"unchanged      run {run + 1}: first record after {figures['first_record_s']:5.1f} s "
-            f"(infra {figures['infra']}, whole run {figures['total_s']:.0f} s, passed {figures['passed']})",
+            f"(infra {figures['infra']}, whole run {figures['total_s']:.0f} s, passed {figures['passed']}; "
+            f"steps {_steps(figures)})",
             flush=True,
         )
     for run in range(args.runs):
@@ -78,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"after down/up  run {run + 1}: first record after {figures['first_record_s']:5.1f} s "
             f"(infra {figures['infra']}; make down {down_s:.1f} s, make up {up_s:.1f} s; "
-            f"whole run {figures['total_s']:.0f} s, passed {figures['passed']})",
+            f"whole run {figures['total_s']:.0f} s, passed {figures['passed']}; steps {_steps(figures)})",
             flush=True,
         )
     print(f"load after: {uptime()}")
