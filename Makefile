@@ -24,11 +24,18 @@ FILE ?=
 SQL ?=
 PYTEST_ARGS ?=
 SIM_ARGS ?=
+# The edit-run loop and shell access (logs, invoke, event, sync, query): one function, an event file,
+# output format of `make query` (csv|json), WATCH=1 for `make sync`.
+FN ?=
+EVENT ?=
+FORMAT ?=
+WATCH ?=
 # The running local stack's AWS endpoint, for tools that take one (the simulator does not look for a stack).
 LOCAL_ENDPOINT = $(PY) -c 'from harness.config import read_stack; print(read_stack().aws_endpoint)'
 
 .PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
 	reset sim replay replay-failures load soak capacity query test bench lint format checkov preflight clean
+.PHONY: env psql redis-cli invoke event sync query-shell
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,9 +69,29 @@ status: $(STAMP) ## services, pids, ports and health (+ functions, mappings and 
 	$(PY) -m harness status
 	@if test -f $(STATE_DIR)/stack.json; then $(PY) -m harness.runtime.status; fi
 
-logs: ## last lines of every service and function log under $(STATE_DIR)/logs
+logs: ## last lines of every service and function log (FN=name: follow that function's log)
 	@ls $(STATE_DIR)/logs/*.log >/dev/null 2>&1 || { echo "no logs under $(STATE_DIR)/logs: run make up" >&2; exit 1; }
-	@tail -n 40 $(STATE_DIR)/logs/*.log
+	@$(if $(FN),$(PY) -m harness.runtime.logs --follow --exact $(FN),tail -n 40 $(STATE_DIR)/logs/*.log)
+
+env: $(STAMP) ## shell exports for the running stack: eval "$(make -s env)" (AWS CLI/SDKs, psql)
+	@$(PY) -m harness env
+
+psql: $(STAMP) ## psql on the local Postgres (Aurora stand-in)
+	@$(PY) -m harness psql
+
+redis-cli: $(STAMP) ## redis-cli on the local Redis (ElastiCache stand-in)
+	@$(PY) -m harness redis-cli
+
+invoke: $(STAMP) ## run one deployed function with an event (FN=name EVENT=file.json; see make event)
+	@test -n "$(FN)" || { echo "make invoke needs FN=<function> (and EVENT=file.json)" >&2; exit 2; }
+	@$(PY) -m harness.invoke $(FN) $(EVENT)
+
+event: $(STAMP) ## write a realistic event for one function from the simulator (FN=name [EVENT=out.json])
+	@test -n "$(FN)" || { echo "make event needs FN=<function>" >&2; exit 2; }
+	@$(PY) -m harness.events $(FN) $(if $(EVENT),--output $(EVENT))
+
+sync: $(STAMP) build ## hot reload: rebuilt handler code to the running functions, no apply (WATCH=1 keeps watching)
+	$(PY) -m harness.hot_reload --env $(ENV) $(if $(WATCH),--watch)
 
 init: $(STAMP) ## terraform init (ENV=dev|staging|prod TARGET=local|aws)
 	$(PY) -m harness.terraform init --env $(ENV) --target $(TARGET)
@@ -116,8 +143,11 @@ soak: $(STAMP) ## steady-rate soak with loadtest.soak on the local stack (DURATI
 capacity: $(STAMP) ## capacity_planner: the plan for 234,000 vehicles vs infra/$(ENV).tfvars
 	$(PY) -m capacity_planner --env $(ENV)
 
-query: $(STAMP) ## ad-hoc SQL over the data-lake Parquet (SQL="select ..."; without SQL: list tables)
-	$(PY) -m harness.runtime.query $(if $(SQL),"$(SQL)")
+query: $(STAMP) ## ad-hoc SQL over the data-lake Parquet (SQL="select ..." FORMAT=csv|json; no SQL: tables)
+	@$(PY) -m harness.runtime.query $(if $(FORMAT),--$(FORMAT)) $(if $(SQL),"$(SQL)")
+
+query-shell: $(STAMP) ## interactive SQL prompt over the data lake (DuckDB)
+	@$(PY) -m harness.runtime.query --interactive $(if $(FORMAT),--$(FORMAT))
 
 test: $(STAMP) build ## the test suite (starts and stops its own services on free ports)
 	$(PY) -m pytest tests --ignore=tests/bench $(PYTEST_ARGS)

@@ -32,6 +32,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import deploy_fingerprint
+from harness.tf.progress import ApplyProgress
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INFRA_DIR = REPO_ROOT / "infra"
 DEFAULT_ARTIFACTS = REPO_ROOT / "build" / "lambda"
@@ -84,6 +87,23 @@ TIMEOUTS = {"init": 300, "plan": 900, "apply": 2400, "destroy": 2400, "output": 
 
 class TerraformError(RuntimeError):
     """terraform exited non-zero; the message holds the command and the tail of its output."""
+
+
+class TerraformNotFound(TerraformError):
+    """No `terraform` executable on PATH: the one prerequisite `make install` cannot install."""
+
+
+def required_version() -> str:
+    """The `required_version` constraint of infra/tap_stack.tf (">= 1.5")."""
+    match = re.search(r'required_version\s*=\s*"([^"]+)"', (INFRA_DIR / "tap_stack.tf").read_text())
+    return match.group(1) if match else "any"
+
+
+def terraform_missing_message() -> str:
+    return (
+        f"terraform is not on PATH: install Terraform {required_version()} "
+        "(https://developer.hashicorp.com/terraform/install), the one prerequisite make cannot install"
+    )
 
 
 @dataclass
@@ -313,10 +333,21 @@ def emulator_complaints(state_dir: Path, lines: int = 40) -> str:
 
 
 def _run(
-    args: list[str], cwd: Path, env: dict[str, str], *, stream: bool, timeout: int, ok_codes: tuple[int, ...] = (0,)
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    *,
+    stream: bool,
+    timeout: int,
+    ok_codes: tuple[int, ...] = (0,),
+    on_event=None,
 ) -> Result:
     command = ["terraform", *args]
     started = time.monotonic()
+    if shutil.which("terraform", path=env.get("PATH")) is None:
+        raise TerraformNotFound(terraform_missing_message())
+    if on_event is not None:
+        return _run_json(command, cwd, env, timeout, ok_codes, on_event)
     if stream:
         process = subprocess.run(command, cwd=cwd, env=env, timeout=timeout, text=True)
         stdout = stderr = ""
@@ -327,6 +358,41 @@ def _run(
     if process.returncode not in ok_codes:
         tail = "\n".join((stdout + "\n" + stderr).strip().splitlines()[-60:])
         raise TerraformError(f"{' '.join(command)} failed in {cwd} (exit {process.returncode})\n{tail}")
+    return result
+
+
+def _run_json(command: list[str], cwd: Path, env: dict[str, str], timeout: int, ok_codes, on_event) -> Result:
+    """Run a `-json` command, handing each event to `on_event` as it arrives; on failure the
+    message holds Terraform's error diagnostics (what the text UI would have printed)."""
+    started = time.monotonic()
+    errors: list[str] = []
+    other: list[str] = []
+    # stderr joins stdout (one pipe read to the end: a full second pipe cannot block Terraform);
+    # its lines are the ones that are not JSON.
+    process = subprocess.Popen(command, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for line in process.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                other.append(line.rstrip())
+                continue
+            diagnostic = event.get("diagnostic") or {}
+            if event.get("type") == "diagnostic" and diagnostic.get("severity") == "error":
+                errors.append(f"Error: {diagnostic.get('summary', '')}\n{diagnostic.get('detail', '')}".strip())
+            on_event(event)
+            if time.monotonic() - started > timeout:
+                process.kill()
+                raise subprocess.TimeoutExpired(command, timeout)
+        process.wait(timeout=max(1, timeout - (time.monotonic() - started)))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    result = Result(command, process.returncode, "", "\n".join(other), time.monotonic() - started)
+    if process.returncode not in ok_codes:
+        said = "\n".join(errors[-10:] + other[-40:])
+        raise TerraformError(f"{' '.join(command)} failed in {cwd} (exit {process.returncode})\n{said}")
     return result
 
 
@@ -352,7 +418,13 @@ class Runner:
         return var_args(self.env, snapshot_artifacts(self.artifacts), extra_vars, self.target)
 
     def run(
-        self, args: list[str], *, timeout_key: str, ok_codes: tuple[int, ...] = (0,), stream: bool | None = None
+        self,
+        args: list[str],
+        *,
+        timeout_key: str,
+        ok_codes: tuple[int, ...] = (0,),
+        stream: bool | None = None,
+        on_event=None,
     ) -> Result:
         try:
             return _run(
@@ -362,9 +434,10 @@ class Runner:
                 stream=self.stream if stream is None else stream,
                 timeout=TIMEOUTS[timeout_key],
                 ok_codes=ok_codes,
+                on_event=on_event,
             )
         except TerraformError as error:
-            if self.target != "local":
+            if self.target != "local" or isinstance(error, TerraformNotFound):
                 raise
             said = emulator_complaints(self.state_dir)
             raise TerraformError(
@@ -398,8 +471,12 @@ class Runner:
         result.extra["changes"] = result.returncode == 2
         return result
 
-    def apply(self, *, extra_vars=None, parallelism: int = 20) -> Result:
+    def apply(self, *, extra_vars=None, parallelism: int = 20, on_progress=None) -> Result:
+        """Apply; `on_progress(line)` gets "N of M resources: <address> created" lines (and the
+        errors) as Terraform reports them (`terraform apply -json`). A local apply records its
+        inputs (harness.deploy_fingerprint) so an unchanged next run can skip it."""
         self.init()
+        variables = self._vars(extra_vars)
         args = [
             "apply",
             "-input=false",
@@ -407,13 +484,46 @@ class Runner:
             "-auto-approve",
             "-lock-timeout=60s",
             f"-parallelism={parallelism}",
-            *self._vars(extra_vars),
         ]
-        return self.run(args, timeout_key="apply")
+        if self.target == "local":
+            deploy_fingerprint.forget(self.workdir)  # until this apply has succeeded
+        if on_progress is not None:
+            progress = ApplyProgress()
+
+            def on_event(event: dict) -> None:
+                line = progress.feed(event)
+                if line:
+                    on_progress(line)
+
+            result = self.run([*args, "-json", *variables], timeout_key="apply", on_event=on_event)
+            result.extra["progress"] = progress.summary()
+        else:
+            result = self.run([*args, *variables], timeout_key="apply")
+        if self.target == "local":
+            deploy_fingerprint.record(self.workdir, self.state_dir, self.inputs(variables))
+        return result
+
+    def clients(self, service: str):
+        """A boto3 client for the local emulator, with the admin `test` credentials Terraform uses."""
+        import boto3
+
+        info = _stack_info(self.stack_info, self.state_dir)
+        return boto3.client(
+            service,
+            endpoint_url=info.aws_endpoint,
+            region_name=info.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def inputs(self, variables: list[str]) -> dict[str, str]:
+        """The hashes of what a local apply with these variables takes in (harness.deploy_fingerprint)."""
+        return deploy_fingerprint.inputs(self.workdir, variables, self.artifacts, ARTIFACTS)
 
     def destroy(self, *, extra_vars=None, parallelism: int = 20) -> Result:
         if self.target == "local" and not (self.workdir / "terraform.tfstate").exists():
             return Result(["terraform", "destroy"], 0, "no state: nothing to destroy", "", 0.0)
+        deploy_fingerprint.forget(self.workdir)
         self.init()
         args = [
             "destroy",
@@ -476,6 +586,38 @@ def apply(env: str, stack_info=None, *, target: str = "local", state_dir=None, e
     return runner.outputs()
 
 
+def ensure_applied(
+    env: str,
+    stack_info=None,
+    *,
+    state_dir=None,
+    extra_vars=None,
+    on_progress=None,
+    apply_if_needed: bool = True,
+) -> deploy_fingerprint.Decision:
+    """Local target: make the emulator hold what infra/ and build/lambda describe, doing as little
+    as it can (harness.deploy_fingerprint): nothing when nothing changed, UpdateFunctionCode when only
+    functions.zip did (harness.hot_reload), else a full apply with progress (`apply_if_needed=False`:
+    report that one is needed instead). Returns the decision taken."""
+    from harness import hot_reload
+
+    runner = Runner(env, "local", stack_info, state_dir)
+    runner.init()
+    variables = runner._vars(extra_vars)
+    current = runner.inputs(variables)
+    decision = deploy_fingerprint.decide(
+        runner.workdir, runner.state_dir, current, runner.clients, reloadable=(hot_reload.FUNCTIONS_ZIP,)
+    )
+    if decision.action == "hot-reload":
+        tfstate = deploy_fingerprint.terraform_state(runner.workdir)
+        updated = hot_reload.update_functions(tfstate, runner.artifacts / hot_reload.FUNCTIONS_ZIP, runner.clients)
+        deploy_fingerprint.record(runner.workdir, runner.state_dir, current)
+        decision.reason += f": new code for {len(updated)} functions (UpdateFunctionCode)"
+    elif decision.action == "apply" and apply_if_needed:
+        runner.apply(extra_vars=extra_vars, on_progress=on_progress)
+    return decision
+
+
 def destroy(env: str, stack_info=None, *, target: str = "local", state_dir=None, extra_vars=None) -> Result:
     return Runner(env, target, stack_info, state_dir).destroy(extra_vars=extra_vars)
 
@@ -503,14 +645,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "output":
             print(json.dumps(runner.outputs(), indent=2, sort_keys=True))
             return 0
-        result = getattr(runner, args.command)()
-    except TerraformError as error:
+        if args.command == "apply":
+            result = runner.apply(on_progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True))
+        else:
+            result = getattr(runner, args.command)()
+    except TerraformError as error:  # exit codes: docs/contracts.md, "Exit codes"
         print(f"harness.terraform: {error}", file=sys.stderr)
-        return 1
+        return 3
     except Exception as error:  # StackNotRunning, ConfigError: one clear line, no traceback
         if type(error).__name__ in ("StackNotRunning", "ConfigError"):
             print(f"harness.terraform: {error}", file=sys.stderr)
-            return 1
+            return 2 if type(error).__name__ == "ConfigError" else 3
         raise
     print(
         f"harness.terraform: {args.command} --env {args.env} --target {args.target} took {result.seconds:.1f}s "

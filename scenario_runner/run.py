@@ -20,6 +20,7 @@ the run at another instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -27,14 +28,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.config import read_stack, read_stack_data, state_dir
+from botocore.exceptions import EndpointConnectionError
+
+from harness.config import ConfigError, StackNotRunning, read_stack, read_stack_data, state_dir
 from scenario_runner import access_denials, alarms, report
-from scenario_runner.drain import queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
+from scenario_runner.drain import DrainReport, queue_backlog, queue_depths, stack_queue_prefix, wait_until_settled
 from scenario_runner.observers import TopicObservers
 from scenario_runner.outcomes import Observed, Outcome, check, passed
 from scenario_runner.report_anchor import ReportDayPlacement, place_on_report_day
 from scenario_runner.report_data import RunSeries, StoredData, latency_samples
-from scenario_runner.scenario import Scenario, load
+from scenario_runner.scenario import Scenario, ScenarioError, UnknownScenario, load
 from scenario_runner.seeding import seed_scenario
 from sim import aws, clock
 from sim.config import ending_now, latest_same_time_of_day, parse_duration  # noqa: F401 (re-exported)
@@ -85,6 +88,7 @@ class RunResult:
     sent_at: dict = field(default_factory=dict)  # simulated second -> wall time it was sent
     series: RunSeries | None = None  # send rate and lag over the run
     stored: StoredData | None = None  # what the stack stored (driver logs, positions) for the report
+    first_sent_at: float | None = None  # wall time the first batch was sent
 
     @property
     def passed(self) -> bool:
@@ -114,20 +118,40 @@ def prepare(name: str, options: RunOptions) -> Scenario:
     return loaded
 
 
-def ensure_local_stack(env: str) -> None:
+class StackFailed(RuntimeError):
+    """The local stack could not be brought up or applied (exit status 3)."""
+
+
+def ensure_local_stack(env: str, console=None) -> None:
     """The one bring-up for a scenario (`make sim` runs it through here): the stack up
-    (`harness.services.up`, idempotent), Terraform init + apply against it, the Aurora
-    migrations and the reference data (thresholds, HOS rules, fuel benchmarks)."""
+    (`harness.services.up`, idempotent), Terraform init + apply against it (skipped when nothing
+    changed since the last apply, a code update only when only the handlers did:
+    `harness.terraform.ensure_applied`), the Aurora migrations and the reference data (thresholds,
+    HOS rules, fuel benchmarks). Raises StackFailed with the reason."""
     import os
 
     from harness import migrate, seed, services, terraform  # the foundation's and infra's APIs
+    from harness.config import ConfigError, StackNotRunning
 
-    info = services.up()
-    os.environ.update(info.env())  # boto3 here and in child processes points at this stack
-    terraform.init(env, info)
-    terraform.apply(env, info, target="local")
+    say = console.print if console is not None else (lambda text: print(text, file=sys.stderr))
+    try:
+        step = time.monotonic()
+        info = services.up()
+        os.environ.update(info.env())  # boto3 here and in child processes points at this stack
+        say(f"services up ({time.monotonic() - step:.1f} s)")
+        step = time.monotonic()
+        terraform.init(env, info)
+        decision = terraform.ensure_applied(env, info, on_progress=lambda line: say(f"  terraform: {line}"))
+    except (services.ServiceError, StackNotRunning, ConfigError, terraform.TerraformError) as error:
+        raise StackFailed(str(error)) from None
+    say(f"infra: {decision.action} ({decision.reason}; {time.monotonic() - step:.1f} s)")
+    step = time.monotonic()
     migrate.apply(info.postgres_dsn)
-    seed.main(["--env", env])
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the result (--json)
+        seeded = seed.main(["--env", env])
+    if seeded not in (0, None):
+        raise StackFailed("seeding the reference data failed (see above)")
+    say(f"migrations and reference data ({time.monotonic() - step:.1f} s)")
 
 
 def use_local_stack() -> None:
@@ -150,9 +174,11 @@ def run_scenario(
     from rich.console import Console
 
     console = console or Console(stderr=True)
+    step = time.monotonic()
     if options.target == "local" and options.manage_stack:
         console.print("[bold]Bringing up and applying the local stack[/]")
-        ensure_local_stack(options.env)
+        ensure_local_stack(options.env, console)
+        console.print(f"stack ready ({time.monotonic() - step:.1f} s)")
     elif options.target == "local":
         use_local_stack()
     if loaded.anchor == "report-day" and not options.start:
@@ -165,10 +191,13 @@ def run_scenario(
     observers = TopicObservers.from_environment(env=options.env)
     log_mark = None
     try:
+        step = time.monotonic()
         arns = observers.start()
-        console.print(f"observing {len(arns)} topics: {', '.join(sorted(arns))}")
+        console.print(f"observing {len(arns)} topics ({time.monotonic() - step:.1f} s): {', '.join(sorted(arns))}")
         if options.target == "local" and options.fresh_state:
+            step = time.monotonic()
             _reset_local_state(options.env, console)
+            console.print(f"  ({time.monotonic() - step:.1f} s)")
         seeded = seed_scenario(loaded, env=options.env)
         if seeded:
             console.print(f"seeded {seeded}")
@@ -192,6 +221,7 @@ def run_scenario(
                 lambda: queue_backlog(sqs, stack_queue_prefix(env=options.env)),
                 quiet_s=options.quiet_s,
                 timeout_s=loaded.drain_timeout_s,
+                on_wait=DrainReport(console, options.quiet_s, loaded.drain_timeout_s, sqs, options.env),
             )
 
         settled = drained()
@@ -234,6 +264,7 @@ def run_scenario(
         sent_at=sent_at,
         series=series,
         stored=stored,
+        first_sent_at=min(sent_at.values()) if sent_at else None,
     )
     result.report_path = report.write(result, options.report_dir)
     print_summary(result, console)
@@ -288,6 +319,8 @@ def _send(fleet: Fleet, sink, loaded: Scenario, observers, options, console, ser
         for batch in paced(fleet.batches(), loaded.real_time_factor):
             sink.send(batch)
             sent_at[batch.t] = time.time()
+            if len(sent_at) == 1:
+                console.print(f"first record sent ({time.strftime('%H:%M:%S')})")
             if batch.t % TRACK_EVERY_S == 0:
                 for state in tracked:
                     tracks[state.vehicle.vehicle_id].append((round(state.lat, 5), round(state.lon, 5)))
@@ -495,21 +528,72 @@ def main(argv=None) -> int:
         action="store_true",
         help="local target: keep what earlier runs left in the stack (default: start fresh)",
     )
-    args = parser.parse_args(argv)
-    options = RunOptions(
-        target=args.target,
-        env=args.env,
-        duration_s=parse_duration(args.duration) if args.duration else None,
-        seed=args.seed,
-        start=args.start,
-        real_time_factor=args.rate,
-        test_size=args.test,
-        manage_stack=not args.no_stack,
-        fresh_state=not args.keep_state,
-        now=args.now,
+    parser.add_argument(
+        "--json", action="store_true", help="print the result as one JSON object on stdout (the rest goes to stderr)"
     )
-    result = run_scenario(prepare(args.scenario, options), options)
-    return 0 if result.passed else 1
+    args = parser.parse_args(argv)
+    began = time.time()
+    try:
+        options = RunOptions(
+            target=args.target,
+            env=args.env,
+            duration_s=parse_duration(args.duration) if args.duration else None,
+            seed=args.seed,
+            start=args.start,
+            real_time_factor=args.rate,
+            test_size=args.test,
+            manage_stack=not args.no_stack,
+            fresh_state=not args.keep_state,
+            now=args.now,
+        )
+        # The scenario is read and checked before anything is brought up or applied.
+        loaded = prepare(args.scenario, options)
+    except (UnknownScenario, ScenarioError, ValueError) as error:
+        return _fail(EXIT_USAGE, error, args)
+    try:
+        result = run_scenario(loaded, options)
+    except StackFailed as error:
+        return _fail(EXIT_STACK, f"the local stack failed: {error}", args)
+    except (StackNotRunning, ConfigError) as error:
+        return _fail(EXIT_STACK if isinstance(error, StackNotRunning) else EXIT_USAGE, error, args)
+    except (EndpointConnectionError, ConnectionError) as error:
+        return _fail(EXIT_STACK, f"the stack stopped answering: {error}", args)
+    code = EXIT_PASSED if result.passed else EXIT_MISSED
+    if args.json:
+        print(json.dumps(result_json(result, code, began), indent=2, default=str))
+    return code
+
+
+# Exit status, for CI (docs/contracts.md, "Exit codes").
+EXIT_PASSED, EXIT_MISSED, EXIT_USAGE, EXIT_STACK = 0, 1, 2, 3
+
+
+def _fail(code: int, error, args) -> int:
+    print(f"scenario_runner: {error}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"scenario": args.scenario, "passed": False, "exit_code": code, "error": str(error)}))
+    return code
+
+
+def result_json(result: RunResult, code: int, began: float) -> dict:
+    """The run as the runner's --json prints it."""
+    return {
+        "scenario": result.scenario.name,
+        "passed": result.passed,
+        "exit_code": code,
+        "start": result.start,
+        "outcomes": [{"name": o.name, "ok": o.ok, "detail": o.detail} for o in result.outcomes],
+        "records": result.sink_stats,
+        "alerts": {topic: len(messages) for topic, messages in sorted(result.observed.topics.items())},
+        "latency": result.latencies,
+        "send_s": round(result.send_s, 3),
+        "drain_s": round(result.drain_s, 3),
+        "settled": result.settled,
+        "started_at": began,
+        "first_record_sent_at": result.first_sent_at,
+        "seconds_to_first_record": round(result.first_sent_at - began, 3) if result.first_sent_at else None,
+        "report": str(result.report_path) if result.report_path else None,
+    }
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ seed, and the expected outcomes. See scenarios/README.md for the format."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,63 +94,116 @@ def anchored(fleet: SimConfig, now: float) -> SimConfig:
     return fleet.replace(start=latest_same_time_of_day(fleet.start, fleet.duration_s, now))
 
 
+class UnknownScenario(LookupError):
+    """No scenario file of that name; the message lists the ones there are."""
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message names the file and the field."""
+
+
+def _field(path: Path, name: str, build: Callable[[], Any]) -> Any:
+    """build(), with any error it raises re-raised as a ScenarioError naming the file and field."""
+    try:
+        return build()
+    except ScenarioError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ScenarioError(f"{path.name}: {name}: {error}") from None
+
+
+def _typed_fleet(values: Any) -> SimConfig:
+    if values is not None and not isinstance(values, dict):
+        raise TypeError(f"a mapping of fleet settings, not {type(values).__name__}")
+    config = SimConfig.from_mapping(values)
+    for setting in dataclasses.fields(SimConfig):
+        value = getattr(config, setting.name)
+        default = getattr(SimConfig(), setting.name)
+        expected = type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise TypeError(f"{setting.name} must be {expected.__name__}, not {value!r}")
+    config.start_epoch_s  # noqa: B018 (a malformed start fails here, named)
+    return config
+
+
+def _mapping_list(values: Any, what: str) -> list:
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise TypeError(f"a list of {what}, not {type(values).__name__}")
+    return values
+
+
 def load(name: str, *, anchor: bool = True, now: float | None = None) -> Scenario:
     """The scenario file, its start placed relative to now (anchor=False: as the file says;
-    `now` defaults to the current time). The time of day is kept; only the date moves."""
+    `now` defaults to the current time). The time of day is kept; only the date moves.
+    Raises UnknownScenario (with the names there are) or ScenarioError (naming the field)."""
     path = scenario_path(name)
     if not path.exists():
-        raise FileNotFoundError(f"no scenario {name!r}; available: {', '.join(available())}")
+        raise UnknownScenario(f"no scenario {name!r}; available: {', '.join(available())}")
     return load_path(path, anchor=anchor, now=now)
 
 
 def load_path(path: Path, *, anchor: bool = True, now: float | None = None) -> Scenario:
-    """`load` of a file anywhere. Content that is not a valid scenario raises ValueError naming the
-    file (wrong YAML, wrong types or values anywhere in it), never another error."""
+    """`load` of a file anywhere. Content that is not a valid scenario raises ScenarioError (a
+    ValueError) naming the file and, where it can, the field; never another error."""
     try:
         return _parse(path, anchor=anchor, now=now)
     except ValueError:
         raise
     except (yaml.YAMLError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:
-        raise ValueError(f"{path.name}: not a valid scenario: {type(exc).__name__}: {exc}") from exc
+        raise ScenarioError(f"{path.name}: not a valid scenario: {type(exc).__name__}: {exc}") from exc
 
 
 def _parse(path: Path, *, anchor: bool, now: float | None) -> Scenario:
-    raw: Any = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw: Any = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{path.name}: not valid YAML: {error}") from None
     if not isinstance(raw, dict):
-        raise ValueError(f"{path.name}: a scenario is a mapping, not {type(raw).__name__}")
+        raise ScenarioError(f"{path.name}: a mapping of scenario fields, not {type(raw).__name__}")
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
-        raise ValueError(f"{path.name}: unknown keys {unknown}")
+        raise ScenarioError(f"{path.name}: unknown keys {unknown}; known: {', '.join(sorted(_KEYS))}")
     if raw.get("name", path.stem) != path.stem:
-        raise ValueError(f"{path.name}: name {raw.get('name')!r} differs from the file name")
-    fleet = SimConfig.from_mapping(raw.get("fleet"))
-    injections = [Injection.from_mapping(item) for item in raw.get("inject") or []]
-    for injection in injections:
-        for index in injection.vehicles or ():
-            if index >= fleet.vehicles:
-                raise ValueError(
-                    f"{path.name}: injection {injection.type} names vehicle {index} of a {fleet.vehicles}-vehicle fleet"
+        raise ScenarioError(f"{path.name}: name: {raw.get('name')!r} differs from the file name")
+    fleet = _field(path, "fleet", lambda: _typed_fleet(raw.get("fleet")))
+    injections = [
+        _field(path, f"inject[{index}]", lambda item=item: Injection.from_mapping(item))
+        for index, item in enumerate(_field(path, "inject", lambda: _mapping_list(raw.get("inject"), "injections")))
+    ]
+    for index, injection in enumerate(injections):
+        for vehicle in injection.vehicles or ():
+            if vehicle >= fleet.vehicles:
+                raise ScenarioError(
+                    f"{path.name}: inject[{index}].vehicles: {injection.type} names vehicle {vehicle} "
+                    f"of a {fleet.vehicles}-vehicle fleet"
                 )
     anchor_mode = str(raw.get("anchor", "now"))
     if anchor_mode not in ANCHORS:
-        raise ValueError(f"{path.name}: anchor {anchor_mode!r} is not one of {', '.join(ANCHORS)}")
-    test = dict(raw.get("test") or {})
+        raise ScenarioError(f"{path.name}: anchor: {anchor_mode!r} is not one of {', '.join(ANCHORS)}")
+    test = dict(_field(path, "test", lambda: dict(raw.get("test") or {})))
     if "duration" in test:
-        test["duration_s"] = parse_duration(test.pop("duration"))
+        test["duration_s"] = _field(path, "test.duration", lambda: parse_duration(test.pop("duration")))
+    rate = raw.get("real_time_factor")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0):
+        raise ScenarioError(f"{path.name}: real_time_factor: a positive number, not {rate!r}")
     loaded = Scenario(
         name=path.stem,
         description=str(raw.get("description", "")).strip(),
-        seed=int(raw.get("seed", 0)),
+        seed=_field(path, "seed", lambda: int(raw.get("seed", 0))),
         fleet=fleet,
         injections=injections,
-        geofences=list(raw.get("geofences") or []),
-        thresholds=list(raw.get("thresholds") or []),
-        expect=dict(raw.get("expect") or {}),
+        geofences=_field(path, "geofences", lambda: list(_mapping_list(raw.get("geofences"), "geofences"))),
+        thresholds=_field(path, "thresholds", lambda: list(_mapping_list(raw.get("thresholds"), "thresholds"))),
+        expect=_field(path, "expect", lambda: dict(raw.get("expect") or {})),
         test_overrides=test,
         in_make_test=bool(raw.get("in_make_test", True)),
-        real_time_factor=raw.get("real_time_factor"),
-        after_send=list(raw.get("after_send") or []),
-        drain_timeout_s=parse_duration(raw.get("drain_timeout", "5m")),
+        real_time_factor=rate,
+        after_send=_field(path, "after_send", lambda: list(_mapping_list(raw.get("after_send"), "actions"))),
+        drain_timeout_s=_field(path, "drain_timeout", lambda: parse_duration(raw.get("drain_timeout", "5m"))),
         fixed_start="start" in (raw.get("fleet") or {}),
         anchor=anchor_mode,
         anchored_at=None if not anchor else (clock.now() if now is None else now),

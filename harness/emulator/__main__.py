@@ -20,12 +20,14 @@ import signal
 import threading
 from pathlib import Path
 
-from harness.emulator import iam_enforcement, patches
+from harness.emulator import iam_enforcement, patches, persistence
 from harness.emulator.keepalive_server import emulator_server
 from harness.emulator.patches import retention
 
 log = logging.getLogger("harness.emulator")
 STOP_TIMEOUT_S = 15.0
+# Saving a large state (a soak's streams) takes seconds; harness.services waits longer for the emulator.
+SAVE_TIMEOUT_S = 50.0
 EMULATOR_SETTINGS = "emulator.json"
 
 
@@ -54,18 +56,6 @@ def main() -> None:
     endpoint = f"http://{args.host}:{args.port}"
 
     patches.apply_all()
-    # What the emulator keeps (FLEETTAP_LOCAL_RETENTION_S, harness/emulator/patches/retention.py), for
-    # tools that judge its memory, such as the soak.
-    (state_dir / EMULATOR_SETTINGS).write_text(
-        json.dumps(
-            {
-                "local_retention_s": retention.local_retention_s(),
-                "retention_env": retention.RETENTION_ENV,
-                # Read by `make status`: whether function calls are authorized (harness.emulator.iam_enforcement).
-                "iam_enforcement": iam_enforcement.enabled(),
-            }
-        )
-    )
     log.info(
         "IAM enforcement for the functions' role credentials: %s",
         "on" if iam_enforcement.enabled() else f"OFF ({iam_enforcement.ENFORCEMENT_ENV})",
@@ -79,6 +69,23 @@ def main() -> None:
     runtime = None if args.no_runtime else _runtime()
     if runtime is not None:
         runtime.install(state_dir)
+    state_id = _restore_state(state_dir, runtime)
+
+    # What the emulator keeps (FLEETTAP_LOCAL_RETENTION_S, harness/emulator/patches/retention.py), for
+    # tools that judge its memory, such as the soak.
+    (state_dir / EMULATOR_SETTINGS).write_text(
+        json.dumps(
+            {
+                "local_retention_s": retention.local_retention_s(),
+                "retention_env": retention.RETENTION_ENV,
+                # Read by `make status`: whether function calls are authorized (harness.emulator.iam_enforcement).
+                "iam_enforcement": iam_enforcement.enabled(),
+                # Names the lineage of the emulator's resources (harness.emulator.persistence).
+                "state_id": state_id,
+                "persistence": persistence.enabled(),
+            }
+        )
+    )
 
     server = emulator_server(args.host, args.port)
     server.start()
@@ -92,12 +99,38 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
+    supervisor = getattr(getattr(runtime, "_runtime", None), "supervisor", None)
     if runtime is not None and hasattr(runtime, "stop"):
         _bounded("runtime.stop", runtime.stop)
     _bounded("server.stop", server.stop)
+    if persistence.enabled():
+        _bounded("persistence.save", lambda: _save_state(state_dir, state_id, supervisor), SAVE_TIMEOUT_S)
     logging.shutdown()
     # Leftover non-daemon threads (pollers, workers) must not keep a stopped emulator alive.
     os._exit(0)
+
+
+def _restore_state(state_dir: Path, runtime) -> str:
+    """Put the saved state back (persistence on and a usable snapshot): returns its state id, or a
+    new one for an emulator that starts empty."""
+    if not persistence.enabled():
+        persistence.snapshot_path(state_dir).unlink(missing_ok=True)  # never restore a stale one later
+        return persistence.new_state_id()
+    restored = persistence.restore(state_dir)
+    if restored is None:
+        return persistence.new_state_id()
+    if runtime is not None:
+        from harness.runtime import checkpoints
+
+        checkpoints.restore(restored["checkpoints"])
+    return restored["state_id"]
+
+
+def _save_state(state_dir: Path, state_id: str, supervisor) -> None:
+    from harness.runtime import checkpoints
+
+    saved = checkpoints.collect(supervisor) if supervisor is not None else {}
+    persistence.save(state_dir, state_id, saved)
 
 
 def _bounded(name: str, function, timeout: float = STOP_TIMEOUT_S) -> None:

@@ -11,8 +11,13 @@ from pathlib import Path
 from harness.config import state_dir
 
 
-def log_files(log_dir: Path, names: list[str]) -> list[Path]:
+def log_files(log_dir: Path, names: list[str], exact: bool = False) -> list[Path]:
+    """The log files of the named functions: any whose name contains one of `names`, or with
+    `exact`, the function of that name or short name (`hos` is fleettap-dev-hos, not -hos-report)."""
     files = sorted(log_dir.glob("*.log"))
+    if names and exact:
+        wanted = {name.replace("_", "-") for name in names} | set(names)
+        return [f for f in files if f.stem in wanted or any(f.stem.endswith(f"-{name}") for name in wanted)]
     if names:
         files = [f for f in files if any(name in f.stem for name in names)]
     return files
@@ -28,10 +33,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("functions", nargs="*", help="function names (or parts of them)")
     parser.add_argument("-n", "--lines", type=int, default=50)
     parser.add_argument("-f", "--follow", action="store_true")
+    parser.add_argument("--exact", action="store_true", help="only the function of that (short) name")
     parser.add_argument("--state-dir")
     args = parser.parse_args(argv)
     log_dir = state_dir(args.state_dir) / "logs"
-    files = log_files(log_dir, args.functions)
+    files = log_files(log_dir, args.functions, args.exact)
     if not files and not args.follow:
         print(f"no function logs in {log_dir}")
         return
@@ -42,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         offsets[path] = path.stat().st_size
     while args.follow:
         time.sleep(0.5)
-        for path in log_files(log_dir, args.functions):
+        for path in log_files(log_dir, args.functions, args.exact):
             size = path.stat().st_size
             start = offsets.get(path, 0)
             if size > start:

@@ -11,14 +11,17 @@ table of that name), with Hive-style
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from botocore.exceptions import BotoCoreError, ClientError
 
-from harness.config import state_dir
+from harness.config import ConfigError, StackNotRunning, state_dir
 from harness.runtime.aws_clients import client
 from harness.runtime.cli_support import resolve_endpoint
 
@@ -93,29 +96,105 @@ def run_query(sql: str, endpoint: str, region: str, mirror_root: Path) -> QueryR
     return QueryResult(columns, cursor.fetchall(), views)
 
 
-def _print(result: QueryResult) -> None:
+def _print(result: QueryResult, form: str = "table", out=None) -> None:
+    """The result as an aligned table (row count on stderr), CSV (header row) or JSON (a list of
+    objects, one per row; values JSON cannot hold are written as strings)."""
+    out = out or sys.stdout
+    if form == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+        return
+    if form == "json":
+        rows = [dict(zip(result.columns, row)) for row in result.rows]
+        print(json.dumps(rows, indent=2, default=str), file=out)
+        return
     widths = [max([len(str(c))] + [len(str(row[i])) for row in result.rows]) for i, c in enumerate(result.columns)]
-    print(" | ".join(str(c).ljust(w) for c, w in zip(result.columns, widths)))
-    print("-+-".join("-" * w for w in widths))
+    print(" | ".join(str(c).ljust(w) for c, w in zip(result.columns, widths)), file=out)
+    print("-+-".join("-" * w for w in widths), file=out)
     for row in result.rows:
-        print(" | ".join(str(v).ljust(w) for v, w in zip(row, widths)))
+        print(" | ".join(str(v).ljust(w) for v, w in zip(row, widths)), file=out)
     print(f"({len(result.rows)} rows)", file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> None:
+def execute(connection: duckdb.DuckDBPyConnection, sql: str, views: list[str]) -> QueryResult:
+    cursor = connection.execute(sql)
+    columns = [column[0] for column in cursor.description or []]
+    return QueryResult(columns, cursor.fetchall(), views)
+
+
+def shell(connection: duckdb.DuckDBPyConnection, views: list[str], form: str, lines=None) -> int:
+    """An interactive SQL prompt over the lake (statements end with `;`; `.tables` lists the views,
+    `.quit` or end of input leaves). A failing statement prints DuckDB's error and the prompt goes on.
+    Returns the number of statements that failed."""
+    interactive = lines is None and sys.stdin.isatty()
+    source = lines if lines is not None else sys.stdin
+    failed, pending = 0, []
+    if interactive:
+        print("fleettap lake SQL (DuckDB); end statements with ';', .tables, .quit", file=sys.stderr)
+    while True:
+        if interactive:
+            try:
+                line = input("lake> " if not pending else "  ... ")
+            except EOFError:
+                break
+        else:
+            line = next(source, None)
+            if line is None:
+                break
+        stripped = line.strip()
+        if not pending and stripped in (".quit", ".exit", r"\q"):
+            break
+        if not pending and stripped == ".tables":
+            print("\n".join(views) or "no Glue table has Parquet data yet")
+            continue
+        pending.append(line)
+        if not stripped.endswith(";"):
+            continue
+        statement, pending = "\n".join(pending), []
+        try:
+            _print(execute(connection, statement, views), form)
+        except duckdb.Error as error:
+            failed += 1
+            print(f"error: {error}", file=sys.stderr)
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sql", nargs="?", help="SQL; without it, list the tables")
+    parser.add_argument("sql", nargs="?", help="SQL; without it (and without -i), list the tables")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--csv", action="store_const", const="csv", dest="form", help="rows as CSV")
+    output.add_argument("--json", action="store_const", const="json", dest="form", help="rows as a JSON list")
+    parser.add_argument(
+        "-i", "--interactive", action="store_true", help="a SQL prompt (also reads statements from a pipe)"
+    )
     parser.add_argument("--state-dir")
     parser.add_argument("--endpoint")
     args = parser.parse_args(argv)
-    endpoint, region = resolve_endpoint(args.state_dir, args.endpoint)
-    mirror = state_dir(args.state_dir) / "lake-mirror"
+    form = args.form or "table"
+    try:
+        endpoint, region = resolve_endpoint(args.state_dir, args.endpoint)
+        mirror = state_dir(args.state_dir) / "lake-mirror"
+        connection, views = connect(endpoint, region, mirror)
+    except (StackNotRunning, ConfigError, BotoCoreError, ClientError) as error:
+        print(f"harness.runtime.query: the stack is not reachable: {error}", file=sys.stderr)
+        return 3
+    if args.interactive:
+        return 1 if shell(connection, views, form) else 0
     if not args.sql:
-        _connection, views = connect(endpoint, region, mirror)
-        print("\n".join(views) or "no Glue table has Parquet data yet")
-        return
-    _print(run_query(args.sql, endpoint, region, mirror))
+        if form == "json":
+            print(json.dumps(views))
+        else:
+            print("\n".join(views) or "no Glue table has Parquet data yet")
+        return 0
+    try:
+        _print(execute(connection, args.sql, views), form)
+    except duckdb.Error as error:  # a mistyped query: DuckDB's message, no traceback
+        print(f"harness.runtime.query: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from harness.runtime import checkpoints
 from harness.runtime.pollers.batch_delivery import DeliveryStats, FetchedRecord, RetryPolicy, deliver
 from harness.runtime.pollers.destinations import send_to_on_failure_destination
 from harness.runtime.pollers.filter_criteria import RecordFilter
@@ -86,7 +87,7 @@ class StreamShardPoller:
                     self._stop.wait(RECHECK_S)
                     continue
                 if iterator is None:
-                    iterator = self.source.iterator(
+                    iterator = checkpoints.resume_iterator(self) or self.source.iterator(
                         self.mapping.starting_position, self.mapping.created_s, self.mapping.starting_position_timestamp
                     )
                 batch, iterator = self._gather(iterator)
