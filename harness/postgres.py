@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from harness import postgres_tls
 from harness.config import LOOPBACK, POSTGRES_DB, POSTGRES_USER, StackInfo
 from harness.launch import ServiceError, find_binary, launch, run_checked
 
@@ -137,6 +138,7 @@ def start(state: Path, info: StackInfo) -> subprocess.Popen:
         "full_page_writes=off",
         "-c",
         "max_connections=200",
+        *postgres_tls.server_options(postgres_tls.ensure_certificates(state, account)),
     ]
     return launch(state, "postgres", argv, cwd=directory, run_as=account)
 

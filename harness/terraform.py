@@ -348,7 +348,16 @@ class Runner:
         self.artifacts = self.state_dir / "tf" / f"lambda-artifacts-{env}"
 
     def _vars(self, extra_vars) -> list[str]:
-        return var_args(self.env, snapshot_artifacts(self.artifacts), extra_vars, self.target)
+        artifacts = snapshot_artifacts(self.artifacts)
+        if self.target == "aws":
+            from harness.build import RDS_CA_IN_PACKAGE, package_has_rds_ca
+
+            if not package_has_rds_ca(artifacts / "functions.zip"):
+                raise TerraformError(
+                    f"functions.zip lacks {RDS_CA_IN_PACKAGE}: the handlers verify Aurora's certificate "
+                    "(sslmode=verify-full) against it. Run make rds-ca, then make build"
+                )
+        return var_args(self.env, artifacts, extra_vars, self.target)
 
     def run(
         self, args: list[str], *, timeout_key: str, ok_codes: tuple[int, ...] = (0,), stream: bool | None = None
