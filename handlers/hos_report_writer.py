@@ -76,7 +76,7 @@ def write_report(raw_record: dict) -> str | None:
         Key=key,
         ContentType="application/json",
         Body=json.dumps(report(message, attrs, now), sort_keys=True, default=str).encode(),
-        ObjectLockMode="COMPLIANCE",
+        ObjectLockMode=cfg.report_object_lock_mode,
         ObjectLockRetainUntilDate=now + dt.timedelta(days=cfg.report_retention_days),
         ChecksumAlgorithm="SHA256",  # S3 requires an integrity checksum on object-lock writes
     )  # no SSE argument: the bucket's default SSE-KMS key applies (aws:kms here would pick aws/s3)
