@@ -287,6 +287,8 @@ def var_args(env: str, artifacts: Path, extra_vars: dict | None = None, target: 
         and not re.search(r"^alert_https_endpoint\s*=", tfvars, re.M)
     ):
         args.append(f"-var=alert_https_endpoint={LOCAL_ALERT_ENDPOINT}")
+    if target == "local":  # the emulator delivers to no webhook; its runtime serves the external APIs itself
+        args.append("-var=allow_placeholder_endpoints=true")
     for key, value in (extra_vars or {}).items():
         rendered = value if isinstance(value, str) else json.dumps(value)
         args.append(f"-var={key}={rendered}")
