@@ -27,13 +27,10 @@ _lock = threading.Lock()
 
 
 class SecretTokenProvider(CredentialProvider):
-    """AUTH credentials from a Secrets Manager secret (the token is the whole SecretString)."""
-
-    def __init__(self, secret_arn: str) -> None:
-        self.secret_arn = secret_arn
+    """AUTH credentials from the REDIS_AUTH_SECRET_ARN secret (the token is the whole SecretString)."""
 
     def get_credentials(self) -> tuple[str]:
-        return (get_secret(self.secret_arn),)
+        return (get_secret(get_config().redis_auth_secret_arn),)
 
     def handshake(self, connection: redis.connection.AbstractConnection) -> None:
         """redis_connect_func: the normal AUTH/HELLO handshake; a refused token drops the cached
@@ -41,13 +38,13 @@ class SecretTokenProvider(CredentialProvider):
         try:
             connection.on_connect()
         except redis.exceptions.AuthenticationError:
-            invalidate(self.secret_arn)
+            invalidate(get_config().redis_auth_secret_arn)
             raise
 
 
-def build_client(host: str, port: int, tls: bool, secret_arn: str | None) -> redis.Redis:
-    """A client whose connections authenticate with the secret's current value (none: no AUTH)."""
-    provider = SecretTokenProvider(secret_arn) if secret_arn else None
+def build_client(host: str, port: int, tls: bool, authenticated: bool) -> redis.Redis:
+    """A client whose connections authenticate with the secret's current value (unauthenticated: no AUTH)."""
+    provider = SecretTokenProvider() if authenticated else None
     return redis.Redis(
         host=host,
         port=port,
@@ -68,7 +65,7 @@ def get_redis() -> redis.Redis:
             if _client is None:
                 cfg = get_config()
                 _client = build_client(
-                    cfg.require("redis_host"), cfg.redis_port, cfg.redis_tls, cfg.redis_auth_secret_arn or None
+                    cfg.require("redis_host"), cfg.redis_port, cfg.redis_tls, bool(cfg.redis_auth_secret_arn)
                 )
     return _client
 

@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from handlers.common import aws, secrets
+from handlers.common.config import get_config
 from handlers.common.redis_client import build_client
 from tests.handlers.handler_servers import DedicatedRedis
 
@@ -28,15 +29,18 @@ def auth_redis():
 
 
 @pytest.fixture
-def token_secret(aws_env, aws_client):
+def token_secret(aws_env, aws_client, monkeypatch):
     aws.client.cache_clear()  # bind the handlers' boto3 client to this test's emulator
     secrets.invalidate()
     sm = aws_client("secretsmanager")
     arn = sm.create_secret(Name=f"redis-auth-{uuid.uuid4().hex[:8]}", SecretString="token-one")["ARN"]
+    monkeypatch.setenv("REDIS_AUTH_SECRET_ARN", arn)
+    get_config.cache_clear()
     yield sm, arn
     sm.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
     secrets.invalidate()
     aws.client.cache_clear()
+    get_config.cache_clear()
 
 
 def _rotate(server: DedicatedRedis, sm, arn: str, new_token: str, old_token: str) -> None:
@@ -55,7 +59,7 @@ def _rotate(server: DedicatedRedis, sm, arn: str, new_token: str, old_token: str
 
 def test_client_reconnects_with_the_rotated_token(auth_redis, token_secret):
     sm, arn = token_secret
-    client = build_client("127.0.0.1", auth_redis.port, False, arn)
+    client = build_client("127.0.0.1", auth_redis.port, False, True)
     try:
         client.set("rotation:before", "1")
         _rotate(auth_redis, sm, arn, "token-two", "token-one")
@@ -71,7 +75,7 @@ def test_client_reconnects_with_the_rotated_token(auth_redis, token_secret):
 def test_a_wrong_token_everywhere_still_fails_loudly(auth_redis, token_secret):
     sm, arn = token_secret
     sm.put_secret_value(SecretId=arn, SecretString="not-the-token")
-    client = build_client("127.0.0.1", auth_redis.port, False, arn)
+    client = build_client("127.0.0.1", auth_redis.port, False, True)
     try:
         with pytest.raises(redis.exceptions.AuthenticationError):
             client.ping()
