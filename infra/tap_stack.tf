@@ -3805,7 +3805,8 @@ locals {
 
   # Lambda health per function: sustained errors (the batch is retried, then dead-lettered or
   # skipped) and throttles (invocations refused for concurrency: a stream falls behind, a DOT
-  # driver step waits). 2 of 3 five-minute periods: one transient failure does not page.
+  # driver step waits), in each of three consecutive five-minute periods: a transient failure (a
+  # dependency blip, a redeploy) does not page, 15 minutes of failing batches do.
   lambda_health = {
     for pair in setproduct(keys(local.functions), ["Errors", "Throttles"]) : "${pair[0]}-${lower(pair[1])}" => { function = pair[0], metric = pair[1] }
   }
@@ -3841,14 +3842,14 @@ resource "aws_cloudwatch_metric_alarm" "lambda_health" {
   for_each = local.lambda_health
 
   alarm_name          = "${local.prefix}-${each.key}"
-  alarm_description   = "${each.value.function}: ${each.value.metric} in 2 of the last 3 five-minute periods"
+  alarm_description   = "${each.value.function}: ${each.value.metric} in each of the last 3 five-minute periods"
   namespace           = "AWS/Lambda"
   metric_name         = each.value.metric
   dimensions          = { FunctionName = local.function_names[each.value.function] }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 3
-  datapoints_to_alarm = 2
+  datapoints_to_alarm = 3
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   treat_missing_data  = "notBreaching"
