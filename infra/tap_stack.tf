@@ -759,6 +759,12 @@ variable "external_api_urls" {
   }
 }
 
+variable "run_deploy_steps" {
+  description = "Invoke the deploy steps (schema migrations, Redis AUTH token) after apply. false only where no function can run: the emulator without its Lambda runtime (tests/infra/test_apply.py)."
+  type        = bool
+  default     = true
+}
+
 variable "allow_placeholder_endpoints" {
   description = "true only against the local emulator (harness.terraform sets it for TARGET=local): nothing is delivered to alert_https_endpoint there and the runtime routes the external APIs to its own mock, so staging and prod plans may carry placeholders. Never set it for AWS."
   type        = bool
@@ -2648,7 +2654,7 @@ resource "aws_lambda_function" "deploy_step" {
 # changes; it is idempotent, so a run without a new migration is a no-op. The token step re-runs when
 # redis_auth_token_version changes. The results (names of migrations, the group id) hold no secret.
 resource "aws_lambda_invocation" "deploy_step" {
-  for_each = local.deploy_steps
+  for_each = var.run_deploy_steps ? local.deploy_steps : {}
 
   function_name = aws_lambda_function.deploy_step[each.key].function_name
   input         = jsonencode({ step = each.key })
