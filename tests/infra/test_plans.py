@@ -167,7 +167,18 @@ def test_prod_capacities_come_from_prod_tfvars(plans):
 
 def test_functions_follow_the_contract(plans):
     functions = {
-        r["values"]["function_name"]: r["values"] for r in resources(plans["dev"]) if r["type"] == "aws_lambda_function"
+        r["values"]["function_name"]: r["values"]
+        for r in resources(plans["dev"])
+        if r["address"].startswith("aws_lambda_function.this[")
+    }
+    steps = {
+        r["values"]["function_name"]: r["values"]["handler"]
+        for r in resources(plans["dev"])
+        if r["address"].startswith("aws_lambda_function.deploy_step[")
+    }
+    assert steps == {
+        "fleettap-dev-schema-migrator": "handlers.schema_migrator.handler",
+        "fleettap-dev-redis-auth": "handlers.redis_auth_rotator.handler",
     }
     expected = {
         "processor": "diagnostics_processor",
@@ -281,8 +292,12 @@ def test_alarms_page_on_what_loses_data_or_time(plans):
     the Redis alarms follow every node, not node -001."""
     plan = plans["prod"]
     alarms = _alarms(plan)
-    mappings = [r["values"] for r in resources(plan) if r["type"] == "aws_lambda_event_source_mapping"]
-    streamed = {m["function_name"].rsplit(":", 1)[-1] for m in mappings if m.get("starting_position")}
+    mappings = [r for r in resources(plan) if r["type"] == "aws_lambda_event_source_mapping"]
+    streamed = {
+        "fleettap-prod-" + (m.get("index") or "anomaly").replace("_", "-")
+        for m in mappings
+        if m["values"].get("starting_position")
+    }
     watched_age = {a["dimensions"]["FunctionName"] for a in alarms.values() if a.get("metric_name") == "IteratorAge"}
     assert watched_age == streamed and len(streamed) == 6
     queues = {r["values"]["name"] for r in resources(plan) if r["type"] == "aws_sqs_queue"}
