@@ -2422,7 +2422,7 @@ resource "aws_lambda_function" "this" {
 # Firehose). Shared throughput allows 5 GetRecords calls/s per shard and each standard reader makes
 # one per second, so four readers leave no room for catch-up or a fifth. Predictive and fuel read
 # through their own consumers (SubscribeToShard, 2 MiB/s per shard each, not counted against the
-# shared limit): 2 of the 5 shared reads/s remain in use. make capacity prints the figure.
+# shared limit): 2 of the 5 shared reads/s remain in use (processor and Firehose).
 locals {
   stream_consumers = {
     predictive = "diagnostics"
