@@ -33,7 +33,7 @@ WATCH ?=
 # The running local stack's AWS endpoint, for tools that take one (the simulator does not look for a stack).
 LOCAL_ENDPOINT = $(PY) -c 'from harness.config import read_stack; print(read_stack().aws_endpoint)'
 
-.PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
+.PHONY: help install system-packages build up down status logs init plan apply destroy migrate rds-ca state-bucket seed \
 	reset sim replay replay-failures load soak capacity query test bench lint format checkov preflight clean
 .PHONY: env psql redis-cli invoke event sync query-shell
 
@@ -109,8 +109,16 @@ apply: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform apply (TAR
 destroy: $(STAMP) ## terraform destroy
 	$(PY) -m harness.terraform destroy --env $(ENV) --target $(TARGET)
 
-migrate: $(STAMP) up ## apply the Aurora/Postgres migrations (handlers/migrations) to the local stack
-	$(PY) -m harness.migrate
+migrate: $(STAMP) $(if $(filter local,$(TARGET)),up) ## apply handlers/migrations through the deployed schema_migrator (ENV, TARGET=local|aws; local without an applied stack: straight to Postgres)
+	$(PY) -m harness.migrate --env $(ENV) --target $(TARGET)
+
+rds-ca: ## download the RDS CA bundle (build/rds-ca) the handlers verify Aurora with; make build packages it (TARGET=aws needs it)
+	mkdir -p build/rds-ca
+	curl -fsSL --retry 3 -o build/rds-ca/global-bundle.pem.tmp https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+	mv build/rds-ca/global-bundle.pem.tmp build/rds-ca/global-bundle.pem
+
+state-bucket: $(STAMP) ## create the S3 bucket of the Terraform states once per account (KMS, versioning, no public access; infra/backend/README.md)
+	$(PY) -m harness.state_bucket --env $(ENV)
 
 seed: $(STAMP) ## write the reference data (thresholds, HOS rules, geofences, fuel benchmarks) to the applied stack
 	$(PY) -m harness.seed --env $(ENV)

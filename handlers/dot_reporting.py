@@ -279,7 +279,7 @@ def upload(event: dict) -> dict:
         Body=body,
         ContentType="application/pdf",
         Metadata={"sha256": sha, "driver_id": driver_id, "report_date": report_date},
-        ObjectLockMode="COMPLIANCE",
+        ObjectLockMode=cfg.report_object_lock_mode,
         ChecksumAlgorithm="SHA256",
         ObjectLockRetainUntilDate=dt.datetime.now(dt.UTC) + dt.timedelta(days=cfg.report_retention_days),
     )

@@ -112,7 +112,7 @@ def write_report(raw_record: dict) -> str | None:
             Key=key,
             ContentType="application/json",
             Body=json.dumps(body, sort_keys=True, default=str).encode(),
-            ObjectLockMode="COMPLIANCE",
+            ObjectLockMode=cfg.report_object_lock_mode,
             ObjectLockRetainUntilDate=now + dt.timedelta(days=cfg.report_retention_days),
             ChecksumAlgorithm="SHA256",  # S3 requires an integrity checksum on object-lock writes
             IfNoneMatch="*",  # a concurrent duplicate that passed the HEAD too writes no second version

@@ -72,10 +72,27 @@ def write_deterministic_zip(entries: list[tuple[str, Path]], destination: Path) 
     return destination
 
 
-def build_functions(output_dir: Path = OUTPUT_DIR) -> Path:
+# The RDS certificate authorities (not in public trust stores): the handlers verify Aurora's server
+# certificate against this bundle (DB_SSL_ROOT_CERT, sslmode=verify-full). `make rds-ca` downloads
+# it from AWS's trust store; the functions zip carries it at RDS_CA_IN_PACKAGE when present, and
+# `harness.terraform --target aws` refuses a package without it.
+RDS_CA_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+RDS_CA_FILE = REPO_ROOT / "build" / "rds-ca" / "global-bundle.pem"
+RDS_CA_IN_PACKAGE = "handlers/certs/rds-global-bundle.pem"
+
+
+def build_functions(output_dir: Path = OUTPUT_DIR, rds_ca: Path = RDS_CA_FILE) -> Path:
     if not (HANDLERS_DIR / "__init__.py").exists():
         raise BuildError(f"{HANDLERS_DIR} is not a Python package yet: nothing to zip")
-    return write_deterministic_zip(collect_files(HANDLERS_DIR, "handlers"), output_dir / "functions.zip")
+    entries = collect_files(HANDLERS_DIR, "handlers")
+    if rds_ca.is_file():
+        entries.append((RDS_CA_IN_PACKAGE, rds_ca))
+    return write_deterministic_zip(entries, output_dir / "functions.zip")
+
+
+def package_has_rds_ca(functions_zip: Path) -> bool:
+    with zipfile.ZipFile(functions_zip) as archive:
+        return RDS_CA_IN_PACKAGE in archive.namelist()
 
 
 def layer_cache_key(requirements: Path) -> str:

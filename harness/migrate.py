@@ -1,86 +1,81 @@
 """Apply handlers/migrations/NNN_name.sql to a PostgreSQL database, in order, once each.
 
-`python -m harness.migrate` targets the Postgres in stack.json; `--dsn` targets any other
-(e.g. Aurora through a tunnel). Applied files are tracked in schema_migrations with their
-checksum; an applied file whose content changed is an error, never silently re-applied.
-Each file runs in its own transaction under an advisory lock, so concurrent runs serialize.
+    python -m harness.migrate                      # the local stack: through its schema_migrator
+    python -m harness.migrate --dsn 'host=...'     # any database, directly
+    python -m harness.migrate --target aws --env prod   # invoke the deployed schema_migrator
+
+The schema reaches Aurora the way it reaches the local stack: by invoking the schema_migrator function
+(inside the VPC, with the cluster's managed secret; Terraform also invokes it after every apply whose
+migrations changed). Without an applied stack (`make up` only) the local Postgres is migrated
+directly. The logic (schema_migrations ledger with checksums, advisory lock, one transaction per
+file) is handlers.common.migrations.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import re
+import json
 import sys
-from pathlib import Path
 
 import psycopg
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "handlers" / "migrations"
-_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-_LOCK_ID = 0x666C7474  # arbitrary, constant: "fltt"
+from handlers.common.migrations import MIGRATIONS_DIR, MigrationError, apply, migration_files
+
+__all__ = ["MIGRATIONS_DIR", "MigrationError", "apply", "migration_files", "invoke_migrator", "main"]
+
+MIGRATOR_SUFFIX = "schema-migrator"
 
 
-class MigrationError(RuntimeError):
-    pass
+def invoke_migrator(lambda_client, function_name: str) -> dict:
+    """Invoke the schema_migrator synchronously; its result, or MigrationError with its error."""
+    response = lambda_client.invoke(FunctionName=function_name, InvocationType="RequestResponse", Payload=b"{}")
+    payload = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError"):
+        raise MigrationError(f"{function_name} failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
+    return payload
 
 
-def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
-    files = sorted(p for p in directory.glob("*.sql") if _NAME.match(p.name))
-    versions = [p.name[:3] for p in files]
-    if len(set(versions)) != len(versions):
-        raise MigrationError(f"duplicate migration version in {directory}")
-    return files
+def _local_migrator(env: str):
+    """(lambda client, function name) of the applied local stack's migrator, or None (not applied)."""
+    from harness.config import read_stack
+    from harness.runtime.aws_clients import client
 
-
-def apply(conninfo: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply pending migrations; returns the names applied by this call."""
-    applied_now: list[str] = []
-    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_ID,))
-        try:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = {v: (n, c) for v, n, c in conn.execute("SELECT version, name, checksum FROM schema_migrations")}
-            for path in migration_files(directory):
-                sql = path.read_text()
-                checksum = hashlib.sha256(sql.encode()).hexdigest()
-                version = path.name[:3]
-                if version in done:
-                    if done[version][1] != checksum:
-                        raise MigrationError(f"{path.name} changed after it was applied; add a new migration instead")
-                    continue
-                with conn.transaction():
-                    conn.execute(sql)
-                    conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                        (version, path.name, checksum),
-                    )
-                applied_now.append(path.name)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_ID,))
-    return applied_now
+    info = read_stack()
+    lam = client("lambda", info.aws_endpoint, info.region)
+    name = f"fleettap-{env}-{MIGRATOR_SUFFIX}"
+    try:
+        lam.get_function(FunctionName=name)
+    except lam.exceptions.ResourceNotFoundException:
+        return None
+    return lam, name
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dsn", help="libpq connection string (default: the Postgres in stack.json)")
+    parser.add_argument("--dsn", help="libpq connection string: migrate this database directly")
+    parser.add_argument("--target", choices=("local", "aws"), default="local")
+    parser.add_argument("--env", choices=("dev", "staging", "prod"), default="dev")
     args = parser.parse_args(argv)
-    if args.dsn:
-        conninfo = args.dsn
-    else:
-        from harness.config import read_stack
-
-        conninfo = read_stack().postgres_dsn
+    function_name = f"fleettap-{args.env}-{MIGRATOR_SUFFIX}"
     try:
-        names = apply(conninfo)
+        if args.dsn:
+            route, names = "directly", apply(args.dsn)
+        elif args.target == "aws":
+            import boto3
+
+            route, names = f"via {function_name}", invoke_migrator(boto3.client("lambda"), function_name)["applied"]
+        else:
+            migrator = _local_migrator(args.env)
+            if migrator is None:
+                from harness.config import read_stack
+
+                route, names = "directly (no applied stack)", apply(read_stack().postgres_dsn)
+            else:
+                route, names = f"via {function_name}", invoke_migrator(*migrator)["applied"]
     except (MigrationError, psycopg.Error) as exc:
         print(f"migrate: {exc}", file=sys.stderr)
         return 1
-    print("applied: " + ", ".join(names) if names else "schema up to date")
+    print(f"migrate {route}: " + ("applied " + ", ".join(names) if names else "schema up to date"))
     return 0
 
 

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from harness import postgres_tls
 from harness.config import LOOPBACK, POSTGRES_DB, POSTGRES_USER, StackInfo
 from harness.launch import ServiceError, find_binary, launch, run_checked
 
@@ -202,6 +203,7 @@ def start(state: Path, info: StackInfo) -> subprocess.Popen:
         "full_page_writes=off",
         "-c",
         "max_connections=200",
+        *postgres_tls.server_options(postgres_tls.ensure_certificates(state, account)),
     ]
     return launch(state, "postgres", argv, cwd=directory, run_as=account)
 

@@ -308,6 +308,8 @@ def var_args(env: str, artifacts: Path, extra_vars: dict | None = None, target: 
         and not re.search(r"^alert_https_endpoint\s*=", tfvars, re.M)
     ):
         args.append(f"-var=alert_https_endpoint={LOCAL_ALERT_ENDPOINT}")
+    if target == "local":  # the emulator delivers to no webhook; its runtime serves the external APIs itself
+        args.append("-var=allow_placeholder_endpoints=true")
     for key, value in (extra_vars or {}).items():
         rendered = value if isinstance(value, str) else json.dumps(value)
         args.append(f"-var={key}={rendered}")
@@ -415,7 +417,16 @@ class Runner:
         self.artifacts = self.state_dir / "tf" / f"lambda-artifacts-{env}"
 
     def _vars(self, extra_vars) -> list[str]:
-        return var_args(self.env, snapshot_artifacts(self.artifacts), extra_vars, self.target)
+        artifacts = snapshot_artifacts(self.artifacts)
+        if self.target == "aws":
+            from harness.build import RDS_CA_IN_PACKAGE, package_has_rds_ca
+
+            if not package_has_rds_ca(artifacts / "functions.zip"):
+                raise TerraformError(
+                    f"functions.zip lacks {RDS_CA_IN_PACKAGE}: the handlers verify Aurora's certificate "
+                    "(sslmode=verify-full) against it. Run make rds-ca, then make build"
+                )
+        return var_args(self.env, artifacts, extra_vars, self.target)
 
     def run(
         self,

@@ -6,8 +6,10 @@ env         = "staging"
 owner       = "fleet-platform"
 cost_center = "telematics-staging"
 
-deletion_protection     = true
-report_object_lock_mode = "COMPLIANCE"
+deletion_protection = true
+# GOVERNANCE: staging can be torn down (principals with s3:BypassGovernanceRetention can delete
+# reports early); only prod holds records of duty status in COMPLIANCE mode.
+report_object_lock_mode = "GOVERNANCE"
 
 stream_mode             = "PROVISIONED"
 diagnostics_shard_count = 2

@@ -51,7 +51,9 @@
 ###############################################################################
 
 terraform {
-  required_version = ">= 1.5"
+  # 1.11: write-only arguments and ephemeral resources keep the Redis AUTH token out of state and plan;
+  # the S3 backend's use_lockfile (1.10). Satisfies the request's ">= 1.5" floor.
+  required_version = ">= 1.11"
 
   # One state per environment (audit A5): the key comes from infra/backend/<env>.hcl at init
   # (harness.terraform passes it for TARGET=aws; TARGET=local overrides the backend with a local file).
@@ -626,6 +628,17 @@ variable "snapshot_retention_limit" {
   }
 }
 
+variable "redis_auth_token_version" {
+  description = "Version of the Redis AUTH token. Raise it to rotate: a new random token is written to the secret (write-only, never in state) and the redis_auth deploy step puts it on the replication group with the ROTATE strategy, so consumers holding the previous token keep working."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.redis_auth_token_version >= 1 && floor(var.redis_auth_token_version) == var.redis_auth_token_version
+    error_message = "redis_auth_token_version must be a whole number >= 1."
+  }
+}
+
 ###############################################################################
 # Variables: Aurora PostgreSQL
 ###############################################################################
@@ -681,8 +694,8 @@ variable "min_capacity" {
   default     = 0.5
 
   validation {
-    condition     = var.min_capacity >= 0 && var.min_capacity <= 256
-    error_message = "min_capacity must be between 0 and 256 ACUs."
+    condition     = var.min_capacity >= 0.5 && var.min_capacity <= 256
+    error_message = "min_capacity must be between 0.5 and 256 ACUs (0 ACU, auto-pause, needs Aurora PostgreSQL 15.7 or later; audit A3)."
   }
 }
 
@@ -762,6 +775,43 @@ variable "alert_https_endpoint" {
     condition     = can(regex("^https://[^/]+", var.alert_https_endpoint))
     error_message = "alert_https_endpoint must be an https:// URL."
   }
+
+  # A placeholder (RFC 2606 names, localhost) would leave every alarm undelivered (audit B6).
+  validation {
+    condition     = var.env == "dev" || var.allow_placeholder_endpoints || !can(regex("(?i)^https://(([a-z0-9-]+\\.)*(example\\.(com|org|net)|localhost)|([a-z0-9-]+\\.)+(example|test|invalid|localhost)|127\\.0\\.0\\.1)([/:?#]|$)", var.alert_https_endpoint))
+    error_message = "staging and prod need the real fleet-operations webhook in alert_https_endpoint (TF_VAR_alert_https_endpoint), not a placeholder host."
+  }
+}
+
+variable "external_api_urls" {
+  description = "Base URLs of the real third-party APIs: telematics (in-cab messaging, the handler posts <url>/v1/notifications) and pdf (FMCSA records of duty status, <url>/v1/rod-pdf). null: the functions call the mock API Gateway stage of this stack, which only dev and staging may do; prod must set them (TF_VAR_external_api_urls)."
+  type = object({
+    telematics = string
+    pdf        = string
+  })
+  default = null
+
+  validation {
+    condition     = var.external_api_urls == null || alltrue([for url in values(coalesce(var.external_api_urls, { telematics = "https://x", pdf = "https://x" })) : can(regex("^https://[^/]+", url))])
+    error_message = "external_api_urls.telematics and .pdf must be https:// URLs."
+  }
+
+  validation {
+    condition     = var.env != "prod" || var.external_api_urls != null || var.allow_placeholder_endpoints
+    error_message = "prod must not send in-cab messages and FMCSA reports to the mock API: set external_api_urls (TF_VAR_external_api_urls)."
+  }
+}
+
+variable "run_deploy_steps" {
+  description = "Invoke the deploy steps (schema migrations, Redis AUTH token) after apply. false only where no function can run: the emulator without its Lambda runtime (tests/infra/test_apply.py)."
+  type        = bool
+  default     = true
+}
+
+variable "allow_placeholder_endpoints" {
+  description = "true only against the local emulator (harness.terraform sets it for TARGET=local): nothing is delivered to alert_https_endpoint there and the runtime routes the external APIs to its own mock, so staging and prod plans may carry placeholders. Never set it for AWS."
+  type        = bool
+  default     = false
 }
 
 variable "maintenance_queue" {
@@ -885,13 +935,18 @@ variable "report_retention_days" {
 }
 
 variable "report_object_lock_mode" {
-  description = "Object Lock mode of the reports bucket: COMPLIANCE (nobody can shorten it) or GOVERNANCE (privileged principals can, for disposable environments)."
+  description = "Object Lock mode of the reports bucket and of every report the handlers write (REPORT_OBJECT_LOCK_MODE): COMPLIANCE in prod (nobody can shorten it), GOVERNANCE in dev and staging (principals with s3:BypassGovernanceRetention can, so the environment can be torn down)."
   type        = string
   default     = "COMPLIANCE"
 
   validation {
     condition     = contains(["COMPLIANCE", "GOVERNANCE"], var.report_object_lock_mode)
     error_message = "report_object_lock_mode must be COMPLIANCE or GOVERNANCE."
+  }
+
+  validation {
+    condition     = var.env != "prod" || var.report_object_lock_mode == "COMPLIANCE"
+    error_message = "prod keeps its records of duty status in COMPLIANCE mode (49 CFR 395.8(k)): report_object_lock_mode must be COMPLIANCE when env = prod."
   }
 }
 
@@ -1665,16 +1720,18 @@ resource "aws_appautoscaling_policy" "dynamodb" {
 # ElastiCache Redis: rolling windows (sorted sets), GEO index, dashboard hashes
 ###############################################################################
 
-# AUTH token: generated by Secrets Manager, stored as a secret, never in code or state outputs.
-# The data source returns a new value on every read, so the version ignores later changes to
-# keep re-plans clean; rotate by tainting the version (and the replication group picks it up).
-data "aws_secretsmanager_random_password" "redis" {
+# AUTH token: generated by Secrets Manager and written into the secret as a write-only argument from
+# an ephemeral value, so it is in neither the plan nor the state (audit A5/C3). Rotate by raising
+# redis_auth_token_version: Terraform writes a new random token into the secret and re-runs the
+# redis_auth deploy step, which puts it on the replication group with the ROTATE strategy (old and
+# new token both valid; clients re-read the secret on an auth error, handlers/common/redis_client.py).
+ephemeral "aws_secretsmanager_random_password" "redis" {
   password_length     = 64
   exclude_punctuation = true
 }
 
 resource "aws_secretsmanager_secret" "redis_auth" {
-  # checkov:skip=CKV2_AWS_57:Rotating the Redis AUTH token needs a coordinated ModifyReplicationGroup (ROTATE strategy); done by replacing the version, not a rotation Lambda.
+  # checkov:skip=CKV2_AWS_57:Rotation is the redis_auth deploy step (ModifyReplicationGroup ROTATE), driven by redis_auth_token_version, not a rotation Lambda schedule.
   name                    = "${local.prefix}/redis/auth-token"
   description             = "AUTH token of the ${local.prefix} Redis replication group"
   kms_key_id              = aws_kms_key.main.arn
@@ -1682,12 +1739,9 @@ resource "aws_secretsmanager_secret" "redis_auth" {
 }
 
 resource "aws_secretsmanager_secret_version" "redis_auth" {
-  secret_id     = aws_secretsmanager_secret.redis_auth.id
-  secret_string = data.aws_secretsmanager_random_password.redis.random_password
-
-  lifecycle {
-    ignore_changes = [secret_string]
-  }
+  secret_id                = aws_secretsmanager_secret.redis_auth.id
+  secret_string_wo         = ephemeral.aws_secretsmanager_random_password.redis.random_password
+  secret_string_wo_version = var.redis_auth_token_version
 }
 
 resource "aws_elasticache_subnet_group" "redis" {
@@ -1696,6 +1750,7 @@ resource "aws_elasticache_subnet_group" "redis" {
 }
 
 resource "aws_elasticache_replication_group" "redis" {
+  # checkov:skip=CKV_AWS_31:Transit encryption is on and AUTH is enforced; the token is set by the redis_auth deploy step (ModifyReplicationGroup ROTATE from Secrets Manager), not by auth_token, which would put it in the state.
   replication_group_id       = local.redis_id
   description                = "${local.prefix} telemetry windows, GEO index and dashboard counters"
   engine                     = "redis"
@@ -1711,16 +1766,15 @@ resource "aws_elasticache_replication_group" "redis" {
   at_rest_encryption_enabled = true
   transit_encryption_enabled = true
   kms_key_id                 = aws_kms_key.main.arn
-  auth_token                 = aws_secretsmanager_secret_version.redis_auth.secret_string
   snapshot_retention_limit   = var.snapshot_retention_limit
   snapshot_window            = "03:00-04:00"
   maintenance_window         = "sun:05:00-sun:06:00"
   auto_minor_version_upgrade = true
-  apply_immediately          = true
-
-  lifecycle {
-    ignore_changes = [auth_token]
-  }
+  # Node-type and version changes wait for the maintenance window where the environment is protected
+  # (prod, staging: no failover in the middle of the day, audit E10); dev applies at once.
+  apply_immediately = !var.deletion_protection
+  # No auth_token here: the argument is not write-only, so it would put the token in the state. The
+  # redis_auth deploy step sets it from the secret (ROTATE enables AUTH on a TLS group), see below.
 }
 
 ###############################################################################
@@ -1747,9 +1801,16 @@ resource "aws_rds_cluster_parameter_group" "aurora" {
     name  = "log_min_duration_statement"
     value = "1000"
   }
+
+  # In-transit encryption enforced by the server, not only offered (audit C1).
+  parameter {
+    name  = "rds.force_ssl"
+    value = "1"
+  }
 }
 
 resource "aws_rds_cluster" "aurora" {
+  # checkov:skip=CKV_AWS_162:The handlers authenticate with the RDS-managed secret over verify-full TLS; IAM database authentication would be a second, unused way in (audit C6).
   # checkov:skip=CKV2_AWS_8:Automated backups (backup_retention_days) and final snapshots cover recovery; an AWS Backup vault is an account-level decision.
   cluster_identifier                  = local.cluster_identifier
   db_cluster_parameter_group_name     = aws_rds_cluster_parameter_group.aurora.name
@@ -1771,7 +1832,7 @@ resource "aws_rds_cluster" "aurora" {
   deletion_protection                 = var.deletion_protection
   skip_final_snapshot                 = !var.deletion_protection
   final_snapshot_identifier           = "${local.cluster_identifier}-final"
-  iam_database_authentication_enabled = true
+  iam_database_authentication_enabled = false # handlers authenticate with the managed secret; no rds-db:connect grant exists (audit C6)
   enabled_cloudwatch_logs_exports     = ["postgresql"]
   apply_immediately                   = !var.deletion_protection
 
@@ -1779,6 +1840,21 @@ resource "aws_rds_cluster" "aurora" {
     min_capacity = var.min_capacity
     max_capacity = var.max_capacity
   }
+
+  # auto_minor_version_upgrade moves the cluster past aurora_engine_version; planning it back would be
+  # a downgrade RDS refuses (audit A3). The pinned version only chooses what a new cluster starts at.
+  lifecycle {
+    ignore_changes = [engine_version]
+  }
+
+  # The export log group exists first, with retention and the stack key (audit C5).
+  depends_on = [aws_cloudwatch_log_group.aurora_postgresql]
+}
+
+resource "aws_cloudwatch_log_group" "aurora_postgresql" {
+  name              = "/aws/rds/cluster/${local.cluster_identifier}/postgresql"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
 }
 
 # Writer + one reader in a second AZ in every environment (same topology); ACUs scale per env.
@@ -2195,6 +2271,9 @@ locals {
   function_arns = { for k, name in local.function_names : k => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${name}" }
 
   db_secret_arn = aws_rds_cluster.aurora.master_user_secret[0].secret_arn
+  # Aurora refuses plain connections (rds.force_ssl); clients verify the server certificate and host
+  # name against the RDS CA bundle the package carries (make rds-ca; harness.build) (audit C1).
+  db_tls = { sslmode = "verify-full", root_cert = "handlers/certs/rds-global-bundle.pem" }
 
   lambda_env = {
     ENV                               = var.env
@@ -2223,12 +2302,15 @@ locals {
     DB_PORT                           = "5432"
     DB_NAME                           = var.database_name
     DB_SECRET_ARN                     = local.db_secret_arn
+    DB_SSLMODE                        = local.db_tls.sslmode
+    DB_SSL_ROOT_CERT                  = local.db_tls.root_cert
     SAGEMAKER_ENDPOINT_NAME           = local.predictive_endpoint_name
-    TELEMATICS_API_URL                = "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["TELEMATICS_API_URL"]}"
-    PDF_API_URL                       = "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["PDF_API_URL"]}"
+    TELEMATICS_API_URL                = var.external_api_urls != null ? var.external_api_urls.telematics : "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["TELEMATICS_API_URL"]}"
+    PDF_API_URL                       = var.external_api_urls != null ? var.external_api_urls.pdf : "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["PDF_API_URL"]}"
     REPORTS_BUCKET                    = aws_s3_bucket.this["reports"].bucket
     DEAD_LETTER_BUCKET                = aws_s3_bucket.this["datalake"].bucket
     REPORT_RETENTION_DAYS             = tostring(var.report_retention_days)
+    REPORT_OBJECT_LOCK_MODE           = var.report_object_lock_mode
     REPORT_TIME_ZONES                 = join(",", var.fleet_time_zones)
     PREDICTION_CONFIDENCE_THRESHOLD   = "0.8"
     PREDICTION_FIRST_SCORE_SPREAD_MIN = "8"
@@ -2236,10 +2318,11 @@ locals {
     LOCATIONS_TTL_DAYS                = "30"
   }
 
-  kinesis_read_actions = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard"]
-  ddb_read_actions     = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"]
-  ddb_write_actions    = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
-  sqs_consume_actions  = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+  kinesis_read_actions  = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard"]
+  consumer_read_actions = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
+  ddb_read_actions      = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"]
+  ddb_write_actions     = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
+  sqs_consume_actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
 
   # Grant targets: every resource a role may be granted, keyed like the Lambda environment variable that
   # names it to the handler (DRIVER_LOGS_TABLE, REDIS_AUTH_SECRET_ARN ...) so the statements read as what
@@ -2250,6 +2333,7 @@ locals {
     { for k, t in aws_sns_topic.this : "${upper(k)}_TOPIC_ARN" => t.arn },
     { for k, q in aws_sqs_queue.work : "${upper(k)}_QUEUE" => q.arn },
     { for k, st in aws_kinesis_stream.this : "${upper(k)}_STREAM" => st.arn },
+    { for k, c in aws_kinesis_stream_consumer.this : "${upper(k)}_STREAM_CONSUMER" => c.arn },
     {
       DIAGNOSTICS_TABLE_STREAM = aws_dynamodb_table.this["diagnostics"].stream_arn
       TRAINING_QUEUE_URL       = aws_sqs_queue.work["training"].arn
@@ -2302,6 +2386,7 @@ locals {
     ]
     predictive = [
       local.stmt_diag_stream,
+      { sid = "ReadOwnStreamConsumer", actions = local.consumer_read_actions, targets = ["PREDICTIVE_STREAM_CONSUMER"] },
       local.stmt_db_secret,
       { sid = "InvokePredictor", actions = ["sagemaker:InvokeEndpoint"], targets = ["SAGEMAKER_ENDPOINT_NAME"] },
       { sid = "WritePredictions", actions = local.ddb_write_actions, targets = ["PREDICTIONS_TABLE"] },
@@ -2331,6 +2416,7 @@ locals {
     ]
     fuel = [
       local.stmt_diag_stream,
+      { sid = "ReadOwnStreamConsumer", actions = local.consumer_read_actions, targets = ["FUEL_STREAM_CONSUMER"] },
       local.stmt_db_secret,
       local.stmt_redis_secret,
       { sid = "PublishCoaching", actions = ["sns:Publish"], targets = ["COACHING_TOPIC_ARN"] },
@@ -2503,13 +2589,31 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.lambda]
 }
 
+# Enhanced fan-out (audit E4): the diagnostics stream has four readers (processor, predictive, fuel,
+# Firehose). Shared throughput allows 5 GetRecords calls/s per shard and each standard reader makes
+# one per second, so four readers leave no room for catch-up or a fifth. Predictive and fuel read
+# through their own consumers (SubscribeToShard, 2 MiB/s per shard each, not counted against the
+# shared limit): 2 of the 5 shared reads/s remain in use (processor and Firehose).
+locals {
+  stream_consumers = {
+    predictive = "diagnostics"
+    fuel       = "diagnostics"
+  }
+}
+
+resource "aws_kinesis_stream_consumer" "this" {
+  for_each   = local.stream_consumers
+  name       = "${local.prefix}-${replace(each.key, "_", "-")}"
+  stream_arn = aws_kinesis_stream.this[each.value].arn
+}
+
 # Kinesis consumers: parallelization per shard, batching window, bisect on error, bounded
 # retries and record age, failed batches to the function's DLQ, partial batch responses.
 resource "aws_lambda_event_source_mapping" "kinesis" {
   for_each = local.kinesis_mappings
 
   function_name                      = aws_lambda_function.this[each.key].arn
-  event_source_arn                   = aws_kinesis_stream.this[each.value].arn
+  event_source_arn                   = contains(keys(local.stream_consumers), each.key) ? aws_kinesis_stream_consumer.this[each.key].arn : aws_kinesis_stream.this[each.value].arn
   starting_position                  = "TRIM_HORIZON"
   batch_size                         = local.cap.kinesis_batch_size
   maximum_batching_window_in_seconds = local.cap.kinesis_batching_window
@@ -2539,11 +2643,26 @@ resource "aws_lambda_event_source_mapping" "diagnostics_table" {
   maximum_record_age_in_seconds      = local.stream_retry.maximum_record_age_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
+  # TTL deletes (~3,900/s from day 30 in prod, audit E5) never invoke the function: Lambda keeps a
+  # record only when it has no userIdentity.type; TTL's REMOVE records carry
+  # {type = "Service", principalId = "dynamodb.amazonaws.com"}. Filtered records are not billed.
+  filter_criteria {
+    filter {
+      pattern = jsonencode(local.anomaly_keep_pattern)
+    }
+  }
+
   destination_config {
     on_failure {
       destination_arn = aws_sqs_queue.function_dlq["anomaly"].arn
     }
   }
+}
+
+locals {
+  # Lambda event filtering pattern of the anomaly mapping (tests/runtime/test_ttl_filter.py matches it
+  # with the local poller against a TTL delete and a user write).
+  anomaly_keep_pattern = { userIdentity = { type = [{ exists = false }] } }
 }
 
 # SQS consumers: failed messages return to the queue and go to its DLQ after 5 receives.
@@ -2559,6 +2678,162 @@ resource "aws_lambda_event_source_mapping" "sqs" {
   function_response_types            = ["ReportBatchItemFailures"]
 
   depends_on = [aws_lambda_function.this, aws_sqs_queue.work]
+}
+
+###############################################################################
+# Deploy steps: functions Terraform invokes after apply (schema migrations, the Redis AUTH token)
+###############################################################################
+
+# Not part of the data path: invoked synchronously by aws_lambda_invocation below (and by
+# `make migrate`), never by an event source. Both run in the private subnets: the migrator reaches
+# Aurora there (audit B7: no tunnel or bastion), the token step reaches the ElastiCache API via NAT.
+locals {
+  deploy_steps = {
+    schema_migrator = { module = "schema_migrator", memory = 256, timeout = 300, description = "Applies handlers/migrations to Aurora (schema_migrations ledger with checksums); run after apply and by make migrate" }
+    redis_auth      = { module = "redis_auth_rotator", memory = 128, timeout = 60, description = "Puts the Redis AUTH token of Secrets Manager on the replication group (ROTATE)" }
+  }
+  deploy_step_env = {
+    schema_migrator = {
+      DB_HOST          = aws_rds_cluster.aurora.endpoint
+      DB_PORT          = "5432"
+      DB_NAME          = var.database_name
+      DB_SECRET_ARN    = local.db_secret_arn
+      DB_SSLMODE       = local.db_tls.sslmode
+      DB_SSL_ROOT_CERT = local.db_tls.root_cert
+    }
+    redis_auth = {
+      REDIS_AUTH_SECRET_ARN      = aws_secretsmanager_secret.redis_auth.arn
+      REDIS_REPLICATION_GROUP_ID = aws_elasticache_replication_group.redis.id
+    }
+  }
+  # Every step reads a secret encrypted with the stack key (Decrypt only: no step writes encrypted data).
+  deploy_step_base_statements = [{ sid = "UseDataKey", actions = ["kms:Decrypt", "kms:DescribeKey"], targets = ["KMS_KEY"] }]
+  deploy_step_statements = {
+    schema_migrator = [local.stmt_db_secret]
+    redis_auth = [
+      local.stmt_redis_secret,
+      { sid = "SetAuthToken", actions = ["elasticache:ModifyReplicationGroup"], targets = ["REDIS_REPLICATION_GROUP_ID"] },
+    ]
+  }
+  deploy_step_targets = {
+    DB_SECRET_ARN              = local.db_secret_arn
+    REDIS_AUTH_SECRET_ARN      = aws_secretsmanager_secret.redis_auth.arn
+    REDIS_REPLICATION_GROUP_ID = aws_elasticache_replication_group.redis.arn
+    KMS_KEY                    = aws_kms_key.main.arn
+  }
+  deploy_step_names = { for k, step in local.deploy_steps : k => "${local.prefix}-${replace(k, "_", "-")}" }
+}
+
+resource "aws_iam_role" "deploy_step" {
+  for_each           = local.deploy_steps
+  name               = "${local.deploy_step_names[each.key]}-role"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+resource "aws_cloudwatch_log_group" "deploy_step" {
+  for_each          = local.deploy_steps
+  name              = "/aws/lambda/${local.deploy_step_names[each.key]}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+resource "aws_iam_role_policy" "deploy_step" {
+  for_each = local.deploy_steps
+  name     = "least-privilege"
+  role     = aws_iam_role.deploy_step[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "WriteOwnLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = ["${aws_cloudwatch_log_group.deploy_step[each.key].arn}:*"]
+        },
+        {
+          Sid    = "VpcNetworkInterfaces"
+          Effect = "Allow"
+          Action = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+          Resource = concat(
+            ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*", aws_security_group.lambda.arn],
+            aws_subnet.private[*].arn,
+          )
+        },
+        {
+          # These Describe calls do not support resource-level permissions.
+          Sid      = "DescribeNetwork"
+          Effect   = "Allow"
+          Action   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+          Resource = ["*"]
+        },
+      ],
+      [
+        for st in concat(local.deploy_step_base_statements, local.deploy_step_statements[each.key]) : {
+          Sid      = st.sid
+          Effect   = "Allow"
+          Action   = st.actions
+          Resource = [for t in st.targets : local.deploy_step_targets[t]]
+        }
+      ],
+    )
+  })
+}
+
+resource "aws_lambda_function" "deploy_step" {
+  for_each = local.deploy_steps
+
+  # checkov:skip=CKV_AWS_272:Artifacts are built reproducibly by make build and pinned by source_code_hash; no AWS Signer profile in this stack.
+  # checkov:skip=CKV_AWS_116:Invoked synchronously by Terraform (aws_lambda_invocation) or make migrate: a failure fails the apply, there is no asynchronous event to dead-letter.
+  # checkov:skip=CKV_AWS_115:Run once per apply; no reservation taken from the account's pool (the migrator serializes on an advisory lock).
+  # checkov:skip=CKV_AWS_50:Deploy steps run once per apply; X-Ray adds nothing there.
+  function_name    = local.deploy_step_names[each.key]
+  description      = each.value.description
+  role             = aws_iam_role.deploy_step[each.key].arn
+  runtime          = var.runtime
+  handler          = "handlers.${each.value.module}.handler"
+  filename         = "${local.lambda_artifacts_dir}/functions.zip"
+  source_code_hash = filebase64sha256("${local.lambda_artifacts_dir}/functions.zip")
+  layers           = [aws_lambda_layer_version.deps.arn]
+  memory_size      = each.value.memory
+  timeout          = each.value.timeout
+  kms_key_arn      = aws_kms_key.main.arn
+  architectures    = ["x86_64"]
+
+  environment {
+    variables = merge(local.deploy_step_env[each.key], {
+      ENV                     = var.env
+      PROJECT_NAME            = var.project_name
+      POWERTOOLS_SERVICE_NAME = each.key
+    })
+  }
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.lambda.id]
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.deploy_step[each.key].name
+  }
+
+  depends_on = [aws_iam_role_policy.deploy_step]
+}
+
+# Run after apply. The migrator re-runs whenever the package (which carries handlers/migrations)
+# changes; it is idempotent, so a run without a new migration is a no-op. The token step re-runs when
+# redis_auth_token_version changes. The results (names of migrations, the group id) hold no secret.
+resource "aws_lambda_invocation" "deploy_step" {
+  for_each = var.run_deploy_steps ? local.deploy_steps : {}
+
+  function_name = aws_lambda_function.deploy_step[each.key].function_name
+  input         = jsonencode({ step = each.key })
+  triggers = {
+    run = each.key == "redis_auth" ? tostring(var.redis_auth_token_version) : aws_lambda_function.deploy_step[each.key].source_code_hash
+  }
+
+  depends_on = [aws_rds_cluster_instance.aurora, aws_secretsmanager_secret_version.redis_auth, aws_elasticache_replication_group.redis]
 }
 
 ###############################################################################
@@ -3391,6 +3666,11 @@ locals {
   aurora_max_connections = min(5000, floor(var.max_capacity * 2147483648 / 9531392))
 
   alarm_streams = { for k, s in local.streams : k => coalesce(s.shards, 1) }
+
+  # Member cache clusters of the replication group (<group>-001 ... as ElastiCache names them).
+  redis_members = { for i in range(var.num_cache_clusters) : format("n%d", i + 1) => format("%s-%03d", local.redis_id, i + 1) }
+  # Queues some function of this stack consumes (the SQS age alarm watches only these).
+  consumed_queues = { for k, name in local.queues : k => name if contains(values(local.sqs_mappings), k) }
 }
 
 # The functions log JSON lines; {"event": "hos_violation", ...} per detected violation and
@@ -3434,12 +3714,13 @@ resource "aws_cloudwatch_log_metric_filter" "high_confidence_predictions" {
   }
 }
 
-# 1. Kinesis shard capacity. A shard takes 1 MiB/s of writes; at 80% of the provisioned write
-#    capacity for 5 minutes producers are one burst away from WriteProvisionedThroughputExceeded,
-#    time enough to reshard (UpdateShardCount) before data is throttled.
+# 1. Kinesis shard capacity. A shard takes 1 MiB/s and 1,000 records/s of writes; at 80% of either
+#    for 5 minutes producers are one burst away from WriteProvisionedThroughputExceeded, time enough
+#    to reshard (UpdateShardCount) before data is throttled. GPS (300 B records) reaches the record
+#    limit at 19% of the byte limit, so bytes alone would never fire for it (audit E3).
 resource "aws_cloudwatch_metric_alarm" "kinesis_incoming_bytes" {
   alarm_name          = "${local.prefix}-kinesis-shard-capacity"
-  alarm_description   = "A stream's IncomingBytes above 80% of its shards' 1 MiB/s write capacity"
+  alarm_description   = "A stream's IncomingBytes or IncomingRecords above 80% of its shards' write capacity (1 MiB/s, 1,000 records/s per shard)"
   comparison_operator = "GreaterThanThreshold"
   evaluation_periods  = 5
   threshold           = 80
@@ -3448,15 +3729,15 @@ resource "aws_cloudwatch_metric_alarm" "kinesis_incoming_bytes" {
   ok_actions          = [aws_sns_topic.this["ops"].arn]
 
   dynamic "metric_query" {
-    for_each = local.alarm_streams
+    for_each = { for pair in setproduct(keys(local.alarm_streams), ["bytes", "records"]) : "${pair[1]}_${pair[0]}" => pair }
     content {
-      id = "bytes_${metric_query.key}"
+      id = metric_query.key
       metric {
         namespace   = "AWS/Kinesis"
-        metric_name = "IncomingBytes"
+        metric_name = metric_query.value[1] == "bytes" ? "IncomingBytes" : "IncomingRecords"
         period      = 60
         stat        = "Sum"
-        dimensions  = { StreamName = aws_kinesis_stream.this[metric_query.key].name }
+        dimensions  = { StreamName = aws_kinesis_stream.this[metric_query.value[0]].name }
       }
     }
   }
@@ -3465,8 +3746,8 @@ resource "aws_cloudwatch_metric_alarm" "kinesis_incoming_bytes" {
     for_each = local.alarm_streams
     content {
       id         = "util_${metric_query.key}"
-      expression = "100 * bytes_${metric_query.key} / (${metric_query.value} * 1048576 * 60)"
-      label      = "${metric_query.key} write utilisation %"
+      expression = "100 * MAX([FILL(bytes_${metric_query.key}, 0) / (${metric_query.value} * 1048576 * 60), FILL(records_${metric_query.key}, 0) / (${metric_query.value} * 1000 * 60)])"
+      label      = "${metric_query.key} write utilisation % (bytes or records, whichever is higher)"
     }
   }
 
@@ -3541,21 +3822,38 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
 
 # 4. Redis memory. Sorted-set windows and the GEO index grow with the fleet; above 80% of
 #    maxmemory eviction starts to drop rolling windows (wrong trend detection) and replication
-#    buffers need headroom, so scale the node type before that.
+#    buffers need headroom, so scale the node type before that. The highest member is watched, not
+#    node -001: after a failover the primary is another node (audit E8).
 resource "aws_cloudwatch_metric_alarm" "redis_memory" {
   alarm_name          = "${local.prefix}-redis-memory"
-  alarm_description   = "Redis primary DatabaseMemoryUsagePercentage above 80%"
-  namespace           = "AWS/ElastiCache"
-  metric_name         = "DatabaseMemoryUsagePercentage"
-  dimensions          = { CacheClusterId = "${local.redis_id}-001" }
-  statistic           = "Average"
-  period              = 300
-  evaluation_periods  = 3
+  alarm_description   = "Redis DatabaseMemoryUsagePercentage above 80% on any node (the primary holds the most)"
   comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 3
   threshold           = 80
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.this["ops"].arn]
   ok_actions          = [aws_sns_topic.this["ops"].arn]
+
+  dynamic "metric_query" {
+    for_each = local.redis_members
+    content {
+      id = "mem_${metric_query.key}"
+      metric {
+        namespace   = "AWS/ElastiCache"
+        metric_name = "DatabaseMemoryUsagePercentage"
+        period      = 300
+        stat        = "Average"
+        dimensions  = { CacheClusterId = metric_query.value }
+      }
+    }
+  }
+
+  metric_query {
+    id          = "memory"
+    expression  = "MAX([${join(", ", [for k in keys(local.redis_members) : "mem_${k}"])}])"
+    label       = "Highest node memory usage %"
+    return_data = true
+  }
 }
 
 # 5. Aurora connections. Every concurrent Lambda holds one connection; at 80% of max_connections
@@ -3578,7 +3876,9 @@ resource "aws_cloudwatch_metric_alarm" "aurora_connections" {
 }
 
 # 6. SQS oldest message age. In-cab warnings and work orders are only useful within minutes:
-#    an alert older than 5 minutes means a consumer is down or throttled.
+#    an alert older than 5 minutes means a consumer is down or throttled. Only the queues a function
+#    of this stack consumes: driver_training_queue is read by the external LMS at its own pace, and
+#    its age would hold the alarm in ALARM and hide an outage of the other three (audit E1).
 resource "aws_cloudwatch_metric_alarm" "sqs_oldest_message" {
   alarm_name          = "${local.prefix}-sqs-oldest-message-age"
   alarm_description   = "Oldest message in a work queue older than the alert SLA"
@@ -3590,7 +3890,7 @@ resource "aws_cloudwatch_metric_alarm" "sqs_oldest_message" {
   ok_actions          = [aws_sns_topic.this["ops"].arn]
 
   dynamic "metric_query" {
-    for_each = local.queues
+    for_each = local.consumed_queues
     content {
       id = "age_${metric_query.key}"
       metric {
@@ -3605,7 +3905,7 @@ resource "aws_cloudwatch_metric_alarm" "sqs_oldest_message" {
 
   metric_query {
     id          = "oldest"
-    expression  = "MAX([${join(", ", [for k in keys(local.queues) : "age_${k}"])}])"
+    expression  = "MAX([${join(", ", [for k in keys(local.consumed_queues) : "age_${k}"])}])"
     label       = "Oldest message age (s)"
     return_data = true
   }
@@ -3660,6 +3960,149 @@ resource "aws_cloudwatch_metric_alarm" "firehose_errors" {
   evaluation_periods  = 3
   comparison_operator = "LessThanThreshold"
   threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+}
+
+###############################################################################
+# Alarms that page: what loses data or time (audit E2). Families over locals maps, one alarm per
+# watched resource so the page names it. All publish to ops-alarms.
+###############################################################################
+
+locals {
+  # Every stream mapping: function -> its source (Kinesis or the diagnostics table stream).
+  stream_mapping_functions = merge(local.kinesis_mappings, { anomaly = "diagnostics_table" })
+
+  # Every queue that receives what failed: the work queues' DLQs (after maxReceiveCount) and each
+  # function's DLQ (async failures, poison records, stream mappings' on-failure destination).
+  dead_letter_queues = merge(
+    { for k, name in local.queues : "work-${k}" => "${name}-dlq" },
+    { for k in keys(local.functions) : "fn-${k}" => "${local.prefix}-${k}-dlq" },
+  )
+
+  # Lambda health per function: sustained errors (the batch is retried, then dead-lettered or
+  # skipped) and throttles (invocations refused for concurrency: a stream falls behind, a DOT
+  # driver step waits), in each of three consecutive five-minute periods: a transient failure (a
+  # dependency blip, a redeploy) does not page, 15 minutes of failing batches do.
+  lambda_health = {
+    for pair in setproduct(keys(local.functions), ["Errors", "Throttles"]) : "${pair[0]}-${lower(pair[1])}" => { function = pair[0], metric = pair[1] }
+  }
+
+  alarm_settings = {
+    iterator_age_ms      = 600000 # 10 min behind: far inside maximum_record_age_in_seconds (1 h), when records would be dropped
+    redis_engine_cpu_pct = 80     # the single primary's engine thread binds first (audit section 3)
+    aurora_cpu_pct       = 80
+  }
+}
+
+# Iterator age per stream mapping: how far the function lags behind its stream. Growing age means
+# records approach maximum_record_age_in_seconds and would be skipped to the on-failure destination.
+resource "aws_cloudwatch_metric_alarm" "iterator_age" {
+  for_each = local.stream_mapping_functions
+
+  alarm_name          = "${local.prefix}-${each.key}-iterator-age"
+  alarm_description   = "${each.key} is more than ${local.alarm_settings.iterator_age_ms / 60000} min behind its ${each.value} stream"
+  namespace           = "AWS/Lambda"
+  metric_name         = "IteratorAge"
+  dimensions          = { FunctionName = local.function_names[each.key] }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = local.alarm_settings.iterator_age_ms
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_health" {
+  for_each = local.lambda_health
+
+  alarm_name          = "${local.prefix}-${each.key}"
+  alarm_description   = "${each.value.function}: ${each.value.metric} in each of the last 3 five-minute periods"
+  namespace           = "AWS/Lambda"
+  metric_name         = each.value.metric
+  dimensions          = { FunctionName = local.function_names[each.value.function] }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+}
+
+# A message in a DLQ is data that did not reach its destination: one is enough to page.
+resource "aws_cloudwatch_metric_alarm" "dead_letters" {
+  for_each = local.dead_letter_queues
+
+  alarm_name          = "${local.prefix}-dlq-${each.key}"
+  alarm_description   = "${each.value} holds messages: records that failed processing wait for an operator"
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+
+  depends_on = [aws_sqs_queue.work_dlq, aws_sqs_queue.function_dlq]
+}
+
+# Redis engine CPU: every command runs on the primary's one engine thread (~120K commands/s in prod);
+# at 80% latency climbs and the stream consumers fall behind. Highest member, to follow failovers.
+resource "aws_cloudwatch_metric_alarm" "redis_engine_cpu" {
+  alarm_name          = "${local.prefix}-redis-engine-cpu"
+  alarm_description   = "Redis EngineCPUUtilization above ${local.alarm_settings.redis_engine_cpu_pct}% on any node"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 5
+  threshold           = local.alarm_settings.redis_engine_cpu_pct
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["ops"].arn]
+  ok_actions          = [aws_sns_topic.this["ops"].arn]
+
+  dynamic "metric_query" {
+    for_each = local.redis_members
+    content {
+      id = "cpu_${metric_query.key}"
+      metric {
+        namespace   = "AWS/ElastiCache"
+        metric_name = "EngineCPUUtilization"
+        period      = 60
+        stat        = "Average"
+        dimensions  = { CacheClusterId = metric_query.value }
+      }
+    }
+  }
+
+  metric_query {
+    id          = "engine_cpu"
+    expression  = "MAX([${join(", ", [for k in keys(local.redis_members) : "cpu_${k}"])}])"
+    label       = "Highest node engine CPU %"
+    return_data = true
+  }
+}
+
+# Aurora CPU: Serverless v2 scales ACUs with load, so sustained high CPU means it is at max_capacity
+# (or a query went bad) and inserts from the history and fuel consumers will slow down.
+resource "aws_cloudwatch_metric_alarm" "aurora_cpu" {
+  alarm_name          = "${local.prefix}-aurora-cpu"
+  alarm_description   = "Aurora CPUUtilization above ${local.alarm_settings.aurora_cpu_pct}% for 10 minutes"
+  namespace           = "AWS/RDS"
+  metric_name         = "CPUUtilization"
+  dimensions          = { DBClusterIdentifier = aws_rds_cluster.aurora.cluster_identifier }
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 10
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = local.alarm_settings.aurora_cpu_pct
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.this["ops"].arn]
   ok_actions          = [aws_sns_topic.this["ops"].arn]
@@ -3830,11 +4273,14 @@ output "sagemaker_endpoint_arn" {
 output "iam_grants" {
   description = "What each role may do, by grant target (the Lambda environment keys: DRIVER_LOGS_TABLE, REDIS_AUTH_SECRET_ARN ...; DLQ_URL the function's own DLQ, KMS_KEY the stack key). The policies are rendered from exactly these statements; unlike their ARNs the targets are known at plan time, so make preflight compares them with every AWS call each handler makes."
   value = {
-    functions        = { for k in keys(local.functions) : k => concat(local.base_statements, local.function_statements[k]) }
-    function_modules = { for k, f in local.functions : k => f.module }
+    functions = merge(
+      { for k in keys(local.functions) : k => concat(local.base_statements, local.function_statements[k]) },
+      { for k in keys(local.deploy_steps) : k => concat(local.deploy_step_base_statements, local.deploy_step_statements[k]) },
+    )
+    function_modules = merge({ for k, f in local.functions : k => f.module }, { for k, d in local.deploy_steps : k => d.module })
     # What Lambda itself reads with the role for each event source mapping (not a handler call).
     event_sources = merge(
-      { for k, stream in local.kinesis_mappings : k => ["${upper(stream)}_STREAM"] },
+      { for k, stream in local.kinesis_mappings : k => concat(["${upper(stream)}_STREAM"], contains(keys(local.stream_consumers), k) ? ["${upper(k)}_STREAM_CONSUMER"] : []) },
       { for k, queue in local.sqs_mappings : k => ["${upper(queue)}_QUEUE"] },
       { anomaly = ["DIAGNOSTICS_TABLE_STREAM"] },
     )
@@ -3968,8 +4414,10 @@ output "external_api" {
 # owner       = "fleet-platform"
 # cost_center = "telematics-staging"
 #
-# deletion_protection     = true
-# report_object_lock_mode = "COMPLIANCE"
+# deletion_protection = true
+# # GOVERNANCE: staging can be torn down (principals with s3:BypassGovernanceRetention can delete
+# # reports early); only prod holds records of duty status in COMPLIANCE mode.
+# report_object_lock_mode = "GOVERNANCE"
 #
 # stream_mode             = "PROVISIONED"
 # diagnostics_shard_count = 2

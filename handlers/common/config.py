@@ -46,16 +46,20 @@ class Config:
     redis_port: int
     redis_tls: bool
     redis_auth_secret_arn: str
+    redis_replication_group_id: str
     db_host: str
     db_port: int
     db_name: str
     db_secret_arn: str
+    db_sslmode: str
+    db_ssl_root_cert: str
     sagemaker_endpoint_name: str
     telematics_api_url: str
     pdf_api_url: str
     reports_bucket: str
     dead_letter_bucket: str  # claim checks of DLQ bodies too large for SQS (handlers.common.dlq)
     report_retention_days: int
+    report_object_lock_mode: str  # COMPLIANCE (prod) or GOVERNANCE (dev, staging: can be torn down)
     report_time_zones: tuple[str, ...]  # the fleet's home-terminal zones: which day the DOT report covers
     prediction_confidence_threshold: float
     prediction_first_score_spread_min: float
@@ -95,16 +99,20 @@ def get_config() -> Config:
         redis_port=int(_s("REDIS_PORT", "6379")),
         redis_tls=_s("REDIS_TLS", "false").lower() in ("1", "true", "yes"),
         redis_auth_secret_arn=_s("REDIS_AUTH_SECRET_ARN"),
+        redis_replication_group_id=_s("REDIS_REPLICATION_GROUP_ID"),
         db_host=_s("DB_HOST"),
         db_port=int(_s("DB_PORT", "5432")),
         db_name=_s("DB_NAME", project),
         db_secret_arn=_s("DB_SECRET_ARN"),
+        db_sslmode=_s("DB_SSLMODE", "prefer"),
+        db_ssl_root_cert=_s("DB_SSL_ROOT_CERT"),
         sagemaker_endpoint_name=_s("SAGEMAKER_ENDPOINT_NAME"),
         telematics_api_url=_s("TELEMATICS_API_URL").rstrip("/"),
         pdf_api_url=_s("PDF_API_URL").rstrip("/"),
         reports_bucket=_s("REPORTS_BUCKET"),
         dead_letter_bucket=_s("DEAD_LETTER_BUCKET"),
         report_retention_days=int(_s("REPORT_RETENTION_DAYS", "2555")),
+        report_object_lock_mode=_s("REPORT_OBJECT_LOCK_MODE", "COMPLIANCE"),
         report_time_zones=tuple(z.strip() for z in _s("REPORT_TIME_ZONES").split(",") if z.strip()),
         prediction_confidence_threshold=float(_s("PREDICTION_CONFIDENCE_THRESHOLD", "0.8")),
         prediction_first_score_spread_min=float(_s("PREDICTION_FIRST_SCORE_SPREAD_MIN", "8")),

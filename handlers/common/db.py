@@ -1,6 +1,7 @@
 """One psycopg connection to Aurora PostgreSQL per container, re-opened after a failure.
 
-Credentials come from the DB_SECRET_ARN secret ({"username", "password"}). A broken connection
+Credentials come from the DB_SECRET_ARN secret ({"username", "password"}); TLS as DB_SSLMODE says
+(verify-full on AWS and on the local stack, whose Postgres has its own CA: DB_SSL_ROOT_CERT). A broken connection
 is dropped and the error re-raised: the batch fails, Lambda retries, the next attempt reconnects.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 from psycopg.rows import dict_row
@@ -18,6 +20,17 @@ from handlers.common.secrets import get_secret_json, invalidate
 
 _conn: psycopg.Connection | None = None
 _lock = threading.RLock()
+
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # /var/task on Lambda
+
+
+def _root_cert(setting: str) -> str | None:
+    """DB_SSL_ROOT_CERT as a path: relative ones are inside the deployment package."""
+    if not setting:
+        return None
+    path = Path(setting)
+    return str(path if path.is_absolute() else PACKAGE_ROOT / path)
 
 
 def _connect() -> psycopg.Connection:
@@ -34,6 +47,10 @@ def _connect() -> psycopg.Connection:
             autocommit=True,
             row_factory=dict_row,
             application_name=cfg.function_name[:60],
+            # Aurora enforces TLS (rds.force_ssl); verify-full also checks the certificate chain
+            # (DB_SSL_ROOT_CERT: the RDS CA bundle in the package) and the host name.
+            sslmode=cfg.db_sslmode,
+            sslrootcert=_root_cert(cfg.db_ssl_root_cert),
         )
     except psycopg.OperationalError:
         invalidate(cfg.db_secret_arn)  # the password may have been rotated

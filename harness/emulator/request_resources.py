@@ -369,6 +369,20 @@ def _kms(request: ApiRequest, lookups: Lookups) -> list[Need]:
 # -- STS --------------------------------------------------------------------------------------
 
 
+# -- ElastiCache --------------------------------------------------------------------------------
+
+
+def _elasticache(request: ApiRequest, lookups: Lookups) -> list[Need]:
+    """Replication group operations act on arn:...:elasticache:<region>:<account>:replicationgroup:<id>
+    (ModifyReplicationGroup of the redis_auth deploy step); cache cluster ones on cluster:<id>."""
+    action = f"elasticache:{request.operation}"
+    group = _param(request, "ReplicationGroupId")
+    if group:
+        return [(action, request.arn("elasticache", f"replicationgroup:{group}"))]
+    cluster = _param(request, "CacheClusterId")
+    return [(action, request.arn("elasticache", f"cluster:{cluster}"))] if cluster else []
+
+
 def _sts(request: ApiRequest, lookups: Lookups) -> list[Need]:
     role = _param(request, "RoleArn")
     return [(f"sts:{request.operation}", role)] if role else []
@@ -390,5 +404,6 @@ RESOLVERS: dict[str, Callable[[ApiRequest, Lookups], list[Need]]] = {
     "glue": _glue,
     "athena": _athena,
     "kms": _kms,
+    "elasticache": _elasticache,
     "sts": _sts,
 }

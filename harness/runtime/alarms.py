@@ -52,6 +52,8 @@ UNCHECKED = "Unchecked: Initial alarm creation"
 NO_LOCAL_SOURCE = {
     ("AWS/DynamoDB", "WriteThrottleEvents"): "the emulator does not model DynamoDB capacity, so never throttles",
     ("AWS/DynamoDB", "ReadThrottleEvents"): "the emulator does not model DynamoDB capacity, so never throttles",
+    ("AWS/RDS", "CPUUtilization"): "the local PostgreSQL shares the host's cores with every other process: its CPU "
+    "share says nothing about the load on an Aurora ACU",
 }
 
 Key = tuple[str, str, frozenset]  # namespace, metric name, frozenset of (dimension, value)

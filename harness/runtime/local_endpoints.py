@@ -8,8 +8,10 @@ region listed here, taken from `<state_dir>/stack.json` (written by `make up`):
 |---|---|
 | `REDIS_HOST`, `REDIS_PORT` | stack.json `redis.host`, `redis.port` |
 | `REDIS_TLS` | `false` (the local Redis speaks plain TCP) |
-| `REDIS_AUTH_SECRET_ARN` | empty when the local Redis has no password (no AUTH), else kept |
+| `REDIS_AUTH_SECRET_ARN` | for a Redis client (`REDIS_HOST` set): empty when the local Redis has no password (no AUTH), else kept |
 | `DB_HOST`, `DB_PORT` | stack.json `postgres.host`, `postgres.port` |
+| `DB_SSL_ROOT_CERT` | the local Postgres's CA (`harness.postgres_tls`), so `DB_SSLMODE=verify-full` verifies the local server as it verifies Aurora |
+| `DB_SSLMODE` | kept (verify-full); `prefer` only when the local Postgres has no TLS (a compose stack) |
 | `TELEMATICS_API_URL`, `PDF_API_URL` | stack.json `mock_api.url` plus the deployed URL's path (`/<stage>/<base>`): the mock answers the stage's routes only (`harness.mock_api`) |
 | `AWS_ENDPOINT_URL` | the emulator's endpoint (boto3 honours it for every service) |
 | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | the function's execution-role session (`credentials`, from `harness.runtime.credentials`), as Lambda sets them; the emulator authorizes every call made with them against the role's policies. Without `credentials` (tools, not functions) the admin `test`/`test` |
@@ -58,9 +60,17 @@ def local_overrides(
         "REDIS_PORT": redis.get("port"),
         "REDIS_TLS": "false" if redis else None,
         # Secrets Manager refuses an empty SecretString, so "no password" is said by unsetting the ARN.
-        "REDIS_AUTH_SECRET_ARN": None if (redis.get("password") or not redis) else "",
+        # Only for Redis clients (REDIS_HOST): the redis_auth deploy step keeps it, to put the secret's
+        # token on the emulator's replication group as on AWS.
+        "REDIS_AUTH_SECRET_ARN": None
+        if (redis.get("password") or not redis or "REDIS_HOST" not in function_env)
+        else "",
         "DB_HOST": postgres.get("host"),
         "DB_PORT": postgres.get("port"),
+        # The local Postgres's CA instead of the RDS bundle: sslmode (verify-full) stays as deployed.
+        "DB_SSL_ROOT_CERT": _local_ca(stack) if postgres else None,
+        # A local Postgres without TLS (compose stack) cannot verify anything: say so, do not fail.
+        "DB_SSLMODE": "prefer" if postgres and not _local_ca(stack) else None,
         "TELEMATICS_API_URL": _on_mock(function_env.get("TELEMATICS_API_URL"), mock_api.get("url")),
         "PDF_API_URL": _on_mock(function_env.get("PDF_API_URL"), mock_api.get("url")),
     }
@@ -68,6 +78,13 @@ def local_overrides(
         if name in function_env and value is not None:
             overrides[name] = str(value)
     return overrides
+
+
+def _local_ca(stack: dict[str, Any]) -> str | None:
+    from harness.postgres_tls import ca_file
+
+    path = ca_file(stack.get("state_dir") or ".")
+    return str(path) if path.is_file() else None
 
 
 def _on_mock(deployed_url: str | None, mock_url: str | None) -> str | None:

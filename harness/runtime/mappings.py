@@ -14,6 +14,7 @@ from typing import Any
 from moto.awslambda.models import lambda_backends
 
 from harness.runtime.pollers.mapping_view import MappingView
+from harness.runtime.pollers.source_access import stream_of
 from harness.runtime.pollers.sqs_poller import SqsPoller
 from harness.runtime.pollers.stream_poller import StreamShardPoller
 from harness.runtime.pollers.stream_sources import DynamoDBStreamSource, KinesisSource
@@ -77,12 +78,14 @@ class MappingSupervisor:
                 factory = {keys[0]: lambda m=mapping, r=region: SqsPoller(m, self._invoke, self._endpoint, r)}
             else:
                 source_class = STREAM_SOURCES[kind]
-                shard_ids = source_class.shard_ids(mapping.event_source_arn, self._endpoint, region)
+                # An enhanced fan-out consumer delivers its stream's records (its own read throughput).
+                stream_arn = stream_of(mapping.event_source_arn)
+                shard_ids = source_class.shard_ids(stream_arn, self._endpoint, region)
                 keys = [(mapping.uuid, shard) for shard in shard_ids]
                 factory = {
                     (mapping.uuid, shard): (
-                        lambda m=mapping, s=shard, c=source_class, r=region: StreamShardPoller(
-                            m, c(m.event_source_arn, s, self._endpoint, r), self._invoke, self._endpoint, r
+                        lambda m=mapping, s=shard, c=source_class, r=region, a=stream_arn: StreamShardPoller(
+                            m, c(a, s, self._endpoint, r), self._invoke, self._endpoint, r
                         )
                     )
                     for shard in shard_ids

@@ -7,6 +7,10 @@
   DatabaseMemoryUsagePercentage = the real local Redis's used_memory (INFO memory) as a percentage of
   what ElastiCache makes available on the deployed node type (node memory less the default 25 %
   reserved memory, `capacity_planner.model`); not emitted for a node type the table lacks;
+- AWS/ElastiCache EngineCPUUtilization, per member too: the local Redis's main-thread CPU time
+  (INFO cpu used_cpu_sys_main_thread + used_cpu_user_main_thread, the engine thread ElastiCache
+  reports) since the previous sample, as a percentage of the wall time between them (none at the
+  first sample);
 - AWS/RDS, per DBClusterIdentifier of every cluster in the emulator: DatabaseConnections = client
   connections to the real local PostgreSQL (pg_stat_activity, this sampler's own excluded).
 Every Aurora cluster and Redis group in the emulator is served by the one local PostgreSQL/Redis,
@@ -57,6 +61,14 @@ def redis_memory_percent(used_bytes: float, node_type: str) -> float | None:
     return 100.0 * used_bytes / (memory_gib * GIB * (1 - ELASTICACHE_RESERVED_FRACTION))
 
 
+def engine_cpu_percent(previous: tuple[float, float] | None, current: tuple[float, float]) -> float | None:
+    """CPU % of the Redis engine thread between two (wall seconds, engine CPU seconds) samples; None
+    without a previous sample, or when Redis restarted in between (its counter went back)."""
+    if previous is None or current[0] <= previous[0] or current[1] < previous[1]:
+        return None
+    return min(100.0, 100.0 * (current[1] - previous[1]) / (current[0] - previous[0]))
+
+
 class GaugeSampler:
     """Samples every gauge above and writes them to the emulator's CloudWatch (`sample()`)."""
 
@@ -64,6 +76,7 @@ class GaugeSampler:
         self.state_dir = Path(state_dir)
         self.region = region
         self._redis: Any = None
+        self._engine_cpu: tuple[float, float] | None = None
         self._postgres: Any = None
         self._warned: set[str] = set()
 
@@ -95,14 +108,25 @@ class GaugeSampler:
             config = self._stack().get("redis") or {}
             self._redis = redis.Redis(host=config["host"], port=int(config["port"]), socket_timeout=2)
         used = float(self._redis.info("memory")["used_memory"])
+        engine_cpu = self._engine_cpu_percent()
         gauges = []
         for group in groups:
             percent = redis_memory_percent(used, group.cache_node_type)
-            if percent is None:
-                continue
             for cluster_id in group.member_clusters:
-                gauges.append(("DatabaseMemoryUsagePercentage", {"CacheClusterId": cluster_id}, percent, "Percent"))
+                if percent is not None:
+                    gauges.append(("DatabaseMemoryUsagePercentage", {"CacheClusterId": cluster_id}, percent, "Percent"))
+                if engine_cpu is not None:
+                    gauges.append(("EngineCPUUtilization", {"CacheClusterId": cluster_id}, engine_cpu, "Percent"))
         return gauges
+
+    def _engine_cpu_percent(self) -> float | None:
+        cpu = self._redis.info("cpu")
+        seconds = float(cpu.get("used_cpu_sys_main_thread", cpu.get("used_cpu_sys", 0.0))) + float(
+            cpu.get("used_cpu_user_main_thread", cpu.get("used_cpu_user", 0.0))
+        )
+        now, previous = time.monotonic(), self._engine_cpu
+        self._engine_cpu = (now, seconds)
+        return engine_cpu_percent(previous, (now, seconds))
 
     def _rds(self) -> list[tuple[str, dict[str, str], float, str]]:
         from moto.rds.models import rds_backends

@@ -26,6 +26,9 @@ from harness.runtime.status_file import status_path
 def source_label(arn: str) -> str:
     if ":dynamodb:" in arn:
         return arn.split(":table/")[1].split("/")[0] + " (stream)"
+    if "/consumer/" in arn:  # enhanced fan-out: stream/<name>/consumer/<consumer>[:<created>]
+        stream, consumer = arn.split(":stream/", 1)[1].split("/consumer/", 1)
+        return f"{stream} (consumer {consumer.split(':')[0]})"
     return arn.split(":")[-1]
 
 

@@ -63,8 +63,11 @@ ENVIRONMENT_ATTRIBUTES = {
     "LOG_LEVEL",
     "CostCenter",
 }
-# Values that differ between any two plans, whatever the environment: a fresh random token.
-RANDOM_ATTRIBUTES = {"auth_token", "secret_string"}
+# Values that differ between any two plans, whatever the environment: none since the Redis AUTH token
+# became write-only (it was a fresh random token in every plan).
+RANDOM_ATTRIBUTES: set[str] = set()
+# Alarms with one metric query per cache node: num_cache_clusters (a capacity) sets how many.
+PER_NODE_ALARMS = {"aws_cloudwatch_metric_alarm.redis_memory", "aws_cloudwatch_metric_alarm.redis_engine_cpu"}
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +143,8 @@ def test_the_plans_differ_only_in_capacity_attributes(plans):
                 continue
             leaf = next((p for p in reversed(path) if isinstance(p, str)), "")
             differing_leaves.add(leaf)
+            if address in PER_NODE_ALARMS and path[0] == "metric_query":
+                continue
             if leaf not in CAPACITY_ATTRIBUTES | ENVIRONMENT_ATTRIBUTES | RANDOM_ATTRIBUTES:
                 unexpected.append((address, path, seen))
     assert not unexpected, "\n".join(f"{a} {p} {s}" for a, p, s in unexpected[:40])
@@ -170,7 +175,18 @@ def test_prod_capacities_come_from_prod_tfvars(plans):
 
 def test_functions_follow_the_contract(plans):
     functions = {
-        r["values"]["function_name"]: r["values"] for r in resources(plans["dev"]) if r["type"] == "aws_lambda_function"
+        r["values"]["function_name"]: r["values"]
+        for r in resources(plans["dev"])
+        if r["address"].startswith("aws_lambda_function.this[")
+    }
+    steps = {
+        r["values"]["function_name"]: r["values"]["handler"]
+        for r in resources(plans["dev"])
+        if r["address"].startswith("aws_lambda_function.deploy_step[")
+    }
+    assert steps == {
+        "fleettap-dev-schema-migrator": "handlers.schema_migrator.handler",
+        "fleettap-dev-redis-auth": "handlers.redis_auth_rotator.handler",
     }
     expected = {
         "processor": "diagnostics_processor",
@@ -270,7 +286,9 @@ def test_schedule_and_alarms(plans):
     rule = next(r["values"] for r in values if r["type"] == "aws_cloudwatch_event_rule")
     assert rule["schedule_expression"] == "cron(0 9 * * ? *)"
     alarms = [r for r in values if r["type"] == "aws_cloudwatch_metric_alarm"]
-    assert len(alarms) == 8
+    # 8 original + iterator age per stream mapping (6) + errors and throttles per function (26) + a
+    # depth alarm per DLQ (4 work + 13 function) + Redis engine CPU + Aurora CPU.
+    assert len(alarms) == 8 + 6 + 26 + 17 + 2
 
 
 def test_cost_choices_reach_the_plan(plans):
@@ -305,3 +323,98 @@ def test_cost_choices_reach_the_plan(plans):
         assert workgroup["configuration"][0]["bytes_scanned_cutoff_per_query"] == 200 * 1024**3
         endpoints = {r["index"] for r in by_type["aws_vpc_endpoint"] if r["values"]["vpc_endpoint_type"] == "Interface"}
         assert endpoints == {"kinesis-streams", "sns", "sqs", "sagemaker.runtime", "secretsmanager"}, env
+
+
+def _alarms(plan: dict) -> dict[str, dict]:
+    return {r["address"]: r["values"] for r in resources(plan) if r["type"] == "aws_cloudwatch_metric_alarm"}
+
+
+def test_alarms_page_on_what_loses_data_or_time(plans):
+    """Audit E1-E3, E8: every stream mapping's iterator age, every DLQ, each function's errors and
+    throttles; the Kinesis alarm reads records as well as bytes; the SQS age alarm only consumed queues;
+    the Redis alarms follow every node, not node -001."""
+    plan = plans["prod"]
+    alarms = _alarms(plan)
+    mappings = [r for r in resources(plan) if r["type"] == "aws_lambda_event_source_mapping"]
+    streamed = {
+        "fleettap-prod-" + (m.get("index") or "anomaly").replace("_", "-")
+        for m in mappings
+        if m["values"].get("starting_position")
+    }
+    watched_age = {a["dimensions"]["FunctionName"] for a in alarms.values() if a.get("metric_name") == "IteratorAge"}
+    assert watched_age == streamed and len(streamed) == 6
+    queues = {r["values"]["name"] for r in resources(plan) if r["type"] == "aws_sqs_queue"}
+    dlqs = {q for q in queues if q.endswith("-dlq")}
+    depth = {
+        a["dimensions"]["QueueName"]
+        for a in alarms.values()
+        if a.get("metric_name") == "ApproximateNumberOfMessagesVisible" and a["threshold"] == 0
+    }
+    assert depth == dlqs and len(dlqs) == 17
+    functions = {
+        r["values"]["function_name"] for r in resources(plan) if r["address"].startswith("aws_lambda_function.this")
+    }
+    for metric in ("Errors", "Throttles"):
+        assert {a["dimensions"]["FunctionName"] for a in alarms.values() if a.get("metric_name") == metric} == functions
+    kinesis = alarms["aws_cloudwatch_metric_alarm.kinesis_incoming_bytes"]
+    read = {q["metric"][0]["metric_name"] for q in kinesis["metric_query"] if q.get("metric")}
+    assert read == {"IncomingBytes", "IncomingRecords"}
+    age = alarms["aws_cloudwatch_metric_alarm.sqs_oldest_message"]
+    age_queues = {q["metric"][0]["dimensions"]["QueueName"] for q in age["metric_query"] if q.get("metric")}
+    assert age_queues and not any("training" in q for q in age_queues)
+    for name in ("redis_memory", "redis_engine_cpu"):
+        nodes = {
+            q["metric"][0]["dimensions"]["CacheClusterId"]
+            for q in alarms[f"aws_cloudwatch_metric_alarm.{name}"]["metric_query"]
+            if q.get("metric")
+        }
+        assert nodes == {f"fleettap-prod-redis-00{i}" for i in (1, 2, 3)}
+    rds_cpu = alarms["aws_cloudwatch_metric_alarm.aurora_cpu"]
+    assert rds_cpu["metric_name"] == "CPUUtilization" and rds_cpu["namespace"] == "AWS/RDS"
+
+
+def test_the_anomaly_mapping_drops_ttl_deletes_as_the_local_poller_filters(plans):
+    """Audit E5: Lambda's filter on the table stream keeps writes and drops TTL's REMOVE records; the
+    local poller applies the same pattern to the event shape Lambda delivers."""
+    from harness.runtime.pollers.filter_criteria import RecordFilter
+    from harness.runtime.pollers.stream_sources import lambda_user_identity
+
+    mapping = next(
+        r["values"]
+        for r in resources(plans["prod"])
+        if r["address"] == "aws_lambda_event_source_mapping.diagnostics_table"
+    )
+    patterns = [json.loads(f["pattern"]) for f in mapping["filter_criteria"][0]["filter"]]
+    keep = RecordFilter(patterns, "dynamodb")
+    ttl_delete = {
+        "eventName": "REMOVE",
+        "userIdentity": lambda_user_identity({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}),
+    }
+    assert not keep.matches(ttl_delete)
+    assert keep.matches({"eventName": "INSERT", "dynamodb": {}})
+    assert keep.matches({"eventName": "MODIFY", "dynamodb": {}})
+
+
+def test_no_secret_value_in_any_plan(plans):
+    """Audit A5/C3: the Redis AUTH token is write-only (never in plan or state), Aurora's password is
+    RDS-managed; the replication group takes no token from Terraform (the redis_auth deploy step sets it)."""
+    for env, plan in plans.items():
+        for r in resources(plan):
+            values = r.get("values", {})
+            assert not values.get("secret_string"), f"{env}: {r['address']} holds a secret in the plan"
+            assert not values.get("auth_token"), f"{env}: {r['address']} holds a secret in the plan"
+            assert not values.get("master_password"), f"{env}: {r['address']} holds a password in the plan"
+        version = next(
+            r["values"] for r in resources(plan) if r["address"] == "aws_secretsmanager_secret_version.redis_auth"
+        )
+        assert version["secret_string_wo_version"] == 1
+        steps = {r["index"] for r in resources(plan) if r["type"] == "aws_lambda_invocation"}
+        assert steps == {"schema_migrator", "redis_auth"}
+
+
+def test_the_diagnostics_stream_has_enhanced_fan_out_consumers(plans):
+    """Audit E4: predictive and fuel read the diagnostics stream through their own consumers, so the
+    shared 5 GetRecords/s per shard serve only the processor and Firehose (2 of 5)."""
+    for env, plan in plans.items():
+        consumers = {r["values"]["name"] for r in resources(plan) if r["type"] == "aws_kinesis_stream_consumer"}
+        assert consumers == {f"fleettap-{env}-predictive", f"fleettap-{env}-fuel"}

@@ -27,3 +27,9 @@ def test_local_staging_and_prod_plans_get_the_placeholder_unless_the_endpoint_is
     assert placeholder not in tf.var_args("prod", Path("/a"), {"alert_https_endpoint": "https://x.acme.com"})
     monkeypatch.setenv("TF_VAR_alert_https_endpoint", "https://x.acme.com")
     assert placeholder not in tf.var_args("prod", Path("/a"))
+
+
+def test_only_the_local_target_allows_placeholder_endpoints():
+    flag = "-var=allow_placeholder_endpoints=true"
+    assert flag in tf.var_args("prod", Path("/a")) and flag in tf.var_args("dev", Path("/a"))
+    assert flag not in tf.var_args("prod", Path("/a"), target="aws")

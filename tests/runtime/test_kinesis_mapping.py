@@ -173,3 +173,22 @@ def test_parallelization_factor_runs_lanes_concurrently_keeping_order_per_key(ru
     lanes = {frozenset(batch["keys"]) for batch in batches}
     assert len(lanes) > 1
     assert all(not (a & b) for a in lanes for b in lanes if a != b)
+
+
+def test_an_enhanced_fan_out_consumer_is_a_mapping_source(runtime_stack, tmp_path):
+    """A mapping whose EventSourceArn is a registered stream consumer (aws_kinesis_stream_consumer)
+    is created and delivers the stream's records; an unregistered consumer is refused."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    kinesis = runtime_stack.client("kinesis")
+    function_arn, observe = _function(runtime_stack, tmp_path)
+    stream_arn = create_stream(kinesis)
+    consumer = kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName=unique("efo"))["Consumer"]
+    mapping = _map(runtime_stack, function_arn, consumer["ConsumerARN"], BatchSize=10)
+    assert mapping["EventSourceArn"] == consumer["ConsumerARN"]
+    put_json(kinesis, stream_arn, [{"id": i} for i in range(4)])
+    batches = wait_for(lambda: (b := observed(observe)) and sum(len(x["ids"]) for x in b) >= 4 and b)
+    assert [i for batch in batches for i in batch["ids"]] == [0, 1, 2, 3]
+    with pytest.raises(ClientError, match="Stream consumer not found"):
+        _map(runtime_stack, function_arn, f"{stream_arn}/consumer/never-registered:1")

@@ -69,3 +69,24 @@ def test_a_passwordless_local_redis_unsets_the_auth_secret_and_a_password_is_wri
     with_password = {**STACK, "redis": {**STACK["redis"], "password": "s3cret"}}
     assert "REDIS_AUTH_SECRET_ARN" not in local_overrides(deployed, with_password, "http://e", "us-east-1")
     assert local_secret_values(deployed, with_password)["arn:redis"] == "s3cret"
+
+
+def test_the_redis_auth_deploy_step_keeps_its_secret_without_a_local_password():
+    """The rotator is no Redis client (no REDIS_HOST): it puts the secret's token on the emulator's
+    replication group, so it keeps the ARN even though the local Redis has no AUTH."""
+    deployed = {"REDIS_AUTH_SECRET_ARN": "arn:redis", "REDIS_REPLICATION_GROUP_ID": "fleettap-dev-redis"}
+    assert "REDIS_AUTH_SECRET_ARN" not in local_overrides(deployed, STACK, "http://e", "us-east-1")
+
+
+def test_functions_verify_the_local_postgres_with_its_own_ca(tmp_path):
+    """verify-full stays; the RDS bundle path becomes the local CA (harness.postgres_tls)."""
+    from harness.postgres_tls import ca_file
+
+    deployed = {"DB_HOST": "aurora", "DB_SSLMODE": "verify-full", "DB_SSL_ROOT_CERT": "handlers/certs/rds.pem"}
+    stack = {**STACK, "state_dir": str(tmp_path)}
+    without_tls = local_overrides(deployed, stack, "http://e", "us-east-1")
+    assert without_tls["DB_SSLMODE"] == "prefer" and "DB_SSL_ROOT_CERT" not in without_tls
+    ca_file(tmp_path).parent.mkdir(parents=True)
+    ca_file(tmp_path).write_text("CA")
+    with_tls = local_overrides(deployed, stack, "http://e", "us-east-1")
+    assert with_tls["DB_SSL_ROOT_CERT"] == str(ca_file(tmp_path)) and "DB_SSLMODE" not in with_tls

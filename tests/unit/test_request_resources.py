@@ -175,3 +175,14 @@ def test_an_unknown_service_or_operation_is_asked_for_on_star():
     assert needs("sts", "AssumeRole", {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r"}) == [
         ("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/r")
     ]
+
+
+def test_elasticache_replication_group_and_cluster():
+    group = arn("elasticache", "replicationgroup:fleettap-dev-redis")
+    assert needs("elasticache", "ModifyReplicationGroup", {"ReplicationGroupId": "fleettap-dev-redis"}) == [
+        ("elasticache:ModifyReplicationGroup", group)
+    ]
+    assert needs("elasticache", "DescribeCacheClusters", {"CacheClusterId": "fleettap-dev-redis-001"}) == [
+        ("elasticache:DescribeCacheClusters", arn("elasticache", "cluster:fleettap-dev-redis-001"))
+    ]
+    assert needs("elasticache", "DescribeReplicationGroups") == [("elasticache:DescribeReplicationGroups", "*")]

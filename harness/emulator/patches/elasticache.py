@@ -1,11 +1,17 @@
-"""ElastiCache: replication group member clusters, and DeleteCacheSubnetGroup."""
+"""ElastiCache: replication group member clusters, DeleteCacheSubnetGroup, AUTH token updates."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from moto.core.responses import EmptyResult
-from moto.elasticache.exceptions import CacheSubnetGroupNotFound
+from moto.core.utils import utcnow
+from moto.elasticache.exceptions import (
+    CacheSubnetGroupNotFound,
+    InvalidParameterCombinationException,
+    InvalidParameterValueException,
+    ReplicationGroupNotFound,
+)
 from moto.elasticache.models import ElastiCacheBackend
 from moto.elasticache.responses import ElastiCacheResponse
 
@@ -131,3 +137,60 @@ def delete_cache_subnet_group_response(self: ElastiCacheResponse) -> Any:
     """
     self.elasticache_backend.delete_cache_subnet_group(self._get_param("CacheSubnetGroupName"))
     return EmptyResult()
+
+
+AUTH_TOKEN_STRATEGIES = ("SET", "ROTATE", "DELETE")
+_AUTH_TOKEN_FORBIDDEN = set('@"/')
+
+
+def _check_auth_token(token: str) -> None:
+    """The AUTH token rules of CreateReplicationGroup/ModifyReplicationGroup: 16-128 printable ASCII
+    characters, none of @ \" /."""
+    if not 16 <= len(token) <= 128 or any(not (32 < ord(c) < 127) or c in _AUTH_TOKEN_FORBIDDEN for c in token):
+        raise InvalidParameterValueException(
+            "Invalid AuthToken provided: 16-128 printable ASCII characters other than '@', '\"' and '/'."
+        )
+
+
+@patch(target=ElastiCacheResponse.modify_replication_group)
+def modify_auth_token(fn: Any, self: ElastiCacheResponse) -> Any:
+    """ElastiCache ModifyReplicationGroup: AuthToken with AuthTokenUpdateStrategy.
+
+    Gap: moto ignores AuthToken and AuthTokenUpdateStrategy, so a token rotation (the redis_auth
+    deploy step, handlers/redis_auth_rotator.py) "succeeds" locally with any token, strategy or group,
+    and DescribeReplicationGroups never shows AUTH enabled.
+    Fix: validate as ElastiCache does (a strategy with a token, ROTATE/SET only with in-transit
+    encryption, the token's character rules, DELETE without a token), then record the token:
+    ROTATE keeps the previous token valid alongside the new one (at most two), SET leaves only the
+    new one, DELETE none; AuthTokenEnabled and AuthTokenLastModifiedDate follow.
+    """
+    token = self._get_param("AuthToken")
+    strategy = self._get_param("AuthTokenUpdateStrategy")
+    if token is None and strategy is None:
+        return fn(self)
+    if strategy not in AUTH_TOKEN_STRATEGIES:
+        raise InvalidParameterValueException(
+            f"AuthTokenUpdateStrategy must be one of {', '.join(AUTH_TOKEN_STRATEGIES)}."
+        )
+    group_id = self._get_param("ReplicationGroupId")
+    group = self.elasticache_backend.replication_groups.get(group_id)
+    if group is None:
+        raise ReplicationGroupNotFound(group_id)
+    if strategy == "DELETE":
+        if token is not None:
+            raise InvalidParameterCombinationException(
+                "AuthToken must not be given with AuthTokenUpdateStrategy DELETE."
+            )
+        valid: list[str] = []
+    else:
+        if token is None:
+            raise InvalidParameterCombinationException(f"AuthTokenUpdateStrategy {strategy} needs an AuthToken.")
+        if not group.transit_encryption_enabled:
+            raise InvalidParameterCombinationException("AuthToken requires TransitEncryptionEnabled.")
+        _check_auth_token(token)
+        previous = list(getattr(group, "valid_auth_tokens", None) or [])
+        valid = (previous[-1:] + [token]) if strategy == "ROTATE" else [token]
+    group.valid_auth_tokens = valid
+    group.auth_token_enabled = bool(valid)
+    group.auth_token_last_modified_date = utcnow()
+    return fn(self)

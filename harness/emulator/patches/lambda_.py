@@ -18,7 +18,7 @@ from harness.emulator.patches.registry import patch
 from harness.runtime import service_roles
 from harness.runtime.concurrency import account_concurrency_from_env
 from harness.runtime.invoker import reservations
-from harness.runtime.pollers.source_access import DESTINATION_ACTIONS, SOURCE_ACTIONS
+from harness.runtime.pollers.source_access import CONSUMER_MARKER, DESTINATION_ACTIONS, needed_actions, stream_of
 
 UNRESERVED_MINIMUM = 100  # of the account quota, which no reservation may take
 
@@ -105,6 +105,35 @@ DESTINATION_SERVICES = {"sqs": "SQS", "sns": "SNS"}
 
 
 @patch(target=LambdaBackend.create_event_source_mapping)
+def enhanced_fan_out_source(fn: Any, self: LambdaBackend, spec: dict[str, Any]) -> Any:
+    """Lambda CreateEventSourceMapping with a Kinesis stream consumer (enhanced fan-out) as the source.
+
+    Gap: moto accepts only a queue, a table stream or a stream ARN as EventSourceArn and answers
+    ResourceNotFoundException "Invalid EventSourceArn" for a consumer ARN
+    (arn:...:stream/<name>/consumer/<consumer>:<created>), so a mapping that reads through
+    aws_kinesis_stream_consumer cannot be created locally.
+    Fix: for a consumer ARN, require that the consumer is registered on its stream (as Lambda does),
+    then create the mapping with the consumer ARN as its source; the local poller
+    (harness.runtime.mappings) reads the consumer's stream with the consumer's own throughput.
+    """
+    source = spec.get("EventSourceArn", "")
+    if CONSUMER_MARKER not in source or ":kinesis:" not in source:
+        return fn(self, spec)
+    from moto.awslambda.models import EventSourceMapping
+    from moto.kinesis.models import kinesis_backends
+
+    backend = kinesis_backends[self.account_id][self.region_name]
+    stream = next((st for st in backend.streams.values() if st.arn == stream_of(source)), None)
+    if stream is None or stream.get_consumer_by_arn(source) is None:
+        raise InvalidParameterValueException(f"Stream consumer not found: {source}")
+    function = self._lambdas.get_function_by_name_or_arn_with_qualifier(spec.get("FunctionName", ""))
+    spec.update({"RegionName": self.region_name, "AccountId": self.account_id, "FunctionArn": function.function_arn})
+    mapping = EventSourceMapping(spec)
+    self._event_source_mappings[mapping.uuid] = mapping
+    return mapping
+
+
+@patch(target=LambdaBackend.create_event_source_mapping)
 def mapping_role_can_use_its_source(fn: Any, self: LambdaBackend, spec: dict[str, Any]) -> Any:
     """Lambda CreateEventSourceMapping: the function's execution role must be able to read the source
     and write the on-failure destination.
@@ -120,7 +149,7 @@ def mapping_role_can_use_its_source(fn: Any, self: LambdaBackend, spec: dict[str
     function = self.get_function(spec.get("FunctionName", ""))
     source = spec.get("EventSourceArn", "")
     service = source.split(":")[2] if source.count(":") >= 5 else ""
-    needed = [(action, source) for action in SOURCE_ACTIONS.get(service, [])]
+    needed = needed_actions(service, source)
     denied = service_roles.allowed(function.role, needed, self.region_name)
     if denied is not None:
         action = denied.action.split(":")[1]

@@ -3,8 +3,9 @@ function's execution role, as Lambda's pollers do on AWS.
 
 The permissions are those the Lambda developer guide lists for each source (the execution role's):
 - Kinesis: kinesis:DescribeStream, DescribeStreamSummary, GetRecords, GetShardIterator, ListShards
-  (SubscribeToShard only for enhanced fan-out consumers, which this stack has none of; the managed
-  policy AWSLambdaKinesisExecutionRole also has ListStreams, which Lambda's poller does not call on a
+  and, for an enhanced fan-out consumer (the mapping's source is the consumer's ARN), also
+  kinesis:DescribeStreamConsumer and SubscribeToShard on the consumer (the managed policy
+  AWSLambdaKinesisExecutionRole also has ListStreams, which Lambda's poller does not call on a
   stream and which has no stream-level resource);
 - DynamoDB Streams: dynamodb:DescribeStream, GetRecords, GetShardIterator, ListStreams;
 - SQS: sqs:ReceiveMessage, DeleteMessage, GetQueueAttributes;
@@ -39,6 +40,23 @@ SOURCE_ACTIONS = {
     "sqs": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
 }
 DESTINATION_ACTIONS = {"sqs": "sqs:SendMessage", "sns": "sns:Publish"}
+CONSUMER_ACTIONS = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
+CONSUMER_MARKER = "/consumer/"
+
+
+def stream_of(source_arn: str) -> str:
+    """The stream ARN of a Kinesis source: the ARN itself, or the stream an enhanced fan-out consumer
+    (arn:...:stream/<name>/consumer/<consumer>:<created>) belongs to."""
+    return source_arn.split(CONSUMER_MARKER, 1)[0]
+
+
+def needed_actions(kind: str, source_arn: str) -> list[tuple[str, str]]:
+    """(action, resource) pairs the poller's role needs to read `source_arn`."""
+    stream = stream_of(source_arn) if kind == "kinesis" else source_arn
+    needed = [(action, stream) for action in SOURCE_ACTIONS.get(kind, [])]
+    if kind == "kinesis" and stream != source_arn:
+        needed += [(action, source_arn) for action in CONSUMER_ACTIONS]
+    return needed
 
 
 def function_role(function_arn: str) -> str:
@@ -68,8 +86,7 @@ class SourceAccess:
         if now - self._checked_at < RECHECK_S:
             return self._denied
         self._checked_at = now
-        arn = self.mapping.event_source_arn
-        actions = [(action, arn) for action in SOURCE_ACTIONS.get(self.mapping.source_kind, [])]
+        actions = needed_actions(self.mapping.source_kind, self.mapping.event_source_arn)
         found = service_roles.allowed(function_role(self.mapping.function_arn), actions, self.region)
         self._note(found, "event source mapping does not poll; records stay in the source")
         return found

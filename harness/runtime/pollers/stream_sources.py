@@ -128,12 +128,21 @@ class DynamoDBStreamSource(_ShardSource):
         event_record["dynamodb"] = dict(raw["dynamodb"], ApproximateCreationDateTime=created)
         event_record["eventSourceARN"] = self.arn
         event_record["awsRegion"] = self.region
+        if raw.get("userIdentity"):
+            event_record["userIdentity"] = lambda_user_identity(raw["userIdentity"])
         # Parallelization keeps order per item partition key, as Lambda does for DynamoDB streams.
         partition = str(raw["dynamodb"].get("Keys", {}).get(self._hash_key))
         return FetchedRecord(raw["dynamodb"]["SequenceNumber"], partition, created, event_record)
 
     def batch_info(self, records: list[FetchedRecord]) -> dict[str, Any]:
         return _batch_info(records, self.shard_id, self.arn)
+
+
+def lambda_user_identity(identity: dict[str, Any]) -> dict[str, Any]:
+    """A stream record's userIdentity as Lambda delivers it (and matches FilterCriteria against):
+    the Streams API says Type/PrincipalId, the Lambda event type/principalId (TTL deletes:
+    {"type": "Service", "principalId": "dynamodb.amazonaws.com"})."""
+    return {"type": identity.get("Type"), "principalId": identity.get("PrincipalId")}
 
 
 def _batch_info(records: list[FetchedRecord], shard_id: str, stream_arn: str) -> dict[str, Any]:
