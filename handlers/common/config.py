@@ -54,6 +54,7 @@ class Config:
     telematics_api_url: str
     pdf_api_url: str
     reports_bucket: str
+    dot_work_bucket: str  # DOT reporting work files (manifests, map run results): no Object Lock, expiring
     report_retention_days: int
     report_time_zones: tuple[str, ...]  # the fleet's home-terminal zones: which day the DOT report covers
     prediction_confidence_threshold: float
@@ -102,6 +103,7 @@ def get_config() -> Config:
         telematics_api_url=_s("TELEMATICS_API_URL").rstrip("/"),
         pdf_api_url=_s("PDF_API_URL").rstrip("/"),
         reports_bucket=_s("REPORTS_BUCKET"),
+        dot_work_bucket=_s("DOT_WORK_BUCKET"),
         report_retention_days=int(_s("REPORT_RETENTION_DAYS", "2555")),
         report_time_zones=tuple(z.strip() for z in _s("REPORT_TIME_ZONES").split(",") if z.strip()),
         prediction_confidence_threshold=float(_s("PREDICTION_CONFIDENCE_THRESHOLD", "0.8")),
