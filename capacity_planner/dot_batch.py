@@ -32,13 +32,16 @@ HISTORY_EVENTS_PER_DRIVER = 7  # inline Map iteration started/succeeded + Task s
 HISTORY_LIMIT = 25_000  # events per execution (a child's history)
 SAFETY = 5  # a piece must take at most 1/SAFETY of its limit ("far inside the timeout")
 DAY_S = 86_400
+# infra/tap_stack.tf's defaults, used when the tfvars leaves a setting out.
+DEFAULTS = {"dot_map_batch_size": 100, "dot_map_max_concurrency": 2, "dot_map_driver_concurrency": 5}
 
 
 def checks(rates: TelemetryRates, tfvars: Mapping[str, Any], driver_s: float = DRIVER_S) -> list[Check]:
     drivers = math.ceil(rates.drivers)
-    shard = int(tfvars.get("dot_map_batch_size") or 100)
-    children_at_once = int(tfvars.get("dot_map_max_concurrency") or 1)
-    per_child = int(tfvars.get("dot_map_driver_concurrency") or 1)
+    settings = {**DEFAULTS, **{k: tfvars[k] for k in DEFAULTS if tfvars.get(k)}}
+    shard = int(settings["dot_map_batch_size"])
+    children_at_once = int(settings["dot_map_max_concurrency"])
+    per_child = int(settings["dot_map_driver_concurrency"])
     timeout = _per_key(tfvars.get("timeout_s"), "dot_report")
     memory = tfvars.get("hos_memory")
     reserved = _per_key(tfvars.get("reserved_concurrency"), "dot_report")
