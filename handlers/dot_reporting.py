@@ -397,10 +397,16 @@ def _driver_hash(driver_id: str) -> int:
 
 
 def _reason(result: dict) -> str:
+    """`Error: message` from the Catch's {Error, Cause}; a Lambda error's Cause is its error document."""
     error = result.get("error")
-    if isinstance(error, dict):
-        return f"{error.get('Error')}: {str(error.get('Cause') or '')[:500]}"
-    return str(error or "no result")
+    if not isinstance(error, dict):
+        return str(error or "no result")
+    cause = error.get("Cause") or ""
+    try:
+        cause = json.loads(cause).get("errorMessage", cause)
+    except (TypeError, ValueError, AttributeError):
+        pass
+    return f"{error.get('Error')}: {str(cause)[:500]}"
 
 
 def _record_failures(report_date: str, failures: list[dict]) -> str:
