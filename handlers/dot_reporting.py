@@ -58,15 +58,18 @@ from handlers.domain.hos.report_day import day_bounds, report_day
 
 LOOKBACK_DAYS = 9
 WORK_PREFIX = "dot-reports/work"
-PDF_CONNECT_S = 3.0
-PDF_READ_S = 30.0  # the PDF API's own limit; each attempt gets less when the invocation has less left
-PDF_ATTEMPTS = 3
 RESERVE_S = 5.0  # kept back from the remaining time for the S3/DynamoDB writes after the PDF call
 MIN_PDF_S = 2.0  # below this the step gives up (BudgetExhausted) and Step Functions retries it
 NO_CONTEXT_BUDGET_S = 60.0  # called outside Lambda (tests, scripts): the budget of a 60 s function
 MAX_STATUS_WRITES = 1000  # failed drivers written to compliance_status by one publish_summary
 LISTED_FAILURES = 100  # failed drivers named in the SNS summary (the report lists all)
-_http = urllib3.PoolManager(retries=False)
+# The PDF API's limits per attempt and its retries (make preflight reads them: the unbudgeted worst case).
+# render_pdf makes the attempts itself so that each one, and the backoff, fits in the time left.
+PDF_TIMEOUT = urllib3.Timeout(connect=3.0, read=30.0)
+PDF_RETRY = urllib3.Retry(
+    total=2, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=frozenset({"POST"})
+)
+_http = urllib3.PoolManager(timeout=PDF_TIMEOUT, retries=False)
 
 
 class StepInputError(ValueError):
@@ -271,11 +274,12 @@ def render_pdf(doc: dict, budget: _Budget) -> bytes:
     left (minus RESERVE_S for the writes after it); with less than MIN_PDF_S left, BudgetExhausted."""
     body = json.dumps(doc, default=str).encode()
     last = "no attempt"
-    for attempt in range(PDF_ATTEMPTS):
+    for attempt in range(PDF_RETRY.total + 1):
         left = budget.left_s()
         if left < MIN_PDF_S:
             raise BudgetExhausted(f"{left:.1f} s left for the PDF API after {attempt} attempts ({last})")
-        timeout = urllib3.Timeout(connect=min(PDF_CONNECT_S, left), read=min(PDF_READ_S, left), total=left)
+        timeout = PDF_TIMEOUT.clone()
+        timeout.total = left  # the attempt's connect + read never outlast the invocation's budget
         try:
             resp = _http.request(
                 "POST",
@@ -290,9 +294,9 @@ def render_pdf(doc: dict, budget: _Budget) -> bytes:
             if resp.status == 200 and resp.data.startswith(b"%PDF-"):
                 return resp.data
             last = f"HTTP {resp.status} ({resp.headers.get('Content-Type')})"
-            if resp.status not in (429, 500, 502, 503, 504):
+            if resp.status not in PDF_RETRY.status_forcelist:
                 break
-        time.sleep(min(0.5 * 2**attempt, max(0.0, budget.left_s() - MIN_PDF_S)))
+        time.sleep(min(PDF_RETRY.backoff_factor * 2**attempt, max(0.0, budget.left_s() - MIN_PDF_S)))
     raise PdfApiError(f"PDF API gave no PDF: {last}")
 
 
