@@ -90,7 +90,7 @@ def test_apply_creates_every_resource_in_the_emulator(applied, emulator):
     assert [i["IndexName"] for i in locations["GlobalSecondaryIndexes"]] == ["geohash-index"]
     assert len(emulator.client("sns").list_topics()["Topics"]) == 7
     assert len(emulator.client("sqs").list_queues()["QueueUrls"]) == 21
-    assert len(emulator.client("s3").list_buckets()["Buckets"]) == 4
+    assert len(emulator.client("s3").list_buckets()["Buckets"]) == 5  # reports, datalake, athena, logs, dot_work
     group = emulator.client("elasticache").describe_replication_groups()["ReplicationGroups"][0]
     assert group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"] and group["AuthTokenEnabled"]
     assert group["MemberClusters"] == ["fleettap-dev-redis-001", "fleettap-dev-redis-002"]
