@@ -251,7 +251,8 @@ def test_every_bucket_table_stream_topic_queue_and_log_group_is_kms_encrypted(ap
     by_type: dict[str, list[dict]] = {}
     for resource in resources(applied):
         by_type.setdefault(resource["type"], []).append(resource)
-    key_arn = by_type["aws_kms_key"][0]["values"]["arn"]
+    keys = {r["address"]: r["values"]["arn"] for r in by_type["aws_kms_key"]}
+    key_arn, work_key_arn = keys["aws_kms_key.main"], keys["aws_kms_key.dot_work"]
     unencrypted = []
     for table in by_type["aws_dynamodb_table"]:
         sse = table["values"]["server_side_encryption"][0]
@@ -280,6 +281,10 @@ def test_every_bucket_table_stream_topic_queue_and_log_group_is_kms_encrypted(ap
             # S3 server access log delivery supports only SSE-S3 on the target bucket; it holds
             # request metadata, no vehicle data (see tap_stack.tf).
             if rule.get("sse_algorithm") != "AES256":
+                unencrypted.append(address)
+        elif "-dot-work-" in bucket:
+            # DOT work files: their own key, granted to dot_report's and the state machine's roles only
+            if rule.get("sse_algorithm") != "aws:kms" or rule.get("kms_master_key_id") != work_key_arn:
                 unencrypted.append(address)
         elif rule.get("sse_algorithm") != "aws:kms" or rule.get("kms_master_key_id") != key_arn:
             unencrypted.append(address)
