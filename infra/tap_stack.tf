@@ -16,9 +16,10 @@
 #   SNS vehicle-alerts -> SQS maintenance_alerts (high, critical)   -> maintenance -> Aurora maintenance_schedule
 #                      -> SQS driver_notifications (warning+)      -> driver_notifier -> external telematics API
 #                      -> SQS fleet_manager_queue (all)            -> fleet -> Redis dashboard hashes
-#   EventBridge (daily) -> Step Functions DOT reporting -> dot_report (gather writes the driver manifest to S3,
-#                          then a DISTRIBUTED Map over it, per driver: render_pdf, upload, update_status;
-#                          results to S3; then publish_summary)
+#   EventBridge (daily) -> Step Functions DOT reporting -> dot_report (gather writes the driver manifest to the
+#                          DOT work bucket, then a DISTRIBUTED Map over it in shards of drivers, per driver:
+#                          report_driver, a failure caught into the failures report; results to the work
+#                          bucket; then publish_summary)
 #
 # Hours of service (49 CFR Part 395, property-carrying drivers, rules in force since 2020-09-29)
 #   - A duty period starts after 10 consecutive hours off duty / sleeper berth (395.3(a)(1)).
