@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--account-concurrency", type=int, default=None, help="Lambda account concurrency limit (default 1000)"
     )
+    parser.add_argument(
+        "--dot-driver-seconds", type=float, default=None, help="DOT report: seconds per driver (report_driver)"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--max-vehicles",
@@ -164,7 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     # Capacities the stack keeps in locals per environment; a tfvars value of the same name wins.
     tfvars = {**stack_locals, **tfvars}
     rates = rates_from_args(args)
-    report = plan(rates, tfvars, headroom=args.headroom, account_limit=args.account_concurrency)
+    report = plan(
+        rates,
+        tfvars,
+        headroom=args.headroom,
+        account_limit=args.account_concurrency,
+        dot_driver_s=args.dot_driver_seconds,
+    )
     print(report_as_json(report, str(path)) if args.json else render_table(report, str(path)))
     if not args.json:
         print("\n" + monthly_cost_table(args, rates, tfvars))

@@ -526,9 +526,17 @@ def _aurora_checks(
 
 
 def plan(
-    rates: TelemetryRates, tfvars: Mapping[str, Any], *, headroom: float = HEADROOM, account_limit: int | None = None
+    rates: TelemetryRates,
+    tfvars: Mapping[str, Any],
+    *,
+    headroom: float = HEADROOM,
+    account_limit: int | None = None,
+    dot_driver_s: float | None = None,
 ) -> CapacityReport:
-    """Requirement-vs-configured checks for every capacity a tfvars file sets."""
+    """Requirement-vs-configured checks for every capacity a tfvars file sets (streams, then the DOT
+    daily batch: capacity_planner.dot_batch, with `dot_driver_s` seconds per driver if given)."""
+    from capacity_planner import dot_batch  # it builds on this module's Check
+
     loads = stream_loads(rates)
     limit = int(account_limit or tfvars.get("lambda_account_concurrency_limit") or DEFAULT_ACCOUNT_CONCURRENCY)
     report = CapacityReport(rates, loads)
@@ -540,5 +548,6 @@ def plan(
         + _dynamodb_checks(rates, loads, tfvars, headroom)
         + _redis_checks(rates, tfvars)
         + _aurora_checks(rates, loads, lambdas, tfvars)
+        + dot_batch.checks(rates, tfvars, dot_driver_s or dot_batch.DRIVER_S)
     )
     return report

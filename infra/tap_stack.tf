@@ -16,9 +16,10 @@
 #   SNS vehicle-alerts -> SQS maintenance_alerts (high, critical)   -> maintenance -> Aurora maintenance_schedule
 #                      -> SQS driver_notifications (warning+)      -> driver_notifier -> external telematics API
 #                      -> SQS fleet_manager_queue (all)            -> fleet -> Redis dashboard hashes
-#   EventBridge (daily) -> Step Functions DOT reporting -> dot_report (gather writes the driver manifest to S3,
-#                          then a DISTRIBUTED Map over it, per driver: render_pdf, upload, update_status;
-#                          results to S3; then publish_summary)
+#   EventBridge (daily) -> Step Functions DOT reporting -> dot_report (gather writes the driver manifest to the
+#                          DOT work bucket, then a DISTRIBUTED Map over it in shards of drivers, per driver:
+#                          report_driver, a failure caught into the failures report; results to the work
+#                          bucket; then publish_summary)
 #
 # Hours of service (49 CFR Part 395, property-carrying drivers, rules in force since 2020-09-29)
 #   - A duty period starts after 10 consecutive hours off duty / sleeper berth (395.3(a)(1)).
@@ -571,6 +572,28 @@ variable "dot_map_max_concurrency" {
   validation {
     condition     = var.dot_map_max_concurrency >= 1 && var.dot_map_max_concurrency <= 10000
     error_message = "dot_map_max_concurrency must be between 1 and 10000."
+  }
+}
+
+variable "dot_map_batch_size" {
+  description = "DOT reporting: drivers per child execution of the distributed Map (ItemBatcher MaxItemsPerBatch). 234,000 drivers / 100 = 2,340 children; each child's history is ~6 events per driver (25,000 max)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.dot_map_batch_size >= 1 && var.dot_map_batch_size <= 1000
+    error_message = "dot_map_batch_size must be between 1 and 1000 (a child's history holds ~6 events per driver)."
+  }
+}
+
+variable "dot_work_retention_days" {
+  description = "Days the DOT work files (driver manifests, map run results, failures reports) are kept in the work bucket before they expire."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.dot_work_retention_days >= 1 && var.dot_work_retention_days <= 90
+    error_message = "dot_work_retention_days must be between 1 and 90."
   }
 }
 
@@ -1225,6 +1248,9 @@ locals {
     datalake = coalesce(var.data_lake_bucket, "${local.prefix}-data-lake-${local.account_id}")
     athena   = coalesce(var.output_bucket, "${local.prefix}-athena-results-${local.account_id}")
     logs     = "${local.prefix}-access-logs-${local.account_id}"
+    # DOT reporting work files (driver manifests, map run results, failures reports): no Object Lock,
+    # expired by its own lifecycle rule (aws_s3_bucket_lifecycle_configuration.dot_work; audit B9, D4).
+    dot_work = "${local.prefix}-dot-work-${local.account_id}"
   }
 
   lifecycle_transitions = {
@@ -1324,6 +1350,35 @@ resource "aws_kms_key" "main" {
   enable_key_rotation     = true
   deletion_window_in_days = var.deletion_protection ? 30 : 7
   policy                  = data.aws_iam_policy_document.kms.json
+}
+
+# The DOT work bucket's own key: only the roles that read or write DOT work files (dot_report's and the
+# DOT state machine's) are granted it, so no other function can read the day's driver manifest.
+data "aws_iam_policy_document" "dot_work_kms" {
+  # checkov:skip=CKV_AWS_109:Key policy: "*" is this key only and the root statement is the standard delegation to IAM.
+  # checkov:skip=CKV_AWS_111:Key policy: "*" is this key only; use is granted to two roles by their IAM policies.
+  # checkov:skip=CKV_AWS_356:Key policy: in a key policy Resource "*" means the key the policy is attached to.
+  statement {
+    sid = "AccountAdministration"
+    actions = [
+      "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+      "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+      "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
+      "kms:GenerateDataKey*", "kms:CreateGrant",
+    ]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+}
+
+resource "aws_kms_key" "dot_work" {
+  description             = "${local.prefix} DOT reporting work files"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.deletion_protection ? 30 : 7
+  policy                  = data.aws_iam_policy_document.dot_work_kms.json
 }
 
 resource "aws_kms_alias" "main" {
@@ -2128,14 +2183,14 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = each.key == "logs" ? "AES256" : "aws:kms"
-      kms_master_key_id = each.key == "logs" ? null : aws_kms_key.main.arn
+      kms_master_key_id = each.key == "logs" ? null : each.key == "dot_work" ? aws_kms_key.dot_work.arn : aws_kms_key.main.arn
     }
     bucket_key_enabled = each.key != "logs"
   }
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  for_each = local.buckets
+  for_each = { for k, v in local.buckets : k => v if k != "dot_work" } # dot_work expires (below)
   bucket   = aws_s3_bucket.this[each.key].id
 
   rule {
@@ -2171,6 +2226,32 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     precondition {
       condition     = var.lake_query_window_days > var.lifecycle_archive_days
       error_message = "lake_query_window_days must exceed lifecycle_archive_days (the lake leaves Athena-readable storage only after the window)."
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+# DOT work files are inputs and outputs of one run: expired after dot_work_retention_days (a re-run or an
+# investigation of a failed day reads them within that window), never archived.
+resource "aws_s3_bucket_lifecycle_configuration" "dot_work" {
+  bucket = aws_s3_bucket.this["dot_work"].id
+
+  rule {
+    id     = "expire-dot-work-files"
+    status = "Enabled"
+    filter {}
+
+    expiration {
+      days = var.dot_work_retention_days
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
     }
   }
 
@@ -2309,6 +2390,7 @@ locals {
     PDF_API_URL                       = var.external_api_urls != null ? var.external_api_urls.pdf : "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["PDF_API_URL"]}"
     REPORTS_BUCKET                    = aws_s3_bucket.this["reports"].bucket
     DEAD_LETTER_BUCKET                = aws_s3_bucket.this["datalake"].bucket
+    DOT_WORK_BUCKET                   = aws_s3_bucket.this["dot_work"].bucket
     REPORT_RETENTION_DAYS             = tostring(var.report_retention_days)
     REPORT_OBJECT_LOCK_MODE           = var.report_object_lock_mode
     REPORT_TIME_ZONES                 = join(",", var.fleet_time_zones)
@@ -2343,7 +2425,10 @@ locals {
       REPORTS_BUCKET           = aws_s3_bucket.this["reports"].arn
       REPORTS_BUCKET_OBJECTS   = "${aws_s3_bucket.this["reports"].arn}/*"
       DEAD_LETTER_OBJECTS      = "${aws_s3_bucket.this["datalake"].arn}/dead-letter/*"
+      DOT_WORK_BUCKET          = aws_s3_bucket.this["dot_work"].arn
+      DOT_WORK_BUCKET_OBJECTS  = "${aws_s3_bucket.this["dot_work"].arn}/*"
       KMS_KEY                  = aws_kms_key.main.arn
+      DOT_WORK_KEY             = aws_kms_key.dot_work.arn
     },
   )
 
@@ -2436,6 +2521,10 @@ locals {
       # HeadObject of a report not yet written: without ListBucket S3 answers 403, not 404.
       { sid = "ProbeReports", actions = ["s3:ListBucket"], targets = ["REPORTS_BUCKET"] },
       { sid = "PublishSummary", actions = ["sns:Publish"], targets = ["SUMMARY_TOPIC_ARN"] },
+      # gather writes the manifest; publish_summary reads it and the map run's result files and writes
+      # the failures report (the work bucket, encrypted with its own key).
+      { sid = "DotWorkFiles", actions = ["s3:PutObject", "s3:GetObject"], targets = ["DOT_WORK_BUCKET_OBJECTS"] },
+      { sid = "UseDotWorkKey", actions = ["kms:Decrypt", "kms:GenerateDataKey"], targets = ["DOT_WORK_KEY"] },
     ]
     firehose_transform = []
   }
@@ -3096,9 +3185,10 @@ locals {
     DOT_REPORT_VERSIONS = "${local.function_arns["dot_report"]}:*"
     DOT_MACHINE         = local.dot_machine_arn
     DOT_EXECUTIONS      = "${local.dot_execution_arn_prefix}/*"
-    DOT_MANIFESTS       = "${aws_s3_bucket.this["reports"].arn}/${local.dot_work_prefix}/date=*/manifest.json"
-    DOT_MAP_RUN_RESULTS = "${aws_s3_bucket.this["reports"].arn}/${local.dot_results_prefix}/*"
+    DOT_MANIFESTS       = "${aws_s3_bucket.this["dot_work"].arn}/${local.dot_work_prefix}/date=*/manifest.json"
+    DOT_MAP_RUN_RESULTS = "${aws_s3_bucket.this["dot_work"].arn}/${local.dot_results_prefix}/*"
     KMS_KEY             = aws_kms_key.main.arn
+    DOT_WORK_KEY        = aws_kms_key.dot_work.arn
     NO_RESOURCE_LEVEL   = "*"
   }
   sfn_statements = [
@@ -3111,8 +3201,8 @@ locals {
     { sid = "ReadDriverManifest", actions = ["s3:GetObject"], targets = ["DOT_MANIFESTS"], condition = null },
     # ResultWriter: the map run's manifest and result files (multipart for large result files).
     { sid = "WriteMapRunResults", actions = ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"], targets = ["DOT_MAP_RUN_RESULTS"], condition = null },
-    # The reports bucket is SSE-KMS with the stack key (bucket keys): read the manifest, write results.
-    { sid = "UseReportsBucketKey", actions = ["kms:Decrypt", "kms:GenerateDataKey"], targets = ["KMS_KEY"], condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } } },
+    # The work bucket is SSE-KMS with its own key (bucket keys): read the manifest, write results.
+    { sid = "UseDotWorkKey", actions = ["kms:Decrypt", "kms:GenerateDataKey"], targets = ["DOT_WORK_KEY"], condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } } },
     # The state machine itself is encrypted with the stack key (encryption_configuration): Step Functions
     # decrypts its definition and execution data with the role's credentials, under this context (audit B2).
     { sid = "UseStateMachineKey", actions = ["kms:Decrypt", "kms:GenerateDataKey"], targets = ["KMS_KEY"], condition = { StringEquals = { "kms:EncryptionContext:aws:states:stateMachineArn" = local.dot_machine_arn } } },
@@ -3138,28 +3228,29 @@ resource "aws_iam_role_policy" "sfn" {
 }
 
 locals {
-  # gather -> DISTRIBUTED Map over the drivers (batches of drivers per child execution; in a child,
-  # render_pdf -> upload -> update_status, one Lambda call per driver and step) -> publish_summary.
-  # Each Task invokes dot_report with {"step": <name>, "input": <state>}:
-  #   gather          query Aurora (inspections, vehicle history) and DynamoDB driver_logs for the day;
-  #                   bulky per-driver documents go to S3 dot-reports/work/, and the driver list to a
-  #                   JSON manifest there (dot-reports/work/date=<d>/manifest.json, [{driver_id, report_date}]);
-  #                   the state keeps only {report_date, bucket, key, count}
-  #   render_pdf      FMCSA-format record of duty status of one driver through the external PDF API
-  #   upload          store the PDF in the Object Lock compliance bucket (dot-reports/date=<d>/<driver>.pdf)
-  #   update_status   DynamoDB compliance_status for the driver and report_date (compact per-driver result)
-  #   publish_summary SNS compliance-summary with counts of drivers, violations and reports, read from the
-  #                   map run's ResultWriter files ($.map_run.ResultWriterDetails)
+  # Gather -> DISTRIBUTED Map over the driver manifest (ItemReader) in shards of dot_map_batch_size drivers
+  # (ItemBatcher: one child execution per shard) -> in a child, an inline Map: ReportDriver per driver
+  # (one Lambda call: gather the day, render the PDF, store PDF + ELD file, compliance_status) ->
+  # ResultWriter (the per-driver results, to the work bucket) -> PublishSummary.
+  # Each Task invokes dot_report with {"step": <name>, "input": <state>} (handlers/dot_reporting.py):
+  #   gather          driver ids only (Aurora drivers + the HOS processor's Redis set of the day), written
+  #                   as the manifest to the work bucket; the state keeps {report_date, bucket, key, count}
+  #   report_driver   one driver, far inside the function's timeout: the PDF API call gets what the
+  #                   invocation has left (context.get_remaining_time_in_millis())
+  #   publish_summary counts from the ResultWriter files; failed drivers (and manifest drivers with no
+  #                   result) go to the failures report and to compliance_status as report_failed
+  # Per-driver failure isolation: ReportDriver retries the handler's own errors and timeouts
+  # (States.TaskFailed covers any error the function raises, Sandbox.Timedout, Runtime.OutOfMemory,
+  # Lambda.Unknown; States.Timeout the Task's own limit) and Lambda's throttling, with backoff and jitter;
+  # then its Catch turns the failure into the driver's result {status = "failed", error}, so the shard and
+  # the day complete for everyone else. A wiring bug (StepInputError) is never retried.
   # Why DISTRIBUTED: at 234,000 drivers an inline Map cannot work (a state's input/output is capped at
-  # 256 KB, an execution's history at 25,000 events). The ItemReader streams the manifest from S3, each
-  # child execution has its own history (dot_map_batch_size drivers x 3 tasks x 5 events ~ 1,500 events),
-  # and the ResultWriter keeps the per-driver results out of the parent's state.
-  # STANDARD children (not EXPRESS): a batch calls the PDF API up to dot_map_batch_size times with retries
-  # (30 s read timeout, backoff), which can exceed Express's 5-minute cap, and a STANDARD child's
-  # history stays inspectable for a compliance audit; every step is idempotent either way.
-  # ToleratedFailurePercentage = 0: a DOT record of duty status that is not filed is a compliance gap,
-  # so one driver whose steps fail after their retries fails the run (ReportFailed, the failure alarm)
-  # instead of a summary that quietly skips drivers; a re-run rewrites the same keys.
+  # 256 KB, an execution's history at 25,000 events). Each child has its own history (dot_map_batch_size
+  # drivers x ~6 events), and the ResultWriter keeps the per-driver results out of the parent's state.
+  # STANDARD children (not EXPRESS): a shard calls the PDF API dot_map_batch_size times with retries, which
+  # can exceed Express's 5-minute cap, and a child's history stays inspectable for a compliance audit.
+  # ToleratedFailurePercentage = 100: a failed child (its drivers then have no result) must not stop the
+  # other shards; publish_summary finds its drivers missing against the manifest and records them.
   # Parallelism: dot_map_max_concurrency children x dot_map_driver_concurrency drivers each = PDF API
   # calls and dot_report invocations in flight, within reserved_concurrency["dot_report"].
   dot_machine_name           = "${local.prefix}-dot-reporting"
@@ -3167,24 +3258,30 @@ locals {
   dot_execution_arn_prefix   = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.dot_machine_name}"
   dot_work_prefix            = "dot-reports/work"
   dot_results_prefix         = "${local.dot_work_prefix}/map-runs"
-  dot_map_batch_size         = 100
+  dot_map_batch_size         = var.dot_map_batch_size
   dot_map_max_concurrency    = var.dot_map_max_concurrency
   dot_map_driver_concurrency = var.dot_map_driver_concurrency
+  # A hung invocation is cut by the Task (States.Timeout) a little after Lambda's own timeout would be.
+  dot_task_timeout_s = var.timeout_s["dot_report"] + 30
 
-  dot_retry = [{
-    ErrorEquals     = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
-    IntervalSeconds = 2
-    MaxAttempts     = 3
-    BackoffRate     = 2
-  }]
-  dot_driver_steps = [
-    { state = "RenderPdf", step = "render_pdf" },
-    { state = "Upload", step = "upload" },
-    { state = "UpdateStatus", step = "update_status" },
+  dot_retry = [
+    # A step given a state it cannot use is a wiring bug: fail at once.
+    { ErrorEquals = ["StepInputError"], MaxAttempts = 0 },
+    # Throttling (reserved concurrency below the Map's parallelism for a moment): long, jittered backoff.
+    { ErrorEquals = ["Lambda.TooManyRequestsException"], IntervalSeconds = 2, MaxAttempts = 8, BackoffRate = 2, MaxDelaySeconds = 60, JitterStrategy = "FULL" },
+    # Lambda service errors, the handler's own errors and timeouts (the function's and the Task's).
+    {
+      ErrorEquals     = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.Unknown", "Sandbox.Timedout", "States.Timeout", "States.TaskFailed"]
+      IntervalSeconds = 2
+      MaxAttempts     = 3
+      BackoffRate     = 2
+      MaxDelaySeconds = 30
+      JitterStrategy  = "FULL"
+    },
   ]
 
   dot_task = {
-    for s in concat([{ state = "Gather", step = "gather" }, { state = "PublishSummary", step = "publish_summary" }], local.dot_driver_steps) : s.state => {
+    for s in [{ state = "Gather", step = "gather" }, { state = "PublishSummary", step = "publish_summary" }, { state = "ReportDriver", step = "report_driver" }] : s.state => {
       Type     = "Task"
       Resource = "arn:${local.partition}:states:::lambda:invoke"
       Parameters = {
@@ -3194,8 +3291,9 @@ locals {
           "input.$" = "$"
         }
       }
-      OutputPath = "$.Payload"
-      Retry      = local.dot_retry
+      OutputPath     = "$.Payload"
+      TimeoutSeconds = local.dot_task_timeout_s
+      Retry          = local.dot_retry
     }
   }
 
@@ -3225,37 +3323,38 @@ locals {
         }
         ItemBatcher                = { MaxItemsPerBatch = local.dot_map_batch_size }
         MaxConcurrency             = local.dot_map_max_concurrency
-        ToleratedFailurePercentage = 0
+        ToleratedFailurePercentage = 100
         Label                      = "DotDrivers"
         ItemProcessor = {
           ProcessorConfig = { Mode = "DISTRIBUTED", ExecutionType = "STANDARD" }
-          StartAt         = "ReportBatch"
+          StartAt         = "ReportShard"
           States = {
             # A child's input is {"Items": [{driver_id, report_date}, ...]}: one inline iteration per driver.
-            ReportBatch = {
+            ReportShard = {
               Type           = "Map"
               ItemsPath      = "$.Items"
               ItemSelector   = { "driver_id.$" = "$$.Map.Item.Value.driver_id", "report_date.$" = "$$.Map.Item.Value.report_date" }
               MaxConcurrency = local.dot_map_driver_concurrency
               ItemProcessor = {
                 ProcessorConfig = { Mode = "INLINE" }
-                StartAt         = local.dot_driver_steps[0].state
-                States = merge(
-                  {
-                    for i, s in local.dot_driver_steps : s.state => merge(
-                      local.dot_task[s.state],
-                      { Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "DriverReportFailed" }] },
-                      i == length(local.dot_driver_steps) - 1 ? { End = true } : { Next = local.dot_driver_steps[i + 1].state },
-                    )
-                  },
-                  {
-                    DriverReportFailed = {
-                      Type  = "Fail"
-                      Error = "DotDriverReportFailed"
-                      Cause = "A per-driver DOT reporting step failed; see the child execution's history."
+                StartAt         = "ReportDriver"
+                States = {
+                  ReportDriver = merge(local.dot_task["ReportDriver"], {
+                    Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "DriverFailed" }]
+                    End   = true
+                  })
+                  # The driver's result after its retries: recorded, not raised (publish_summary).
+                  DriverFailed = {
+                    Type = "Pass"
+                    Parameters = {
+                      "driver_id.$"   = "$.driver_id"
+                      "report_date.$" = "$.report_date"
+                      status          = "failed"
+                      "error.$"       = "$.error"
                     }
-                  },
-                )
+                    End = true
+                  }
+                }
               }
               End = true
             }
@@ -3263,7 +3362,7 @@ locals {
         }
         ResultWriter = {
           Resource   = "arn:${local.partition}:states:::s3:putObject"
-          Parameters = { Bucket = aws_s3_bucket.this["reports"].bucket, Prefix = local.dot_results_prefix }
+          Parameters = { Bucket = aws_s3_bucket.this["dot_work"].bucket, Prefix = local.dot_results_prefix }
         }
         ResultPath = "$.map_run"
         Catch      = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "ReportFailed" }]

@@ -20,6 +20,9 @@ SERVICE_PREFIX = {"sagemaker-runtime": "sagemaker"}
 ACTION_OVERRIDES = {("s3", "head_object"): "s3:GetObject"}
 # Object-level S3 actions act on <bucket>/*, so the bucket setting maps to the objects target.
 OBJECT_TARGETS = {"REPORTS_BUCKET": "REPORTS_BUCKET_OBJECTS", "DEAD_LETTER_BUCKET": "DEAD_LETTER_OBJECTS"}
+OBJECT_TARGETS = {"REPORTS_BUCKET": "REPORTS_BUCKET_OBJECTS", "DOT_WORK_BUCKET": "DOT_WORK_BUCKET_OBJECTS"}
+# Targets encrypted with a key of their own instead of the stack key (KMS_KEY).
+TARGET_KEYS = {"DOT_WORK_BUCKET": "DOT_WORK_KEY", "DOT_WORK_BUCKET_OBJECTS": "DOT_WORK_KEY"}
 # Calls that probe for a key that may be missing: S3 answers 404 only to a caller with s3:ListBucket on
 # the bucket, 403 AccessDenied to any other (the emulator too, harness/emulator/request_resources.py).
 PROBE_METHODS = {"head_object"}
@@ -27,9 +30,9 @@ UNENCRYPTED_TARGETS = {"SAGEMAKER_ENDPOINT_NAME"}
 WRITE_PREFIXES = ("Put", "Send", "Publish", "BatchWrite", "Update", "Delete")
 # Calls whose resource the code takes from its input, declared here with the reason.
 DECLARED_SETTINGS = {
-    # _map_run_results reads the DISTRIBUTED Map's ResultWriter files, which the state machine writes to
-    # the reports bucket (tap_stack.tf ResultWriter Bucket).
-    ("handlers.dot_reporting", "s3", "get_object"): "reports_bucket",
+    # publish_summary reads the manifest gather wrote and the DISTRIBUTED Map's ResultWriter files, which
+    # the state machine writes to the DOT work bucket (tap_stack.tf ResultWriter Bucket).
+    ("handlers.dot_reporting", "s3", "get_object"): "dot_work_bucket",
 }
 # Actions AWS does not authorise per resource: "*" is the only possible Resource for them.
 NO_RESOURCE_LEVEL_ACTIONS = {
@@ -73,9 +76,10 @@ def needs(call: AwsCall) -> list[tuple[str, str]]:
     if call.service == "s3" and call.method in PROBE_METHODS:
         out.append(("s3:ListBucket", setting.upper()))
     if target not in UNENCRYPTED_TARGETS:
-        out.append(("kms:Decrypt", "KMS_KEY"))
+        key = TARGET_KEYS.get(target, "KMS_KEY")
+        out.append(("kms:Decrypt", key))
         if granted.split(":")[1].startswith(WRITE_PREFIXES):
-            out.append(("kms:GenerateDataKey", "KMS_KEY"))
+            out.append(("kms:GenerateDataKey", key))
     return out
 
 

@@ -58,6 +58,7 @@ class Config:
     pdf_api_url: str
     reports_bucket: str
     dead_letter_bucket: str  # claim checks of DLQ bodies too large for SQS (handlers.common.dlq)
+    dot_work_bucket: str  # DOT reporting work files (manifests, map run results): no Object Lock, expiring
     report_retention_days: int
     report_object_lock_mode: str  # COMPLIANCE (prod) or GOVERNANCE (dev, staging: can be torn down)
     report_time_zones: tuple[str, ...]  # the fleet's home-terminal zones: which day the DOT report covers
@@ -111,6 +112,7 @@ def get_config() -> Config:
         pdf_api_url=_s("PDF_API_URL").rstrip("/"),
         reports_bucket=_s("REPORTS_BUCKET"),
         dead_letter_bucket=_s("DEAD_LETTER_BUCKET"),
+        dot_work_bucket=_s("DOT_WORK_BUCKET"),
         report_retention_days=int(_s("REPORT_RETENTION_DAYS", "2555")),
         report_object_lock_mode=_s("REPORT_OBJECT_LOCK_MODE", "COMPLIANCE"),
         report_time_zones=tuple(z.strip() for z in _s("REPORT_TIME_ZONES").split(",") if z.strip()),

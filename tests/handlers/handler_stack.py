@@ -142,6 +142,9 @@ def resources(stack, aws_session_env) -> Resources:
         },
     )
     res.env["DEAD_LETTER_BUCKET"] = lake
+    work_bucket = f"{prefix}-dot-work"  # no Object Lock, like tap_stack.tf's dot_work bucket
+    s3.create_bucket(Bucket=work_bucket)
+    res.env["DOT_WORK_BUCKET"] = work_bucket
     secret = sm.create_secret(
         Name=f"{prefix}/aurora",
         SecretString=json.dumps({"username": stack.postgres_user, "password": stack.postgres_password}),

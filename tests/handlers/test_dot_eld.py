@@ -1,4 +1,4 @@
-"""The DOT report's upload step writes each driver's ELD output file of the last 8 days
+"""The DOT report's report_driver step writes each driver's ELD output file of the last 8 days
 (eld/<date>/<driver_id>.csv, Appendix A to subpart B of part 395, 4.8.2); every check value in it is
 recomputed with the independent implementation of 4.4.5 in tests/unit/domain/eld/eld_spec.py."""
 
@@ -26,7 +26,7 @@ def _rows(text: str, title: str) -> list[list[str]]:
     return [line.split(",") for line in lines[start:end]]
 
 
-def test_upload_writes_the_eld_output_file_of_the_last_8_days(make_ctx):
+def test_report_driver_writes_the_eld_output_file_of_the_last_8_days(make_ctx):
     make_ctx("hos")
     fleet, driver = unique_fleet(), unique_driver()
     day = dt.datetime.now(ZONE).date() - dt.timedelta(days=2)
@@ -54,8 +54,7 @@ def test_upload_writes_the_eld_output_file_of_the_last_8_days(make_ctx):
     )
     gathered = dot_reporting.handler({"step": "gather", "report_date": day.isoformat(), "driver_ids": [driver]})
     assert gathered["count"] == 1
-    state = dot_reporting.handler({"step": "render_pdf", "report_date": day.isoformat(), "driver_id": driver})
-    state = dot_reporting.handler({**state, "step": "upload"})
+    state = dot_reporting.handler({"step": "report_driver", "report_date": day.isoformat(), "driver_id": driver})
     key = f"eld/{day.isoformat()}/{driver}.csv"
     assert state["eld_key"] == key
     text = ctx.s3.get_object(Bucket=ctx.env["REPORTS_BUCKET"], Key=key)["Body"].read().decode("ascii")
@@ -83,7 +82,9 @@ def test_upload_writes_the_eld_output_file_of_the_last_8_days(make_ctx):
     assert events[2][7] == str(round(250100 / 1.609344))  # miles from the odometer
     assert [(n[1], n[2]) for n in _rows(text, "ELD Event Annotations or Comments:")] == [(driver, "lunch; not on duty")]
 
-    again = dot_reporting.handler({**state, "step": "upload"})  # a retry writes the same bytes
+    again = dot_reporting.handler(  # a retry writes the same bytes
+        {"step": "report_driver", "report_date": day.isoformat(), "driver_id": driver}
+    )
     assert again["eld_key"] == key
     assert ctx.s3.get_object(Bucket=ctx.env["REPORTS_BUCKET"], Key=key)["Body"].read().decode("ascii") == text
 
@@ -111,5 +112,5 @@ def test_the_report_evaluates_each_driver_under_the_rule_set_of_the_drivers_tabl
         (driver, fleet, "Tex Ranger", "America/Chicago", *texas.values()),
     )
     dot_reporting.handler({"step": "gather", "report_date": day.isoformat(), "driver_ids": [driver]})
-    state = dot_reporting.handler({"step": "render_pdf", "report_date": day.isoformat(), "driver_id": driver})
+    state = dot_reporting.handler({"step": "report_driver", "report_date": day.isoformat(), "driver_id": driver})
     assert (state["status"], state["violation_rules"]) == ("compliant", [])

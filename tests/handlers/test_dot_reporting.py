@@ -21,7 +21,7 @@ ZONE = ZoneInfo("America/Chicago")
 
 def _manifest(ctx, gathered: dict) -> list[dict]:
     """The driver list gather wrote for the Map state's ItemReader (never in the state itself)."""
-    assert gathered["bucket"] == ctx.env["REPORTS_BUCKET"]
+    assert gathered["bucket"] == ctx.env["DOT_WORK_BUCKET"]
     return json.loads(ctx.s3.get_object(Bucket=gathered["bucket"], Key=gathered["key"])["Body"].read())
 
 
@@ -64,72 +64,28 @@ def fleet_day(make_ctx):
     return ctx, fleet, day.isoformat(), busy, calm
 
 
-def test_workflow_steps_gather_render_upload_status_summary(fleet_day):
-    ctx, fleet, day, busy, calm = fleet_day
-    tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
-    gathered = dot_reporting.handler({"step": "gather", "report_date": day, "fleet_id": fleet})
-    assert gathered["count"] == 2 and set(gathered) == {"report_date", "bucket", "key", "count"}
-    drivers = _manifest(ctx, gathered)
-    assert sorted(d["driver_id"] for d in drivers) == sorted([busy, calm])
-    results, uploaded = [], {}
-    for item in drivers:
-        # the state machine passes each output on and sets "step" in the task's Parameters
-        state = dot_reporting.handler({**item, "step": "render_pdf"})
-        state = uploaded[item["driver_id"]] = dot_reporting.handler({**state, "step": "upload"})
-        state = dot_reporting.handler({**state, "step": "update_status"})
-        assert "step" not in state
-        assert len(str(state)) < 400  # compact: the map run results keep one per driver
-        results.append(state)
-    by_driver = {r["driver_id"]: r for r in results}
-    assert by_driver[busy]["status"] == "violations" and "DRIVING_11" in by_driver[busy]["violation_rules"]
-    assert by_driver[calm]["status"] == "compliant" and by_driver[calm]["violation_count"] == 0
-
-    bucket = ctx.env["REPORTS_BUCKET"]
-    for driver in (busy, calm):
-        key = f"dot-reports/date={day}/{driver}.pdf"
-        obj = ctx.s3.get_object(Bucket=bucket, Key=key)
-        assert obj["Body"].read().startswith(b"%PDF-") and obj["ObjectLockMode"] == "COMPLIANCE"
-        status = from_item(
-            ctx.ddb.get_item(
-                TableName=ctx.env["COMPLIANCE_STATUS_TABLE"],
-                Key={"driver_id": {"S": driver}, "report_date": {"S": day}},
-            )["Item"]
-        )
-        assert status["report_key"] == key and status["status"] == by_driver[driver]["status"]
-
-    doc = json.loads(ctx.s3.get_object(Bucket=bucket, Key=f"dot-reports/work/date={day}/{busy}.json")["Body"].read())
-    assert doc["totals"]["D"] == 12.25 and doc["totals"]["ON"] == 0.25
-    assert [i["inspection_id"] for i in doc["inspections"]] == [f"insp-{busy}"]
-    assert [e["status"] for e in doc["events"]] == ["OFF", "ON", "D", "OFF"]
-
-    out = dot_reporting.handler({"step": "publish_summary", "report_date": day, "results": results})
-    [msg] = tap.messages()
-    assert msg["attributes"] == {"severity": "warning", "event_type": "dot_daily_summary"}
-    assert msg["message"]["summary_id"] == out["summary_id"]
-    assert (msg["message"]["drivers_reported"], msg["message"]["drivers_with_violations"]) == (2, 1)
-    assert msg["message"]["by_fleet"] == {fleet: {"drivers": 2, "with_violations": 1}}
-
-    # a Step Functions retry of upload does not add a locked version
-    again = dot_reporting.handler({**uploaded[busy], "step": "upload"})
-    assert again["report_key"] == by_driver[busy]["report_key"]
-    versions = ctx.s3.list_object_versions(Bucket=bucket, Prefix=f"dot-reports/date={day}/{busy}.pdf")["Versions"]
-    assert len(versions) == 1
+def _status(ctx, driver: str, day: str) -> dict:
+    return from_item(
+        ctx.ddb.get_item(
+            TableName=ctx.env["COMPLIANCE_STATUS_TABLE"], Key={"driver_id": {"S": driver}, "report_date": {"S": day}}
+        )["Item"]
+    )
 
 
-def test_bad_step_input_fails_the_task(make_ctx):
-    make_ctx("dot_report")
-    with pytest.raises(dot_reporting.StepInputError):
-        dot_reporting.handler({"step": "upload", "report_date": "2026-01-01", "driver_id": "DR-1"})
-    with pytest.raises(dot_reporting.StepInputError):
-        dot_reporting.handler({"step": "render_pdf", "input": {"drivers": []}})
-    with pytest.raises(dot_reporting.StepInputError):
-        dot_reporting.handler({"step": "nope"})
+class _Context:
+    """Lambda's context: only the remaining time is read."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 def _result_writer(ctx, children_outputs: list, prefix: str = "dot-reports/work/map-runs") -> dict:
     """What a DISTRIBUTED Map's ResultWriter leaves in S3 (AWS's documented format): a manifest
     listing SUCCEEDED_n.json files, arrays of child executions whose Output is a JSON string."""
-    bucket, run = ctx.env["REPORTS_BUCKET"], f"run-{uuid.uuid4().hex[:8]}"
+    bucket, run = ctx.env["DOT_WORK_BUCKET"], f"run-{uuid.uuid4().hex[:8]}"
     records = [
         {
             "ExecutionArn": f"arn:aws:states:us-east-1:123456789012:execution:m/{run}:{i}",
@@ -164,25 +120,72 @@ def _result_writer(ctx, children_outputs: list, prefix: str = "dot-reports/work/
     }
 
 
+def test_workflow_steps_gather_report_driver_summary(fleet_day):
+    ctx, fleet, day, busy, calm = fleet_day
+    tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
+    gathered = dot_reporting.handler({"step": "gather", "report_date": day, "fleet_id": fleet})
+    assert gathered["count"] == 2 and set(gathered) == {"report_date", "bucket", "key", "count"}
+    # the manifest is a work file: in the work bucket (no Object Lock), not in the reports bucket
+    assert gathered["bucket"] == ctx.env["DOT_WORK_BUCKET"] != ctx.env["REPORTS_BUCKET"]
+    drivers = _manifest(ctx, gathered)
+    assert sorted(d["driver_id"] for d in drivers) == sorted([busy, calm])
+    results = []
+    for item in drivers:
+        # the state machine passes each manifest entry and sets "step" in the task's Parameters
+        state = dot_reporting.handler({**item, "step": "report_driver"}, _Context(60_000))
+        assert "step" not in state
+        assert len(str(state)) < 400  # compact: the map run results keep one per driver
+        results.append(state)
+    by_driver = {r["driver_id"]: r for r in results}
+    assert by_driver[busy]["status"] == "violations" and "DRIVING_11" in by_driver[busy]["violation_rules"]
+    assert by_driver[calm]["status"] == "compliant" and by_driver[calm]["violation_count"] == 0
+
+    bucket = ctx.env["REPORTS_BUCKET"]
+    for driver in (busy, calm):
+        key = f"dot-reports/date={day}/{driver}.pdf"
+        obj = ctx.s3.get_object(Bucket=bucket, Key=key)
+        assert obj["Body"].read().startswith(b"%PDF-") and obj["ObjectLockMode"] == "COMPLIANCE"
+        status = _status(ctx, driver, day)
+        assert status["report_key"] == key and status["status"] == by_driver[driver]["status"]
+    # no per-driver work file is written any more: the document lives only in the invocation
+    listed = ctx.s3.list_objects_v2(Bucket=bucket, Prefix="dot-reports/work/").get("Contents", [])
+    assert listed == []
+
+    doc = dot_reporting.gather_driver(dot_reporting._driver(busy), day)
+    assert doc["totals"]["D"] == 12.25 and doc["totals"]["ON"] == 0.25
+    assert [i["inspection_id"] for i in doc["inspections"]] == [f"insp-{busy}"]
+    assert [e["status"] for e in doc["events"]] == ["OFF", "ON", "D", "OFF"]
+
+    out = dot_reporting.handler({"step": "publish_summary", "report_date": day, "results": results})
+    [msg] = tap.messages()
+    assert msg["attributes"] == {"severity": "warning", "event_type": "dot_daily_summary"}
+    assert msg["message"]["summary_id"] == out["summary_id"]
+    assert (msg["message"]["drivers_reported"], msg["message"]["drivers_with_violations"]) == (2, 1)
+    assert msg["message"]["drivers_failed"] == 0 and out["failures_key"] is None
+    assert msg["message"]["by_fleet"] == {fleet: {"drivers": 2, "with_violations": 1}}
+
+    # a Step Functions retry of report_driver rewrites the same keys and item
+    again = dot_reporting.handler({"driver_id": busy, "report_date": day, "step": "report_driver"})
+    assert again["report_key"] == by_driver[busy]["report_key"] and again["status"] == "violations"
+
+
 def test_state_machine_payloads_gather_distributed_map_then_summary(fleet_day):
     """The Terraform state machine: Task payloads {"step": s, "input": <state>}; gather returns only
-    {report_date, bucket, key, count}; a DISTRIBUTED Map reads the manifest (ItemReader), batches it
-    (ItemBatcher: child input {"Items": [...]}), runs render_pdf -> upload -> update_status per driver
-    in each child and writes the children's outputs to S3 (ResultWriter, at $.map_run); publish_summary
-    reads them from there."""
+    {report_date, bucket, key, count}; a DISTRIBUTED Map reads the manifest (ItemReader), shards it
+    (ItemBatcher: child input {"Items": [...]}), runs report_driver per driver in each child and
+    writes the children's outputs to S3 (ResultWriter, at $.map_run); publish_summary reads them."""
     ctx, fleet, day, busy, calm = fleet_day
     tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
     state = dot_reporting.handler({"step": "gather", "input": {"report_date": day, "fleet_id": fleet}})
     assert state["key"] == f"dot-reports/work/date={day}/manifest.json" and state["count"] == 2
     assert len(json.dumps(state)) < 400
     children = []
-    for batch in ([entry] for entry in _manifest(ctx, state)):  # a batch size of 1: two children
+    for batch in ([entry] for entry in _manifest(ctx, state)):  # a shard size of 1: two children
         outputs = []
         for entry in batch:
             item = {"driver_id": entry["driver_id"], "report_date": entry["report_date"]}
-            for step in ("render_pdf", "upload", "update_status"):
-                item = dot_reporting.handler({"step": step, "input": item})
-                assert item["driver_id"] == entry["driver_id"] and len(json.dumps(item)) < 2000
+            item = dot_reporting.handler({"step": "report_driver", "input": item})
+            assert item["driver_id"] == entry["driver_id"] and len(json.dumps(item)) < 2000
             outputs.append(item)
         children.append(outputs)
     assert sorted((o["driver_id"], o["status"]) for c in children for o in c) == sorted(
@@ -191,7 +194,7 @@ def test_state_machine_payloads_gather_distributed_map_then_summary(fleet_day):
     out = dot_reporting.handler(
         {"step": "publish_summary", "input": {**state, "map_run": _result_writer(ctx, children)}}
     )
-    assert out["drivers_reported"] == 2 and out["drivers_with_violations"] == 1
+    assert out["drivers_reported"] == 2 and out["drivers_with_violations"] == 1 and out["drivers_failed"] == 0
     [msg] = tap.messages()
     assert msg["message"]["summary_id"] == out["summary_id"]
     assert msg["message"]["by_fleet"] == {fleet: {"drivers": 2, "with_violations": 1}}
@@ -201,36 +204,92 @@ def test_state_machine_payloads_gather_distributed_map_then_summary(fleet_day):
         {"step": "publish_summary", "input": {**state, "results": [o for c in children for o in c]}}
     )
     assert inline["summary_id"] == out["summary_id"]
-    for driver in (busy, calm):
-        assert (
-            ctx.s3.head_object(Bucket=ctx.env["REPORTS_BUCKET"], Key=f"dot-reports/date={day}/{driver}.pdf")[
-                "ObjectLockMode"
-            ]
-            == "COMPLIANCE"
+
+
+def test_a_failing_driver_is_recorded_and_the_day_completes_for_the_others(fleet_day):
+    """Per-driver failure isolation: a driver whose report fails (here an unknown home-terminal zone)
+    raises in report_driver (Step Functions retries it); after the retries the state machine's Catch
+    passes {driver_id, report_date, status: failed, error: {Error, Cause}} on as the driver's result.
+    A driver of the manifest whose child failed has no result at all. publish_summary reports everyone
+    else, writes the failures report (work bucket) and compliance_status report_failed with the reason."""
+    ctx, fleet, day, busy, calm = fleet_day
+    broken, lost = unique_driver(), unique_driver()
+    for driver, zone in ((broken, "Mars/Olympus_Mons"), (lost, "America/Chicago")):
+        ctx.sql(
+            "INSERT INTO drivers (driver_id, fleet_id, name, home_time_zone) VALUES (%s, %s, %s, %s)",
+            (driver, fleet, f"Driver {driver}", zone),
         )
+    tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
+    state = dot_reporting.handler({"step": "gather", "input": {"report_date": day, "fleet_id": fleet}})
+    assert state["count"] == 4
+    with pytest.raises(Exception) as failed:
+        dot_reporting.handler({"step": "report_driver", "input": {"driver_id": broken, "report_date": day}})
+    caught = {
+        "driver_id": broken,
+        "report_date": day,
+        "status": "failed",
+        "error": {"Error": type(failed.value).__name__, "Cause": json.dumps({"errorMessage": str(failed.value)})},
+    }
+    good = [
+        dot_reporting.handler({"step": "report_driver", "input": {"driver_id": d, "report_date": day}})
+        for d in (busy, calm)
+    ]
+    # shard 1: busy + broken (caught), shard 2: calm; lost's shard failed and left no result
+    out = dot_reporting.handler(
+        {"step": "publish_summary", "input": {**state, "map_run": _result_writer(ctx, [[good[0], caught], [good[1]]])}}
+    )
+    assert (out["drivers_reported"], out["drivers_failed"]) == (2, 2)
+    report = json.loads(ctx.s3.get_object(Bucket=ctx.env["DOT_WORK_BUCKET"], Key=out["failures_key"])["Body"].read())
+    reasons = {f["driver_id"]: f["reason"] for f in report["failed"]}
+    assert set(reasons) == {broken, lost}
+    assert reasons[broken].startswith(type(failed.value).__name__) and "Mars/Olympus_Mons" in reasons[broken]
+    assert reasons[lost] == "no result (child failed)"
+    for driver in (broken, lost):
+        status = _status(ctx, driver, day)
+        assert status["status"] == "report_failed" and status["reason"] == reasons[driver]
+    for driver in (busy, calm):
+        assert _status(ctx, driver, day)["status"] in ("violations", "compliant")
+    [msg] = tap.messages()
+    assert msg["attributes"]["severity"] == "critical"
+    assert sorted(msg["message"]["failed"]) == sorted([broken, lost]) and msg["message"]["drivers_reported"] == 2
 
 
-def test_per_driver_steps_and_summary_refuse_batch_state(fleet_day):
-    """A per-driver step never loops over the fleet in one call, and a summary that would miss
-    drivers (results not covering count) fails instead of publishing."""
+def test_the_pdf_call_fits_in_the_invocations_remaining_time(fleet_day, monkeypatch):
+    """With less than RESERVE_S + MIN_PDF_S left the PDF API is not called (BudgetExhausted, retried by
+    Step Functions); otherwise no attempt's timeout exceeds what is left."""
+    ctx, fleet, day, busy, calm = fleet_day
+    with pytest.raises(dot_reporting.BudgetExhausted):
+        dot_reporting.handler({"step": "report_driver", "driver_id": busy, "report_date": day}, _Context(6_000))
+    seen = []
+    real = dot_reporting._http.request
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["timeout"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dot_reporting._http, "request", spy)
+    dot_reporting.handler({"step": "report_driver", "driver_id": busy, "report_date": day}, _Context(20_000))
+    [timeout] = seen
+    assert timeout.total <= 20 - dot_reporting.RESERVE_S and timeout.connect_timeout <= 3.0
+
+
+def test_steps_refuse_state_they_cannot_use(fleet_day):
+    """A per-driver step never loops over the fleet in one call; a summary needs the results."""
     ctx, fleet, day, busy, calm = fleet_day
     tap = ctx.subscribe("SUMMARY_TOPIC_ARN")
     state = dot_reporting.handler({"step": "gather", "input": {"report_date": day, "fleet_id": fleet}})
     with pytest.raises(dot_reporting.StepInputError, match="driver_id"):
-        dot_reporting.handler({"step": "render_pdf", "input": state})
-    with pytest.raises(dot_reporting.StepInputError):
-        dot_reporting.handler({"step": "publish_summary", "input": {**state, "results": []}})
+        dot_reporting.handler({"step": "report_driver", "input": state})
     with pytest.raises(dot_reporting.StepInputError):
         dot_reporting.handler({"step": "publish_summary", "input": state})
-    with pytest.raises(dot_reporting.StepInputError, match="1 results for 2"):  # a child's output missing
+    with pytest.raises(dot_reporting.StepInputError, match="1 results for 2"):  # inline results short of count
         dot_reporting.handler(
             {
                 "step": "publish_summary",
                 "input": {
-                    **state,
-                    "map_run": _result_writer(
-                        ctx, [[{"driver_id": busy, "report_date": day, "status": "compliant", "violation_count": 0}]]
-                    ),
+                    "report_date": day,
+                    "count": 2,
+                    "results": [{"driver_id": busy, "report_date": day, "status": "compliant"}],
                 },
             }
         )
@@ -255,11 +314,7 @@ def test_drivers_not_yet_in_aurora_are_reported_from_their_logs(make_ctx):
     ctx = make_ctx("dot_report")
     gathered = dot_reporting.handler({"step": "gather", "input": {"report_date": day.isoformat(), "fleet_id": fleet}})
     assert [d["driver_id"] for d in _manifest(ctx, gathered)] == [walkin]
-    doc = json.loads(
-        ctx.s3.get_object(
-            Bucket=ctx.env["REPORTS_BUCKET"], Key=f"dot-reports/work/date={day.isoformat()}/{walkin}.json"
-        )["Body"].read()
-    )
+    doc = dot_reporting.gather_driver(dot_reporting._driver(walkin), day.isoformat())
     assert (doc["fleet_id"], doc["cycle"], doc["time_zone"]) == (fleet, "60/7", "America/Chicago")
     assert doc["totals"]["D"] == 2.5
     other_fleet = dot_reporting.handler({"step": "gather", "report_date": day.isoformat(), "fleet_id": unique_fleet()})

@@ -95,7 +95,7 @@ def test_apply_creates_every_resource_in_the_emulator(applied, emulator):
     assert [i["IndexName"] for i in locations["GlobalSecondaryIndexes"]] == ["geohash-index"]
     assert len(emulator.client("sns").list_topics()["Topics"]) == 7
     assert len(emulator.client("sqs").list_queues()["QueueUrls"]) == 21
-    assert len(emulator.client("s3").list_buckets()["Buckets"]) == 4
+    assert len(emulator.client("s3").list_buckets()["Buckets"]) == 5  # reports, datalake, athena, logs, dot_work
     group = emulator.client("elasticache").describe_replication_groups()["ReplicationGroups"][0]
     assert group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"]
     # AUTH is put on by the redis_auth deploy step (not run here): Terraform never holds the token.
@@ -178,28 +178,35 @@ def test_functions_environment_and_wiring_follow_the_contract(applied):
                 assert body["ItemReader"]["ReaderConfig"]["InputType"] == "JSON"
                 assert body["ItemReader"]["Parameters"] == {"Bucket.$": "$.bucket", "Key.$": "$.key"}
                 assert body["ResultWriter"]["Resource"].endswith(":states:::s3:putObject")
-                assert body["ResultWriter"]["Parameters"]["Bucket"].startswith("fleettap-dev-compliance-reports-")
-                assert body["ResultPath"] == "$.map_run" and body["ToleratedFailurePercentage"] == 0
+                # work files go to the work bucket (no Object Lock); a failed child does not stop the others
+                assert body["ResultWriter"]["Parameters"]["Bucket"].startswith("fleettap-dev-dot-work-")
+                assert body["ResultPath"] == "$.map_run" and body["ToleratedFailurePercentage"] == 100
                 assert 1 <= body["MaxConcurrency"] <= 40 and 1 <= body["ItemBatcher"]["MaxItemsPerBatch"] <= 500
                 processor = body["ItemProcessor"]
                 [batch] = walk(processor["States"], processor["StartAt"], None)
                 steps.append(batch)
-            elif body["Type"] == "Map":  # in a child: one inline iteration per driver of its batch
+            elif body["Type"] == "Map":  # in a child: one inline iteration per driver of its shard
                 assert body["ItemsPath"] == "$.Items" and 1 <= body["MaxConcurrency"] <= 40
                 assert body["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
                 processor = body["ItemProcessor"]
-                steps.append(walk(processor["States"], processor["StartAt"], "DriverReportFailed"))
+                # a driver that still fails after its retries becomes its result (a Pass), not a failure
+                assert processor["States"]["DriverFailed"]["Type"] == "Pass"
+                assert processor["States"]["DriverFailed"]["Parameters"]["status"] == "failed"
+                steps.append(walk(processor["States"], processor["StartAt"], "DriverFailed"))
             else:
                 assert body["Type"] == "Task" and body["Resource"].endswith(":states:::lambda:invoke")
                 assert body["Parameters"]["FunctionName"].endswith(":function:fleettap-dev-dot-report")
-                assert body["Retry"]
+                retried = {e for r in body["Retry"] if r.get("MaxAttempts", 3) > 0 for e in r["ErrorEquals"]}
+                # the handler's own errors and timeouts too, not only Lambda service errors
+                assert {"States.TaskFailed", "States.Timeout", "Lambda.Unknown", "Sandbox.Timedout"} <= retried
+                assert body["TimeoutSeconds"] > 0
                 steps.append(body["Parameters"]["Payload"]["step"])
             state = body.get("Next")
         return steps
 
     assert walk(definition["States"], definition["StartAt"], "ReportFailed") == [
         "gather",
-        ["render_pdf", "upload", "update_status"],
+        ["report_driver"],
         "publish_summary",
     ]
 
@@ -253,7 +260,8 @@ def test_every_bucket_table_stream_topic_queue_and_log_group_is_kms_encrypted(ap
     by_type: dict[str, list[dict]] = {}
     for resource in resources(applied):
         by_type.setdefault(resource["type"], []).append(resource)
-    key_arn = by_type["aws_kms_key"][0]["values"]["arn"]
+    keys = {r["address"]: r["values"]["arn"] for r in by_type["aws_kms_key"]}
+    key_arn, work_key_arn = keys["aws_kms_key.main"], keys["aws_kms_key.dot_work"]
     unencrypted = []
     for table in by_type["aws_dynamodb_table"]:
         sse = table["values"]["server_side_encryption"][0]
@@ -282,6 +290,10 @@ def test_every_bucket_table_stream_topic_queue_and_log_group_is_kms_encrypted(ap
             # S3 server access log delivery supports only SSE-S3 on the target bucket; it holds
             # request metadata, no vehicle data (see tap_stack.tf).
             if rule.get("sse_algorithm") != "AES256":
+                unencrypted.append(address)
+        elif "-dot-work-" in bucket:
+            # DOT work files: their own key, granted to dot_report's and the state machine's roles only
+            if rule.get("sse_algorithm") != "aws:kms" or rule.get("kms_master_key_id") != work_key_arn:
                 unencrypted.append(address)
         elif rule.get("sse_algorithm") != "aws:kms" or rule.get("kms_master_key_id") != key_arn:
             unencrypted.append(address)
@@ -325,10 +337,11 @@ def test_destroy_removes_everything(runner, applied, emulator):
 
 def test_dot_state_machine_role_grants_the_distributed_map_exactly_what_it_needs(applied):
     """Least privilege for the DISTRIBUTED Map: child executions of this state machine only, the
-    manifest read and the ResultWriter prefix in the reports bucket, the stack key through S3 only."""
+    manifest read and the ResultWriter prefix in the DOT work bucket, its key through S3 only."""
     values = list(resources(applied))
     machine = next(r["values"] for r in values if r["type"] == "aws_sfn_state_machine")
-    bucket = next(r["values"]["arn"] for r in values if r["address"] == 'aws_s3_bucket.this["reports"]')
+    bucket = next(r["values"]["arn"] for r in values if r["address"] == 'aws_s3_bucket.this["dot_work"]')
+    work_key = next(r["values"]["arn"] for r in values if r["address"] == "aws_kms_key.dot_work")
     policy = next(r["values"] for r in values if r["address"] == "aws_iam_role_policy.sfn")
     granted = {s["Sid"]: s for s in statements(policy["policy"])}
     assert granted["RunDistributedMapChildren"]["Action"] == ["states:StartExecution"]
@@ -341,7 +354,7 @@ def test_dot_state_machine_role_grants_the_distributed_map_exactly_what_it_needs
     ]
     assert granted["ReadDriverManifest"]["Resource"] == [f"{bucket}/dot-reports/work/date=*/manifest.json"]
     assert granted["WriteMapRunResults"]["Resource"] == [f"{bucket}/dot-reports/work/map-runs/*"]
-    assert granted["UseReportsBucketKey"]["Resource"][0].startswith("arn:aws:kms:")
+    assert granted["UseDotWorkKey"]["Resource"] == [work_key]
     definition = json.loads(machine["definition"])
     writer = definition["States"]["ReportDrivers"]["ResultWriter"]["Parameters"]
     assert f"arn:aws:s3:::{writer['Bucket']}" == bucket and writer["Prefix"] == "dot-reports/work/map-runs"
