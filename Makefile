@@ -22,11 +22,12 @@ FILE ?=
 SQL ?=
 PYTEST_ARGS ?=
 SIM_ARGS ?=
+CHAOS_ARGS ?=
 # The running local stack's AWS endpoint, for tools that take one (the simulator does not look for a stack).
 LOCAL_ENDPOINT = $(PY) -c 'from harness.config import read_stack; print(read_stack().aws_endpoint)'
 
 .PHONY: help install system-packages build up down status logs init plan apply destroy migrate seed \
-	reset sim replay load soak capacity query test bench lint format checkov preflight clean
+	reset sim replay load soak chaos capacity query test bench lint format checkov preflight clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -105,6 +106,9 @@ soak: $(STAMP) ## steady-rate soak with loadtest.soak on the local stack (DURATI
 	@test -n "$(RATE)" || { echo "make soak needs RATE=records/s (the rate the stack sustains: docs/benchmarks.md)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory up
 	$(PY) -m loadtest.soak --duration $(DURATION) --rate $(RATE)
+
+chaos: $(STAMP) build ## fault suite: each fault alone and mixed while the simulator streams; the records table (CHAOS_ARGS=...)
+	$(PY) -m chaos --env $(ENV) $(CHAOS_ARGS)
 
 capacity: $(STAMP) ## capacity_planner: the plan for 234,000 vehicles vs infra/$(ENV).tfvars
 	$(PY) -m capacity_planner --env $(ENV)

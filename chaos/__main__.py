@@ -1,7 +1,7 @@
 """`python -m chaos`: inject faults into the local stack while the simulator streams; print the table.
 
-    python -m chaos                         # every fault on its own, then the mixes (make chaos)
-    python -m chaos --faults redis-kill,poison --scenario hos-violation
+    python -m chaos                         # every fault on its own, the mixes, the HOS runs (make chaos)
+    python -m chaos --faults redis-kill,poison,late@hos-violation     # "@": on another scenario
     python -m chaos --list
 
 Exit status 0 only when every run lost nothing and doubled nothing.
@@ -16,12 +16,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from chaos.config import ChaosConfig
-from chaos.faults import CATALOG, MIXES
+from chaos.faults import CATALOG, HOS_RUNS, MIXES
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__.splitlines()[0])
-    parser.add_argument("--faults", help="comma-separated fault names ('a+b' mixes); default: all, then the mixes")
+    parser.add_argument(
+        "--faults",
+        help="comma-separated faults ('a+b' mixes them, 'a@scenario' runs on another workload); default: all",
+    )
     parser.add_argument("--list", action="store_true", help="list the faults and exit")
     parser.add_argument("--scenario", default=ChaosConfig.scenario, help="workload scenario (scenarios/)")
     parser.add_argument("--full-size", action="store_true", help="the scenario's full size (default: its test size)")
@@ -37,10 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for name, cls in CATALOG.items():
             print(f"{name:18} {cls.description}")
-        for mix in MIXES:
-            print(f"{mix}")
+        for run in (*MIXES, *HOS_RUNS):
+            print(run)
         return 0
-    faults = tuple(args.faults.split(",")) if args.faults else (*CATALOG, *MIXES)
+    faults = tuple(args.faults.split(",")) if args.faults else (*CATALOG, *MIXES, *HOS_RUNS)
     config = ChaosConfig(
         faults=faults,
         scenario=args.scenario,
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print("[bold]Bringing up and applying the local stack[/]")
         ensure_local_stack(args.env)
     result = runner.run_suite(config, log=console.print)
-    table.render(result.rows, Console())
+    table.render(result.rows, Console(width=max(Console().width, 170)))
     if args.markdown:
         args.markdown.write_text(table.markdown(result.rows))
     if args.json:

@@ -9,7 +9,8 @@ Pure: no I/O. The runner gathers what was sent (`SentRecord`) and what the stack
 - A record is *dead-lettered* when a function DLQ holds a message with a reason whose embedded
   event record carries the record's exact bytes (so it can be replayed as it was sent).
 - An ESM on-failure entry (`KinesisBatchInfo`) names only a shard and a sequence range: the records
-  it stands for are not replayable from the DLQ, so they count as lost (shown in `metadata_only`).
+  it stands for are not replayable from the DLQ. `metadata_only` sums the records such entries
+  name; those of them that never reached their stores are counted lost like any other.
 - *Lost* = records neither processed nor dead-lettered with their data; a poison record that was
   (wrongly) processed counts as `poison_accepted`, not as processed.
 - *Doubled* = side effects (alerts and other topic messages, work orders, reports, notifications,

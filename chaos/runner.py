@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chaos import effects, workload
 from chaos.accounting import Row, account
@@ -145,16 +145,30 @@ def run_fault(
     return row, observed.effects
 
 
+def split_run(name: str, default_scenario: str) -> tuple[str, str]:
+    """ "fault@scenario" -> (fault, scenario); a bare fault runs on `default_scenario`."""
+    fault, _, scenario = name.partition("@")
+    return fault, scenario or default_scenario
+
+
 def run_suite(config: ChaosConfig, log: Callable[[str], None] = print) -> SuiteResult:
-    """The baseline, then every fault of `config.faults` against it."""
+    """Per workload scenario a fault-free baseline, then every fault of `config.faults` against it
+    (a name "fault@scenario" runs on that scenario)."""
     result = SuiteResult(config)
-    began = time.monotonic()
-    base_row, baseline = run_fault(BASELINE, config, None, log)
-    result.rows.append(base_row)
-    result.seconds[BASELINE] = time.monotonic() - began
+    baselines: dict[str, Counter] = {}
     for name in config.faults:
+        fault, scenario = split_run(name, config.scenario)
+        run_config = replace(config, scenario=scenario)
+        label = fault if scenario == config.scenario else f"{fault}@{scenario}"
+        if scenario not in baselines:
+            began = time.monotonic()
+            base_row, baselines[scenario] = run_fault(BASELINE, run_config, None, log)
+            base_row.fault = BASELINE if scenario == config.scenario else f"{BASELINE}@{scenario}"
+            result.rows.append(base_row)
+            result.seconds[base_row.fault] = time.monotonic() - began
         began = time.monotonic()
-        row, _ = run_fault(name, config, baseline, log)
+        row, _ = run_fault(fault, run_config, baselines[scenario], log)
+        row.fault = label
         result.rows.append(row)
-        result.seconds[name] = time.monotonic() - began
+        result.seconds[label] = time.monotonic() - began
     return result

@@ -11,7 +11,7 @@ COLUMNS = (
     "DLQ (reason + data)",
     "lost",
     "doubled",
-    "of lost: metadata-only DLQ",
+    "ESM metadata-only (records)",
     "poison accepted",
     "effects missing",
     "DLQ copies",

@@ -41,11 +41,13 @@ MIXES = (
     "postgres-stop+sns-fail+out-of-order+poison",
     "worker-kill+api-5xx+kinesis-throttle+late",
 )
+# Faults that matter most to hours of service, run again on the HOS scenario (violations, reports).
+HOS_RUNS = ("late@hos-violation", "duplicate@hos-violation", "out-of-order@hos-violation", "redis-kill@hos-violation")
 
 
 def build(name: str) -> Fault:
     """The fault named `name` ("a+b+c": those faults at once); KeyError names the unknown ones."""
-    parts = name.split("+")
+    parts = name.partition("@")[0].split("+")
     unknown = [part for part in parts if part not in CATALOG]
     if unknown:
         raise KeyError(f"unknown faults {unknown}; known: {', '.join(CATALOG)}")
@@ -53,4 +55,4 @@ def build(name: str) -> Fault:
     return faults[0] if len(faults) == 1 else Mixed(faults)
 
 
-__all__ = ["CATALOG", "MIXES", "Fault", "FaultContext", "Mixed", "Outgoing", "build"]
+__all__ = ["CATALOG", "HOS_RUNS", "MIXES", "Fault", "FaultContext", "Mixed", "Outgoing", "build"]
