@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from chaos import effects, workload
+from chaos import effects, table, workload
 from chaos.accounting import Row, account
 from chaos.config import BASELINE, ChaosConfig
 from chaos.faults import Fault, FaultContext, build
@@ -140,7 +140,7 @@ def run_fault(
     row.notes.append(f"send {send_s:.0f} s")
     log(
         f"{name}: sent {row.sent}, once {row.exactly_once}, dlq {row.dead_lettered}, "
-        f"lost {row.lost}, doubled {row.doubled}"
+        f"lost {row.lost}, doubled {row.doubled}; {table.details(row)}"
     )
     return row, observed.effects
 
