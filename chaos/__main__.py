@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=ChaosConfig.seed)
     parser.add_argument("--env", default=ChaosConfig.env)
     parser.add_argument("--send-span", type=float, default=ChaosConfig.send_span_s, help="wall seconds of sending")
-    parser.add_argument("--hold", type=float, default=ChaosConfig.fault_hold_s, help="seconds a service fault lasts")
+    parser.add_argument("--hold", type=float, default=ChaosConfig.fault_hold_s, help="least seconds a fault lasts")
     parser.add_argument("--rate", type=float, default=ChaosConfig.throttle_rate, help="emulator fault rate (0..1)")
     parser.add_argument("--no-stack", action="store_true", help="use the running, applied stack as it is")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")

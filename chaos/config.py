@@ -22,8 +22,9 @@ class ChaosConfig:
     seed: int = 18
     env: str = "dev"
     send_span_s: float = 30.0  # wall seconds the sending takes
-    fault_at_s: float = 6.0  # service faults start this long after sending starts
-    fault_hold_s: float = 15.0  # ... and last this long (healed before the drain)
+    fault_from: float = 0.25  # service faults start when the workload reaches this share of its time
+    fault_to: float = 0.7  # ... and are healed when it reaches this share (always before the drain)
+    fault_hold_s: float = 15.0  # ... but not sooner than this long after they started
     quiet_s: float = 12.0  # the pipeline counts as settled after this long without change
     drain_timeout_s: float = 300.0
     throttle_rate: float = 0.2  # emulator faults: share of matching calls refused

@@ -39,14 +39,42 @@ def stack_info():
     return read_stack()
 
 
-def _timeline(fault: Fault, ctx: FaultContext, errors: list) -> threading.Thread:
-    """Inject at `fault_at_s`, heal `fault_hold_s` later (heal runs even when inject failed)."""
+class Progress:
+    """How far the sending got (share of the workload's simulated time), for the fault timeline:
+    under load the sending runs late, so faults follow the records, not the wall clock."""
+
+    def __init__(self) -> None:
+        self._share = 0.0
+        self._done = False
+        self._changed = threading.Condition()
+
+    def advance(self, share: float) -> None:
+        with self._changed:
+            if share > self._share:
+                self._share = share
+                self._changed.notify_all()
+
+    def finish(self) -> None:
+        with self._changed:
+            self._done = True
+            self._changed.notify_all()
+
+    def wait_for(self, share: float) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._done or self._share >= share)
+
+
+def _timeline(fault: Fault, ctx: FaultContext, progress: Progress, errors: list) -> threading.Thread:
+    """Inject at `fault_from` of the workload, heal at `fault_to` but no sooner than `fault_hold_s`
+    after injecting (heal runs even when inject failed)."""
 
     def run() -> None:
-        time.sleep(ctx.config.fault_at_s)
+        progress.wait_for(ctx.config.fault_from)
         try:
+            began = time.monotonic()
             fault.inject(ctx)
-            time.sleep(ctx.config.fault_hold_s)
+            progress.wait_for(ctx.config.fault_to)
+            time.sleep(max(0.0, ctx.config.fault_hold_s - (time.monotonic() - began)))
         except Exception as error:  # reported in the row; heal still runs
             errors.append(f"inject: {error!r}")
         finally:
@@ -104,15 +132,20 @@ def run_fault(
         sink = KinesisSink(kinesis, aws.resolve_streams(kinesis, env=config.env), raise_on_failure=False)
         _, discarded_before = _runtime_counters(state_dir)
         factor = loaded.fleet.duration_s / config.send_span_s if config.send_span_s else None
-        timeline = _timeline(fault, ctx, errors) if fault.acts_on_services else None
+        progress = Progress()
+        timeline = _timeline(fault, ctx, progress, errors) if fault.acts_on_services else None
         sent = []
         began = last_poll = time.monotonic()
-        for out in fault.transform(workload.outgoing(fleet, factor), ctx):
-            sink.put(out.kind, out.items)
-            sent.extend(out.records)
-            if time.monotonic() - last_poll > POLL_EVERY_S:
-                observers.poll()
-                last_poll = time.monotonic()
+        try:
+            for out in fault.transform(workload.outgoing(fleet, factor), ctx):
+                sink.put(out.kind, out.items)
+                sent.extend(out.records)
+                progress.advance(out.t / loaded.fleet.duration_s)
+                if time.monotonic() - last_poll > POLL_EVERY_S:
+                    observers.poll()
+                    last_poll = time.monotonic()
+        finally:
+            progress.finish()
         send_s = time.monotonic() - began
         if timeline is not None:
             timeline.join()

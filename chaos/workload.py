@@ -37,4 +37,6 @@ def outgoing(fleet, real_time_factor: float | None = None) -> Iterator[Outgoing]
     for batch in paced(fleet.batches(), real_time_factor):
         for kind, items in batch.records.items():
             if items:
-                yield Outgoing(kind, list(items), [SentRecord(kind, data, record_id(data)) for _, data in items])
+                yield Outgoing(
+                    kind, list(items), [SentRecord(kind, data, record_id(data)) for _, data in items], batch.t
+                )

@@ -1,8 +1,9 @@
 """The shape of a fault: what it does to the stream and to the running services.
 
 A fault may change the records on their way to Kinesis (`transform`: duplicate, reorder, hold back,
-add poison) and act on the stack while they flow (`inject` at `fault_at_s` after sending starts,
-`heal` `fault_hold_s` later, always before the drain). Both default to doing nothing.
+add poison) and act on the stack while they flow (`inject` once the workload reaches `fault_from`
+of its simulated time, `heal` once it reaches `fault_to` and at least `fault_hold_s` later, always
+before the drain). Both default to doing nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Outgoing:
     kind: str
     items: list[tuple[str, bytes]]
     records: list[SentRecord]
+    t: int = 0  # the simulated second of the tick it came from (0 for records a fault adds at the end)
 
 
 @dataclass

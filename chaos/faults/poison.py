@@ -79,5 +79,5 @@ class Poison(Fault):
                     items.insert(at, (key, data))
                     records.insert(at, SentRecord(batch.kind, data, record_id, "dlq", f"poison:{sort}"))
                 made[batch.kind] = made.get(batch.kind, 0) + 1
-                batch = Outgoing(batch.kind, items, records)
+                batch = Outgoing(batch.kind, items, records, batch.t)
             yield batch

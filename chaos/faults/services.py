@@ -1,13 +1,13 @@
 """Redis and PostgreSQL faults on the real local servers (the stack's own processes).
 
-- `redis-kill`: SIGKILL the Redis server mid-stream and start it again `fault_hold_s` later. The
+- `redis-kill`: SIGKILL the Redis server mid-stream and start it again `fault_to` (and `fault_hold_s` at least). The
   embedded Redis keeps no persistence, so like an ElastiCache node lost without a replica it comes
   back empty: rolling windows, de-duplication markers and counters are gone.
 - `postgres-stop`: stop the PostgreSQL server (fast shutdown), start it again later.
 - `postgres-slow`: statement timeouts under lock contention. The application role gets
   `statement_timeout = 1s` (ALTER ROLE; existing sessions are terminated so every connection takes
   it), and an exclusive lock is held on the tables the handlers write (vehicle_history,
-  fuel_analytics, maintenance_schedule) for `fault_hold_s`, so their statements wait and time out.
+  fuel_analytics, maintenance_schedule) while the fault holds, so their statements wait and time out.
 """
 
 from __future__ import annotations

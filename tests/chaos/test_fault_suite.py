@@ -19,7 +19,6 @@ CONFIG = ChaosConfig(
     scenario="engine-overheat",
     duration_s=None,  # the scenario's test size, 90 simulated minutes: the cooling failure alerts
     send_span_s=15.0,
-    fault_at_s=3.0,
     fault_hold_s=8.0,
     quiet_s=8.0,
     drain_timeout_s=180.0,

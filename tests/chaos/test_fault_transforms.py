@@ -97,3 +97,29 @@ def test_every_catalogued_fault_builds_and_mixes():
     assert build("duplicate+poison").name == "duplicate+poison"
     with pytest.raises(KeyError):
         build("duplicate+meteor")
+
+
+def test_service_faults_follow_the_workloads_progress_not_the_clock():
+    from chaos.faults import Fault
+    from chaos.runner import Progress, _timeline
+
+    events = []
+
+    class Recording(Fault):
+        def inject(self, ctx):
+            events.append("inject")
+
+        def heal(self, ctx):
+            events.append("heal")
+
+    progress, errors = Progress(), []
+    thread = _timeline(Recording(), ctx(fault_from=0.3, fault_to=0.6, fault_hold_s=0.0), progress, errors)
+    progress.advance(0.2)
+    thread.join(0.3)
+    assert events == []
+    progress.advance(0.4)
+    thread.join(0.3)
+    assert events == ["inject"]
+    progress.finish()  # sending ended before fault_to: healed before the drain all the same
+    thread.join(5)
+    assert events == ["inject", "heal"] and errors == []
