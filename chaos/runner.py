@@ -47,6 +47,10 @@ class Progress:
         self._share = 0.0
         self._done = False
         self._changed = threading.Condition()
+        self.effects_seen = threading.Event()  # the first side effect reached a topic observer
+
+    def wait_for_effects(self, timeout_s: float) -> None:
+        self.effects_seen.wait(timeout_s)
 
     def advance(self, share: float) -> None:
         with self._changed:
@@ -69,11 +73,15 @@ def _timeline(fault: Fault, ctx: FaultContext, progress: Progress, errors: list)
     after injecting (heal runs even when inject failed)."""
 
     def run() -> None:
-        progress.wait_for(ctx.config.fault_from)
+        if fault.follows_effects:
+            progress.wait_for_effects(ctx.config.drain_timeout_s)
+        else:
+            progress.wait_for(ctx.config.fault_from)
         try:
             began = time.monotonic()
             fault.inject(ctx)
-            progress.wait_for(ctx.config.fault_to)
+            if not fault.follows_effects:
+                progress.wait_for(ctx.config.fault_to)
             time.sleep(max(0.0, ctx.config.fault_hold_s - (time.monotonic() - began)))
         except Exception as error:  # reported in the row; heal still runs
             errors.append(f"inject: {error!r}")
@@ -142,13 +150,16 @@ def run_fault(
                 sent.extend(out.records)
                 progress.advance(out.t / loaded.fleet.duration_s)
                 if time.monotonic() - last_poll > POLL_EVERY_S:
-                    observers.poll()
+                    if observers.poll():
+                        progress.effects_seen.set()
                     last_poll = time.monotonic()
         finally:
             progress.finish()
         send_s = time.monotonic() - began
-        if timeline is not None:
-            timeline.join()
+        while timeline is not None and timeline.is_alive():  # a fault on the effects may start after the send
+            if observers.poll():
+                progress.effects_seen.set()
+            timeline.join(1.0)
         sqs = aws.client("sqs")
         prefix = stack_queue_prefix(env=config.env)
         settled = wait_until_settled(

@@ -40,6 +40,9 @@ class Fault:
 
     name = "none"
     description = ""
+    # True for faults on what the records cause (publishes, the external API): they start when the
+    # first side effect is seen and hold `fault_hold_s`, even past the end of the sending.
+    follows_effects = False
 
     def transform(self, batches: Iterator[Outgoing], ctx: FaultContext) -> Iterator[Outgoing]:
         return batches
@@ -61,6 +64,7 @@ class Mixed(Fault):
     def __init__(self, faults: list[Fault]) -> None:
         self.faults = faults
         self.name = "+".join(fault.name for fault in faults)
+        self.follows_effects = all(fault.follows_effects for fault in faults)
         self.description = "; ".join(fault.description for fault in faults)
 
     def transform(self, batches: Iterator[Outgoing], ctx: FaultContext) -> Iterator[Outgoing]:

@@ -65,3 +65,4 @@ class SnsFail(EmulatorFault):
     name = "sns-fail"
     description = "SNS publishes fail at a rate"
     service = "sns"
+    follows_effects = True

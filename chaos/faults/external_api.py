@@ -33,6 +33,7 @@ def notifications(base_url: str) -> list[dict]:
 
 class ApiFault(Fault):
     faults: dict = {}
+    follows_effects = True
 
     def inject(self, ctx: FaultContext) -> None:
         mock_control(ctx.stack.mock_api_url, "/admin/faults", self.faults)

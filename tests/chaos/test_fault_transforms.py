@@ -123,3 +123,29 @@ def test_service_faults_follow_the_workloads_progress_not_the_clock():
     progress.finish()  # sending ended before fault_to: healed before the drain all the same
     thread.join(5)
     assert events == ["inject", "heal"] and errors == []
+
+
+def test_faults_on_effects_start_with_the_first_effect_even_after_the_sending():
+    from chaos.faults import Fault
+    from chaos.runner import Progress, _timeline
+
+    events = []
+
+    class OnEffects(Fault):
+        follows_effects = True
+
+        def inject(self, ctx):
+            events.append("inject")
+
+        def heal(self, ctx):
+            events.append("heal")
+
+    progress = Progress()
+    thread = _timeline(OnEffects(), ctx(fault_hold_s=0.2), progress, [])
+    progress.advance(1.0)
+    progress.finish()
+    thread.join(0.3)
+    assert events == []  # no alert yet: nothing to fail
+    progress.effects_seen.set()
+    thread.join(5)
+    assert events == ["inject", "heal"]
