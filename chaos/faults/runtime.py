@@ -46,13 +46,13 @@ def environments(emulator_pid: int, functions: tuple[str, ...]) -> dict[int, str
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if not any(arg.endswith(b"worker_main.py") for arg in argv):
+        script = next((i for i, arg in enumerate(argv) if arg.endswith(b"worker_main.py")), None)
+        if script is None or script + 1 >= len(argv):
             continue
-        code_dir = next((arg.decode() for arg in argv if b"/" in arg and not arg.endswith(b".py")), "")
-        base = os.path.basename(code_dir.rstrip("/"))
-        for name in functions:
-            if base.startswith(name + "-"):
-                found[pid] = name
+        base = os.path.basename(argv[script + 1].decode().rstrip("/"))  # <function name>-<code sha>
+        name = base.rpartition("-")[0]  # the sha has no "-": hos-report is not hos
+        if name in functions:
+            found[pid] = name
     return found
 
 

@@ -149,3 +149,22 @@ def test_faults_on_effects_start_with_the_first_effect_even_after_the_sending():
     progress.effects_seen.set()
     thread.join(5)
     assert events == ["inject", "heal"]
+
+
+def test_execution_environments_are_found_by_the_function_in_their_code_directory(tmp_path, monkeypatch):
+    import chaos.faults.runtime as runtime
+
+    proc = tmp_path / "proc"
+    argv = {
+        11: ["/venv/bin/python", "-I", "/x/harness/runtime/worker_main.py", "/s/code/fleettap-dev-hos-0123abcd", "h"],
+        12: ["/venv/bin/python", "-I", "/x/harness/runtime/worker_main.py", "/s/code/fleettap-dev-hos-report-01", "h"],
+        13: ["/usr/bin/redis-server", "/s/redis.conf"],
+    }
+    (proc / "10" / "task" / "10").mkdir(parents=True)
+    (proc / "10" / "task" / "10" / "children").write_text("11 12 13 ")
+    for pid, args in argv.items():
+        (proc / str(pid)).mkdir()
+        (proc / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in args) + b"\0")
+    real_path = runtime.Path
+    monkeypatch.setattr(runtime, "Path", lambda p: real_path(str(p).replace("/proc", str(proc), 1)))
+    assert runtime.environments(10, ("fleettap-dev-hos",)) == {11: "fleettap-dev-hos"}
