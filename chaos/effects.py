@@ -48,6 +48,15 @@ def dead_letters(sqs, prefix: str) -> list[DeadLetter]:
     return letters
 
 
+def report_versions(s3) -> int:
+    """How many report object versions exist (cheap: no bodies), for the drain's settling."""
+    total = 0
+    for bucket in [b["Name"] for b in s3.list_buckets().get("Buckets", []) if "report" in b["Name"]]:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            total += len(page.get("Versions", []))
+    return total
+
+
 def reports(s3) -> list[dict]:
     bodies = []
     for bucket in [b["Name"] for b in s3.list_buckets().get("Buckets", []) if "report" in b["Name"]]:

@@ -20,7 +20,7 @@ from chaos.accounting import Row, account
 from chaos.config import BASELINE, ChaosConfig
 from chaos.faults import Fault, FaultContext, build
 from chaos.faults.emulator import control
-from chaos.faults.external_api import mock_control
+from chaos.faults.external_api import mock_control, notifications
 from sim import aws
 
 POLL_EVERY_S = 2.0
@@ -160,11 +160,22 @@ def run_fault(
             if observers.poll():
                 progress.effects_seen.set()
             timeline.join(1.0)
-        sqs = aws.client("sqs")
+        sqs, s3 = aws.client("sqs"), aws.client("s3")
         prefix = stack_queue_prefix(env=config.env)
+
+        def activity() -> int:
+            # Asynchronous effects (SNS -> Lambda report writer, the notifier's API calls) are not in
+            # the pollers' counters: their own counts must stop changing too.
+            return (
+                queue_backlog(sqs, prefix)
+                + _runtime_counters(state_dir)[0]
+                + effects.report_versions(s3)
+                + len(notifications(stack.mock_api_url))
+            )
+
         settled = wait_until_settled(
             observers.poll,
-            lambda: queue_backlog(sqs, prefix) + _runtime_counters(state_dir)[0],
+            activity,
             quiet_s=config.quiet_s,
             timeout_s=config.drain_timeout_s,
         )
