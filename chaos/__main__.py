@@ -76,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.write_text(table.markdown(result.rows))
     if args.json:
-        args.json.write_text(json.dumps([asdict(row) for row in result.rows], indent=1, default=str))
+        rows = [
+            {k: ({str(n): c for n, c in v.items()} if isinstance(v, dict) else v) for k, v in asdict(r).items()}
+            for r in result.rows
+        ]
+        args.json.write_text(json.dumps(rows, indent=1, default=str))
     return 0 if all(row.holds for row in result.rows) else 1
 
 
