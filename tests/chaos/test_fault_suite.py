@@ -30,14 +30,14 @@ LOST_KNOWN = {
     "poison": "records over ~192 KiB cannot be dead-lettered (handlers/common/dlq.py embeds the whole "
     "record in an SQS message): the 300 KiB poison record is lost (issue #18, 'oversized records')",
 }
-# Not strict: how many maintenance-required alerts a vehicle gets depends on batch boundaries and
-# execution-environment restarts (predictive_maintenance publishes each high-confidence scoring under
-# a new prediction_id; the scoring cadence is remembered per container), so a redelivery changes the
-# count in some runs and not in others. A strict mark would fail at random; the lead enables the
-# assertion once the predictive handler announces a vehicle's prediction once.
+# Not strict: seen in one run of three (duplicate: +1 maintenance-required for one vehicle and
+# component; in the other two runs none). The suspected cause: predictive_maintenance publishes each
+# high-confidence scoring under a new prediction_id and remembers its scoring cadence per container,
+# so how many announcements a vehicle gets depends on batch boundaries and cold starts. A strict mark
+# would fail at random; the lead makes this strict (or drops it) once that is settled.
 DOUBLED_FLAKY = (
     "maintenance-required re-announced for the same vehicle and component under a new prediction_id "
-    "when batches are redelivered or split differently (predictive_maintenance)"
+    "in some runs when batches are redelivered or split differently (predictive_maintenance)"
 )
 FAULTS = ("duplicate", "poison")
 
