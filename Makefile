@@ -24,6 +24,7 @@ FILE ?=
 SQL ?=
 PYTEST_ARGS ?=
 SIM_ARGS ?=
+CHAOS_ARGS ?=
 # The edit-run loop and shell access (logs, invoke, event, sync, query): one function, an event file,
 # output format of `make query` (csv|json), WATCH=1 for `make sync`.
 FN ?=
@@ -34,7 +35,7 @@ WATCH ?=
 LOCAL_ENDPOINT = $(PY) -c 'from harness.config import read_stack; print(read_stack().aws_endpoint)'
 
 .PHONY: help install system-packages build up down status logs init plan apply destroy migrate rds-ca state-bucket seed \
-	reset sim replay replay-failures load soak capacity query test bench lint format checkov preflight clean
+	reset sim replay replay-failures load soak chaos capacity query test bench lint format checkov preflight clean
 .PHONY: env psql redis-cli invoke event sync query-shell
 
 help: ## list the targets
@@ -147,6 +148,9 @@ soak: $(STAMP) ## steady-rate soak with loadtest.soak on the local stack (DURATI
 	@test -n "$(RATE)" || { echo "make soak needs RATE=records/s (the rate the stack sustains: docs/benchmarks.md)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory up
 	$(PY) -m loadtest.soak --duration $(DURATION) --rate $(RATE)
+
+chaos: $(STAMP) build ## fault suite: each fault alone and mixed while the simulator streams; the records table (CHAOS_ARGS=...)
+	$(PY) -m chaos --env $(ENV) $(CHAOS_ARGS)
 
 capacity: $(STAMP) ## capacity_planner: the plan for 234,000 vehicles vs infra/$(ENV).tfvars
 	$(PY) -m capacity_planner --env $(ENV)

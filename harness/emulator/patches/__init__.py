@@ -51,6 +51,7 @@ SERVICE_MODULES = (
     "sns",
     "sqs",
     "stepfunctions",
+    "faults",  # injected faults for the fault suite (chaos/): off until switched on at runtime
 )
 
 __all__ = [
