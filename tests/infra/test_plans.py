@@ -315,7 +315,9 @@ def test_cost_choices_reach_the_plan(plans):
         tiers = sorted(r["values"]["promotion_tier"] for r in by_type["aws_rds_cluster_instance"])
         assert tiers == [0, 2], env
         # the lake stays Athena-readable (Standard, Glacier IR) inside the query window
-        lake = next(r["values"] for r in by_type["aws_s3_bucket_lifecycle_configuration"] if r["index"] == "datalake")
+        lake = next(
+            r["values"] for r in by_type["aws_s3_bucket_lifecycle_configuration"] if r.get("index") == "datalake"
+        )
         transitions = sorted((t["days"], t["storage_class"]) for t in lake["rule"][0]["transition"])
         assert [c for _, c in transitions] == ["GLACIER_IR", "GLACIER"], env
         assert transitions[1][0] >= 365
