@@ -19,8 +19,11 @@ SERVICE_PREFIX = {"sagemaker-runtime": "sagemaker"}
 # boto3 methods whose IAM action is not the CamelCase of the method name.
 ACTION_OVERRIDES = {("s3", "head_object"): "s3:GetObject"}
 # Object-level S3 actions act on <bucket>/*, so the bucket setting maps to the objects target.
-OBJECT_TARGETS = {"REPORTS_BUCKET": "REPORTS_BUCKET_OBJECTS", "DEAD_LETTER_BUCKET": "DEAD_LETTER_OBJECTS"}
-OBJECT_TARGETS = {"REPORTS_BUCKET": "REPORTS_BUCKET_OBJECTS", "DOT_WORK_BUCKET": "DOT_WORK_BUCKET_OBJECTS"}
+OBJECT_TARGETS = {
+    "REPORTS_BUCKET": "REPORTS_BUCKET_OBJECTS",
+    "DEAD_LETTER_BUCKET": "DEAD_LETTER_OBJECTS",
+    "DOT_WORK_BUCKET": "DOT_WORK_BUCKET_OBJECTS",
+}
 # Targets encrypted with a key of their own instead of the stack key (KMS_KEY).
 TARGET_KEYS = {"DOT_WORK_BUCKET": "DOT_WORK_KEY", "DOT_WORK_BUCKET_OBJECTS": "DOT_WORK_KEY"}
 # Calls that probe for a key that may be missing: S3 answers 404 only to a caller with s3:ListBucket on
@@ -33,6 +36,8 @@ DECLARED_SETTINGS = {
     # publish_summary reads the manifest gather wrote and the DISTRIBUTED Map's ResultWriter files, which
     # the state machine writes to the DOT work bucket (tap_stack.tf ResultWriter Bucket).
     ("handlers.dot_reporting", "s3", "get_object"): "dot_work_bucket",
+    # The deploy step names the group by a local read from its config (cfg.require), not inline.
+    ("handlers.redis_auth_rotator", "elasticache", "modify_replication_group"): "redis_replication_group_id",
 }
 # Actions AWS does not authorise per resource: "*" is the only possible Resource for them.
 NO_RESOURCE_LEVEL_ACTIONS = {

@@ -93,7 +93,7 @@ def _read(event: Mapping[str, Any]) -> tuple[dict[str, Any], int | None, dict[st
         _coordinate(event["lat"], "lat", 90)
         _coordinate(event["lon"], "lon", 180)
     origin = event.get("origin", "driver")
-    if origin not in ORIGINS:
+    if not isinstance(origin, str) or origin not in ORIGINS:
         raise HosInputError(f"origin must be one of {sorted(ORIGINS)}; got {origin!r}")
     if origin != "edit":
         return entry, moment, None
