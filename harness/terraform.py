@@ -94,7 +94,7 @@ class TerraformNotFound(TerraformError):
 
 
 def required_version() -> str:
-    """The `required_version` constraint of infra/tap_stack.tf (">= 1.5")."""
+    """The `required_version` constraint of infra/tap_stack.tf (">= 1.11")."""
     match = re.search(r'required_version\s*=\s*"([^"]+)"', (INFRA_DIR / "tap_stack.tf").read_text())
     return match.group(1) if match else "any"
 

@@ -31,7 +31,7 @@ def test_terraform_missing_is_one_line_naming_the_version(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert f"Terraform {required_version()}" in lines[0] and "not on PATH" in lines[0]
-    assert required_version() == ">= 1.5"
+    assert required_version() == ">= 1.11"
 
 
 def test_the_console_command_is_declared_and_lists_every_entry_point(capsys):
