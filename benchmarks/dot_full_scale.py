@@ -30,7 +30,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import boto3
 import psycopg
 
 from harness.config import read_stack
@@ -54,13 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _client(info, service: str):
-    return boto3.client(
-        service,
-        endpoint_url=info.aws_endpoint,
-        region_name=info.region,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return info.admin_client(service)
 
 
 def _load() -> str:

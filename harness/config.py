@@ -90,6 +90,20 @@ class StackInfo:
     def redis_url(self) -> str:
         return f"redis://{self.redis_host}:{self.redis_port}/0"
 
+    def admin_client(self, service: str, **kwargs):
+        """A boto3 client for this stack with the admin `test` credentials the tools and Terraform
+        use (not a function's role: those calls are authorized, harness/emulator/authorization.py)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_endpoint,
+            region_name=self.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            **kwargs,
+        )
+
     def env(self) -> dict[str, str]:
         """Variables a client process (boto3, scripts, Terraform) needs to reach this stack.
 

@@ -278,15 +278,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def admin_client(service: str, info) -> Any:
     """A boto3 client for the local stack with the admin `test` credentials the tools use."""
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=info.aws_endpoint,
-        region_name=info.region,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return info.admin_client(service)
 
 
 if __name__ == "__main__":

@@ -203,9 +203,18 @@ def start(state: Path, info: StackInfo) -> subprocess.Popen:
         "full_page_writes=off",
         "-c",
         "max_connections=200",
-        *postgres_tls.server_options(postgres_tls.ensure_certificates(state, account)),
+        *postgres_tls.server_options(_tls_files(state, directory.parent, account)),
     ]
     return launch(state, "postgres", argv, cwd=directory, run_as=account)
+
+
+def _tls_files(state: Path, root: Path, account: pwd.struct_passwd | None) -> postgres_tls.TlsFiles | None:
+    """The server's TLS files, where the postgres account can read them (the cluster's own root when
+    the cluster lives outside the state dir)."""
+    files = postgres_tls.ensure_certificates(state, account)
+    if files is None or account is None or root == state / "postgres":
+        return files
+    return postgres_tls.copy_server_files(files, root / "tls", account)
 
 
 def create_database(info: StackInfo) -> None:

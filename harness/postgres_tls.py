@@ -66,6 +66,20 @@ def ensure_certificates(state: Path, account: pwd.struct_passwd | None = None) -
     return files
 
 
+def copy_server_files(files: TlsFiles, directory: Path, account: pwd.struct_passwd) -> TlsFiles:
+    """The server certificate and key copied into `directory` (the cluster's own root, private to
+    `account`), for a cluster living outside a state dir its account cannot enter
+    (harness.postgres.cluster_root): postgres must read both, and could not reach the originals."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chown(directory, account.pw_uid, account.pw_gid)
+    copied = TlsFiles(files.ca, directory / "server.crt", directory / "server.key")
+    for source, target, mode in ((files.cert, copied.cert, 0o644), (files.key, copied.key, 0o600)):
+        shutil.copyfile(source, target)
+        os.chmod(target, mode)
+        os.chown(target, account.pw_uid, account.pw_gid)
+    return copied
+
+
 def server_options(files: TlsFiles | None) -> list[str]:
     """postgres -c options turning TLS on with `files` (none without them)."""
     if files is None:

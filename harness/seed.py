@@ -51,7 +51,6 @@ def seed(ddb, redis_client, tables: dict[str, str], geofences: Iterable[dict] = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    import boto3
     import redis
 
     from harness.config import read_stack
@@ -62,13 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--geofences", type=Path, help="JSON list of geofences items (contracts.md shape)")
     args = parser.parse_args(argv)
     stack = read_stack()
-    ddb = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.aws_endpoint,
-        region_name=stack.region,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    ddb = stack.admin_client("dynamodb")
     fences = json.loads(args.geofences.read_text()) if args.geofences else []
     counts = seed(
         ddb, redis.Redis(host=stack.redis_host, port=stack.redis_port), table_names(args.project, args.env), fences

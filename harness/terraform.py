@@ -516,16 +516,7 @@ class Runner:
 
     def clients(self, service: str):
         """A boto3 client for the local emulator, with the admin `test` credentials Terraform uses."""
-        import boto3
-
-        info = _stack_info(self.stack_info, self.state_dir)
-        return boto3.client(
-            service,
-            endpoint_url=info.aws_endpoint,
-            region_name=info.region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return _stack_info(self.stack_info, self.state_dir).admin_client(service)
 
     def inputs(self, variables: list[str]) -> dict[str, str]:
         """The hashes of what a local apply with these variables takes in (harness.deploy_fingerprint)."""

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 
-import boto3
 import psycopg
 import pytest
 import redis
@@ -31,16 +30,7 @@ def state():
 
 
 def clients(info):
-    def client(service):
-        return boto3.client(
-            service,
-            endpoint_url=info.aws_endpoint,
-            region_name=info.region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-
-    return client
+    return info.admin_client
 
 
 def test_down_and_up_keep_the_emulator_redis_and_postgres(state):
