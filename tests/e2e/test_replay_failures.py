@@ -4,7 +4,8 @@ effects appear exactly once (`make replay-failures`, docs/runbook-replay.md).
 The fault is one an operator meets on AWS: a Deny on the anomaly detector's role for sns:Publish
 (the local stack evaluates the role's policies on every call). An overheating reading goes
 processor -> vehicle_diagnostics -> its DynamoDB stream -> anomaly, whose publish is refused; the
-record is reported failed, retried 3 times, and the mapping sends its on-failure destination (the
+record is reported failed, retried (the test bounds the mapping to 2 retries: the deployed mappings
+retry until a record is 6 hours old), and the mapping sends its on-failure destination (the
 anomaly DLQ) the batch's shard and sequence numbers only. Then:
 1. a replay while the Deny is still in place fails and leaves the message in the destination;
 2. the Deny removed, the replay re-reads the range from the stream, invokes the function, and
@@ -18,6 +19,7 @@ batch (KinesisBatchInfo); replayed, the reading is stored once and its alert bec
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -83,6 +85,19 @@ def destination_batches(stack, queue_url: str) -> list[tuple[failure_records.Fai
     return list(found.values())
 
 
+@contextlib.contextmanager
+def bounded_retries(lam, mapping: dict, attempts: int = 2):
+    """The deployed stream mappings retry until a record is 6 hours old (tap_stack.tf
+    local.stream_retry: a dependency outage is ridden out); for the batch to reach its on-failure
+    destination within the test, the mapping is bounded to `attempts` retries, as an operator's
+    mapping with a retry limit is, and restored afterwards."""
+    lam.update_event_source_mapping(UUID=mapping["UUID"], MaximumRetryAttempts=attempts)
+    try:
+        yield
+    finally:
+        lam.update_event_source_mapping(UUID=mapping["UUID"], MaximumRetryAttempts=mapping["MaximumRetryAttempts"])
+
+
 def empty(sqs, queue_url: str) -> None:
     while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
@@ -93,11 +108,12 @@ def test_failed_stream_batch_is_replayed_once(deployed_stack, observe):  # noqa:
     lam, iam, sqs = deployed_stack.client("lambda"), deployed_stack.client("iam"), deployed_stack.client("sqs")
     configuration = lam.get_function_configuration(FunctionName=FUNCTION)
     role_name = configuration["Role"].rsplit("/", 1)[1]
-    destination_arn = next(
-        m["DestinationConfig"]["OnFailure"]["Destination"]
+    mapping = next(
+        m
         for m in lam.list_event_source_mappings(FunctionName=configuration["FunctionArn"])["EventSourceMappings"]
         if ":dynamodb:" in m["EventSourceArn"]
     )
+    destination_arn = mapping["DestinationConfig"]["OnFailure"]["Destination"]
     queue_url = sqs.get_queue_url(QueueName=destination_arn.rsplit(":", 1)[1])["QueueUrl"]
     empty(sqs, queue_url)  # what earlier runs left (PurgeQueue is allowed once a minute)
     alerts = observe("vehicle-alerts")
@@ -113,8 +129,9 @@ def test_failed_stream_batch_is_replayed_once(deployed_stack, observe):  # noqa:
         ),
     )
     try:
-        put(deployed_stack, "diagnostics", [diagnostics(index, dt.datetime.now(dt.UTC), coolant_temp_c=121.0)])
-        failed = wait_for(lambda: destination_batches(deployed_stack, queue_url), 90, 0.5, "on-failure record")
+        with bounded_retries(lam, mapping):
+            put(deployed_stack, "diagnostics", [diagnostics(index, dt.datetime.now(dt.UTC), coolant_temp_c=121.0)])
+            failed = wait_for(lambda: destination_batches(deployed_stack, queue_url), 90, 0.5, "on-failure record")
         assert all(batch.source_kind == "dynamodb" and batch.condition for batch, _ in failed)
         assert not [a for a in alerts() if a["vehicle_id"] == vehicle_id]
 
@@ -171,11 +188,12 @@ def test_failed_kinesis_batch_is_replayed_once(deployed_stack):
     lam, iam, sqs = deployed_stack.client("lambda"), deployed_stack.client("iam"), deployed_stack.client("sqs")
     configuration = lam.get_function_configuration(FunctionName="fleettap-dev-processor")
     role_name = configuration["Role"].rsplit("/", 1)[1]
-    destination_arn = next(
-        m["DestinationConfig"]["OnFailure"]["Destination"]
+    mapping = next(
+        m
         for m in lam.list_event_source_mappings(FunctionName=configuration["FunctionArn"])["EventSourceMappings"]
         if ":kinesis:" in m["EventSourceArn"]
     )
+    destination_arn = mapping["DestinationConfig"]["OnFailure"]["Destination"]
     queue_url = sqs.get_queue_url(QueueName=destination_arn.rsplit(":", 1)[1])["QueueUrl"]
     empty(sqs, queue_url)
     index = 100_000 + uuid.uuid4().int % 800_000
@@ -208,8 +226,9 @@ def test_failed_kinesis_batch_is_replayed_once(deployed_stack):
         ),
     )
     try:
-        put(deployed_stack, "diagnostics", [diagnostics(index, dt.datetime.now(dt.UTC), coolant_temp_c=121.0)])
-        failed = wait_for(lambda: destination_batches(deployed_stack, queue_url), 90, 0.5, "on-failure record")
+        with bounded_retries(lam, mapping):
+            put(deployed_stack, "diagnostics", [diagnostics(index, dt.datetime.now(dt.UTC), coolant_temp_c=121.0)])
+            failed = wait_for(lambda: destination_batches(deployed_stack, queue_url), 90, 0.5, "on-failure record")
         assert all(batch.source_kind == "kinesis" for batch, _ in failed)
         assert stored() == 0
     finally:
