@@ -60,11 +60,26 @@ def _moto_version() -> str:
     return moto.__version__
 
 
+# BackendDicts get_backend does not name: the Step Functions interpreter's own backend holds the state
+# machines the local stack runs (moto.stepfunctions.parser), beside the plain stepfunctions one.
+EXTRA_BACKENDS = {"stepfunctions_parser": ("moto.stepfunctions.parser.models", "stepfunctions_parser_backends")}
+
+
+def _backend(name: str) -> Any:
+    """The BackendDict of a service name or of an EXTRA_BACKENDS name."""
+    if name in EXTRA_BACKENDS:
+        module, attribute = EXTRA_BACKENDS[name]
+        return getattr(__import__(module, fromlist=[attribute]), attribute)
+    from moto.backends import get_backend
+
+    return get_backend(name)
+
+
 def loaded_backends() -> dict[str, Any]:
     """Service name -> moto BackendDict, for every service module this process has imported."""
     from moto.backends import get_backend, list_of_moto_modules
 
-    found = {}
+    found = {name: _backend(name) for name, (module, _) in EXTRA_BACKENDS.items() if module in sys.modules}
     for name in list_of_moto_modules():
         if name in NOT_STATE:
             continue
@@ -173,7 +188,6 @@ def read_header(blob: bytes) -> dict:
 def loads(blob: bytes) -> dict:
     """Restore a snapshot into this process's moto backends; returns its header plus the runtime's
     checkpoints. Raises ValueError for a snapshot of another moto version or format."""
-    from moto.backends import get_backend
     from moto.core.base_backend import BackendDict, backend_lock
 
     stream = io.BytesIO(blob)
@@ -184,7 +198,7 @@ def loads(blob: bytes) -> dict:
             f"this emulator is format {FORMAT} / moto {_moto_version()}"
         )
     # Import the snapshot's services first, so its classes and backend references resolve.
-    backends = {**loaded_backends(), **{name: get_backend(name) for name in header["services"]}}
+    backends = {**loaded_backends(), **{name: _backend(name) for name in header["services"]}}
     payload = _Unpickler(stream, backends).load()
     with backend_lock:
         for name, accounts in payload["backends"].items():

@@ -147,3 +147,21 @@ def test_persistence_is_on_unless_turned_off(monkeypatch):
     for off in ("0", "off", "false", "no"):
         monkeypatch.setenv(persistence.PERSISTENCE_ENV, off)
         assert not persistence.enabled()
+
+
+def test_the_interpreters_state_machines_survive(moto):
+    """The local stack runs state machines in moto's Step Functions interpreter, whose backend
+    get_backend does not name (persistence.EXTRA_BACKENDS): after a restart the DOT workflow's state
+    machine must still be there, or a skipped apply leaves the stack without it."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends["123456789012"]["us-east-1"]
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    machine = backend.create_state_machine(
+        name="dot-reporting", definition=definition, roleArn="arn:aws:iam::123456789012:role/sfn"
+    )
+    blob = persistence.dumps("state-1")
+    restored = restart(blob)
+    assert "stepfunctions_parser" in restored["services"]
+    again = stepfunctions_parser_backends["123456789012"]["us-east-1"]
+    assert [m.arn for m in again.state_machines] == [machine.arn]
