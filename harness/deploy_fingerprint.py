@@ -35,6 +35,7 @@ CHECKED_TYPES = {
     "aws_dynamodb_table": "name",
     "aws_sqs_queue": "name",
     "aws_sns_topic": "arn",
+    "aws_sfn_state_machine": "arn",
 }
 
 
@@ -138,7 +139,7 @@ def applied_names(tfstate: dict) -> dict[str, set[str]]:
 
 def missing_in_emulator(tfstate: dict, clients: Any) -> list[str]:
     """The applied resources (of CHECKED_TYPES) the emulator does not hold; `clients(service)`
-    returns a boto3 client for the emulator. Five list calls (paginated), whatever the stack's size."""
+    returns a boto3 client for the emulator. Six list calls (paginated), whatever the stack's size."""
     wanted = applied_names(tfstate)
     present: dict[str, set[str]] = {}
     lam = clients("lambda")
@@ -164,6 +165,12 @@ def missing_in_emulator(tfstate: dict, clients: Any) -> list[str]:
     sns = clients("sns")
     present["aws_sns_topic"] = {
         topic["TopicArn"] for page in sns.get_paginator("list_topics").paginate() for topic in page["Topics"]
+    }
+    sfn = clients("stepfunctions")
+    present["aws_sfn_state_machine"] = {
+        machine["stateMachineArn"]
+        for page in sfn.get_paginator("list_state_machines").paginate()
+        for machine in page["stateMachines"]
     }
     return sorted(f"{kind} {name}" for kind, names in wanted.items() for name in names - present[kind])
 
