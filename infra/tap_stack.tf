@@ -4032,7 +4032,10 @@ resource "aws_cloudwatch_metric_alarm" "sfn_failures" {
         metric_name = metric_query.value
         period      = 300
         stat        = "Sum"
-        dimensions  = { StateMachineArn = aws_sfn_state_machine.dot_reporting.arn }
+        # The ARN from its parts, known at plan time: with the resource's own (unknown while the
+        # machine is replaced) provider 5.100 fails the apply with "inconsistent final plan" for
+        # this metric_query set.
+        dimensions = { StateMachineArn = local.dot_machine_arn }
       }
     }
   }
@@ -4043,6 +4046,8 @@ resource "aws_cloudwatch_metric_alarm" "sfn_failures" {
     label       = "DOT executions failed, timed out or aborted"
     return_data = true
   }
+
+  depends_on = [aws_sfn_state_machine.dot_reporting]
 }
 
 # 8. Firehose errors. DeliveryToS3.Success is the fraction of successful PutObject calls; below
