@@ -4089,8 +4089,12 @@ locals {
   # skipped) and throttles (invocations refused for concurrency: a stream falls behind, a DOT
   # driver step waits), in each of three consecutive five-minute periods: a transient failure (a
   # dependency blip, a redeploy) does not page, 15 minutes of failing batches do.
+  # Not dot_report's Errors: the DOT workflow retries each driver's step on the handler's own errors,
+  # and a driver that still fails is recorded (failures.json, compliance_status) and announced by the
+  # critical compliance summary; its retried errors alone are no page.
   lambda_health = {
     for pair in setproduct(keys(local.functions), ["Errors", "Throttles"]) : "${pair[0]}-${lower(pair[1])}" => { function = pair[0], metric = pair[1] }
+    if !(pair[0] == "dot_report" && pair[1] == "Errors")
   }
 
   alarm_settings = {

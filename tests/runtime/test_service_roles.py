@@ -198,7 +198,11 @@ def test_sqs_mapping_whose_role_loses_receive_leaves_messages_and_says_why(runti
     why = wait_for(reason, timeout_s=10)  # the poller has seen the revoked grant before anything is sent
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": "m1"}))
     assert f"sqs:ReceiveMessage on resource: {queue_arn}" in why and role_arn.split("/")[-1] in why
-    log = (runtime_stack.state_dir / "logs" / f"{function_arn.split(':')[-1]}.log").read_text()
+    log_path = runtime_stack.state_dir / "logs" / f"{function_arn.split(':')[-1]}.log"
+    # The poller notes the reason before it writes the function's log line: wait for the line too.
+    log = wait_for(
+        lambda: log_path.exists() and "AccessDenied" in (text := log_path.read_text()) and text, timeout_s=10
+    )
     assert "AccessDenied" in log and "sqs:ReceiveMessage" in log
     time.sleep(2)  # two polling rounds: the message must stay
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
