@@ -1,7 +1,8 @@
-"""Root with the checkout in a directory only root can enter (/root, a `mktemp -d` folder): the
-stack still comes up. PostgreSQL refuses to run as root and runs as `postgres`, which cannot reach
+"""A checkout in a directory only its owner can enter (a `mktemp -d` folder; for root also /root):
+the stack still comes up. As root, PostgreSQL refuses to run as root and runs as `postgres`, which cannot reach
 such a state directory, so its cluster lives under a runtime directory it can enter
-(harness.postgres.cluster_root), private to it, and paired with the state directory."""
+(harness.postgres.cluster_root), private to it, and paired with the state directory. As any other
+user, PostgreSQL runs as that user and its cluster stays in the state directory."""
 
 from __future__ import annotations
 
@@ -19,9 +20,6 @@ from harness import postgres, services
 from harness.config import REPO_ROOT, embedded_stack_info
 from tests.conftest import distinct_free_ports
 from tests.foundation.stack_cli import all_gone, recorded_pids, stack_environment
-
-if os.geteuid() != 0:  # pragma: no cover - the situation under test exists only for root
-    pytest.skip("only root meets a checkout PostgreSQL's account cannot enter", allow_module_level=True)
 
 
 @pytest.fixture
@@ -43,11 +41,16 @@ def test_postgres_starts_keeps_its_data_and_is_found_again(private_dir):
     ports = dict(zip(("aws", "redis", "postgres", "mock_api"), distinct_free_ports(4)))
     info = embedded_stack_info(state, ports, postgres.password(state))
     root = postgres.cluster_root(state)
-    assert not root.is_relative_to(private_dir), "the cluster must live where postgres can enter"
+    account = postgres.os_account()  # the postgres account when we are root; None: PostgreSQL runs as us
+    if account is None:
+        assert root == state / "postgres", "run as its own user, the cluster stays in the state dir"
+    else:
+        assert not root.is_relative_to(private_dir), "the cluster must live where postgres can enter"
     services.start_service("postgres", state, info)
     try:
         owner = root.stat()
-        assert stat.S_IMODE(owner.st_mode) == 0o700 and owner.st_uid == postgres.os_account().pw_uid
+        assert stat.S_IMODE(owner.st_mode) == 0o700 or account is None
+        assert owner.st_uid == (account.pw_uid if account is not None else os.geteuid())
         import psycopg
 
         with psycopg.connect(info.postgres_dsn, autocommit=True) as connection:
