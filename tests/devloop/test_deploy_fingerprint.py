@@ -22,6 +22,11 @@ STATE = {
         {"mode": "managed", "type": "aws_dynamodb_table", "instances": [{"attributes": {"name": "fleettap-dev-logs"}}]},
         {"mode": "managed", "type": "aws_sqs_queue", "instances": [{"attributes": {"name": "fleettap-dev-q"}}]},
         {"mode": "managed", "type": "aws_sns_topic", "instances": [{"attributes": {"arn": "arn:aws:sns:t"}}]},
+        {
+            "mode": "managed",
+            "type": "aws_sfn_state_machine",
+            "instances": [{"attributes": {"arn": "arn:aws:states:m"}}],
+        },
         {"mode": "data", "type": "aws_sqs_queue", "instances": [{"attributes": {"name": "not-ours"}}]},
     ],
 }
@@ -36,7 +41,7 @@ class Paginator:
 
 
 class FakeEmulator:
-    """The five list calls of the cheap check (pure logic under test: the lists are data)."""
+    """The six list calls of the cheap check (pure logic under test: the lists are data)."""
 
     def __init__(self, **missing):
         self.pages = {
@@ -45,6 +50,7 @@ class FakeEmulator:
             "list_tables": [{"TableNames": ["fleettap-dev-logs"]}],
             "list_queues": [{"QueueUrls": ["http://x/123/fleettap-dev-q"]}],
             "list_topics": [{"Topics": [{"TopicArn": "arn:aws:sns:t"}]}],
+            "list_state_machines": [{"stateMachines": [{"stateMachineArn": "arn:aws:states:m"}]}],
         }
         self.pages.update(missing)
         self.calls = 0
@@ -77,7 +83,7 @@ def test_nothing_changed_skips_after_checking_the_emulator(applied):
     emulator = FakeEmulator()
     decision = decide(applied, clients=emulator)
     assert decision.action == "skip"
-    assert emulator.calls == 5
+    assert emulator.calls == 6
 
 
 @pytest.mark.parametrize("name", ["infra", "variables", "deps-layer.zip"])
@@ -106,6 +112,11 @@ def test_a_terraform_run_outside_the_record_applies(applied):
 def test_a_resource_gone_from_the_emulator_applies(applied):
     decision = decide(applied, clients=FakeEmulator(list_streams=[{"StreamNames": []}]))
     assert decision.action == "apply" and "aws_kinesis_stream fleettap-dev-hos" in decision.reason
+
+
+def test_a_state_machine_gone_from_the_emulator_applies(applied):
+    decision = decide(applied, clients=FakeEmulator(list_state_machines=[{"stateMachines": []}]))
+    assert decision.action == "apply" and "aws_sfn_state_machine arn:aws:states:m" in decision.reason
 
 
 def test_an_emulator_that_does_not_answer_applies(applied):
