@@ -16,6 +16,10 @@ Pure: no I/O. The runner gathers what was sent (`SentRecord`) and what the stack
 - *Doubled* = side effects (alerts and other topic messages, work orders, reports, notifications,
   dashboard counters) beyond what the same records produce without faults: per identity key,
   max(0, run - baseline). Effects below the baseline are `effects_missing`.
+- A HOS report is about its violation (driver, vehicle, rule, severity: `report_subject`), so a
+  second report for one violation under a new id counts as doubled. An amendment is the documented
+  answer to a late record, not a doubled report: it is doubled only when one amendment key
+  (`amends` + `revision`) holds more than one version (`ONCE_PER_KEY` families).
 """
 
 from __future__ import annotations
@@ -113,6 +117,33 @@ def count_effects(family: str, bodies: Iterable[object]) -> Counter:
     return Counter(identity(family, body) for body in bodies)
 
 
+# Families whose identity is a key that must hold one version, whatever the baseline made.
+ONCE_PER_KEY = frozenset({"amendment"})
+
+
+def report_subject(body: object) -> tuple[str, dict]:
+    """(family, identity body) of one stored HOS report: reports by their violation's identity
+    fields, amendments by the report they amend and their revision."""
+    if not isinstance(body, Mapping):
+        return "report", {"body": body}
+    if body.get("report_type") == "hos_violation_amendment":
+        return "amendment", {"code": f"{body.get('amends')}#{body.get('revision')}"}
+    violation = body.get("violation")
+    subject = dict(violation) if isinstance(violation, Mapping) else {}
+    if body.get("severity") is not None:
+        subject["severity"] = body["severity"]
+    return "report", subject
+
+
+def count_reports(bodies: Iterable[object]) -> Counter:
+    """count_effects for the report bucket's bodies (see `report_subject`)."""
+    counted: Counter = Counter()
+    for body in bodies:
+        family, subject = report_subject(body)
+        counted[identity(family, subject)] += 1
+    return counted
+
+
 def event_record_data(record: object) -> bytes | None:
     """The original bytes inside a DLQ body's event record (Kinesis `kinesis.data`, base64), if any."""
     if not isinstance(record, Mapping):
@@ -179,8 +210,14 @@ def account(
             row.lost += 1
             row.lost_by[record.label or record.kind] += 1
     row.dlq_copies = sum(count - 1 for count in per_queue.values() if count > 1)
+    for key, run in observed.effects.items():
+        if key[0] in ONCE_PER_KEY and run > 1:
+            row.doubled += run - 1
+            row.doubled_by[key[0]] += run - 1
     if baseline is not None:
         for key in set(baseline) | set(observed.effects):
+            if key[0] in ONCE_PER_KEY:
+                continue
             run, base = observed.effects.get(key, 0), baseline.get(key, 0)
             if run > base:
                 row.doubled += run - base

@@ -2,16 +2,18 @@
 
 Reads the real stores with the admin credentials: DynamoDB (vehicle_diagnostics, vehicle_locations,
 driver_logs), PostgreSQL (vehicle_history, maintenance_schedule), Redis (the fleet dashboard's
-per-vehicle counters), S3 (HOS violation reports, every version), the topics (the scenario runner's
+per-vehicle counters), S3 (HOS violation reports: every version written since the run began; the
+Object Lock bucket keeps earlier runs' reports, which are not this run's effects), the topics (the scenario runner's
 observer queues), the mock telematics API (notifications it stored) and every function DLQ.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 
-from chaos.accounting import DeadLetter, Observed, count_effects, parse_dead_letter
+from chaos.accounting import DeadLetter, Observed, count_effects, count_reports, parse_dead_letter
 from handlers.common.dlq import original_record
 from sim import aws
 
@@ -66,11 +68,14 @@ def report_versions(s3) -> int:
     return total
 
 
-def reports(s3) -> list[dict]:
+def reports(s3, since: dt.datetime) -> list[dict]:
+    """The bodies of every report version written at or after `since` (S3's LastModified)."""
     bodies = []
     for bucket in [b["Name"] for b in s3.list_buckets().get("Buckets", []) if "report" in b["Name"]]:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
             for version in page.get("Versions", []):
+                if version["LastModified"] < since:
+                    continue
                 obj = s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
                 try:
                     bodies.append(json.loads(obj["Body"].read()))
@@ -79,7 +84,8 @@ def reports(s3) -> list[dict]:
     return bodies
 
 
-def gather(stack, env: str, topic_messages: dict) -> Observed:
+def gather(stack, env: str, topic_messages: dict, since: dt.datetime) -> Observed:
+    """What the stack holds after a run that began at `since` (UTC, before its first record)."""
     import psycopg
     import redis
 
@@ -99,7 +105,7 @@ def gather(stack, env: str, topic_messages: dict) -> Observed:
         effects += count_effects("work_order", [dict(zip(columns, row)) for row in cursor])
     for topic in EFFECT_TOPICS:
         effects += count_effects(topic, [m.body for m in topic_messages.get(topic, [])])
-    effects += count_effects("report", reports(aws.client("s3")))
+    effects += count_reports(reports(aws.client("s3"), since))
     effects += count_effects("notification", [n["body"] for n in notifications(stack.mock_api_url)])
     client = redis.Redis(host=stack.redis_host, port=stack.redis_port, decode_responses=True)
     for key in client.scan_iter("dash:vehicle:*"):

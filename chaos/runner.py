@@ -8,6 +8,7 @@ topics, API and DLQs read (`chaos.effects`), and the records accounted (`chaos.a
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import time
@@ -127,6 +128,8 @@ def run_fault(
     mock_control(stack.mock_api_url, "/admin/reset")
     project, _ = aws.project_and_env()
     reset.reset(project, config.env)
+    # S3 stores LastModified to the second: a second's margin, and the reset wrote no report.
+    run_began = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=1)
     fault = Fault() if name == BASELINE else build(name)
     ctx = FaultContext(config, random.Random(config.seed), stack, state_dir)
     observers = TopicObservers.from_environment(env=config.env)
@@ -179,7 +182,7 @@ def run_fault(
             quiet_s=config.quiet_s,
             timeout_s=config.drain_timeout_s,
         )
-        observed = effects.gather(stack, config.env, observers.messages)
+        observed = effects.gather(stack, config.env, observers.messages, since=run_began)
     finally:
         observers.stop()
         control(stack.aws_endpoint, "DELETE")

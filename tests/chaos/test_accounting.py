@@ -7,7 +7,16 @@ from collections import Counter
 
 import pytest
 
-from chaos.accounting import DeadLetter, Observed, SentRecord, account, count_effects, identity, parse_dead_letter
+from chaos.accounting import (
+    DeadLetter,
+    Observed,
+    SentRecord,
+    account,
+    count_effects,
+    count_reports,
+    identity,
+    parse_dead_letter,
+)
 
 
 def diag(n: int) -> SentRecord:
@@ -86,6 +95,33 @@ def test_side_effects_above_the_baseline_are_doubled_and_below_it_missing():
     assert (row.doubled, row.effects_missing) == (1, 1)
     assert row.doubled_by == Counter({"vehicle-alerts": 1})
     assert not row.holds
+
+
+def _report(violation_id, driver="DR-1", rule="HOS_11H_DRIVING", **extra):
+    violation = {"violation_id": violation_id, "driver_id": driver, "vehicle_id": "VH-1", "rule": rule}
+    return {"report_type": "hos_violation", "severity": "critical", "violation": violation, **extra}
+
+
+def test_a_second_report_for_one_violation_under_a_new_id_is_doubled():
+    baseline = count_reports([_report("v1"), _report("v2", driver="DR-2")])
+    observed = Observed(effects=count_reports([_report("v9"), _report("v10"), _report("v11", driver="DR-2")]))
+    row = account("x", [], observed, baseline)
+    assert (row.doubled, row.effects_missing) == (1, 0)
+    assert row.doubled_by == Counter({"report": 1})
+
+
+def test_reports_of_different_drivers_or_rules_are_different_effects():
+    observed = count_reports([_report("a"), _report("b", driver="DR-2"), _report("c", rule="HOS_14H_WINDOW")])
+    assert len(observed) == 3
+
+
+def test_an_amendment_is_not_a_doubled_report_but_a_second_version_of_one_is():
+    amendment = {"report_type": "hos_violation_amendment", "amends": "k.json", "revision": 1}
+    baseline = count_reports([_report("v1")])
+    once = account("x", [], Observed(effects=count_reports([_report("v1"), amendment])), baseline)
+    assert (once.doubled, once.effects_missing) == (0, 0)
+    twice = account("x", [], Observed(effects=count_reports([_report("v1"), amendment, amendment])), baseline)
+    assert twice.doubled_by == Counter({"amendment": 1})
 
 
 def test_identity_ignores_ids_and_times():
