@@ -8,7 +8,9 @@ shifts, and re-running a scenario would be de-duplicated into silence.
 
 What it clears (local stack only; it refuses a non-loopback endpoint):
 - every item of the stack's DynamoDB tables (`<project>-<env>-*`), then re-seeds the reference
-  data (thresholds, HOS rules, fuel benchmarks) exactly as `harness.seed` does;
+  data (thresholds, HOS rules, fuel benchmarks) exactly as `harness.seed` does. The embedded
+  emulator empties them in one request (`harness.emulator.patches.state_reset`); another emulator
+  on loopback (one without that route) has its items deleted through the DynamoDB API;
 - the local Redis database (FLUSHDB: the embedded Redis serves only this stack);
 - every Aurora/Postgres table except the migrations ledger (TRUNCATE);
 - the messages waiting in the stack's SQS queues (PurgeQueue), DLQs included.
@@ -69,6 +71,28 @@ def clear_table(ddb, table: str) -> int:
     with ThreadPoolExecutor(DELETE_WORKERS) as pool:
         list(pool.map(delete, batches))  # list(): an error in any batch is raised here
     return len(items)
+
+
+def empty_tables_in_emulator(endpoint: str, prefix: str) -> dict[str, int] | None:
+    """The emulator's one-request wipe of the tables named `prefix...` (items removed per table), or
+    None when the emulator does not serve the route (not the embedded one)."""
+    import urllib.error
+    import urllib.request
+
+    from harness.emulator.patches.state_reset import RESET_PATH
+
+    request = urllib.request.Request(
+        endpoint.rstrip("/") + RESET_PATH,
+        data=json.dumps({"prefix": prefix}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.loads(response.read())
+    except (urllib.error.HTTPError, ValueError):  # another emulator: no such route, or not our answer
+        return None
+    return answer.get("tables") if isinstance(answer, dict) else None
 
 
 def stack_tables(ddb, prefix: str) -> list[str]:
@@ -153,7 +177,9 @@ def reset(project: str = "fleettap", env: str = "dev", stack=None) -> dict:
     pool = Config(max_pool_connections=DELETE_WORKERS * 2)
     ddb, sqs = boto3.client("dynamodb", config=pool, **session), boto3.client("sqs", **session)
     prefix = f"{project}-{env}-"
-    cleared = {table: clear_table(ddb, table) for table in stack_tables(ddb, prefix)}
+    cleared = empty_tables_in_emulator(stack.aws_endpoint, prefix)
+    if cleared is None:
+        cleared = {table: clear_table(ddb, table) for table in stack_tables(ddb, prefix)}
     redis_client = redis.Redis(host=stack.redis_host, port=stack.redis_port)
     redis_client.flushdb()
     truncated = truncate_postgres(stack.postgres_dsn)

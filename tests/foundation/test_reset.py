@@ -106,3 +106,98 @@ def test_reset_refuses_a_remote_endpoint(local_stack):
     remote = local_stack.replace(aws_endpoint="https://dynamodb.us-east-1.amazonaws.com")
     with pytest.raises(reset.NotLocal):
         reset.reset(PROJECT, ENV, stack=remote)
+
+
+def test_the_emulator_empties_tables_in_one_request_without_stream_records(local_stack, aws_client):
+    ddb, streams = aws_client("dynamodb"), aws_client("dynamodbstreams")
+    _drop_tables(ddb)
+    name = PREFIX + "vehicle_locations"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "vehicle_id", "KeyType": "HASH"}, {"AttributeName": "ts", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "vehicle_id", "AttributeType": "S"},
+            {"AttributeName": "ts", "AttributeType": "S"},
+            {"AttributeName": "fleet_id", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_fleet",
+                "KeySchema": [{"AttributeName": "fleet_id", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        BillingMode="PAY_PER_REQUEST",
+    )
+    _table(ddb, "other-stack-vehicle_locations", "vehicle_id")
+    try:
+        for i in range(40):
+            item = {"vehicle_id": {"S": f"VH-{i % 4}"}, "ts": {"S": f"{i:04d}"}, "fleet_id": {"S": "FL-1"}}
+            ddb.put_item(TableName=name, Item=item)
+        ddb.put_item(TableName="other-stack-vehicle_locations", Item={"vehicle_id": {"S": "VH-9"}})
+        stream_arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+
+        assert reset.empty_tables_in_emulator(local_stack.aws_endpoint, PREFIX) == {name: 40}
+
+        assert ddb.scan(TableName=name)["Count"] == 0
+        assert (
+            ddb.query(
+                TableName=name,
+                IndexName="by_fleet",
+                KeyConditionExpression="fleet_id = :f",
+                ExpressionAttributeValues={":f": {"S": "FL-1"}},
+            )["Count"]
+            == 0
+        )
+        assert ddb.scan(TableName="other-stack-vehicle_locations")["Count"] == 1, "another stack's table was emptied"
+        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+        assert [r["eventName"] for r in records] == ["INSERT"] * 40, "the wipe wrote stream records"
+        ddb.put_item(TableName=name, Item={"vehicle_id": {"S": "VH-0"}, "ts": {"S": "x"}, "fleet_id": {"S": "FL-1"}})
+        assert ddb.get_item(TableName=name, Key={"vehicle_id": {"S": "VH-0"}, "ts": {"S": "x"}}).get("Item")
+    finally:
+        _drop_tables(ddb)
+
+
+def test_an_empty_prefix_is_refused_by_the_emulator(local_stack):
+    import urllib.error
+    import urllib.request
+
+    from harness.emulator.patches.state_reset import RESET_PATH
+
+    request = urllib.request.Request(local_stack.aws_endpoint + RESET_PATH, data=b'{"prefix": ""}', method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400 and b"prefix" in refused.value.read()
+
+
+def test_another_emulator_gets_its_items_deleted_through_the_api(local_stack, aws_client):
+    """Without the route (any other emulator on loopback) the reset deletes item by item."""
+    import http.server
+    import threading
+
+    class NoSuchRoute(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NoSuchRoute)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert reset.empty_tables_in_emulator(f"http://127.0.0.1:{server.server_port}", PREFIX) is None
+    finally:
+        server.shutdown()
+    ddb = aws_client("dynamodb")
+    _drop_tables(ddb)
+    _table(ddb, PREFIX + "driver_logs", "driver_id", "event_time")
+    try:
+        for i in range(30):
+            ddb.put_item(TableName=PREFIX + "driver_logs", Item={"driver_id": {"S": "D"}, "event_time": {"S": str(i)}})
+        assert reset.clear_table(ddb, PREFIX + "driver_logs") == 30
+        assert ddb.scan(TableName=PREFIX + "driver_logs")["Count"] == 0
+    finally:
+        _drop_tables(ddb)

@@ -51,6 +51,7 @@ SERVICE_MODULES = (
     "sns",
     "sqs",
     "stepfunctions",
+    "state_reset",  # one request empties a stack's tables (harness.reset, between runs)
     "faults",  # injected faults for the fault suite (chaos/): off until switched on at runtime
 )
 
