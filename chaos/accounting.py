@@ -20,6 +20,12 @@ Pure: no I/O. The runner gathers what was sent (`SentRecord`) and what the stack
   second report for one violation under a new id counts as doubled. An amendment is the documented
   answer to a late record, not a doubled report: it is doubled only when one amendment key
   (`amends` + `revision`) holds more than one version (`ONCE_PER_KEY` families).
+- A maintenance request (maintenance-required) follows a schedule, not one record: a vehicle is
+  scored at most once per prediction interval of event time, at the first scorable reading its
+  function sees, and which reading that is depends on how the readings were batched (a fault that
+  splits or retries a batch moves it). Its count is therefore not compared with the baseline;
+  such an effect is doubled when the contract breaks: one prediction published twice, or two
+  predictions of one vehicle less than an interval apart (`SCHEDULED` families, `schedule_breaches`).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ import binascii
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from handlers.domain.predictive.schedule import PREDICTION_INTERVAL_MS
 
 # Where a valid record of each kind must be found for it to count as processed.
 REQUIRED_STORES: dict[str, tuple[str, ...]] = {
@@ -119,6 +127,38 @@ def count_effects(family: str, bodies: Iterable[object]) -> Counter:
 
 # Families whose identity is a key that must hold one version, whatever the baseline made.
 ONCE_PER_KEY = frozenset({"amendment"})
+# Families published on a schedule: family -> (subject field, event-time field, least gap between two).
+SCHEDULED = {"maintenance-required": ("vehicle_id", "predicted_at", PREDICTION_INTERVAL_MS)}
+
+
+def count_scheduled(family: str, bodies: Iterable[object]) -> Counter:
+    """count_effects for a SCHEDULED family: identity = (family, subject, event time)."""
+    subject, at, _ = SCHEDULED[family]
+    counted: Counter = Counter()
+    for body in bodies:
+        if isinstance(body, Mapping) and body.get(subject) is not None and body.get(at) is not None:
+            counted[(family, (subject, str(body[subject])), (at, str(body[at])))] += 1
+        else:
+            counted[identity(family, body)] += 1
+    return counted
+
+
+def schedule_breaches(family: str, effects: Counter) -> int:
+    """Effects of a SCHEDULED family beyond its contract: every repeat of one (subject, time) and
+    every one less than the least gap after the previous one of its subject."""
+    _, _, gap = SCHEDULED[family]
+    breaches = 0
+    times: dict[str, list[int]] = {}
+    for key, count in effects.items():
+        if key[0] != family:
+            continue
+        breaches += count - 1
+        if len(key) == 3 and key[2][1].lstrip("-").isdigit():
+            times.setdefault(key[1][1], []).append(int(key[2][1]))
+    for moments in times.values():
+        moments.sort()
+        breaches += sum(1 for earlier, later in zip(moments, moments[1:]) if later - earlier < gap)
+    return breaches
 
 
 def report_subject(body: object) -> tuple[str, dict]:
@@ -214,9 +254,14 @@ def account(
         if key[0] in ONCE_PER_KEY and run > 1:
             row.doubled += run - 1
             row.doubled_by[key[0]] += run - 1
+    for family in SCHEDULED:
+        breaches = schedule_breaches(family, observed.effects)
+        if breaches:
+            row.doubled += breaches
+            row.doubled_by[family] += breaches
     if baseline is not None:
         for key in set(baseline) | set(observed.effects):
-            if key[0] in ONCE_PER_KEY:
+            if key[0] in ONCE_PER_KEY or key[0] in SCHEDULED:
                 continue
             run, base = observed.effects.get(key, 0), baseline.get(key, 0)
             if run > base:

@@ -13,7 +13,15 @@ import datetime as dt
 import json
 from collections import Counter
 
-from chaos.accounting import DeadLetter, Observed, count_effects, count_reports, parse_dead_letter
+from chaos.accounting import (
+    SCHEDULED,
+    DeadLetter,
+    Observed,
+    count_effects,
+    count_reports,
+    count_scheduled,
+    parse_dead_letter,
+)
 from handlers.common.dlq import original_record
 from sim import aws
 
@@ -104,7 +112,8 @@ def gather(stack, env: str, topic_messages: dict, since: dt.datetime) -> Observe
         columns = [c.name for c in cursor.description]
         effects += count_effects("work_order", [dict(zip(columns, row)) for row in cursor])
     for topic in EFFECT_TOPICS:
-        effects += count_effects(topic, [m.body for m in topic_messages.get(topic, [])])
+        bodies = [m.body for m in topic_messages.get(topic, [])]
+        effects += count_scheduled(topic, bodies) if topic in SCHEDULED else count_effects(topic, bodies)
     effects += count_reports(reports(aws.client("s3"), since))
     effects += count_effects("notification", [n["body"] for n in notifications(stack.mock_api_url)])
     client = redis.Redis(host=stack.redis_host, port=stack.redis_port, decode_responses=True)

@@ -14,8 +14,10 @@ from chaos.accounting import (
     account,
     count_effects,
     count_reports,
+    count_scheduled,
     identity,
     parse_dead_letter,
+    schedule_breaches,
 )
 
 
@@ -147,3 +149,24 @@ def test_other_kinds_need_their_own_store(kind):
     record = SentRecord(kind, b"r", "r")
     assert account("x", [record], Observed(stored={store: {"r"}})).exactly_once == 1
     assert account("x", [record], Observed(stored={"vehicle_diagnostics": {"r"}})).lost == 1
+
+
+def _request(vehicle, minute, prediction="p"):
+    return {"vehicle_id": vehicle, "predicted_at": minute * 60_000, "prediction_id": prediction, "severity": "high"}
+
+
+def test_a_maintenance_request_at_another_reading_is_not_doubled():
+    """The scoring follows the readings' batching: the baseline scored VH-1 at minute 31, a faulted
+    run at minutes 25 and 86 (an interval apart): no contract broken, nothing doubled."""
+    baseline = count_scheduled("maintenance-required", [_request("VH-1", 31)])
+    run = count_scheduled("maintenance-required", [_request("VH-1", 25), _request("VH-1", 86)])
+    row = account("x", [], Observed(effects=run), baseline)
+    assert (row.doubled, row.effects_missing) == (0, 0)
+
+
+def test_a_maintenance_request_published_twice_or_inside_the_interval_is_doubled():
+    twice = count_scheduled("maintenance-required", [_request("VH-1", 31), _request("VH-1", 31)])
+    assert schedule_breaches("maintenance-required", twice) == 1
+    close = count_scheduled("maintenance-required", [_request("VH-1", 31), _request("VH-1", 60), _request("VH-2", 60)])
+    row = account("x", [], Observed(effects=close), Counter())
+    assert row.doubled_by == Counter({"maintenance-required": 1})
