@@ -15,13 +15,25 @@ PROJECT, ENV = "resettest", "dev"
 PREFIX = f"{PROJECT}-{ENV}-"
 
 
-def _table(ddb, name: str, hash_key: str, range_key: str | None = None) -> None:
+def _table(ddb, name: str, hash_key: str, range_key: str | None = None, index_key: str | None = None) -> None:
+    """A string-keyed table; with `index_key`, a GSI "by_<index_key>" on it and a stream."""
     keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
     attrs = [{"AttributeName": hash_key, "AttributeType": "S"}]
     if range_key:
         keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
         attrs.append({"AttributeName": range_key, "AttributeType": "S"})
-    ddb.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST")
+    extra: dict = {}
+    if index_key:
+        attrs.append({"AttributeName": index_key, "AttributeType": "S"})
+        extra["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": f"by_{index_key}",
+                "KeySchema": [{"AttributeName": index_key, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ]
+        extra["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    ddb.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST", **extra)
 
 
 def _drop_tables(ddb) -> None:
@@ -112,24 +124,7 @@ def test_the_emulator_empties_tables_in_one_request_without_stream_records(local
     ddb, streams = aws_client("dynamodb"), aws_client("dynamodbstreams")
     _drop_tables(ddb)
     name = PREFIX + "vehicle_locations"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "vehicle_id", "KeyType": "HASH"}, {"AttributeName": "ts", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "vehicle_id", "AttributeType": "S"},
-            {"AttributeName": "ts", "AttributeType": "S"},
-            {"AttributeName": "fleet_id", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_fleet",
-                "KeySchema": [{"AttributeName": "fleet_id", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _table(ddb, name, "vehicle_id", "ts", index_key="fleet_id")
     _table(ddb, "other-stack-vehicle_locations", "vehicle_id")
     try:
         for i in range(40):
@@ -145,7 +140,7 @@ def test_the_emulator_empties_tables_in_one_request_without_stream_records(local
         assert (
             ddb.query(
                 TableName=name,
-                IndexName="by_fleet",
+                IndexName="by_fleet_id",
                 KeyConditionExpression="fleet_id = :f",
                 ExpressionAttributeValues={":f": {"S": "FL-1"}},
             )["Count"]
