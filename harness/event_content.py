@@ -122,7 +122,13 @@ DOT_RESULTS_PREFIX = f"{DOT_WORK_PREFIX}/map-runs"
 
 
 def dot_task_payload(
-    step: str, zones: list[str], work_bucket: str, machine_arn: str, count: int, now: dt.datetime | None = None
+    step: str,
+    zones: list[str],
+    work_bucket: str,
+    machine_arn: str,
+    count: int,
+    now: dt.datetime | None = None,
+    finished_run: dict | None = None,
 ) -> dict:
     """The DOT state machine's Task payload for `step` (infra/tap_stack.tf dot_definition), for the
     report day of `now` in the fleet's home-terminal `zones` (handlers.domain.hos.report_day):
@@ -132,7 +138,9 @@ def dot_task_payload(
     - report_driver: the inline Map's ItemSelector `{driver_id, report_date}` of a simulated driver;
     - publish_summary: gather's output (report_date, the manifest's bucket and key, count) with the
       distributed Map's ResultPath `map_run` (MapRunArn, ResultWriterDetails of its manifest). The
-      files it names exist after a DOT execution of that day ran its Map (make sim SCENARIO=dot-daily-report)."""
+      files it names exist after a DOT execution of that day ran its Map (make sim SCENARIO=dot-daily-report);
+      `finished_run` ({report_date, count, map_run}, `latest_map_run`) is such a run: then the
+      payload names its files, which publish_summary reads."""
     from handlers.domain.hos.report_day import report_day
     from harness.event_envelopes import iso_instant, step_functions_task
 
@@ -147,6 +155,15 @@ def dot_task_payload(
     report_date = report_day(now, zones).isoformat()
     if step == "report_driver":
         return step_functions_task(step, {"driver_id": dot_driver_ids(1)[0], "report_date": report_date})
+    if finished_run is not None:
+        state = {
+            "report_date": finished_run["report_date"],
+            "bucket": work_bucket,
+            "key": f"{DOT_WORK_PREFIX}/date={finished_run['report_date']}/manifest.json",
+            "count": finished_run["count"],
+            "map_run": finished_run["map_run"],
+        }
+        return step_functions_task(step, state)
     run_id = str(uuid.uuid4())
     execution = machine_arn.replace(":stateMachine:", ":mapRun:") + f"/DotDrivers:{run_id}"
     state = {
@@ -160,3 +177,41 @@ def dot_task_payload(
         },
     }
     return step_functions_task(step, state)
+
+
+def latest_map_run(s3, bucket: str) -> dict | None:
+    """The DOT workflow's latest finished map run in the work bucket, as publish_summary's state
+    names it: {report_date, count (drivers in that day's manifest), map_run {MapRunArn,
+    ResultWriterDetails}}; None when no run wrote its results there (or they cannot be read)."""
+    import json
+
+    latest = None
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{DOT_RESULTS_PREFIX}/"):
+        for item in page.get("Contents", []):
+            if item["Key"].endswith("/manifest.json") and (
+                latest is None or item["LastModified"] > latest["LastModified"]
+            ):
+                latest = item
+    if latest is None:
+        return None
+
+    def read(key: str, where: str = bucket):
+        return json.loads(s3.get_object(Bucket=where, Key=key)["Body"].read())
+
+    manifest = read(latest["Key"])
+    for result_file in (manifest.get("ResultFiles") or {}).get("SUCCEEDED") or []:
+        for record in read(result_file["Key"], manifest.get("DestinationBucket") or bucket):
+            output = json.loads(record.get("Output") or "null")
+            for result in output if isinstance(output, list) else [output]:
+                if isinstance(result, dict) and result.get("report_date"):
+                    date = result["report_date"]
+                    drivers = read(f"{DOT_WORK_PREFIX}/date={date}/manifest.json")
+                    return {
+                        "report_date": date,
+                        "count": len(drivers),
+                        "map_run": {
+                            "MapRunArn": manifest.get("MapRunArn"),
+                            "ResultWriterDetails": {"Bucket": bucket, "Key": latest["Key"]},
+                        },
+                    }
+    return None

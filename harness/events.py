@@ -216,7 +216,9 @@ def _decimal(text: str):
     return Decimal(text)
 
 
-def generate(lam, function_name: str, count: int, env: str | None = None, sns=None, step: str | None = None) -> dict:
+def generate(
+    lam, function_name: str, count: int, env: str | None = None, sns=None, step: str | None = None, s3=None
+) -> dict:
     """The event the deployed trigger of that function delivers (harness.event_catalog)."""
     entry = event_catalog.lookup(function_name)  # an unknown name is refused before any AWS call
     if step is not None and entry.source != "step_functions":
@@ -237,7 +239,9 @@ def generate(lam, function_name: str, count: int, env: str | None = None, sns=No
         prefix = name.removesuffix(f"-{entry.key.replace('_', '-')}")
         machine = f"arn:aws:states:{region}:{arn.split(':')[4]}:stateMachine:{prefix}-dot-reporting"
         bucket = variables.get("DOT_WORK_BUCKET", "")
-        return event_content.dot_task_payload(step or entry.steps[0], zones, bucket, machine, count)
+        step = step or entry.steps[0]
+        finished = _finished_map_run(s3, bucket) if step == "publish_summary" else None
+        return event_content.dot_task_payload(step, zones, bucket, machine, count, finished_run=finished)
     if entry.source == "firehose":
         prefix = name.removesuffix(f"-{entry.key.replace('_', '-')}")
         account = arn.split(":")[4]
@@ -250,6 +254,26 @@ def generate(lam, function_name: str, count: int, env: str | None = None, sns=No
     if entry.source == "deploy_step":
         return event_envelopes.deploy_step_input(entry.key)
     return _from_mapping(lam, name, arn, region, count, sns)
+
+
+def _finished_map_run(s3, bucket: str) -> dict | None:
+    """The latest DOT map run's results, or None (said on stderr: the payload then names files that
+    a run of that day would write, which publish_summary cannot read yet)."""
+    from botocore.exceptions import ClientError
+
+    found = None
+    if s3 is not None and bucket:
+        try:
+            found = event_content.latest_map_run(s3, bucket)
+        except (ClientError, ValueError, KeyError) as error:
+            print(f"harness.events: the latest DOT map run's results are unreadable: {error}", file=sys.stderr)
+    if found is None:
+        print(
+            "harness.events: no finished DOT map run in the work bucket; the payload names the files a run "
+            "would write (make sim SCENARIO=dot-daily-report first to invoke publish_summary with it)",
+            file=sys.stderr,
+        )
+    return found
 
 
 def _deployed(lam, function_name: str, entry: event_catalog.Entry, env: str | None) -> dict:
@@ -297,9 +321,10 @@ def _from_mapping(lam, name: str, arn: str, region: str, count: int, sns) -> dic
     raise NoGenerator(f"{name} is fed by {sources}: no event generator for that source")
 
 
-def records_in(event: dict) -> int:
-    """How many records an event carries (Records, Firehose's records; a task payload is one)."""
-    return len(event.get("Records") or event.get("records") or [None])
+def describe(event: dict) -> str:
+    """What an event carries, for the log line: its records (Records, Firehose's records) or a payload."""
+    records = event.get("Records") or event.get("records")
+    return f"{len(records)} records" if records else "a payload"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -320,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         event_catalog.lookup(args.function)  # a mistyped name: exit 2 with the list, stack up or not
         info = read_stack()
         lam = admin_client("lambda", info)
-        event = generate(lam, args.function, args.records, args.env, admin_client("sns", info), args.step)
+        event = generate(
+            lam, args.function, args.records, args.env, admin_client("sns", info), args.step, admin_client("s3", info)
+        )
     except (LookupError, NoGenerator) as error:
         print(f"harness.events: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2
@@ -332,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.output, "w") as handle:
             handle.write(text + "\n")
         print(
-            f"harness.events: wrote {records_in(event)} records for {args.function} to {args.output}",
+            f"harness.events: wrote {describe(event)} for {args.function} to {args.output}",
             file=sys.stderr,
         )
     else:

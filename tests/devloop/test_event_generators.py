@@ -216,9 +216,42 @@ def test_generate_builds_each_source_from_the_deployed_stack(moto_stack):
     assert events.generate(lam, "fleettap-dev-dot-report", 1, sns=sns)["step"] == "gather"
     firehose = events.generate(lam, "firehose_transform", 2, sns=sns)
     assert firehose["deliveryStreamArn"].endswith(":deliverystream/fleettap-dev-diagnostics-archive")
-    assert events.records_in(firehose) == 2
+    assert events.describe(firehose) == "2 records" and events.describe(driver) == "a payload"
     assert events.generate(lam, "schema_migrator", 1, sns=sns) == {"step": "schema_migrator"}
     with pytest.raises(LookupError, match="dot_report only"):
         events.generate(lam, "hos_report", 1, sns=sns, step="gather")
     with pytest.raises(LookupError, match="fleettap-dev-schema-migrator"):  # known, but not deployed
         events.generate(lam, "redis_auth", 1, sns=sns)
+
+
+def test_publish_summary_names_the_latest_finished_map_run_when_there_is_one(moto_stack, capsys):
+    import boto3
+
+    lam, sns = moto_stack
+    s3 = boto3.client("s3", region_name="us-east-1")
+    bucket = "fleettap-dev-dot-work"
+    s3.create_bucket(Bucket=bucket)
+    synthetic = events.generate(lam, "dot_report", 2, sns=sns, step="publish_summary", s3=s3)["input"]
+    assert "no finished DOT map run" in capsys.readouterr().err and synthetic["count"] == 2
+    drivers = [
+        {"driver_id": "DR-000001", "report_date": "2026-12-05"},
+        {"driver_id": "DR-000002", "report_date": "2026-12-05"},
+    ]
+    s3.put_object(Bucket=bucket, Key="dot-reports/work/date=2026-12-05/manifest.json", Body=json.dumps(drivers))
+    run = "dot-reports/work/map-runs/0b5c"
+    outputs = [{"Output": json.dumps([{**d, "status": "compliant"} for d in drivers]), "Status": "SUCCEEDED"}]
+    s3.put_object(Bucket=bucket, Key=f"{run}/SUCCEEDED_0.json", Body=json.dumps(outputs))
+    manifest = {
+        "DestinationBucket": bucket,
+        "MapRunArn": "arn:run",
+        "ResultFiles": {"SUCCEEDED": [{"Key": f"{run}/SUCCEEDED_0.json"}]},
+    }
+    s3.put_object(Bucket=bucket, Key=f"{run}/manifest.json", Body=json.dumps(manifest))
+    state = events.generate(lam, "dot_report", 1, sns=sns, step="publish_summary", s3=s3)["input"]
+    assert state == {
+        "report_date": "2026-12-05",
+        "bucket": bucket,
+        "key": "dot-reports/work/date=2026-12-05/manifest.json",
+        "count": 2,
+        "map_run": {"MapRunArn": "arn:run", "ResultWriterDetails": {"Bucket": bucket, "Key": f"{run}/manifest.json"}},
+    }
