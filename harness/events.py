@@ -225,7 +225,7 @@ def generate(
         raise LookupError(f"{entry.key} is not a Step Functions task: STEP applies to dot_report only")
     configuration = _deployed(lam, function_name, entry, env)
     name, arn = configuration["FunctionName"], configuration["FunctionArn"]
-    region = arn.split(":")[3]
+    _, partition, _, region, account = arn.split(":")[:5]
     if entry.source == "sns":
         topic = _topic_invoking(sns, arn) if sns is not None else None
         if topic is None:
@@ -237,17 +237,16 @@ def generate(
         variables = (configuration.get("Environment") or {}).get("Variables") or {}
         zones = [z.strip() for z in variables.get("REPORT_TIME_ZONES", "").split(",") if z.strip()]
         prefix = name.removesuffix(f"-{entry.key.replace('_', '-')}")
-        machine = f"arn:aws:states:{region}:{arn.split(':')[4]}:stateMachine:{prefix}-dot-reporting"
+        machine = f"arn:{partition}:states:{region}:{account}:stateMachine:{prefix}-dot-reporting"
         bucket = variables.get("DOT_WORK_BUCKET", "")
         step = step or entry.steps[0]
         finished = _finished_map_run(s3, bucket) if step == "publish_summary" else None
         return event_content.dot_task_payload(step, zones, bucket, machine, count, finished_run=finished)
     if entry.source == "firehose":
         prefix = name.removesuffix(f"-{entry.key.replace('_', '-')}")
-        account = arn.split(":")[4]
         return event_envelopes.firehose_event(
-            f"arn:aws:firehose:{region}:{account}:deliverystream/{prefix}-diagnostics-archive",
-            f"arn:aws:kinesis:{region}:{account}:stream/{prefix}-diagnostics",
+            f"arn:{partition}:firehose:{region}:{account}:deliverystream/{prefix}-diagnostics-archive",
+            f"arn:{partition}:kinesis:{region}:{account}:stream/{prefix}-diagnostics",
             simulated_records("diagnostics", count),
             region,
         )
