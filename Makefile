@@ -87,9 +87,9 @@ invoke: $(STAMP) ## run one deployed function with an event (FN=name EVENT=file.
 	@test -n "$(FN)" || { echo "make invoke needs FN=<function> (and EVENT=file.json)" >&2; exit 2; }
 	@$(PY) -m harness.invoke $(FN) $(EVENT)
 
-event: $(STAMP) ## write a realistic event for one function from the simulator (FN=name [EVENT=out.json])
+event: $(STAMP) ## write a realistic event for one function from the simulator (FN=name [EVENT=out.json] [STEP=dot step])
 	@test -n "$(FN)" || { echo "make event needs FN=<function>" >&2; exit 2; }
-	@$(PY) -m harness.events $(FN) $(if $(EVENT),--output $(EVENT))
+	@$(PY) -m harness.events $(FN) $(if $(EVENT),--output $(EVENT)) $(if $(STEP),--step $(STEP))
 
 sync: $(STAMP) build ## hot reload: rebuilt handler code to the running functions, no apply (WATCH=1 keeps watching)
 	$(PY) -m harness.hot_reload --env $(ENV) $(if $(WATCH),--watch)

@@ -1,14 +1,21 @@
-"""`python -m harness.events FUNCTION [--records N] [-o FILE]` (`make event FN=...`): a realistic
-event for one deployed function, like `sam local generate-event`, built from the simulator.
+"""`python -m harness.events FUNCTION [--records N] [--step STEP] [-o FILE]` (`make event FN=...`): a
+realistic event for one deployed function, like `sam local generate-event`, built from the simulator.
 
-The function's event source mapping says what feeds it: a Kinesis stream gets a Kinesis event of
-the simulator's records of that stream's kind (diagnostics, hos or gps), as the local runtime would
-deliver them; the DynamoDB stream of the diagnostics table gets INSERT records of the items the
-diagnostics processor writes for such records; a work queue subscribed to vehicle-alerts gets SNS
-notifications of overheat alerts built from simulated diagnostics by the anomaly rules. Functions
-fed otherwise (the coaching queue, SNS, Step Functions) are named with their source and refused
-(exit 2): no generator for those yet.
+What the deployed trigger delivers (harness.event_catalog names the trigger of every function):
+- a Kinesis stream: a Kinesis event of the simulator's records of that stream's kind (diagnostics, hos
+  or gps), as the local runtime would deliver them;
+- the DynamoDB stream of the diagnostics table (anomaly): INSERT records of the items the diagnostics
+  processor writes for such records;
+- a work queue subscribed to vehicle-alerts: SNS notifications (in SQS messages) of overheat alerts
+  built from simulated diagnostics by the anomaly rules;
+- an SNS subscription (hos_report, coaching): one notification with its MessageAttributes, of an HOS
+  violation (harness.event_content) or a fuel coaching message;
+- the DOT state machine (dot_report): the Task payload of one step (`--step gather | report_driver |
+  publish_summary`, default gather) for a simulated driver and the report day of now;
+- Firehose (firehose_transform): a data-transformation batch of simulated diagnostics records;
+- a deploy step (schema_migrator, redis_auth): the aws_lambda_invocation input.
 
+A name that is no function of the stack is refused before the stack is read, with the known names.
 Exit status: 0 written, 2 no such function or no generator for its source, 3 the stack is not up.
 """
 
@@ -21,6 +28,7 @@ import sys
 import time
 from typing import Any
 
+from harness import event_catalog, event_content, event_envelopes
 from sim import aws
 from sim.config import SimConfig, ending_now
 from sim.fleet import Fleet
@@ -46,10 +54,11 @@ def resolve_function(lam, name: str, env: str | None = None) -> dict:
     raise LookupError(f"no function {name!r}; deployed: {', '.join(names)}")
 
 
-def simulated_records(kind: str, count: int, seed: int = 7) -> list[tuple[str, bytes]]:
-    """`count` (partition key, JSON bytes) records of one kind, from a small simulated fleet."""
+def simulated_records(kind: str, count: int, seed: int = 7, vehicles: int | None = None) -> list[tuple[str, bytes]]:
+    """`count` (partition key, JSON bytes) records of one kind, from a small simulated fleet (of
+    `vehicles`, default one per record up to 50) over the last hour, a record per vehicle a minute."""
     config = SimConfig(
-        vehicles=max(2, min(count, 50)),
+        vehicles=vehicles or max(2, min(count, 50)),
         duration_s=3600,
         tick_s=60,
         gps_interval_s=60,
@@ -207,18 +216,91 @@ def _decimal(text: str):
     return Decimal(text)
 
 
-def generate(lam, function_name: str, count: int, env: str | None = None, sns=None) -> dict:
-    """The event for that function, from its (first) event source mapping."""
-    configuration = resolve_function(lam, function_name, env)
-    name = configuration["FunctionName"]
+def generate(
+    lam, function_name: str, count: int, env: str | None = None, sns=None, step: str | None = None, s3=None
+) -> dict:
+    """The event the deployed trigger of that function delivers (harness.event_catalog)."""
+    entry = event_catalog.lookup(function_name)  # an unknown name is refused before any AWS call
+    if step is not None and entry.source != "step_functions":
+        raise LookupError(f"{entry.key} is not a Step Functions task: STEP applies to dot_report only")
+    configuration = _deployed(lam, function_name, entry, env)
+    name, arn = configuration["FunctionName"], configuration["FunctionArn"]
+    _, partition, _, region, account = arn.split(":")[:5]
+    if entry.source == "sns":
+        topic = _topic_invoking(sns, arn) if sns is not None else None
+        if topic is None:
+            raise NoGenerator(f"{name}: no SNS subscription of a -{entry.topic} topic invokes it")
+        build = event_content.hos_violation_messages if entry.key == "hos_report" else event_content.coaching_messages
+        body, attributes = build(1)[0]
+        return event_envelopes.sns_event(topic, body, attributes)
+    if entry.source == "step_functions":
+        variables = (configuration.get("Environment") or {}).get("Variables") or {}
+        zones = [z.strip() for z in variables.get("REPORT_TIME_ZONES", "").split(",") if z.strip()]
+        prefix = name.removesuffix(f"-{entry.key.replace('_', '-')}")
+        machine = f"arn:{partition}:states:{region}:{account}:stateMachine:{prefix}-dot-reporting"
+        bucket = variables.get("DOT_WORK_BUCKET", "")
+        step = step or entry.steps[0]
+        finished = _finished_map_run(s3, bucket) if step == "publish_summary" else None
+        return event_content.dot_task_payload(step, zones, bucket, machine, count, finished_run=finished)
+    if entry.source == "firehose":
+        prefix = name.removesuffix(f"-{entry.key.replace('_', '-')}")
+        return event_envelopes.firehose_event(
+            f"arn:{partition}:firehose:{region}:{account}:deliverystream/{prefix}-diagnostics-archive",
+            f"arn:{partition}:kinesis:{region}:{account}:stream/{prefix}-diagnostics",
+            simulated_records("diagnostics", count),
+            region,
+        )
+    if entry.source == "deploy_step":
+        return event_envelopes.deploy_step_input(entry.key)
+    return _from_mapping(lam, name, arn, region, count, sns)
+
+
+def _finished_map_run(s3, bucket: str) -> dict | None:
+    """The latest DOT map run's results, or None (said on stderr: the payload then names files that
+    a run of that day would write, which publish_summary cannot read yet)."""
+    from botocore.exceptions import ClientError
+
+    found = None
+    if s3 is not None and bucket:
+        try:
+            found = event_content.latest_map_run(s3, bucket)
+        except (ClientError, ValueError, KeyError) as error:
+            print(f"harness.events: the latest DOT map run's results are unreadable: {error}", file=sys.stderr)
+    if found is None:
+        print(
+            "harness.events: no finished DOT map run in the work bucket; the payload names the files a run "
+            "would write (make sim SCENARIO=dot-daily-report first to invoke publish_summary with it)",
+            file=sys.stderr,
+        )
+    return found
+
+
+def _deployed(lam, function_name: str, entry: event_catalog.Entry, env: str | None) -> dict:
+    """The function as deployed: by the name given (a full function name), else by its key."""
+    try:
+        return resolve_function(lam, function_name, env)
+    except LookupError:
+        if function_name == entry.key:
+            raise
+        return resolve_function(lam, entry.key, env)
+
+
+def _topic_invoking(sns, function_arn: str) -> str | None:
+    for page in sns.get_paginator("list_subscriptions").paginate():
+        for subscription in page["Subscriptions"]:
+            if subscription["Protocol"] == "lambda" and subscription["Endpoint"] == function_arn:
+                return subscription["TopicArn"]
+    return None
+
+
+def _from_mapping(lam, name: str, arn: str, region: str, count: int, sns) -> dict:
+    """The event of the function's (first) event source mapping: Kinesis, DynamoDB stream or SQS."""
     # By ARN: moto 5.2.5 matches FunctionName against the ARN only (AWS takes a name as well).
-    arn = configuration["FunctionArn"]
     mappings = [
         mapping
         for page in lam.get_paginator("list_event_source_mappings").paginate(FunctionName=arn)
         for mapping in page["EventSourceMappings"]
     ]
-    region = configuration["FunctionArn"].split(":")[3]
     for mapping in mappings:
         source = mapping["EventSourceArn"]
         if source.startswith("arn:aws:kinesis:"):
@@ -234,18 +316,23 @@ def generate(lam, function_name: str, count: int, env: str | None = None, sns=No
             if topic is not None and topic.endswith("-vehicle-alerts"):
                 attributes = {"severity": ("severity", ""), "event_type": ("", "anomaly"), "rule": ("rule", "")}
                 return sqs_event_from_topic(source, topic, overheat_alerts(count), attributes, region)
-    sources = (
-        ", ".join(m["EventSourceArn"] for m in mappings) or "no event source mapping (SNS, Step Functions or direct)"
-    )
-    raise NoGenerator(f"{name} is fed by {sources}: no event generator for that source yet")
+    sources = ", ".join(m["EventSourceArn"] for m in mappings) or "no event source mapping"
+    raise NoGenerator(f"{name} is fed by {sources}: no event generator for that source")
+
+
+def describe(event: dict) -> str:
+    """What an event carries, for the log line: its records (Records, Firehose's records) or a payload."""
+    records = event.get("Records") or event.get("records")
+    return f"{len(records)} records" if records else "a payload"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m harness.events", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("function", help="function name, or its short name (hos, location_tracker's key, ...)")
-    parser.add_argument("--records", type=int, default=5, help="records in the event (default 5)")
+    parser.add_argument("function", help=f"the function: {event_catalog.known_names()}")
+    parser.add_argument("--records", type=int, default=5, help="records in the event (default 5; SNS: always 1)")
+    parser.add_argument("--step", help="dot_report's task: gather (default), report_driver or publish_summary")
     parser.add_argument("-o", "--output", help="write to this file (default: stdout)")
     parser.add_argument("--env", default=None)
     args = parser.parse_args(argv)
@@ -254,9 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     from harness.config import ConfigError, StackNotRunning, read_stack
 
     try:
+        event_catalog.lookup(args.function)  # a mistyped name: exit 2 with the list, stack up or not
         info = read_stack()
         lam = admin_client("lambda", info)
-        event = generate(lam, args.function, args.records, args.env, admin_client("sns", info))
+        event = generate(
+            lam, args.function, args.records, args.env, admin_client("sns", info), args.step, admin_client("s3", info)
+        )
     except (LookupError, NoGenerator) as error:
         print(f"harness.events: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2
@@ -268,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.output, "w") as handle:
             handle.write(text + "\n")
         print(
-            f"harness.events: wrote {len(event['Records'])} records for {args.function} to {args.output}",
+            f"harness.events: wrote {describe(event)} for {args.function} to {args.output}",
             file=sys.stderr,
         )
     else:

@@ -91,14 +91,16 @@ def _duty_grids(result, stored: StoredData) -> str:
     for driver, events in sorted(stored.driver_logs.items()):
         vehicle = next((v for _, _, v in reversed(events) if v), None)
         statuses = [(at, status) for at, status, _ in events]
-        for day in report_eld.days_covering(start, end):
-            intervals = report_eld.day_intervals(statuses, day, until_s=end)
+        # 49 CFR 395.8: the driver's day runs midnight to midnight at his home terminal.
+        for day in report_eld.home_days(start, end, stored.driver_zones.get(driver, "UTC")):
+            intervals = report_eld.day_intervals(statuses, day.start_s, until_s=end, day_end_s=day.end_s)
             if intervals:
                 grids.append(report_eld.eld_grid_svg(driver, day, intervals, violations.get(driver, []), vehicle))
     return (
         "<h2>Duty status (ELD graph grid)</h2><p class='muted'>The statuses hos_processor stored "
-        "(driver_logs), drawn through the end of the simulated period; red marks where a violation "
-        "starts.</p>" + "".join(grids)
+        "(driver_logs), drawn through the end of the simulated period, each driver's day midnight to "
+        "midnight in his home terminal's time zone (49 CFR 395.8; named on each grid; UTC when the log "
+        "names none); red marks where a violation starts.</p>" + "".join(grids)
     )
 
 

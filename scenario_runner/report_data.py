@@ -58,6 +58,7 @@ class RunSeries:
 @dataclass
 class StoredData:
     driver_logs: dict = field(default_factory=dict)  # driver_id -> [(epoch s, status, vehicle_id)]
+    driver_zones: dict = field(default_factory=dict)  # driver_id -> home terminal's IANA time zone
     positions: dict = field(default_factory=dict)  # vehicle_id -> [(epoch s, lat, lon)], oldest first
     positions_total: int = 0  # stored positions read (before thinning for the map)
     notes: list = field(default_factory=list)
@@ -80,26 +81,34 @@ def _number(item: dict, key: str) -> float | None:
     return float(value["N"]) if "N" in value else None
 
 
-def read_driver_logs(client, table: str, start_ms: int, end_ms: int) -> tuple[dict, bool]:
+def read_driver_logs(client, table: str, start_ms: int, end_ms: int) -> tuple[dict, dict, bool]:
     """driver_id -> [(epoch s, status, vehicle_id)] of the statuses logged in [start_ms, end_ms),
-    plus the last one before start_ms (the status the period opens in)."""
+    plus the last one before start_ms (the status the period opens in); driver_id -> the home
+    terminal's time zone of the driver's latest record (hos_processor stores the record's
+    `time_zone`); capped?"""
     items, capped = _scan(
-        client, table, "#d, #t, #s, #v", {"#d": "driver_id", "#t": "event_time", "#s": "status", "#v": "vehicle_id"}
+        client,
+        table,
+        "#d, #t, #s, #v, #z",
+        {"#d": "driver_id", "#t": "event_time", "#s": "status", "#v": "vehicle_id", "#z": "time_zone"},
     )
     logs: dict[str, list] = {}
+    zoned: dict[str, tuple[float, str]] = {}
     for item in items:
         at = _number(item, "event_time")
         if at is None or at >= end_ms or "S" not in item.get("status", {}):
             continue
-        logs.setdefault(item["driver_id"]["S"], []).append(
-            (at / 1000, item["status"]["S"], item.get("vehicle_id", {}).get("S"))
-        )
+        driver = item["driver_id"]["S"]
+        logs.setdefault(driver, []).append((at / 1000, item["status"]["S"], item.get("vehicle_id", {}).get("S")))
+        zone = item.get("time_zone", {}).get("S")
+        if zone and at >= zoned.get(driver, (-1.0, ""))[0]:
+            zoned[driver] = (at, zone)
     result = {}
     for driver, events in logs.items():
         events.sort()
         before = [e for e in events if e[0] * 1000 < start_ms]
         result[driver] = before[-1:] + [e for e in events if e[0] * 1000 >= start_ms]
-    return result, capped
+    return result, {driver: zone for driver, (_, zone) in zoned.items()}, capped
 
 
 def read_positions(client, table: str, start_ms: int, end_ms: int) -> tuple[dict, int, bool]:
@@ -224,7 +233,7 @@ def collect(env: str, start_epoch_s: int, end_epoch_s: int, dynamodb=None) -> St
     stored = StoredData()
     start_ms, end_ms = start_epoch_s * 1000, end_epoch_s * 1000
     try:
-        stored.driver_logs, capped = read_driver_logs(
+        stored.driver_logs, stored.driver_zones, capped = read_driver_logs(
             client, aws.resource_name("driver_logs", env=env), start_ms, end_ms
         )
         if capped:

@@ -4,6 +4,7 @@ charts with these figures."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from scenario_runner.observers import Message
 from scenario_runner.outcomes import Observed, Outcome
@@ -38,6 +39,9 @@ DRIVER_LOGS = {
         (10 * 3600, "OFF"),
     ],
 }
+# Home terminals: 06:00 UTC is midnight in Chicago (CST) and 22:00 the day before in Los Angeles (PST),
+# so DR-000002's run spans two of his days where a UTC grid would show one.
+DRIVER_ZONES = {"DR-000001": "America/Chicago", "DR-000002": "America/Los_Angeles"}
 VIOLATIONS = [("DR-000001", "DRIVING_11", 11 * 3600 + 35 * MIN), ("DR-000002", "BREAK_30", 8 * 3600 + 20 * MIN)]
 DURATION_S = 16 * 3600
 
@@ -52,20 +56,33 @@ def positions() -> dict:
     return tracks
 
 
-def expected_totals() -> dict[str, dict[str, float]]:
-    """Seconds per grid row per driver over the run's day, computed here independently of report_eld."""
+def home_midnight(epoch_s: float, zone: str) -> float:
+    """Epoch s of the midnight at the home terminal starting the day `epoch_s` falls in there."""
+    local = dt.datetime.fromtimestamp(epoch_s, ZoneInfo(zone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def expected_totals() -> dict[tuple[str, str], dict[str, float]]:
+    """Seconds per grid row per (driver, home-terminal date) over the run, computed here independently
+    of report_eld: each driver's day runs midnight to midnight in DRIVER_ZONES (49 CFR 395.8)."""
     rows = {"OFF": "OFF", "PC": "OFF", "SB": "SB", "D": "D", "ON": "ON", "YM": "ON"}
-    day_start = START - START % 86_400
-    end = min(START + DURATION_S, day_start + 86_400)
+    run_end = START + DURATION_S
     totals = {}
     for driver, changes in DRIVER_LOGS.items():
-        sums = dict.fromkeys(("OFF", "SB", "D", "ON"), 0.0)
-        for i, (offset, status) in enumerate(changes):
-            begin = max(START + offset, day_start)
-            finish = min(START + changes[i + 1][0], end) if i + 1 < len(changes) else end
-            if finish > begin:
-                sums[rows[status]] += finish - begin
-        totals[driver] = sums
+        zone = DRIVER_ZONES[driver]
+        day_start = home_midnight(START, zone)
+        while day_start < run_end:
+            day_end = home_midnight(day_start + 26 * 3600, zone)  # the next local midnight
+            end = min(run_end, day_end)
+            sums = dict.fromkeys(("OFF", "SB", "D", "ON"), 0.0)
+            for i, (offset, status) in enumerate(changes):
+                begin = max(START + offset, day_start)
+                finish = min(START + changes[i + 1][0], end) if i + 1 < len(changes) else end
+                if finish > begin:
+                    sums[rows[status]] += finish - begin
+            date = dt.datetime.fromtimestamp(day_start, ZoneInfo(zone)).date().isoformat()
+            totals[(driver, date)] = sums
+            day_start = day_end
     return totals
 
 
@@ -114,6 +131,7 @@ def run_result(scenario_name: str = "geofence-breach") -> RunResult:
     topics = alert_messages()
     stored = StoredData(
         driver_logs={d: [(START + o, s, "VH-000001") for o, s in changes] for d, changes in DRIVER_LOGS.items()},
+        driver_zones=dict(DRIVER_ZONES),
         positions=positions(),
         positions_total=300,
     )

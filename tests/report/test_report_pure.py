@@ -51,9 +51,45 @@ def test_the_grid_shows_totals_in_hh_mm_and_marks_only_violations_inside_the_day
     assert svg.count("class='eld-violation'") == 1 and "data-violations='1'" in svg
 
 
-def test_days_covering_lists_each_utc_day_the_period_touches():
-    assert report_eld.days_covering(DAY + 3600, DAY + 86_400 + 10) == [DAY, DAY + 86_400]
-    assert report_eld.days_covering(DAY, DAY + 86_400) == [DAY]
+def test_home_days_lists_each_day_the_period_touches_in_the_zone():
+    assert [d.start_s for d in report_eld.home_days(DAY + 3600, DAY + 86_400 + 10)] == [DAY, DAY + 86_400]
+    assert [d.start_s for d in report_eld.home_days(DAY, DAY + 86_400)] == [DAY]
+    # 06:00-22:00 UTC is 22:00 (Nov 22) to 14:00 PST: two Los Angeles days, one Chicago day (00:00-16:00 CST)
+    la = report_eld.home_days(DAY + 6 * 3600, DAY + 22 * 3600, "America/Los_Angeles")
+    assert [d.date.isoformat() for d in la] == ["2026-11-22", "2026-11-23"]
+    assert [d.date.isoformat() for d in report_eld.home_days(DAY + 6 * 3600, DAY + 22 * 3600, "America/Chicago")] == [
+        "2026-11-23"
+    ]
+
+
+@pytest.mark.parametrize(
+    "date, utc_hour, abbreviation",
+    [(dt.date(2026, 11, 23), 8, "PST"), (dt.date(2026, 7, 14), 7, "PDT")],
+)
+def test_a_los_angeles_drivers_grid_starts_at_his_home_terminals_midnight(date, utc_hour, abbreviation):
+    midday = dt.datetime.combine(date, dt.time(20), dt.UTC).timestamp()  # 12:00/13:00 in Los Angeles
+    [day] = report_eld.home_days(midday, midday + 60, "America/Los_Angeles")
+    assert dt.datetime.fromtimestamp(day.start_s, dt.UTC) == dt.datetime.combine(date, dt.time(utc_hour), dt.UTC)
+    assert day.end_s - day.start_s == 86_400 and day.label() == f"America/Los_Angeles, {abbreviation}"
+    intervals = report_eld.day_intervals([(day.start_s - 3600, "OFF"), (midday, "D")], day.start_s, None, day.end_s)
+    svg = report_eld.eld_grid_svg("DR-1", day, intervals, [{"rule": "DRIVING_11", "start_s": day.start_s - 1}])
+    assert (
+        f"data-day-start='{day.start_s:.0f}'" in svg and f"{date:%Y-%m-%d} (America/Los_Angeles, {abbreviation})" in svg
+    )
+    assert "data-zone='America/Los_Angeles'" in svg and "data-violations='0'" in svg  # a second before: the day before
+    off = midday - day.start_s
+    assert f"data-status='OFF' data-seconds='{off:.0f}'" in svg
+    assert f"data-status='D' data-seconds='{86_400 - off:.0f}'" in svg
+
+
+def test_a_day_the_clocks_change_has_as_many_hours_on_its_grid():
+    noon = dt.datetime(2026, 11, 1, 18, tzinfo=dt.UTC).timestamp()  # Nov 1 2026: CDT -> CST at 02:00
+    [day] = report_eld.home_days(noon, noon + 3600, "America/Chicago")
+    assert day.end_s - day.start_s == 25 * 3600
+    svg = report_eld.eld_grid_svg(
+        "DR-1", day, report_eld.day_intervals([(day.start_s, "OFF")], day.start_s, None, day.end_s)
+    )
+    assert svg.count("class='eld-hour'") == 26 and "data-seconds='90000'>25:00" in svg
 
 
 @pytest.mark.parametrize(
@@ -156,3 +192,25 @@ def test_thin_keeps_few_vehicles_and_evenly_spaced_points():
     tracks = {f"V{i}": [(t, 0.0, 0.0) for t in range(1000)] for i in range(3)}
     kept = thin(tracks, vehicles=2, points=100)
     assert sorted(kept) == ["V0", "V1"] and len(kept["V0"]) == 100
+
+
+def test_read_driver_logs_names_each_drivers_home_terminal_zone_from_his_latest_record():
+    from scenario_runner.report_data import read_driver_logs
+
+    def item(driver, at_s, status, zone=None):
+        found = {"driver_id": {"S": driver}, "event_time": {"N": str(at_s * 1000)}, "status": {"S": status}}
+        return found | ({"time_zone": {"S": zone}} if zone else {})
+
+    class Table:  # one page of a DynamoDB scan
+        def scan(self, **_):
+            return {
+                "Items": [
+                    item("DR-1", DAY + 60, "D", "America/Denver"),
+                    item("DR-1", DAY, "ON", "America/Chicago"),
+                    item("DR-2", DAY, "OFF"),
+                ]
+            }
+
+    logs, zones, capped = read_driver_logs(Table(), "driver_logs", DAY * 1000, (DAY + 3600) * 1000)
+    assert zones == {"DR-1": "America/Denver"} and not capped
+    assert logs["DR-1"] == [(DAY, "ON", None), (DAY + 60, "D", None)]

@@ -8,7 +8,7 @@ import pytest
 
 from scenario_runner import report
 from tests.report.browser import browser, console_errors  # noqa: F401 (fixture)
-from tests.report.run_fixture import DRIVER_LOGS, VIOLATIONS, expected_totals, run_result
+from tests.report.run_fixture import DRIVER_ZONES, VIOLATIONS, expected_totals, home_midnight, run_result
 
 
 @pytest.fixture(scope="module")
@@ -31,25 +31,40 @@ def test_the_page_renders_without_console_errors_or_network(page):
     assert page.title.startswith("fleettap run: geofence-breach")
 
 
-def test_the_duty_grid_totals_equal_the_logged_durations(page):
-    totals = values(
+def test_the_duty_grid_totals_equal_the_logged_durations_of_each_home_terminal_day(page):
+    grids = values(
         page,
-        """return [...document.querySelectorAll('svg.eld-grid')].map(g => [g.dataset.driver,
+        """return [...document.querySelectorAll('svg.eld-grid')].map(g => [g.dataset.driver, g.dataset.day,
+             g.dataset.zone, g.closest('figure').querySelector('figcaption').textContent,
              Object.fromEntries([...g.querySelectorAll('.eld-total')].map(t => [t.dataset.status,
              [Number(t.dataset.seconds), t.textContent]]))])""",
     )
     expected = expected_totals()
-    assert sorted(driver for driver, _ in totals) == sorted(DRIVER_LOGS)
-    for driver, rows in totals:
-        for status, seconds in expected[driver].items():
-            assert rows[status][0] == pytest.approx(seconds), (driver, status)
+    # DR-000002 (Los Angeles) has two days: 22:00-24:00 PST on the 22nd, then the 23rd
+    assert (
+        sorted((driver, day) for driver, day, *_ in grids)
+        == sorted(expected)
+        == [
+            ("DR-000001", "2026-11-23"),
+            ("DR-000002", "2026-11-22"),
+            ("DR-000002", "2026-11-23"),
+        ]
+    )
+    for driver, day, zone, caption, rows in grids:
+        assert zone == DRIVER_ZONES[driver]
+        assert caption.endswith(f"{day} ({zone}, {'CST' if zone == 'America/Chicago' else 'PST'})")
+        for status, seconds in expected[(driver, day)].items():
+            assert rows[status][0] == pytest.approx(seconds), (driver, day, status)
             minutes = round(seconds / 60)
             assert rows[status][1] == f"{minutes // 60:02d}:{minutes % 60:02d}"
-    # e.g. DR-000001 drives 04:45 then 06:40
-    assert dict(totals)["DR-000001"]["D"][1] == "11:25"
+    by_day = {(driver, day): rows for driver, day, _, _, rows in grids}
+    # e.g. DR-000001 drives 04:45 then 06:40; DR-000002 sleeps 22:00-24:00 PST, the rest on the 23rd
+    assert by_day[("DR-000001", "2026-11-23")]["D"][1] == "11:25"
+    assert by_day[("DR-000002", "2026-11-22")]["SB"][1] == "02:00"
+    assert by_day[("DR-000002", "2026-11-23")]["SB"][1] == "00:00"
 
 
-def test_each_violation_is_marked_where_it_starts(page):
+def test_each_violation_is_marked_where_it_starts_on_its_home_terminal_day(page):
     marks = values(
         page,
         """return [...document.querySelectorAll('svg.eld-grid')].flatMap(g =>
@@ -59,8 +74,9 @@ def test_each_violation_is_marked_where_it_starts(page):
     from tests.report.run_fixture import START
 
     assert sorted((d, r, s) for d, r, s, _ in marks) == sorted((d, r, START + o) for d, r, o in VIOLATIONS)
-    for _, _, start, x in marks:  # x on the 24-hour axis: label 150 px, plot 690 px wide
-        assert x == pytest.approx(150 + (start % 86_400) / 86_400 * 690, abs=1.5)
+    for driver, _, start, x in marks:  # x on the 24-hour axis from local midnight: label 150 px, plot 690 px
+        midnight = home_midnight(start, DRIVER_ZONES[driver])
+        assert x == pytest.approx(150 + (start - midnight) / 86_400 * 690, abs=1.5)
 
 
 def test_the_map_has_a_basemap_the_stored_positions_and_a_marker_per_alert(page):
