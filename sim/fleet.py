@@ -29,6 +29,7 @@ from sim.identities import NamePool, build_vehicle, utc_offset_s
 from sim.injections import Injection
 from sim.physics import VehicleState, advance, set_activity
 from sim.records import RecordPrefixes, hos_record, second_prefix
+from sim.rounding import round1, round2, round5
 from sim.routes import waypoint
 
 KINDS = ("gps", "diagnostics", "hos")
@@ -238,9 +239,9 @@ class Fleet:
                         {
                             "record_id": f"{vehicle_id}-g-{base_ms + prefixes.ms}",
                             "ts": ts_prefix + prefixes.ts_suffix,
-                            "lat": round(state.lat, 5),
-                            "lon": round(state.lon, 5),
-                            "speed_kph": round(state.speed, 1),
+                            "lat": round5(state.lat),
+                            "lon": round5(state.lon),
+                            "speed_kph": round1(state.speed),
                             "heading_deg": state.heading,
                         }
                     )[1:],
@@ -268,15 +269,15 @@ class Fleet:
                             "signals": {
                                 "engine_rpm": round(state.rpm),
                                 "coolant_temp_c": round(state.coolant_c),  # 1 degC/bit (SPN 110, PID 05)
-                                "fuel_level_pct": round(state.fuel_l * 100.0 / state.vclass.tank_l, 1),
-                                "vehicle_speed_kph": round(state.speed, 1),
-                                "engine_load_pct": round(state.load, 1),
-                                "throttle_pct": round(state.throttle, 1),
+                                "fuel_level_pct": round1(state.fuel_l * 100.0 / state.vclass.tank_l),
+                                "vehicle_speed_kph": round1(state.speed),
+                                "engine_load_pct": round1(state.load),
+                                "throttle_pct": round1(state.throttle),
                                 "battery_v": round(state.battery_v * 20) / 20,  # 0.05 V/bit (SPN 168)
-                                "odometer_km": round(state.odometer_km, 2),
-                                "engine_hours": round(state.engine_hours, 2),
-                                "fuel_used_l": round(state.fuel_used_l, 1),
-                                "fuel_rate_lph": round(state.fuel_rate, 2),
+                                "odometer_km": round2(state.odometer_km),
+                                "engine_hours": round2(state.engine_hours),
+                                "fuel_used_l": round1(state.fuel_used_l),
+                                "fuel_rate_lph": round2(state.fuel_rate),
                             },
                             "dtcs": dtcs,
                         }
