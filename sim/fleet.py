@@ -37,6 +37,7 @@ DEPOT_SPREAD_KM = 3.0
 MAX_BACKFILL_AGE_S = DEFAULT_MAX_AGE_S - 2 * 3600  # margin for the time a run takes to send and drain
 _dumps = orjson.dumps
 YOUNG_GENERATION = 100_000  # gc threshold 0 during a run (the default is 700)
+NO_DTCS = ()  # serialised as [] like an empty list, without a new list per record
 
 
 @dataclass
@@ -257,7 +258,7 @@ class Fleet:
             advance(state, now, rng)
             prefixes = state.prefixes
             vehicle_id = prefixes.vehicle_id
-            dtcs = physics.trouble_codes(state, now) if state.conditions else []
+            dtcs = physics.trouble_codes(state, now) if state.conditions else NO_DTCS
             out(
                 (
                     vehicle_id,
