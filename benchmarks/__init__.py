@@ -4,6 +4,7 @@
     python -m benchmarks.latency --records 1000    # end-to-end latency through the local stack
     python -m benchmarks.table_query               # DynamoDB Query cost in the emulator
     python -m benchmarks.sim_bench --vehicles N    # simulator throughput and peak memory
+    python -m benchmarks.sim_ab --ref main         # simulator before/after in one run (CPU time)
 
 Their figures and the commands that reproduce them are in docs/benchmarks.md.
 """

@@ -4,6 +4,10 @@ Builds the fleet (timed separately), sends the first tick (the duty-log sync bur
 separately), then runs it for the simulated duration into a sink that
 receives fully built, serialised records (null by default, or jsonl:/parquet: files), and prints
 records/s, the real-time factor against the fleet's nominal rate, and peak memory (RSS).
+
+The real-time factor is given twice: by wall time (what an idle core gives) and by the process's
+CPU time (`time.process_time`), which is the figure to read on a shared, loaded machine: there the
+wall time counts the time other processes held the core.
 """
 
 from __future__ import annotations
@@ -39,8 +43,9 @@ def measure(vehicles: int, duration_s: int, sink_spec: str = "null", seed: int =
         sink.send(next(batches))
         first_tick_s = time.perf_counter() - began
         first_tick_records = sink.stats.records
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         pump(batches, sink)
+        run_cpu_s = time.process_time() - began_cpu
     run_s = time.perf_counter() - began
     records = sink.stats.records - first_tick_records
     duration_s -= config.tick_s
@@ -52,11 +57,13 @@ def measure(vehicles: int, duration_s: int, sink_spec: str = "null", seed: int =
         "first_tick_records": first_tick_records,
         "first_tick_s": round(first_tick_s, 1),
         "run_s": round(run_s, 1),
+        "run_cpu_s": round(run_cpu_s, 2),
         "records": records,
         "by_kind": sink.stats.by_kind,
         "records_per_s": round(records / run_s),
         "nominal_records_per_sim_s": round(nominal_per_s),
         "real_time_factor": round(duration_s / run_s, 1),
+        "real_time_factor_cpu": round(duration_s / run_cpu_s, 1),
         "peak_rss_mb": round(peak_rss_mb()),
     }
 
@@ -74,7 +81,9 @@ def main(argv=None) -> int:
         print(f"{key:28} {value}")
     target = 10 * result["nominal_records_per_sim_s"]
     verdict = "meets" if result["records_per_s"] >= target else "BELOW"
-    print(f"{'target (10x real time)':28} {target} records/s: {verdict}")
+    print(f"{'target (10x real time)':28} {target} records/s: {verdict} by wall time")
+    verdict_cpu = "meets" if result["real_time_factor_cpu"] >= 10 else "BELOW"
+    print(f"{'':28} {verdict_cpu} by CPU time ({result['real_time_factor_cpu']}x)")
     return 0
 
 

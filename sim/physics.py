@@ -125,7 +125,8 @@ def advance(state: VehicleState, now_s: float, rng: random.Random) -> None:
     if state.engine_on:
         speed = state.speed
         if speed > 0.5:
-            rpm = vclass.rpm_by_kph[min(int(speed), 160)]
+            kph = int(speed)
+            rpm = vclass.rpm_by_kph[kph if kph < 160 else 160]
             load = 12.0 + vclass.mass_factor * 0.0045 * speed * speed + (random_() - 0.5) * 16.0
             if state.aggressive:
                 load += 12.0
@@ -152,7 +153,8 @@ def advance(state: VehicleState, now_s: float, rng: random.Random) -> None:
         state.throttle = 0.0
     burnt = fuel_rate * dt / 3600.0
     state.fuel_used_l += burnt
-    state.fuel_l = max(state.fuel_l - burnt, 0.0)
+    fuel_l = state.fuel_l - burnt
+    state.fuel_l = 0.0 if 0.0 > fuel_l else fuel_l  # max(fuel_l, 0.0), without the call
     change = (coolant_target - state.coolant_c) * (1.0 - math.exp(-dt / tau))
     max_rise = COOLANT_MAX_RISE_PER_S * dt
     state.coolant_c += max_rise if change > max_rise else change
@@ -167,9 +169,10 @@ def _drive(state: VehicleState, dt: float, now_s: float, rng: random.Random) -> 
             state.speed = 0.0
             state.engine_on = state.idle_when_stopped
             return
+    leg_km, road_km = state.leg_km, leg.road_km
     if state.profile == "local":
         target = LOCAL_KPH
-    elif state.leg_km < URBAN_ZONE_KM or leg.road_km - state.leg_km < URBAN_ZONE_KM:
+    elif leg_km < URBAN_ZONE_KM or road_km - leg_km < URBAN_ZONE_KM:
         target = URBAN_KPH
     else:
         target = state.cruise_kph + (16.0 if state.aggressive else 0.0)
@@ -183,8 +186,9 @@ def _drive(state: VehicleState, dt: float, now_s: float, rng: random.Random) -> 
     state.speed = speed
     distance = speed * dt / 3600.0
     state.odometer_km += distance
-    state.leg_km += distance
-    share = state.leg_km / leg.road_km
+    leg_km += distance
+    state.leg_km = leg_km
+    share = leg_km / road_km
     if share >= 1.0:
         share = 1.0
     state.lat = leg.from_lat + (leg.to_lat - leg.from_lat) * share

@@ -12,6 +12,7 @@ import orjson
 
 from handlers.domain.telemetry import SCHEMA, epoch_ms_to_iso
 from sim.identities import Vehicle
+from sim.rounding import round2, round5
 
 DEFAULT_RULESET = "us-property"
 
@@ -72,8 +73,8 @@ def hos_record(
             "record_id": f"{prefixes.vehicle_id}-h-{epoch_ms}",
             "ts": epoch_ms_to_iso(epoch_ms),
             "status": status,
-            "lat": round(lat, 5),
-            "lon": round(lon, 5),
-            "odometer_km": round(odometer_km, 2),
+            "lat": round5(lat),
+            "lon": round5(lon),
+            "odometer_km": round2(odometer_km),
         },
     )

@@ -34,3 +34,4 @@ def test_bench_script_reports_rate_and_memory():
     assert result["simulated_s"] == 59  # the first tick is timed apart
     assert result["nominal_records_per_sim_s"] == 600 // 30 + 600 // 60
     assert result["records_per_s"] > 0 and result["peak_rss_mb"] > 0
+    assert result["run_cpu_s"] > 0 and result["real_time_factor_cpu"] > 0
