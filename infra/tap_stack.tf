@@ -807,7 +807,7 @@ variable "alert_https_endpoint" {
 }
 
 variable "external_api_urls" {
-  description = "Base URLs of the real third-party APIs: telematics (in-cab messaging, the handler posts <url>/v1/notifications) and pdf (FMCSA records of duty status, <url>/v1/rod-pdf). null: the functions call the mock API Gateway stage of this stack, which only dev and staging may do; prod must set them (TF_VAR_external_api_urls)."
+  description = "Base URLs of the real third-party APIs: telematics (in-cab messaging, the handler posts <url>/v1/notifications) and pdf (FMCSA records of duty status, <url>/v1/rod-pdf). null: the stack deploys a mock of both (an unauthenticated API Gateway stage) and the functions call it, which only dev and staging may do; prod must set them (TF_VAR_external_api_urls), so prod deploys no mock."
   type = object({
     telematics = string
     pdf        = string
@@ -821,7 +821,7 @@ variable "external_api_urls" {
 
   validation {
     condition     = var.env != "prod" || var.external_api_urls != null || var.allow_placeholder_endpoints
-    error_message = "prod must not send in-cab messages and FMCSA reports to the mock API: set external_api_urls (TF_VAR_external_api_urls)."
+    error_message = "prod must not send in-cab messages and FMCSA reports to the mock API, nor deploy it: set external_api_urls (TF_VAR_external_api_urls)."
   }
 }
 
@@ -2386,8 +2386,8 @@ locals {
     DB_SSLMODE                        = local.db_tls.sslmode
     DB_SSL_ROOT_CERT                  = local.db_tls.root_cert
     SAGEMAKER_ENDPOINT_NAME           = local.predictive_endpoint_name
-    TELEMATICS_API_URL                = var.external_api_urls != null ? var.external_api_urls.telematics : "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["TELEMATICS_API_URL"]}"
-    PDF_API_URL                       = var.external_api_urls != null ? var.external_api_urls.pdf : "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["PDF_API_URL"]}"
+    TELEMATICS_API_URL                = local.external_api_function_urls["TELEMATICS_API_URL"]
+    PDF_API_URL                       = local.external_api_function_urls["PDF_API_URL"]
     REPORTS_BUCKET                    = aws_s3_bucket.this["reports"].bucket
     DEAD_LETTER_BUCKET                = aws_s3_bucket.this["datalake"].bucket
     DOT_WORK_BUCKET                   = aws_s3_bucket.this["dot_work"].bucket
@@ -2929,7 +2929,25 @@ resource "aws_lambda_invocation" "deploy_step" {
 # API Gateway: mock of the external telematics (in-cab messaging) and FMCSA PDF APIs
 ###############################################################################
 
+locals {
+  # The mock exists only where the functions call it: wherever external_api_urls is unset (dev,
+  # staging, and every environment on the local emulator, whose runtime serves the stage's routes
+  # from harness.mock_api). prod on AWS must set the real URLs (validated on external_api_urls), so
+  # it never deploys this unauthenticated public API, its log group or the account's API Gateway
+  # CloudWatch role, which only the mock's stage logging needs (audit C2).
+  mock_external_api = var.external_api_urls == null
+  # What the functions' TELEMATICS_API_URL and PDF_API_URL are: the mock's stage URL plus each API's
+  # base path, else the vendors' URLs as given.
+  external_api_function_urls = local.mock_external_api ? {
+    for setting, base in local.external_api_bases : setting => "${aws_api_gateway_stage.external[0].invoke_url}${base}"
+    } : {
+    TELEMATICS_API_URL = var.external_api_urls.telematics
+    PDF_API_URL        = var.external_api_urls.pdf
+  }
+}
+
 resource "aws_api_gateway_rest_api" "external" {
+  count       = local.mock_external_api ? 1 : 0
   name        = "${local.prefix}-external-telematics"
   description = "Mock of the third-party telematics and FMCSA report APIs"
 
@@ -2960,9 +2978,11 @@ locals {
   api_paths = distinct(flatten([for path in keys(local.api_mocks) : [
     for i in range(1, length(split("/", path)) + 1) : join("/", slice(split("/", path), 0, i))
   ]]))
-  api_paths_l1 = { for p in local.api_paths : p => p if length(split("/", p)) == 1 }
-  api_paths_l2 = { for p in local.api_paths : p => p if length(split("/", p)) == 2 }
-  api_paths_l3 = { for p in local.api_paths : p => p if length(split("/", p)) == 3 }
+  api_paths_l1 = { for p in local.api_paths : p => p if local.mock_external_api && length(split("/", p)) == 1 }
+  api_paths_l2 = { for p in local.api_paths : p => p if local.mock_external_api && length(split("/", p)) == 2 }
+  api_paths_l3 = { for p in local.api_paths : p => p if local.mock_external_api && length(split("/", p)) == 3 }
+  # The routes the mock serves (none where it is not deployed).
+  api_mock_routes = { for path, mock in local.api_mocks : path => mock if local.mock_external_api }
   api_resource_ids = merge(
     { for p, r in aws_api_gateway_resource.l1 : p => r.id },
     { for p, r in aws_api_gateway_resource.l2 : p => r.id },
@@ -2972,28 +2992,28 @@ locals {
 
 resource "aws_api_gateway_resource" "l1" {
   for_each    = local.api_paths_l1
-  rest_api_id = aws_api_gateway_rest_api.external.id
-  parent_id   = aws_api_gateway_rest_api.external.root_resource_id
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
+  parent_id   = aws_api_gateway_rest_api.external[0].root_resource_id
   path_part   = each.key
 }
 
 resource "aws_api_gateway_resource" "l2" {
   for_each    = local.api_paths_l2
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   parent_id   = aws_api_gateway_resource.l1[dirname(each.key)].id
   path_part   = basename(each.key)
 }
 
 resource "aws_api_gateway_resource" "l3" {
   for_each    = local.api_paths_l3
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   parent_id   = aws_api_gateway_resource.l2[dirname(each.key)].id
   path_part   = basename(each.key)
 }
 
 resource "aws_api_gateway_method" "mock" {
-  for_each      = local.api_mocks
-  rest_api_id   = aws_api_gateway_rest_api.external.id
+  for_each      = local.api_mock_routes
+  rest_api_id   = aws_api_gateway_rest_api.external[0].id
   resource_id   = local.api_resource_ids[each.key]
   http_method   = "POST"
   authorization = "NONE"
@@ -3002,8 +3022,8 @@ resource "aws_api_gateway_method" "mock" {
 }
 
 resource "aws_api_gateway_integration" "mock" {
-  for_each    = local.api_mocks
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  for_each    = local.api_mock_routes
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   resource_id = local.api_resource_ids[each.key]
   http_method = aws_api_gateway_method.mock[each.key].http_method
   type        = "MOCK"
@@ -3013,16 +3033,16 @@ resource "aws_api_gateway_integration" "mock" {
 }
 
 resource "aws_api_gateway_method_response" "mock" {
-  for_each    = local.api_mocks
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  for_each    = local.api_mock_routes
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   resource_id = local.api_resource_ids[each.key]
   http_method = aws_api_gateway_method.mock[each.key].http_method
   status_code = each.value.status
 }
 
 resource "aws_api_gateway_integration_response" "mock" {
-  for_each    = local.api_mocks
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  for_each    = local.api_mock_routes
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   resource_id = local.api_resource_ids[each.key]
   http_method = aws_api_gateway_method.mock[each.key].http_method
   status_code = aws_api_gateway_method_response.mock[each.key].status_code
@@ -3034,7 +3054,8 @@ resource "aws_api_gateway_integration_response" "mock" {
 }
 
 resource "aws_api_gateway_deployment" "external" {
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  count       = local.mock_external_api ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
 
   triggers = {
     # Configuration inputs and ids only (no attributes the API computes), so re-plans are clean.
@@ -3054,6 +3075,7 @@ resource "aws_api_gateway_deployment" "external" {
 }
 
 resource "aws_cloudwatch_log_group" "api" {
+  count             = local.mock_external_api ? 1 : 0
   name              = "/${var.project_name}/${var.env}/api-gateway/external-telematics"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.main.arn
@@ -3061,8 +3083,10 @@ resource "aws_cloudwatch_log_group" "api" {
 
 # API Gateway writes execution and access logs with the account's CloudWatch role (one per account and
 # region): without it the stage's logging settings fail at apply (audit A1). Every environment sets the
-# same role shape; in a shared account the last apply wins, which is harmless.
+# same role shape; in a shared account the last apply wins, which is harmless. Only the mock's stage
+# logs through it, so it exists only with the mock.
 data "aws_iam_policy_document" "apigw_assume" {
+  count = local.mock_external_api ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -3078,13 +3102,15 @@ data "aws_iam_policy_document" "apigw_assume" {
 }
 
 resource "aws_iam_role" "apigw_cloudwatch" {
+  count              = local.mock_external_api ? 1 : 0
   name               = "${local.prefix}-apigw-cloudwatch"
-  assume_role_policy = data.aws_iam_policy_document.apigw_assume.json
+  assume_role_policy = data.aws_iam_policy_document.apigw_assume[0].json
 }
 
 resource "aws_iam_role_policy" "apigw_cloudwatch" {
-  name = "push-to-cloudwatch-logs"
-  role = aws_iam_role.apigw_cloudwatch.id
+  count = local.mock_external_api ? 1 : 0
+  name  = "push-to-cloudwatch-logs"
+  role  = aws_iam_role.apigw_cloudwatch[0].id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -3094,10 +3120,10 @@ resource "aws_iam_role_policy" "apigw_cloudwatch" {
         Effect = "Allow"
         Action = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"]
         Resource = [
-          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external.id}/*",
-          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external.id}/*:*",
-          aws_cloudwatch_log_group.api.arn,
-          "${aws_cloudwatch_log_group.api.arn}:*",
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external[0].id}/*",
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external[0].id}/*:*",
+          aws_cloudwatch_log_group.api[0].arn,
+          "${aws_cloudwatch_log_group.api[0].arn}:*",
         ]
       },
       {
@@ -3111,14 +3137,16 @@ resource "aws_iam_role_policy" "apigw_cloudwatch" {
 }
 
 resource "aws_api_gateway_account" "this" {
-  cloudwatch_role_arn = aws_iam_role.apigw_cloudwatch.arn
+  count               = local.mock_external_api ? 1 : 0
+  cloudwatch_role_arn = aws_iam_role.apigw_cloudwatch[0].arn
 
   depends_on = [aws_iam_role_policy.apigw_cloudwatch]
 }
 
 resource "aws_api_gateway_stage" "external" {
-  rest_api_id          = aws_api_gateway_rest_api.external.id
-  deployment_id        = aws_api_gateway_deployment.external.id
+  count                = local.mock_external_api ? 1 : 0
+  rest_api_id          = aws_api_gateway_rest_api.external[0].id
+  deployment_id        = aws_api_gateway_deployment.external[0].id
   stage_name           = var.env
   xray_tracing_enabled = true
   # checkov:skip=CKV_AWS_120:Caching a mock that returns canned responses buys nothing.
@@ -3126,7 +3154,7 @@ resource "aws_api_gateway_stage" "external" {
   # checkov:skip=CKV2_AWS_29:WAF is for the real public API, not this mock.
 
   access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.api.arn
+    destination_arn = aws_cloudwatch_log_group.api[0].arn
     format          = jsonencode({ requestId = "$context.requestId", ip = "$context.identity.sourceIp", method = "$context.httpMethod", path = "$context.resourcePath", status = "$context.status", latency = "$context.responseLatency" })
   }
 
@@ -3134,8 +3162,9 @@ resource "aws_api_gateway_stage" "external" {
 }
 
 resource "aws_api_gateway_method_settings" "external" {
-  rest_api_id = aws_api_gateway_rest_api.external.id
-  stage_name  = aws_api_gateway_stage.external.stage_name
+  count       = local.mock_external_api ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
+  stage_name  = aws_api_gateway_stage.external[0].stage_name
   method_path = "*/*"
   # checkov:skip=CKV_AWS_225:No caching on a mock (see the stage), so there is no cache to encrypt.
 
@@ -3146,6 +3175,48 @@ resource "aws_api_gateway_method_settings" "external" {
   }
 
   depends_on = [aws_api_gateway_account.this]
+}
+
+# The mock's singletons gained `count` (deployed only where the functions call it): existing states
+# keep their objects.
+moved {
+  from = aws_api_gateway_rest_api.external
+  to   = aws_api_gateway_rest_api.external[0]
+}
+
+moved {
+  from = aws_api_gateway_deployment.external
+  to   = aws_api_gateway_deployment.external[0]
+}
+
+moved {
+  from = aws_cloudwatch_log_group.api
+  to   = aws_cloudwatch_log_group.api[0]
+}
+
+moved {
+  from = aws_iam_role.apigw_cloudwatch
+  to   = aws_iam_role.apigw_cloudwatch[0]
+}
+
+moved {
+  from = aws_iam_role_policy.apigw_cloudwatch
+  to   = aws_iam_role_policy.apigw_cloudwatch[0]
+}
+
+moved {
+  from = aws_api_gateway_account.this
+  to   = aws_api_gateway_account.this[0]
+}
+
+moved {
+  from = aws_api_gateway_stage.external
+  to   = aws_api_gateway_stage.external[0]
+}
+
+moved {
+  from = aws_api_gateway_method_settings.external
+  to   = aws_api_gateway_method_settings.external[0]
 }
 
 ###############################################################################
@@ -4339,8 +4410,8 @@ output "athena_workgroup" {
 }
 
 output "external_api_url" {
-  description = "Invoke URL of the mocked external telematics API."
-  value       = aws_api_gateway_stage.external.invoke_url
+  description = "Invoke URL of the mocked external telematics API; null where the functions call the real APIs (external_api_urls) and no mock is deployed."
+  value       = one(aws_api_gateway_stage.external[*].invoke_url)
 }
 
 output "kms_key_arn" {
@@ -4397,11 +4468,17 @@ output "iam_grants" {
 }
 
 output "external_api" {
-  description = "The mock external API: base path of each Lambda environment URL on the stage and the routes it serves (POST <path>)."
+  description = "The mock external API: whether it is deployed (mock; false where the functions call external_api_urls), the base path of each Lambda environment URL on its stage and the routes it serves (POST <path>)."
   value = {
-    bases  = local.external_api_bases
-    routes = [for path in keys(local.api_mocks) : "POST /${path}"]
+    mock   = local.mock_external_api
+    bases  = local.mock_external_api ? local.external_api_bases : {}
+    routes = [for path in keys(local.api_mock_routes) : "POST /${path}"]
   }
+}
+
+output "external_api_function_urls" {
+  description = "TELEMATICS_API_URL and PDF_API_URL as the functions get them: the mock's stage URLs (known after apply), or the vendors' URLs (external_api_urls) where no mock is deployed."
+  value       = local.external_api_function_urls
 }
 
 ###############################################################################

@@ -69,10 +69,39 @@ RANDOM_ATTRIBUTES: set[str] = set()
 # Alarms with one metric query per cache node: num_cache_clusters (a capacity) sets how many.
 PER_NODE_ALARMS = {"aws_cloudwatch_metric_alarm.redis_memory", "aws_cloudwatch_metric_alarm.redis_engine_cpu"}
 
+# The one topology difference, and why: prod calls the real external APIs (external_api_urls, required
+# there on AWS), so it deploys no mock of them (audit C2). These addresses exist in dev and staging only:
+# every API Gateway resource is the mock's, and its log group and the account's API Gateway CloudWatch
+# role serve only the mock's stage logging.
+PROD_WITHOUT_MOCK_API = (
+    "aws_api_gateway_",
+    "aws_cloudwatch_log_group.api[",
+    "aws_iam_role.apigw_cloudwatch[",
+    "aws_iam_role_policy.apigw_cloudwatch[",
+    "data.aws_iam_policy_document.apigw_assume[",
+)
+# ...and the function settings that follow from it: the mock's stage URL (known after apply) in dev and
+# staging, the vendor's URL in prod.
+EXTERNAL_API_SETTINGS = {"TELEMATICS_API_URL", "PDF_API_URL"}
+# prod as it is deployed on AWS: the vendors' URLs (TF_VAR_external_api_urls at deploy time).
+PROD_EXTERNAL_API_URLS = {"telematics": "https://api.telematics-vendor.net", "pdf": "https://eld.fmcsa-vendor.net"}
+
+
+def _mock_api_only(address: str) -> bool:
+    return address.startswith(PROD_WITHOUT_MOCK_API)
+
 
 @pytest.fixture(scope="module")
 def plans(emulator) -> dict[str, dict]:
-    return {env: tf.show_plan(env, emulator.info, state_dir=emulator.state_dir) for env in ENVS}
+    return {
+        env: tf.show_plan(
+            env,
+            emulator.info,
+            state_dir=emulator.state_dir,
+            extra_vars={"external_api_urls": PROD_EXTERNAL_API_URLS} if env == "prod" else None,
+        )
+        for env in ENVS
+    }
 
 
 def _normalise(value: Any, env: str) -> Any:
@@ -126,8 +155,30 @@ def test_every_plan_creates_only(plans):
 
 
 def test_the_three_plans_hold_exactly_the_same_resource_addresses(plans):
+    """Except the mock external API, which prod does not deploy (PROD_WITHOUT_MOCK_API, named here)."""
     addresses = {env: sorted(c["address"] for c in plan["resource_changes"]) for env, plan in plans.items()}
-    assert addresses["dev"] == addresses["staging"] == addresses["prod"]
+    assert addresses["dev"] == addresses["staging"]
+    mock_only = [a for a in addresses["dev"] if _mock_api_only(a)]
+    assert [a for a in addresses["dev"] if not _mock_api_only(a)] == addresses["prod"]
+    # The exception is exactly the mock: its REST API and stage, and nothing of it left in prod.
+    assert {"aws_api_gateway_rest_api.external[0]", "aws_api_gateway_stage.external[0]"} <= set(mock_only)
+    assert {"aws_api_gateway_account.this[0]", "aws_cloudwatch_log_group.api[0]"} <= set(mock_only)
+    assert not any(_mock_api_only(a) for a in addresses["prod"])
+
+
+def test_prod_functions_call_the_real_external_apis(plans):
+    """Audit C2: prod on AWS has no mock; its functions take the vendors' URLs from external_api_urls."""
+    # The functions' environments hold ARNs known only after apply, so the plan shows their
+    # TELEMATICS_API_URL/PDF_API_URL through the output both are taken from.
+    outputs = plans["prod"]["planned_values"]["outputs"]
+    assert outputs["external_api_function_urls"]["value"] == {
+        "TELEMATICS_API_URL": PROD_EXTERNAL_API_URLS["telematics"],
+        "PDF_API_URL": PROD_EXTERNAL_API_URLS["pdf"],
+    }
+    assert outputs["external_api"]["value"] == {"mock": False, "bases": {}, "routes": []}
+    assert outputs["external_api_url"].get("value") is None
+    dev = plans["dev"]["planned_values"]["outputs"]["external_api"]["value"]
+    assert dev["mock"] is True and dev["routes"] == ["POST /fmcsa/v1/rod-pdf", "POST /v1/notifications"]
 
 
 def test_the_plans_differ_only_in_capacity_attributes(plans):
@@ -135,6 +186,9 @@ def test_the_plans_differ_only_in_capacity_attributes(plans):
     unexpected = []
     differing_leaves = set()
     for address in values["dev"]:
+        if _mock_api_only(address):
+            assert address not in values["prod"]  # the named exception (see the address test)
+            continue
         flat = {env: _flatten(values[env][address]) for env in ENVS}
         paths = set(flat["dev"]) | set(flat["staging"]) | set(flat["prod"])
         for path in paths:
@@ -145,6 +199,8 @@ def test_the_plans_differ_only_in_capacity_attributes(plans):
             differing_leaves.add(leaf)
             if address in PER_NODE_ALARMS and path[0] == "metric_query":
                 continue
+            if leaf in EXTERNAL_API_SETTINGS and seen["dev"] == seen["staging"] != seen["prod"]:
+                continue  # the mock's stage URL in dev and staging, the vendor's in prod
             if leaf not in CAPACITY_ATTRIBUTES | ENVIRONMENT_ATTRIBUTES | RANDOM_ATTRIBUTES:
                 unexpected.append((address, path, seen))
     assert not unexpected, "\n".join(f"{a} {p} {s}" for a, p, s in unexpected[:40])

@@ -46,3 +46,17 @@ def test_paths_the_handlers_call_must_be_routes_of_the_stage():
 def test_a_url_setting_without_a_known_base_path_is_a_finding():
     document = plan(function("driver_notifier", module="driver_notifier"))
     assert api.check_routes(context(document))
+
+
+def test_no_route_check_where_no_mock_is_deployed():
+    """prod calls the vendors' APIs (external_api_urls): no stage, so no route to compare with."""
+    document = plan(
+        function("driver_notifier", module="driver_notifier"),
+        outputs={"external_api": {"mock": False, "bases": {}, "routes": []}},
+    )
+    assert api.check_routes(context(document)) == []
+    deployed = plan(
+        function("driver_notifier", module="driver_notifier"),
+        outputs={"external_api": {"mock": True, "bases": {"TELEMATICS_API_URL": ""}, "routes": []}},
+    )
+    assert api.check_routes(context(deployed))
