@@ -477,3 +477,36 @@ def test_the_diagnostics_stream_has_enhanced_fan_out_consumers(plans):
     for env, plan in plans.items():
         consumers = {r["values"]["name"] for r in resources(plan) if r["type"] == "aws_kinesis_stream_consumer"}
         assert consumers == {f"fleettap-{env}-predictive", f"fleettap-{env}-fuel"}
+
+
+def _configured(plan: dict, address: str) -> dict:
+    return next(r for r in plan["configuration"]["root_module"]["resources"] if r["address"] == address)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_audit_fixes_without_a_test_of_their_own_reach_the_plan(plans, env):
+    """docs/audit-status.md: A4 (services that check their role at creation wait for its inline
+    policy), C1 (Aurora refuses plain connections), C6 (no IAM database authentication), C7 (report lock
+    mode per environment), E8 (the DOT alarm counts failed, timed-out and aborted runs), E10 (protected
+    environments' Redis changes wait for the maintenance window)."""
+    plan = plans[env]
+    by_address = {r["address"]: r.get("values", {}) for r in resources(plan)}
+    for address, policy in (
+        ("aws_flow_log.main", "aws_iam_role_policy.flow_logs"),
+        ("aws_rds_cluster_instance.aurora", "aws_iam_role_policy.rds_monitoring"),
+        ("aws_sfn_state_machine.dot_reporting", "aws_iam_role_policy.sfn"),
+        ("aws_cloudwatch_event_target.dot_reporting", "aws_iam_role_policy.events"),
+        ("aws_kinesis_firehose_delivery_stream.diagnostics", "aws_iam_role_policy.firehose"),
+        ("aws_glue_crawler.diagnostics", "aws_iam_role_policy.crawler"),
+    ):
+        assert policy in _configured(plan, address).get("depends_on", []), (env, address)
+    parameters = {p["name"]: p["value"] for p in by_address["aws_rds_cluster_parameter_group.aurora"]["parameter"]}
+    assert parameters["rds.force_ssl"] == "1", env
+    assert by_address["aws_rds_cluster.aurora"]["iam_database_authentication_enabled"] is False, env
+    lock = by_address["aws_s3_bucket_object_lock_configuration.reports"]["rule"][0]["default_retention"][0]
+    assert lock["mode"] == ("COMPLIANCE" if env == "prod" else "GOVERNANCE"), env
+    sfn_alarm = by_address["aws_cloudwatch_metric_alarm.sfn_failures"]
+    counted = {q["metric"][0]["metric_name"] for q in sfn_alarm["metric_query"] if q.get("metric")}
+    assert counted == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}, env
+    redis = by_address["aws_elasticache_replication_group.redis"]
+    assert redis["apply_immediately"] is (env == "dev"), env
