@@ -946,6 +946,39 @@ variable "lake_query_window_days" {
   }
 }
 
+variable "athena_results_expiration_days" {
+  description = "Days Athena query results are kept in the results bucket before they expire (a result is re-run, not archived)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.athena_results_expiration_days >= 1
+    error_message = "athena_results_expiration_days must be at least 1."
+  }
+}
+
+variable "access_logs_expiration_days" {
+  description = "Days S3 server access logs are kept (in Glacier after lifecycle_archive_days) before they expire."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.access_logs_expiration_days >= 90
+    error_message = "access_logs_expiration_days must be at least 90 (Glacier's minimum storage duration)."
+  }
+}
+
+variable "lake_noncurrent_expiration_days" {
+  description = "Days an overwritten or deleted data-lake object stays recoverable as a noncurrent version before it expires."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.lake_noncurrent_expiration_days >= 1
+    error_message = "lake_noncurrent_expiration_days must be at least 1."
+  }
+}
+
 variable "report_retention_days" {
   description = "Object Lock retention of compliance reports (49 CFR 395.8(k): 6 months)."
   type        = number
@@ -1257,7 +1290,18 @@ locals {
     for key in keys(local.buckets) : key => key == "datalake" ? [
       { days = var.lifecycle_archive_days, storage_class = "GLACIER_IR" },
       { days = var.lake_query_window_days, storage_class = "GLACIER" },
-    ] : [{ days = var.lifecycle_archive_days, storage_class = "GLACIER" }]
+    ] : key == "athena" ? [] : [{ days = var.lifecycle_archive_days, storage_class = "GLACIER" }]
+  }
+  # What expires (audit D5), per bucket: current objects after `current` days, noncurrent versions
+  # `noncurrent` days after they became noncurrent (with versioning, an expired object only becomes
+  # noncurrent). Athena results are re-run rather than kept; access logs expire after their retention;
+  # the lake's overwritten or deleted objects stay recoverable for a while. Reports never expire: Object
+  # Lock keeps the legal record, and the lifecycle only archives it.
+  lifecycle_expirations = {
+    athena   = { current = var.athena_results_expiration_days, noncurrent = 1 }
+    logs     = { current = var.access_logs_expiration_days, noncurrent = 1 }
+    datalake = { current = null, noncurrent = var.lake_noncurrent_expiration_days }
+    reports  = { current = null, noncurrent = null }
   }
 
   cluster_identifier       = coalesce(var.cluster_identifier, "${local.prefix}-aurora")
@@ -2194,13 +2238,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket   = aws_s3_bucket.this[each.key].id
 
   rule {
-    id     = "archive-to-glacier"
+    id     = "archive-and-expire"
     status = "Enabled"
     filter {}
 
     # The data lake stays Athena-readable for lake_query_window_days: Glacier Instant Retrieval
     # after lifecycle_archive_days (Athena reads it), Glacier Flexible Retrieval (Athena cannot)
-    # only after the window. The other buckets go to Glacier after lifecycle_archive_days.
+    # only after the window. Reports and access logs go to Glacier after lifecycle_archive_days;
+    # Athena results expire before that (lifecycle_expirations).
     dynamic "transition" {
       for_each = local.lifecycle_transitions[each.key]
       content {
@@ -2209,11 +2254,26 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       }
     }
 
+    # Noncurrent versions that expire are not archived first.
     dynamic "noncurrent_version_transition" {
-      for_each = local.lifecycle_transitions[each.key]
+      for_each = local.lifecycle_expirations[each.key].noncurrent == null ? local.lifecycle_transitions[each.key] : []
       content {
         noncurrent_days = noncurrent_version_transition.value.days
         storage_class   = noncurrent_version_transition.value.storage_class
+      }
+    }
+
+    dynamic "expiration" {
+      for_each = local.lifecycle_expirations[each.key].current == null ? [] : [local.lifecycle_expirations[each.key].current]
+      content {
+        days = expiration.value
+      }
+    }
+
+    dynamic "noncurrent_version_expiration" {
+      for_each = local.lifecycle_expirations[each.key].noncurrent == null ? [] : [local.lifecycle_expirations[each.key].noncurrent]
+      content {
+        noncurrent_days = noncurrent_version_expiration.value
       }
     }
 
@@ -2226,6 +2286,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     precondition {
       condition     = var.lake_query_window_days > var.lifecycle_archive_days
       error_message = "lake_query_window_days must exceed lifecycle_archive_days (the lake leaves Athena-readable storage only after the window)."
+    }
+    # S3 refuses an expiration that is not later than the rule's transitions.
+    precondition {
+      condition     = var.access_logs_expiration_days > var.lifecycle_archive_days
+      error_message = "access_logs_expiration_days must exceed lifecycle_archive_days (access logs move to Glacier first)."
     }
   }
 

@@ -510,3 +510,24 @@ def test_the_audit_fixes_without_a_test_of_their_own_reach_the_plan(plans, env):
     assert counted == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}, env
     redis = by_address["aws_elasticache_replication_group.redis"]
     assert redis["apply_immediately"] is (env == "dev"), env
+
+
+def test_buckets_expire_what_nobody_keeps(plans):
+    """Audit D5: Athena query results and S3 access logs expire, and so do their noncurrent versions
+    (with versioning, an expired object only becomes noncurrent) and the data lake's overwritten or
+    deleted objects; the compliance reports (Object Lock, the legal record) never expire."""
+    for env, plan in plans.items():
+        rules = {
+            r["index"]: r["values"]["rule"][0]
+            for r in resources(plan)
+            if r["address"].startswith("aws_s3_bucket_lifecycle_configuration.this[")
+        }
+        archive_days = plan["variables"]["lifecycle_archive_days"]["value"]
+        athena, logs, lake, reports = rules["athena"], rules["logs"], rules["datalake"], rules["reports"]
+        assert athena["expiration"][0]["days"] == 30 and not athena["transition"], env
+        assert logs["expiration"][0]["days"] == 365 > archive_days, env
+        for rule in (athena, logs):
+            assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 1, env
+        assert lake["noncurrent_version_expiration"][0]["noncurrent_days"] == 30, env
+        assert not lake["noncurrent_version_transition"] and not lake["expiration"], env
+        assert not reports["expiration"] and not reports["noncurrent_version_expiration"], env
