@@ -1,6 +1,7 @@
 """The preflight over the real plans of dev, staging and prod (planned against an emulator of their
 own): no finding once staging and prod get their deploy-time alert endpoint (and prod the vendors'
-API URLs, so it deploys no mock API), and the placeholder a local plan uses in their place is found."""
+API URLs, so it deploys no mock API), and the placeholder a local plan uses in their place is found,
+as is the mock API a local prod plan deploys."""
 
 from __future__ import annotations
 
@@ -38,5 +39,8 @@ def test_no_finding(plans, env):
 def test_the_local_placeholder_endpoint_is_a_finding_in_prod(emulator):  # noqa: F811
     plan = tf.show_plan("prod", emulator.info, state_dir=emulator.state_dir)
     findings = run(Context("prod", plan))
-    assert findings and {f.check for f in findings} == {"placeholders"}
-    assert all(f.address.startswith("aws_sns_topic_subscription.https[") for f in findings)
+    assert findings and {f.check for f in findings} == {"placeholders", "api"}
+    placeholders = [f for f in findings if f.check == "placeholders"]
+    assert placeholders and all(f.address.startswith("aws_sns_topic_subscription.https[") for f in placeholders)
+    # Without external_api_urls (allowed only against the emulator) prod would deploy the mock API.
+    assert [f.address for f in findings if f.check == "api"] == ["aws_api_gateway_rest_api.external[0]"]
