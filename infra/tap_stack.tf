@@ -807,7 +807,7 @@ variable "alert_https_endpoint" {
 }
 
 variable "external_api_urls" {
-  description = "Base URLs of the real third-party APIs: telematics (in-cab messaging, the handler posts <url>/v1/notifications) and pdf (FMCSA records of duty status, <url>/v1/rod-pdf). null: the functions call the mock API Gateway stage of this stack, which only dev and staging may do; prod must set them (TF_VAR_external_api_urls)."
+  description = "Base URLs of the real third-party APIs: telematics (in-cab messaging, the handler posts <url>/v1/notifications) and pdf (FMCSA records of duty status, <url>/v1/rod-pdf). null: the stack deploys a mock of both (an unauthenticated API Gateway stage) and the functions call it, which only dev and staging may do; prod must set them (TF_VAR_external_api_urls), so prod deploys no mock."
   type = object({
     telematics = string
     pdf        = string
@@ -821,7 +821,7 @@ variable "external_api_urls" {
 
   validation {
     condition     = var.env != "prod" || var.external_api_urls != null || var.allow_placeholder_endpoints
-    error_message = "prod must not send in-cab messages and FMCSA reports to the mock API: set external_api_urls (TF_VAR_external_api_urls)."
+    error_message = "prod must not send in-cab messages and FMCSA reports to the mock API, nor deploy it: set external_api_urls (TF_VAR_external_api_urls)."
   }
 }
 
@@ -943,6 +943,39 @@ variable "lake_query_window_days" {
   validation {
     condition     = var.lake_query_window_days >= 30
     error_message = "lake_query_window_days must be at least 30."
+  }
+}
+
+variable "athena_results_expiration_days" {
+  description = "Days Athena query results are kept in the results bucket before they expire (a result is re-run, not archived)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.athena_results_expiration_days >= 1
+    error_message = "athena_results_expiration_days must be at least 1."
+  }
+}
+
+variable "access_logs_expiration_days" {
+  description = "Days S3 server access logs are kept (in Glacier after lifecycle_archive_days) before they expire."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.access_logs_expiration_days >= 90
+    error_message = "access_logs_expiration_days must be at least 90 (Glacier's minimum storage duration)."
+  }
+}
+
+variable "lake_noncurrent_expiration_days" {
+  description = "Days an overwritten or deleted data-lake object stays recoverable as a noncurrent version before it expires."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.lake_noncurrent_expiration_days >= 1
+    error_message = "lake_noncurrent_expiration_days must be at least 1."
   }
 }
 
@@ -1257,7 +1290,18 @@ locals {
     for key in keys(local.buckets) : key => key == "datalake" ? [
       { days = var.lifecycle_archive_days, storage_class = "GLACIER_IR" },
       { days = var.lake_query_window_days, storage_class = "GLACIER" },
-    ] : [{ days = var.lifecycle_archive_days, storage_class = "GLACIER" }]
+    ] : key == "athena" ? [] : [{ days = var.lifecycle_archive_days, storage_class = "GLACIER" }]
+  }
+  # What expires (audit D5), per bucket: current objects after `current` days, noncurrent versions
+  # `noncurrent` days after they became noncurrent (with versioning, an expired object only becomes
+  # noncurrent). Athena results are re-run rather than kept; access logs expire after their retention;
+  # the lake's overwritten or deleted objects stay recoverable for a while. Reports never expire: Object
+  # Lock keeps the legal record, and the lifecycle only archives it.
+  lifecycle_expirations = {
+    athena   = { current = var.athena_results_expiration_days, noncurrent = 1 }
+    logs     = { current = var.access_logs_expiration_days, noncurrent = 1 }
+    datalake = { current = null, noncurrent = var.lake_noncurrent_expiration_days }
+    reports  = { current = null, noncurrent = null }
   }
 
   cluster_identifier       = coalesce(var.cluster_identifier, "${local.prefix}-aurora")
@@ -2194,13 +2238,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket   = aws_s3_bucket.this[each.key].id
 
   rule {
-    id     = "archive-to-glacier"
+    id     = "archive-and-expire"
     status = "Enabled"
     filter {}
 
     # The data lake stays Athena-readable for lake_query_window_days: Glacier Instant Retrieval
     # after lifecycle_archive_days (Athena reads it), Glacier Flexible Retrieval (Athena cannot)
-    # only after the window. The other buckets go to Glacier after lifecycle_archive_days.
+    # only after the window. Reports and access logs go to Glacier after lifecycle_archive_days;
+    # Athena results expire before that (lifecycle_expirations).
     dynamic "transition" {
       for_each = local.lifecycle_transitions[each.key]
       content {
@@ -2209,11 +2254,26 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       }
     }
 
+    # Noncurrent versions that expire are not archived first.
     dynamic "noncurrent_version_transition" {
-      for_each = local.lifecycle_transitions[each.key]
+      for_each = local.lifecycle_expirations[each.key].noncurrent == null ? local.lifecycle_transitions[each.key] : []
       content {
         noncurrent_days = noncurrent_version_transition.value.days
         storage_class   = noncurrent_version_transition.value.storage_class
+      }
+    }
+
+    dynamic "expiration" {
+      for_each = local.lifecycle_expirations[each.key].current == null ? [] : [local.lifecycle_expirations[each.key].current]
+      content {
+        days = expiration.value
+      }
+    }
+
+    dynamic "noncurrent_version_expiration" {
+      for_each = local.lifecycle_expirations[each.key].noncurrent == null ? [] : [local.lifecycle_expirations[each.key].noncurrent]
+      content {
+        noncurrent_days = noncurrent_version_expiration.value
       }
     }
 
@@ -2226,6 +2286,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     precondition {
       condition     = var.lake_query_window_days > var.lifecycle_archive_days
       error_message = "lake_query_window_days must exceed lifecycle_archive_days (the lake leaves Athena-readable storage only after the window)."
+    }
+    # S3 refuses an expiration that is not later than the rule's transitions.
+    precondition {
+      condition     = var.access_logs_expiration_days > var.lifecycle_archive_days
+      error_message = "access_logs_expiration_days must exceed lifecycle_archive_days (access logs move to Glacier first)."
     }
   }
 
@@ -2386,8 +2451,8 @@ locals {
     DB_SSLMODE                        = local.db_tls.sslmode
     DB_SSL_ROOT_CERT                  = local.db_tls.root_cert
     SAGEMAKER_ENDPOINT_NAME           = local.predictive_endpoint_name
-    TELEMATICS_API_URL                = var.external_api_urls != null ? var.external_api_urls.telematics : "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["TELEMATICS_API_URL"]}"
-    PDF_API_URL                       = var.external_api_urls != null ? var.external_api_urls.pdf : "${aws_api_gateway_stage.external.invoke_url}${local.external_api_bases["PDF_API_URL"]}"
+    TELEMATICS_API_URL                = local.external_api_function_urls["TELEMATICS_API_URL"]
+    PDF_API_URL                       = local.external_api_function_urls["PDF_API_URL"]
     REPORTS_BUCKET                    = aws_s3_bucket.this["reports"].bucket
     DEAD_LETTER_BUCKET                = aws_s3_bucket.this["datalake"].bucket
     DOT_WORK_BUCKET                   = aws_s3_bucket.this["dot_work"].bucket
@@ -2929,7 +2994,25 @@ resource "aws_lambda_invocation" "deploy_step" {
 # API Gateway: mock of the external telematics (in-cab messaging) and FMCSA PDF APIs
 ###############################################################################
 
+locals {
+  # The mock exists only where the functions call it: wherever external_api_urls is unset (dev,
+  # staging, and every environment on the local emulator, whose runtime serves the stage's routes
+  # from harness.mock_api). prod on AWS must set the real URLs (validated on external_api_urls), so
+  # it never deploys this unauthenticated public API, its log group or the account's API Gateway
+  # CloudWatch role, which only the mock's stage logging needs (audit C2).
+  mock_external_api = var.external_api_urls == null
+  # What the functions' TELEMATICS_API_URL and PDF_API_URL are: the mock's stage URL plus each API's
+  # base path, else the vendors' URLs as given.
+  external_api_function_urls = local.mock_external_api ? {
+    for setting, base in local.external_api_bases : setting => "${aws_api_gateway_stage.external[0].invoke_url}${base}"
+    } : {
+    TELEMATICS_API_URL = var.external_api_urls.telematics
+    PDF_API_URL        = var.external_api_urls.pdf
+  }
+}
+
 resource "aws_api_gateway_rest_api" "external" {
+  count       = local.mock_external_api ? 1 : 0
   name        = "${local.prefix}-external-telematics"
   description = "Mock of the third-party telematics and FMCSA report APIs"
 
@@ -2960,9 +3043,11 @@ locals {
   api_paths = distinct(flatten([for path in keys(local.api_mocks) : [
     for i in range(1, length(split("/", path)) + 1) : join("/", slice(split("/", path), 0, i))
   ]]))
-  api_paths_l1 = { for p in local.api_paths : p => p if length(split("/", p)) == 1 }
-  api_paths_l2 = { for p in local.api_paths : p => p if length(split("/", p)) == 2 }
-  api_paths_l3 = { for p in local.api_paths : p => p if length(split("/", p)) == 3 }
+  api_paths_l1 = { for p in local.api_paths : p => p if local.mock_external_api && length(split("/", p)) == 1 }
+  api_paths_l2 = { for p in local.api_paths : p => p if local.mock_external_api && length(split("/", p)) == 2 }
+  api_paths_l3 = { for p in local.api_paths : p => p if local.mock_external_api && length(split("/", p)) == 3 }
+  # The routes the mock serves (none where it is not deployed).
+  api_mock_routes = { for path, mock in local.api_mocks : path => mock if local.mock_external_api }
   api_resource_ids = merge(
     { for p, r in aws_api_gateway_resource.l1 : p => r.id },
     { for p, r in aws_api_gateway_resource.l2 : p => r.id },
@@ -2972,28 +3057,28 @@ locals {
 
 resource "aws_api_gateway_resource" "l1" {
   for_each    = local.api_paths_l1
-  rest_api_id = aws_api_gateway_rest_api.external.id
-  parent_id   = aws_api_gateway_rest_api.external.root_resource_id
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
+  parent_id   = aws_api_gateway_rest_api.external[0].root_resource_id
   path_part   = each.key
 }
 
 resource "aws_api_gateway_resource" "l2" {
   for_each    = local.api_paths_l2
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   parent_id   = aws_api_gateway_resource.l1[dirname(each.key)].id
   path_part   = basename(each.key)
 }
 
 resource "aws_api_gateway_resource" "l3" {
   for_each    = local.api_paths_l3
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   parent_id   = aws_api_gateway_resource.l2[dirname(each.key)].id
   path_part   = basename(each.key)
 }
 
 resource "aws_api_gateway_method" "mock" {
-  for_each      = local.api_mocks
-  rest_api_id   = aws_api_gateway_rest_api.external.id
+  for_each      = local.api_mock_routes
+  rest_api_id   = aws_api_gateway_rest_api.external[0].id
   resource_id   = local.api_resource_ids[each.key]
   http_method   = "POST"
   authorization = "NONE"
@@ -3002,8 +3087,8 @@ resource "aws_api_gateway_method" "mock" {
 }
 
 resource "aws_api_gateway_integration" "mock" {
-  for_each    = local.api_mocks
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  for_each    = local.api_mock_routes
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   resource_id = local.api_resource_ids[each.key]
   http_method = aws_api_gateway_method.mock[each.key].http_method
   type        = "MOCK"
@@ -3013,16 +3098,16 @@ resource "aws_api_gateway_integration" "mock" {
 }
 
 resource "aws_api_gateway_method_response" "mock" {
-  for_each    = local.api_mocks
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  for_each    = local.api_mock_routes
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   resource_id = local.api_resource_ids[each.key]
   http_method = aws_api_gateway_method.mock[each.key].http_method
   status_code = each.value.status
 }
 
 resource "aws_api_gateway_integration_response" "mock" {
-  for_each    = local.api_mocks
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  for_each    = local.api_mock_routes
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
   resource_id = local.api_resource_ids[each.key]
   http_method = aws_api_gateway_method.mock[each.key].http_method
   status_code = aws_api_gateway_method_response.mock[each.key].status_code
@@ -3034,7 +3119,8 @@ resource "aws_api_gateway_integration_response" "mock" {
 }
 
 resource "aws_api_gateway_deployment" "external" {
-  rest_api_id = aws_api_gateway_rest_api.external.id
+  count       = local.mock_external_api ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
 
   triggers = {
     # Configuration inputs and ids only (no attributes the API computes), so re-plans are clean.
@@ -3054,6 +3140,7 @@ resource "aws_api_gateway_deployment" "external" {
 }
 
 resource "aws_cloudwatch_log_group" "api" {
+  count             = local.mock_external_api ? 1 : 0
   name              = "/${var.project_name}/${var.env}/api-gateway/external-telematics"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.main.arn
@@ -3061,8 +3148,10 @@ resource "aws_cloudwatch_log_group" "api" {
 
 # API Gateway writes execution and access logs with the account's CloudWatch role (one per account and
 # region): without it the stage's logging settings fail at apply (audit A1). Every environment sets the
-# same role shape; in a shared account the last apply wins, which is harmless.
+# same role shape; in a shared account the last apply wins, which is harmless. Only the mock's stage
+# logs through it, so it exists only with the mock.
 data "aws_iam_policy_document" "apigw_assume" {
+  count = local.mock_external_api ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -3078,13 +3167,15 @@ data "aws_iam_policy_document" "apigw_assume" {
 }
 
 resource "aws_iam_role" "apigw_cloudwatch" {
+  count              = local.mock_external_api ? 1 : 0
   name               = "${local.prefix}-apigw-cloudwatch"
-  assume_role_policy = data.aws_iam_policy_document.apigw_assume.json
+  assume_role_policy = data.aws_iam_policy_document.apigw_assume[0].json
 }
 
 resource "aws_iam_role_policy" "apigw_cloudwatch" {
-  name = "push-to-cloudwatch-logs"
-  role = aws_iam_role.apigw_cloudwatch.id
+  count = local.mock_external_api ? 1 : 0
+  name  = "push-to-cloudwatch-logs"
+  role  = aws_iam_role.apigw_cloudwatch[0].id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -3094,10 +3185,10 @@ resource "aws_iam_role_policy" "apigw_cloudwatch" {
         Effect = "Allow"
         Action = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"]
         Resource = [
-          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external.id}/*",
-          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external.id}/*:*",
-          aws_cloudwatch_log_group.api.arn,
-          "${aws_cloudwatch_log_group.api.arn}:*",
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external[0].id}/*",
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.external[0].id}/*:*",
+          aws_cloudwatch_log_group.api[0].arn,
+          "${aws_cloudwatch_log_group.api[0].arn}:*",
         ]
       },
       {
@@ -3111,14 +3202,16 @@ resource "aws_iam_role_policy" "apigw_cloudwatch" {
 }
 
 resource "aws_api_gateway_account" "this" {
-  cloudwatch_role_arn = aws_iam_role.apigw_cloudwatch.arn
+  count               = local.mock_external_api ? 1 : 0
+  cloudwatch_role_arn = aws_iam_role.apigw_cloudwatch[0].arn
 
   depends_on = [aws_iam_role_policy.apigw_cloudwatch]
 }
 
 resource "aws_api_gateway_stage" "external" {
-  rest_api_id          = aws_api_gateway_rest_api.external.id
-  deployment_id        = aws_api_gateway_deployment.external.id
+  count                = local.mock_external_api ? 1 : 0
+  rest_api_id          = aws_api_gateway_rest_api.external[0].id
+  deployment_id        = aws_api_gateway_deployment.external[0].id
   stage_name           = var.env
   xray_tracing_enabled = true
   # checkov:skip=CKV_AWS_120:Caching a mock that returns canned responses buys nothing.
@@ -3126,7 +3219,7 @@ resource "aws_api_gateway_stage" "external" {
   # checkov:skip=CKV2_AWS_29:WAF is for the real public API, not this mock.
 
   access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.api.arn
+    destination_arn = aws_cloudwatch_log_group.api[0].arn
     format          = jsonencode({ requestId = "$context.requestId", ip = "$context.identity.sourceIp", method = "$context.httpMethod", path = "$context.resourcePath", status = "$context.status", latency = "$context.responseLatency" })
   }
 
@@ -3134,8 +3227,9 @@ resource "aws_api_gateway_stage" "external" {
 }
 
 resource "aws_api_gateway_method_settings" "external" {
-  rest_api_id = aws_api_gateway_rest_api.external.id
-  stage_name  = aws_api_gateway_stage.external.stage_name
+  count       = local.mock_external_api ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.external[0].id
+  stage_name  = aws_api_gateway_stage.external[0].stage_name
   method_path = "*/*"
   # checkov:skip=CKV_AWS_225:No caching on a mock (see the stage), so there is no cache to encrypt.
 
@@ -3146,6 +3240,48 @@ resource "aws_api_gateway_method_settings" "external" {
   }
 
   depends_on = [aws_api_gateway_account.this]
+}
+
+# The mock's singletons gained `count` (deployed only where the functions call it): existing states
+# keep their objects.
+moved {
+  from = aws_api_gateway_rest_api.external
+  to   = aws_api_gateway_rest_api.external[0]
+}
+
+moved {
+  from = aws_api_gateway_deployment.external
+  to   = aws_api_gateway_deployment.external[0]
+}
+
+moved {
+  from = aws_cloudwatch_log_group.api
+  to   = aws_cloudwatch_log_group.api[0]
+}
+
+moved {
+  from = aws_iam_role.apigw_cloudwatch
+  to   = aws_iam_role.apigw_cloudwatch[0]
+}
+
+moved {
+  from = aws_iam_role_policy.apigw_cloudwatch
+  to   = aws_iam_role_policy.apigw_cloudwatch[0]
+}
+
+moved {
+  from = aws_api_gateway_account.this
+  to   = aws_api_gateway_account.this[0]
+}
+
+moved {
+  from = aws_api_gateway_stage.external
+  to   = aws_api_gateway_stage.external[0]
+}
+
+moved {
+  from = aws_api_gateway_method_settings.external
+  to   = aws_api_gateway_method_settings.external[0]
 }
 
 ###############################################################################
@@ -4339,8 +4475,8 @@ output "athena_workgroup" {
 }
 
 output "external_api_url" {
-  description = "Invoke URL of the mocked external telematics API."
-  value       = aws_api_gateway_stage.external.invoke_url
+  description = "Invoke URL of the mocked external telematics API; null where the functions call the real APIs (external_api_urls) and no mock is deployed."
+  value       = one(aws_api_gateway_stage.external[*].invoke_url)
 }
 
 output "kms_key_arn" {
@@ -4397,11 +4533,17 @@ output "iam_grants" {
 }
 
 output "external_api" {
-  description = "The mock external API: base path of each Lambda environment URL on the stage and the routes it serves (POST <path>)."
+  description = "The mock external API: whether it is deployed (mock; false where the functions call external_api_urls), the base path of each Lambda environment URL on its stage and the routes it serves (POST <path>)."
   value = {
-    bases  = local.external_api_bases
-    routes = [for path in keys(local.api_mocks) : "POST /${path}"]
+    mock   = local.mock_external_api
+    bases  = local.mock_external_api ? local.external_api_bases : {}
+    routes = [for path in keys(local.api_mock_routes) : "POST /${path}"]
   }
+}
+
+output "external_api_function_urls" {
+  description = "TELEMATICS_API_URL and PDF_API_URL as the functions get them: the mock's stage URLs (known after apply), or the vendors' URLs (external_api_urls) where no mock is deployed."
+  value       = local.external_api_function_urls
 }
 
 ###############################################################################

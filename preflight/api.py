@@ -1,7 +1,8 @@
-"""API Gateway: stage logging needs the account's CloudWatch role; every external API path the
-handlers call is a route the deployed stage serves (read from the code and the plan, before any
-apply; a local run shows the same defect later, as the mock answers only the stage's routes with
-API Gateway's 403 otherwise: docs/contracts.md, "External APIs locally").
+"""API Gateway: stage logging needs the account's CloudWatch role; prod deploys no mock of the
+external APIs; every external API path the handlers call is a route the deployed stage serves (read
+from the code and the plan, before any apply; a local run shows the same defect later, as the mock
+answers only the stage's routes with API Gateway's 403 otherwise: docs/contracts.md, "External APIs
+locally").
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ def check_account_role(ctx: Context) -> list[Finding]:
 
 
 def check_routes(ctx: Context) -> list[Finding]:
+    """Where the stack deploys no mock (external_api.mock false: prod calls the vendors' own APIs at
+    external_api_urls), there is no stage to compare with: the vendors' paths are the contract in
+    docs/data-model.md."""
     api = ctx.output("external_api")
+    if api and api.get("mock") is False:
+        return []
     functions = [r for r in ctx.resources("aws_lambda_function")]
     handlers = Handlers(ctx.repo_root)
     findings = []
@@ -74,5 +80,25 @@ def check_routes(ctx: Context) -> list[Finding]:
     return findings
 
 
+def check_no_mock_in_prod(ctx: Context) -> list[Finding]:
+    """prod calls the vendors' APIs: a prod plan that deploys the unauthenticated mock (possible only
+    with allow_placeholder_endpoints, which the harness sets for the local emulator) must not reach AWS."""
+    api = ctx.output("external_api")
+    if ctx.env != "prod" or not api or not api.get("mock"):
+        return []
+    addresses = [r["address"] for r in ctx.resources("aws_api_gateway_rest_api")] or ["output.external_api"]
+    return [
+        Finding(
+            "api",
+            address,
+            "prod deploys the unauthenticated mock of the external APIs, and its functions send in-cab "
+            "messages and FMCSA reports to it instead of the vendors",
+            "set external_api_urls (TF_VAR_external_api_urls) to the vendors' https URLs; never set "
+            "allow_placeholder_endpoints for AWS",
+        )
+        for address in addresses
+    ]
+
+
 def check(ctx: Context) -> list[Finding]:
-    return check_account_role(ctx) + check_routes(ctx)
+    return check_account_role(ctx) + check_routes(ctx) + check_no_mock_in_prod(ctx)

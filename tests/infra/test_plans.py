@@ -69,10 +69,39 @@ RANDOM_ATTRIBUTES: set[str] = set()
 # Alarms with one metric query per cache node: num_cache_clusters (a capacity) sets how many.
 PER_NODE_ALARMS = {"aws_cloudwatch_metric_alarm.redis_memory", "aws_cloudwatch_metric_alarm.redis_engine_cpu"}
 
+# The one topology difference, and why: prod calls the real external APIs (external_api_urls, required
+# there on AWS), so it deploys no mock of them (audit C2). These addresses exist in dev and staging only:
+# every API Gateway resource is the mock's, and its log group and the account's API Gateway CloudWatch
+# role serve only the mock's stage logging.
+PROD_WITHOUT_MOCK_API = (
+    "aws_api_gateway_",
+    "aws_cloudwatch_log_group.api[",
+    "aws_iam_role.apigw_cloudwatch[",
+    "aws_iam_role_policy.apigw_cloudwatch[",
+    "data.aws_iam_policy_document.apigw_assume[",
+)
+# ...and the function settings that follow from it: the mock's stage URL (known after apply) in dev and
+# staging, the vendor's URL in prod.
+EXTERNAL_API_SETTINGS = {"TELEMATICS_API_URL", "PDF_API_URL"}
+# prod as it is deployed on AWS: the vendors' URLs (TF_VAR_external_api_urls at deploy time).
+PROD_EXTERNAL_API_URLS = {"telematics": "https://api.telematics-vendor.net", "pdf": "https://eld.fmcsa-vendor.net"}
+
+
+def _mock_api_only(address: str) -> bool:
+    return address.startswith(PROD_WITHOUT_MOCK_API)
+
 
 @pytest.fixture(scope="module")
 def plans(emulator) -> dict[str, dict]:
-    return {env: tf.show_plan(env, emulator.info, state_dir=emulator.state_dir) for env in ENVS}
+    return {
+        env: tf.show_plan(
+            env,
+            emulator.info,
+            state_dir=emulator.state_dir,
+            extra_vars={"external_api_urls": PROD_EXTERNAL_API_URLS} if env == "prod" else None,
+        )
+        for env in ENVS
+    }
 
 
 def _normalise(value: Any, env: str) -> Any:
@@ -126,8 +155,30 @@ def test_every_plan_creates_only(plans):
 
 
 def test_the_three_plans_hold_exactly_the_same_resource_addresses(plans):
+    """Except the mock external API, which prod does not deploy (PROD_WITHOUT_MOCK_API, named here)."""
     addresses = {env: sorted(c["address"] for c in plan["resource_changes"]) for env, plan in plans.items()}
-    assert addresses["dev"] == addresses["staging"] == addresses["prod"]
+    assert addresses["dev"] == addresses["staging"]
+    mock_only = [a for a in addresses["dev"] if _mock_api_only(a)]
+    assert [a for a in addresses["dev"] if not _mock_api_only(a)] == addresses["prod"]
+    # The exception is exactly the mock: its REST API and stage, and nothing of it left in prod.
+    assert {"aws_api_gateway_rest_api.external[0]", "aws_api_gateway_stage.external[0]"} <= set(mock_only)
+    assert {"aws_api_gateway_account.this[0]", "aws_cloudwatch_log_group.api[0]"} <= set(mock_only)
+    assert not any(_mock_api_only(a) for a in addresses["prod"])
+
+
+def test_prod_functions_call_the_real_external_apis(plans):
+    """Audit C2: prod on AWS has no mock; its functions take the vendors' URLs from external_api_urls."""
+    # The functions' environments hold ARNs known only after apply, so the plan shows their
+    # TELEMATICS_API_URL/PDF_API_URL through the output both are taken from.
+    outputs = plans["prod"]["planned_values"]["outputs"]
+    assert outputs["external_api_function_urls"]["value"] == {
+        "TELEMATICS_API_URL": PROD_EXTERNAL_API_URLS["telematics"],
+        "PDF_API_URL": PROD_EXTERNAL_API_URLS["pdf"],
+    }
+    assert outputs["external_api"]["value"] == {"mock": False, "bases": {}, "routes": []}
+    assert outputs["external_api_url"].get("value") is None
+    dev = plans["dev"]["planned_values"]["outputs"]["external_api"]["value"]
+    assert dev["mock"] is True and dev["routes"] == ["POST /fmcsa/v1/rod-pdf", "POST /v1/notifications"]
 
 
 def test_the_plans_differ_only_in_capacity_attributes(plans):
@@ -135,6 +186,9 @@ def test_the_plans_differ_only_in_capacity_attributes(plans):
     unexpected = []
     differing_leaves = set()
     for address in values["dev"]:
+        if _mock_api_only(address):
+            assert address not in values["prod"]  # the named exception (see the address test)
+            continue
         flat = {env: _flatten(values[env][address]) for env in ENVS}
         paths = set(flat["dev"]) | set(flat["staging"]) | set(flat["prod"])
         for path in paths:
@@ -145,6 +199,8 @@ def test_the_plans_differ_only_in_capacity_attributes(plans):
             differing_leaves.add(leaf)
             if address in PER_NODE_ALARMS and path[0] == "metric_query":
                 continue
+            if leaf in EXTERNAL_API_SETTINGS and seen["dev"] == seen["staging"] != seen["prod"]:
+                continue  # the mock's stage URL in dev and staging, the vendor's in prod
             if leaf not in CAPACITY_ATTRIBUTES | ENVIRONMENT_ATTRIBUTES | RANDOM_ATTRIBUTES:
                 unexpected.append((address, path, seen))
     assert not unexpected, "\n".join(f"{a} {p} {s}" for a, p, s in unexpected[:40])
@@ -421,3 +477,57 @@ def test_the_diagnostics_stream_has_enhanced_fan_out_consumers(plans):
     for env, plan in plans.items():
         consumers = {r["values"]["name"] for r in resources(plan) if r["type"] == "aws_kinesis_stream_consumer"}
         assert consumers == {f"fleettap-{env}-predictive", f"fleettap-{env}-fuel"}
+
+
+def _configured(plan: dict, address: str) -> dict:
+    return next(r for r in plan["configuration"]["root_module"]["resources"] if r["address"] == address)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_audit_fixes_without_a_test_of_their_own_reach_the_plan(plans, env):
+    """docs/audit-status.md: A4 (services that check their role at creation wait for its inline
+    policy), C1 (Aurora refuses plain connections), C6 (no IAM database authentication), C7 (report lock
+    mode per environment), E8 (the DOT alarm counts failed, timed-out and aborted runs), E10 (protected
+    environments' Redis changes wait for the maintenance window)."""
+    plan = plans[env]
+    by_address = {r["address"]: r.get("values", {}) for r in resources(plan)}
+    for address, policy in (
+        ("aws_flow_log.main", "aws_iam_role_policy.flow_logs"),
+        ("aws_rds_cluster_instance.aurora", "aws_iam_role_policy.rds_monitoring"),
+        ("aws_sfn_state_machine.dot_reporting", "aws_iam_role_policy.sfn"),
+        ("aws_cloudwatch_event_target.dot_reporting", "aws_iam_role_policy.events"),
+        ("aws_kinesis_firehose_delivery_stream.diagnostics", "aws_iam_role_policy.firehose"),
+        ("aws_glue_crawler.diagnostics", "aws_iam_role_policy.crawler"),
+    ):
+        assert policy in _configured(plan, address).get("depends_on", []), (env, address)
+    parameters = {p["name"]: p["value"] for p in by_address["aws_rds_cluster_parameter_group.aurora"]["parameter"]}
+    assert parameters["rds.force_ssl"] == "1", env
+    assert by_address["aws_rds_cluster.aurora"]["iam_database_authentication_enabled"] is False, env
+    lock = by_address["aws_s3_bucket_object_lock_configuration.reports"]["rule"][0]["default_retention"][0]
+    assert lock["mode"] == ("COMPLIANCE" if env == "prod" else "GOVERNANCE"), env
+    sfn_alarm = by_address["aws_cloudwatch_metric_alarm.sfn_failures"]
+    counted = {q["metric"][0]["metric_name"] for q in sfn_alarm["metric_query"] if q.get("metric")}
+    assert counted == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}, env
+    redis = by_address["aws_elasticache_replication_group.redis"]
+    assert redis["apply_immediately"] is (env == "dev"), env
+
+
+def test_buckets_expire_what_nobody_keeps(plans):
+    """Audit D5: Athena query results and S3 access logs expire, and so do their noncurrent versions
+    (with versioning, an expired object only becomes noncurrent) and the data lake's overwritten or
+    deleted objects; the compliance reports (Object Lock, the legal record) never expire."""
+    for env, plan in plans.items():
+        rules = {
+            r["index"]: r["values"]["rule"][0]
+            for r in resources(plan)
+            if r["address"].startswith("aws_s3_bucket_lifecycle_configuration.this[")
+        }
+        archive_days = plan["variables"]["lifecycle_archive_days"]["value"]
+        athena, logs, lake, reports = rules["athena"], rules["logs"], rules["datalake"], rules["reports"]
+        assert athena["expiration"][0]["days"] == 30 and not athena["transition"], env
+        assert logs["expiration"][0]["days"] == 365 > archive_days, env
+        for rule in (athena, logs):
+            assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 1, env
+        assert lake["noncurrent_version_expiration"][0]["noncurrent_days"] == 30, env
+        assert not lake["noncurrent_version_transition"] and not lake["expiration"], env
+        assert not reports["expiration"] and not reports["noncurrent_version_expiration"], env

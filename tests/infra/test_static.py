@@ -95,6 +95,24 @@ def test_terraform_block_and_no_provider_block():
     assert "region = var.aws_region" in provider and "default_tags" in provider
 
 
+def _resource_block(kind: str, name: str) -> str:
+    match = re.search(rf'^resource "{kind}" "{name}" \{{\n(.*?)^\}}', STACK, re.M | re.S)
+    assert match, f"{kind}.{name} not found"
+    return match.group(1)
+
+
+def test_aurora_minor_upgrades_are_not_planned_back():
+    """Audit A3: with auto_minor_version_upgrade, AWS moves the cluster past aurora_engine_version; a
+    plan that moved it back would be a downgrade RDS refuses. The instances follow the cluster."""
+    cluster = _resource_block("aws_rds_cluster", "aurora")
+    assert re.search(r"lifecycle \{\s*ignore_changes\s*=\s*\[engine_version\]", cluster)
+    instance = _resource_block("aws_rds_cluster_instance", "aurora")
+    assert re.search(r"engine_version\s*=\s*aws_rds_cluster\.aurora\.engine_version", instance)
+    assert re.search(r"auto_minor_version_upgrade\s*=\s*true", instance)
+    # 0 ACU (auto-pause) needs 15.7 or later: the floor stays 0.5 while the pinned version is older.
+    assert "var.min_capacity >= 0.5" in _variable_blocks()["min_capacity"]
+
+
 def test_every_requested_variable_is_declared_typed_described_and_validated_where_it_matters():
     blocks = _variable_blocks()
     missing = [name for name in REQUESTED_VARIABLES if name not in blocks]

@@ -46,3 +46,28 @@ def test_paths_the_handlers_call_must_be_routes_of_the_stage():
 def test_a_url_setting_without_a_known_base_path_is_a_finding():
     document = plan(function("driver_notifier", module="driver_notifier"))
     assert api.check_routes(context(document))
+
+
+def test_no_route_check_where_no_mock_is_deployed():
+    """prod calls the vendors' APIs (external_api_urls): no stage, so no route to compare with."""
+    document = plan(
+        function("driver_notifier", module="driver_notifier"),
+        outputs={"external_api": {"mock": False, "bases": {}, "routes": []}},
+    )
+    assert api.check_routes(context(document)) == []
+    deployed = plan(
+        function("driver_notifier", module="driver_notifier"),
+        outputs={"external_api": {"mock": True, "bases": {"TELEMATICS_API_URL": ""}, "routes": []}},
+    )
+    assert api.check_routes(context(deployed))
+
+
+def test_the_mock_in_a_prod_plan_is_a_finding():
+    """Only allow_placeholder_endpoints (the local emulator) lets a prod plan carry the mock."""
+    rest_api = resource("aws_api_gateway_rest_api.external[0]", {"name": "fleettap-prod-external-telematics"})
+    mock = {"external_api": {"mock": True, "bases": {"TELEMATICS_API_URL": ""}, "routes": []}}
+    findings = api.check_no_mock_in_prod(context(plan(rest_api, outputs=mock)))
+    assert [f.address for f in findings] == ["aws_api_gateway_rest_api.external[0]"]
+    assert api.check_no_mock_in_prod(context(plan(rest_api, outputs=mock), env="staging")) == []
+    vendors = {"external_api": {"mock": False, "bases": {}, "routes": []}}
+    assert api.check_no_mock_in_prod(context(plan(outputs=vendors))) == []
