@@ -1,8 +1,10 @@
 """Redis and PostgreSQL faults on the real local servers (the stack's own processes).
 
-- `redis-kill`: SIGKILL the Redis server mid-stream and start it again `fault_to` (and `fault_hold_s` at least). The
-  embedded Redis keeps no persistence, so like an ElastiCache node lost without a replica it comes
-  back empty: rolling windows, de-duplication markers and counters are gone.
+- `redis-kill`: SIGKILL the Redis server mid-stream and start it again `fault_to` (and `fault_hold_s` at least). Like
+  an ElastiCache node lost without a replica it comes back empty: rolling windows, de-duplication
+  markers and counters are gone. The snapshot the embedded Redis keeps for `make down`/`make up`
+  (harness persistence) is removed first: a crashed node never comes back with the data set of the
+  stack's last clean stop (an earlier run's windows, markers and counters), which AWS has no way to do.
 - `postgres-stop`: stop the PostgreSQL server (fast shutdown), start it again later.
 - `postgres-slow`: statement timeouts under lock contention. The application role gets
   `statement_timeout = 1s` (ALTER ROLE; existing sessions are terminated so every connection takes
@@ -49,6 +51,10 @@ class RedisKill(Fault):
         from harness import processes
 
         processes.forget(ctx.state_dir, "redis")
+        port = ctx.stack.redis_port
+        while not processes.port_is_free(port) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the kernel closes the killed server's socket when the process is gone
+        services.redis_snapshot(ctx.state_dir).unlink(missing_ok=True)
         pid = services.start_service("redis", ctx.state_dir, ctx.stack)
         ctx.notes.append(f"redis restarted as pid {pid}")
 
