@@ -111,12 +111,50 @@ def _runtime_counters(state_dir) -> tuple[int, int]:
     return activity, sum(int(m.get("discarded_records") or 0) for m in mappings)
 
 
+def _activity(stack, state_dir, env: str) -> Callable[[], int]:
+    """A number that changes while the pipeline works: queue depths, the pollers' counters, and the
+    asynchronous effects (SNS -> Lambda report writer, the notifier's API calls), which are not in
+    the pollers' counters."""
+    from scenario_runner.drain import queue_backlog, stack_queue_prefix
+
+    sqs, s3 = aws.client("sqs"), aws.client("s3")
+    prefix = stack_queue_prefix(env=env)
+
+    def activity() -> int:
+        return (
+            queue_backlog(sqs, prefix)
+            + _runtime_counters(state_dir)[0]
+            + effects.report_versions(s3)
+            + len(notifications(stack.mock_api_url))
+        )
+
+    return activity
+
+
+def settle_before_suite(config: ChaosConfig, log: Callable[[str], None] = print) -> bool:
+    """Wait until the stack is idle before the first run: an interrupted earlier invocation (or a
+    scenario) can leave records in the streams and retries in the pollers, and their effects would
+    land in the baseline after its reset (a restored emulator resumes its pollers' checkpoints)."""
+    from scenario_runner.drain import wait_until_settled
+
+    stack = stack_info()
+    began = time.monotonic()
+    settled = wait_until_settled(
+        lambda: 0,
+        _activity(stack, __import__("pathlib").Path(stack.state_dir), config.env),
+        quiet_s=config.quiet_s,
+        timeout_s=config.drain_timeout_s,
+    )
+    log(f"stack {'idle' if settled else 'STILL BUSY'} after {time.monotonic() - began:.0f} s; the runs begin")
+    return settled
+
+
 def run_fault(
     name: str, config: ChaosConfig, baseline: Counter | None, log: Callable[[str], None] = print
 ) -> tuple[Row, Counter]:
     """One run of fault `name` (or the baseline); returns its row and the side effects it saw."""
     from harness import reset
-    from scenario_runner.drain import queue_backlog, stack_queue_prefix, wait_until_settled
+    from scenario_runner.drain import wait_until_settled
     from scenario_runner.observers import TopicObservers
     from scenario_runner.seeding import seed_scenario
     from sim.fleet import Fleet
@@ -163,22 +201,9 @@ def run_fault(
             if observers.poll():
                 progress.effects_seen.set()
             timeline.join(1.0)
-        sqs, s3 = aws.client("sqs"), aws.client("s3")
-        prefix = stack_queue_prefix(env=config.env)
-
-        def activity() -> int:
-            # Asynchronous effects (SNS -> Lambda report writer, the notifier's API calls) are not in
-            # the pollers' counters: their own counts must stop changing too.
-            return (
-                queue_backlog(sqs, prefix)
-                + _runtime_counters(state_dir)[0]
-                + effects.report_versions(s3)
-                + len(notifications(stack.mock_api_url))
-            )
-
         settled = wait_until_settled(
             observers.poll,
-            activity,
+            _activity(stack, state_dir, config.env),
             quiet_s=config.quiet_s,
             timeout_s=config.drain_timeout_s,
         )
@@ -214,6 +239,7 @@ def run_suite(config: ChaosConfig, log: Callable[[str], None] = print) -> SuiteR
     (a name "fault@scenario" runs on that scenario)."""
     result = SuiteResult(config)
     baselines: dict[str, Counter] = {}
+    settle_before_suite(config, log)
     for name in config.faults:
         fault, scenario = split_run(name, config.scenario)
         run_config = replace(config, scenario=scenario)

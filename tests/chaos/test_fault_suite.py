@@ -32,6 +32,7 @@ def rows(chaos_stack, monkeypatch_module):
     """The baseline, then each fault once; the tests below read the rows."""
     for name, value in chaos_stack.env().items():
         monkeypatch_module.setenv(name, value)
+    runner.settle_before_suite(CONFIG)  # other tests' scenarios may still be draining on this stack
     base, effects = runner.run_fault(BASELINE, CONFIG, None)
     assert base.holds and base.exactly_once == base.sent > 0, base
     assert sum(effects.values()) > 0, "the workload must produce side effects to count doubles against"
