@@ -5,6 +5,8 @@
     python -m benchmarks.table_query               # DynamoDB Query cost in the emulator
     python -m benchmarks.sim_bench --vehicles N    # simulator throughput and peak memory
     python -m benchmarks.sim_ab --ref main         # simulator before/after in one run (CPU time)
+    python -m benchmarks.devloop --runs 2          # a repeated `make sim`: time to its first record
+    python -m benchmarks.reset_ab                  # the reset's table wipe: API deletes vs emulator route
 
 Their figures and the commands that reproduce them are in docs/benchmarks.md.
 """
