@@ -131,6 +131,18 @@ def _activity(stack, state_dir, env: str) -> Callable[[], int]:
     return activity
 
 
+def pending_messages(prefix: str) -> dict[str, int]:
+    """The stack's consumer queues (DLQs and the runner's observer queues aside) that still hold
+    messages, visible or in flight: queue name -> messages."""
+    from scenario_runner.drain import queue_depths
+
+    return {
+        name: depth
+        for name, depth in queue_depths(aws.client("sqs"), prefix).items()
+        if depth and "dlq" not in name.lower() and "simobs-" not in name
+    }
+
+
 def settle_before_suite(config: ChaosConfig, log: Callable[[str], None] = print) -> bool:
     """Wait until the stack is idle before the first run: an interrupted earlier invocation (or a
     scenario) can leave records in the streams and retries in the pollers, and their effects would
@@ -154,7 +166,7 @@ def run_fault(
 ) -> tuple[Row, Counter]:
     """One run of fault `name` (or the baseline); returns its row and the side effects it saw."""
     from harness import reset
-    from scenario_runner.drain import wait_until_settled
+    from scenario_runner.drain import stack_queue_prefix, wait_until_settled
     from scenario_runner.observers import TopicObservers
     from scenario_runner.seeding import seed_scenario
     from sim.fleet import Fleet
@@ -208,6 +220,7 @@ def run_fault(
             timeout_s=config.drain_timeout_s,
         )
         observed = effects.gather(stack, config.env, observers.messages, since=run_began)
+        queued = pending_messages(stack_queue_prefix(env=config.env))
     finally:
         observers.stop()
         control(stack.aws_endpoint, "DELETE")
@@ -220,6 +233,10 @@ def run_fault(
         row.notes.append(f"ESMs discarded {discarded_after - discarded_before} records")
     if not settled:
         row.notes.append(f"pipeline still busy after {config.drain_timeout_s:g} s")
+    if queued:
+        # Messages a consumer failed wait out the queue's visibility timeout (540 s) before their
+        # retry: effects still to come, not lost ("effects missing" counts them until they land).
+        row.notes.append("still queued at the end: " + ", ".join(f"{name} {n}" for name, n in sorted(queued.items())))
     row.notes.append(f"send {send_s:.0f} s")
     log(
         f"{name}: sent {row.sent}, once {row.exactly_once}, dlq {row.dead_lettered}, "
