@@ -202,10 +202,12 @@ def sqs_event_from_topic(queue_arn: str, topic_arn: str, bodies: list[dict], att
     return {"Records": records}
 
 
-def _topic_feeding(sns, queue_arn: str) -> str | None:
+def _subscribed_topic(sns, protocol: str, endpoint_arn: str) -> str | None:
+    """The topic with a `protocol` subscription (sqs: a queue it feeds, lambda: a function it
+    invokes) of `endpoint_arn`, or None."""
     for page in sns.get_paginator("list_subscriptions").paginate():
         for subscription in page["Subscriptions"]:
-            if subscription["Protocol"] == "sqs" and subscription["Endpoint"] == queue_arn:
+            if subscription["Protocol"] == protocol and subscription["Endpoint"] == endpoint_arn:
                 return subscription["TopicArn"]
     return None
 
@@ -226,8 +228,9 @@ def generate(
     configuration = _deployed(lam, function_name, entry, env)
     name, arn = configuration["FunctionName"], configuration["FunctionArn"]
     _, partition, _, region, account = arn.split(":")[:5]
+    prefix = name.removesuffix(f"-{entry.key.replace('_', '-')}")  # <project>-<env>
     if entry.source == "sns":
-        topic = _topic_invoking(sns, arn) if sns is not None else None
+        topic = _subscribed_topic(sns, "lambda", arn) if sns is not None else None
         if topic is None:
             raise NoGenerator(f"{name}: no SNS subscription of a -{entry.topic} topic invokes it")
         build = event_content.hos_violation_messages if entry.key == "hos_report" else event_content.coaching_messages
@@ -236,14 +239,12 @@ def generate(
     if entry.source == "step_functions":
         variables = (configuration.get("Environment") or {}).get("Variables") or {}
         zones = [z.strip() for z in variables.get("REPORT_TIME_ZONES", "").split(",") if z.strip()]
-        prefix = name.removesuffix(f"-{entry.key.replace('_', '-')}")
         machine = f"arn:{partition}:states:{region}:{account}:stateMachine:{prefix}-dot-reporting"
         bucket = variables.get("DOT_WORK_BUCKET", "")
         step = step or entry.steps[0]
         finished = _finished_map_run(s3, bucket) if step == "publish_summary" else None
         return event_content.dot_task_payload(step, zones, bucket, machine, count, finished_run=finished)
     if entry.source == "firehose":
-        prefix = name.removesuffix(f"-{entry.key.replace('_', '-')}")
         return event_envelopes.firehose_event(
             f"arn:{partition}:firehose:{region}:{account}:deliverystream/{prefix}-diagnostics-archive",
             f"arn:{partition}:kinesis:{region}:{account}:stream/{prefix}-diagnostics",
@@ -285,14 +286,6 @@ def _deployed(lam, function_name: str, entry: event_catalog.Entry, env: str | No
         return resolve_function(lam, entry.key, env)
 
 
-def _topic_invoking(sns, function_arn: str) -> str | None:
-    for page in sns.get_paginator("list_subscriptions").paginate():
-        for subscription in page["Subscriptions"]:
-            if subscription["Protocol"] == "lambda" and subscription["Endpoint"] == function_arn:
-                return subscription["TopicArn"]
-    return None
-
-
 def _from_mapping(lam, name: str, arn: str, region: str, count: int, sns) -> dict:
     """The event of the function's (first) event source mapping: Kinesis, DynamoDB stream or SQS."""
     # By ARN: moto 5.2.5 matches FunctionName against the ARN only (AWS takes a name as well).
@@ -312,7 +305,7 @@ def _from_mapping(lam, name: str, arn: str, region: str, count: int, sns) -> dic
         if ":dynamodb:" in source and "/stream/" in source and "diagnostics" in source:
             return dynamodb_stream_event(source, simulated_records("diagnostics", count), region)
         if source.startswith("arn:aws:sqs:") and sns is not None:
-            topic = _topic_feeding(sns, source)
+            topic = _subscribed_topic(sns, "sqs", source)
             if topic is not None and topic.endswith("-vehicle-alerts"):
                 attributes = {"severity": ("severity", ""), "event_type": ("", "anomaly"), "rule": ("rule", "")}
                 return sqs_event_from_topic(source, topic, overheat_alerts(count), attributes, region)

@@ -255,3 +255,22 @@ def test_publish_summary_names_the_latest_finished_map_run_when_there_is_one(mot
         "count": 2,
         "map_run": {"MapRunArn": "arn:run", "ResultWriterDetails": {"Bucket": bucket, "Key": f"{run}/manifest.json"}},
     }
+
+
+def test_a_work_queue_gets_the_notifications_of_the_topic_subscribed_to_it(moto_stack):
+    """The mapping path: a queue fed by vehicle-alerts (an SNS -> SQS subscription) gets SQS messages
+    carrying that topic's notifications."""
+    import boto3
+
+    lam, sns = moto_stack
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue_url = sqs.create_queue(QueueName="fleettap-dev-maintenance_alerts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = sns.create_topic(Name="fleettap-dev-vehicle-alerts")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    function = lam.get_function(FunctionName="fleettap-dev-schema-migrator")["Configuration"]["FunctionArn"]
+    lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=function, BatchSize=10)
+    event = events._from_mapping(lam, "fleettap-dev-schema-migrator", function, "us-east-1", 2, sns)
+    assert len(event["Records"]) == 2
+    assert {record["eventSourceARN"] for record in event["Records"]} == {queue_arn}
+    assert {json.loads(record["body"])["TopicArn"] for record in event["Records"]} == {topic}
