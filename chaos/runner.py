@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from chaos import effects, table, workload
 from chaos.accounting import Row, account
@@ -153,7 +154,7 @@ def settle_before_suite(config: ChaosConfig, log: Callable[[str], None] = print)
     began = time.monotonic()
     settled = wait_until_settled(
         lambda: 0,
-        _activity(stack, __import__("pathlib").Path(stack.state_dir), config.env),
+        _activity(stack, Path(stack.state_dir), config.env),
         quiet_s=config.quiet_s,
         timeout_s=config.drain_timeout_s,
     )
@@ -173,7 +174,7 @@ def run_fault(
     from sim.sinks.kinesis import KinesisSink
 
     stack = stack_info()
-    state_dir = __import__("pathlib").Path(stack.state_dir)
+    state_dir = Path(stack.state_dir)
     control(stack.aws_endpoint, "DELETE")
     mock_control(stack.mock_api_url, "/admin/reset")
     project, _ = aws.project_and_env()
