@@ -268,6 +268,14 @@ def test_a_work_queue_gets_the_notifications_of_the_topic_subscribed_to_it(moto_
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     topic = sns.create_topic(Name="fleettap-dev-vehicle-alerts")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    # The poller's grants, as the stack gives them: with the emulator's patches applied (another test
+    # in this process may have applied them), CreateEventSourceMapping checks the role as Lambda does.
+    iam = boto3.client("iam", region_name="us-east-1")
+    poller = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+    statement = {"Effect": "Allow", "Action": poller, "Resource": queue_arn}
+    iam.put_role_policy(
+        RoleName="r", PolicyName="poll", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
     function = lam.get_function(FunctionName="fleettap-dev-schema-migrator")["Configuration"]["FunctionArn"]
     lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=function, BatchSize=10)
     event = events._from_mapping(lam, "fleettap-dev-schema-migrator", function, "us-east-1", 2, sns)
