@@ -72,9 +72,10 @@ def install(functions: Callable[[], Any], answer_inference: Callable[[str, str],
 
 def undo() -> None:
     """Take every runtime hook out again (moto then invokes mapped functions itself, and so on)."""
-    from harness.runtime.sfn_role import SFN_ROLE_HOOKS
+    from harness.runtime.sfn_role import SFN_ROLE_HOOKS, forget_clients
 
     SFN_ROLE_HOOKS.undo()
+    forget_clients()
     RUNTIME_HOOKS.undo()
 
 

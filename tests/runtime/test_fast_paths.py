@@ -197,6 +197,42 @@ def test_dynamodb_writes_and_stream_reads_answers_mean_what_moto_says(runtime_st
     _assert_same_meaning("dynamodbstreams", "GetRecords", recorded)
 
 
+def test_dynamodb_query_answers_mean_what_moto_says(runtime_stack, recorded):
+    dynamodb = runtime_stack.client("dynamodb")
+    table = _table(dynamodb)
+    dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": _item(i)}} for i in range(21)]})
+    recorded.clear()
+    everything = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "veh-0"}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert [item["sk"]["N"] for item in everything["Items"]] == [str(1_700_000_000_000 + i) for i in (0, 7, 14)]
+    assert everything["Items"][0]["raw"]["B"] == BINARY[:16]
+    assert everything["Items"][0]["blobs"]["BS"] == [b"\x00\x01", b"\xff"]
+    assert everything["Items"][0]["signals"]["M"]["dtc"] == {"L": [{"S": "P0301"}]}
+    page = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND sk > :after",
+        ExpressionAttributeValues={":pk": {"S": "veh-1"}, ":after": {"N": "0"}},
+        ProjectionExpression="pk, sk, #t",
+        ExpressionAttributeNames={"#t": "text"},
+        ScanIndexForward=False,
+        Limit=2,
+    )
+    assert len(page["Items"]) == 2 and page["LastEvaluatedKey"]["pk"] == {"S": "veh-1"}
+    assert page["Items"][0] == {"pk": {"S": "veh-1"}, "sk": {"N": "1700000000015"}, "text": {"S": "ünïcødé ✓"}}
+    counted = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "veh-2"}},
+        Select="COUNT",
+    )
+    assert counted["Count"] == 3 and "Items" not in counted
+    _assert_same_meaning("dynamodb", "Query", recorded, at_least=3)
+
+
 def _error(call) -> tuple[str, int, str]:
     with pytest.raises(ClientError) as raised:
         call()

@@ -90,6 +90,22 @@ def test_state_machine_role_without_invoke_fails_the_task_naming_role_action_fun
     assert description["status"] == "SUCCEEDED"
 
 
+def test_a_grant_taken_away_is_refused_at_the_next_execution_though_the_client_is_reused(runtime_stack, tmp_path):
+    """The interpreter's clients are cached per role (harness.runtime.sfn_role); the role is still
+    evaluated at every call, so a policy change counts from the next call on."""
+    function_arn = fixture_function.deploy(runtime_stack, unique("fn"), str(tmp_path / "o.jsonl"))
+    role_arn = make_role(runtime_stack, allow("lambda:InvokeFunction", function_arn))
+    machine = state_machine(runtime_stack, function_arn, role_arn)
+    assert run(runtime_stack, machine)[0]["status"] == "SUCCEEDED"
+    grant(runtime_stack, role_arn)  # nothing granted any more
+    description, events = run(runtime_stack, machine)
+    assert description["status"] == "FAILED"
+    [failed] = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    assert failed["error"] == "Lambda.AccessDeniedException"
+    grant(runtime_stack, role_arn, allow("lambda:InvokeFunction", function_arn))
+    assert run(runtime_stack, machine)[0]["status"] == "SUCCEEDED"
+
+
 def test_encrypted_state_machine_needs_its_role_to_use_the_key(runtime_stack, tmp_path):
     kms = runtime_stack.client("kms")
     key_arn = kms.create_key()["KeyMetadata"]["Arn"]  # default key policy: the account root (IAM decides)
