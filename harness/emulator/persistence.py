@@ -42,7 +42,9 @@ SNAPSHOT_DIR = "emulator"
 SNAPSHOT_FILE = "backends.pickle"
 # moto's own control plane (moto-api/reset, the dashboard): not state, and its reset resets the rest.
 NOT_STATE = ("moto_api",)
-_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+# A lock is saved as the factory that makes a new one: the lock types themselves cannot be pickled by
+# name (`_thread.lock` is not an attribute of `_thread`), the factories can.
+_LOCK_FACTORIES = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
 
 
 def enabled() -> bool:
@@ -122,8 +124,9 @@ class _Pickler(pickle.Pickler):
         return ("backend", name) if name is not None else None
 
     def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, _LOCK_TYPES):
-            return type(obj), ()
+        factory = _LOCK_FACTORIES.get(type(obj))
+        if factory is not None:
+            return factory, ()
         if isinstance(obj, weakref.WeakValueDictionary):
             return _rebuild_weak_values, (dict(obj.items()),)
         if isinstance(obj, defaultdict) and "<" in getattr(obj.default_factory, "__qualname__", ""):

@@ -165,3 +165,41 @@ def test_the_interpreters_state_machines_survive(moto):
     assert "stepfunctions_parser" in restored["services"]
     again = stepfunctions_parser_backends["123456789012"]["us-east-1"]
     assert [m.arn for m in again.state_machines] == [machine.arn]
+
+
+def test_a_state_machine_that_has_run_executions_is_saved_with_their_records(moto, monkeypatch):
+    """A DOT run leaves executions (with their interpreter's worker, threads and locks) in the backend:
+    the snapshot must still be written, or `make down` loses the whole stack (it did: PicklingError on
+    `_thread.lock`, and the next `make up` started empty)."""
+    from moto.core.config import default_user_config
+
+    # The emulator runs state machines in moto's interpreter (harness.runtime.hooks).
+    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
+    sfn = boto3.client("stepfunctions")
+    definition = json.dumps(
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "ItemProcessor": {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}},
+                    "End": True,
+                }
+            },
+        }
+    )
+    machine = sfn.create_state_machine(
+        name="dot-reporting", definition=definition, roleArn="arn:aws:iam::123456789012:role/sfn"
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": [1, 2, 3]}))["executionArn"]
+    deadline = time.monotonic() + 30
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not finish"
+        time.sleep(0.05)
+    restart(persistence.dumps("state-1"))
+    again = boto3.client("stepfunctions")
+    assert [m["stateMachineArn"] for m in again.list_state_machines()["stateMachines"]] == [machine]
+    described = again.describe_execution(executionArn=execution)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [1, 2, 3]
