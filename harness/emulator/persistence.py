@@ -12,6 +12,10 @@ locks (re-created empty), weak-value dictionaries (moto's Lambda ARN index), the
 private keys of KMS keys and SNS signing certificates (kept as DER bytes). A reference to a
 BackendDict itself is kept as a reference to this process's one.
 
+Step Functions executions are saved with their records (status, input, output, history); one still
+running at the save comes back as it was, without its interpreter's worker, so it does not resume
+(start it again).
+
 A snapshot is restored only by the same moto version and snapshot format (`FORMAT`); otherwise the
 emulator starts empty and says why (Terraform then re-creates the stack). `state_id` names the
 lineage of the state: it is new when the emulator starts empty and carried through save and
