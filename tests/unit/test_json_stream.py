@@ -1,0 +1,86 @@
+"""handlers.common.json_stream: a JSON array's elements from a stream, whatever the chunking."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handlers.common.json_stream import array_items
+
+RECORDS = [
+    {"ExecutionArn": f"arn:x:{i}", "Output": json.dumps([{"driver_id": f"DR-{i:06d}", "status": "compliant"}])}
+    for i in range(50)
+] + [12345, -0.5, 'ünïcødé ✓ "quoted" \\ back', None, True, [1, [2, {"a": "]"}]], {"k": ","}]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, 1000, 1 << 20])
+def test_every_element_in_order_whatever_the_chunk_size(chunk):
+    body = json.dumps(RECORDS, indent=1, ensure_ascii=False).encode("utf-8")
+    assert list(array_items(io.BytesIO(body), chunk_bytes=chunk)) == RECORDS
+
+
+@pytest.mark.parametrize("text", ["[]", "  [ ]  ", "\n[\n]\n"])
+def test_an_empty_array_has_no_elements(text):
+    assert list(array_items(io.BytesIO(text.encode()), chunk_bytes=1)) == []
+
+
+def test_a_number_split_across_chunks_is_read_whole():
+    assert list(array_items(io.BytesIO(b"[123456789, 98765]"), chunk_bytes=3)) == [123456789, 98765]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"a": 1}', "not a JSON array"),
+        ("", "empty body"),
+        ('[{"a": 1}, {"b":', "truncated"),
+        ("[1, 2", "truncated"),
+        ("[1] [2]", "after the JSON array"),
+    ],
+)
+def test_what_is_not_one_json_array_is_refused(text, message):
+    with pytest.raises(ValueError, match=message):
+        list(array_items(io.BytesIO(text.encode()), chunk_bytes=4))
+
+
+def test_memory_holds_about_one_chunk_and_one_element_not_the_file():
+    """A 40 MB array read in 1 MiB chunks: the reader's own allocations stay a few MB (json.loads of
+    the same bytes would hold the text and every element, over 40 MB)."""
+    import tracemalloc
+
+    body = io.BytesIO(json.dumps([{"Output": "x" * 4000}] * 10_000).encode())
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in array_items(body))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 10_000
+    assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_garbage_after_an_element_is_refused():
+    with pytest.raises(ValueError, match="unexpected data"):
+        list(array_items(io.BytesIO(b"[1x]"), chunk_bytes=64))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(
+    items=st.lists(_JSON, max_size=12),
+    chunk=st.integers(min_value=1, max_value=40),
+    indent=st.sampled_from([None, 0, 2]),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_json_array_reads_as_json_loads_reads_it(items, chunk, indent):
+    body = json.dumps(items, indent=indent, ensure_ascii=False).encode("utf-8")
+    assert list(array_items(io.BytesIO(body), chunk_bytes=chunk)) == json.loads(body)
