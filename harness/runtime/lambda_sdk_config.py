@@ -20,6 +20,8 @@ benchmark can compare both in one run.
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 from harness.emulator import fast_responses
@@ -35,7 +37,9 @@ def sdk_config_overrides(state_dir: str | Path) -> dict[str, str]:
     path = Path(state_dir) / CONFIG_NAME
     if not path.exists() or path.read_text() != CONFIG_TEXT:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        # A temporary file of this writer's own: the first invocations of several functions write at
+        # once, and with one shared name one writer's replace found the file already moved (a 500).
+        tmp = path.with_name(f"{CONFIG_NAME}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(CONFIG_TEXT)
         tmp.replace(path)
     return {"AWS_CONFIG_FILE": str(path.resolve())}

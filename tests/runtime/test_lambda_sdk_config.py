@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from harness.emulator import fast_responses
-from harness.runtime.lambda_sdk_config import CONFIG_TEXT, sdk_config_overrides
+from harness.runtime.lambda_sdk_config import CONFIG_NAME, CONFIG_TEXT, sdk_config_overrides
 
 PROBE = """
 import boto3
@@ -42,3 +42,18 @@ def test_no_file_when_the_fast_paths_are_off(tmp_path, monkeypatch):
     monkeypatch.setenv(fast_responses.FAST_PATHS_ENV, "off")
     assert sdk_config_overrides(tmp_path) == {}
     assert not (tmp_path / "lambda-aws-config").exists()
+
+
+def test_many_first_invocations_at_once_all_get_the_file(tmp_path, monkeypatch):
+    """Concurrent first invocations write the file at once; each must get it (a shared temporary name
+    made one writer's rename fail, and its Invoke answered 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv(fast_responses.FAST_PATHS_ENV, "on")
+    for attempt in range(20):
+        state = tmp_path / str(attempt)
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(sdk_config_overrides, [state] * 16))
+        assert all(a == {"AWS_CONFIG_FILE": str((state / CONFIG_NAME).resolve())} for a in answers)
+        assert (state / CONFIG_NAME).read_text() == CONFIG_TEXT
+        assert [p.name for p in state.iterdir()] == [CONFIG_NAME]

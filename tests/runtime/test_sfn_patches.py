@@ -11,7 +11,7 @@ from tests.runtime import fixture_function
 from tests.runtime.helpers import unique, wait_for
 
 
-def _machine(stack, child_states: dict, bucket: str) -> str:
+def _machine(stack, child_states: dict, bucket: str, batch: int = 2, concurrency: int = 2) -> str:
     # a state before the Map: its ItemReader reads bucket and key from the Map's input, not the execution's
     definition = {
         "StartAt": "Locate",
@@ -24,8 +24,8 @@ def _machine(stack, child_states: dict, bucket: str) -> str:
                     "ReaderConfig": {"InputType": "JSON"},
                     "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"},
                 },
-                "ItemBatcher": {"MaxItemsPerBatch": 2},
-                "MaxConcurrency": 2,
+                "ItemBatcher": {"MaxItemsPerBatch": batch},
+                "MaxConcurrency": concurrency,
                 "ToleratedFailurePercentage": 0,
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
@@ -58,14 +58,14 @@ def _machine(stack, child_states: dict, bucket: str) -> str:
     )["stateMachineArn"]
 
 
-def _run(stack, machine_arn: str, bucket: str, items: list) -> dict:
+def _run(stack, machine_arn: str, bucket: str, items: list, timeout_s: float = 60) -> dict:
     s3, sfn = stack.client("s3"), stack.client("stepfunctions")
     s3.put_object(Bucket=bucket, Key="work/manifest.json", Body=json.dumps(items).encode())
     execution = sfn.start_execution(
         stateMachineArn=machine_arn, input=json.dumps({"loc": {"b": bucket, "k": "work/manifest.json"}})
     )["executionArn"]
     return wait_for(
-        lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, timeout_s=60
+        lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, timeout_s=timeout_s
     )
 
 
@@ -101,6 +101,43 @@ def test_a_failed_child_fails_the_map_run_at_zero_tolerance(runtime_stack):
     fail = {"Step": {"Type": "Fail", "Error": "Boom", "Cause": "child failed"}}
     done = _run(runtime_stack, _machine(runtime_stack, fail, bucket), bucket, [{"n": 1}, {"n": 2}, {"n": 3}])
     assert done["status"] == "FAILED" and done["error"] == "States.ExceedToleratedFailureThreshold"
+
+
+def test_a_map_runs_more_than_a_thousand_children_and_iterations_in_a_row(runtime_stack):
+    """One worker (MaxConcurrency 1) through 1,100 children, each an inline Map of 1,100 / 1,100 items:
+    moto's workers recursed once per job and died with RecursionError after ~985 (the DOT run over
+    234,000 drivers in dev stopped there, waiting for ever)."""
+    bucket = unique("bkt")
+    runtime_stack.client("s3").create_bucket(Bucket=bucket)
+    machine = _machine(runtime_stack, {"Step": {"Type": "Pass", "End": True}}, bucket, batch=1, concurrency=1)
+    done = _run(runtime_stack, machine, bucket, [{"i": i} for i in range(1100)], timeout_s=180)
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    inline = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": 1,
+                "ItemProcessor": {"StartAt": "Step", "States": {"Step": {"Type": "Pass", "End": True}}},
+                "End": True,
+            }
+        },
+    }
+    sfn = runtime_stack.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=unique("imap"),
+        definition=json.dumps(inline),
+        roleArn=fixture_function.role_arn(runtime_stack.client("iam")),
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": list(range(1100))}))[
+        "executionArn"
+    ]
+    done = wait_for(
+        lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, timeout_s=180
+    )
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    assert json.loads(done["output"]) == list(range(1100))
 
 
 def test_definition_rewrite_and_batching():
