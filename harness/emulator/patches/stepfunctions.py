@@ -307,6 +307,29 @@ def result_writer_files(env: Any, resource_runtime_part: Any, state_credentials:
 # ------------------------------------------------------------------------------------ map workers
 
 
+def _run_jobs(worker: Any, job: Any, worker_frame: Any, end_frame: str, hand_on_last_event: bool) -> None:
+    """moto's steps per job, in a loop: open a frame, evaluate the job, end the frame; stop after a failed
+    job, when the worker is stopped or after the last job (then, inline, the last job's last event is the
+    source of what follows). `end_frame` is the Environment method that ends a frame: "close_frame" in
+    moto's inline worker, "delete_frame" in its distributed one."""
+    while job is not None:
+        job_frame = worker_frame.open_inner_frame()
+        worker._eval_job(env=job_frame, job=job)
+        getattr(worker_frame, end_frame)(job_frame)
+        failed_or_stopped = isinstance(job.job_output, Exception) or worker.stopped()
+        next_job = None if failed_or_stopped else worker._job_pool.next_job()
+        if next_job is None:
+            if hand_on_last_event and not failed_or_stopped:
+                last_event = job_frame.event_history_context.last_published_event_id
+                worker_frame.event_history_context.source_event_id = last_event
+            getattr(worker._env, end_frame)(worker_frame)
+            worker._job_pool.close_job(job)
+            return
+        worker._job_pool.close_job(job)
+        job = next_job
+    getattr(worker._env, end_frame)(worker_frame)
+
+
 @patch(target=IterationWorker._eval_pool)
 def inline_worker_loops(fn: Any, self: IterationWorker, job: Any, worker_frame: Any) -> None:
     """Step Functions Map (inline) worker: one iteration after another in a loop, not by recursion.
@@ -314,26 +337,9 @@ def inline_worker_loops(fn: Any, self: IterationWorker, job: Any, worker_frame: 
     Gap: moto's worker evaluates a job, then calls itself for the next one, so a worker that runs more
     than ~990 iterations in a row (a Map of 1,000+ items with MaxConcurrency 1) dies with RecursionError
     in its thread and the Map state waits for ever; AWS has no such limit.
-    Fix: the same steps per job (open a frame, evaluate, close it; stop on a failed job or when the
-    worker is stopped; after the last job hand the frame's last event on as moto does) in a loop.
+    Fix: the same steps per job (`_run_jobs`) in a loop.
     """
-    while job is not None:
-        job_frame = worker_frame.open_inner_frame()
-        self._eval_job(env=job_frame, job=job)
-        worker_frame.close_frame(job_frame)
-        if isinstance(job.job_output, Exception) or self.stopped():
-            self._env.close_frame(worker_frame)
-            self._job_pool.close_job(job)
-            return
-        next_job = self._job_pool.next_job()
-        if next_job is None:  # non-faulty terminal iteration: its last event is the source of what follows
-            worker_frame.event_history_context.source_event_id = job_frame.event_history_context.last_published_event_id
-            self._env.close_frame(worker_frame)
-            self._job_pool.close_job(job)
-            return
-        self._job_pool.close_job(job)
-        job = next_job
-    self._env.close_frame(worker_frame)
+    _run_jobs(self, job, worker_frame, "close_frame", hand_on_last_event=True)
 
 
 @patch(target=distributed_worker.DistributedItemProcessorWorker._eval_pool)
@@ -345,21 +351,7 @@ def distributed_worker_loops(
     Gap: as for the inline worker, moto's recursion ends the worker after ~985 children in a row: the DOT
     run over 234,000 drivers in dev (MaxConcurrency 1, 2,341 shards) stopped at 98,501 drivers with
     RecursionError in the worker's thread and the map run waiting for ever (2026-12-07).
-    Fix: the same steps per child (frames deleted, not closed, as moto's distributed worker does) in a loop.
+    Fix: the same steps per child (`_run_jobs`; frames deleted, not closed, as moto's distributed worker
+    does) in a loop.
     """
-    while job is not None:
-        job_frame = worker_frame.open_inner_frame()
-        self._eval_job(env=job_frame, job=job)
-        worker_frame.delete_frame(job_frame)
-        if isinstance(job.job_output, Exception) or self.stopped():
-            self._env.delete_frame(worker_frame)
-            self._job_pool.close_job(job)
-            return
-        next_job = self._job_pool.next_job()
-        if next_job is None:
-            self._env.delete_frame(worker_frame)
-            self._job_pool.close_job(job)
-            return
-        self._job_pool.close_job(job)
-        job = next_job
-    self._env.delete_frame(worker_frame)
+    _run_jobs(self, job, worker_frame, "delete_frame", hand_on_last_event=False)
