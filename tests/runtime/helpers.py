@@ -54,3 +54,18 @@ def drain(sqs, url: str, expected: int, timeout_s: float = 20.0) -> list[dict]:
             messages.append(message)
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return messages
+
+
+def run_definition(stack, definition: dict, input_document: object, timeout_s: float = 60.0) -> dict:
+    """Create a state machine of `definition` (the fixture function's role), run it with
+    `input_document` and return DescribeExecution once it is no longer RUNNING."""
+    from tests.runtime import fixture_function
+
+    sfn = stack.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=unique("sm"), definition=json.dumps(definition), roleArn=fixture_function.role_arn(stack.client("iam"))
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(input_document))["executionArn"]
+    return wait_for(
+        lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, timeout_s=timeout_s
+    )

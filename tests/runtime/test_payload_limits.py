@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.runtime import fixture_function
-from tests.runtime.helpers import create_queue, create_stream, unique, wait_for
+from tests.runtime.helpers import create_queue, create_stream, run_definition, unique
 
 MiB = 1024 * 1024
 KiB = 1024
@@ -175,14 +175,7 @@ def test_step_functions_task_result_over_256_kib_fails_with_data_limit_exceeded(
             }
         },
     }
-    sfn = runtime_stack.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=unique("sm"),
-        definition=json.dumps(definition),
-        roleArn=fixture_function.role_arn(runtime_stack.client("iam")),
-    )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
-    end = wait_for(lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d)
+    end = run_definition(runtime_stack, definition, {})
     assert end["status"] == "FAILED" and end["error"] == "States.DataLimitExceeded"
 
 

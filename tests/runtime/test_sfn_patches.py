@@ -8,7 +8,7 @@ import json
 
 from harness.emulator.patches.stepfunctions import batch_items, rewrite_definition
 from tests.runtime import fixture_function
-from tests.runtime.helpers import unique, wait_for
+from tests.runtime.helpers import run_definition, unique, wait_for
 
 
 def _machine(stack, child_states: dict, bucket: str, batch: int = 2, concurrency: int = 2) -> str:
@@ -124,18 +124,7 @@ def test_a_map_runs_more_than_a_thousand_children_and_iterations_in_a_row(runtim
             }
         },
     }
-    sfn = runtime_stack.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=unique("imap"),
-        definition=json.dumps(inline),
-        roleArn=fixture_function.role_arn(runtime_stack.client("iam")),
-    )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": list(range(1100))}))[
-        "executionArn"
-    ]
-    done = wait_for(
-        lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, timeout_s=180
-    )
+    done = run_definition(runtime_stack, inline, {"items": list(range(1100))}, timeout_s=180)
     assert done["status"] == "SUCCEEDED", done.get("cause")
     assert json.loads(done["output"]) == list(range(1100))
 
