@@ -48,19 +48,21 @@ def test_what_is_not_one_json_array_is_refused(text, message):
 
 
 def test_memory_holds_about_one_chunk_and_one_element_not_the_file():
-    """A 40 MB array read in 1 MiB chunks: the reader's own allocations stay a few MB (json.loads of
-    the same bytes would hold the text and every element, over 40 MB)."""
+    """An 80 MB array read in 1 MiB chunks: the reader's allocations stay a small share of the file
+    (json.loads of the same bytes holds the text and every element, more than the file). tracemalloc
+    counts every thread of the process (the suite's background threads too), hence a bound relative to
+    the file with room for them, not a tight figure: measured alone the reader peaks at ~3 MB."""
     import tracemalloc
 
-    body = io.BytesIO(json.dumps([{"Output": "x" * 4000}] * 10_000).encode())
+    body = json.dumps([{"Output": "x" * 4000}] * 20_000).encode()
     tracemalloc.start()
     try:
-        count = sum(1 for _ in array_items(body))
+        count = sum(1 for _ in array_items(io.BytesIO(body)))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert count == 10_000
-    assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+    assert count == 20_000
+    assert peak < len(body) / 4, f"peak {peak / 1e6:.1f} MB for a {len(body) / 1e6:.0f} MB file"
 
 
 def test_garbage_after_an_element_is_refused():
