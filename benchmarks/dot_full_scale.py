@@ -132,6 +132,19 @@ def _summary(values: list[float]) -> dict:
     }
 
 
+def _memory_by_step(reports: list[tuple[float, float]]) -> dict:
+    """Max Memory Used per step of the one dot_report function, for a run that completed: its first
+    REPORT line is gather's and its last publish_summary's (each runs once, before and after every
+    shard); the rest are report_driver's."""
+    if len(reports) < 3:
+        return {}
+    return {
+        "gather": reports[0][1],
+        "report_driver": max(m for _, m in reports[1:-1]),
+        "publish_summary": reports[-1][1],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     info = read_stack(Path(args.state_dir) if args.state_dir else None)
@@ -209,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             "gather_ms": reports[0][0] if reports else None,
             "publish_summary_ms": reports[-1][0] if reports else None,
             "max_memory_used_mb": max((m for _, m in reports), default=None),
+            "max_memory_used_mb_by_step": _memory_by_step(reports) if done["status"] == "SUCCEEDED" else {},
         },
         "load_before": load_before,
         "peak_load_1m": round(peak_load, 2),
