@@ -97,14 +97,14 @@ sync: $(STAMP) build ## hot reload: rebuilt handler code to the running function
 init: $(STAMP) ## terraform init (ENV=dev|staging|prod TARGET=local|aws)
 	$(PY) -m harness.terraform init --env $(ENV) --target $(TARGET)
 
-plan: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform plan, then the preflight over it
+plan: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform plan, then the preflight over it (TARGET=aws: saved for make apply)
 	$(PY) -m harness.terraform plan --env $(ENV) --target $(TARGET)
-	$(PY) -m preflight --env $(ENV) --target $(TARGET)
+	$(PY) -m preflight --env $(ENV) --target $(TARGET) $(if $(filter aws,$(TARGET)),--saved-plan)
 
 preflight: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## static checks of the plan AWS would refuse (concurrency, timeouts, IAM, API, state; ENV=...)
 	$(PY) -m preflight --env $(ENV) --target $(TARGET)
 
-apply: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform apply (TARGET=local: to the embedded emulator)
+apply: $(STAMP) build $(if $(filter local,$(TARGET)),up) ## terraform apply (TARGET=local: to the embedded emulator; TARGET=aws staging/prod: the plan make plan saved)
 	$(PY) -m harness.terraform apply --env $(ENV) --target $(TARGET)
 
 destroy: $(STAMP) ## terraform destroy

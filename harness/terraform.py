@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import deploy_fingerprint
+from harness.tf import reviewed_plan
 from harness.tf.progress import ApplyProgress
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -414,7 +415,11 @@ class Runner:
         if target == "aws":
             # infra/ is shared by the environments: each keeps its own .terraform (backend key) here.
             self.process_env["TF_DATA_DIR"] = str(self.state_dir / "tf" / f"aws-{env}" / ".terraform")
-        self.artifacts = self.state_dir / "tf" / f"lambda-artifacts-{env}"
+        # The zips a plan names: an AWS plan saved for review keeps its own copy, which a local apply of the
+        # same environment name cannot replace between that plan and its apply.
+        self.artifacts = self.state_dir / "tf" / (f"lambda-artifacts-{env}" if target == "local" else f"aws-{env}")
+        if target == "aws":
+            self.artifacts /= "lambda-artifacts"
 
     def _vars(self, extra_vars) -> list[str]:
         artifacts = snapshot_artifacts(self.artifacts)
@@ -486,32 +491,46 @@ class Runner:
         """Apply; `on_progress(line)` gets "N of M resources: <address> created" lines (and the
         errors) as Terraform reports them (`terraform apply -json`). A local apply records its
         inputs (harness.deploy_fingerprint) so an unchanged next run can skip it."""
-        self.init()
-        variables = self._vars(extra_vars)
-        args = [
-            "apply",
-            "-input=false",
-            "-no-color",
-            "-auto-approve",
-            "-lock-timeout=60s",
-            f"-parallelism={parallelism}",
-        ]
+        if reviewed_plan.required(self.env, self.target):
+            # AWS staging/prod: only the plan `make plan` saved and a person read (reviewed_plan); used once.
+            # Checked before init, so a missing plan is refused before anything reaches AWS.
+            plan_file = reviewed_plan.plan_to_apply(self.state_dir, self.env)
+            self.init()
+            args, variables = reviewed_plan.apply_args(plan_file, parallelism), []
+        else:
+            self.init()
+            plan_file, variables = None, self._vars(extra_vars)
+            args = ["apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=60s"]
+            args.append(f"-parallelism={parallelism}")
         if self.target == "local":
             deploy_fingerprint.forget(self.workdir)  # until this apply has succeeded
-        if on_progress is not None:
-            progress = ApplyProgress()
+        try:
+            if on_progress is not None:
+                progress = ApplyProgress()
 
-            def on_event(event: dict) -> None:
-                line = progress.feed(event)
-                if line:
-                    on_progress(line)
+                def on_event(event: dict) -> None:
+                    line = progress.feed(event)
+                    if line:
+                        on_progress(line)
 
-            result = self.run([*args, "-json", *variables], timeout_key="apply", on_event=on_event)
-            result.extra["progress"] = progress.summary()
-        else:
-            result = self.run([*args, *variables], timeout_key="apply")
+                result = self.run([args[0], "-json", *args[1:], *variables], timeout_key="apply", on_event=on_event)
+                result.extra["progress"] = progress.summary()
+            else:
+                result = self.run([*args, *variables], timeout_key="apply")
+        finally:
+            if plan_file is not None:
+                plan_file.unlink(missing_ok=True)  # applied or refused, a saved plan is spent: plan again
         if self.target == "local":
             deploy_fingerprint.record(self.workdir, self.state_dir, self.inputs(variables))
+        return result
+
+    def plan_for_review(self, *, extra_vars=None) -> Result:
+        """AWS: plan into the file `apply` of a reviewed environment takes (reviewed_plan.plan_path)."""
+        path = reviewed_plan.plan_path(self.state_dir, self.env)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)  # a failed plan must not leave the previous one to be applied
+        result = self.plan(out=str(path), extra_vars=extra_vars)
+        result.extra["plan_file"] = path
         return result
 
     def clients(self, service: str):
@@ -579,6 +598,14 @@ def show_plan(env: str, stack_info=None, *, target: str = "local", state_dir=Non
         return runner.show_json(plan_file)
     finally:
         (runner.workdir / plan_file).unlink(missing_ok=True)
+
+
+def show_reviewed_plan(env: str, *, state_dir=None) -> dict:
+    """`terraform show -json` of the plan `plan --target aws` saved for `env` (the one its apply takes)."""
+    runner = Runner(env, "aws", state_dir=state_dir)
+    path = reviewed_plan.plan_to_apply(runner.state_dir, env)
+    runner.init()
+    return runner.show_json(str(path))
 
 
 def apply(env: str, stack_info=None, *, target: str = "local", state_dir=None, extra_vars=None) -> dict:
@@ -649,8 +676,22 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "apply":
             result = runner.apply(on_progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True))
+        elif args.command == "plan" and args.target == "aws":
+            result = runner.plan_for_review()
+            print(
+                f"harness.terraform: plan saved to {result.extra['plan_file']}"
+                + (
+                    f"; `make apply TARGET=aws ENV={args.env}` applies exactly this plan"
+                    if reviewed_plan.required(args.env, args.target)
+                    else f" for the preflight (ENV={args.env} on AWS applies without a saved plan)"
+                ),
+                file=sys.stderr,
+            )
         else:
             result = getattr(runner, args.command)()
+    except reviewed_plan.ReviewedPlanMissing as error:
+        print(f"harness.terraform: {error}", file=sys.stderr)
+        return 2
     except TerraformError as error:  # exit codes: docs/contracts.md, "Exit codes"
         print(f"harness.terraform: {error}", file=sys.stderr)
         return 3
