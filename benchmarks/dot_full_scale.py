@@ -135,12 +135,16 @@ def _summary(values: list[float]) -> dict:
 def _memory_by_step(reports: list[tuple[float, float]]) -> dict:
     """Max Memory Used per step of the one dot_report function, for a run that completed: its first
     REPORT line is gather's and its last publish_summary's (each runs once, before and after every
-    shard); the rest are report_driver's."""
+    shard); the rest are report_driver's. Max Memory Used is the environment's high-water mark, so the
+    environment that ran the gather reports the gather's peak for its later report_driver calls too:
+    the median is report_driver's own, the max is that environment's."""
     if len(reports) < 3:
         return {}
+    drivers = [m for _, m in reports[1:-1]]
     return {
         "gather": reports[0][1],
-        "report_driver": max(m for _, m in reports[1:-1]),
+        "report_driver_median": statistics.median(drivers),
+        "report_driver_max": max(drivers),
         "publish_summary": reports[-1][1],
     }
 

@@ -412,14 +412,14 @@ class Runner:
         self.stack_info = stack_info
         self.workdir = prepare_workdir(env, target, self.state_dir, stack_info)
         self.process_env = terraform_env(self.state_dir, target)
+        self.artifacts = self.state_dir / "tf" / f"lambda-artifacts-{env}"
         if target == "aws":
+            aws_dir = reviewed_plan.aws_env_dir(self.state_dir, env)
             # infra/ is shared by the environments: each keeps its own .terraform (backend key) here.
-            self.process_env["TF_DATA_DIR"] = str(self.state_dir / "tf" / f"aws-{env}" / ".terraform")
-        # The zips a plan names: an AWS plan saved for review keeps its own copy, which a local apply of the
-        # same environment name cannot replace between that plan and its apply.
-        self.artifacts = self.state_dir / "tf" / (f"lambda-artifacts-{env}" if target == "local" else f"aws-{env}")
-        if target == "aws":
-            self.artifacts /= "lambda-artifacts"
+            self.process_env["TF_DATA_DIR"] = str(aws_dir / ".terraform")
+            # The zips a plan names: an AWS plan saved for review keeps its own copy, which a local apply of
+            # the same environment name cannot replace between that plan and its apply.
+            self.artifacts = aws_dir / "lambda-artifacts"
 
     def _vars(self, extra_vars) -> list[str]:
         artifacts = snapshot_artifacts(self.artifacts)
@@ -500,8 +500,14 @@ class Runner:
         else:
             self.init()
             plan_file, variables = None, self._vars(extra_vars)
-            args = ["apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=60s"]
-            args.append(f"-parallelism={parallelism}")
+            args = [
+                "apply",
+                "-input=false",
+                "-no-color",
+                "-auto-approve",
+                "-lock-timeout=60s",
+                f"-parallelism={parallelism}",
+            ]
         if self.target == "local":
             deploy_fingerprint.forget(self.workdir)  # until this apply has succeeded
         try:
@@ -603,9 +609,8 @@ def show_plan(env: str, stack_info=None, *, target: str = "local", state_dir=Non
 def show_reviewed_plan(env: str, *, state_dir=None) -> dict:
     """`terraform show -json` of the plan `plan --target aws` saved for `env` (the one its apply takes)."""
     runner = Runner(env, "aws", state_dir=state_dir)
-    path = reviewed_plan.plan_to_apply(runner.state_dir, env)
-    runner.init()
-    return runner.show_json(str(path))
+    # No init: the plan was made in this environment's data dir, which holds its providers already.
+    return runner.show_json(str(reviewed_plan.plan_to_apply(runner.state_dir, env)))
 
 
 def apply(env: str, stack_info=None, *, target: str = "local", state_dir=None, extra_vars=None) -> dict:

@@ -29,9 +29,14 @@ def required(env: str, target: str) -> bool:
     return target == "aws" and env in REVIEWED_ENVS
 
 
+def aws_env_dir(state_dir: Path, env: str) -> Path:
+    """The directory of one environment's AWS work: its .terraform, its copy of the zips, its saved plan."""
+    return state_dir / "tf" / f"aws-{env}"
+
+
 def plan_path(state_dir: Path, env: str) -> Path:
     """Where `make plan TARGET=aws ENV=<env>` saves the plan (beside that environment's .terraform)."""
-    return state_dir / "tf" / f"aws-{env}" / PLAN_FILE
+    return aws_env_dir(state_dir, env) / PLAN_FILE
 
 
 def plan_to_apply(state_dir: Path, env: str) -> Path:
