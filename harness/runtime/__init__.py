@@ -42,6 +42,7 @@ class LocalRuntime:
         self.functions = LocalLambda(self.state_dir, None, self.region)
         self._components: list[Any] = []
         self.supervisor = None
+        self.firehose = None
         self.alarms = None
 
     def start(self, endpoint: str) -> None:
@@ -60,11 +61,12 @@ class LocalRuntime:
         secrets = LocalSecrets(self.state_dir, endpoint, self.region)
         self.functions.cold_start_hooks.append(secrets.before_cold_start)
         self.alarms = alarms.start_for(self.state_dir, self.region)
+        self.firehose = FirehoseFromKinesis(self.state_dir, endpoint, self.region, self.functions)
         self._components = [
             secrets,
             self.supervisor,
             RuleScheduler(self.state_dir, endpoint, self.region),
-            FirehoseFromKinesis(self.state_dir, endpoint, self.region, self.functions),
+            self.firehose,
             self.alarms,
             StatusWriter(self.state_dir, self),
         ]

@@ -112,10 +112,13 @@ class DeliveryStreamRunner:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, flush: bool = True) -> None:
+        """Stops reading; `flush` delivers what is buffered (not for a deleted delivery stream, whose
+        buffer AWS discards and whose roles may be gone)."""
         self._stop.set()
         self._thread.join(10)
-        self.flush()
+        if flush:
+            self.flush()
 
     def _run(self) -> None:
         iterators: dict[str, str] = {}
@@ -339,13 +342,17 @@ class DeliveryStreamRunner:
 
 
 class FirehoseFromKinesis:
-    """Starts a runner for every Kinesis-sourced delivery stream in the emulator (re-checked)."""
+    """Starts a runner for every Kinesis-sourced delivery stream in the emulator and stops the runner
+    of one deleted (re-checked every `REFRESH_S`)."""
 
     def __init__(self, state_dir: Path, endpoint: str, region: str, functions: Any) -> None:
         self._endpoint, self._region, self._functions = endpoint, region, functions
         self._firehose = client("firehose", endpoint, region)
         self.runners: dict[str, DeliveryStreamRunner] = {}
         self._stop = threading.Event()
+        # The loop and callers (tests) may refresh at once: two runners for one delivery stream would
+        # each read the source from the start and deliver every record twice.
+        self._refresh_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True, name="firehose-supervisor")
 
     def start(self) -> None:
@@ -366,7 +373,14 @@ class FirehoseFromKinesis:
                 return
 
     def refresh(self) -> None:
-        names = self._firehose.list_delivery_streams(Limit=100)["DeliveryStreamNames"]
+        with self._refresh_lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        names = self._delivery_stream_names()
+        for name in [name for name in self.runners if name not in names]:
+            self.runners.pop(name).stop(flush=False)
+            log.info("firehose %s: deleted, stopped reading", name)
         for name in names:
             if name in self.runners:
                 continue
@@ -377,3 +391,14 @@ class FirehoseFromKinesis:
             self.runners[name] = runner
             runner.start()
             log.info("firehose %s: reading %s", name, runner.stream_arn)
+
+    def _delivery_stream_names(self) -> list[str]:
+        """Every delivery stream's name (all pages: a stream missing here would count as deleted)."""
+        names: list[str] = []
+        kwargs: dict[str, Any] = {"Limit": 100}
+        while True:
+            page = self._firehose.list_delivery_streams(**kwargs)
+            names += page["DeliveryStreamNames"]
+            if not page.get("HasMoreDeliveryStreams") or not page["DeliveryStreamNames"]:
+                return names
+            kwargs["ExclusiveStartDeliveryStreamName"] = names[-1]

@@ -1,7 +1,7 @@
 """An in-process moto server with the local runtime installed, on a free port, for the runtime tests.
 
-The runtime's mapping supervisor re-reads mappings every 2 s; tests call `refresh()` right after
-creating a mapping so they do not wait for that."""
+The runtime's mapping supervisor re-reads mappings every 2 s and Firehose delivery streams every 5 s;
+tests call `refresh_mappings()` / `refresh_firehose()` right after creating one so they do not wait."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ class RuntimeStack:
 
     def refresh_mappings(self) -> None:
         self.runtime.supervisor.refresh()
+
+    def refresh_firehose(self) -> None:
+        self.runtime.firehose.refresh()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 
 import pyarrow.parquet as pq
@@ -71,8 +72,9 @@ def test_diagnostics_reach_the_data_lake_as_partitioned_parquet(runtime_stack, m
         },
     )
     role = fixture_function.role_arn(runtime_stack.client("iam"))
+    delivery_stream = unique("diag")
     runtime_stack.client("firehose").create_delivery_stream(
-        DeliveryStreamName=unique("diag"),
+        DeliveryStreamName=delivery_stream,
         DeliveryStreamType="KinesisStreamAsSource",
         KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
         ExtendedS3DestinationConfiguration={
@@ -106,7 +108,7 @@ def test_diagnostics_reach_the_data_lake_as_partitioned_parquet(runtime_stack, m
             },
         },
     )
-    runtime_stack.runtime._components[3].refresh()  # FirehoseFromKinesis: pick the new stream up now
+    runtime_stack.refresh_firehose()  # pick the new delivery stream up now
     payloads = [
         {
             "vehicle_id": "VH-1",
@@ -149,3 +151,36 @@ def test_diagnostics_reach_the_data_lake_as_partitioned_parquet(runtime_stack, m
         runtime_stack.state_dir / "lake-mirror",
     )
     assert result.rows == [("tractor", 1), ("van", 1)]
+    runtime_stack.client("firehose").delete_delivery_stream(DeliveryStreamName=delivery_stream)
+    runtime_stack.refresh_firehose()
+
+
+def _reader_threads(name: str) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"firehose-{name}" and t.is_alive()]
+
+
+def test_a_delivery_stream_has_one_reader_however_many_refresh_and_none_once_deleted(runtime_stack):
+    """Two readers would each deliver every record (the supervisor's loop and a caller refreshing at
+    once); a deleted delivery stream's reader would keep acting with roles that may be gone."""
+    kinesis, s3 = runtime_stack.client("kinesis"), runtime_stack.client("s3")
+    bucket, name = unique("lake"), unique("diag")
+    s3.create_bucket(Bucket=bucket)
+    role = fixture_function.role_arn(runtime_stack.client("iam"))
+    firehose = runtime_stack.client("firehose")
+    firehose.create_delivery_stream(
+        DeliveryStreamName=name,
+        DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": create_stream(kinesis), "RoleARN": role},
+        ExtendedS3DestinationConfiguration={"RoleARN": role, "BucketARN": f"arn:aws:s3:::{bucket}"},
+    )
+    refreshers = [threading.Thread(target=runtime_stack.refresh_firehose) for _ in range(8)]
+    for thread in refreshers:
+        thread.start()
+    for thread in refreshers:
+        thread.join(30)
+    assert len(_reader_threads(name)) == 1
+
+    firehose.delete_delivery_stream(DeliveryStreamName=name)
+    runtime_stack.refresh_firehose()
+    assert name not in runtime_stack.runtime.firehose.runners
+    assert _reader_threads(name) == []
