@@ -11,6 +11,9 @@ events. Events are published before the state is saved (same deterministic event
 fix that fails holds the vehicle's later fixes of the batch (handlers.common.ordering), so its retry
 is not stale and no enter/exit is lost.
 Each fresh fix also feeds the unassigned-driving check (handlers.unassigned_driving).
+Per batch, the two per-vehicle state keys are read with one MGET and the writes (states, GEOADDs)
+go in one pipeline at the end (handlers.common.batch_redis); a fix that published flushes them
+first, so a retry re-announces no more than before.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from aws_lambda_powertools import Logger
 from handlers import unassigned_driving
 from handlers.common import batch
 from handlers.common.aws import client, from_item, warm
+from handlers.common.batch_redis import BatchRedis
 from handlers.common.cache import TTLCache
 from handlers.common.config import get_config
 from handlers.common.ddb_writer import DynamoBatchWriter
@@ -91,19 +95,16 @@ def event_message(record: dict, ev: geofence.GeofenceEvent, fence: geofence.Geof
     }
 
 
-def process_fix(record: dict, writer: DynamoBatchWriter) -> int:
+def process_fix(record: dict, writer: DynamoBatchWriter, store: BatchRedis) -> int:
     writer.add(location_item(record, get_config().locations_ttl_days))
-    r = get_redis()
     vehicle_id, ts_ms = record["vehicle_id"], record["ts_ms"]
     state_key = f"geo:state:{vehicle_id}"
-    raw_state = r.get(state_key)
+    raw_state = store.get(state_key)
     state = json.loads(raw_state) if raw_state else None
     if state and isinstance(state.get("last_ts_ms"), int) and ts_ms <= state["last_ts_ms"]:
         return 0
-    pipe = r.pipeline(transaction=False)
-    pipe.geoadd(f"geo:fleet:{record['fleet_id']}", (record["lon"], record["lat"], vehicle_id))
-    pipe.geoadd("geo:all", (record["lon"], record["lat"], vehicle_id))
-    pipe.execute()
+    store.geoadd(f"geo:fleet:{record['fleet_id']}", (record["lon"], record["lat"], vehicle_id))
+    store.geoadd("geo:all", (record["lon"], record["lat"], vehicle_id))
     index = fence_indexes().get(record["fleet_id"])
     fences = index.fences if index else {}
     inside = index.containing(record["lat"], record["lon"]) if index else []
@@ -118,16 +119,33 @@ def process_fix(record: dict, writer: DynamoBatchWriter) -> int:
             f"geofence_{ev.event_type}",
             geofence_id=ev.fence_id,
         )
-    r.set(state_key, json.dumps(new_state), ex=STATE_TTL_S)
-    return len(events) + unassigned_driving.check_fix(r, record)
+    store.set(state_key, json.dumps(new_state), ex=STATE_TTL_S)
+    if events:
+        store.flush()  # published: the state that says so is saved now, as before batching
+    published = unassigned_driving.check_fix(store.client, record, state_store=store)
+    if published:
+        store.flush()
+    return len(events) + published
+
+
+def state_keys(event: dict) -> list[str]:
+    """The per-vehicle state keys of a batch, by partition key (= vehicle_id), for one MGET."""
+    vehicles = dict.fromkeys((r.get("kinesis") or {}).get("partitionKey") for r in event.get("Records", []))
+    vehicles.pop(None, None)
+    return [key for vehicle in vehicles for key in (f"geo:state:{vehicle}", unassigned_driving.state_key(vehicle))]
 
 
 def handler(event, context):
     writer = DynamoBatchWriter(get_config().locations_table, ("vehicle_id", "timestamp"))
+    store = BatchRedis(get_redis())
+    with batch.whole_batch():
+        store.prefetch(state_keys(event))
     # A failed fix holds the vehicle's later fixes of the batch (handlers.common.ordering): saving their
     # tracker state would make the retried fix stale, and the events it carries would be lost.
     response = batch.run(
-        event, context, processor, ordered_per_vehicle("gps", lambda record: process_fix(record, writer))
+        event, context, processor, ordered_per_vehicle("gps", lambda record: process_fix(record, writer, store))
     )
-    writer.flush()
+    with batch.whole_batch():
+        store.flush()
+        writer.flush()
     return response

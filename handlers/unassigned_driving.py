@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import redis
 
@@ -35,13 +36,16 @@ CONFIRM_AFTER_S = 10
 SOURCE = "49 CFR 395 subpart B, Appendix A, 4.6.1.5"
 
 
-def check_fix(r: redis.Redis, record: dict, wall_ms: int | None = None) -> int:
+def check_fix(r: redis.Redis, record: dict, wall_ms: int | None = None, state_store: Any = None) -> int:
     """Advance the vehicle's moving run with this fix; publish a run once if it is unassigned.
 
-    One GET per fix (a parked vehicle with nothing pending writes nothing), one SET when the state changed."""
+    One GET per fix (a parked vehicle with nothing pending writes nothing), one SET when the state changed;
+    both through `state_store` when given (a handlers.common.batch_redis.BatchRedis: the batch's reads and
+    writes in two round trips), else on `r`. Marks and duty statuses are always read and written on `r`."""
     wall_ms = int(time.time() * 1000) if wall_ms is None else wall_ms
+    store = r if state_store is None else state_store
     key = state_key(record["vehicle_id"])
-    raw = r.get(key)
+    raw = store.get(key)
     state = json.loads(raw) if raw else {}
     run = unassigned.MovingRun(**state["run"]) if state.get("run") else None
     new_run = unassigned.step(run, record["ts_ms"], record.get("speed_kph"))
@@ -66,9 +70,9 @@ def check_fix(r: redis.Redis, record: dict, wall_ms: int | None = None) -> int:
         new_state["decided"] = None  # the run is over and nothing waits: nothing to keep
     if new_state != {"run": state.get("run"), "pending": state.get("pending"), "decided": state.get("decided")}:
         if any(value is not None for value in new_state.values()):
-            r.set(key, json.dumps(new_state), ex=STATE_TTL_S)
+            store.set(key, json.dumps(new_state), ex=STATE_TTL_S)
         else:
-            r.delete(key)
+            store.delete(key)
     return published
 
 

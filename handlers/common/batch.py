@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -23,7 +24,22 @@ logger = Logger(service=_SERVICE)
 # CloudWatch embedded-metric-format lines in the function's log: no API call on the hot path.
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "fleettap", service=_SERVICE)
 
-__all__ = ["EventType", "Processor", "run", "logger"]
+__all__ = ["EventType", "Processor", "run", "whole_batch", "logger"]
+
+
+def _unavailable(exc: BaseException) -> DependencyUnavailable:
+    return DependencyUnavailable(f"{type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def whole_batch():
+    """For a handler's work on the whole batch outside the record function (a prefetch before it,
+    a flush after it): a dependency error fails the invocation as it does inside, as
+    DependencyUnavailable, and Lambda retries every record."""
+    try:
+        yield
+    except DEPENDENCY_ERRORS as exc:
+        raise _unavailable(exc) from exc
 
 
 class Processor(BatchProcessor):
@@ -31,7 +47,7 @@ class Processor(BatchProcessor):
         exc = exception[1]
         if isinstance(exc, DEPENDENCY_ERRORS):
             # Abort: the remaining records would fail the same way, and Lambda must retry all.
-            raise DependencyUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            raise _unavailable(exc) from exc
         # The reason goes to the function's log (Powertools keeps it only in memory): an AccessDenied
         # names the role, the action and the resource there, as on CloudWatch Logs.
         logger.warning("record failed, retried by its event source", extra={"error": f"{type(exc).__name__}: {exc}"})

@@ -95,6 +95,7 @@ def incr_if_newer(
 
     One key per stream instead of one guard per event: a redelivered or older event counts nothing.
     The caller must feed a stream's events in order and never let a later event pass one that
-    failed (see handlers.fuel_analytics). Same-node rule as incr_once.
+    failed (see handlers.fuel_analytics). Same-node rule as incr_once. On a pipeline (`r` a
+    redis.client.Pipeline) the script is queued and its result comes from `execute()`.
     """
     return bool(r.eval(_INCR_IF_NEWER, *_script_arguments(mark_key, increments, [ttl_s, int(position)])))

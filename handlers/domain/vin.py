@@ -6,6 +6,7 @@ rejected rather than guessed at (a typo in a VIN routes alerts to the wrong truc
 
 from __future__ import annotations
 
+import functools
 import random
 
 VIN_LENGTH = 17
@@ -73,6 +74,13 @@ def vin_problem(vin: object) -> str | None:
         return VIN_MISSING
     if not isinstance(vin, str) or len(vin) != VIN_LENGTH:
         return VIN_LENGTH_INVALID
+    return _string_vin_problem(vin)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _string_vin_problem(vin: str) -> str | None:
+    # Every record of a vehicle carries the same VIN, and every consumer validates it: computed once
+    # per VIN and environment (a shard's vehicles, tens of thousands at most; ~100 B an entry).
     if not set(vin) <= ALLOWED_CHARS:  # lower case is not canonical, treat as invalid chars
         return VIN_CHARS_INVALID
     if vin[CHECK_DIGIT_POSITION] != check_digit(vin):

@@ -150,3 +150,40 @@ def test_a_failed_enter_publish_holds_the_later_fixes_so_the_retry_loses_no_even
     assert location_tracker.handler(retry, None) == {"batchItemFailures": []}
     got = [(m["message"]["event_type"], m["message"]["geofence_id"]) for m in tap.messages()]
     assert got == [("enter", fence_id), ("exit", fence_id)]
+
+
+def test_an_invocation_that_dies_after_an_event_does_not_announce_it_again(fleet_with_depot, monkeypatch):
+    """The batch's tracker states are written together at the end (handlers.common.batch_redis), but a
+    fix that published is saved before the next record runs: when Redis fails later in the batch and
+    Lambda retries the whole batch, the enter already announced is not announced a second time, and
+    the fixes that did not get their state saved are tracked on the retry."""
+    import redis
+
+    ctx, fleet, _ = fleet_with_depot
+    tap = ctx.subscribe("GEOFENCE_TOPIC_ARN")
+    entering, other, t0 = unique_vehicle(), unique_vehicle(), now_ms() - 3_600_000
+    records = [
+        gps(entering, 41.90, -87.70, t0, fleet_id=fleet),
+        gps(entering, 41.8501, -87.6501, t0 + 30_000, fleet_id=fleet),
+        gps(entering, *DEPOT, t0 + 60_000, fleet_id=fleet),  # the second fix inside: one enter
+        gps(other, 41.70, -87.60, t0 + 61_000, fleet_id=fleet),
+        gps(other, 41.71, -87.61, t0 + 62_000, fleet_id=fleet),  # Redis fails here
+    ]
+    real_check = location_tracker.unassigned_driving.check_fix
+
+    def redis_fails_at_the_last_fix(r, record, **kwargs):
+        if record["ts_ms"] == t0 + 62_000:
+            raise redis.exceptions.ConnectionError("injected: Redis went away")
+        return real_check(r, record, **kwargs)
+
+    monkeypatch.setattr(location_tracker.unassigned_driving, "check_fix", redis_fails_at_the_last_fix)
+    event = kinesis_event(records, stream="gps")
+    with pytest.raises(Exception, match="DependencyUnavailable|ConnectionError"):
+        location_tracker.handler(event, None)
+    assert ctx.redis.get(f"geo:state:{other}") is None  # its first fix's state was queued, not written
+
+    monkeypatch.setattr(location_tracker.unassigned_driving, "check_fix", real_check)
+    assert location_tracker.handler(event, None) == {"batchItemFailures": []}  # Lambda's retry
+    events = [(m["message"]["vehicle_id"], m["message"]["event_type"]) for m in tap.messages()]
+    assert events == [(entering, "enter")]
+    assert ctx.redis.get(f"geo:state:{other}") is not None
