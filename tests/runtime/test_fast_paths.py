@@ -121,6 +121,31 @@ def _table(dynamodb, stream: bool = False) -> str:
     return name
 
 
+def _sized_item(index: int, size: int) -> dict[str, Any]:
+    """_item(index) with a string attribute padding it to `size` bytes as DynamoDB (and moto) count
+    them: attribute names plus values."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize
+
+    item = _item(index)
+    used = sum(bytesize(k) + DynamoType(v).size() for k, v in item.items()) + bytesize("pad")
+    item["pad"] = {"S": "x" * (size - used)}
+    return item
+
+
+def test_an_item_at_the_size_limit_is_stored_and_one_byte_more_refused_both_ways(runtime_stack, monkeypatch):
+    """moto's limit (405,000 bytes) holds on the fast item construction as on moto's own."""
+    dynamodb = runtime_stack.client("dynamodb")
+    table = _table(dynamodb)
+    for index, mode in ((20, "on"), (21, "off")):
+        monkeypatch.setenv(fast_responses.FAST_PATHS_ENV, mode)
+        dynamodb.put_item(TableName=table, Item=_sized_item(index, 405_000))
+        stored = dynamodb.get_item(TableName=table, Key={k: _item(index)[k] for k in ("pk", "sk")})["Item"]
+        assert stored == _sized_item(index, 405_000), mode
+        with pytest.raises(ClientError, match="Item size has exceeded the maximum allowed size"):
+            dynamodb.put_item(TableName=table, Item=_sized_item(index + 100, 405_001))
+
+
 def _item(index: int) -> dict[str, Any]:
     return {
         "pk": {"S": f"veh-{index % 7}"},
@@ -267,6 +292,10 @@ def test_errors_and_limits_are_answered_the_same_with_fast_paths_on_and_off(runt
         ),
         "missing table": lambda: dynamodb.batch_write_item(
             RequestItems={"no-such-table": [{"PutRequest": {"Item": _item(1)}}]}
+        ),
+        "item over 400 KB": lambda: dynamodb.put_item(TableName=table, Item=_sized_item(9, 405_001)),
+        "item over 400 KB in a batch": lambda: dynamodb.batch_write_item(
+            RequestItems={table: [{"PutRequest": {"Item": _sized_item(10, 405_001)}}]}
         ),
     }
     for name, call in cases.items():
