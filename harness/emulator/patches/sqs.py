@@ -1,5 +1,5 @@
-"""SQS: queue attributes as the provider compares them, bounded deleted-handle history, and the
-message size limit measured as AWS measures it."""
+"""SQS: queue attributes as the provider compares them (and counted with one clock reading),
+bounded deleted-handle history, and the message size limit measured as AWS measures it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from collections import OrderedDict
 from typing import Any
 
+from moto.core.utils import unix_time_millis
 from moto.sqs.exceptions import InvalidParameterValue
 from moto.sqs.models import Queue, SQSBackend
 
@@ -28,6 +29,40 @@ def compact_redrive_policy(fn: Any, self: Queue) -> dict[str, Any]:
     if self.redrive_policy:
         result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
     return result
+
+
+# GetQueueAttributes (the soak's and the alarms' queue depths) counts a queue's messages three ways.
+# moto reads the clock once per message per count through the `visible`/`delayed` properties; a
+# queue nobody consumes in dev (driver_training_queue) held 2,444 messages after 8 minutes at 1,500
+# records/s and its attributes were 9 % of the emulator's CPU (py-spy). The counts below compare each
+# message's `visible_at`/`delayed_until` with one reading, as the properties do with theirs.
+
+
+@patch(target=Queue.approximate_number_of_messages)
+def visible_count_one_clock(fn: Any, self: Queue) -> int:
+    """SQS ApproximateNumberOfMessages: visible and not delayed messages, counted with one clock reading.
+
+    Gap: moto's count reads the clock twice per message (`visible`, `delayed`). Fix: one reading."""
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if now > m.visible_at and not now < m.delayed_until)
+
+
+@patch(target=Queue.approximate_number_of_messages_not_visible)
+def in_flight_count_one_clock(fn: Any, self: Queue) -> int:
+    """SQS ApproximateNumberOfMessagesNotVisible, counted with one clock reading.
+
+    Gap: one clock reading per message. Fix: one per count."""
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if not now > m.visible_at)
+
+
+@patch(target=Queue.approximate_number_of_messages_delayed)
+def delayed_count_one_clock(fn: Any, self: Queue) -> int:
+    """SQS ApproximateNumberOfMessagesDelayed, counted with one clock reading.
+
+    Gap: one clock reading per message. Fix: one per count."""
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if now < m.delayed_until)
 
 
 @patch(target=SQSBackend.set_queue_attributes)
