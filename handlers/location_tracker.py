@@ -98,7 +98,7 @@ def event_message(record: dict, ev: geofence.GeofenceEvent, fence: geofence.Geof
 def process_fix(record: dict, writer: DynamoBatchWriter, store: BatchRedis) -> int:
     writer.add(location_item(record, get_config().locations_ttl_days))
     vehicle_id, ts_ms = record["vehicle_id"], record["ts_ms"]
-    state_key = f"geo:state:{vehicle_id}"
+    state_key = geo_state_key(vehicle_id)
     raw_state = store.get(state_key)
     state = json.loads(raw_state) if raw_state else None
     if state and isinstance(state.get("last_ts_ms"), int) and ts_ms <= state["last_ts_ms"]:
@@ -128,11 +128,15 @@ def process_fix(record: dict, writer: DynamoBatchWriter, store: BatchRedis) -> i
     return len(events) + published
 
 
+def geo_state_key(vehicle_id: str) -> str:
+    return f"geo:state:{vehicle_id}"
+
+
 def state_keys(event: dict) -> list[str]:
     """The per-vehicle state keys of a batch, by partition key (= vehicle_id), for one MGET."""
     vehicles = dict.fromkeys((r.get("kinesis") or {}).get("partitionKey") for r in event.get("Records", []))
     vehicles.pop(None, None)
-    return [key for vehicle in vehicles for key in (f"geo:state:{vehicle}", unassigned_driving.state_key(vehicle))]
+    return [key for vehicle in vehicles for key in (geo_state_key(vehicle), unassigned_driving.state_key(vehicle))]
 
 
 def handler(event, context):

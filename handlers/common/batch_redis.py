@@ -23,7 +23,7 @@ from typing import Any
 
 import redis
 
-MISSING = object()
+_MISSING = object()
 
 
 class BatchRedis:
@@ -31,7 +31,6 @@ class BatchRedis:
         self.client = client  # for everything that is not a per-vehicle state key
         self._values: dict[str, Any] = {}
         self._pipe = client.pipeline(transaction=False)
-        self._queued = 0
 
     def prefetch(self, keys: Iterable[str]) -> None:
         wanted = [key for key in dict.fromkeys(keys) if key not in self._values]
@@ -39,27 +38,23 @@ class BatchRedis:
             self._values.update(zip(wanted, self.client.mget(wanted)))
 
     def get(self, key: str) -> Any:
-        value = self._values.get(key, MISSING)
-        if value is MISSING:
+        value = self._values.get(key, _MISSING)
+        if value is _MISSING:
             value = self._values[key] = self.client.get(key)
         return value
 
     def set(self, key: str, value: str, ex: int | None = None) -> None:
         self._values[key] = value
         self._pipe.set(key, value, ex=ex)
-        self._queued += 1
 
     def delete(self, key: str) -> None:
         self._values[key] = None
         self._pipe.delete(key)
-        self._queued += 1
 
     def geoadd(self, key: str, values: tuple) -> None:
         self._pipe.geoadd(key, values)
-        self._queued += 1
 
     def flush(self) -> None:
         """Send the queued writes (one round trip); a failure raises, as a direct write would."""
-        if self._queued:
-            self._queued = 0
+        if len(self._pipe):  # execute() empties the pipeline, even when it raises
             self._pipe.execute()
