@@ -19,21 +19,28 @@ import uuid
 from handlers.domain.telemetry import decode, iso_to_epoch_ms
 
 
+def _decoded(data: bytes) -> dict:
+    record = decode(data)
+    record.setdefault("ts_ms", iso_to_epoch_ms(record["ts"]))
+    return record
+
+
 def _records(kind: str, count: int, vehicles: int | None = None) -> list[dict]:
     from harness.events import simulated_records
 
-    out = []
-    for _key, data in simulated_records(kind, count, vehicles=vehicles):
-        record = decode(data)
-        record.setdefault("ts_ms", iso_to_epoch_ms(record["ts"]))
-        out.append(record)
-    return out
+    return [_decoded(data) for _key, data in simulated_records(kind, count, vehicles=vehicles)]
 
 
 def _drivers(count: int) -> list[dict]:
-    """One HOS record per distinct simulated driver (the first of each)."""
+    """One HOS record per driver of a simulated fleet of `count` drivers (the first of each). The
+    fleet's first batch holds each one's status at the start, however many statuses a driver logged
+    since the last rest (at 06:00 UTC the first driver's shift filled the first 11 records)."""
+    from harness.events import simulated_fleet
+
+    first_batch = next(iter(simulated_fleet(max(count, 2)).batches()))
     seen: dict[str, dict] = {}
-    for record in _records("hos", max(count * 4, 8)):
+    for _key, data in first_batch.records["hos"]:
+        record = _decoded(data)
         seen.setdefault(record["driver_id"], record)
     return list(seen.values())[:count]
 

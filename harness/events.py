@@ -54,20 +54,25 @@ def resolve_function(lam, name: str, env: str | None = None) -> dict:
     raise LookupError(f"no function {name!r}; deployed: {', '.join(names)}")
 
 
-def simulated_records(kind: str, count: int, seed: int = 7, vehicles: int | None = None) -> list[tuple[str, bytes]]:
-    """`count` (partition key, JSON bytes) records of one kind, from a small simulated fleet (of
-    `vehicles`, default one per record up to 50) over the last hour, a record per vehicle a minute."""
+def simulated_fleet(vehicles: int, seed: int = 7) -> Fleet:
+    """A small simulated fleet of `vehicles` over the last hour, a record per vehicle a minute. Its
+    first batch holds every vehicle's duty status at the start (`emit_initial_status`)."""
     config = SimConfig(
-        vehicles=vehicles or max(2, min(count, 50)),
+        vehicles=vehicles,
         duration_s=3600,
         tick_s=60,
         gps_interval_s=60,
         diagnostics_interval_s=60,
         emit_initial_status=True,
     )
-    config = config.replace(start=ending_now(config.duration_s))
+    return Fleet.build(config.replace(start=ending_now(config.duration_s)), seed=seed)
+
+
+def simulated_records(kind: str, count: int, seed: int = 7, vehicles: int | None = None) -> list[tuple[str, bytes]]:
+    """`count` (partition key, JSON bytes) records of one kind from `simulated_fleet` (of `vehicles`,
+    default one per record up to 50)."""
     found: list[tuple[str, bytes]] = []
-    for batch in Fleet.build(config, seed=seed).batches():
+    for batch in simulated_fleet(vehicles or max(2, min(count, 50)), seed).batches():
         found.extend(batch.records[kind])
         if len(found) >= count:
             break

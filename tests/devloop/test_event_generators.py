@@ -162,6 +162,18 @@ def test_dot_report_task_payloads_reach_each_step_with_what_it_needs(dot_steps):
     assert summary["map_run"]["MapRunArn"].startswith(MACHINE.replace(":stateMachine:", ":mapRun:") + "/DotDrivers:")
 
 
+@pytest.mark.parametrize("hour", range(24))
+def test_simulated_drivers_are_as_many_as_asked_at_any_hour(hour, monkeypatch):
+    """The first drivers' shifts fill the first records of a simulated hour at some hours (at 06:00
+    UTC the first driver had logged 11 statuses since the last rest): the count must not depend on it."""
+    from sim import clock
+
+    at = dt.datetime(2026, 12, 7, hour, 30, tzinfo=dt.UTC).timestamp()
+    monkeypatch.setattr(clock, "_process_clock", clock.ShiftedClock(at))
+    assert event_content.dot_driver_ids(3) == ["DR-000001", "DR-000002", "DR-000003"]
+    assert len(event_content.hos_violation_messages(2, now=dt.datetime.fromtimestamp(at, dt.UTC))) >= 2
+
+
 def test_an_unknown_dot_step_is_refused():
     with pytest.raises(LookupError, match="report_driver"):
         event_content.dot_task_payload("render_pdf", ["UTC"], "b", MACHINE, 1)
