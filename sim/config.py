@@ -67,12 +67,20 @@ def ending_now(duration_s: int, now: float | None = None) -> str:
 
 
 def latest_same_time_of_day(start: str, duration_s: int, now: float | None = None) -> str:
-    """The start moved by whole days to the latest one whose period ends before now: the time of
-    day (who is on duty) stays, the records stay inside the pipeline's 7-day window. The result is
-    the same all day long, so separate processes anchoring one scenario agree on it."""
+    """The start moved by whole days to the latest one whose period ends before now and that is the
+    same kind of day (a working day, Monday to Friday, or not: `sim.duty.is_working_day`): the time
+    of day and the kind of day (who is on duty) stay, the records stay inside the pipeline's 7-day
+    window (at most three days further back than the previous day). A weekday scenario run on a
+    Sunday lands on Friday, not on a Sunday when the fleet's drivers are off. The result is the same
+    all day long, so separate processes anchoring one scenario agree on it."""
+    from sim.duty import is_working_day
+
     now = now if now is not None else clock.now()
     original = parse_utc(start)
     days = (int(now) - 60 - duration_s - original) // 86400
+    working = is_working_day(0, original)
+    while is_working_day(days, original) != working:
+        days -= 1
     return format_utc(original + days * 86400)
 
 

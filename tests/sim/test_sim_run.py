@@ -173,6 +173,13 @@ def test_simulated_period_is_placed_before_now():
     assert latest_same_time_of_day("2026-11-23T13:00:00Z", 3 * 3600, now) == "2026-11-25T13:00:00Z"
     assert latest_same_time_of_day("2026-11-23T17:00:00Z", 3 * 3600, now) == "2026-11-24T17:00:00Z"
     assert latest_same_time_of_day("2025-01-01T17:00:00Z", 3600, now) == "2026-11-25T17:00:00Z"
+    # The kind of day stays: a Monday start run on a Sunday lands on Friday, a Sunday one on a
+    # Sunday (not on the Saturday a working start run on a Sunday would otherwise find).
+    sunday_evening = parse_utc("2026-12-06T22:00:00Z")
+    assert latest_same_time_of_day("2026-11-23T14:00:00Z", 8 * 3600, sunday_evening) == "2026-12-04T14:00:00Z"
+    assert latest_same_time_of_day("2026-11-22T14:00:00Z", 3600, sunday_evening) == "2026-12-06T14:00:00Z"
+    monday_morning = parse_utc("2026-12-07T01:00:00Z")
+    assert latest_same_time_of_day("2026-11-23T14:00:00Z", 3600, monday_morning) == "2026-12-04T14:00:00Z"
 
 
 def test_drain_waits_for_arrivals_and_a_steady_backlog():

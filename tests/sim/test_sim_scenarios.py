@@ -193,9 +193,11 @@ def test_mixed_fleet_is_clean():
 @pytest.mark.parametrize("now", ["2026-11-25T18:30:00Z", "2027-03-02T00:00:30Z", "2031-07-14T09:15:00Z"])
 def test_every_scenario_is_placed_just_before_now(name, now):
     """What scenario_runner.run and the load tools get from scenario.load: a period that ends before now and
-    starts less than two days (plus its length) earlier, at the time of day the file chose, so the
-    pipeline's 7-day window accepts it whatever the date (with and without the test size)."""
+    starts less than four days (plus its length) earlier, at the time of day and on the kind of day
+    (working or not) the file chose, so the pipeline's 7-day window accepts it whatever the date
+    (with and without the test size)."""
     from sim.config import parse_utc
+    from sim.duty import is_working_day
 
     now_s = parse_utc(now)
     written = scenario.load(name, anchor=False)
@@ -205,6 +207,7 @@ def test_every_scenario_is_placed_just_before_now(name, now):
     ):
         start, duration = loaded.fleet.start_epoch_s, loaded.fleet.duration_s
         assert start + duration <= now_s - 60
-        assert now_s - start < 86400 + duration + 60
+        assert now_s - start < 4 * 86400 + duration + 60
         assert (start - original.fleet.start_epoch_s) % 86400 == 0
+        assert is_working_day(0, start) == is_working_day(0, original.fleet.start_epoch_s)
         assert loaded.fleet.replace(start=original.fleet.start) == original.fleet
