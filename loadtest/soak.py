@@ -2,7 +2,7 @@
 
     python -m loadtest.soak --duration 1800 [--rate 190] [--sample-every 10] [--warmup SECONDS]
         [--scenario soak] [--workers N] [--target local] [--report PATH] [--no-live]
-        [--web-port PORT | --no-web] [--html-dir reports]
+        [--web-port PORT | --no-web] [--html-dir reports] [--no-accounting]
 
 While it runs, a live web page (loadtest.live_page; its address is printed) shows the send rate
 against the target, consumer lag per mapping, end-to-end latency percentiles, memory per process
@@ -30,7 +30,12 @@ lag per stream. Verdict (exit 0 only if all hold, and the load run itself passed
   the first 20 % of the run;
 - `--warmup SECONDS` lengthens every warm-up above to at least that (at most 90 % of the run), for
   a cold start longer than 20 % of the run; the report still shows the largest lag in it;
-- DLQs do not grow.
+- DLQs do not grow;
+- records accounted for (a local simulator run; `--no-accounting` skips it): once the load has
+  stopped and the consumers caught up, every record sent is found in its stores, nothing missing and
+  nothing doubled (loadtest.accounting: driver_logs, vehicle_history, the Parquet lake and the
+  location state over the whole run; vehicle_locations and vehicle_diagnostics over the tail the
+  emulator's retention still holds).
 """
 
 from __future__ import annotations
@@ -48,12 +53,14 @@ from typing import Any
 from harness import config
 from harness.config import REPO_ROOT
 from loadtest import live_charts
+from loadtest.accounting import render as render_accounting
 from loadtest.lifeline import exit_on_sigterm
 from loadtest.live_page import LivePage
 from loadtest.live_view import SNAPSHOT_VARIABLE, LiveView, read_snapshot, sample_of
 from loadtest.probe import QueueProbe, function_lag_s, read_runtime_status, split_dlq, stream_lag_s
 from loadtest.report import publish, render_summary
 from loadtest.sampling import memory_detail, stack_processes, trend
+from loadtest.soak_accounting import account_run
 from loadtest.soak_memory import (
     RUNTIME_DEFAULT_MAX_ENVIRONMENTS,
     environment_limit,
@@ -123,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint")
     parser.add_argument("--report", type=Path)
     parser.add_argument("--no-live", action="store_true")
+    parser.add_argument(
+        "--no-accounting",
+        action="store_true",
+        help="skip the end-of-run accounting (the pipeline settling, the records rebuilt and found in the stores)",
+    )
     parser.add_argument("--web-port", type=int, default=0, help="port of the live page (default: a free one)")
     parser.add_argument("--no-web", action="store_true", help="no live web page")
     parser.add_argument(
@@ -249,7 +261,10 @@ def evaluate(
     shm_bounds: dict[str, dict[str, Any]] | None = None,
     environment_limit: int | None = RUNTIME_DEFAULT_MAX_ENVIRONMENTS,
     warmup_s: float = 0.0,
+    records: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The soak's checks; `records` is the end-of-run accounting (loadtest.soak_accounting), judged
+    when it ran."""
     explicit = explicit_warmup_fraction(samples, warmup_s)
     warmup = max(memory_warmup_fraction(samples, retention_s), explicit)
     flow_warmup = max(WARMUP_FRACTION, explicit)
@@ -280,8 +295,10 @@ def evaluate(
         "e2e latency flat": None if e2e is None else e2e["flat"],
         "DLQs do not grow": None if not with_dlqs else sum(dlq_growth.values()) <= 0,
         "load service levels": None if load_report is None else bool(load_report.get("passed")),
+        "records accounted for": (records or {}).get("passed"),
     }
     return {
+        "records": records,
         "memory": memory,
         "memory_warmup_fraction": round(warmup, 3),
         "emulator_retention_s": retention_s,
@@ -350,8 +367,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if child.poll() is None:
             child.terminate()
     output = child.communicate(timeout=30)[0]
+    load_ended = time.time()
     samples.append(sample_stack(state_dir, queues, processes, started))
     load_report = json.loads(load_report_path.read_text()) if load_report_path.exists() else None
+    records = (
+        {"skipped_because": "--no-accounting", "passed": None}
+        if args.no_accounting
+        else account_run(target, load_report, started, load_ended, retention_s)
+    )
     verdict = evaluate(
         samples,
         load_report,
@@ -359,6 +382,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         shm_bounds=bounds,
         environment_limit=limit,
         warmup_s=args.warmup,
+        records=records,
     )
     if page:
         page.publish(live_charts.sections(samples, args.rate, verdict["memory"]), finished=True)
@@ -426,6 +450,14 @@ def render(report: dict[str, Any]) -> str:
     lines.append(f"DLQ growth: {report['dlq_growth'] or 'no DLQs found'}")
     if report.get("load"):
         lines += render_load(report["load"])
+    records = report.get("records") or {}
+    if records.get("rows"):
+        lines.append(
+            f"accounting (after {records['settle_s']:g} s settling, records rebuilt in {records['rebuild_s']:g} s):"
+        )
+        lines += [f"  {line}" for line in render_accounting(records)]
+    elif records.get("skipped_because"):
+        lines.append(f"accounting: not done ({records['skipped_because']})")
     lines += [
         f"{name:<22} {'n/a' if ok is None else ('PASS' if ok else 'FAIL')}" for name, ok in report["checks"].items()
     ]

@@ -7,6 +7,7 @@ delivery and accounting; the verdict logic itself is tested on fixed numbers in 
 import json
 
 from loadtest import load
+from loadtest.sent_records import rebuild
 from tests.load.conftest import count_stream_records, make_streams
 
 
@@ -48,6 +49,10 @@ def test_simulator_shards_over_two_workers_deliver_every_record_once(aws_at, tmp
     for kind in ("gps", "diagnostics", "hos"):
         assert count_stream_records(aws_at, f"simrun-dev-{kind}") == generated[kind]
     assert report["settings"]["total_shards"] == 2
+    # The soak's accounting rebuilds what the workers sent from the report alone, shard by shard.
+    sent = rebuild(report["settings"])
+    assert {kind: sent.total(kind) for kind in generated} == generated
+    assert len(sent.hos_keys) == generated["hos"] and len(sent.last_fix_ms) == generated["gps"]
     assert report["e2e_unavailable"].startswith("table simrun-dev-")
     verdicts = {s["name"]: s["status"] for s in report["slos"]}
     assert verdicts["dropped after retries"] == "PASS"

@@ -56,6 +56,8 @@ def test_short_soak_reports_flat_memory_of_a_steady_process(aws_at, tmp_path, ca
     assert "mem standin" in out
     assert len(report["samples"]) >= 5
     assert report["checks"]["load service levels"] is not None  # the load report was read
+    assert report["records"] == {"skipped_because": "the fixed filler source", "passed": None}
+    assert report["checks"]["records accounted for"] is None and "accounting: not done" in out
     assert os.path.exists(report["load_report"])
     load = report["load"]  # the load run's figures travel with the soak report
     assert load["rates"]["sent_per_s"] > 0 and sum(load["records"]["sent"].values()) > 0

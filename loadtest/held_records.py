@@ -1,0 +1,169 @@
+"""What the local stack holds for a load run's vehicles inside its window (loadtest.accounting).
+
+Contract: `gather(stack, prefix, sent, run_started, tail_s) -> accounting.HeldRecords`.
+- `stack`: the running local stack (harness.config.StackInfo); `prefix`: `<project>-<env>-`.
+- The run's vehicles are VH-000001..VH-<vehicles> and their drivers DR-000001..DR-<vehicles>
+  (sim.identities numbers them so), matched as zero-padded string ranges.
+- `run_started` (epoch s): lake objects written before it belong to earlier runs and are not read.
+- `tail_s`: how many of the run's last simulated seconds to count in vehicle_locations and
+  vehicle_diagnostics; 0 or less skips them (the emulator no longer holds that tail).
+Reads only: DynamoDB Scans with a filter, one SQL count, Redis GETs in pipelines of 1,000, and the
+lake's new Parquet objects through DuckDB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from loadtest.accounting import HeldRecords, SentRecords
+
+REDIS_CHUNK = 1000
+
+
+def vehicle_range(vehicles: int, letters: str = "VH") -> tuple[str, str]:
+    return f"{letters}-000001", f"{letters}-{vehicles:06d}"
+
+
+def _scan(ddb: Any, table: str, **kwargs: Any):
+    start: dict[str, Any] = {}
+    while True:
+        page = ddb.scan(TableName=table, **kwargs, **start)
+        yield page
+        if "LastEvaluatedKey" not in page:
+            return
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def driver_log_keys(ddb: Any, table: str, sent: SentRecords) -> set[tuple[str, int]]:
+    if not sent.hos_keys:
+        return set()
+    first, last = vehicle_range(sent.vehicles, "DR")
+    times = [ts for _driver, ts in sent.hos_keys]
+    keys = set()
+    for page in _scan(
+        ddb,
+        table,
+        FilterExpression="event_time BETWEEN :a AND :b AND driver_id BETWEEN :d AND :e",
+        ProjectionExpression="driver_id, event_time",
+        ExpressionAttributeValues={
+            ":a": {"N": str(min(times))},
+            ":b": {"N": str(max(times))},
+            ":d": {"S": first},
+            ":e": {"S": last},
+        },
+    ):
+        keys |= {(item["driver_id"]["S"], int(item["event_time"]["N"])) for item in page["Items"]}
+    return keys
+
+
+def tail_items(ddb: Any, table: str, from_ms: int, end_ms: int, vehicles: int) -> int:
+    first, last = vehicle_range(vehicles)
+    return sum(
+        page["Count"]
+        for page in _scan(
+            ddb,
+            table,
+            Select="COUNT",
+            FilterExpression="#t >= :a AND #t < :b AND vehicle_id BETWEEN :v AND :w",
+            ExpressionAttributeNames={"#t": "timestamp"},
+            ExpressionAttributeValues={
+                ":a": {"N": str(from_ms)},
+                ":b": {"N": str(end_ms)},
+                ":v": {"S": first},
+                ":w": {"S": last},
+            },
+        )
+    )
+
+
+def history_rows(dsn: str, sent: SentRecords) -> int:
+    import psycopg
+
+    first, last = vehicle_range(sent.vehicles)
+    with psycopg.connect(dsn, connect_timeout=10) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM vehicle_history WHERE ts >= %s AND ts < %s AND vehicle_id BETWEEN %s AND %s",
+            (_instant(sent.start_ms), _instant(sent.end_ms), first, last),
+        ).fetchone()
+    return int(row[0])
+
+
+def location_fixes(redis_url: str, vehicle_ids: list[str]) -> dict[str, int]:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    found: dict[str, int] = {}
+    for at in range(0, len(vehicle_ids), REDIS_CHUNK):
+        chunk = vehicle_ids[at : at + REDIS_CHUNK]
+        for vehicle_id, raw in zip(chunk, client.mget([f"geo:state:{v}" for v in chunk]), strict=True):
+            state = json.loads(raw) if raw else None
+            if state and isinstance(state.get("last_ts_ms"), int):
+                found[vehicle_id] = state["last_ts_ms"]
+    return found
+
+
+def lake_location(glue: Any, prefix: str) -> str:
+    """The S3 location of the diagnostics table in the stack's Glue database (<project>_<env>_telemetry)."""
+    database = f"{prefix.replace('-', '_')}telemetry"
+    return glue.get_table(DatabaseName=database, Name="diagnostics")["Table"]["StorageDescriptor"]["Location"]
+
+
+def lake_rows(s3: Any, location: str, sent: SentRecords, run_started: float) -> tuple[int, int]:
+    """(rows, distinct record_ids) of the run's vehicles and window in Parquet objects written since
+    `run_started`."""
+    import duckdb
+
+    bucket, _, key_prefix = location.removeprefix("s3://").partition("/")
+    since = dt.datetime.fromtimestamp(run_started, dt.UTC)
+    first, last = vehicle_range(sent.vehicles)
+    with tempfile.TemporaryDirectory(prefix="fleettap-lake-") as directory:
+        files = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key_prefix):
+            for item in page.get("Contents", []):
+                if item["Key"].endswith("/") or item["LastModified"] < since:
+                    continue
+                path = Path(directory) / f"{len(files)}.parquet"
+                path.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+                files.append(str(path))
+        if not files:
+            return 0, 0
+        rows, distinct = (
+            duckdb.connect()
+            .execute(
+                "SELECT count(*), count(DISTINCT record_id) FROM read_parquet(?, union_by_name = true) "
+                "WHERE ts_ms >= ? AND ts_ms < ? AND vehicle_id BETWEEN ? AND ?",
+                [files, sent.start_ms, sent.end_ms, first, last],
+            )
+            .fetchone()
+        )
+    return int(rows), int(distinct)
+
+
+def gather(stack: Any, prefix: str, sent: SentRecords, run_started: float, tail_s: float) -> HeldRecords:
+    ddb = stack.admin_client("dynamodb")
+    tail_from = sent.tail_start_ms(tail_s) if tail_s > 0 else None
+    rows, distinct = lake_rows(
+        stack.admin_client("s3"), lake_location(stack.admin_client("glue"), prefix), sent, run_started
+    )
+    return HeldRecords(
+        driver_log_keys=driver_log_keys(ddb, f"{prefix}driver_logs", sent),
+        history_rows=history_rows(stack.postgres_dsn, sent),
+        lake_rows=rows,
+        lake_distinct=distinct,
+        fix_ms=location_fixes(stack.redis_url, sorted(sent.last_fix_ms)),
+        tail_from_ms=tail_from,
+        tail_items={}
+        if tail_from is None
+        else {
+            table: tail_items(ddb, f"{prefix}{table}", tail_from, sent.end_ms, sent.vehicles)
+            for table in ("vehicle_locations", "vehicle_diagnostics")
+        },
+    )
+
+
+def _instant(epoch_ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch_ms / 1000, dt.UTC)
