@@ -4,7 +4,9 @@ source stream).
 Per delivery stream: read every shard of the source stream from when the delivery stream was
 created (Firehose starts at LATEST), buffer until `BufferingHints` size or interval, then:
 1. the transformation Lambda of `ProcessingConfiguration` (Firehose's event/response contract:
-   `records[].recordId/data`, results `Ok`/`Dropped`/`ProcessingFailed`, `metadata.partitionKeys`);
+   `records[].recordId/data`, results `Ok`/`Dropped`/`ProcessingFailed`, `metadata.partitionKeys`),
+   invoked per processor buffer as Firehose does: runs of records whose data adds up to at most the
+   processor's `BufferSizeInMBs` (default 1 MB), not the whole delivery buffer at once;
 2. dynamic partitioning: partition keys from the Lambda's metadata or `MetadataExtraction` queries,
    the S3 `Prefix` expressions evaluated per record, one object per resolved prefix;
 3. `DataFormatConversionConfiguration`: Parquet written with the Glue table's columns (pyarrow);
@@ -63,6 +65,27 @@ SOURCE_ACTIONS = [
 
 def _parameters(processor: dict[str, Any]) -> dict[str, str]:
     return {p["ParameterName"]: p["ParameterValue"] for p in processor.get("Parameters", [])}
+
+
+# Firehose's Lambda processor buffers 0.2-3 MB of records per invocation, 1 MB by default (AWS docs,
+# "Data transformation"); the delivery buffer (BufferingHints, up to 128 MB) is not one invocation.
+# Invoking with the whole 60-second buffer failed at 500 diagnostics/s: 30,000 records, 24 MB,
+# Runtime.OutOfMemory at 256 MB and Function.ResponseSizeTooLarge (docs/benchmarks.md).
+DEFAULT_PROCESSOR_BUFFER_MB = 1.0
+
+
+def processor_buffers(rows: list[dict[str, Any]], limit_bytes: float) -> list[list[dict[str, Any]]]:
+    """`rows` in order, in runs whose data adds up to at most `limit_bytes` (a longer row alone)."""
+    runs: list[list[dict[str, Any]]] = []
+    size = 0
+    for row in rows:
+        if runs and size + len(row["data"]) <= limit_bytes:
+            runs[-1].append(row)
+            size += len(row["data"])
+        else:
+            runs.append([row])
+            size = len(row["data"])
+    return runs
 
 
 class DeliveryStreamRunner:
@@ -209,7 +232,13 @@ class DeliveryStreamRunner:
         parameters = _parameters(processor)
         kind = processor["Type"]
         if kind == "Lambda":
-            return self._transform(parameters["LambdaArn"], rows, batch)
+            limit = float(parameters.get("BufferSizeInMBs", DEFAULT_PROCESSOR_BUFFER_MB)) * 1024 * 1024
+            kept, failed = [], []
+            for run in processor_buffers(rows, limit):
+                kept_here, failed_here = self._transform(parameters["LambdaArn"], run, batch)
+                kept += kept_here
+                failed += failed_here
+            return kept, failed
         if kind == "MetadataExtraction":
             for row in rows:
                 row["partition_keys"].update(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 import zipfile
 
 import pyarrow.parquet as pq
 
 from harness.runtime import query
+from harness.runtime.firehose import processor_buffers
 from tests.runtime import fixture_function
 from tests.runtime.helpers import create_stream, put_json, unique, wait_for
 
@@ -184,3 +186,90 @@ def test_a_delivery_stream_has_one_reader_however_many_refresh_and_none_once_del
     runtime_stack.refresh_firehose()
     assert name not in runtime_stack.runtime.firehose.runners
     assert _reader_threads(name) == []
+
+
+COUNTING_TRANSFORM = r"""
+import base64, json
+
+def handler(event, context):
+    size = sum(len(base64.b64decode(r["data"])) for r in event["records"])
+    out = []
+    for record in event["records"]:
+        payload = json.loads(base64.b64decode(record["data"]))
+        row = {"n": payload["n"], "invocation": event["invocationId"], "invocation_bytes": size}
+        out.append({"recordId": record["recordId"], "result": "Ok",
+                    "data": base64.b64encode((json.dumps(row) + "\n").encode()).decode()})
+    return {"records": out}
+"""
+
+
+def test_the_transform_is_invoked_per_processor_buffer_not_per_delivery_buffer(runtime_stack, monkeypatch):
+    """300 records of 2 KB (600 KB) buffered for one delivery: with the processor's BufferSizeInMBs
+    at 0.2, Firehose invokes the transform with at most 0.2 MB of records at a time, and every
+    record reaches S3 once."""
+    monkeypatch.setenv("FLEETTAP_FIREHOSE_MAX_BUFFER_S", "3")
+    kinesis, s3, lam = (runtime_stack.client(s) for s in ("kinesis", "s3", "lambda"))
+    stream_arn = create_stream(kinesis)
+    bucket = unique("runs")
+    s3.create_bucket(Bucket=bucket)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as code:
+        code.writestr("transform.py", COUNTING_TRANSFORM)
+    role = fixture_function.role_arn(runtime_stack.client("iam"))
+    function_arn = lam.create_function(
+        FunctionName=unique("count"),
+        Runtime="python3.12",
+        Role=role,
+        Handler="transform.handler",
+        Code={"ZipFile": archive.getvalue()},
+        Timeout=30,
+    )["FunctionArn"]
+    delivery_stream = unique("runs")
+    runtime_stack.client("firehose").create_delivery_stream(
+        DeliveryStreamName=delivery_stream,
+        DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": role,
+            "BucketARN": f"arn:aws:s3:::{bucket}",
+            "Prefix": "rows/",
+            "ErrorOutputPrefix": "errors/",
+            "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "Lambda",
+                        "Parameters": [
+                            {"ParameterName": "LambdaArn", "ParameterValue": function_arn},
+                            {"ParameterName": "BufferSizeInMBs", "ParameterValue": "0.2"},
+                        ],
+                    }
+                ],
+            },
+        },
+    )
+    runtime_stack.refresh_firehose()
+    put_json(kinesis, stream_arn, [{"n": n, "pad": "x" * 2000} for n in range(300)], key=lambda p: str(p["n"]))
+
+    def rows():
+        found = []
+        for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
+            found += [json.loads(line) for line in body.splitlines() if line]
+        return found if len(found) >= 300 else None
+
+    delivered = wait_for(rows, timeout_s=60)
+    assert sorted(row["n"] for row in delivered) == list(range(300))
+    invocations = {row["invocation"]: row["invocation_bytes"] for row in delivered}
+    assert len(invocations) >= 3 and max(invocations.values()) <= 0.2 * 1024 * 1024
+    runtime_stack.client("firehose").delete_delivery_stream(DeliveryStreamName=delivery_stream)
+    runtime_stack.refresh_firehose()
+
+
+def test_processor_buffers_keep_order_and_the_size_limit():
+    rows = [{"data": b"x" * size} for size in (40, 40, 30, 100, 10, 10)]
+    runs = processor_buffers(rows, 100)
+    assert [[len(r["data"]) for r in run] for run in runs] == [[40, 40], [30], [100], [10, 10]]
+    assert processor_buffers([], 100) == []
+    assert [len(run) for run in processor_buffers([{"data": b"x" * 500}, {"data": b"y"}], 100)] == [1, 1]
