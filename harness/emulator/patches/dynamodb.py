@@ -1,9 +1,12 @@
-"""DynamoDB tables: TTL expiry within the local retention, Query reading one partition, and the hot
-writes (BatchWriteItem, PutItem) and reads (Query) answered without moto's serializer."""
+"""DynamoDB tables: TTL expiry within the local retention, Query reading one partition, the hot
+writes (BatchWriteItem, PutItem) and reads (Query) answered without moto's serializer, and the data
+plane's requests read without moto's request parser."""
 
 from __future__ import annotations
 
 import inspect
+import json
+import re
 import threading
 from collections import deque
 from typing import Any
@@ -182,6 +185,51 @@ def query_fast_answer(fn: Any, self: DynamoHandler) -> Any:
     a validation error still goes through moto's serializer.
     """
     return _fast_json(fn, self)
+
+
+# The data plane: what the handlers and the runtime call per record or per batch. Control-plane
+# requests (CreateTable, UpdateTimeToLive, ...) keep moto's parser.
+JSON_PARSED_ACTIONS = frozenset(
+    {
+        "BatchGetItem",
+        "BatchWriteItem",
+        "DeleteItem",
+        "GetItem",
+        "PutItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "UpdateItem",
+    }
+)
+# AttributeValue's blob members: moto's parser decodes their base64 into bytes, json.loads would not.
+# Inside a JSON string a quote is escaped, so this only matches a member name (or a map key "B").
+BLOB_MEMBER = re.compile(rb'"BS?"\s*:')
+
+
+@patch(DynamoHandler, "parse_parameters")
+def data_plane_requests_read_as_json(fn: Any, self: DynamoHandler, request: Any) -> None:
+    """DynamoDB data-plane requests read with json.loads instead of moto's shape-driven parser.
+
+    Gap: moto 5.2 parses every request by walking the operation's input shape in Python
+    (moto/core/parse.py), before the action runs: 2.0 ms for a BatchWriteItem of 25 location items
+    against 0.09 ms for json.loads of the same body (21x), 18 % of the emulator's GIL time in a soak
+    at 1,500 records/s (py-spy --gil). For the JSON protocol the parsed form of a request without
+    blobs is the JSON itself (tests/runtime/test_fast_request_parsing.py). Fix: for the data-plane
+    actions, a body with no blob member is `json.loads`-ed; a blob member, a body that is not JSON,
+    another action or FLEETTAP_FAST_PATHS=off goes through moto's parser as before.
+    """
+    body = request.data
+    if fast_responses.enabled() and self._get_action() in JSON_PARSED_ACTIONS and not BLOB_MEMBER.search(body):
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            self.params = parsed
+            return
+    fn(self, request)
 
 
 ITEM_SIZE_LIMIT = 405_000  # moto's limit (400 KB official; AWS measured refusing between 409 and 410 KB)
