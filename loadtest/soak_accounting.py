@@ -81,3 +81,37 @@ def account_run(
     tail_s = sent.duration_s if not retention_s else retention_s - (time.time() - load_ended) - RETENTION_MARGIN_S
     held = gather(stack, target.prefix, sent, run_started, min(tail_s, sent.duration_s))
     return {**accounting.account(sent, held), "settle_s": settle_s, "rebuild_s": rebuild_s}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Account for a finished load run on the local stack: `python -m loadtest.soak_accounting
+    <state>/soak/load-<time>.json`. The tails are counted only while the emulator still holds them."""
+    import argparse
+    import json
+    import os
+    from pathlib import Path
+
+    from loadtest.accounting import render
+    from loadtest.soak import emulator_retention_s
+    from loadtest.target import resolve_target
+
+    parser = argparse.ArgumentParser(prog="python -m loadtest.soak_accounting", description=main.__doc__)
+    parser.add_argument("load_report", type=Path)
+    parser.add_argument(
+        "--started", type=float, help="epoch s the run started (default: the report time - duration - 120 s)"
+    )
+    parser.add_argument("--project", default="fleettap")
+    parser.add_argument("--env", default="dev")
+    args = parser.parse_args(argv)
+    report = json.loads(args.load_report.read_text())
+    ended = os.path.getmtime(args.load_report)
+    started = args.started or ended - float(report["settings"]["duration"]) - 120
+    target = resolve_target("local", project=args.project, env=args.env)
+    result = account_run(target, report, started, ended, emulator_retention_s(target.state_dir))
+    print("\n".join(render(result) if result.get("rows") else [f"not accounted: {result['skipped_because']}"]))
+    print("PASS" if result.get("passed") else "FAIL")
+    return 0 if result.get("passed") else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
