@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.support.waiting import wait_for as wait_for  # one polling helper for every test tier
 
@@ -69,3 +70,22 @@ def run_definition(stack, definition: dict, input_document: object, timeout_s: f
     return wait_for(
         lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, timeout_s=timeout_s
     )
+
+
+def create_table(dynamodb, stream: bool = False) -> str:
+    """A pay-per-request table keyed (pk S, sk N), with a NEW_AND_OLD_IMAGES stream when asked."""
+    name = f"fast-{uuid.uuid4().hex[:8]}"
+    extra: dict[str, Any] = {}
+    if stream:
+        extra["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
+    )
+    return name

@@ -23,6 +23,7 @@ from moto.core.utils import get_service_model
 
 from harness.emulator import fast_responses
 from tests.runtime import caller_function
+from tests.runtime.helpers import create_table
 
 BINARY = bytes(range(256)) + b"\x00\xff\xfe"
 
@@ -103,24 +104,6 @@ def _stream(kinesis) -> str:
     return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
 
 
-def _table(dynamodb, stream: bool = False) -> str:
-    name = f"fast-{uuid.uuid4().hex[:8]}"
-    extra: dict[str, Any] = {}
-    if stream:
-        extra["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        **extra,
-    )
-    return name
-
-
 def _sized_item(index: int, size: int) -> dict[str, Any]:
     """_item(index) with a string attribute padding it to `size` bytes as DynamoDB (and moto) count
     them: attribute names plus values."""
@@ -136,7 +119,7 @@ def _sized_item(index: int, size: int) -> dict[str, Any]:
 def test_an_item_at_the_size_limit_is_stored_and_one_byte_more_refused_both_ways(runtime_stack, monkeypatch):
     """moto's limit (405,000 bytes) holds on the fast item construction as on moto's own."""
     dynamodb = runtime_stack.client("dynamodb")
-    table = _table(dynamodb)
+    table = create_table(dynamodb)
     for index, mode in ((20, "on"), (21, "off")):
         monkeypatch.setenv(fast_responses.FAST_PATHS_ENV, mode)
         dynamodb.put_item(TableName=table, Item=_sized_item(index, 405_000))
@@ -187,7 +170,7 @@ def test_kinesis_put_and_get_records_answers_mean_what_moto_says(runtime_stack, 
 
 def test_dynamodb_writes_and_stream_reads_answers_mean_what_moto_says(runtime_stack, recorded):
     dynamodb = runtime_stack.client("dynamodb")
-    table = _table(dynamodb, stream=True)
+    table = create_table(dynamodb, stream=True)
     stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     streams = runtime_stack.client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
@@ -224,7 +207,7 @@ def test_dynamodb_writes_and_stream_reads_answers_mean_what_moto_says(runtime_st
 
 def test_dynamodb_query_answers_mean_what_moto_says(runtime_stack, recorded):
     dynamodb = runtime_stack.client("dynamodb")
-    table = _table(dynamodb)
+    table = create_table(dynamodb)
     dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": _item(i)}} for i in range(21)]})
     recorded.clear()
     everything = dynamodb.query(
@@ -277,7 +260,7 @@ def test_errors_and_limits_are_answered_the_same_with_fast_paths_on_and_off(runt
     kinesis = runtime_stack.client("kinesis")
     dynamodb = runtime_stack.client("dynamodb")
     arn = _stream(kinesis)
-    table = _table(dynamodb)
+    table = create_table(dynamodb)
     cases = {
         "bad iterator": lambda: kinesis.get_records(StreamARN=arn, ShardIterator="bm90LWFuLWl0ZXJhdG9y" * 4),
         "501 records": lambda: kinesis.put_records(StreamARN=arn, Records=[{"Data": b"x", "PartitionKey": "k"}] * 501),
@@ -328,7 +311,7 @@ def test_a_role_without_the_grant_is_still_refused_on_the_fast_paths(runtime_sta
     assert fast_responses.enabled()
     kinesis = runtime_stack.client("kinesis")
     arn = _stream(kinesis)
-    table = _table(runtime_stack.client("dynamodb"))
+    table = create_table(runtime_stack.client("dynamodb"))
     _, role_arn = caller_function.create_role(runtime_stack.client("iam"), [])
     name = caller_function.deploy(runtime_stack, role_arn)
     calls = [
@@ -397,7 +380,7 @@ def test_a_direct_stream_read_gives_what_the_api_gives(runtime_stack):
     from harness.runtime.pollers import direct_reads
 
     dynamodb = runtime_stack.client("dynamodb")
-    table = _table(dynamodb, stream=True)
+    table = create_table(dynamodb, stream=True)
     arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     streams = runtime_stack.client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]

@@ -16,6 +16,7 @@ from moto.core.utils import get_service_model
 from moto.dynamodb.responses import DynamoHandler
 
 from harness.emulator.patches.dynamodb import BLOB_MEMBER, JSON_PARSED_ACTIONS, data_plane_requests_read_as_json
+from tests.runtime.helpers import create_table
 
 MODEL = get_service_model("dynamodb")
 SERIALIZER = create_serializer("json")
@@ -114,16 +115,7 @@ def test_blobs_other_actions_bad_bodies_and_the_switch_go_to_moto(monkeypatch):
 def test_items_with_blobs_and_without_are_stored_and_read_back_alike(runtime_stack, monkeypatch, fast):
     monkeypatch.setenv("FLEETTAP_FAST_PATHS", fast)
     ddb = runtime_stack.client("dynamodb")
-    table = f"parse-{fast}"
-    ddb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = create_table(ddb)
     plain = {"pk": {"S": "VH-1"}, "sk": {"N": "1"}, "m": {"M": {"x": {"L": [{"N": "1.5"}, {"NULL": True}]}}}}
     blobs = {"pk": {"S": "VH-1"}, "sk": {"N": "2"}, "b": {"B": b"\x00\xff"}, "bs": {"BS": [b"a", b"b"]}}
     ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": plain}}, {"PutRequest": {"Item": blobs}}]})

@@ -43,10 +43,10 @@ COLUMNS = [
 ]
 
 
-def _transform_function(stack) -> str:
+def _transform_function(stack, source: str = TRANSFORM_SOURCE) -> str:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("transform.py", TRANSFORM_SOURCE)
+        archive.writestr("transform.py", source)
     return stack.client("lambda").create_function(
         FunctionName=unique("transform"),
         Runtime="python3.12",
@@ -55,6 +55,31 @@ def _transform_function(stack) -> str:
         Code={"ZipFile": buffer.getvalue()},
         Timeout=30,
     )["FunctionArn"]
+
+
+def _from_kinesis(stack, stream_arn: str, bucket: str, processors: list[dict], **destination) -> str:
+    """A delivery stream from the Kinesis stream to `bucket` with `processors`; its name."""
+    role = fixture_function.role_arn(stack.client("iam"))
+    name = unique("delivery")
+    stack.client("firehose").create_delivery_stream(
+        DeliveryStreamName=name,
+        DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": role,
+            "BucketARN": f"arn:aws:s3:::{bucket}",
+            "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
+            "ProcessingConfiguration": {"Enabled": True, "Processors": processors},
+            **destination,
+        },
+    )
+    stack.refresh_firehose()  # pick the new delivery stream up now
+    return name
+
+
+def _lambda_processor(function_arn: str, **parameters: str) -> dict:
+    named = {"LambdaArn": function_arn, **parameters}
+    return {"Type": "Lambda", "Parameters": [{"ParameterName": k, "ParameterValue": v} for k, v in named.items()]}
 
 
 def test_diagnostics_reach_the_data_lake_as_partitioned_parquet(runtime_stack, monkeypatch):
@@ -74,43 +99,26 @@ def test_diagnostics_reach_the_data_lake_as_partitioned_parquet(runtime_stack, m
         },
     )
     role = fixture_function.role_arn(runtime_stack.client("iam"))
-    delivery_stream = unique("diag")
-    runtime_stack.client("firehose").create_delivery_stream(
-        DeliveryStreamName=delivery_stream,
-        DeliveryStreamType="KinesisStreamAsSource",
-        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": role,
-            "BucketARN": f"arn:aws:s3:::{bucket}",
-            "Prefix": "diagnostics/vehicle_type=!{partitionKeyFromLambda:vehicle_type}/dt=!{timestamp:yyyy-MM-dd}/",
-            "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
-            "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
-            "DynamicPartitioningConfiguration": {"Enabled": True},
-            "ProcessingConfiguration": {
-                "Enabled": True,
-                "Processors": [
-                    {
-                        "Type": "Lambda",
-                        "Parameters": [
-                            {"ParameterName": "LambdaArn", "ParameterValue": _transform_function(runtime_stack)}
-                        ],
-                    }
-                ],
+    delivery_stream = _from_kinesis(
+        runtime_stack,
+        stream_arn,
+        bucket,
+        [_lambda_processor(_transform_function(runtime_stack))],
+        Prefix="diagnostics/vehicle_type=!{partitionKeyFromLambda:vehicle_type}/dt=!{timestamp:yyyy-MM-dd}/",
+        ErrorOutputPrefix="errors/!{firehose:error-output-type}/",
+        DynamicPartitioningConfiguration={"Enabled": True},
+        DataFormatConversionConfiguration={
+            "Enabled": True,
+            "SchemaConfiguration": {
+                "DatabaseName": database,
+                "TableName": table,
+                "RoleARN": role,
+                "Region": "us-east-1",
             },
-            "DataFormatConversionConfiguration": {
-                "Enabled": True,
-                "SchemaConfiguration": {
-                    "DatabaseName": database,
-                    "TableName": table,
-                    "RoleARN": role,
-                    "Region": "us-east-1",
-                },
-                "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
-                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {"Compression": "SNAPPY"}}},
-            },
+            "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+            "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {"Compression": "SNAPPY"}}},
         },
     )
-    runtime_stack.refresh_firehose()  # pick the new delivery stream up now
     payloads = [
         {
             "vehicle_id": "VH-1",
@@ -208,48 +216,19 @@ def test_the_transform_is_invoked_per_processor_buffer_not_per_delivery_buffer(r
     at 0.2, Firehose invokes the transform with at most 0.2 MB of records at a time, and every
     record reaches S3 once."""
     monkeypatch.setenv("FLEETTAP_FIREHOSE_MAX_BUFFER_S", "3")
-    kinesis, s3, lam = (runtime_stack.client(s) for s in ("kinesis", "s3", "lambda"))
+    kinesis, s3 = runtime_stack.client("kinesis"), runtime_stack.client("s3")
     stream_arn = create_stream(kinesis)
     bucket = unique("runs")
     s3.create_bucket(Bucket=bucket)
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as code:
-        code.writestr("transform.py", COUNTING_TRANSFORM)
-    role = fixture_function.role_arn(runtime_stack.client("iam"))
-    function_arn = lam.create_function(
-        FunctionName=unique("count"),
-        Runtime="python3.12",
-        Role=role,
-        Handler="transform.handler",
-        Code={"ZipFile": archive.getvalue()},
-        Timeout=30,
-    )["FunctionArn"]
-    delivery_stream = unique("runs")
-    runtime_stack.client("firehose").create_delivery_stream(
-        DeliveryStreamName=delivery_stream,
-        DeliveryStreamType="KinesisStreamAsSource",
-        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": role,
-            "BucketARN": f"arn:aws:s3:::{bucket}",
-            "Prefix": "rows/",
-            "ErrorOutputPrefix": "errors/",
-            "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
-            "ProcessingConfiguration": {
-                "Enabled": True,
-                "Processors": [
-                    {
-                        "Type": "Lambda",
-                        "Parameters": [
-                            {"ParameterName": "LambdaArn", "ParameterValue": function_arn},
-                            {"ParameterName": "BufferSizeInMBs", "ParameterValue": "0.2"},
-                        ],
-                    }
-                ],
-            },
-        },
+    function_arn = _transform_function(runtime_stack, COUNTING_TRANSFORM)
+    delivery_stream = _from_kinesis(
+        runtime_stack,
+        stream_arn,
+        bucket,
+        [_lambda_processor(function_arn, BufferSizeInMBs="0.2")],
+        Prefix="rows/",
+        ErrorOutputPrefix="errors/",
     )
-    runtime_stack.refresh_firehose()
     put_json(kinesis, stream_arn, [{"n": n, "pad": "x" * 2000} for n in range(300)], key=lambda p: str(p["n"]))
 
     def rows():
