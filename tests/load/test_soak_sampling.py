@@ -82,8 +82,14 @@ def test_evaluate_flags_growth_and_dlqs():
         "e2e latency flat": True,
         "DLQs do not grow": False,
         "load service levels": True,
+        "records accounted for": None,  # no accounting given: not judged
     }
     assert not verdict["passed"]
+    steady = [dict(s, rss_mib={"emulator": 300}, dlqs={"a-dlq": 0}) for s in samples]
+    load = {"passed": True, "e2e_timeline": [[t, 0.3] for t in range(60)]}
+    assert evaluate(steady, load, records={"passed": True, "rows": []})["passed"]
+    failed = evaluate(steady, load, records={"passed": False, "rows": []})
+    assert failed["checks"]["records accounted for"] is False and not failed["passed"]
 
 
 def test_explicit_warmup_covers_a_cold_start_burst_but_not_a_later_one():

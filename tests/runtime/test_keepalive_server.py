@@ -45,7 +45,7 @@ def _target_call(connection: http.client.HTTPConnection, invocation: str) -> tup
     connection.request(
         "POST",
         "/",
-        body=json.dumps({"Limit": 10}),
+        body=json.dumps({"Limit": 10000}),  # every stream: other tests of the session create theirs
         headers={
             "Content-Type": "application/x-amz-json-1.1",
             "X-Amz-Target": "Kinesis_20131202.ListStreams",
