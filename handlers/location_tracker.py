@@ -30,6 +30,7 @@ from handlers.common.cache import TTLCache
 from handlers.common.config import get_config
 from handlers.common.ddb_writer import DynamoBatchWriter
 from handlers.common.idempotency import stable_id
+from handlers.common.keys import geo_state_key
 from handlers.common.ordering import ordered_per_vehicle
 from handlers.common.redis_client import get_redis
 from handlers.common.sns import publish
@@ -126,10 +127,6 @@ def process_fix(record: dict, writer: DynamoBatchWriter, store: BatchRedis) -> i
     if published:
         store.flush()
     return len(events) + published
-
-
-def geo_state_key(vehicle_id: str) -> str:
-    return f"geo:state:{vehicle_id}"
 
 
 def state_keys(event: dict) -> list[str]:

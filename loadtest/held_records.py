@@ -22,14 +22,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from handlers.common.keys import geo_state_key
+from harness.runtime.query import mirror_table
 from loadtest.accounting import HeldRecords, SentRecords
 
 REDIS_CHUNK = 1000
 QUERY_THREADS = 8  # overlaps the round trips; the emulator answers one at a time (GIL) anyway
 
 
-def vehicle_range(vehicles: int, letters: str = "VH") -> tuple[str, str]:
-    return f"{letters}-000001", f"{letters}-{vehicles:06d}"
+def vehicle_range(vehicles: int) -> tuple[str, str]:
+    return "VH-000001", f"VH-{vehicles:06d}"
 
 
 def _query_pages(ddb: Any, **kwargs: Any):
@@ -113,7 +115,7 @@ def location_fixes(redis_url: str, vehicle_ids: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for at in range(0, len(vehicle_ids), REDIS_CHUNK):
         chunk = vehicle_ids[at : at + REDIS_CHUNK]
-        for vehicle_id, raw in zip(chunk, client.mget([f"geo:state:{v}" for v in chunk]), strict=True):
+        for vehicle_id, raw in zip(chunk, client.mget([geo_state_key(v) for v in chunk]), strict=True):
             state = json.loads(raw) if raw else None
             if state and isinstance(state.get("last_ts_ms"), int):
                 found[vehicle_id] = state["last_ts_ms"]
@@ -131,18 +133,10 @@ def lake_rows(s3: Any, location: str, sent: SentRecords, run_started: float) -> 
     `run_started`."""
     import duckdb
 
-    bucket, _, key_prefix = location.removeprefix("s3://").partition("/")
     since = dt.datetime.fromtimestamp(run_started, dt.UTC)
     first, last = vehicle_range(sent.vehicles)
     with tempfile.TemporaryDirectory(prefix="fleettap-lake-") as directory:
-        files = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key_prefix):
-            for item in page.get("Contents", []):
-                if item["Key"].endswith("/") or item["LastModified"] < since:
-                    continue
-                path = Path(directory) / f"{len(files)}.parquet"
-                path.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
-                files.append(str(path))
+        files = [str(path) for path in mirror_table(s3, location, Path(directory), since=since)]
         if not files:
             return 0, 0
         rows, distinct = (

@@ -2,8 +2,8 @@
 
 Contract: `account_run(target, load_report, run_started, load_ended, retention_s) -> dict`, the
 accounting (loadtest.accounting: rows, passed) plus `settle_s` and `rebuild_s`, for a local
-simulator run; `None` when there is nothing to account for (TARGET=aws, the fixed filler source,
-no load report), with the reason in `skipped_because`.
+simulator run; when there is nothing to account for (TARGET=aws, the fixed filler source, no load
+report), `{"skipped_because": <reason>, "passed": None}`.
 
 Settling: every Kinesis consumer's lag (the runtime's status, loadtest.probe.stream_lag_s) at most
 CAUGHT_UP_S in two samples in a row, then one Firehose buffer interval so the last diagnostics
@@ -32,7 +32,7 @@ def firehose_buffer_s(firehose: Any, prefix: str) -> int:
     """The diagnostics archive's buffering interval (infra/*.tfvars buffer_interval_s)."""
     try:
         stream = firehose.describe_delivery_stream(DeliveryStreamName=f"{prefix}diagnostics-archive")
-    except Exception:  # no archive: nothing to wait for beyond the default
+    except firehose.exceptions.ResourceNotFoundException:  # no archive: nothing to wait for beyond the default
         return DEFAULT_BUFFER_S
     for destination in stream["DeliveryStreamDescription"].get("Destinations", []):
         hints = (destination.get("ExtendedS3DestinationDescription") or {}).get("BufferingHints") or {}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim import clock
+from sim.duty import is_working_day
 
 DEFAULT_START = "2026-11-23T00:00:00Z"  # a Monday, so weekly duty cycles start clean
 
@@ -73,8 +74,6 @@ def latest_same_time_of_day(start: str, duration_s: int, now: float | None = Non
     window (at most three days further back than the previous day). A weekday scenario run on a
     Sunday lands on Friday, not on a Sunday when the fleet's drivers are off. The result is the same
     all day long, so separate processes anchoring one scenario agree on it."""
-    from sim.duty import is_working_day
-
     now = now if now is not None else clock.now()
     original = parse_utc(start)
     days = (int(now) - 60 - duration_s - original) // 86400

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import sys
 from dataclasses import dataclass
@@ -39,13 +40,15 @@ def _split_location(location: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def mirror_table(s3: Any, location: str, mirror_root: Path) -> list[Path]:
+def mirror_table(s3: Any, location: str, mirror_root: Path, since: dt.datetime | None = None) -> list[Path]:
+    """The table's objects under `location` copied to `mirror_root` (kept while unchanged in size);
+    with `since`, only those last modified at or after it."""
     bucket, prefix = _split_location(location)
     files = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
             key = item["Key"]
-            if key.endswith("/"):
+            if key.endswith("/") or (since is not None and item["LastModified"] < since):
                 continue
             target = mirror_root / bucket / key
             if not target.exists() or target.stat().st_size != item["Size"]:
