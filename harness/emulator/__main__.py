@@ -20,7 +20,7 @@ import signal
 import threading
 from pathlib import Path
 
-from harness.emulator import iam_enforcement, patches, persistence
+from harness.emulator import gc_policy, iam_enforcement, patches, persistence
 from harness.emulator.keepalive_server import emulator_server
 from harness.emulator.patches import retention
 
@@ -56,6 +56,7 @@ def main() -> None:
     endpoint = f"http://{args.host}:{args.port}"
 
     patches.apply_all()
+    log.info("garbage collection: %s (%s, harness/emulator/gc_policy.py)", gc_policy.install(), gc_policy.GC_ENV)
     log.info(
         "IAM enforcement for the functions' role credentials: %s",
         "on" if iam_enforcement.enabled() else f"OFF ({iam_enforcement.ENFORCEMENT_ENV})",

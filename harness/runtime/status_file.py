@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.emulator import gc_policy
+
 INTERVAL_S = 2.0
 
 
@@ -42,6 +44,8 @@ class StatusWriter:
             "pid": os.getpid(),
             "mappings": self._runtime.supervisor.snapshot() if self._runtime.supervisor else [],
             "alarms": self._runtime.alarms.snapshot() if getattr(self._runtime, "alarms", None) else {},
+            # The emulator's collector pauses stop every poller and request (harness/emulator/gc_policy.py).
+            "emulator_gc": gc_policy.pause_stats(),
         }
         tmp = self._path.with_suffix(".tmp")
         tmp.write_text(json.dumps(document, indent=1, default=str))
