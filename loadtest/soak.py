@@ -209,6 +209,8 @@ def sample_stack(
     if status:
         sample["lag_s"] = stream_lag_s(status)
         sample["mapping_lag_s"] = function_lag_s(status)
+        if status.get("emulator_gc"):  # the emulator's collector pauses so far (harness/emulator/gc_policy.py)
+            sample["emulator_gc"] = status["emulator_gc"]
     return sample
 
 

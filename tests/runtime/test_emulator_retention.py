@@ -210,6 +210,33 @@ def test_dynamodb_stream_records_older_than_the_retention_disappear(clock, aws) 
     assert dynamodb.scan(TableName="t")["Count"] == 4
 
 
+def test_dynamodb_stream_writes_trim_in_batches_and_reads_skip_what_is_due(clock, aws) -> None:
+    """A write drops the expired head only once 1/64 of the records held are due (dropping the head
+    of moto's list moves every other record); a read never returns a due record in between."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    dynamodb, streams = aws("dynamodb"), aws("dynamodbstreams")
+    iterator, read = _stream_reader(streams, _table(dynamodb, "t", ttl=False))
+    dynamodb.put_item(TableName="t", Item=_item(0))
+    from_start = iterator()
+    clock(30)
+    for ts in range(1, 128):
+        dynamodb.put_item(TableName="t", Item=_item(ts))
+    shard = dynamodb_backends["123456789012"][REGION].tables["t"].stream_shard
+
+    clock(31)  # record 0 is due; 1 due of 128 held is under 128 // 64 = 2
+    dynamodb.put_item(TableName="t", Item=_item(128))
+    assert len(shard.items) == 129  # still held ...
+    records, _ = read(from_start)  # ... but never read
+    assert [r["dynamodb"]["Keys"]["timestamp"]["N"] for r in records][:2] == ["1", "2"]
+
+    clock(30)  # records 0-127 are due: the next write drops them
+    dynamodb.put_item(TableName="t", Item=_item(129))
+    assert [r.record["dynamodb"]["Keys"]["timestamp"]["N"] for r in shard.items] == ["128", "129"]
+    records, _ = read(from_start)
+    assert [r["dynamodb"]["Keys"]["timestamp"]["N"] for r in records] == ["128", "129"]
+
+
 def test_dynamodb_stream_iterators_are_not_hoarded(clock, aws) -> None:
     from moto.dynamodbstreams.models import dynamodbstreams_backends
 

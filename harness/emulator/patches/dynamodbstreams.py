@@ -9,6 +9,8 @@ One lock, STREAMS_LOCK, covers trims, appends and reads: moto numbers a record
 from __future__ import annotations
 
 import base64
+import bisect
+import math
 import threading
 from typing import Any
 
@@ -24,24 +26,39 @@ from harness.emulator.patches.registry import patch
 DYNAMODB_STREAMS_RETENTION_S = 24 * 3600.0
 STREAMS_LOCK = threading.RLock()
 _ITERATOR_PREFIX = "fleettap1"
+TRIM_BATCH_FRACTION = 64
 
 
-def trim_dynamodb_stream(stream_shard: Any, now: float | None = None) -> int:
-    """Drop the table stream's records older than the effective retention (24 h on AWS).
+def _created_at(record: Any) -> float:
+    return getattr(record, "fleettap_created_at", math.inf)
 
-    The shard's `starting_sequence_number` moves past the dropped records, so sequence numbers stay
-    what they were (moto numbers a record `starting_sequence_number + its index`).
-    """
-    cutoff = (now if now is not None else retention.now()) - retention.effective_retention_s(
+
+def _expired_count(items: list[Any], cutoff: float) -> int:
+    """How many of `items` (in write order, so in `fleettap_created_at` order) were written before `cutoff`."""
+    return bisect.bisect_left(items, cutoff, key=_created_at)
+
+
+def _cutoff(now: float | None) -> float:
+    return (now if now is not None else retention.now()) - retention.effective_retention_s(
         DYNAMODB_STREAMS_RETENTION_S
     )
+
+
+def trim_dynamodb_stream(stream_shard: Any, now: float | None = None, *, at_least: int = 1) -> int:
+    """Drop the table stream's records older than the effective retention (24 h on AWS), if at least
+    `at_least` of them are due; returns how many were dropped.
+
+    The shard's `starting_sequence_number` moves past the dropped records, so sequence numbers stay
+    what they were (moto numbers a record `starting_sequence_number + its index`). Dropping the head
+    of a list moves every record after it, so writers trim in batches (`add_after_trim`) and readers
+    skip what is due without dropping it (`get_from_oldest_held`).
+    """
     items = stream_shard.items
-    dropped = 0
-    while dropped < len(items) and getattr(items[dropped], "fleettap_created_at", cutoff) < cutoff:
-        dropped += 1
-    if dropped:
-        del items[:dropped]
-        stream_shard.starting_sequence_number += dropped
+    dropped = _expired_count(items, _cutoff(now))
+    if dropped < max(at_least, 1):
+        return 0
+    del items[:dropped]
+    stream_shard.starting_sequence_number += dropped
     return dropped
 
 
@@ -61,10 +78,12 @@ def add_after_trim(fn: Any, self: StreamShard, old: Any, new: Any) -> None:
     """DynamoDB Streams (table writes): records older than the retention are trimmed on each write.
 
     Gap: moto keeps every stream record of every table forever. Fix: trim, then append, under
-    STREAMS_LOCK.
+    STREAMS_LOCK. The trim waits until 1/TRIM_BATCH_FRACTION of the records held are due: dropping
+    the head of the list moves all the others (0.05 ms per write at 600,000 records held, when each
+    write dropped the one record that had just expired).
     """
     with STREAMS_LOCK:
-        trim_dynamodb_stream(self)
+        trim_dynamodb_stream(self, at_least=len(self.items) // TRIM_BATCH_FRACTION)
         fn(self, old, new)
 
 
@@ -73,11 +92,11 @@ def get_from_oldest_held(fn: Any, self: StreamShard, start: int, quantity: int) 
     """DynamoDB Streams GetRecords: reading from a trimmed position returns the oldest record held.
 
     Gap: moto indexes `items` with `start - starting_sequence_number`, which after a trim is negative
-    for an old position (wrong records). Fix: trim, then read from max(0, that offset).
+    for an old position (wrong records). Fix: read from the first record inside the retention when
+    the position is before it (due records are skipped here and dropped by the next batch trim).
     """
     with STREAMS_LOCK:
-        trim_dynamodb_stream(self)
-        offset = max(0, int(start) - self.starting_sequence_number)
+        offset = max(_expired_count(self.items, _cutoff(None)), int(start) - self.starting_sequence_number)
         return [record.to_json() for record in self.items[offset : offset + quantity]]
 
 
