@@ -18,7 +18,8 @@ session's emulator, a short `make sim`) nothing is frozen and the collector beha
 What the policy gives up: a reference cycle that is alive at a freeze and dropped later is not
 collected (the soak's memory checks would show such a leak as growth). The frozen objects are not
 counted here: `gc.get_freeze_count()` walks the whole permanent generation while holding the GIL
-(seconds at millions of objects; read by the status file every 2 s, it stalled a soak). `default` leaves CPython's collector alone.
+(seconds at millions of objects; read by the status file every 2 s, it stalled a soak).
+`default` leaves CPython's collector alone.
 
 `pause_stats()` reports the collector's pauses per generation (count, total and longest seconds) and
 the frozen count, for the runtime's status file.

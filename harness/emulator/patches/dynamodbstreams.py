@@ -39,9 +39,7 @@ def _expired_count(items: list[Any], cutoff: float) -> int:
 
 
 def _cutoff(now: float | None) -> float:
-    return (now if now is not None else retention.now()) - retention.effective_retention_s(
-        DYNAMODB_STREAMS_RETENTION_S
-    )
+    return (now if now is not None else retention.now()) - retention.effective_retention_s(DYNAMODB_STREAMS_RETENTION_S)
 
 
 def trim_dynamodb_stream(stream_shard: Any, now: float | None = None, *, at_least: int = 1) -> int:
