@@ -1,5 +1,6 @@
 """Kinesis: CreateStream tags, record retention (see `retention`), constant-time shard reads,
-PutRecord's 1 MiB record limit, and GetRecords/PutRecords answered without moto's serializer.
+PutRecord's 1 MiB record limit, each shard's write throughput (1,000 records and 1 MiB per second),
+and GetRecords/PutRecords answered without moto's serializer.
 
 One lock, KINESIS_LOCK, covers trims and every write and read of a stream: moto's Shard.put_record
 reads the last sequence number and then inserts, so two concurrent PutRecords calls could otherwise
@@ -9,12 +10,14 @@ hand out the same number.
 from __future__ import annotations
 
 import base64
+import os
 import threading
+import time
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
-from moto.kinesis.models import KinesisBackend, Record, Shard
+from moto.kinesis.models import KinesisBackend, Record, Shard, Stream
 from moto.kinesis.responses import KinesisResponse
 from moto.kinesis.utils import decompose_shard_iterator
 
@@ -24,6 +27,10 @@ from harness.emulator.patches.registry import patch
 
 KINESIS_LOCK = threading.RLock()
 KINESIS_MAX_RECORD_BYTES = 1_048_576  # data blob (before base64) plus partition key
+SHARD_WRITE_RECORDS_PER_S = 1000  # per shard, provisioned mode (Kinesis quotas)
+SHARD_WRITE_BYTES_PER_S = 1_048_576
+SHARD_LIMITS_ENV = "FLEETTAP_KINESIS_SHARD_LIMITS"  # on (default) | off
+THROTTLED = "ProvisionedThroughputExceededException"
 
 
 @patch(target=KinesisResponse.create_stream)
@@ -57,6 +64,76 @@ def put_record_size_limit(fn: Any, self: KinesisResponse) -> Any:
             f"Member must have length less than or equal to {KINESIS_MAX_RECORD_BYTES}",
         )
     return fn(self)
+
+
+# ------------------------------------------------------------------------------------ shard throughput
+
+
+def shard_limits_enabled() -> bool:
+    """Whether shard write throughput is enforced (FLEETTAP_KINESIS_SHARD_LIMITS, default on)."""
+    return (os.environ.get(SHARD_LIMITS_ENV) or "on").strip().lower() not in ("0", "off", "false", "no")
+
+
+def write_clock() -> float:
+    """The clock the shard budgets read (a module function, so tests can hold it still)."""
+    return time.monotonic()
+
+
+class ShardWriteBudget:
+    """What a shard may still take: token buckets of one second of its write throughput."""
+
+    __slots__ = ("records", "data_bytes", "at")
+
+    def __init__(self, now: float) -> None:
+        self.records = float(SHARD_WRITE_RECORDS_PER_S)
+        self.data_bytes = float(SHARD_WRITE_BYTES_PER_S)
+        self.at = now
+
+    def take(self, size: int, now: float) -> bool:
+        """Spend one record of `size` bytes if the shard has room for it at `now`; False if not."""
+        elapsed = max(0.0, now - self.at)
+        self.at = now
+        self.records = min(float(SHARD_WRITE_RECORDS_PER_S), self.records + elapsed * SHARD_WRITE_RECORDS_PER_S)
+        self.data_bytes = min(float(SHARD_WRITE_BYTES_PER_S), self.data_bytes + elapsed * SHARD_WRITE_BYTES_PER_S)
+        if self.records < 1.0 or self.data_bytes < size:
+            return False
+        self.records -= 1.0
+        self.data_bytes -= size
+        return True
+
+
+def _record_bytes(partition_key: str, data: str) -> int:
+    """A record's size as the quota counts it: the data blob (sent base64) plus the partition key."""
+    return len(data) * 3 // 4 - data[-2:].count("=") + len(partition_key.encode("utf-8"))
+
+
+@patch(target=Stream.put_record)
+def put_record_within_shard_throughput(
+    fn: Any, self: Stream, partition_key: str, explicit_hash_key: str, data: str
+) -> tuple[str | None, str]:
+    """Kinesis shard writes: at most 1,000 records and 1 MiB per second per shard (provisioned mode).
+
+    Gap: moto stores any number of records per second in one shard. AWS refuses what a shard cannot
+    take with ProvisionedThroughputExceededException: PutRecord fails, and PutRecords fails those
+    entries only (the others are stored). A load test that sends more than its shards take would pass
+    locally and be throttled on AWS. Fix: a budget per shard (`ShardWriteBudget`); a refused record is
+    not stored and comes back with no sequence number, which `put_records_trims`/`put_record_trims`
+    turn into the error AWS answers. On-demand streams and FLEETTAP_KINESIS_SHARD_LIMITS=off: no limit.
+    """
+    if self.stream_mode.get("StreamMode") != "ON_DEMAND" and shard_limits_enabled():
+        shard = self.get_shard_for_key(partition_key, explicit_hash_key)
+        if shard is not None:
+            now = write_clock()
+            budget = getattr(shard, "fleettap_write_budget", None)
+            if budget is None:
+                budget = shard.fleettap_write_budget = ShardWriteBudget(now)
+            if not budget.take(_record_bytes(partition_key, data or ""), now):
+                return None, shard.shard_id
+    return fn(self, partition_key, explicit_hash_key, data)
+
+
+def _throttled_message(backend: KinesisBackend, stream: Any, shard_id: str) -> str:
+    return f"Rate exceeded for shard {shard_id} in stream {stream.stream_name} under account {backend.account_id}."
 
 
 # ------------------------------------------------------------------------------------ retention
@@ -123,8 +200,12 @@ def put_record_trims(
     the emulator without bound. Fix: trim the stream, then store, under KINESIS_LOCK.
     """
     with KINESIS_LOCK:
-        trim_kinesis_stream(_stream(self, stream_arn, stream_name))
-        return fn(self, stream_arn, stream_name, *args, **kwargs)
+        stream = _stream(self, stream_arn, stream_name)
+        trim_kinesis_stream(stream)
+        sequence_number, shard_id = fn(self, stream_arn, stream_name, *args, **kwargs)
+    if sequence_number is None:  # refused by the shard's write budget
+        raise JsonRESTError(THROTTLED, _throttled_message(self, stream, shard_id))
+    return sequence_number, shard_id
 
 
 @patch(target=KinesisBackend.put_records)
@@ -132,11 +213,22 @@ def put_records_trims(fn: Any, self: KinesisBackend, stream_arn: str, stream_nam
     """Kinesis PutRecords: records older than the retention are trimmed first; calls are serialised.
 
     Gap: moto keeps every record forever, and two concurrent PutRecords calls could be given the same
-    sequence number. Fix: trim the stream, then store, under KINESIS_LOCK.
+    sequence number. Fix: trim the stream, then store, under KINESIS_LOCK. Entries a shard refused
+    (`put_record_within_shard_throughput`) are answered as AWS answers them: ErrorCode and ErrorMessage,
+    counted in FailedRecordCount.
     """
     with KINESIS_LOCK:
-        trim_kinesis_stream(_stream(self, stream_arn, stream_name))
-        return fn(self, stream_arn, stream_name, records)
+        stream = _stream(self, stream_arn, stream_name)
+        trim_kinesis_stream(stream)
+        response = fn(self, stream_arn, stream_name, records)
+    for index, entry in enumerate(response["Records"]):
+        if entry.get("SequenceNumber") is None:
+            response["Records"][index] = {
+                "ErrorCode": THROTTLED,
+                "ErrorMessage": _throttled_message(self, stream, entry["ShardId"]),
+            }
+            response["FailedRecordCount"] += 1
+    return response
 
 
 @patch(target=KinesisBackend.get_shard_iterator)
