@@ -75,6 +75,10 @@ def _params(response: Any, service: str) -> dict[str, Any]:
     params: dict[str, Any] = dict(getattr(response, "querystring", None) or {})
     if service == "s3":
         return params
+    parsed_once = getattr(response, "fleettap_json_body", None)  # a data-plane body already json.loads-ed
+    if isinstance(parsed_once, dict):
+        params.update(parsed_once)
+        return params
     body = getattr(response, "raw_body", None) or getattr(response, "body", None)
     if isinstance(body, (bytes, bytearray)):
         body = body.decode("utf-8", "replace")

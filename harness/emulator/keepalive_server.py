@@ -32,6 +32,10 @@ THREADS_ENV = "FLEETTAP_EMULATOR_THREADS"
 DEFAULT_THREADS = 96
 IDLE_CONNECTION_S = 75.0  # longer than the SDKs keep an idle pooled connection, so they close first
 LISTEN_BACKLOG = 256
+# cheroot closes a connection after its response once 10 connections are open (keep_alive_conn_limit):
+# the stack's clients (each Lambda environment's SDK clients, the runtime's own, the load and soak
+# tools) hold 30-60, so at 1,500 records/s about 37 connections a second were closed and reopened.
+KEEP_ALIVE_CONNECTIONS = 4096
 
 
 class KeepAliveMotoServer(ThreadedMotoServer):
@@ -53,6 +57,7 @@ class KeepAliveMotoServer(ThreadedMotoServer):
             shutdown_timeout=5,
         )
         server.server_name = "fleettap-emulator"
+        server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
         server.prepare()  # binds: the port is taken when start() returns
         self._cheroot = server
         self._server_ready_event.set()

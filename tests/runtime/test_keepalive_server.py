@@ -71,6 +71,21 @@ def test_one_connection_carries_many_requests(server):
     connection.close()
 
 
+def test_many_clients_keep_their_connections(server):
+    """cheroot's default closes every connection past its tenth; the stack has dozens of clients."""
+    host, port = server.get_host_and_port()
+    connections = [http.client.HTTPConnection(host, port, timeout=10) for _ in range(40)]
+    try:
+        for round_ in range(2):
+            for index, connection in enumerate(connections):
+                status, _, header = _target_call(connection, f"many-{round_}-{index}-{uuid.uuid4()}")
+                assert status == 200
+                assert header != "close", f"connection {index} closed by the server in round {round_}"
+    finally:
+        for connection in connections:
+            connection.close()
+
+
 def test_a_retried_call_is_replayed_on_the_keep_alive_server(server):
     kinesis = _client(server, "kinesis")
     name = f"ka-{uuid.uuid4().hex[:6]}"

@@ -228,6 +228,7 @@ def data_plane_requests_read_as_json(fn: Any, self: DynamoHandler, request: Any)
             parsed = None
         if isinstance(parsed, dict):
             self.params = parsed
+            self.fleettap_json_body = parsed  # the IAM check reads the same body (iam_enforcement._params)
             return
     fn(self, request)
 
