@@ -6,7 +6,8 @@ created (Firehose starts at LATEST), buffer until `BufferingHints` size or inter
 1. the transformation Lambda of `ProcessingConfiguration` (Firehose's event/response contract:
    `records[].recordId/data`, results `Ok`/`Dropped`/`ProcessingFailed`, `metadata.partitionKeys`),
    invoked per processor buffer as Firehose does: runs of records whose data adds up to at most the
-   processor's `BufferSizeInMBs` (default 1 MB), not the whole delivery buffer at once;
+   processor's `BufferSizeInMBs` (default 1 MB), each as soon as it is full (what is left at delivery
+   goes then), not the whole delivery buffer at once when it is delivered;
 2. dynamic partitioning: partition keys from the Lambda's metadata or `MetadataExtraction` queries,
    the S3 `Prefix` expressions evaluated per record, one object per resolved prefix;
 3. `DataFormatConversionConfiguration`: Parquet written with the Glue table's columns (pyarrow);
@@ -105,8 +106,11 @@ class DeliveryStreamRunner:
         self._endpoint, self._region, self._functions = endpoint, region, functions
         self._kinesis = client("kinesis", endpoint, region)
         self._s3 = client("s3", endpoint, region)
-        self._buffer: list[dict[str, Any]] = []
-        self._buffer_bytes = 0
+        self._buffer: list[dict[str, Any]] = []  # read, not yet through the processors
+        self._pending_bytes = 0  # data in `_buffer`
+        self._processed: list[dict[str, Any]] = []  # through the processors, waiting for delivery
+        self._failed: list[dict[str, Any]] = []  # failed processing, for the error prefix at delivery
+        self._buffer_bytes = 0  # data read since the last delivery (the delivery buffer's size)
         self._first_buffered_at: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"firehose-{self.name}")
@@ -167,8 +171,11 @@ class DeliveryStreamRunner:
                     iterators[shard_id] = response["NextShardIterator"]
                     for record in response["Records"]:
                         self._add(shard_id, record)
+                self._process_full_processor_buffers()
                 size, interval = self._buffering()
-                if self._buffer and (self._buffer_bytes >= size or time.time() - self._first_buffered_at >= interval):
+                if (self._buffer or self._processed or self._failed) and (
+                    self._buffer_bytes >= size or time.time() - self._first_buffered_at >= interval
+                ):
                     self.flush()
             except Exception:
                 log.exception("firehose %s failed; retrying", self.name)
@@ -181,6 +188,44 @@ class DeliveryStreamRunner:
             self._first_buffered_at = time.time()
         self._buffer.append({"shard_id": shard_id, "record": record, "arrival_s": arrival_s})
         self._buffer_bytes += len(record["Data"])
+        self._pending_bytes += len(record["Data"])
+
+    # -- processing ---------------------------------------------------------------------------
+    def _processor_buffer_bytes(self) -> float | None:
+        """The transform's processor buffer size, or None without a Lambda processor."""
+        for processor in self._processors():
+            if processor["Type"] == "Lambda":
+                mib = float(_parameters(processor).get("BufferSizeInMBs", DEFAULT_PROCESSOR_BUFFER_MB))
+                return mib * 1024 * 1024
+        return None
+
+    def _process_full_processor_buffers(self) -> None:
+        """Run each full processor buffer through the processors now, as Firehose invokes the
+        transform when its buffer fills (it also spreads the work over the delivery interval instead
+        of a burst in the emulator's process at each delivery)."""
+        limit = self._processor_buffer_bytes()
+        while limit is not None and self._buffer and self._pending_bytes >= limit:
+            run = processor_buffers([{"data": item["record"]["Data"]} for item in self._buffer[:4096]], limit)[0]
+            chunk, self._buffer = self._buffer[: len(run)], self._buffer[len(run) :]
+            self._pending_bytes -= sum(len(item["record"]["Data"]) for item in chunk)
+            self._run_processors(chunk)
+
+    def _run_processors(self, items: list[dict[str, Any]]) -> None:
+        """Pass `items` (buffer entries) through every processor: kept rows wait for delivery,
+        failed ones for the error prefix."""
+        rows = [
+            {
+                "recordId": str(index),
+                "data": item["record"]["Data"],
+                "arrival_s": item["arrival_s"],
+                "partition_keys": {},
+            }
+            for index, item in enumerate(items)
+        ]
+        for processor in self._processors():
+            rows, failed_here = self._process(processor, rows, items)
+            self._failed += failed_here
+        self._processed += rows
 
     # -- delivery -----------------------------------------------------------------------------
     def _refused(self, what: str, role_arn: str, actions: list[tuple[str, str]]) -> AccessDenied | None:
@@ -206,25 +251,19 @@ class DeliveryStreamRunner:
         return actions
 
     def flush(self) -> None:
-        if self._buffer and self._refused("destination", self.role, self._delivery_actions()):
-            return  # kept in the buffer: Firehose retries delivery
-        batch, self._buffer, self._buffer_bytes, self._first_buffered_at = self._buffer, [], 0, None
-        if not batch:
+        """Deliver the delivery buffer: what is left of the processor buffer goes through the
+        processors first; kept rows to the prefix, failed ones to the error prefix."""
+        if not (self._buffer or self._processed or self._failed):
             return
-        rows = [
-            {
-                "recordId": str(index),
-                "data": item["record"]["Data"],
-                "arrival_s": item["arrival_s"],
-                "partition_keys": {},
-            }
-            for index, item in enumerate(batch)
-        ]
-        failed: list[dict[str, Any]] = []
-        for processor in self._processors():
-            rows, failed_here = self._process(processor, rows, batch)
-            failed += failed_here
-        self._write(rows)
+        if self._refused("destination", self.role, self._delivery_actions()):
+            return  # kept in the buffer: Firehose retries delivery
+        if self._buffer:
+            self._run_processors(self._buffer)
+        rows, failed = self._processed, self._failed
+        self._buffer, self._processed, self._failed = [], [], []
+        self._pending_bytes, self._buffer_bytes, self._first_buffered_at = 0, 0, None
+        if rows:
+            self._write(rows)
         if failed:
             self._write_errors(failed)
 

@@ -197,14 +197,15 @@ def test_a_delivery_stream_has_one_reader_however_many_refresh_and_none_once_del
 
 
 COUNTING_TRANSFORM = r"""
-import base64, json
+import base64, json, time
 
 def handler(event, context):
     size = sum(len(base64.b64decode(r["data"])) for r in event["records"])
     out = []
     for record in event["records"]:
         payload = json.loads(base64.b64decode(record["data"]))
-        row = {"n": payload["n"], "invocation": event["invocationId"], "invocation_bytes": size}
+        row = {"n": payload["n"], "invocation": event["invocationId"], "invocation_bytes": size,
+               "invoked_at": time.time()}
         out.append({"recordId": record["recordId"], "result": "Ok",
                     "data": base64.b64encode((json.dumps(row) + "\n").encode()).decode()})
     return {"records": out}
@@ -213,9 +214,11 @@ def handler(event, context):
 
 def test_the_transform_is_invoked_per_processor_buffer_not_per_delivery_buffer(runtime_stack, monkeypatch):
     """300 records of 2 KB (600 KB) buffered for one delivery: with the processor's BufferSizeInMBs
-    at 0.2, Firehose invokes the transform with at most 0.2 MB of records at a time, and every
-    record reaches S3 once."""
-    monkeypatch.setenv("FLEETTAP_FIREHOSE_MAX_BUFFER_S", "3")
+    at 0.2, Firehose invokes the transform with at most 0.2 MB of records at a time, as soon as each
+    processor buffer is full (not when the delivery buffer is delivered), and every record reaches
+    S3 once."""
+    delivery_interval_s = 8
+    monkeypatch.setenv("FLEETTAP_FIREHOSE_MAX_BUFFER_S", str(delivery_interval_s))
     kinesis, s3 = runtime_stack.client("kinesis"), runtime_stack.client("s3")
     stream_arn = create_stream(kinesis)
     bucket = unique("runs")
@@ -242,6 +245,9 @@ def test_the_transform_is_invoked_per_processor_buffer_not_per_delivery_buffer(r
     assert sorted(row["n"] for row in delivered) == list(range(300))
     invocations = {row["invocation"]: row["invocation_bytes"] for row in delivered}
     assert len(invocations) >= 3 and max(invocations.values()) <= 0.2 * 1024 * 1024
+    first_invoked = min(row["invoked_at"] for row in delivered)
+    first_delivered = min(item["LastModified"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    assert first_invoked < first_delivered.timestamp() - delivery_interval_s / 2  # full buffers went early
     runtime_stack.client("firehose").delete_delivery_stream(DeliveryStreamName=delivery_stream)
     runtime_stack.refresh_firehose()
 
