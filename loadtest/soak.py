@@ -68,6 +68,7 @@ from loadtest.soak_memory import (
     judge_memory,
     render_memory,
     shm_bounds,
+    working_set_bounds,
 )
 from loadtest.target import resolve_target
 
@@ -264,13 +265,14 @@ def evaluate(
     environment_limit: int | None = RUNTIME_DEFAULT_MAX_ENVIRONMENTS,
     warmup_s: float = 0.0,
     records: dict[str, Any] | None = None,
+    working_sets: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The soak's checks; `records` is the end-of-run accounting (loadtest.soak_accounting), judged
     when it ran."""
     explicit = explicit_warmup_fraction(samples, warmup_s)
     warmup = max(memory_warmup_fraction(samples, retention_s), explicit)
     flow_warmup = max(WARMUP_FRACTION, explicit)
-    memory = judge_memory(samples, warmup, shm_bounds, environment_limit)
+    memory = judge_memory(samples, warmup, shm_bounds, environment_limit, working_sets)
     lag_points = [(x["t"], max(x["lag_s"].values(), default=0.0)) for x in samples if "lag_s" in x]
     lag = (
         trend("max stream lag s", lag_points, absolute=LAG_TOLERANCE_S, warmup_fraction=flow_warmup).as_dict()
@@ -307,6 +309,7 @@ def evaluate(
         "warmup_s": warmup_s,
         "flow_warmup_fraction": round(flow_warmup, 3),
         "shm_bounds": shm_bounds or {},
+        "working_sets": working_sets or {},
         "environment_limit_per_function": environment_limit,
         "lag": lag,
         "e2e": e2e,
@@ -382,6 +385,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         load_report,
         retention_s,
         shm_bounds=bounds,
+        working_sets=working_set_bounds(vehicles_for_rate(args.rate)),
         environment_limit=limit,
         warmup_s=args.warmup,
         records=records,

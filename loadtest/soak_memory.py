@@ -14,6 +14,12 @@ service's own process and any other descendants). Per service (`judge_service`):
   warm-up's end and 60 s after it started (init, imports, first clients); one seen in fewer than 4
   such samples is listed but not judged for slope. A cold start is a step in the tree's total,
   not a slope in any process, so it does not fail the soak; one environment leaking does.
+- Redis (`working_set_bounds`): its keys are windows, per-vehicle state and de-duplication marks
+  that live for minutes to 8 days by design (docs/data-model.md "Redis"), so a 15-minute soak sees it
+  fill, as a buffer pool fills. Its process is judged against the capacity planner's steady-state
+  working set for the soak's fleet (capacity_planner.model.redis_memory_bytes x fragmentation) plus
+  the memory it started with: within it at every judged sample. Growth within the plan is the data
+  model; beyond it is a leak (or a plan that is wrong, which the capacity table would then mislead).
 - environments bounded: at no sample may a function have more live environments than the runtime
   allows one function (harness/runtime/invoker.py MAX_ENVIRONMENTS_PER_FUNCTION: the emulator's
   FLEETTAP_LAMBDA_MAX_ENVIRONMENTS, default 4; its pool also honours a smaller reserved concurrency,
@@ -143,12 +149,28 @@ def judge_shm(
     return result
 
 
+def judge_within(points: list[tuple[float, float]], bound: dict[str, Any], cutoff: float) -> dict[str, Any]:
+    """A process that may fill up to `bound` (its bound_mib over the first sample): within it at every
+    sample from `cutoff` on."""
+    start = points[0][1]
+    limit = start + bound["bound_mib"]
+    judged = [y for t, y in points if t >= cutoff] or [points[-1][1]]
+    return {
+        **bound,
+        "start_mib": start,
+        "limit_mib": round(limit, 1),
+        "max_mib": max(judged),
+        "ok": max(judged) <= limit,
+    }
+
+
 def judge_service(
     samples: list[dict[str, Any]],
     service: str,
     warmup: float,
     shm_bound: dict[str, Any] | None = None,
     environment_limit: int | None = None,
+    working_set: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     tree_points = [(x["t"], x["rss_mib"][service]) for x in samples if service in x.get("rss_mib", {})]
     tree = _trend(f"pss {service} tree MiB", tree_points, warmup)
@@ -160,11 +182,18 @@ def judge_service(
     ordered = sorted(x["t"] for x in detail)
     cutoff = ordered[0] + (ordered[-1] - ordered[0]) * warmup
     environments = judge_environments(detail, service, cutoff, environment_limit)
-    flat = main.flat and (shm is None or shm["ok"]) and (environments is None or environments["all_flat"])
+    within = (
+        judge_within([(x["t"], x["memory"][service]["main_mib"]) for x in detail], working_set, cutoff)
+        if working_set
+        else None
+    )
+    process_ok = within["ok"] if within else main.flat
+    flat = process_ok and (shm is None or shm["ok"]) and (environments is None or environments["all_flat"])
     return {
         **main.as_dict(),
         "flat": flat,
         "process_flat": main.flat,
+        "working_set": within,
         "tree": tree.as_dict(),
         "judged_from_t": round(cutoff, 1),
         "shm": shm,
@@ -177,12 +206,20 @@ def judge_memory(
     warmup: float,
     shm_bounds: dict[str, dict[str, Any]] | None = None,
     environment_limit: int | None = RUNTIME_DEFAULT_MAX_ENVIRONMENTS,
+    working_sets: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     services = sorted(
         {s for x in samples for s in x.get("rss_mib", {})} | {s for x in samples for s in x.get("memory", {})}
     )
     return {
-        service: judge_service(samples, service, warmup, (shm_bounds or {}).get(service), environment_limit)
+        service: judge_service(
+            samples,
+            service,
+            warmup,
+            (shm_bounds or {}).get(service),
+            environment_limit,
+            (working_sets or {}).get(service),
+        )
         for service in services
     }
 
@@ -290,6 +327,21 @@ def shm_bounds(state_dir: Path | None, processes: dict[str, int]) -> dict[str, d
     }
 
 
+def working_set_bounds(vehicles: int | None) -> dict[str, dict[str, Any]]:
+    """Per service, the working set it may fill to during a soak of `vehicles` (only Redis has one)."""
+    if not vehicles:
+        return {}
+    from capacity_planner.model import REDIS_FRAGMENTATION, TelemetryRates, redis_memory_bytes
+
+    planned_mib = sum(redis_memory_bytes(TelemetryRates(vehicles=vehicles)).values()) * REDIS_FRAGMENTATION / 2**20
+    return {
+        "redis": {
+            "bound_mib": round(planned_mib, 1),
+            "basis": f"planned working set for {vehicles:,} vehicles (capacity_planner, x{REDIS_FRAGMENTATION:g})",
+        }
+    }
+
+
 # -- summary -------------------------------------------------------------------------------------
 
 
@@ -301,6 +353,8 @@ def render_memory(memory: dict[str, dict[str, Any]]) -> list[str]:
     lines = []
     for service, m in memory.items():
         verdict = "flat" if m["flat"] else "GROWING"
+        if m.get("working_set"):
+            verdict = "within its working set" if m["flat"] else "OVER its working set"
         if "tree" not in m:
             lines.append(
                 f"rss {service:<16} median {m['median']:>9.1f} MiB  growth {m['growth']:>8.2f} "
@@ -312,6 +366,13 @@ def render_memory(memory: dict[str, dict[str, Any]]) -> list[str]:
             f"(tolerance {m['tolerance']:.1f}) {'flat' if m['process_flat'] else 'GROWING'}; whole tree "
             f"growth {m['tree']['growth']:.1f} MiB (not judged)"
         )
+        within = m.get("working_set")
+        if within:
+            lines.append(
+                f"    fills to its working set: {within['start_mib']:.1f} -> max {within['max_mib']:.1f} MiB, limit "
+                f"{within['limit_mib']:.1f} (start + {within['bound_mib']:.1f}, {within['basis']}): "
+                f"{'within' if within['ok'] else 'EXCEEDED'}"
+            )
         shm = m.get("shm")
         if shm and (shm.get("bound_mib") or shm["max_mib"] >= 1 or not shm["ok"]):
             if shm.get("bound_mib"):

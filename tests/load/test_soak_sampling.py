@@ -19,6 +19,7 @@ from loadtest.soak_memory import (
     postgres_shared_buffers_mib,
     render_memory,
     shm_bounds,
+    working_set_bounds,
 )
 
 
@@ -351,3 +352,32 @@ def test_memory_detail_splits_shared_memory_and_environments(tmp_path):
     finally:
         os.killpg(parent.pid, 9)
         parent.wait()
+
+
+def _with_redis(samples, redis_main):
+    for sample in samples:
+        mib = redis_main(sample["t"])
+        sample["memory"]["redis"] = {"main_mib": mib, "shm_mib": 0.0, "environments": {}}
+        sample["rss_mib"]["redis"] = mib
+    return samples
+
+
+def test_redis_filling_within_its_planned_working_set_passes_and_beyond_it_fails():
+    """Redis keeps windows and 8-day de-duplication marks by design: it fills during a soak, and is
+    judged against the capacity planner's working set for the fleet (plus what it started with)."""
+    working_sets = working_set_bounds(30_000)
+    bound = working_sets["redis"]["bound_mib"]
+    assert 500 < bound < 2000  # the planner's estimate for 30,000 vehicles, x fragmentation
+
+    filling = _with_redis(_stack_samples(), lambda t: 10 + t * 0.1)  # +180 MiB over 30 minutes
+    verdict = evaluate(filling, None, working_sets=working_sets)
+    redis = verdict["memory"]["redis"]
+    assert not redis["process_flat"] and redis["flat"] and verdict["checks"]["memory flat"]
+    assert redis["working_set"]["ok"] and redis["working_set"]["limit_mib"] == pytest.approx(10 + bound, abs=0.1)
+    assert "within its working set" in "\n".join(render_memory(verdict["memory"]))
+
+    leaking = _with_redis(_stack_samples(), lambda t: 10 + t * bound / 1000)  # past the plan by the end
+    assert not evaluate(leaking, None, working_sets=working_sets)["memory"]["redis"]["flat"]
+    # Without a working set (not a simulator soak), Redis must be flat like any process.
+    assert not evaluate(filling, None)["memory"]["redis"]["flat"]
+    assert working_set_bounds(None) == {}
