@@ -142,12 +142,12 @@ replay-failures: $(STAMP) ## replay FN's failed stream batches from its on-failu
 
 load: $(STAMP) ## local, no SCENARIO/VEHICLES: sweep to the ceiling (loadtest.sweep); else loadtest.load (SCENARIO=fleet-234k TARGET=local|aws VEHICLES=n)
 	$(if $(filter local,$(TARGET)),$(MAKE) --no-print-directory up)
-	$(if $(LOAD_SWEEP),$(PY) -m loadtest.sweep --target local,$(PY) -m loadtest.load --scenario $(LOAD_SCENARIO) --target $(TARGET)$(if $(VEHICLES), --vehicles $(VEHICLES)))
+	$(if $(LOAD_SWEEP),$(PY) -m loadtest.sweep --target local,$(PY) -m loadtest.load --scenario $(LOAD_SCENARIO) --target $(TARGET) --env $(ENV)$(if $(VEHICLES), --vehicles $(VEHICLES)))
 
-soak: $(STAMP) ## steady-rate soak with loadtest.soak on the local stack (DURATION seconds at RATE records/s)
+soak: $(STAMP) ## steady-rate soak with loadtest.soak on the local stack applied for ENV (DURATION seconds at RATE records/s)
 	@test -n "$(RATE)" || { echo "make soak needs RATE=records/s (the rate the stack sustains: docs/benchmarks.md)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory up
-	$(PY) -m loadtest.soak --duration $(DURATION) --rate $(RATE)
+	$(PY) -m loadtest.soak --duration $(DURATION) --rate $(RATE) --env $(ENV)
 
 chaos: $(STAMP) build ## fault suite: each fault alone and mixed while the simulator streams; the records table (CHAOS_ARGS=...)
 	$(PY) -m chaos --env $(ENV) $(CHAOS_ARGS)
