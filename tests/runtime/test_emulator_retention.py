@@ -9,18 +9,17 @@ of sleeping.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 
 import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from harness.emulator import patches
 from harness.emulator.patches import retention
 from harness.emulator.patches import sns as sns_patches
+from tests.support.moto_server import moto_server_in_process
 
 REGION = "us-east-1"
 
@@ -41,15 +40,8 @@ def clock(monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     """A moto server of its own (in this process, so the tests can move the trimming clock)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server_in_process() as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,17 +6,16 @@ A moto server in this process, with the patches applied, so the budgets' clock c
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import boto3
 import pytest
 import requests
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from harness.emulator import patches
 from harness.emulator.patches import kinesis as kinesis_patches
+from tests.support.moto_server import moto_server_in_process
 
 REGION = "us-east-1"
 
@@ -24,15 +23,8 @@ REGION = "us-east-1"
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     patches.apply_all()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server_in_process() as url:
+        yield url
 
 
 @pytest.fixture
