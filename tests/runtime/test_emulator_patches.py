@@ -67,3 +67,25 @@ def test_apply_all_then_undo_all_restores_moto_as_shipped():
     assert result["changed_by_second_apply"] == 0
     assert result["restored"] == result["count"]
     assert result["still_applied"] == 0
+
+
+def test_an_account_lookup_after_a_reset_registers_its_backend_again():
+    """The constant-time account lookup (patches/core.py) must not skip moto's registration after a
+    reset, or the next reset would leave that service's data behind."""
+    from moto.core.base_backend import BackendDict
+    from moto.sqs.models import sqs_backends
+
+    from harness.emulator.patches import core
+
+    patches.apply_all()
+    saved, saved_ids = list(BackendDict._instances), set(core._registered_backend_dicts)
+    try:
+        BackendDict._instances.clear()  # what a reset leaves (its own clear() of the data aside)
+        core._registered_backend_dicts.clear()
+        first = sqs_backends["123456789012"]
+        assert any(registered is sqs_backends for registered in BackendDict._instances)
+        assert sqs_backends["123456789012"] is first  # then served without moto's bookkeeping
+        assert sqs_backends._id in core._registered_backend_dicts
+    finally:
+        BackendDict._instances[:] = saved + [b for b in BackendDict._instances if not any(b is s for s in saved)]
+        core._registered_backend_dicts |= saved_ids
