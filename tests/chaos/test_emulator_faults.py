@@ -4,7 +4,6 @@ in-process emulator: off by default, switched at runtime, scoped to callers and 
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 from collections.abc import Iterator
 
@@ -12,29 +11,20 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from harness.emulator import patches
 from harness.emulator.patches import faults
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.moto_server import moto_server_in_process
 
 
 @pytest.fixture(scope="module")
 def endpoint(monkeypatch_module) -> Iterator[str]:
     patches.apply_all()
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        faults.clear()
-        server.stop()
+    with moto_server_in_process() as url:
+        try:
+            yield url
+        finally:
+            faults.clear()
 
 
 @pytest.fixture(scope="module")
