@@ -20,7 +20,15 @@ def installed(monkeypatch: pytest.MonkeyPatch):
 
 
 def _a_heap_whose_full_collection_is_slow() -> list:
-    return [[i] for i in range(1_000_000)]  # a million tracked objects: well over 10 ms to scan
+    """1.5 million tracked objects (well over 10 ms to scan), built with automatic collection off so
+    that the test's own gc.collect() is the one full collection that meets them all."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [[i] for i in range(1_500_000)]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_freeze_moves_the_survivors_of_a_slow_full_collection_out_of_later_ones(installed) -> None:
@@ -50,3 +58,15 @@ def test_an_unknown_policy_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(gc_policy.GC_ENV, "sometimes")
     with pytest.raises(ValueError, match=gc_policy.GC_ENV):
         gc_policy.policy()
+
+
+def test_periodic_turns_automatic_collection_off_and_collects_and_freezes_on_its_own(installed) -> None:
+    assert installed("periodic") == "periodic"
+    assert not gc.isenabled()
+    retained = _a_heap_whose_full_collection_is_slow()
+    gc_policy.collect_and_freeze()  # what its thread does every PERIODIC_COLLECT_S
+    stats = gc_policy.pause_stats()
+    assert stats["freezes"] >= 1 and stats["pauses"]["2"]["count"] >= 1
+    assert gc.get_freeze_count() >= len(retained)
+    gc_policy.uninstall()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
