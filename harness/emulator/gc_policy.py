@@ -28,7 +28,7 @@ generations' collections took 36 s of the run against 22 s for the full ones); a
 lives until the next collection.
 
 `pause_stats()` reports the collector's pauses per generation (count, total and longest seconds) and
-the frozen count, for the runtime's status file.
+the number of freezes, for the runtime's status file.
 """
 
 from __future__ import annotations

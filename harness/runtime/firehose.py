@@ -34,6 +34,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,17 +76,33 @@ def _parameters(processor: dict[str, Any]) -> dict[str, str]:
 DEFAULT_PROCESSOR_BUFFER_MB = 1.0
 
 
-def processor_buffers(rows: list[dict[str, Any]], limit_bytes: float) -> list[list[dict[str, Any]]]:
-    """`rows` in order, in runs whose data adds up to at most `limit_bytes` (a longer row alone)."""
+def processor_buffer_bytes(parameters: dict[str, str]) -> float:
+    """A Lambda processor's buffer size in bytes (`BufferSizeInMBs`, default 1 MB)."""
+    return float(parameters.get("BufferSizeInMBs", DEFAULT_PROCESSOR_BUFFER_MB)) * 1024 * 1024
+
+
+def _row_bytes(row: dict[str, Any]) -> int:
+    return len(row["data"])
+
+
+def _entry_bytes(entry: dict[str, Any]) -> int:
+    """A buffer entry's size: its Kinesis record's data."""
+    return len(entry["record"]["Data"])
+
+
+def processor_buffers(
+    rows: list[dict[str, Any]], limit_bytes: float, size: Callable[[dict[str, Any]], int] = _row_bytes
+) -> list[list[dict[str, Any]]]:
+    """`rows` in order, in runs whose `size` adds up to at most `limit_bytes` (a longer row alone)."""
     runs: list[list[dict[str, Any]]] = []
-    size = 0
+    total = 0
     for row in rows:
-        if runs and size + len(row["data"]) <= limit_bytes:
+        if runs and total + size(row) <= limit_bytes:
             runs[-1].append(row)
-            size += len(row["data"])
+            total += size(row)
         else:
             runs.append([row])
-            size = len(row["data"])
+            total = size(row)
     return runs
 
 
@@ -195,8 +212,7 @@ class DeliveryStreamRunner:
         """The transform's processor buffer size, or None without a Lambda processor."""
         for processor in self._processors():
             if processor["Type"] == "Lambda":
-                mib = float(_parameters(processor).get("BufferSizeInMBs", DEFAULT_PROCESSOR_BUFFER_MB))
-                return mib * 1024 * 1024
+                return processor_buffer_bytes(_parameters(processor))
         return None
 
     def _process_full_processor_buffers(self) -> None:
@@ -204,11 +220,14 @@ class DeliveryStreamRunner:
         transform when its buffer fills (it also spreads the work over the delivery interval instead
         of a burst in the emulator's process at each delivery)."""
         limit = self._processor_buffer_bytes()
-        while limit is not None and self._buffer and self._pending_bytes >= limit:
-            run = processor_buffers([{"data": item["record"]["Data"]} for item in self._buffer[:4096]], limit)[0]
-            chunk, self._buffer = self._buffer[: len(run)], self._buffer[len(run) :]
-            self._pending_bytes -= sum(len(item["record"]["Data"]) for item in chunk)
-            self._run_processors(chunk)
+        if limit is None or self._pending_bytes < limit:
+            return
+        for run in processor_buffers(self._buffer, limit, size=_entry_bytes):
+            if self._pending_bytes < limit:
+                break
+            del self._buffer[: len(run)]
+            self._pending_bytes -= sum(map(_entry_bytes, run))
+            self._run_processors(run)
 
     def _run_processors(self, items: list[dict[str, Any]]) -> None:
         """Pass `items` (buffer entries) through every processor: kept rows wait for delivery,
@@ -271,9 +290,8 @@ class DeliveryStreamRunner:
         parameters = _parameters(processor)
         kind = processor["Type"]
         if kind == "Lambda":
-            limit = float(parameters.get("BufferSizeInMBs", DEFAULT_PROCESSOR_BUFFER_MB)) * 1024 * 1024
             kept, failed = [], []
-            for run in processor_buffers(rows, limit):
+            for run in processor_buffers(rows, processor_buffer_bytes(parameters)):
                 kept_here, failed_here = self._transform(parameters["LambdaArn"], run, batch)
                 kept += kept_here
                 failed += failed_here
